@@ -1,0 +1,162 @@
+# ppdl — build, test, install.  `make` builds ./ppdl; `make test` runs every CUnit
+# suite and every script test and ends with one line "N passed, N failed".
+# Missing Debian packages are installed by `make deps` (run automatically when a
+# tool or header is missing).  Lemon's output goes to $(BUILD)/, never committed.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man/man1
+DATADIR ?= $(PREFIX)/share/ppdl
+DESTDIR ?=
+
+CC      ?= cc
+BUILD   ?= build
+LEMON   ?= lemon
+OPT     ?= -O2
+SAN     ?=
+VERSION := 0.1.0
+
+PKGS    := gmp readline zlib
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS += -D_GNU_SOURCE -DPPDL_VERSION='"$(VERSION)"' -DPPDL_DATADIR='"$(DATADIR)"' \
+            -Igrammar -Iinterp -Iruntime -Istdlib -I$(BUILD)/grammar
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 $(WARN) -MMD -MP -pthread $(SAN) \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lreadline -lz) -lopenblas -lm -pthread
+TESTLIBS := -lcunit
+
+ifneq ($(SAN),)
+  CFLAGS += -fno-omit-frame-pointer
+endif
+
+# Sources: one folder a layer.  New files are picked up by wildcard.
+PARSER_Y := grammar/ppdl.y
+PARSER_C := $(BUILD)/grammar/ppdl.c
+GR_SRC   := $(wildcard grammar/*.c)
+IN_SRC   := $(filter-out interp/main.c,$(wildcard interp/*.c))
+RT_SRC   := $(wildcard runtime/*.c)
+LIB_SRC  := $(wildcard stdlib/*.c)
+CORE_SRC := $(RT_SRC) $(GR_SRC) $(IN_SRC) $(LIB_SRC)
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o) $(PARSER_C:.c=.o)
+MAIN_OBJ := $(BUILD)/interp/main.o
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.PHONY: all deps test check-asan unit scripts demo install uninstall clean bench \
+        bench-train bench-paillier bench-mpc bench-dp fuzz
+all: ppdl
+
+# --- dependencies ---------------------------------------------------------------
+# The Debian packages ppdl needs to build and test.  Installed with apt-get (through
+# sudo when not root) only when a tool or header is missing.
+DEB_PKGS := lemon libreadline-dev libgmp-dev libcunit1-dev pkg-config zlib1g-dev \
+            libopenblas-dev
+deps:
+	@tools/deps.sh $(DEB_PKGS)
+
+$(DEPS_STAMP):
+	@tools/deps.sh --check-or-install $(DEB_PKGS)
+	@mkdir -p $(dir $@) && touch $@
+
+# --- build --------------------------------------------------------------------------
+$(PARSER_C): $(PARSER_Y) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(LEMON) -q -d$(dir $@) $(PARSER_Y)
+
+$(BUILD)/runtime/%.o: runtime/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP) $(PARSER_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/grammar/ppdl.o: $(PARSER_C)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-parameter -Wno-missing-prototypes -Igrammar -c $< -o $@
+
+$(BUILD)/libppdl.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+ppdl: $(MAIN_OBJ) $(BUILD)/libppdl.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/librt.a: $(RT_SRC:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Runtime suites (test_rt_*) link the runtime alone; the others link everything.
+$(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(BUILD)/librt.a | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/librt.a $(LDLIBS) $(TESTLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libppdl.a | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libppdl.a $(LDLIBS) $(TESTLIBS)
+
+# --- tests --------------------------------------------------------------------------
+test: ppdl $(UNIT_BIN)
+	@tests/run.sh $(BUILD) ./ppdl
+
+unit: $(UNIT_BIN)
+	@tests/run.sh --unit-only $(BUILD) ./ppdl
+
+check-asan:
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	        PPDL_BIN=build-asan/ppdl test-asan
+
+test-asan: $(UNIT_BIN)
+	$(CC) $(CFLAGS) -o $(BUILD)/ppdl $(MAIN_OBJ) $(BUILD)/libppdl.a $(LDLIBS)
+	@ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(BUILD) $(BUILD)/ppdl
+
+$(MAIN_OBJ): $(BUILD)/libppdl.a
+
+demo: ppdl
+	./ppdl samples/tour.ppdl
+
+# --- fuzzing (clang + libFuzzer) --------------------------------------------------
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libppdl.a
+	clang -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -g -O1 -o build-fuzz/fuzz_ppdl $(FUZZ_SRC) build-fuzz/libppdl.a $(LDLIBS)
+	@mkdir -p build-fuzz/corpus
+	@cp samples/*.ppdl tests/scripts/*.ppdl tests/fuzz/regress/* build-fuzz/corpus/ 2>/dev/null || true
+	build-fuzz/fuzz_ppdl -max_total_time=$${FUZZ_SECONDS:-600} -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+	    -dict=tests/fuzz/ppdl.dict build-fuzz/corpus
+
+# --- benchmarks (print figures side by side; never part of `make test`) -------------
+bench: ppdl
+	@bench/loop.sh ./ppdl
+
+bench-train: ppdl
+	@bench/train.sh ./ppdl
+
+bench-paillier: $(BUILD)/libppdl.a
+	@bench/paillier.sh $(BUILD)
+
+bench-mpc: ppdl
+	@bench/mpc.sh ./ppdl $(BUILD)
+
+bench-dp: ppdl
+	@bench/dp.sh ./ppdl
+
+# --- install ------------------------------------------------------------------------
+install: ppdl
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/samples/data $(DESTDIR)$(DATADIR)/docs
+	install -m 755 ppdl $(DESTDIR)$(BINDIR)/ppdl
+	install -m 644 docs/ppdl.1 $(DESTDIR)$(MANDIR)/ppdl.1
+	install -m 644 samples/*.ppdl $(DESTDIR)$(DATADIR)/samples/
+	install -m 644 samples/data/* $(DESTDIR)$(DATADIR)/samples/data/
+	install -m 644 docs/*.md $(DESTDIR)$(DATADIR)/docs/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ppdl $(DESTDIR)$(MANDIR)/ppdl.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-asan build-fuzz ppdl
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

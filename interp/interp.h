@@ -1,0 +1,84 @@
+/*
+** interp.h — the interpreter state and the evaluator's public entry points.  One Interp
+** holds the symbol table, the global variables (indexed by symbol id), the parties,
+** the transcript, the random generator, the builtin table, and the error being raised.
+** stdlib/ modules read and extend it through the functions below; the fields are
+** visible so that builtins stay short, but only the evaluator writes globals directly.
+*/
+#ifndef INTERP_H
+#define INTERP_H
+#include <signal.h>
+#include <stdbool.h>
+#include "ast.h"
+#include "parse.h"
+#include "rng.h"
+#include "tr.h"
+#include "val.h"
+
+#define EV_MAX_DEPTH 400         /* nested calls before "recursion too deep" */
+
+typedef struct Party { Sym *name; int id; } Party;
+
+typedef enum EvStatus { EV_OK, EV_ERROR, EV_INCOMPLETE } EvStatus;
+
+typedef struct Env Env;                 /* a function activation's variables (ev.c) */
+
+struct Interp {
+    SymTab syms;
+    Value *globals; bool *gdefined; uint32_t gcap;  /* by symbol id */
+    Party *parties; int nparties;       /* parties[1..nparties]; [0] is "public" */
+    int cur_party;                      /* 0 at top level, p inside `on p { }` */
+    Tr tr;
+    Rng rng;
+    bool seeded;
+    /* the error being raised (set by err_raise, cleared when reported) */
+    bool err_set;
+    char *err_msg;
+    Source *err_src; uint32_t err_off, err_len; bool err_located;
+    /* evaluation */
+    int depth;
+    volatile sig_atomic_t *interrupt;   /* set by the SIGINT handler, polled */
+    Env *env;                           /* current function activation, NULL at top */
+    AstUnit **units; size_t nunits, capunits;  /* units kept alive (defining functions) */
+    const char *import_dir;             /* directory of the running file */
+    int import_depth;
+    FILE *out;                          /* where print() writes (stdout) */
+    bool tty;                           /* stdout is a terminal: progress bars allowed */
+    /* hooks that stdlib modules install */
+    Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);
+    /* builtin table (name -> entry), filled by lib_register */
+    const LibReg **builtins; uint32_t nbuiltins, capbuiltins;
+};
+
+/* Creates an interpreter with every stdlib module registered; randomness from the OS. */
+Interp  *ev_new(void);
+void     ev_free(Interp *I);
+/* Parses and runs src (consumed reference to nothing: the caller keeps its own).
+** Prints errors to stderr with caret.  EV_INCOMPLETE: input ended early (REPL). When
+** echo is set, the value of a bare expression statement is printed (REPL). */
+EvStatus ev_run(Interp *I, Source *src, bool echo);
+/* Runs a file by path; errors name the file. */
+EvStatus ev_run_file(Interp *I, const char *path);
+/* Calls a function value (user or builtin) with borrowed positional arguments. */
+Value    ev_call(Interp *I, Value fn, int argc, Value *argv);
+/* Binds a global (consumes v). */
+void     ev_set_global(Interp *I, const char *name, Value v);
+Value   *ev_get_global(Interp *I, const char *name);   /* borrowed or NULL */
+/* Party helpers: the id of a party by name (0 if none), its name. */
+int      ev_party_id(Interp *I, const char *name);
+const char *ev_party_name(const Interp *I, int id);    /* "public" for 0 */
+int      ev_add_party(Interp *I, Sym *name);           /* idempotent */
+/* Seeds the generator (insecure, reproducible) and warns on stderr. */
+void     ev_seed(Interp *I, uint64_t seed);
+/* True (and raises "interrupted") if Ctrl-C was pressed: poll in long loops. */
+bool     ev_interrupted(Interp *I);
+
+/* --- errors --- */
+/* Raises an error (printf-style message) and returns VERR; the evaluator attaches the
+** location of the expression being evaluated. */
+Value    err_raise(Interp *I, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the pending error (with caret when located) to f and clears it. */
+void     err_report(Interp *I, FILE *f);
+void     err_clear(Interp *I);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+** val.h — ppdl values: a small tagged union (Lua's TValue) plus reference-counted heap
+** objects.  Numbers, bools, none, parties and builtins are unboxed; strings, lists,
+** records, ranges, functions, tensors and every runtime-defined kind (ciphertexts,
+** shares, keys, schemes, networks, models, datasets, ...) live on the heap.
+**
+** Ownership rule (stated once, used everywhere): a Value held in a variable, a list,
+** a record or returned from a function is an OWNED reference.  Functions that take
+** Values BORROW them unless their contract says "consumes".  val_retain() makes an
+** extra owned reference; val_release() drops one.  Builtins receive borrowed
+** arguments and return an owned result (or VERR after raising an error).
+**
+** Every value also carries `owner`: the id of the party it lives at (0: public, known
+** to everyone).  The evaluator refuses to combine values that live at different
+** parties; moving a value between parties is a recorded message (see stdlib/).
+**
+** Runtime-defined kinds are V_OBJ objects with a VClass: a name for type(), a free
+** function, and optional hooks for display, operators, fields and the cycle
+** collector.  A module adds a kind without touching this file.
+*/
+#ifndef VAL_H
+#define VAL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "sb.h"
+#include "sym.h"
+#include "tn.h"
+
+typedef struct Interp Interp;
+typedef struct LibReg LibReg;
+
+typedef enum ValTag {
+    V_NONE, V_BOOL, V_NUM, V_PARTY, V_BUILTIN,          /* unboxed */
+    V_STR, V_LIST, V_REC, V_RANGE, V_FUNC, V_TENSOR, V_OBJ, /* heap (as.o) */
+    V_ERR                                               /* an error was raised */
+} ValTag;
+
+typedef enum ObjType { O_STR, O_LIST, O_REC, O_RANGE, O_FUNC, O_TENSOR, O_USER, O_ENV } ObjType;
+
+typedef struct Obj {
+    uint32_t rc;
+    uint8_t type, mark;
+    struct Obj *gc_prev, *gc_next;      /* every live object, for the cycle collector */
+} Obj;
+
+typedef struct Value {
+    uint8_t tag;
+    uint16_t owner;                     /* party id, 0 = public */
+    union { double n; int b; int64_t i; Obj *o; const LibReg *fn; } as;
+} Value;
+
+typedef struct ObjStr   { Obj h; size_t len; uint32_t hash; char s[]; } ObjStr;
+typedef struct ObjList  { Obj h; size_t n, cap; Value *v; } ObjList;
+typedef struct ObjRec   { Obj h; size_t n, cap; Sym **k; Value *v; } ObjRec;
+typedef struct ObjRange { Obj h; double lo, hi, step; } ObjRange;
+typedef struct ObjTensor{ Obj h; Tn *t; } ObjTensor;
+
+typedef struct VClass {
+    const char *name;                                   /* type() of the value */
+    void  (*free)(void *p);                             /* frees p (wipe secrets!) */
+    /* Optional: */
+    void  (*show)(Interp *I, const void *p, Sb *out, int verbose);
+    Value (*binop)(Interp *I, int op, Value a, Value b); /* a or b has this class */
+    Value (*unop)(Interp *I, int op, Value a);
+    Value (*field)(Interp *I, Value self, Sym *name);   /* self.name; VNONE-tagged V_ERR */
+    void  (*visit)(void *p, void (*fn)(Value *v, void *ctx), void *ctx); /* child Values */
+} VClass;
+
+typedef struct ObjUser  { Obj h; const VClass *cls; void *p; } ObjUser;
+
+/* --- construction (results are owned) --- */
+#define VNONE          ((Value){ .tag = V_NONE })
+#define VERR           ((Value){ .tag = V_ERR })
+#define VBOOL(x)       ((Value){ .tag = V_BOOL, .as.b = !!(x) })
+#define VNUM(x)        ((Value){ .tag = V_NUM, .as.n = (x) })
+#define VPARTY(id)     ((Value){ .tag = V_PARTY, .as.i = (id) })
+#define IS_ERR(v)      ((v).tag == V_ERR)
+#define IS_NUM(v)      ((v).tag == V_NUM)
+#define IS_STR(v)      ((v).tag == V_STR)
+#define IS_LIST(v)     ((v).tag == V_LIST)
+#define IS_REC(v)      ((v).tag == V_REC)
+#define IS_TENSOR(v)   ((v).tag == V_TENSOR)
+#define IS_HEAP(v)     ((v).tag >= V_STR && (v).tag <= V_OBJ)
+#define AS_STR(v)      ((ObjStr *)(v).as.o)
+#define AS_LIST(v)     ((ObjList *)(v).as.o)
+#define AS_REC(v)      ((ObjRec *)(v).as.o)
+#define AS_RANGE(v)    ((ObjRange *)(v).as.o)
+#define AS_TENSOR(v)   (((ObjTensor *)(v).as.o)->t)
+#define AS_USER(v)     ((ObjUser *)(v).as.o)
+
+Value val_str(const char *s, size_t n);
+Value val_cstr(const char *s);
+Value val_str_take(char *s);                 /* takes a malloc'd NUL-terminated string */
+Value val_list(size_t cap);                  /* empty list */
+void  val_list_push(Value list, Value item); /* consumes item */
+Value val_rec(void);                         /* empty record */
+void  val_rec_set(Value rec, Sym *k, Value v);   /* consumes v; replaces an existing key */
+Value *val_rec_get(Value rec, Sym *k);       /* borrowed pointer or NULL */
+Value val_range(double lo, double hi, double step);
+Value val_tensor(Tn *t);                     /* takes ownership of t */
+Value val_user(const VClass *cls, void *p);  /* takes ownership of p */
+/* The object's payload if v is a V_OBJ of class cls, else NULL. */
+void *val_user_as(Value v, const VClass *cls);
+
+/* --- references --- */
+static inline Value val_retain(Value v) { if (IS_HEAP(v)) v.as.o->rc++; return v; }
+void val_free_obj(Obj *o);
+static inline void val_release(Value v)
+{
+    if (IS_HEAP(v) && --v.as.o->rc == 0) val_free_obj(v.as.o);
+}
+static inline Value val_at(Value v, int owner) { v.owner = (uint16_t)owner; return v; }
+
+/* --- inspection --- */
+const char *val_type_name(Value v);          /* "number", "tensor", "ciphertext", ... */
+bool  val_truthy(Value v);
+bool  val_equal(Value a, Value b);
+/* Appends a display of v: strings raw when top-level and raw is set, quoted inside
+** containers.  Secrets are never shown: classes decide what their show() reveals. */
+void  val_show(Interp *I, Value v, Sb *out, bool raw);
+/* A deep copy (lists, records, tensors copied; immutable objects shared). */
+Value val_copy(Value v);
+
+/* --- the object list and the cycle collector --- */
+void  val_gc_link(Obj *o, ObjType t);        /* for modules allocating Obj subtypes */
+size_t val_live_objects(void);
+/* Frees every object not reachable from roots[0..n) (cycles refcounting cannot free). */
+void  val_collect(Value *roots, size_t n, Obj **extra_roots, size_t nextra);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+** rng.c — operating-system randomness and the seeded ChaCha20 stream (see rng.h for the
+** security notes).  The OS path calls getrandom(2) and aborts rather than ever falling
+** back to a weak source.
+*/
+#include "rng.h"
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define ROTL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define QR(a, b, c, d) \
+    a += b; d ^= a; d = ROTL(d, 16); c += d; b ^= c; b = ROTL(b, 12); \
+    a += b; d ^= a; d = ROTL(d, 8);  c += d; b ^= c; b = ROTL(b, 7)
+
+void rng_chacha20_block(const uint32_t key[8], uint64_t counter, uint32_t nonce,
+                        unsigned char out[64])
+{
+    uint32_t s[16] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574,
+                       key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7],
+                       (uint32_t)counter, (uint32_t)(counter >> 32), nonce, 0 };
+    uint32_t x[16];
+    memcpy(x, s, sizeof x);
+    for (int i = 0; i < 10; i++) {
+        QR(x[0], x[4], x[8], x[12]); QR(x[1], x[5], x[9], x[13]);
+        QR(x[2], x[6], x[10], x[14]); QR(x[3], x[7], x[11], x[15]);
+        QR(x[0], x[5], x[10], x[15]); QR(x[1], x[6], x[11], x[12]);
+        QR(x[2], x[7], x[8], x[13]); QR(x[3], x[4], x[9], x[14]);
+    }
+    for (int i = 0; i < 16; i++) {
+        uint32_t v = x[i] + s[i];
+        out[4 * i] = (unsigned char)v; out[4 * i + 1] = (unsigned char)(v >> 8);
+        out[4 * i + 2] = (unsigned char)(v >> 16); out[4 * i + 3] = (unsigned char)(v >> 24);
+    }
+}
+
+static void os_fill(unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = getrandom(p, n, 0);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            perror("ppdl: getrandom");
+            abort();
+        }
+        p += k; n -= (size_t)k;
+    }
+}
+
+static void refill(Rng *r)
+{
+    if (r->seeded) {
+        for (size_t i = 0; i < sizeof r->buf; i += 64)
+            rng_chacha20_block(r->key, r->counter++, 0, r->buf + i);
+    } else {
+        os_fill(r->buf, sizeof r->buf);
+    }
+    r->pos = 0; r->fill = sizeof r->buf;
+}
+
+void rng_init(Rng *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+void rng_seed(Rng *r, uint64_t seed)
+{
+    memset(r, 0, sizeof *r);
+    r->seeded = 1; r->seed = seed;
+    r->key[0] = (uint32_t)seed; r->key[1] = (uint32_t)(seed >> 32);
+    r->key[2] = 0x70706466; r->key[3] = 0x6c736565;   /* "ppdl" domain constants */
+}
+
+void rng_fork(Rng *parent, Rng *child)
+{
+    if (!parent->seeded) { rng_init(child); return; }
+    memset(child, 0, sizeof *child);
+    child->seeded = 1; child->seed = parent->seed;
+    rng_bytes(parent, child->key, sizeof child->key);
+}
+
+void rng_wipe(Rng *r)
+{
+    volatile unsigned char *p = (volatile unsigned char *)r;
+    for (size_t i = 0; i < sizeof *r; i++) p[i] = 0;
+}
+
+void rng_bytes(Rng *r, void *out, size_t n)
+{
+    unsigned char *o = out;
+    while (n > 0) {
+        if (r->pos >= r->fill) refill(r);
+        size_t k = r->fill - r->pos;
+        if (k > n) k = n;
+        memcpy(o, r->buf + r->pos, k);
+        memset(r->buf + r->pos, 0, k);
+        r->pos += k; o += k; n -= k;
+    }
+}
+
+uint64_t rng_u64(Rng *r)
+{
+    uint64_t v;
+    rng_bytes(r, &v, sizeof v);
+    return v;
+}
+
+uint64_t rng_below(Rng *r, uint64_t n)
+{
+    uint64_t lim = -n % n;      /* 2^64 mod n: reject the biased low values */
+    for (;;) {
+        uint64_t v = rng_u64(r);
+        if (v >= lim) return v % n;
+    }
+}
+
+double rng_uniform(Rng *r) { return (double)(rng_u64(r) >> 11) * 0x1.0p-53; }
+
+double rng_uniform_pos(Rng *r)
+{
+    double u;
+    do u = rng_uniform(r); while (u == 0.0);
+    return u;
+}
+
+double rng_normal(Rng *r)
+{
+    if (r->have_spare) { r->have_spare = 0; return r->spare; }
+    double u, v, s;
+    do {
+        u = 2.0 * rng_uniform(r) - 1.0;
+        v = 2.0 * rng_uniform(r) - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    double m = sqrt(-2.0 * log(s) / s);
+    r->spare = v * m; r->have_spare = 1;
+    return u * m;
+}

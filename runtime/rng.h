@@ -1,0 +1,44 @@
+/*
+** rng.h — every random bit ppdl uses comes from here.
+**
+** Security notes: by default bytes come straight from the operating system
+** (getrandom(2)), buffered 4 KiB at a time; that is what keys, masks, shares and noise
+** use.  rng_seed(n) switches to a deterministic ChaCha20 stream keyed by n, for
+** reproducible classroom runs and tests: it is NOT secure (anyone who knows n knows every
+** key and share), and the interpreter says so loudly when it is used.  The buffer is
+** wiped when it is refilled or freed.  Not thread-safe: give each thread its own Rng
+** (rng_fork) for parallel work.
+*/
+#ifndef RNG_H
+#define RNG_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct Rng {
+    int seeded;             /* 0: operating system; 1: ChaCha20 keyed by seed */
+    uint64_t seed;
+    uint32_t key[8];
+    uint64_t counter;
+    unsigned char buf[4096];
+    size_t pos, fill;
+    int have_spare; double spare;   /* second normal deviate of Box–Muller/polar */
+} Rng;
+
+void     rng_init(Rng *r);                 /* operating-system mode */
+void     rng_seed(Rng *r, uint64_t seed);  /* deterministic, insecure mode */
+/* A child generator for another thread: seeded mode derives it from the parent stream,
+** OS mode stays OS mode. */
+void     rng_fork(Rng *parent, Rng *child);
+void     rng_wipe(Rng *r);
+void     rng_bytes(Rng *r, void *out, size_t n);
+uint64_t rng_u64(Rng *r);
+uint64_t rng_below(Rng *r, uint64_t n);    /* uniform in [0, n), unbiased; n > 0 */
+double   rng_uniform(Rng *r);              /* uniform in [0, 1), 53 random bits */
+double   rng_uniform_pos(Rng *r);          /* uniform in (0, 1), never 0 */
+double   rng_normal(Rng *r);               /* standard normal (Marsaglia polar) */
+
+/* The ChaCha20 block function (RFC 8439): 64 bytes of keystream. */
+void     rng_chacha20_block(const uint32_t key[8], uint64_t counter, uint32_t nonce,
+                            unsigned char out[64]);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+** lib.h — how builtins are written and registered (Lua's luaL_Reg, jq's builtin table).
+** Each module (one stdlib/lib_X.c) exports a NULL-terminated LibReg table and,
+** optionally, an init function (to install VClasses or hooks); lib_all.c lists the
+** modules.  Every entry has a signature line, a help paragraph and an example that
+** runs; `help` lists them and `help(name)` shows one.
+**
+** A builtin receives BORROWED arguments (positional, then keyword) and returns an
+** OWNED value, or VERR after err_raise().  The lib_arg_* checkers raise messages in one
+** voice:  bad argument #2 to 'dot' (tensor expected, got ciphertext).
+*/
+#ifndef LIB_H
+#define LIB_H
+#include "interp.h"
+
+typedef struct Args {
+    const char *fname;          /* the builtin's name, for messages */
+    int n;          Value *v;   /* positional */
+    int nkw; Sym **kwname; Value *kw;   /* keyword */
+    int at;                     /* party the call runs at (I->cur_party) */
+} Args;
+
+typedef Value (*LibFn)(Interp *I, Args *a);
+
+struct LibReg {
+    const char *name;
+    LibFn fn;
+    const char *sig;            /* "train(m, data, epochs = 1, lr = 0.1, ...)" */
+    const char *help;           /* what it does, what it returns, errors */
+    const char *example;        /* ppdl code that runs (tests run every example) */
+};
+
+typedef struct LibModule {
+    const char *name;
+    const LibReg *fns;
+    void (*init)(Interp *I);
+} LibModule;
+
+/* Registers every module in lib_all.c into I (called by ev_new). */
+void lib_register_all(Interp *I);
+const LibReg *lib_find(const Interp *I, const char *name);
+
+/* --- argument checking: each returns false after raising an error --- */
+bool  lib_arity(Interp *I, Args *a, int min, int max);         /* max < 0: no limit */
+/* Unknown keywords are errors: allowed is a NULL-terminated list. */
+bool  lib_kwonly(Interp *I, Args *a, const char *const *allowed);
+Value *lib_kw(Args *a, const char *name);                      /* borrowed or NULL */
+bool  lib_num(Interp *I, Args *a, int i, double *out);
+bool  lib_int(Interp *I, Args *a, int i, long *out);           /* integral number */
+bool  lib_str(Interp *I, Args *a, int i, const char **out);
+bool  lib_tensor(Interp *I, Args *a, int i, Tn **out);         /* number → error */
+void *lib_user(Interp *I, Args *a, int i, const VClass *cls);  /* NULL after error */
+bool  lib_party(Interp *I, Args *a, int i, int *id);
+/* Keyword variants: *out keeps its default when the keyword is absent. */
+bool  lib_kwnum(Interp *I, Args *a, const char *name, double *out);
+bool  lib_kwint(Interp *I, Args *a, const char *name, long *out);
+bool  lib_kwbool(Interp *I, Args *a, const char *name, bool *out);
+bool  lib_kwstr(Interp *I, Args *a, const char *name, const char **out);
+bool  lib_kwparty(Interp *I, Args *a, const char *name, int *id);
+/* Raises "bad argument #i to 'f' (X expected, got Y)" and returns VERR. */
+Value lib_bad(Interp *I, Args *a, int i, const char *expected);
+Value lib_badkw(Interp *I, Args *a, const char *kw, const char *expected);
+
+/* The module tables, defined one per file in stdlib/. */
+extern const LibModule lib_mod_core, lib_mod_party, lib_mod_tensor, lib_mod_nn,
+                       lib_mod_data, lib_mod_he, lib_mod_mpc, lib_mod_dp;
+
+#endif

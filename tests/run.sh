@@ -1,0 +1,51 @@
+#!/bin/bash
+# Runs every CUnit suite binary in BUILD/tests and every script test in tests/scripts
+# through the real binary, and prints one closing line "N passed, N failed".
+# A script test NAME.ppdl passes when stdout equals NAME.out and, if NAME.err exists,
+# stderr equals NAME.err and the exit status is 1 (otherwise the status must be 0).
+# Script tests run from the repository root with PPDL_HISTORY=/dev/null.
+unit_only=0
+if [ "$1" = "--unit-only" ]; then unit_only=1; shift; fi
+build=${1:-build}; bin=${2:-./ppdl}
+pass=0; fail=0; failed_names=()
+for t in "$build"/tests/test_*; do
+  [ -x "$t" ] || continue
+  out=$("$t" 2>&1); rc=$?
+  line=$(printf '%s\n' "$out" | grep '^tu: ' | tail -1)
+  p=$(printf '%s' "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')
+  f=$(printf '%s' "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p')
+  if [ -z "$p" ]; then p=0; f=1; fi
+  if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+  pass=$((pass + p)); fail=$((fail + f))
+  if [ "$f" != 0 ]; then
+    failed_names+=("$(basename "$t")"); printf '%s\n' "$out" | grep -v '^$' | tail -30
+  fi
+  echo "unit $(basename "$t"): $p passed, $f failed"
+done
+if [ $unit_only = 0 ]; then
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  for s in tests/scripts/*.ppdl; do
+    [ -f "$s" ] || continue
+    name=${s%.ppdl}
+    PPDL_HISTORY=/dev/null timeout 300 "$bin" "$s" >"$tmp/out" 2>"$tmp/err" </dev/null; rc=$?
+    ok=1
+    if [ -f "$name.out" ]; then cmp -s "$tmp/out" "$name.out" || ok=0; fi
+    if [ -f "$name.err" ]; then
+      cmp -s "$tmp/err" "$name.err" || ok=0; [ $rc -eq 1 ] || ok=0
+    else
+      [ $rc -eq 0 ] || ok=0
+      [ -s "$tmp/err" ] && ! grep -qv '^warning:' "$tmp/err" && : 
+    fi
+    if [ $ok = 1 ]; then pass=$((pass + 1)); else
+      fail=$((fail + 1)); failed_names+=("$s")
+      echo "FAIL script $s (exit $rc)"
+      [ -f "$name.out" ] && diff -u "$name.out" "$tmp/out" | head -20
+      [ -f "$name.err" ] && diff -u "$name.err" "$tmp/err" | head -20
+      [ -f "$name.err" ] || head -5 "$tmp/err"
+    fi
+  done
+  echo "scripts: $(ls tests/scripts/*.ppdl 2>/dev/null | wc -l) run"
+fi
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
