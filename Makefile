@@ -94,6 +94,12 @@ $(BUILD)/tests/test_rt_%: tests/unit/test_rt_%.c $(BUILD)/librt.a | $(DEPS_STAMP
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/librt.a $(LDLIBS) $(TESTLIBS)
 
+# Grammar suites (test_gr_*) link the grammar and the runtime.
+GR_OBJ := $(GR_SRC:%.c=$(BUILD)/%.o) $(PARSER_C:.c=.o)
+$(BUILD)/tests/test_gr_%: tests/unit/test_gr_%.c $(GR_OBJ) $(BUILD)/librt.a | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(GR_OBJ) $(BUILD)/librt.a $(LDLIBS) $(TESTLIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libppdl.a | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libppdl.a $(LDLIBS) $(TESTLIBS)
