@@ -37,7 +37,9 @@
 **   N_NETWORK  v.name, list = layer expressions (N_NAME or N_CALL)
 **   N_ON       a = party expression, b = N_BLOCK
 **   N_BLOCK    list = statements    N_PROGRAM list = statements
-** Every node has off/len: the byte span in the source that an error caret points at.
+** Every node has off/len: the byte span in the source that an error caret points at,
+** and height: 1 for a leaf, 1 + the tallest child otherwise.  The parser rejects a tree
+** taller than AST_MAX_HEIGHT, so the evaluator may walk any unit recursively.
 ** The fields under "resolver" are filled by interp/, never by the parser.
 */
 #ifndef AST_H
@@ -65,8 +67,11 @@ typedef enum OpKind {
 typedef struct Node Node;
 typedef struct NodeList { Node **v; int n, cap; } NodeList;
 
+#define AST_MAX_HEIGHT 1000
+
 struct Node {
     uint8_t kind, op;
+    uint16_t height;        /* 1 + tallest child (saturates); set by the builders */
     uint32_t off, len;
     union {
         double num;
@@ -82,7 +87,10 @@ struct Node {
     void   *info;           /* N_FN: resolver's FnInfo (arena-allocated) */
 };
 
-typedef struct AstUnit { int rc; Source *src; Arena arena; Node *root; } AstUnit;
+typedef struct AstUnit {
+    int rc; Source *src; Arena arena; Node *root;
+    Node *too_deep;         /* parser: first node built taller than AST_MAX_HEIGHT */
+} AstUnit;
 
 AstUnit *ast_unit_new(Source *src);           /* retains src */
 AstUnit *ast_unit_retain(AstUnit *u);
@@ -98,9 +106,23 @@ Node *ast_unop(AstUnit *u, OpKind op, Node *a, uint32_t off);
 Node *ast_pair(AstUnit *u, NodeKind k, Node *a, Node *b);   /* span a..b */
 void  ast_push(AstUnit *u, Node *list_owner, Node *child);  /* append to ->list */
 void  ast_span(Node *n, uint32_t off, uint32_t end);        /* set span [off, end) */
+Node *ast_bool(AstUnit *u, int v, uint32_t off, uint32_t len);
+/* N_KWARG or N_PARAM: name spans [off, off+len), value a (or NULL); span name..a. */
+Node *ast_named(AstUnit *u, NodeKind k, Sym *name, uint32_t off, uint32_t len, Node *a);
+/* N_FIELD: obj.name, spanning obj to end. */
+Node *ast_field(AstUnit *u, Node *obj, Sym *name, uint32_t end);
+/* A statement-like node with up to three children and a name; span [off, end) widened
+** to cover the children. */
+Node *ast_stmt(AstUnit *u, NodeKind k, uint32_t off, uint32_t end, Sym *name,
+               Node *a, Node *b, Node *c);
+/* Turns a list under construction (any node whose ->list was filled with ast_push, or
+** NULL for an empty one) into kind k with name and child a, spanning [off, end). */
+Node *ast_wrap(AstUnit *u, Node *list, NodeKind k, Sym *name, Node *a,
+               uint32_t off, uint32_t end);
 const char *ast_kind_name(NodeKind k);
 const char *ast_op_name(OpKind op);                         /* "+", "@", "not", ... */
-/* Prints an S-expression of the tree (for tests and `ppdl --dump-ast`). */
+/* Prints an S-expression of the tree on one line, then a newline (for tests and
+** `ppdl --dump-ast`), e.g. (program (assign (name x) (binop + (num 1) (num 2)))). */
 void ast_dump(FILE *f, const Node *n);
 
 #endif

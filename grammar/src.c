@@ -46,7 +46,6 @@ void src_report(FILE *f, const Source *s, uint32_t off, uint32_t len,
     int line, col;
     if (off > s->len) off = (uint32_t)s->len;
     src_linecol(s, off, &line, &col);
-    fprintf(f, "%s:%d:%d: %s: %s\n", s->name, line, col, kind, msg);
     size_t b = off, e = off;
     while (b > 0 && s->text[b - 1] != '\n') b--;
     while (e < s->len && s->text[e] != '\n') e++;
@@ -55,7 +54,9 @@ void src_report(FILE *f, const Source *s, uint32_t off, uint32_t len,
         while (b > 0 && s->text[b - 1] != '\n') b--;
         col = 1;
         for (size_t i = b; i < e; i++) if (!is_cont((unsigned char)s->text[i])) col++;
+        line--;
     }
+    fprintf(f, "%s:%d:%d: %s: %s\n", s->name, line, col, kind, msg);
     fputs("    ", f);
     for (size_t i = b; i < e; i++) {
         unsigned char c = (unsigned char)s->text[i];

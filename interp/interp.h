@@ -39,10 +39,13 @@ struct Interp {
     int depth;
     volatile sig_atomic_t *interrupt;   /* set by the SIGINT handler, polled */
     Env *env;                           /* current function activation, NULL at top */
-    AstUnit **units; size_t nunits, capunits;  /* units kept alive (defining functions) */
+    Source *cur_src;                    /* source of the code being evaluated */
+    AstUnit *cur_unit;                  /* its parse unit (functions made now keep it) */
+    Value ret;                          /* the value a `return` carries out */
     const char *import_dir;             /* directory of the running file */
     int import_depth;
     FILE *out;                          /* where print() writes (stdout) */
+    FILE *errout;                       /* where errors are reported (stderr) */
     bool tty;                           /* stdout is a terminal: progress bars allowed */
     /* hooks that stdlib modules install */
     Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);

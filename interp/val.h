@@ -63,8 +63,9 @@ typedef struct VClass {
     void  (*show)(Interp *I, const void *p, Sb *out, int verbose);
     Value (*binop)(Interp *I, int op, Value a, Value b); /* a or b has this class */
     Value (*unop)(Interp *I, int op, Value a);
-    Value (*field)(Interp *I, Value self, Sym *name);   /* self.name; VNONE-tagged V_ERR */
+    Value (*field)(Interp *I, Value self, Sym *name);   /* self.name: owned, or VERR */
     void  (*visit)(void *p, void (*fn)(Value *v, void *ctx), void *ctx); /* child Values */
+    size_t (*bytes)(const void *p);                     /* wire size, for the transcript */
 } VClass;
 
 typedef struct ObjUser  { Obj h; const VClass *cls; void *p; } ObjUser;

@@ -18,6 +18,7 @@ typedef struct Args {
     int n;          Value *v;   /* positional */
     int nkw; Sym **kwname; Value *kw;   /* keyword */
     int at;                     /* party the call runs at (I->cur_party) */
+    const LibReg *self;         /* the entry being called (for lib_forward) */
 } Args;
 
 typedef Value (*LibFn)(Interp *I, Args *a);
@@ -28,7 +29,14 @@ struct LibReg {
     const char *sig;            /* "train(m, data, epochs = 1, lr = 0.1, ...)" */
     const char *help;           /* what it does, what it returns, errors */
     const char *example;        /* ppdl code that runs (tests run every example) */
+    int flags;                  /* LIB_* below; 0 for ordinary builtins */
 };
+
+/* The evaluator refuses to pass values from two different parties to one builtin and
+** places the result at the arguments' party.  Builtins that move data between parties
+** (send, share, reveal, encrypt, protocols) or only inspect (print, show, type) set
+** LIB_ANYOWNER and handle ownership themselves. */
+#define LIB_ANYOWNER 1
 
 typedef struct LibModule {
     const char *name;
@@ -39,6 +47,12 @@ typedef struct LibModule {
 /* Registers every module in lib_all.c into I (called by ev_new). */
 void lib_register_all(Interp *I);
 const LibReg *lib_find(const Interp *I, const char *name);
+/* Several modules may register one name (core's max handles numbers and lists, the
+** tensor module's max handles tensors): the first is bound, and a builtin hands
+** arguments it does not handle to the next registration with lib_forward (which
+** raises "bad argument #1 ... (expected ...)" when there is none). */
+const LibReg *lib_next(const Interp *I, const LibReg *r);
+Value lib_forward(Interp *I, Args *a, const char *expected);
 
 /* --- argument checking: each returns false after raising an error --- */
 bool  lib_arity(Interp *I, Args *a, int min, int max);         /* max < 0: no limit */

@@ -45,6 +45,15 @@ if [ $unit_only = 0 ]; then
     fi
   done
   echo "scripts: $(ls tests/scripts/*.ppdl 2>/dev/null | wc -l) run"
+  # the command line and the REPL through a real pseudo-terminal
+  out=$(tests/pty/run.sh "$bin" 2>&1)
+  line=$(printf '%s\n' "$out" | tail -1)
+  p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+  f=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  if [ -z "$p" ]; then p=0; f=1; fi
+  pass=$((pass + p)); fail=$((fail + f))
+  if [ "$f" != 0 ]; then failed_names+=("tests/pty"); printf '%s\n' "$out" | grep -v '^ok ' | tail -40; fi
+  echo "pty: $p passed, $f failed"
 fi
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$pass passed, $fail failed"

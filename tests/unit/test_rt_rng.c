@@ -1,10 +1,9 @@
 /*
 ** test_rt_rng.c — randomness: ChaCha20 against RFC 8439's test vector, seeded streams
-** reproducible, OS streams differing, and unbiased ranges.
+** reproducible, OS streams differing, unbiased ranges and normal moments.
 */
 #include "tu.h"
 #include "rng.h"
-#include "tr.h"
 #include <math.h>
 #include <string.h>
 
@@ -57,23 +56,6 @@ static void normal_moments(void)
     TU_NEAR(s2 / n, 1.0, 0.02);
 }
 
-static void transcript_totals(void)
-{
-    Tr t;
-    tr_init(&t);
-    tr_send(&t, 1, 3, "share", 8, 0, NULL);
-    tr_send(&t, 2, 3, "share", 8, 0, "x");
-    tr_next_round(&t);
-    tr_phase(&t, "offline");
-    tr_send(&t, 3, 1, "triple", 24, 0, NULL);
-    TrTotals r = tr_totals(&t, -1, 3, NULL);
-    CU_ASSERT_EQUAL(r.msgs, 2); CU_ASSERT_EQUAL(r.bytes, 16); CU_ASSERT_EQUAL(r.rounds, 1);
-    TrTotals o = tr_totals(&t, 3, -1, "offline");
-    CU_ASSERT_EQUAL(o.msgs, 1); CU_ASSERT_EQUAL(o.bytes, 24);
-    CU_ASSERT_STRING_EQUAL(t.msgs[1].what, "x");
-    tr_free(&t);
-}
-
 int main(void)
 {
     static const TU_Test tests[] = {
@@ -82,7 +64,6 @@ int main(void)
         {"os streams differ", os_streams_differ},
         {"rng_below uniform", below_uniform},
         {"normal moments", normal_moments},
-        {"transcript totals", transcript_totals},
         {NULL, NULL}};
     return tu_main("rng", tests);
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `make bench-train`: the Fashion-MNIST MLP 784-128-10 (ReLU,
+softmax cross-entropy), plain SGD, batch 128, one thread — the same model, data,
+initialisation family and hyper-parameters as bench/fmnist_mlp_bench.ppdl.
+
+The data is loaded once into tensors and each epoch indexes a fresh random permutation
+(no DataLoader: that is the fastest idiomatic PyTorch loop, so the comparison is fair to
+PyTorch).  Prints one line per epoch and a final summary line:
+    torch: epochs E, seconds/epoch S, test accuracy A
+"""
+import gzip
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+
+DIR = os.environ.get("FMNIST_DIR", "/usr/share/datasets/fashion-mnist")
+
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, n = struct.unpack(">II", data[:8])
+    if magic == 0x803:
+        rows, cols = struct.unpack(">II", data[8:16])
+        return np.frombuffer(data, np.uint8, offset=16).reshape(n, rows * cols)
+    return np.frombuffer(data, np.uint8, offset=8)
+
+
+def load(prefix):
+    x = idx(os.path.join(DIR, prefix + "-images-idx3-ubyte.gz")).astype(np.float32) / 255.0
+    y = idx(os.path.join(DIR, prefix + "-labels-idx1-ubyte.gz")).astype(np.int64)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def main():
+    epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    lr, batch = 0.1, 128
+    torch.set_num_threads(1)
+    torch.manual_seed(42)
+    xtr, ytr = load("train")
+    xte, yte = load("t10k")
+    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    # He init for the layer before ReLU, Xavier for the output, zero biases (as ppdl)
+    torch.nn.init.kaiming_normal_(model[0].weight, nonlinearity="relu")
+    torch.nn.init.xavier_uniform_(model[2].weight)
+    torch.nn.init.zeros_(model[0].bias)
+    torch.nn.init.zeros_(model[2].bias)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    lossf = torch.nn.CrossEntropyLoss()
+    n = xtr.shape[0]
+    times = []
+    acc = 0.0
+    for e in range(epochs):
+        t0 = time.perf_counter()
+        perm = torch.randperm(n)
+        total = 0.0
+        for i in range(0, n, batch):
+            idx_ = perm[i:i + batch]
+            xb, yb = xtr[idx_], ytr[idx_]
+            opt.zero_grad(set_to_none=True)
+            loss = lossf(model(xb), yb)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx_)
+        dt = time.perf_counter() - t0
+        times.append(dt)
+        with torch.no_grad():
+            acc = (model(xte).argmax(1) == yte).float().mean().item()
+        print(f"torch epoch {e + 1}: {dt:.3f} s, train loss {total / n:.4f}, test accuracy {acc:.4f}",
+              flush=True)
+    print(f"torch: epochs {epochs}, seconds/epoch {sum(times) / len(times):.3f}, test accuracy {acc:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,941 @@
+/*
+** ev.c — the tree-walking evaluator over resolved ASTs.  Expressions return an owned
+** Value or VERR (the error itself is in the Interp); statements return a status
+** (normal, error, break, continue, return).  Numbers stay unboxed, globals are an array
+** indexed by symbol id and locals a slot array per activation, so a loop like
+** `s = (s + i*i) % 1000003` does no allocation and no hashing.
+**
+** Parties: every value carries the id of the party it lives at.  Combining values that
+** live at two different parties is refused with an error naming both and the ways to
+** move data; inside `on p { }` reading another party's value is refused, and values
+** created there live at p.
+*/
+#include "ev.h"
+#include "lib.h"
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Provided by the tensor module (stdlib/lib_tensor.c); weak so the core links alone. */
+Value lib_tensor_getindex(Interp *I, Value t, int n, Node **items, Value *vals) __attribute__((weak));
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p && n) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    return p;
+}
+
+/* ------------------------------------------------------ functions, envs -------- */
+
+static Env *env_new(Env *parent, int n)
+{
+    Env *e = malloc(sizeof *e + (size_t)n * sizeof(Value));
+    if (!e) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    val_gc_link(&e->h, O_ENV);
+    e->parent = parent; e->n = n;
+    if (parent) parent->h.rc++;
+    for (int i = 0; i < n; i++) e->slot[i] = VERR;
+    return e;
+}
+
+static void env_release(Env *e)
+{
+    if (e && --e->h.rc == 0) val_free_obj(&e->h);
+}
+
+void ev_free_env(Obj *o)
+{
+    Env *e = (Env *)o;
+    for (int i = 0; i < e->n; i++) { Value v = e->slot[i]; e->slot[i] = VNONE; val_release(v); }
+    e->n = 0;
+    Env *p = e->parent; e->parent = NULL;
+    env_release(p);
+}
+
+void ev_visit_env(Obj *o, void (*fn)(Value *v, void *ctx), void *ctx)
+{
+    Env *e = (Env *)o;
+    for (int i = 0; i < e->n; i++) fn(&e->slot[i], ctx);
+    if (e->parent) { Value pv = { .tag = V_OBJ, .as.o = &e->parent->h }; fn(&pv, ctx); }
+}
+
+void ev_free_func(Obj *o)
+{
+    ObjFunc *f = (ObjFunc *)o;
+    Env *e = f->env; f->env = NULL;
+    AstUnit *u = f->unit; f->unit = NULL;
+    env_release(e);
+    if (u) ast_unit_release(u);
+}
+
+void ev_visit_func(Obj *o, void (*fn)(Value *v, void *ctx), void *ctx)
+{
+    ObjFunc *f = (ObjFunc *)o;
+    if (f->env) { Value ev = { .tag = V_OBJ, .as.o = &f->env->h }; fn(&ev, ctx); }
+}
+
+const char *ev_func_name(Obj *o)
+{
+    ObjFunc *f = (ObjFunc *)o;
+    return f->fn && f->fn->v.name ? f->fn->v.name->name : "anonymous";
+}
+
+static Value make_func(Interp *I, Node *fn)
+{
+    ObjFunc *f = malloc(sizeof *f);
+    if (!f) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    val_gc_link(&f->h, O_FUNC);
+    f->fn = fn;
+    f->unit = ast_unit_retain(I->cur_unit);
+    f->env = I->env;
+    if (f->env) f->env->h.rc++;
+    return (Value){ .tag = V_FUNC, .as.o = &f->h };
+}
+
+/* A short description of an operand for messages: 'name' or "this value". */
+static const char *describe(const Node *n, char *buf, size_t cap)
+{
+    if (n && n->kind == N_NAME) { snprintf(buf, cap, "'%s'", n->v.name->name); return buf; }
+    if (n && n->kind == N_FIELD && n->a && n->a->kind == N_NAME) {
+        snprintf(buf, cap, "'%s.%s'", n->a->v.name->name, n->v.name->name); return buf;
+    }
+    return "this value";
+}
+
+/* ------------------------------------------------------------ evaluation ------- */
+
+Value ev_eval(Interp *I, Node *n);
+static int exec_block(Interp *I, Node *blk);
+
+/* The error for reading an undefined global, with a close name suggested if any. */
+static Value __attribute__((noinline)) unknown_name(Interp *I, Node *n)
+{
+    const char *best = NULL, *y = n->v.name->name;
+    size_t bl = 3, ly = strlen(y);
+    for (uint32_t i = 0; i < I->gcap && ly <= 30; i++) {
+        if (!I->gdefined[i]) continue;
+        const char *x = sym_byid(&I->syms, i)->name;
+        size_t lx = strlen(x);
+        if (lx > 30) continue;
+        size_t d[32][32];
+        for (size_t p = 0; p <= lx; p++) d[p][0] = p;
+        for (size_t q = 0; q <= ly; q++) d[0][q] = q;
+        for (size_t p = 1; p <= lx; p++)
+            for (size_t q = 1; q <= ly; q++) {
+                size_t c = d[p - 1][q - 1] + (x[p - 1] != y[q - 1]);
+                if (d[p - 1][q] + 1 < c) c = d[p - 1][q] + 1;
+                if (d[p][q - 1] + 1 < c) c = d[p][q - 1] + 1;
+                d[p][q] = c;
+            }
+        if (d[lx][ly] < bl) { bl = d[lx][ly]; best = x; }
+    }
+    if (best) return err_raise(I, "unknown name '%s' (did you mean '%s'?)", y, best);
+    return err_raise(I, "unknown name '%s'", y);
+}
+
+static Value __attribute__((noinline)) unreadable(Interp *I, Node *n, Value v)
+{
+    if (v.tag == V_ERR)     /* an activation slot not assigned yet */
+        return err_raise(I, "'%s' is used before it is assigned (assigning to a name inside a "
+                         "function makes it local to that function)", n->v.name->name);
+    return err_raise(I, "'%s' lives at %s; %s cannot read it (use send, share or encrypt to move it)",
+                     n->v.name->name, ev_party_name(I, v.owner), ev_party_name(I, I->cur_party));
+}
+
+static inline Value read_name(Interp *I, Node *n)
+{
+    Value v;
+    if (n->scope == SC_GLOBAL) {
+        if ((uint32_t)n->slot >= I->gcap || !I->gdefined[n->slot]) return unknown_name(I, n);
+        v = I->globals[n->slot];
+    } else if (n->scope == SC_LOCAL) {
+        v = I->env->slot[n->slot];
+    } else {
+        Env *e = I->env;
+        for (int d = n->depth; d > 0 && e; d--) e = e->parent;
+        if (!e) return err_raise(I, "internal error: bad upvalue for '%s'", n->v.name->name);
+        v = e->slot[n->slot];
+    }
+    if (v.tag == V_ERR || (I->cur_party && v.owner && v.owner != I->cur_party))
+        return unreadable(I, n, v);
+    return val_retain(v);
+}
+
+/* Stores v (consumed) into the variable named by node n (N_NAME, N_FOR or named N_FN). */
+static inline void store_name(Interp *I, Node *n, Value v)
+{
+    if (I->cur_party && v.owner == 0 && ev_ownable(v)) v.owner = (uint16_t)I->cur_party;
+    Value *slot;
+    switch (n->scope) {
+    case SC_LOCAL: slot = &I->env->slot[n->slot]; break;
+    case SC_UPVAL: {
+        Env *e = I->env;
+        for (int d = n->depth; d > 0 && e; d--) e = e->parent;
+        slot = &e->slot[n->slot];
+        break;
+    }
+    default:
+        if ((uint32_t)n->slot >= I->gcap || !I->gdefined[n->slot]) {
+            ev_set_global_id(I, (uint32_t)n->slot, v);
+            return;
+        }
+        slot = &I->globals[n->slot];
+    }
+    Value old = *slot; *slot = v; val_release(old);
+}
+
+/* Evaluates call arguments into positional and keyword arrays (owned values). */
+typedef struct CallArgs { int n, nkw; Value pos[16], kw[16]; Sym *kwname[16];
+                          Value *hpos, *hkw; Sym **hkwname; } CallArgs;
+
+static void args_free(CallArgs *c)
+{
+    Value *p = c->hpos ? c->hpos : c->pos, *k = c->hkw ? c->hkw : c->kw;
+    for (int i = 0; i < c->n; i++) val_release(p[i]);
+    for (int i = 0; i < c->nkw; i++) val_release(k[i]);
+    free(c->hpos); free(c->hkw); free(c->hkwname);
+}
+
+static bool args_eval(Interp *I, Node *call, CallArgs *c)
+{
+    int np = 0, nk = 0;
+    for (int i = 0; i < call->list.n; i++) {
+        if (call->list.v[i]->kind == N_KWARG) nk++; else np++;
+    }
+    c->n = c->nkw = 0; c->hpos = c->hkw = NULL; c->hkwname = NULL;
+    if (np > 16) c->hpos = xrealloc(NULL, (size_t)np * sizeof(Value));
+    if (nk > 16) { c->hkw = xrealloc(NULL, (size_t)nk * sizeof(Value));
+                   c->hkwname = xrealloc(NULL, (size_t)nk * sizeof(Sym *)); }
+    Value *p = c->hpos ? c->hpos : c->pos, *k = c->hkw ? c->hkw : c->kw;
+    Sym **kn = c->hkwname ? c->hkwname : c->kwname;
+    for (int i = 0; i < call->list.n; i++) {
+        Node *a = call->list.v[i];
+        if (a->kind == N_KWARG) {
+            for (int j = 0; j < c->nkw; j++)
+                if (kn[j] == a->v.name) {
+                    err_raise(I, "keyword argument '%s' given twice", a->v.name->name);
+                    ev_locate(I, a);
+                    return false;
+                }
+            Value v = ev_eval(I, a->a);
+            if (IS_ERR(v)) return false;
+            kn[c->nkw] = a->v.name; k[c->nkw++] = v;
+        } else {
+            Value v = ev_eval(I, a);
+            if (IS_ERR(v)) return false;
+            p[c->n++] = v;
+        }
+    }
+    return true;
+}
+
+static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw,
+                          Sym **kwname, Value *kw)
+{
+    Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r };
+    int owner = 0;
+    if (!(r->flags & LIB_ANYOWNER)) {
+        for (int i = 0; i < n && owner >= 0; i++) {
+            char buf[32]; snprintf(buf, sizeof buf, "argument #%d", i + 1);
+            owner = ev_common_owner(I, owner, pos[i].owner, buf);
+        }
+        for (int i = 0; i < nkw && owner >= 0; i++) {
+            char buf[64]; snprintf(buf, sizeof buf, "argument '%s'", kwname[i]->name);
+            owner = ev_common_owner(I, owner, kw[i].owner, buf);
+        }
+        if (owner < 0) return VERR;
+    }
+    Value r2 = r->fn(I, &a);
+    if (IS_ERR(r2)) { if (!I->err_set) err_raise(I, "%s failed", r->name); return VERR; }
+    if (owner > 0 && r2.owner == 0 && ev_ownable(r2)) r2.owner = (uint16_t)owner;
+    return r2;
+}
+
+static Value call_func(Interp *I, ObjFunc *f, int n, Value *pos, int nkw, Sym **kwname,
+                       Value *kw, const Node *site)
+{
+    Node *fn = f->fn;
+    FnInfo *fi = fn->info;
+    const char *name = fn->v.name ? fn->v.name->name : "anonymous function";
+    if (n > fi->nparams)
+        return err_raise(I, "'%s' takes %d argument%s (got %d)", name, fi->nparams,
+                         fi->nparams == 1 ? "" : "s", n);
+    if (I->depth >= EV_MAX_DEPTH)
+        return err_raise(I, "recursion too deep (more than %d nested calls)", EV_MAX_DEPTH);
+    Env *e = env_new(f->env, fi->nlocals);
+    bool *given = fi->nparams ? calloc((size_t)fi->nparams, 1) : NULL;
+    for (int i = 0; i < n; i++) { e->slot[i] = val_retain(pos[i]); given[i] = true; }
+    for (int i = 0; i < nkw; i++) {
+        int j = 0;
+        while (j < fi->nparams && fi->names[j] != kwname[i]) j++;
+        if (j == fi->nparams) {
+            free(given); env_release(e);
+            return err_raise(I, "'%s' has no parameter '%s'", name, kwname[i]->name);
+        }
+        if (given[j]) {
+            free(given); env_release(e);
+            return err_raise(I, "'%s' got two values for parameter '%s'", name, kwname[i]->name);
+        }
+        e->slot[j] = val_retain(kw[i]); given[j] = true;
+    }
+    Env *saved_env = I->env; Source *saved_src = I->cur_src; AstUnit *saved_unit = I->cur_unit;
+    I->env = e; I->cur_src = f->unit->src; I->cur_unit = f->unit;
+    I->depth++;
+    Value result = VNONE;
+    for (int i = 0; i < fi->nparams; i++) {
+        if (given[i]) continue;
+        Node *p = fn->list.v[i];
+        if (!p->a) { result = err_raise(I, "missing argument '%s' in call to '%s'", p->v.name->name, name); break; }
+        Value d = ev_eval(I, p->a);
+        if (IS_ERR(d)) { result = VERR; break; }
+        e->slot[i] = d;
+    }
+    if (!IS_ERR(result)) {
+        int st = exec_block(I, fn->a);
+        if (st == XS_ERR) result = VERR;
+        else if (st == XS_RETURN) { result = I->ret; I->ret = VNONE; }
+        else if (st == XS_BREAK || st == XS_CONTINUE) result = err_raise(I, "'break' or 'continue' outside a loop");
+    }
+    I->depth--;
+    I->env = saved_env; I->cur_src = saved_src; I->cur_unit = saved_unit;
+    (void)site;
+    free(given);
+    env_release(e);
+    return result;
+}
+
+Value ev_call(Interp *I, Value fn, int argc, Value *argv)
+{
+    if (fn.tag == V_BUILTIN) return call_builtin(I, fn.as.fn, argc, argv, 0, NULL, NULL);
+    if (fn.tag == V_FUNC) return call_func(I, (ObjFunc *)fn.as.o, argc, argv, 0, NULL, NULL, NULL);
+    return err_raise(I, "%s is not callable", val_type_name(fn));
+}
+
+static Value eval_call(Interp *I, Node *n)
+{
+    Value callee = ev_eval(I, n->a);
+    if (IS_ERR(callee)) return VERR;
+    if (callee.tag != V_BUILTIN && callee.tag != V_FUNC) {
+        char buf[96];
+        Value e = err_raise(I, "%s is a %s, not a function", describe(n->a, buf, sizeof buf),
+                            val_type_name(callee));
+        val_release(callee);
+        return e;
+    }
+    CallArgs c;
+    Value r;
+    if (!args_eval(I, n, &c)) r = VERR;
+    else {
+        Value *p = c.hpos ? c.hpos : c.pos, *k = c.hkw ? c.hkw : c.kw;
+        Sym **kn = c.hkwname ? c.hkwname : c.kwname;
+        if (callee.tag == V_BUILTIN) r = call_builtin(I, callee.as.fn, c.n, p, c.nkw, kn, k);
+        else r = call_func(I, (ObjFunc *)callee.as.o, c.n, p, c.nkw, kn, k, n);
+    }
+    args_free(&c);
+    val_release(callee);
+    return r;
+}
+
+/* Inside `on p { }`, an item or field taken out of a container is a read like any other:
+** refused when it lives at another party. */
+static Value guard_read(Interp *I, Value r, const Node *n)
+{
+    if (IS_ERR(r) || !I->cur_party || !r.owner || r.owner == I->cur_party) return r;
+    char buf[96];
+    const char *what = describe(n, buf, sizeof buf);
+    if (n->kind == N_INDEX && n->a->kind == N_NAME) {
+        snprintf(buf, sizeof buf, "this item of '%s'", n->a->v.name->name); what = buf;
+    }
+    int owner = r.owner;
+    val_release(r);
+    return err_raise(I, "%s lives at %s; %s cannot read it (use send, share or encrypt to move it)",
+                     what, ev_party_name(I, owner), ev_party_name(I, I->cur_party));
+}
+
+static bool to_index(Interp *I, Value v, size_t len, size_t *out)
+{
+    if (v.tag != V_NUM || v.as.n != floor(v.as.n)) {
+        err_raise(I, "index must be a whole number (got %s)", val_type_name(v));
+        return false;
+    }
+    double i = v.as.n;
+    if (i < 0) i += (double)len;
+    if (i < 0 || i >= (double)len) {
+        err_raise(I, "index %g out of range (length %zu)", v.as.n, len);
+        return false;
+    }
+    *out = (size_t)i;
+    return true;
+}
+
+static Value eval_index(Interp *I, Node *n)
+{
+    Value obj = ev_eval(I, n->a);
+    if (IS_ERR(obj)) return VERR;
+    Value r = VERR;
+    if (obj.tag == V_TENSOR) {
+        if (!lib_tensor_getindex) { val_release(obj); return err_raise(I, "tensor indexing is not available"); }
+        Value vals[TN_MAXDIM * 2];
+        int nv = 0; bool ok = n->list.n <= TN_MAXDIM;
+        if (!ok) err_raise(I, "too many indices for a tensor");
+        for (int i = 0; ok && i < n->list.n; i++) {
+            Node *it = n->list.v[i];
+            Node *parts[2] = { it->kind == N_SLICE ? it->a : it, it->kind == N_SLICE ? it->b : NULL };
+            for (int k = 0; k < 2; k++) {
+                if (!parts[k]) { vals[nv++] = VNONE; continue; }
+                Value v = ev_eval(I, parts[k]);
+                if (IS_ERR(v)) { ok = false; break; }
+                vals[nv++] = v;
+            }
+        }
+        if (ok) r = lib_tensor_getindex(I, obj, n->list.n, n->list.v, vals);
+        for (int i = 0; i < nv; i++) val_release(vals[i]);
+        if (!IS_ERR(r) && r.owner == 0) r.owner = obj.owner;
+        val_release(obj);
+        return r;
+    }
+    if (n->list.n != 1 || n->list.v[0]->kind == N_SLICE) {
+        if (n->list.n == 1 && (obj.tag == V_LIST || obj.tag == V_STR)) {
+            Node *sl = n->list.v[0];
+            size_t len = obj.tag == V_LIST ? AS_LIST(obj)->n : AS_STR(obj)->len;
+            double lo = 0, hi = (double)len;
+            Value a = sl->a ? ev_eval(I, sl->a) : VNUM(0);
+            Value b = IS_ERR(a) ? VERR : sl->b ? ev_eval(I, sl->b) : VNUM((double)len);
+            if (IS_ERR(a) || IS_ERR(b)) { val_release(a); val_release(obj); return VERR; }
+            if (a.tag != V_NUM || b.tag != V_NUM) {
+                val_release(a); val_release(b); val_release(obj);
+                return err_raise(I, "slice bounds must be numbers");
+            }
+            lo = a.as.n < 0 ? a.as.n + (double)len : a.as.n;
+            hi = b.as.n < 0 ? b.as.n + (double)len : b.as.n;
+            if (lo < 0) lo = 0;
+            if (hi > (double)len) hi = (double)len;
+            if (hi < lo) hi = lo;
+            if (obj.tag == V_STR) r = val_str(AS_STR(obj)->s + (size_t)lo, (size_t)(hi - lo));
+            else {
+                r = val_list((size_t)(hi - lo));
+                for (size_t i = (size_t)lo; i < (size_t)hi; i++) val_list_push(r, val_retain(AS_LIST(obj)->v[i]));
+            }
+            r.owner = obj.owner;
+            val_release(obj);
+            return r;
+        }
+        val_release(obj);
+        return err_raise(I, "a %s takes one index", val_type_name(obj));
+    }
+    Value idx = ev_eval(I, n->list.v[0]);
+    if (IS_ERR(idx)) { val_release(obj); return VERR; }
+    size_t i;
+    switch (obj.tag) {
+    case V_LIST:
+        if (to_index(I, idx, AS_LIST(obj)->n, &i)) r = val_retain(AS_LIST(obj)->v[i]);
+        break;
+    case V_STR:
+        if (to_index(I, idx, AS_STR(obj)->len, &i)) r = val_str(AS_STR(obj)->s + i, 1);
+        break;
+    case V_REC:
+        if (idx.tag != V_STR) { r = err_raise(I, "a record's index is a field name string"); break; }
+        {
+            Value *f = val_rec_get(obj, sym_intern(&I->syms, AS_STR(idx)->s, AS_STR(idx)->len));
+            r = f ? val_retain(*f) : err_raise(I, "record has no field '%s'", AS_STR(idx)->s);
+        }
+        break;
+    case V_RANGE: {
+        ObjRange *rg = AS_RANGE(obj);
+        size_t len = rg->hi >= rg->lo ? (size_t)((rg->hi - rg->lo) / rg->step) + 1 : 0;
+        if (to_index(I, idx, len, &i)) r = VNUM(rg->lo + (double)i * rg->step);
+        break;
+    }
+    default:
+        r = err_raise(I, "a %s cannot be indexed", val_type_name(obj));
+    }
+    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = obj.owner;
+    val_release(idx); val_release(obj);
+    return guard_read(I, r, n);
+}
+
+static Value eval_field(Interp *I, Node *n)
+{
+    Value obj = ev_eval(I, n->a);
+    if (IS_ERR(obj)) return VERR;
+    Value r;
+    if (obj.tag == V_REC) {
+        Value *f = val_rec_get(obj, n->v.name);
+        r = f ? val_retain(*f) : err_raise(I, "record has no field '%s'", n->v.name->name);
+    } else if (obj.tag == V_OBJ && AS_USER(obj)->cls->field) {
+        r = AS_USER(obj)->cls->field(I, obj, n->v.name);
+    } else if (obj.tag == V_TENSOR || obj.tag == V_LIST || obj.tag == V_STR) {
+        /* x.T, x.shape and friends: the builtin of that name applied to x */
+        const LibReg *b = lib_find(I, strcmp(n->v.name->name, "T") == 0 ? "transpose" : n->v.name->name);
+        if (b && (strcmp(b->name, "shape") == 0 || strcmp(b->name, "transpose") == 0 ||
+                  strcmp(b->name, "len") == 0))
+            r = call_builtin(I, b, 1, &obj, 0, NULL, NULL);
+        else r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
+    } else {
+        r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
+    }
+    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = obj.owner;
+    val_release(obj);
+    return guard_read(I, r, n);
+}
+
+static Value eval_fstr(Interp *I, Node *n)
+{
+    Sb b; sb_init(&b);
+    for (int i = 0; i < n->list.n; i++) {
+        Node *p = n->list.v[i];
+        if (p->kind == N_STR) { sb_put(&b, p->v.str.s, p->v.str.len); continue; }
+        Value v = ev_eval(I, p->a);
+        if (IS_ERR(v)) { sb_free(&b); return VERR; }
+        if (p->v.str.s && v.tag == V_NUM) {
+            char fmt[40];
+            const char *spec = p->v.str.s;
+            size_t k = strspn(spec, "0123456789.+- #");
+            char conv = spec[k];
+            if (strlen(spec) > 20 || spec[k + (conv != 0)] != 0 ||
+                (conv && !strchr("fegdx%", conv))) {
+                sb_free(&b); val_release(v);
+                return err_raise(I, "bad format '%s' (use e.g. .3f, 8.2e, d, %%)", spec);
+            }
+            if (conv == 'd' || conv == 'x') {
+                snprintf(fmt, sizeof fmt, "%%%.*sll%c", (int)k, spec, conv);
+                sb_printf(&b, fmt, (long long)v.as.n);
+            } else if (conv == '%') {
+                snprintf(fmt, sizeof fmt, "%%%.*sf%%%%", (int)k, spec);
+                sb_printf(&b, fmt, v.as.n * 100);
+            } else {
+                snprintf(fmt, sizeof fmt, "%%%.*s%c", (int)k, spec, conv ? conv : 'g');
+                sb_printf(&b, fmt, v.as.n);
+            }
+        } else {
+            val_show(I, v, &b, true);
+        }
+        val_release(v);
+    }
+    Value r = val_str(b.s, b.n);
+    sb_free(&b);
+    return r;
+}
+
+static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
+{
+    switch ((NodeKind)n->kind) {
+    case N_STR: return val_str(n->v.str.s, n->v.str.len);
+    case N_FSTR: return eval_fstr(I, n);
+    case N_BOOL: return VBOOL(n->op);
+    case N_NONE: return VNONE;
+    case N_UNOP: {
+        Value a = ev_eval(I, n->a);
+        if (IS_ERR(a)) return VERR;
+        Value r = ev_unop(I, n->op, a);
+        val_release(a);
+        return r;
+    }
+    case N_AND: case N_OR: {
+        Value a = ev_eval(I, n->a);
+        if (IS_ERR(a)) return VERR;
+        bool t = val_truthy(a);
+        if ((n->kind == N_AND) != t) return a;
+        val_release(a);
+        return ev_eval(I, n->b);
+    }
+    case N_LIST: {
+        Value l = val_list((size_t)n->list.n);
+        for (int i = 0; i < n->list.n; i++) {
+            Value v = ev_eval(I, n->list.v[i]);
+            if (IS_ERR(v)) { val_release(l); return VERR; }
+            val_list_push(l, v);
+        }
+        return l;
+    }
+    case N_REC: {
+        Value r = val_rec();
+        for (int i = 0; i < n->list.n; i++) {
+            Node *kv = n->list.v[i];
+            Value v = ev_eval(I, kv->a);
+            if (IS_ERR(v)) { val_release(r); return VERR; }
+            val_rec_set(r, kv->v.name, v);
+        }
+        return r;
+    }
+    case N_RANGE: {
+        Value a = ev_eval(I, n->a);
+        if (IS_ERR(a)) return VERR;
+        Value b = ev_eval(I, n->b);
+        if (IS_ERR(b)) { val_release(a); return VERR; }
+        if (a.tag != V_NUM || b.tag != V_NUM) {
+            val_release(a); val_release(b);
+            return err_raise(I, "a range needs numbers (got %s..%s)", val_type_name(a), val_type_name(b));
+        }
+        return val_range(a.as.n, b.as.n, 1);
+    }
+    case N_INDEX: return eval_index(I, n);
+    case N_FIELD: return eval_field(I, n);
+    case N_AT: {
+        Value p = ev_eval(I, n->b);
+        if (IS_ERR(p)) return VERR;
+        if (p.tag != V_PARTY) {
+            val_release(p);
+            return err_raise(I, "'at' needs a party (got %s); declare one with: party NAME", val_type_name(p));
+        }
+        Value v = ev_eval(I, n->a);
+        if (IS_ERR(v)) return VERR;
+        if (v.owner && v.owner != p.as.i) {
+            Value e = err_raise(I, "this value lives at %s; use send(x, to = %s) to give %s a copy",
+                                ev_party_name(I, v.owner), ev_party_name(I, (int)p.as.i),
+                                ev_party_name(I, (int)p.as.i));
+            val_release(v);
+            return e;
+        }
+        if (ev_ownable(v)) v.owner = (uint16_t)p.as.i;
+        return v;
+    }
+    case N_FN: return make_func(I, n);
+    default:
+        return err_raise(I, "internal error: cannot evaluate %s", ast_kind_name(n->kind));
+    }
+}
+
+/* Operands that are not two public numbers: owners checked, then ev_ops.c. */
+static Value __attribute__((noinline)) binop_general(Interp *I, Node *n, Value a, Value b)
+{
+    int owner = a.owner;
+    if (b.owner && b.owner != a.owner) {
+        char buf[96];
+        owner = ev_common_owner(I, a.owner, b.owner, describe(n->b, buf, sizeof buf));
+    }
+    Value r = owner < 0 ? VERR : ev_binop_values(I, n->op, a, b);
+    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r) && owner > 0) r.owner = (uint16_t)owner;
+    val_release(a); val_release(b);
+    return r;
+}
+
+/* The hot path: literals, names and arithmetic on public numbers stay in registers. */
+static inline __attribute__((always_inline)) Value eval_inner(Interp *I, Node *n)
+{
+    switch ((NodeKind)n->kind) {
+    case N_NUM: return VNUM(n->v.num);
+    case N_NAME: return read_name(I, n);
+    case N_BINOP: {
+        Value a = ev_eval(I, n->a);
+        if (IS_ERR(a)) return VERR;
+        Value b = ev_eval(I, n->b);
+        if (IS_ERR(b)) { val_release(a); return VERR; }
+        if (a.tag == V_NUM && b.tag == V_NUM && (a.owner | b.owner) == 0) {
+            double x = a.as.n, y = b.as.n;
+            switch (n->op) {
+            case OP_ADD: return VNUM(x + y);
+            case OP_SUB: return VNUM(x - y);
+            case OP_MUL: return VNUM(x * y);
+            case OP_LT: return VBOOL(x < y);
+            case OP_GT: return VBOOL(x > y);
+            case OP_LE: return VBOOL(x <= y);
+            case OP_GE: return VBOOL(x >= y);
+            case OP_EQ: return VBOOL(x == y);
+            case OP_MOD:
+                if (y > 0 && y < 0x1p53 && x >= 0 && x < 0x1p53 &&
+                    x == (double)(int64_t)x && y == (double)(int64_t)y)
+                    return VNUM((double)((int64_t)x % (int64_t)y));
+                /* fall through */
+            default: return ev_num_binop(I, n->op, x, y);
+            }
+        }
+        return binop_general(I, n, a, b);
+    }
+    case N_CALL: return eval_call(I, n);
+    default: return eval_other(I, n);
+    }
+}
+
+Value ev_eval(Interp *I, Node *n)
+{
+    Value v = eval_inner(I, n);
+    if (IS_ERR(v)) ev_locate(I, n);
+    return v;
+}
+
+/* ------------------------------------------------------------ statements ------- */
+
+int ev_exec(Interp *I, Node *n);
+
+static int exec_block(Interp *I, Node *blk)
+{
+    for (int i = 0; i < blk->list.n; i++) {
+        int st = ev_exec(I, blk->list.v[i]);
+        if (st != XS_OK) return st;
+    }
+    return XS_OK;
+}
+
+static int assign_to(Interp *I, Node *t, Value v)
+{
+    if (t->kind == N_NAME) { store_name(I, t, v); return XS_OK; }
+    Value obj = ev_eval(I, t->a);
+    if (IS_ERR(obj)) { val_release(v); return XS_ERR; }
+    int st = XS_OK;
+    if (I->cur_party && obj.owner && obj.owner != I->cur_party) {
+        err_raise(I, "this value lives at %s; %s cannot change it", ev_party_name(I, obj.owner),
+                  ev_party_name(I, I->cur_party));
+        st = XS_ERR;
+    } else if (t->kind == N_FIELD) {
+        if (obj.tag == V_REC) val_rec_set(obj, t->v.name, v), v = VNONE;
+        else { err_raise(I, "cannot set field '%s' of a %s", t->v.name->name, val_type_name(obj)); st = XS_ERR; }
+    } else if (obj.tag == V_LIST && t->list.n == 1 && t->list.v[0]->kind != N_SLICE) {
+        Value idx = ev_eval(I, t->list.v[0]);
+        size_t i;
+        if (IS_ERR(idx) || !to_index(I, idx, AS_LIST(obj)->n, &i)) st = XS_ERR;
+        else { Value old = AS_LIST(obj)->v[i]; AS_LIST(obj)->v[i] = v; v = VNONE; val_release(old); }
+        val_release(idx);
+    } else if (obj.tag == V_REC && t->list.n == 1) {
+        Value idx = ev_eval(I, t->list.v[0]);
+        if (IS_ERR(idx)) st = XS_ERR;
+        else if (idx.tag != V_STR) { err_raise(I, "a record's index is a field name string"); st = XS_ERR; }
+        else { val_rec_set(obj, sym_intern(&I->syms, AS_STR(idx)->s, AS_STR(idx)->len), v); v = VNONE; }
+        val_release(idx);
+    } else if (obj.tag == V_TENSOR) {
+        /* t[i, j] = v: delegated to the tensor module's setindex builtin */
+        const LibReg *b = lib_find(I, "__setindex");
+        if (!b) { err_raise(I, "tensor index assignment is not available"); st = XS_ERR; }
+        else {
+            Value args[2 + TN_MAXDIM * 2]; int na = 0;
+            args[na++] = obj; args[na++] = v;
+            bool ok = t->list.n <= TN_MAXDIM;
+            if (!ok) err_raise(I, "too many indices for a tensor");
+            for (int i = 0; ok && i < t->list.n; i++) {
+                Node *it = t->list.v[i];
+                Node *parts[2] = { it->kind == N_SLICE ? it->a : it, it->kind == N_SLICE ? it->b : NULL };
+                Value lohi[2] = { VNONE, VNONE };
+                for (int k = 0; k < 2; k++) {
+                    if (!parts[k]) continue;
+                    lohi[k] = ev_eval(I, parts[k]);
+                    if (IS_ERR(lohi[k])) { ok = false; break; }
+                }
+                if (!ok) break;
+                if (it->kind == N_SLICE) {
+                    Value rg = val_list(2);
+                    val_list_push(rg, lohi[0]); val_list_push(rg, lohi[1]);
+                    args[na++] = rg;
+                } else args[na++] = lohi[0];
+            }
+            if (ok) {
+                Value r = call_builtin(I, b, na, args, 0, NULL, NULL);
+                if (IS_ERR(r)) st = XS_ERR;
+                val_release(r);
+            } else st = XS_ERR;
+            for (int i = 2; i < na; i++) val_release(args[i]);
+        }
+    } else {
+        err_raise(I, "cannot assign into a %s by index", val_type_name(obj));
+        st = XS_ERR;
+    }
+    val_release(v);
+    val_release(obj);
+    if (st == XS_ERR) ev_locate(I, t);
+    return st;
+}
+
+static int exec_for(Interp *I, Node *n)
+{
+    Node *it = n->a;
+    if (it->kind == N_RANGE) {          /* fast path: no range object */
+        Value a = ev_eval(I, it->a);
+        if (IS_ERR(a)) return XS_ERR;
+        Value b = ev_eval(I, it->b);
+        if (IS_ERR(b)) { val_release(a); return XS_ERR; }
+        if (a.tag != V_NUM || b.tag != V_NUM) {
+            val_release(a); val_release(b);
+            err_raise(I, "a range needs numbers"); ev_locate(I, it);
+            return XS_ERR;
+        }
+        for (double x = a.as.n; x <= b.as.n; x += 1) {
+            if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); return XS_ERR; }
+            store_name(I, n, VNUM(x));
+            int st = exec_block(I, n->b);
+            if (st == XS_BREAK) break;
+            if (st == XS_CONTINUE || st == XS_OK) continue;
+            return st;
+        }
+        return XS_OK;
+    }
+    Value seq = ev_eval(I, it);
+    if (IS_ERR(seq)) return XS_ERR;
+    int result = XS_OK;
+    size_t len;
+    switch (seq.tag) {
+    case V_LIST: len = AS_LIST(seq)->n; break;
+    case V_STR: len = AS_STR(seq)->len; break;
+    case V_RANGE: {
+        ObjRange *r = AS_RANGE(seq);
+        len = r->hi >= r->lo ? (size_t)floor((r->hi - r->lo) / r->step) + 1 : 0;
+        break;
+    }
+    case V_REC: len = AS_REC(seq)->n; break;
+    default:
+        err_raise(I, "cannot loop over a %s (use a list, a range like 1..10, a string or a record)",
+                  val_type_name(seq));
+        ev_locate(I, it); val_release(seq);
+        return XS_ERR;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); result = XS_ERR; break; }
+        Value x;
+        if (seq.tag == V_LIST) {
+            if (i >= AS_LIST(seq)->n) break;      /* the body shrank the list */
+            x = val_retain(AS_LIST(seq)->v[i]);
+        } else if (seq.tag == V_STR) x = val_str(AS_STR(seq)->s + i, 1);
+        else if (seq.tag == V_REC) {
+            if (i >= AS_REC(seq)->n) break;
+            x = val_cstr(AS_REC(seq)->k[i]->name);
+        } else x = VNUM(AS_RANGE(seq)->lo + (double)i * AS_RANGE(seq)->step);
+        if (x.owner == 0 && ev_ownable(x)) x.owner = seq.owner;
+        store_name(I, n, x);
+        int st = exec_block(I, n->b);
+        if (st == XS_BREAK) break;
+        if (st == XS_CONTINUE || st == XS_OK) continue;
+        result = st;
+        break;
+    }
+    val_release(seq);
+    return result;
+}
+
+
+int ev_exec(Interp *I, Node *n)
+{
+    switch ((NodeKind)n->kind) {
+    case N_EXPR: {
+        Value v = ev_eval(I, n->a);
+        if (IS_ERR(v)) return XS_ERR;
+        val_release(v);
+        return XS_OK;
+    }
+    case N_ASSIGN: {
+        Value v = ev_eval(I, n->b);
+        if (IS_ERR(v)) return XS_ERR;
+        if (n->a->kind == N_NAME) { store_name(I, n->a, v); return XS_OK; }
+        return assign_to(I, n->a, v);
+    }
+    case N_AUGASSIGN: {
+        Value cur = ev_eval(I, n->a);
+        if (IS_ERR(cur)) return XS_ERR;
+        Value rhs = ev_eval(I, n->b);
+        if (IS_ERR(rhs)) { val_release(cur); return XS_ERR; }
+        Value v = ev_binop(I, n->op, cur, rhs);
+        val_release(cur); val_release(rhs);
+        if (IS_ERR(v)) { ev_locate(I, n); return XS_ERR; }
+        return assign_to(I, n->a, v);
+    }
+    case N_IF: {
+        Value c = ev_eval(I, n->a);
+        if (IS_ERR(c)) return XS_ERR;
+        bool t = val_truthy(c);
+        val_release(c);
+        if (t) return exec_block(I, n->b);
+        if (!n->c) return XS_OK;
+        return n->c->kind == N_IF ? ev_exec(I, n->c) : exec_block(I, n->c);
+    }
+    case N_WHILE:
+        for (;;) {
+            if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); return XS_ERR; }
+            Value c = ev_eval(I, n->a);
+            if (IS_ERR(c)) return XS_ERR;
+            bool t = val_truthy(c);
+            val_release(c);
+            if (!t) return XS_OK;
+            int st = exec_block(I, n->b);
+            if (st == XS_BREAK) return XS_OK;
+            if (st == XS_ERR || st == XS_RETURN) return st;
+        }
+    case N_FOR: return exec_for(I, n);
+    case N_BREAK: return XS_BREAK;
+    case N_CONTINUE: return XS_CONTINUE;
+    case N_RETURN: {
+        if (!I->env) { err_raise(I, "'return' outside a function"); ev_locate(I, n); return XS_ERR; }
+        Value v = n->a ? ev_eval(I, n->a) : VNONE;
+        if (IS_ERR(v)) return XS_ERR;
+        val_release(I->ret);
+        I->ret = v;
+        return XS_RETURN;
+    }
+    case N_FN: {
+        Value f = make_func(I, n);
+        if (n->v.name) store_name(I, n, f); else val_release(f);
+        return XS_OK;
+    }
+    case N_IMPORT: return ev_exec_import(I, n);
+    case N_PARTY:
+        for (int i = 0; i < n->list.n; i++) {
+            Sym *s = n->list.v[i]->v.name;
+            int id = ev_add_party(I, s);
+            if (!id) { err_raise(I, "too many parties"); ev_locate(I, n->list.v[i]); return XS_ERR; }
+            ev_set_global_id(I, s->id, VPARTY(id));
+        }
+        return XS_OK;
+    case N_SCHEME: {
+        Value v = ev_eval(I, n->a);
+        if (IS_ERR(v)) return XS_ERR;
+        if (v.tag != V_OBJ) {
+            err_raise(I, "a scheme declaration needs a scheme such as paillier(...), additive(...) "
+                      "or shamir(...) (got %s)", val_type_name(v));
+            val_release(v); ev_locate(I, n->a);
+            return XS_ERR;
+        }
+        ev_set_global_id(I, n->v.name->id, v);
+        return XS_OK;
+    }
+    case N_NETWORK: {
+        int k = n->list.n;
+        Value *layers = calloc((size_t)(k ? k : 1), sizeof *layers);
+        int st = XS_OK, got = 0;
+        for (int i = 0; i < k && st == XS_OK; i++) {
+            Value v = ev_eval(I, n->list.v[i]);
+            if (IS_ERR(v)) { st = XS_ERR; break; }
+            if (v.tag == V_BUILTIN || v.tag == V_FUNC) {   /* `relu` means relu() */
+                Value c = ev_call(I, v, 0, NULL);
+                val_release(v);
+                if (IS_ERR(c)) { ev_locate(I, n->list.v[i]); st = XS_ERR; break; }
+                v = c;
+            }
+            layers[got++] = v;
+        }
+        if (st == XS_OK) {
+            if (!I->network_hook) {
+                err_raise(I, "networks are not available in this build (the nn module is missing)");
+                ev_locate(I, n); st = XS_ERR;
+            } else {
+                Value net = I->network_hook(I, n->v.name, got, layers);
+                if (IS_ERR(net)) { ev_locate(I, n); st = XS_ERR; }
+                else ev_set_global_id(I, n->v.name->id, net);
+            }
+        }
+        for (int i = 0; i < got; i++) val_release(layers[i]);
+        free(layers);
+        return st;
+    }
+    case N_ON: {
+        Value p = ev_eval(I, n->a);
+        if (IS_ERR(p)) return XS_ERR;
+        if (p.tag != V_PARTY) {
+            err_raise(I, "'on' needs a party (got %s); declare one with: party NAME", val_type_name(p));
+            val_release(p); ev_locate(I, n->a);
+            return XS_ERR;
+        }
+        int saved = I->cur_party;
+        I->cur_party = (int)p.as.i;
+        int st = exec_block(I, n->b);
+        I->cur_party = saved;
+        return st;
+    }
+    case N_BLOCK: return exec_block(I, n);
+    default:
+        err_raise(I, "internal error: cannot execute %s", ast_kind_name(n->kind));
+        ev_locate(I, n);
+        return XS_ERR;
+    }
+}
+

@@ -1,0 +1,43 @@
+/*
+** ev.h — evaluator internals shared by the interp/ files (not by stdlib/): function and
+** activation objects, and the operator entry points that builtins may reuse.
+*/
+#ifndef EV_H
+#define EV_H
+#include "interp.h"
+#include "resolve.h"
+
+struct Env { Obj h; struct Env *parent; int n; Value slot[]; };
+
+typedef struct ObjFunc {
+    Obj h;
+    Node *fn;               /* N_FN */
+    AstUnit *unit;          /* keeps fn's arena and source alive */
+    Env *env;               /* captured activation, NULL for top-level functions */
+} ObjFunc;
+
+/* Hooks for val.c: freeing and visiting functions and activations. */
+void ev_free_func(Obj *o);
+void ev_free_env(Obj *o);
+void ev_visit_func(Obj *o, void (*fn)(Value *v, void *ctx), void *ctx);
+void ev_visit_env(Obj *o, void (*fn)(Value *v, void *ctx), void *ctx);
+const char *ev_func_name(Obj *o);
+
+enum { XS_OK, XS_ERR, XS_BREAK, XS_CONTINUE, XS_RETURN };   /* statement status */
+
+Value ev_eval(Interp *I, Node *n);             /* owned value or VERR */
+int   ev_exec(Interp *I, Node *n);             /* XS_* */
+int   ev_exec_import(Interp *I, Node *n);
+void  ev_locate(Interp *I, const Node *n);     /* attach n's span to a pending error */
+void  ev_set_global_id(Interp *I, uint32_t id, Value v);   /* consumes v */
+bool  ev_ownable(Value v);                     /* data that can live at a party */
+Value ev_num_binop(Interp *I, int op, double x, double y);
+Value ev_binop_values(Interp *I, int op, Value a, Value b); /* no owner check */
+
+/* Applies a binary/unary operator to two borrowed values (owner checks included). */
+Value ev_binop(Interp *I, int op, Value a, Value b);
+Value ev_unop(Interp *I, int op, Value a);
+/* Owner of a combination of values, or -1 after raising the "lives at" error. */
+int   ev_common_owner(Interp *I, int oa, int ob, const char *what_b);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+** ev_ops.c — operators on values and the party rule for combining them: numbers
+** unboxed, strings and lists concatenated, tensors and runtime kinds (ciphertexts,
+** shares) dispatched to their modules, and values living at two parties refused.
+*/
+#include "ev.h"
+#include "lib.h"
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+Value lib_tensor_binop(Interp *I, int op, Value a, Value b) __attribute__((weak));
+Value lib_tensor_unop(Interp *I, int op, Value a) __attribute__((weak));
+
+/* ------------------------------------------------------------- owners ---------- */
+
+int ev_common_owner(Interp *I, int oa, int ob, const char *what_b)
+{
+    if (oa == ob || ob == 0) return oa;
+    if (oa == 0) return ob;
+    err_raise(I, "%s lives at %s; %s cannot read it (use send, share or encrypt to move it)",
+              what_b, ev_party_name(I, ob), ev_party_name(I, oa));
+    return -1;
+}
+
+bool ev_ownable(Value v)
+{
+    return v.tag == V_NUM || v.tag == V_BOOL || v.tag == V_STR || v.tag == V_LIST ||
+           v.tag == V_REC || v.tag == V_TENSOR || v.tag == V_OBJ || v.tag == V_RANGE;
+}
+
+/* ------------------------------------------------------------ operators -------- */
+
+Value ev_num_binop(Interp *I, int op, double x, double y)
+{
+    switch (op) {
+    case OP_ADD: return VNUM(x + y);
+    case OP_SUB: return VNUM(x - y);
+    case OP_MUL: return VNUM(x * y);
+    case OP_DIV:
+        if (y == 0) return err_raise(I, "division by zero");
+        return VNUM(x / y);
+    case OP_MOD: {
+        if (y == 0) return err_raise(I, "modulo by zero");
+        if (fabs(x) < 0x1p53 && fabs(y) < 0x1p53 && x == (double)(int64_t)x && y == (double)(int64_t)y) {
+            int64_t q = (int64_t)x % (int64_t)y;     /* exact, and far faster than fmod */
+            if (q != 0 && ((q < 0) != (y < 0))) q += (int64_t)y;
+            return VNUM((double)q);
+        }
+        double r = fmod(x, y);
+        if (r != 0 && ((r < 0) != (y < 0))) r += y;
+        return VNUM(r);
+    }
+    case OP_POW: return VNUM(pow(x, y));
+    case OP_EQ: return VBOOL(x == y);
+    case OP_NE: return VBOOL(x != y);
+    case OP_LT: return VBOOL(x < y);
+    case OP_LE: return VBOOL(x <= y);
+    case OP_GT: return VBOOL(x > y);
+    case OP_GE: return VBOOL(x >= y);
+    case OP_MATMUL: return err_raise(I, "'@' needs tensors (got number @ number); use '*'");
+    }
+    return err_raise(I, "bad operator");
+}
+
+static Value str_concat(Value a, Value b)
+{
+    ObjStr *x = AS_STR(a), *y = AS_STR(b);
+    char *s = malloc(x->len + y->len + 1);
+    if (!s) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    memcpy(s, x->s, x->len); memcpy(s + x->len, y->s, y->len);
+    Value r = val_str(s, x->len + y->len);
+    free(s);
+    return r;
+}
+
+Value ev_binop_values(Interp *I, int op, Value a, Value b)
+{
+    if (a.tag == V_NUM && b.tag == V_NUM) return ev_num_binop(I, op, a.as.n, b.as.n);
+    bool tensors = a.tag == V_TENSOR || b.tag == V_TENSOR;   /* elementwise, as numpy */
+    if (op == OP_EQ && !tensors) return VBOOL(val_equal(a, b));
+    if (op == OP_NE && !tensors) return VBOOL(!val_equal(a, b));
+    if (a.tag == V_OBJ && AS_USER(a)->cls->binop) return AS_USER(a)->cls->binop(I, op, a, b);
+    if (b.tag == V_OBJ && AS_USER(b)->cls->binop) return AS_USER(b)->cls->binop(I, op, a, b);
+    if ((a.tag == V_TENSOR && (b.tag == V_TENSOR || b.tag == V_NUM)) ||
+        (b.tag == V_TENSOR && a.tag == V_NUM)) {
+        if (lib_tensor_binop) return lib_tensor_binop(I, op, a, b);
+        return err_raise(I, "tensor arithmetic is not available in this build");
+    }
+    if (a.tag == V_STR && b.tag == V_STR) {
+        if (op == OP_ADD) return str_concat(a, b);
+        if (op >= OP_LT && op <= OP_GE) {
+            ObjStr *x = AS_STR(a), *y = AS_STR(b);
+            size_t m = x->len < y->len ? x->len : y->len;
+            int c = memcmp(x->s, y->s, m);
+            if (c == 0) c = (x->len > y->len) - (x->len < y->len);
+            return VBOOL(op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0);
+        }
+    }
+    if (a.tag == V_LIST && b.tag == V_LIST && op == OP_ADD) {
+        ObjList *x = AS_LIST(a), *y = AS_LIST(b);
+        Value r = val_list(x->n + y->n);
+        for (size_t i = 0; i < x->n; i++) val_list_push(r, val_retain(x->v[i]));
+        for (size_t i = 0; i < y->n; i++) val_list_push(r, val_retain(y->v[i]));
+        return r;
+    }
+    if (a.tag == V_STR && b.tag == V_NUM && op == OP_MUL) {
+        double k = b.as.n;
+        if (k < 0 || k != floor(k) || k * (double)AS_STR(a)->len > 1e8)
+            return err_raise(I, "string repetition needs a small whole number");
+        Sb s; sb_init(&s);
+        for (long i = 0; i < (long)k; i++) sb_put(&s, AS_STR(a)->s, AS_STR(a)->len);
+        Value r = val_str(s.s, s.n);
+        sb_free(&s);
+        return r;
+    }
+    return err_raise(I, "unsupported operand types for '%s': %s and %s",
+                     ast_op_name(op), val_type_name(a), val_type_name(b));
+}
+
+Value ev_binop(Interp *I, int op, Value a, Value b)
+{
+    int owner = ev_common_owner(I, a.owner, b.owner, "the right operand");
+    if (owner < 0) return VERR;
+    Value r = ev_binop_values(I, op, a, b);
+    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = (uint16_t)owner;
+    return r;
+}
+
+Value ev_unop(Interp *I, int op, Value a)
+{
+    Value r;
+    if (op == OP_NOT) r = VBOOL(!val_truthy(a));
+    else if (a.tag == V_NUM) r = VNUM(op == OP_NEG ? -a.as.n : a.as.n);
+    else if (a.tag == V_TENSOR && lib_tensor_unop) r = lib_tensor_unop(I, op, a);
+    else if (a.tag == V_OBJ && AS_USER(a)->cls->unop) r = AS_USER(a)->cls->unop(I, op, a);
+    else return err_raise(I, "unsupported operand type for unary '%s': %s",
+                          ast_op_name(op), val_type_name(a));
+    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = a.owner;
+    return r;
+}
+

@@ -1,0 +1,1073 @@
+/*
+** ss.c — schemes, shared tensors, fixed-point encoding, sharing and reconstruction
+** (additive over Z_2^64, Shamir over F_p with p = 2^61 - 1), the local linear
+** operations, the dealer's offline material (Beaver and matrix triples, truncation
+** pairs), share products and truncation.  Comparison, ReLU, max and polynomials live
+** in ss_cmp.c, the ring matrix kernel in ss_mm.c, dealer-free triples in ss_pai.c.
+** See ss.h for the security notes.
+**
+** Truncation, the two methods (z has 2f fractional bits after a product, we want f):
+**  PAIR (any n, needs the dealer).  The dealer deals shares of a uniform r in Z_2^64,
+**   of its top bit r_msb (as an integer) and of floor(r_low / 2^f) where r_low = r mod
+**   2^63.  The parties open c = z + 2^62 + r (uniform: leaks nothing).  With z' = z +
+**   2^62 in [0, 2^63) — i.e. |z| < 2^62 — the sum s = z' + r_low < 2^64 never wraps,
+**   s mod 2^63 = c mod 2^63 and s's top bit is c_msb XOR r_msb, which is linear in the
+**   shared r_msb because c_msb is public.  Then floor(s / 2^f) - floor(r_low / 2^f)
+**   equals floor(z' / 2^f) or one more (a borrow from the low bits), so the result is
+**   floor(z / 2^f) + e with e in {0, 1}: error below one unit in the last place
+**   (2^-f), never a wrap (the method of Escudero et al., CRYPTO 2020).
+**  LOCAL (two parties, no messages; SecureML, S&P 2017).  Party 0 shifts its share
+**   right, party 1 negates, shifts and negates.  Error at most one ulp, but when the
+**   shares straddle the wrap point (probability below 2^(k+1-64) for |z| < 2^k) the
+**   result is off by 2^(64-f); this simulator detects that and reports it.
+** Both report a product outside |z| < 2^62 (for f = 16: a value beyond 2^30) instead of
+** letting it wrap.
+*/
+#include "ss.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double ss__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* --- memory and messages ---------------------------------------------------------- */
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    return p;
+}
+
+uint64_t *ss__words(size_t n)
+{
+    size_t bytes = ((n ? n : 1) * sizeof(uint64_t) + 63) & ~(size_t)63;
+    uint64_t *p = aligned_alloc(64, bytes);
+    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    memset(p, 0, bytes);
+    return p;
+}
+
+void ss__wipe_free(uint64_t *p, size_t n)
+{
+    if (!p) return;
+    explicit_bzero(p, n * sizeof *p);
+    free(p);
+}
+
+int ss__fail(SsCtx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void ss__rnd(SsCtx *ctx, uint64_t *p, size_t n)
+{
+    if (!ctx->prg_ready) {
+        rng_bytes(ctx->rng, ctx->prg_key, sizeof ctx->prg_key);
+        ctx->prg_ctr = 0;
+        ctx->prg_ready = 1;
+    }
+    size_t blocks = n / 8, rest = n % 8;          /* a ChaCha20 block is 8 words */
+    ss__chacha_blocks(ctx->prg_key, ctx->prg_ctr, 0x73736d70u, p, blocks);
+    ctx->prg_ctr += blocks;
+    if (rest) {
+        uint64_t tmp[8];
+        rng_chacha20_block(ctx->prg_key, ctx->prg_ctr++, 0x73736d70u, (unsigned char *)tmp);
+        memcpy(p + 8 * blocks, tmp, rest * sizeof *p);
+        explicit_bzero(tmp, sizeof tmp);
+    }
+}
+
+/* Every present holder sends `bytes` to every other present holder, in one new round. */
+void ss__open_msgs(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t bytes,
+                      const char *what)
+{
+    if (!ctx->tr) return;
+    tr_next_round(ctx->tr);
+    for (int i = 0; i < sc->n; i++) {
+        if (absent >> i & 1) continue;
+        for (int j = 0; j < sc->n; j++)
+            if (j != i && !(absent >> j & 1))
+                tr_send(ctx->tr, sc->party[i], sc->party[j], "open", bytes, 0, what);
+    }
+}
+
+/* The dealer sends each party `bytes` of offline material (phase "offline"). */
+void ss__deal_msgs(SsCtx *ctx, const SsScheme *sc, uint64_t bytes, const char *what)
+{
+    if (!ctx->tr) return;
+    const char *old = tr_phase(ctx->tr, "offline");
+    tr_next_round(ctx->tr);
+    for (int i = 0; i < sc->n; i++)
+        tr_send(ctx->tr, sc->dealer, sc->party[i], "triple", bytes, 0, what);
+    tr_phase(ctx->tr, old);
+}
+
+/* --- the prime field F_p, p = 2^61 - 1 ------------------------------------------ */
+
+static uint64_t fp_red(uint64_t x) { x = (x & SS_P61) + (x >> 61); return x >= SS_P61 ? x - SS_P61 : x; }
+static uint64_t fp_add(uint64_t a, uint64_t b) { return fp_red(a + b); }
+static uint64_t fp_sub(uint64_t a, uint64_t b) { return fp_red(a + SS_P61 - b); }
+static uint64_t fp_mul(uint64_t a, uint64_t b)
+{
+    unsigned __int128 z = (unsigned __int128)a * b;
+    uint64_t lo = (uint64_t)z & SS_P61, hi = (uint64_t)(z >> 61);
+    return fp_red(lo + hi);
+}
+static uint64_t fp_pow(uint64_t a, uint64_t e)
+{
+    uint64_t r = 1;
+    for (; e; e >>= 1, a = fp_mul(a, a)) if (e & 1) r = fp_mul(r, a);
+    return r;
+}
+static uint64_t fp_inv(uint64_t a) { return fp_pow(a, SS_P61 - 2); }
+static uint64_t fp_from(int64_t v) { return v >= 0 ? fp_red((uint64_t)v) : fp_sub(0, fp_red((uint64_t)0 - (uint64_t)v)); }
+static int64_t fp_centre(uint64_t v) { return v > SS_P61 / 2 ? -(int64_t)(SS_P61 - v) : (int64_t)v; }
+static uint64_t fp_rand(SsCtx *ctx)
+{
+    for (;;) { uint64_t r = rng_u64(ctx->rng) & SS_P61; if (r != SS_P61) return r; }
+}
+
+/* Lagrange coefficients at 0 for the evaluation points x = idx[i] + 1. */
+static void lagrange0(const int *idx, int m, uint64_t *lam)
+{
+    for (int i = 0; i < m; i++) {
+        uint64_t num = 1, den = 1, xi = (uint64_t)idx[i] + 1;
+        for (int j = 0; j < m; j++) {
+            if (j == i) continue;
+            uint64_t xj = (uint64_t)idx[j] + 1;
+            num = fp_mul(num, xj);
+            den = fp_mul(den, fp_sub(xj, xi));
+        }
+        lam[i] = fp_mul(num, fp_inv(den));
+    }
+}
+
+/* Shares of v (a field element) for the n parties on a random degree-t polynomial. */
+static void shamir_split(SsCtx *ctx, int n, int t, uint64_t v, uint64_t *out)
+{
+    uint64_t c[SS_MAXP];
+    c[0] = v;
+    for (int k = 1; k <= t; k++) c[k] = fp_rand(ctx);
+    for (int i = 0; i < n; i++) {
+        uint64_t x = (uint64_t)i + 1, y = c[t];
+        for (int k = t - 1; k >= 0; k--) y = fp_add(fp_mul(y, x), c[k]);
+        out[i] = y;
+    }
+    explicit_bzero(c, sizeof c);
+}
+
+/* --- schemes ----------------------------------------------------------------------- */
+
+static int scheme_common(SsCtx *ctx, SsScheme *sc, int n, const int *party, int frac_bits,
+                         int dealer)
+{
+    memset(sc, 0, sizeof *sc);
+    if (n < 2) return ss__fail(ctx, "a sharing scheme needs at least 2 parties, got %d", n);
+    if (n > SS_MAXP) return ss__fail(ctx, "a sharing scheme takes at most %d parties, got %d", SS_MAXP, n);
+    if (frac_bits < 0 || frac_bits > 30)
+        return ss__fail(ctx, "frac_bits must be between 0 and 30, got %d", frac_bits);
+    for (int i = 0; i < n; i++) {
+        if (party[i] <= 0) return ss__fail(ctx, "party #%d of the scheme is not a party", i + 1);
+        for (int j = 0; j < i; j++)
+            if (party[j] == party[i]) return ss__fail(ctx, "a party appears twice in the scheme");
+        if (party[i] == dealer)
+            return ss__fail(ctx, "the dealer cannot also hold shares: it would learn every "
+                             "triple and so every opened value");
+        sc->party[i] = party[i];
+    }
+    sc->n = n; sc->frac_bits = frac_bits; sc->dealer = dealer;
+    sc->trunc = SS_TRUNC_AUTO;
+    return 0;
+}
+
+int ss_scheme_additive(SsCtx *ctx, SsScheme *sc, int n, const int *party, int frac_bits,
+                       int dealer)
+{
+    if (scheme_common(ctx, sc, n, party, frac_bits, dealer)) return -1;
+    sc->kind = SS_ADDITIVE;
+    return 0;
+}
+
+int ss_scheme_shamir(SsCtx *ctx, SsScheme *sc, int n, const int *party, int threshold,
+                     int frac_bits, int dealer)
+{
+    if (scheme_common(ctx, sc, n, party, frac_bits, dealer)) return -1;
+    if (threshold < 1 || threshold >= n)
+        return ss__fail(ctx, "threshold must be between 1 and %d (the number of parties - 1), "
+                         "got %d", n - 1, threshold);
+    sc->kind = SS_SHAMIR;
+    sc->threshold = threshold;
+    return 0;
+}
+
+int ss_index(const SsScheme *sc, int party)
+{
+    for (int i = 0; i < sc->n; i++) if (sc->party[i] == party) return i;
+    return -1;
+}
+
+/* --- tensors ----------------------------------------------------------------------- */
+
+SsTensor *ss_new(const SsScheme *sc, int ndim, const int *shape, int frac)
+{
+    SsTensor *t = xcalloc(1, sizeof *t);
+    t->sc = *sc; t->ndim = ndim; t->size = 1; t->frac = frac;
+    for (int i = 0; i < ndim; i++) { t->shape[i] = shape[i]; t->size *= (size_t)shape[i]; }
+    for (int i = 0; i < sc->n; i++) t->s[i] = ss__words(t->size);
+    return t;
+}
+
+static SsTensor *like(const SsTensor *a, int frac) { return ss_new(&a->sc, a->ndim, a->shape, frac); }
+
+SsTensor *ss_copy(const SsTensor *t)
+{
+    SsTensor *c = like(t, t->frac);
+    for (int i = 0; i < t->sc.n; i++) {
+        if (t->s[i]) memcpy(c->s[i], t->s[i], t->size * sizeof(uint64_t));
+        else { free(c->s[i]); c->s[i] = NULL; }
+    }
+    return c;
+}
+
+void ss_free(SsTensor *t)
+{
+    if (!t) return;
+    for (int i = 0; i < t->sc.n; i++) ss__wipe_free(t->s[i], t->size);
+    free(t);
+}
+
+int ss_drop(SsTensor *t, int party)
+{
+    int i = ss_index(&t->sc, party);
+    if (i < 0 || !t->s[i]) return -1;
+    ss__wipe_free(t->s[i], t->size);
+    t->s[i] = NULL;
+    return 0;
+}
+
+static uint32_t missing(const SsTensor *t, uint32_t absent)
+{
+    for (int i = 0; i < t->sc.n; i++) if (!t->s[i]) absent |= 1u << i;
+    return absent;
+}
+
+static int check_whole(SsCtx *ctx, const SsTensor *t)
+{
+    uint32_t m = missing(t, 0);
+    if (!m) return 0;
+    int k = 0;
+    for (int i = 0; i < t->sc.n; i++) k += m >> i & 1;
+    if (t->sc.kind == SS_SHAMIR)
+        return ss__fail(ctx, "%d of %d parties dropped out: Shamir shares can still be revealed "
+                         "but not computed on", k, t->sc.n);
+    return ss__fail(ctx, "%d of %d parties dropped out: additive sharing needs every share "
+                     "(use shamir(...) to survive dropouts)", k, t->sc.n);
+}
+
+int64_t ss_encode(double x, int frac, int *ok)
+{
+    double v = nearbyint(ldexp(x, frac));
+    if (!(fabs(v) < 0x1p62)) { *ok = 0; return 0; }
+    *ok = 1;
+    return (int64_t)v;
+}
+
+double ss_decode(int64_t v, int frac) { return ldexp((double)v, -frac); }
+
+static int encode_tn(SsCtx *ctx, const Tn *x, int frac, int64_t *out)
+{
+    for (size_t i = 0; i < x->size; i++) {
+        int ok;
+        out[i] = ss_encode(x->data[i], frac, &ok);
+        if (!ok)
+            return ss__fail(ctx, "cannot share %g: fixed-point values with %d fractional bits "
+                             "must stay below 2^%d in magnitude", (double)x->data[i], frac,
+                        62 - frac);
+    }
+    return 0;
+}
+
+SsTensor *ss_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int from)
+{
+    int64_t *v = (int64_t *)ss__words(x->size);
+    if (encode_tn(ctx, x, sc->frac_bits, v)) { ss__wipe_free((uint64_t *)v, x->size); return NULL; }
+    SsTensor *t = ss_new(sc, x->ndim, x->shape, sc->frac_bits);
+    int n = sc->n;
+    if (sc->kind == SS_ADDITIVE) {
+        if (from == 0) {
+            memcpy(t->s[0], v, x->size * sizeof *v);
+        } else {
+            for (int i = 1; i < n; i++) ss__rnd(ctx, t->s[i], x->size);
+            for (size_t e = 0; e < x->size; e++) {
+                uint64_t acc = (uint64_t)v[e];
+                for (int i = 1; i < n; i++) acc -= t->s[i][e];
+                t->s[0][e] = acc;
+            }
+        }
+    } else {
+        uint64_t sh[SS_MAXP];
+        for (size_t e = 0; e < x->size; e++) {
+            uint64_t fv = fp_from(v[e]);
+            if (from == 0) { for (int i = 0; i < n; i++) t->s[i][e] = fv; continue; }
+            shamir_split(ctx, n, sc->threshold, fv, sh);
+            for (int i = 0; i < n; i++) t->s[i][e] = sh[i];
+        }
+        explicit_bzero(sh, sizeof sh);
+    }
+    ss__wipe_free((uint64_t *)v, x->size);
+    if (from != 0 && ctx->tr) {
+        tr_next_round(ctx->tr);
+        char what[96];
+        snprintf(what, sizeof what, "%s share of %zu values",
+                 sc->kind == SS_SHAMIR ? "Shamir" : "additive", x->size);
+        for (int i = 0; i < n; i++)
+            if (sc->party[i] != from)
+                tr_send(ctx->tr, from, sc->party[i], "share", x->size * 8, 0, what);
+    }
+    return t;
+}
+
+/* Reconstructs element e from the shares in `use` (indices, m of them). */
+static int64_t recon(const SsTensor *t, const int *use, int m, const uint64_t *lam, size_t e)
+{
+    if (t->sc.kind == SS_ADDITIVE) {
+        uint64_t acc = 0;
+        for (int i = 0; i < m; i++) acc += t->s[use[i]][e];
+        return (int64_t)acc;
+    }
+    uint64_t acc = 0;
+    for (int i = 0; i < m; i++) acc = fp_add(acc, fp_mul(lam[i], t->s[use[i]][e]));
+    return fp_centre(acc);
+}
+
+Tn *ss_reveal(SsCtx *ctx, const SsTensor *t, int to, uint32_t absent)
+{
+    const SsScheme *sc = &t->sc;
+    absent = missing(t, absent);
+    int use[SS_MAXP], m = 0, need = sc->kind == SS_SHAMIR ? sc->threshold + 1 : sc->n;
+    int ti = to ? ss_index(sc, to) : -1;
+    if (ti >= 0 && !(absent >> ti & 1)) use[m++] = ti;        /* the receiver's own share */
+    for (int i = 0; i < sc->n && m < need; i++)
+        if (i != ti && !(absent >> i & 1)) use[m++] = i;
+    if (m < need) {
+        if (sc->kind == SS_SHAMIR)
+            return ss__fail(ctx, "cannot reveal: threshold %d needs %d shares, only %d left",
+                        sc->threshold, need, m), NULL;
+        return ss__fail(ctx, "cannot reveal: additive sharing needs all %d shares, %d %s "
+                         "missing (use shamir(...) to survive dropouts)", need, need - m,
+                    need - m == 1 ? "is" : "are"), NULL;
+    }
+    uint64_t lam[SS_MAXP];
+    if (sc->kind == SS_SHAMIR) lagrange0(use, m, lam);
+    if (ctx->tr) {
+        char what[96];
+        snprintf(what, sizeof what, "share of %zu values (reveal)", t->size);
+        if (to) {
+            tr_next_round(ctx->tr);
+            for (int i = 0; i < m; i++)
+                if (use[i] != ti) tr_send(ctx->tr, sc->party[use[i]], to, "share", t->size * 8, 0, what);
+        } else {
+            /* the m shares used are broadcast to everyone */
+            tr_next_round(ctx->tr);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < sc->n; j++)
+                    if (j != use[i] && !(absent >> j & 1))
+                        tr_send(ctx->tr, sc->party[use[i]], sc->party[j], "open", t->size * 8, 0, what);
+        }
+    }
+    Tn *out = tn_new(t->ndim, t->shape);
+    for (size_t e = 0; e < t->size; e++)
+        out->data[e] = (float)ss_decode(recon(t, use, m, lam, e), t->frac);
+    return out;
+}
+
+int64_t ss_peek(const SsTensor *t, size_t e)
+{
+    int use[SS_MAXP], m = 0;
+    for (int i = 0; i < t->sc.n; i++) if (t->s[i]) use[m++] = i;
+    uint64_t lam[SS_MAXP];
+    if (t->sc.kind == SS_SHAMIR) {
+        if (m > t->sc.threshold + 1) m = t->sc.threshold + 1;
+        lagrange0(use, m, lam);
+    }
+    return recon(t, use, m, lam, e);
+}
+
+/* --- linear operations ------------------------------------------------------------- */
+
+/* Whether `small` broadcasts against `big`: a scalar, or its shape (leading 1s dropped)
+** equals big's trailing dimensions. Element e of big then pairs with e % small's size. */
+static int suffix_ok(int bnd, const int *bsh, int snd, const int *ssh, size_t ssize)
+{
+    if (ssize == 1) return 1;
+    int s0 = 0;
+    while (s0 < snd && ssh[s0] == 1) s0++;
+    int k = snd - s0;
+    if (k > bnd) return 0;
+    for (int i = 0; i < k; i++) if (ssh[s0 + i] != bsh[bnd - k + i]) return 0;
+    return 1;
+}
+
+static void shape_str(char *buf, size_t n, int nd, const int *sh)
+{
+    size_t o = 0;
+    o += (size_t)snprintf(buf + o, n - o, "(");
+    for (int i = 0; i < nd && o < n; i++) o += (size_t)snprintf(buf + o, n - o, i ? ", %d" : "%d", sh[i]);
+    if (o < n) snprintf(buf + o, n - o, nd == 1 ? ",)" : ")");
+}
+
+static int shape_err(SsCtx *ctx, const char *op, int and_, const int *ash, int bnd, const int *bsh)
+{
+    char x[64], y[64];
+    shape_str(x, sizeof x, and_, ash); shape_str(y, sizeof y, bnd, bsh);
+    return ss__fail(ctx, "shapes %s and %s do not match for %s", x, y, op);
+}
+
+static int same_scheme(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
+{
+    if (a->sc.kind != b->sc.kind || a->sc.n != b->sc.n ||
+        memcmp(a->sc.party, b->sc.party, sizeof a->sc.party) != 0)
+        return ss__fail(ctx, "the two operands are shared among different parties; reshare "
+                         "one of them under the other's scheme");
+    if (check_whole(ctx, a) || check_whole(ctx, b)) return -1;
+    return 0;
+}
+
+/* The k-th word of the ring (additive) or field (Shamir) constant 2^bits, for rescaling. */
+static uint64_t pow2(const SsScheme *sc, int bits)
+{
+    return sc->kind == SS_SHAMIR ? fp_pow(2, (uint64_t)bits) : (uint64_t)1 << bits;
+}
+
+/* A copy of a with its encoding raised to `frac` fractional bits (exact). */
+static SsTensor *rescale(const SsTensor *a, int frac)
+{
+    SsTensor *c = ss_copy(a);
+    if (frac == a->frac) return c;
+    uint64_t k = pow2(&a->sc, frac - a->frac);
+    for (int i = 0; i < a->sc.n; i++)
+        for (size_t e = 0; e < a->size; e++)
+            c->s[i][e] = a->sc.kind == SS_SHAMIR ? fp_mul(c->s[i][e], k) : c->s[i][e] * k;
+    c->frac = frac;
+    return c;
+}
+
+static SsTensor *lin2(SsCtx *ctx, const SsTensor *a0, const SsTensor *b0, int sign, const char *op)
+{
+    if (same_scheme(ctx, a0, b0)) return NULL;
+    int frac = a0->frac > b0->frac ? a0->frac : b0->frac;
+    SsTensor *a = rescale(a0, frac), *b = rescale(b0, frac);
+    const SsTensor *big = a, *sm = b;
+    int swap = 0;
+    if (b->size > a->size || (b->size == a->size && b->ndim > a->ndim)) { big = b; sm = a; swap = 1; }
+    SsTensor *r = NULL;
+    if (!suffix_ok(big->ndim, big->shape, sm->ndim, sm->shape, sm->size)) {
+        shape_err(ctx, op, a->ndim, a->shape, b->ndim, b->shape);
+        goto done;
+    }
+    r = like(big, frac);
+    int shamir = a->sc.kind == SS_SHAMIR;
+    for (int i = 0; i < a->sc.n; i++) {
+        const uint64_t *pa = big->s[i], *pb = sm->s[i];
+        uint64_t *pr = r->s[i];
+        size_t ns = sm->size;
+        for (size_t e = 0; e < big->size; e++) {
+            uint64_t x = pa[e], y = pb[ns == 1 ? 0 : e % ns];
+            if (swap) { uint64_t t = x; x = y; y = t; }
+            if (shamir) pr[e] = sign > 0 ? fp_add(x, y) : fp_sub(x, y);
+            else pr[e] = sign > 0 ? x + y : x - y;
+        }
+    }
+done:
+    ss_free(a); ss_free(b);
+    return r;
+}
+
+SsTensor *ss_add(SsCtx *ctx, const SsTensor *a, const SsTensor *b) { return lin2(ctx, a, b, 1, "+"); }
+SsTensor *ss_sub(SsCtx *ctx, const SsTensor *a, const SsTensor *b) { return lin2(ctx, a, b, -1, "-"); }
+
+SsTensor *ss_neg(SsCtx *ctx, const SsTensor *a)
+{
+    if (check_whole(ctx, a)) return NULL;
+    SsTensor *r = like(a, a->frac);
+    for (int i = 0; i < a->sc.n; i++)
+        for (size_t e = 0; e < a->size; e++)
+            r->s[i][e] = a->sc.kind == SS_SHAMIR ? fp_sub(0, a->s[i][e]) : (uint64_t)0 - a->s[i][e];
+    return r;
+}
+
+/* A public tensor as a sharing everyone can form locally (party 0 holds it, or every
+** Shamir share equals it), with the given fractional bits. */
+static SsTensor *pub_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int frac)
+{
+    int64_t *v = (int64_t *)ss__words(x->size);
+    if (encode_tn(ctx, x, frac, v)) { free(v); return NULL; }
+    SsTensor *t = ss_new(sc, x->ndim, x->shape, frac);
+    for (size_t e = 0; e < x->size; e++) {
+        if (sc->kind == SS_SHAMIR) {
+            uint64_t fv = fp_from(v[e]);
+            for (int i = 0; i < sc->n; i++) t->s[i][e] = fv;
+        } else t->s[0][e] = (uint64_t)v[e];
+    }
+    free(v);
+    return t;
+}
+
+SsTensor *ss_add_pub(SsCtx *ctx, const SsTensor *a, const Tn *x, int sign)
+{
+    if (check_whole(ctx, a)) return NULL;
+    SsTensor *p = pub_share(ctx, &a->sc, x, a->frac);
+    if (!p) return NULL;
+    SsTensor *r = lin2(ctx, a, p, sign, sign > 0 ? "+" : "-");
+    ss_free(p);
+    return r;
+}
+
+SsTensor *ss_pub_sub(SsCtx *ctx, const Tn *x, const SsTensor *a)
+{
+    if (check_whole(ctx, a)) return NULL;
+    SsTensor *p = pub_share(ctx, &a->sc, x, a->frac);
+    if (!p) return NULL;
+    SsTensor *r = lin2(ctx, p, a, -1, "-");
+    ss_free(p);
+    return r;
+}
+
+/* --- the overflow guard (a simulator check, see the security notes) ------------ */
+
+/* The reconstructed values of t (ring or centred field), a new array. */
+static int64_t *peek_all(const SsTensor *t)
+{
+    uint64_t *v = ss__words(t->size);
+    if (t->sc.kind == SS_ADDITIVE)
+        for (int i = 0; i < t->sc.n; i++)
+            for (size_t e = 0; e < t->size; e++) v[e] += t->s[i][e];
+    else
+        for (size_t e = 0; e < t->size; e++) v[e] = (uint64_t)ss_peek(t, e);
+    return (int64_t *)v;
+}
+
+static int overflow_err(SsCtx *ctx, const SsScheme *sc, double got, int frac)
+{
+    int lim = sc->kind == SS_SHAMIR ? 60 : 62;
+    return ss__fail(ctx, "fixed-point overflow: a product reached about %.3g, beyond the "
+                         "%.3g that %d fractional bits allow in %s (scale the data down or "
+                         "lower frac_bits)", got, ldexp(1.0, lim - frac), sc->frac_bits,
+                    sc->kind == SS_SHAMIR ? "F_p" : "Z_2^64");
+}
+
+/* Checks that the product (elementwise with b broadcast, or m×k @ k×n) of the encoded
+** values av, bv stays within |z| < 2^62 (ring) or 2^60 (field) before it is computed,
+** where it would otherwise wrap silently.  Cheap bound first (row and column maxima),
+** exact sums only when the bound fails. */
+static int guard(SsCtx *ctx, const SsScheme *sc, const int64_t *av, size_t na,
+                 const int64_t *bv, size_t nb, int mm, int m, int k, int n, int frac)
+{
+    double lim = ldexp(1.0, sc->kind == SS_SHAMIR ? 60 : 62);
+    if (!mm) {
+        for (size_t e = 0; e < na; e++) {
+            double z = (double)av[e] * (double)bv[nb == 1 ? 0 : e % nb];
+            if (fabs(z) >= lim) return overflow_err(ctx, sc, ldexp(z, -frac), frac);
+        }
+        return 0;
+    }
+    double amax = 0, bmax = 0;
+    for (size_t e = 0; e < na; e++) if (fabs((double)av[e]) > amax) amax = fabs((double)av[e]);
+    for (size_t e = 0; e < nb; e++) if (fabs((double)bv[e]) > bmax) bmax = fabs((double)bv[e]);
+    if (amax * bmax * k < lim) return 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double z = 0, worst = 0;
+            for (int q = 0; q < k; q++) {
+                z += (double)av[(size_t)i * k + q] * (double)bv[(size_t)q * n + j];
+                if (fabs(z) > worst) worst = fabs(z);
+            }
+            if (worst >= lim) return overflow_err(ctx, sc, ldexp(z, -frac), frac);
+        }
+    return 0;
+}
+
+static int guard_tt(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm, int m, int k, int n)
+{
+    int64_t *av = peek_all(a), *bv = peek_all(b);
+    int rc = guard(ctx, &a->sc, av, a->size, bv, b->size, mm, m, k, n, a->frac + b->frac);
+    ss__wipe_free((uint64_t *)av, a->size); ss__wipe_free((uint64_t *)bv, b->size);
+    return rc;
+}
+
+/* a (shared) times public encoded values kx; pub_left: kx @ a. */
+static int guard_pub(SsCtx *ctx, const SsTensor *a, const int64_t *kx, size_t nk, int mm,
+                     int pub_left, int m, int k, int n, int f)
+{
+    int64_t *av = peek_all(a);
+    int rc = pub_left ? guard(ctx, &a->sc, kx, nk, av, a->size, mm, m, k, n, a->frac + f)
+                      : guard(ctx, &a->sc, av, a->size, kx, nk, mm, m, k, n, a->frac + f);
+    ss__wipe_free((uint64_t *)av, a->size);
+    return rc;
+}
+
+/* Multiplies by public integers (k[e % nk]) in place, Shamir or ring. */
+static void mul_ints(SsTensor *t, const int64_t *k, size_t nk)
+{
+    for (int i = 0; i < t->sc.n; i++)
+        for (size_t e = 0; e < t->size; e++) {
+            int64_t m = k[nk == 1 ? 0 : e % nk];
+            if (t->sc.kind == SS_SHAMIR) t->s[i][e] = fp_mul(t->s[i][e], fp_from(m));
+            else t->s[i][e] *= (uint64_t)m;
+        }
+}
+
+static int after_product(SsCtx *ctx, SsTensor *t);
+
+SsTensor *ss_mul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
+{
+    if (check_whole(ctx, a)) return NULL;
+    int f = a->sc.frac_bits;
+    int64_t *k = (int64_t *)ss__words(x->size);
+    SsTensor *r = NULL;
+    if (encode_tn(ctx, x, f, k)) goto out;
+    if (x->size > a->size || !suffix_ok(a->ndim, a->shape, x->ndim, x->shape, x->size)) {
+        shape_err(ctx, "*", a->ndim, a->shape, x->ndim, x->shape);
+        goto out;
+    }
+    if (guard_pub(ctx, a, k, x->size, 0, 0, 0, 0, 0, f)) goto out;
+    r = ss_copy(a);
+    mul_ints(r, k, x->size);
+    r->frac = a->frac + f;
+    if (after_product(ctx, r)) { ss_free(r); r = NULL; }
+out:
+    free(k);
+    return r;
+}
+
+SsTensor *ss_scale(SsCtx *ctx, const SsTensor *a, double c)
+{
+    SsTensor *r;
+    int ok, f = a->sc.frac_bits;
+    int64_t k = ss_encode(c, f, &ok);     /* encoded from the double, not a float32 */
+    if (!ok) return ss__fail(ctx, "constant %g is out of the fixed-point range", c), NULL;
+    if (check_whole(ctx, a)) return NULL;
+    if (guard_pub(ctx, a, &k, 1, 0, 0, 0, 0, 0, f)) return NULL;
+    r = ss_copy(a);
+    mul_ints(r, &k, 1);
+    r->frac = a->frac + f;
+    if (after_product(ctx, r)) { ss_free(r); return NULL; }
+    return r;
+}
+
+SsTensor *ss_scale_int(SsCtx *ctx, const SsTensor *a, int64_t k)
+{
+    if (check_whole(ctx, a)) return NULL;
+    SsTensor *r = ss_copy(a);
+    mul_ints(r, &k, 1);
+    return r;
+}
+
+/* 2-D views of matmul operands (numpy's rule for 1-D vectors). */
+static int mm_shapes(SsCtx *ctx, int and_, const int *ash, int bnd, const int *bsh,
+                     int *m, int *k, int *n, int *ond, int *osh)
+{
+    int am, ak, bk, bn;
+    if (and_ == 1) { am = 1; ak = ash[0]; } else if (and_ == 2) { am = ash[0]; ak = ash[1]; }
+    else return ss__fail(ctx, "@ needs 1-D or 2-D operands, got %d-D", and_);
+    if (bnd == 1) { bk = bsh[0]; bn = 1; } else if (bnd == 2) { bk = bsh[0]; bn = bsh[1]; }
+    else return ss__fail(ctx, "@ needs 1-D or 2-D operands, got %d-D", bnd);
+    if (ak != bk) return shape_err(ctx, "@", and_, ash, bnd, bsh);
+    *m = am; *k = ak; *n = bn;
+    *ond = 0;
+    if (and_ == 2) osh[(*ond)++] = am;
+    if (bnd == 2) osh[(*ond)++] = bn;
+    return 0;
+}
+
+/* Field matrix product (Shamir), C = A @ B mod p. */
+static void fp_mm(const uint64_t *A, const uint64_t *B, uint64_t *C, int m, int k, int n)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            uint64_t acc = 0;
+            for (int q = 0; q < k; q++) acc = fp_add(acc, fp_mul(A[(size_t)i * k + q], B[(size_t)q * n + j]));
+            C[(size_t)i * n + j] = acc;
+        }
+}
+
+SsTensor *ss_matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
+{
+    if (check_whole(ctx, a)) return NULL;
+    int m, k, n, ond, osh[2];
+    if (mm_shapes(ctx, a->ndim, a->shape, x->ndim, x->shape, &m, &k, &n, &ond, osh)) return NULL;
+    int f = a->sc.frac_bits;
+    int64_t *kx = (int64_t *)ss__words(x->size);
+    if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, 0, m, k, n, f)) {
+        free(kx);
+        return NULL;
+    }
+    if (a->sc.kind == SS_SHAMIR) for (size_t e = 0; e < x->size; e++) kx[e] = (int64_t)fp_from(kx[e]);
+    SsTensor *r = ss_new(&a->sc, ond, osh, a->frac + f);
+    for (int i = 0; i < a->sc.n; i++) {
+        if (a->sc.kind == SS_SHAMIR) fp_mm(a->s[i], (uint64_t *)kx, r->s[i], m, k, n);
+        else ss_mm_u64(a->s[i], (uint64_t *)kx, r->s[i], m, k, n, 0, ctx->nthreads);
+    }
+    free(kx);
+    if (after_product(ctx, r)) { ss_free(r); return NULL; }
+    return r;
+}
+
+SsTensor *ss_pub_matmul(SsCtx *ctx, const Tn *x, const SsTensor *a)
+{
+    if (check_whole(ctx, a)) return NULL;
+    int m, k, n, ond, osh[2];
+    if (mm_shapes(ctx, x->ndim, x->shape, a->ndim, a->shape, &m, &k, &n, &ond, osh)) return NULL;
+    int f = a->sc.frac_bits;
+    int64_t *kx = (int64_t *)ss__words(x->size);
+    if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, 1, m, k, n, f)) {
+        free(kx);
+        return NULL;
+    }
+    if (a->sc.kind == SS_SHAMIR) for (size_t e = 0; e < x->size; e++) kx[e] = (int64_t)fp_from(kx[e]);
+    SsTensor *r = ss_new(&a->sc, ond, osh, a->frac + f);
+    for (int i = 0; i < a->sc.n; i++) {
+        if (a->sc.kind == SS_SHAMIR) fp_mm((uint64_t *)kx, a->s[i], r->s[i], m, k, n);
+        else ss_mm_u64((uint64_t *)kx, a->s[i], r->s[i], m, k, n, 0, ctx->nthreads);
+    }
+    free(kx);
+    if (after_product(ctx, r)) { ss_free(r); return NULL; }
+    return r;
+}
+
+SsTensor *ss_transpose(SsCtx *ctx, const SsTensor *a)
+{
+    if (a->ndim != 2) return ss__fail(ctx, "transpose needs a 2-D tensor, got %d-D", a->ndim), NULL;
+    int sh[2] = { a->shape[1], a->shape[0] };
+    SsTensor *r = ss_new(&a->sc, 2, sh, a->frac);
+    int R = a->shape[0], C = a->shape[1];
+    for (int i = 0; i < a->sc.n; i++) {
+        if (!a->s[i]) { free(r->s[i]); r->s[i] = NULL; continue; }
+        for (int y = 0; y < R; y++)
+            for (int x = 0; x < C; x++) r->s[i][(size_t)x * R + y] = a->s[i][(size_t)y * C + x];
+    }
+    return r;
+}
+
+SsTensor *ss_reshape(SsCtx *ctx, const SsTensor *a, int ndim, const int *shape)
+{
+    size_t sz = 1;
+    for (int i = 0; i < ndim; i++) sz *= (size_t)shape[i];
+    if (sz != a->size || ndim > TN_MAXDIM)
+        return ss__fail(ctx, "cannot reshape %zu values to that shape", a->size), NULL;
+    SsTensor *r = ss_copy(a);
+    r->ndim = ndim;
+    for (int i = 0; i < ndim; i++) r->shape[i] = shape[i];
+    return r;
+}
+
+SsTensor *ss_sum_rows(SsCtx *ctx, const SsTensor *a)
+{
+    if (a->ndim != 2) return ss__fail(ctx, "sum over rows needs a 2-D tensor"), NULL;
+    if (check_whole(ctx, a)) return NULL;
+    int R = a->shape[0], C = a->shape[1];
+    SsTensor *r = ss_new(&a->sc, 1, &C, a->frac);
+    for (int i = 0; i < a->sc.n; i++)
+        for (int y = 0; y < R; y++)
+            for (int x = 0; x < C; x++) {
+                uint64_t v = a->s[i][(size_t)y * C + x];
+                r->s[i][x] = a->sc.kind == SS_SHAMIR ? fp_add(r->s[i][x], v) : r->s[i][x] + v;
+            }
+    return r;
+}
+
+SsTensor *ss_rows(SsCtx *ctx, const SsTensor *a, int lo, int hi)
+{
+    if (a->ndim < 1 || lo < 0 || hi > a->shape[0] || lo >= hi)
+        return ss__fail(ctx, "rows %d..%d out of range", lo, hi), NULL;
+    int sh[TN_MAXDIM];
+    memcpy(sh, a->shape, sizeof sh);
+    sh[0] = hi - lo;
+    SsTensor *r = ss_new(&a->sc, a->ndim, sh, a->frac);
+    size_t row = a->size / (size_t)a->shape[0];
+    for (int i = 0; i < a->sc.n; i++) {
+        if (!a->s[i]) { free(r->s[i]); r->s[i] = NULL; continue; }
+        memcpy(r->s[i], a->s[i] + (size_t)lo * row, r->size * sizeof(uint64_t));
+    }
+    return r;
+}
+
+/* --- the dealer ------------------------------------------------------------------- */
+
+/* Fills per-party shares so that they sum to `value` (additive, n words each). */
+void ss__split(SsCtx *ctx, const SsScheme *sc, const uint64_t *value, size_t len, uint64_t **out)
+{
+    for (int i = 1; i < sc->n; i++) ss__rnd(ctx, out[i], len);
+    for (size_t e = 0; e < len; e++) {
+        uint64_t acc = value[e];
+        for (int i = 1; i < sc->n; i++) acc -= out[i][e];
+        out[0][e] = acc;
+    }
+}
+
+/* A Beaver triple: elementwise (mm = 0; A of na words, B of nb words, C = A * B with B
+** broadcast by e % nb) or a matrix triple (mm = 1; A m×k, B k×n, C = A @ B). */
+static int triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n, size_t na,
+                  size_t nb, uint64_t **A, uint64_t **B, uint64_t **C)
+{
+    size_t nc = mm ? (size_t)m * n : na;
+    double t0 = ss__now();
+    for (int i = 0; i < sc->n; i++) { A[i] = ss__words(na); B[i] = ss__words(nb); C[i] = ss__words(nc); }
+    if (sc->dealer == SS_NODEALER) {
+        int rc = ss__pai_triple(ctx, sc, mm, m, k, n, na, nb, A, B, C);
+        ctx->offline_s += ss__now() - t0;
+        if (rc == 0) return 0;
+        for (int i = 0; i < sc->n; i++) { ss__wipe_free(A[i], na); ss__wipe_free(B[i], nb); ss__wipe_free(C[i], nc); }
+        return -1;
+    }
+    /* The dealer draws every party's share of A and B, computes C = A B from the sums
+    ** and splits it. */
+    uint64_t *sa = ss__words(na), *sb = ss__words(nb), *scc = ss__words(nc);
+    for (int i = 0; i < sc->n; i++) { ss__rnd(ctx, A[i], na); ss__rnd(ctx, B[i], nb); }
+    for (int i = 0; i < sc->n; i++) {
+        for (size_t e = 0; e < na; e++) sa[e] += A[i][e];
+        for (size_t e = 0; e < nb; e++) sb[e] += B[i][e];
+    }
+    if (mm) ss_mm_u64(sa, sb, scc, m, k, n, 0, ctx->nthreads);
+    else for (size_t e = 0; e < na; e++) scc[e] = sa[e] * sb[nb == 1 ? 0 : e % nb];
+    ss__split(ctx, sc, scc, nc, C);
+    ss__wipe_free(sa, na); ss__wipe_free(sb, nb); ss__wipe_free(scc, nc);
+    char what[96];
+    if (mm) snprintf(what, sizeof what, "matrix triple %dx%d @ %dx%d", m, k, k, n);
+    else snprintf(what, sizeof what, "Beaver triples for %zu products", na);
+    ss__deal_msgs(ctx, sc, (na + nb + nc) * 8, what);
+    ctx->offline_s += ss__now() - t0;
+    return 0;
+}
+
+/* --- products ------------------------------------------------------------------- */
+
+static SsTensor *shamir_reduce(SsCtx *ctx, SsTensor *d);
+
+static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm)
+{
+    if (same_scheme(ctx, a, b)) return NULL;
+    const SsScheme *sc = &a->sc;
+    int m = 0, k = 0, n = 0, ond, osh[TN_MAXDIM];
+    if (mm) {
+        if (mm_shapes(ctx, a->ndim, a->shape, b->ndim, b->shape, &m, &k, &n, &ond, osh)) return NULL;
+    } else {
+        if (b->size > a->size) return beaver(ctx, b, a, 0);
+        if (!suffix_ok(a->ndim, a->shape, b->ndim, b->shape, b->size))
+            return shape_err(ctx, "*", a->ndim, a->shape, b->ndim, b->shape), NULL;
+        ond = a->ndim; memcpy(osh, a->shape, sizeof osh);
+    }
+    size_t na = a->size, nb = b->size;
+    if (guard_tt(ctx, a, b, mm, m, k, n)) return NULL;
+    SsTensor *z = ss_new(sc, ond, osh, a->frac + b->frac);
+    int N = sc->n;
+    if (sc->kind == SS_SHAMIR) {
+        if (N < 2 * sc->threshold + 1) {
+            ss_free(z);
+            return ss__fail(ctx, "Shamir products need at least 2t+1 = %d parties, the scheme has "
+                             "%d (use additive shares for products)", 2 * sc->threshold + 1, N), NULL;
+        }
+        for (int i = 0; i < N; i++) {
+            if (mm) fp_mm(a->s[i], b->s[i], z->s[i], m, k, n);
+            else for (size_t e = 0; e < na; e++) z->s[i][e] = fp_mul(a->s[i][e], b->s[i][nb == 1 ? 0 : e % nb]);
+        }
+        return shamir_reduce(ctx, z);
+    }
+    uint64_t *A[SS_MAXP], *B[SS_MAXP], *C[SS_MAXP];
+    if (triple(ctx, sc, mm, m, k, n, na, nb, A, B, C)) { ss_free(z); return NULL; }
+    /* Online: open E = a - A and F = b - B (one round). */
+    uint64_t *E = ss__words(na), *F = ss__words(nb);
+    for (int i = 0; i < N; i++) {
+        for (size_t e = 0; e < na; e++) E[e] += a->s[i][e] - A[i][e];
+        for (size_t e = 0; e < nb; e++) F[e] += b->s[i][e] - B[i][e];
+    }
+    char what[96];
+    if (mm) snprintf(what, sizeof what, "E, F of a %dx%d @ %dx%d product", m, k, k, n);
+    else snprintf(what, sizeof what, "E, F of %zu products", na);
+    ss__open_msgs(ctx, sc, 0, (na + nb) * 8, what);
+    /* z_i = C_i + E B_i + A_i F (+ E F at party 0): the product (E + A)(F + B). */
+    for (int i = 0; i < N; i++) {
+        uint64_t *zi = z->s[i];
+        if (mm) {
+            memcpy(zi, C[i], (size_t)m * n * sizeof *zi);
+            if (i == 0) for (size_t e = 0; e < nb; e++) B[0][e] += F[e];   /* E (B_0 + F) */
+            ss_mm_u64(E, B[i], zi, m, k, n, 1, ctx->nthreads);
+            ss_mm_u64(A[i], F, zi, m, k, n, 1, ctx->nthreads);
+        } else {
+            for (size_t e = 0; e < na; e++) {
+                size_t eb = nb == 1 ? 0 : e % nb;
+                zi[e] = C[i][e] + E[e] * B[i][eb] + A[i][e] * F[eb] + (i == 0 ? E[e] * F[eb] : 0);
+            }
+        }
+    }
+    size_t nc = mm ? (size_t)m * n : na;
+    for (int i = 0; i < N; i++) { ss__wipe_free(A[i], na); ss__wipe_free(B[i], nb); ss__wipe_free(C[i], nc); }
+    free(E); free(F);
+    return z;
+}
+
+/* Degree reduction (BGW/GRR): each party re-shares its local degree-2t product with a
+** fresh degree-t polynomial; the new share is the Lagrange combination (one round). */
+static SsTensor *shamir_reduce(SsCtx *ctx, SsTensor *d)
+{
+    const SsScheme *sc = &d->sc;
+    int N = sc->n, m = 2 * sc->threshold + 1, use[SS_MAXP];
+    for (int i = 0; i < m; i++) use[i] = i;
+    uint64_t lam[SS_MAXP], sh[SS_MAXP];
+    lagrange0(use, m, lam);
+    SsTensor *r = ss_new(sc, d->ndim, d->shape, d->frac);
+    for (size_t e = 0; e < d->size; e++)
+        for (int i = 0; i < m; i++) {
+            shamir_split(ctx, N, sc->threshold, d->s[i][e], sh);
+            for (int j = 0; j < N; j++) r->s[j][e] = fp_add(r->s[j][e], fp_mul(lam[i], sh[j]));
+        }
+    explicit_bzero(sh, sizeof sh);
+    if (ctx->tr) {
+        tr_next_round(ctx->tr);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < N; j++)
+                if (j != i) tr_send(ctx->tr, sc->party[i], sc->party[j], "share", d->size * 8, 0,
+                                    "degree reduction of a Shamir product");
+    }
+    ss_free(d);
+    return r;
+}
+
+SsTensor *ss_mul_raw(SsCtx *ctx, const SsTensor *a, const SsTensor *b) { return beaver(ctx, a, b, 0); }
+SsTensor *ss_matmul_raw(SsCtx *ctx, const SsTensor *a, const SsTensor *b) { return beaver(ctx, a, b, 1); }
+
+static int after_product(SsCtx *ctx, SsTensor *t)
+{
+    if (t->sc.kind == SS_SHAMIR) {
+        if (t->frac > 2 * t->sc.frac_bits + 8)
+            return ss__fail(ctx, "Shamir shares cannot be truncated: reveal before multiplying "
+                             "again (fractional bits would reach %d)", t->frac);
+        return 0;
+    }
+    if (t->frac > t->sc.frac_bits) return ss_trunc(ctx, t, t->frac - t->sc.frac_bits);
+    return 0;
+}
+
+SsTensor *ss_mul(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
+{
+    SsTensor *z = beaver(ctx, a, b, 0);
+    if (z && after_product(ctx, z)) { ss_free(z); return NULL; }
+    return z;
+}
+
+SsTensor *ss_matmul(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
+{
+    SsTensor *z = beaver(ctx, a, b, 1);
+    if (z && after_product(ctx, z)) { ss_free(z); return NULL; }
+    return z;
+}
+
+/* --- truncation ------------------------------------------------------------------- */
+
+#define OFFSET ((uint64_t)1 << 62)
+
+/* The simulator's range check (see the security notes): every z in [-2^62, 2^62). */
+static int range_check(SsCtx *ctx, const SsTensor *t)
+{
+    for (size_t e = 0; e < t->size; e++) {
+        uint64_t z = 0;
+        for (int i = 0; i < t->sc.n; i++) z += t->s[i][e];
+        if ((z + OFFSET) >> 63)
+            return overflow_err(ctx, &t->sc, ldexp((double)(int64_t)z, -t->frac), t->frac);
+    }
+    return 0;
+}
+
+static int trunc_local(SsCtx *ctx, SsTensor *t, int bits)
+{
+    if (t->sc.n != 2) return ss__fail(ctx, "local truncation works for two parties only");
+    for (size_t e = 0; e < t->size; e++) {
+        uint64_t z = t->s[0][e] + t->s[1][e];
+        uint64_t s0 = (uint64_t)((int64_t)t->s[0][e] >> bits);
+        uint64_t s1 = (uint64_t)0 - (uint64_t)((int64_t)((uint64_t)0 - t->s[1][e]) >> bits);
+        uint64_t want = (uint64_t)((int64_t)z >> bits), got = s0 + s1;
+        uint64_t d = got - want;
+        if (d + 1 > 2) {
+            int k = 1;
+            while (k < 63 && ((int64_t)z >= 0 ? (uint64_t)z : (uint64_t)0 - z) >> k) k++;
+            return ss__fail(ctx, "truncation wrap-around: the shares of a product straddled the "
+                             "ring's edge and the local shift is off by 2^%d (probability "
+                             "about 2^-%d for values this size); run again or use a dealer",
+                        64 - bits, 63 - k);
+        }
+        t->s[0][e] = s0; t->s[1][e] = s1;
+    }
+    t->frac -= bits;
+    return 0;
+}
+
+static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
+{
+    const SsScheme *sc = &t->sc;
+    int N = sc->n;
+    size_t len = t->size;
+    /* offline: the dealer's pair (r, r_msb, floor(r_low / 2^bits)) */
+    double t0 = ss__now();
+    uint64_t *r = ss__words(len), *rm = ss__words(len), *rl = ss__words(len);
+    ss__rnd(ctx, r, len);
+    for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
+    uint64_t *R[SS_MAXP], *RM[SS_MAXP], *RL[SS_MAXP];
+    for (int i = 0; i < N; i++) { R[i] = ss__words(len); RM[i] = ss__words(len); RL[i] = ss__words(len); }
+    ss__split(ctx, sc, r, len, R);
+    ss__split(ctx, sc, rm, len, RM);
+    ss__split(ctx, sc, rl, len, RL);
+    ss__wipe_free(r, len); ss__wipe_free(rm, len); ss__wipe_free(rl, len);
+    char what[80];
+    snprintf(what, sizeof what, "truncation pairs for %zu values", len);
+    ss__deal_msgs(ctx, sc, 3 * len * 8, what);
+    ctx->offline_s += ss__now() - t0;
+    /* online: open c = z + 2^62 + r */
+    uint64_t *c = ss__words(len);
+    for (size_t e = 0; e < len; e++) {
+        uint64_t acc = OFFSET;
+        for (int i = 0; i < N; i++) acc += t->s[i][e] + R[i][e];
+        c[e] = acc;
+    }
+    snprintf(what, sizeof what, "z + r of %zu truncations", len);
+    ss__open_msgs(ctx, sc, 0, len * 8, what);
+    uint64_t half = OFFSET * 2 - 1;
+    for (int i = 0; i < N; i++)
+        for (size_t e = 0; e < len; e++) {
+            uint64_t cm = c[e] >> 63, cl = c[e] & half;
+            uint64_t smsb = (1 - 2 * cm) * RM[i][e] + (i == 0 ? cm : 0);   /* c_msb xor r_msb */
+            uint64_t v = (smsb << (63 - bits)) - RL[i][e];
+            if (i == 0) v += (cl >> bits) - (OFFSET >> bits);
+            t->s[i][e] = v;
+        }
+    for (int i = 0; i < N; i++) { ss__wipe_free(R[i], len); ss__wipe_free(RM[i], len); ss__wipe_free(RL[i], len); }
+    free(c);
+    t->frac -= bits;
+    return 0;
+}
+
+int ss_trunc(SsCtx *ctx, SsTensor *t, int bits)
+{
+    if (bits <= 0) return 0;
+    if (t->sc.kind != SS_ADDITIVE) return ss__fail(ctx, "truncation needs additive shares");
+    if (check_whole(ctx, t)) return -1;
+    if (bits > 62) return ss__fail(ctx, "cannot truncate by %d bits", bits);
+    if (range_check(ctx, t)) return -1;
+    SsTrunc m = t->sc.trunc;
+    if (m == SS_TRUNC_AUTO) m = t->sc.dealer == SS_NODEALER ? SS_TRUNC_LOCAL : SS_TRUNC_PAIR;
+    if (m == SS_TRUNC_PAIR && t->sc.dealer == SS_NODEALER)
+        return ss__fail(ctx, "truncation pairs need a dealer");
+    return m == SS_TRUNC_LOCAL ? trunc_local(ctx, t, bits) : trunc_pair(ctx, t, bits);
+}

@@ -1,0 +1,259 @@
+/*
+** ss.h — secret sharing and secure multi-party computation: additive shares over
+** Z_2^64 with fixed-point encoding, Shamir shares over the prime field F_p with
+** p = 2^61 - 1, Beaver triples (elementwise and matrix) from a dealer, truncation after
+** products, polynomials by Horner's rule, and a secure comparison (sign bit through
+** binary shares and a carry circuit) giving ReLU, max and argmax.  The runtime holds
+** every party's share in one process (a simulator), but a party's computation only ever
+** reads that party's own shares plus values that were opened; every opening and every
+** share that travels is recorded with tr_send() so that cost() and view() are true.
+** Not here: values, builtins and party names (stdlib/lib_mpc.c); Paillier (pai.h).
+**
+** Security notes.
+**  - Semi-honest (honest-but-curious) parties only: a party that deviates from the
+**    protocol (sends a wrong share, a wrong opening) is not detected — no MACs (SPDZ).
+**  - The dealer is trusted: it generates Beaver triples, AND triples, truncation pairs
+**    and daBits in an offline phase, knows them all, and must not collude with any
+**    party (a dealer that is also a party would learn everything).  The dealer never
+**    sees data.  `dealer = none` (two parties) replaces it with Paillier-made triples.
+**  - Additive sharing: all n shares are needed; any n-1 of them are uniformly random
+**    and reveal nothing.  Shamir (threshold t): any t+1 reconstruct, any t learn
+**    nothing.  Openings of masked values (x - a, z + r) are uniform and leak nothing.
+**  - What leaks by design: shapes, the fixed-point precision, which operations run
+**    (the transcript is public), and whatever a reveal hands to its receiver.
+**  - The overflow check after a truncation reconstructs the product inside this
+**    simulator (it holds all shares) to report an out-of-range value instead of
+**    returning garbage; a deployment could not make that check — it would have to
+**    bound values in advance.  The check never changes a result and sends nothing.
+**  - With rng_seed() (seed(n) in ppdl) every share and mask is predictable: teaching
+**    and tests only.  No constant-time guarantees; secrets live in ordinary memory and
+**    are wiped when freed.
+*/
+#ifndef SS_H
+#define SS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "rng.h"
+#include "tn.h"
+#include "tr.h"
+
+#define SS_MAXP   16            /* most parties in one scheme */
+#define SS_ERRLEN 256
+#define SS_P61    0x1FFFFFFFFFFFFFFFull   /* the Shamir prime 2^61 - 1 */
+#define SS_NODEALER (-1)        /* dealer = none: dealer-free triples (two parties) */
+
+typedef enum SsKind { SS_ADDITIVE, SS_SHAMIR } SsKind;
+
+/* How a product is brought back to frac_bits fractional bits (see ss.c for proofs). */
+typedef enum SsTrunc {
+    SS_TRUNC_AUTO,              /* PAIR with a dealer, LOCAL without */
+    SS_TRUNC_PAIR,              /* dealer pair, one opening; never wraps; error < 1 ulp */
+    SS_TRUNC_LOCAL              /* SecureML local shift, two parties, no messages;
+                                ** fails with probability < 2^(k+1-64) (|z| < 2^k) */
+} SsTrunc;
+
+typedef struct SsScheme {
+    SsKind kind;
+    int n;                      /* number of parties holding shares */
+    int party[SS_MAXP];         /* their ids, in share order */
+    int frac_bits;              /* fixed-point fractional bits (default 16) */
+    int dealer;                 /* party id of the dealer (not one of party[]), or
+                                ** SS_NODEALER */
+    int threshold;              /* Shamir: t, any t+1 shares reconstruct */
+    SsTrunc trunc;
+} SsScheme;
+
+/* A secret-shared tensor: s[i] is party party[i]'s share (size ring elements, or field
+** elements for Shamir), NULL once that party has dropped out.  frac is the number of
+** fractional bits of the encoding (frac_bits for numbers, 0 for integers and bits;
+** Shamir products carry the sum of their factors' frac until revealed). */
+typedef struct SsTensor {
+    SsScheme sc;
+    int ndim, shape[TN_MAXDIM];
+    size_t size;
+    int frac;
+    uint64_t *s[SS_MAXP];
+} SsTensor;
+
+/* Binary (XOR) shares of 64-bit words, one word per element: w[i] is party i's share. */
+typedef struct SsBits {
+    SsScheme sc;
+    size_t size;
+    uint64_t *w[SS_MAXP];
+} SsBits;
+
+/* Everything a protocol needs besides its operands: the transcript it records into,
+** the generator, a worker-thread count for the big kernels, and an error message. */
+typedef struct SsCtx {
+    Tr *tr;
+    Rng *rng;
+    int nthreads;               /* 0: one per CPU (at most 8) */
+    double offline_s;           /* seconds spent making offline material (dealer or
+                                ** Paillier), accumulated; the rest is online work */
+    /* bulk masks come from ChaCha20 (rng.h's block function) keyed with 256 bits drawn
+    ** from rng on first use: one system call instead of one per 4 KiB */
+    int prg_ready;
+    uint32_t prg_key[8];
+    uint64_t prg_ctr;
+    char err[SS_ERRLEN];        /* set when a function fails */
+} SsCtx;
+
+/* --- schemes ---------------------------------------------------------------------- */
+/* Fills *sc for n parties; returns 0, or -1 with ctx->err on a bad parameter (n < 2 or
+** > SS_MAXP, repeated party, dealer among the parties, frac_bits outside 0..30,
+** Shamir threshold outside 1..n-1). */
+int  ss_scheme_additive(SsCtx *ctx, SsScheme *sc, int n, const int *party,
+                        int frac_bits, int dealer);
+int  ss_scheme_shamir(SsCtx *ctx, SsScheme *sc, int n, const int *party, int threshold,
+                      int frac_bits, int dealer);
+/* The index of party id in sc->party, or -1. */
+int  ss_index(const SsScheme *sc, int party);
+
+/* --- tensors ---------------------------------------------------------------------- */
+SsTensor *ss_new(const SsScheme *sc, int ndim, const int *shape, int frac); /* zeros */
+SsTensor *ss_copy(const SsTensor *t);
+void      ss_free(SsTensor *t);        /* wipes every share */
+/* Party `from` (0: public, a value everyone knows) splits x into fresh shares and sends
+** one to each other party ("share" messages; nothing is sent for a public value, whose
+** encoding party[0] holds).  Errors when |x| * 2^frac_bits does not fit in 2^62. */
+SsTensor *ss_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int from);
+/* Every remaining holder sends its share to `to` (0: to everyone, an opening), which
+** reconstructs and decodes.  Additive needs all n shares; Shamir any t+1 (Lagrange at
+** 0).  absent: a bit mask of share indices to ignore (parties that dropped out).
+** Returns a new tensor, or NULL with a message naming how many shares are missing. */
+Tn       *ss_reveal(SsCtx *ctx, const SsTensor *t, int to, uint32_t absent);
+/* The reconstruction without messages or decoding, for tests and benchmarks: the ring
+** element (additive) or the centred field element (Shamir) of element i. */
+int64_t   ss_peek(const SsTensor *t, size_t i);
+/* Party p drops out: its share is wiped and forgotten. Returns 0, -1 if p holds none. */
+int       ss_drop(SsTensor *t, int party);
+/* Fixed-point encoding of one number (round to nearest); 0 with *ok = 0 when out of
+** range. */
+int64_t   ss_encode(double x, int frac, int *ok);
+double    ss_decode(int64_t v, int frac);
+
+/* --- local (free) operations: no messages ---------------------------------------- */
+/* a + b, a - b: shapes equal, or b broadcast as a scalar or over a's trailing dims. */
+SsTensor *ss_add(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
+SsTensor *ss_sub(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
+/* a + sign * x for public x (sign = +1 or -1), and x - a. */
+SsTensor *ss_add_pub(SsCtx *ctx, const SsTensor *a, const Tn *x, int sign);
+SsTensor *ss_pub_sub(SsCtx *ctx, const Tn *x, const SsTensor *a);
+SsTensor *ss_neg(SsCtx *ctx, const SsTensor *a);
+/* a * x elementwise and a @ x, x @ a for public x; truncated back to frac_bits. */
+SsTensor *ss_mul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x);
+SsTensor *ss_matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x);
+SsTensor *ss_pub_matmul(SsCtx *ctx, const Tn *x, const SsTensor *a);
+/* a * c for a public number c (truncated) and a * k for a public integer k (exact). */
+SsTensor *ss_scale(SsCtx *ctx, const SsTensor *a, double c);
+SsTensor *ss_scale_int(SsCtx *ctx, const SsTensor *a, int64_t k);
+/* The transpose of a 2-D tensor; a reshape keeping the size; the sum over axis 0 of a
+** 2-D tensor (a bias gradient). */
+SsTensor *ss_transpose(SsCtx *ctx, const SsTensor *a);
+SsTensor *ss_reshape(SsCtx *ctx, const SsTensor *a, int ndim, const int *shape);
+SsTensor *ss_sum_rows(SsCtx *ctx, const SsTensor *a);
+/* Rows lo..hi-1 of a (along axis 0). */
+SsTensor *ss_rows(SsCtx *ctx, const SsTensor *a, int lo, int hi);
+
+/* --- products (online: openings; offline: the dealer's triples) ------------------ */
+/* a * b elementwise (same shape, or b scalar) with a Beaver triple; a @ b (2-D, or 1-D
+** vectors as in numpy) with a matrix triple.  Online: every party opens its share of
+** E = a - A and F = b - B to every other party in one round: |a| + |b| ring elements
+** per party and peer.  Then the result is truncated (ss_trunc) when its frac exceeds
+** frac_bits.  Shamir: local product and degree reduction (needs n >= 2t + 1). */
+SsTensor *ss_mul(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
+SsTensor *ss_matmul(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
+/* The same products without the final truncation (frac = a.frac + b.frac). */
+SsTensor *ss_mul_raw(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
+SsTensor *ss_matmul_raw(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
+/* Divides by 2^bits in place (frac -= bits).  PAIR: one opening of |t| elements per
+** party and peer, result floor(z / 2^bits) or one more (error < 1 ulp), exact range
+** |z| < 2^62.  LOCAL: no messages, error <= 1 ulp, wraps with probability < 2^(k+1-64)
+** for |z| < 2^k.  Both report an out-of-range product (or a LOCAL wrap) as an error. */
+int       ss_trunc(SsCtx *ctx, SsTensor *t, int bits);
+
+/* --- non-linear functions (ss_cmp.c) --------------------------------------------- */
+/* p(a) = c[0] + c[1] a + ... + c[deg] a^deg by Horner's rule: deg - 1 share products
+** and one product by a public constant, each truncated. */
+SsTensor *ss_poly(SsCtx *ctx, const SsTensor *a, const double *c, int deg);
+/* [a < 0] as integer shares (frac 0) of 0/1: arithmetic to binary shares (each share
+** is a binary-shared word held by its owner), a carry-save adder for n > 2 shares, a
+** Kogge–Stone carry circuit with AND triples for the sign bit (7 rounds), and a daBit
+** to bring the bit back to arithmetic shares (1 round). */
+SsTensor *ss_ltz(SsCtx *ctx, const SsTensor *a);
+/* [a >= b] as integer shares (frac 0): 1 - ltz(a - b). */
+SsTensor *ss_ge(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
+/* max(a, 0) = a * (1 - [a < 0]); also returns the 0/1 derivative when drelu != NULL. */
+SsTensor *ss_relu(SsCtx *ctx, const SsTensor *a, SsTensor **drelu);
+/* Max and argmax over the last axis (a tournament of ceil(log2 k) comparisons); the
+** result drops that axis.  argmax may be NULL; indices are fixed-point encoded. */
+SsTensor *ss_max(SsCtx *ctx, const SsTensor *a, SsTensor **argmax);
+/* Binary-share primitives, exposed for tests: x AND y with an AND triple (one round,
+** two words per element per party and peer), and opening. */
+SsBits   *ss_bits_new(const SsScheme *sc, size_t size);
+void      ss_bits_free(SsBits *b);
+SsBits   *ss_and(SsCtx *ctx, const SsBits *x, const SsBits *y);
+void      ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out);
+
+/* --- networks on shares (ss_nn.c) --------------------------------------------- */
+struct NnNet; struct NnModel;
+/* A network whose weights are shared: W[l], b[l] for dense layers (NULL otherwise). */
+typedef struct SsModel {
+    struct NnNet *net;          /* owned copy of the layer descriptions */
+    SsTensor **W, **b;
+} SsModel;
+/* Shares m's weights from party `owner` (0: public weights, e.g. a fresh model).
+** Layers supported: dense, relu, sigmoid and tanh (with approx = taylor(...) or
+** interpolate(...)), and a final softmax.  NULL with ctx->err otherwise. */
+SsModel  *ss_model_share(SsCtx *ctx, const SsScheme *sc, const struct NnModel *m, int owner);
+void      ss_model_free(SsModel *m);
+/* Outputs for x (B × d shares): the forward pass; a final softmax is left out (the
+** logits are returned; argmax is the same). */
+SsTensor *ss_model_forward(SsCtx *ctx, SsModel *m, const SsTensor *x);
+/* One step of gradient descent on a batch: x (B × d), y (B × out: one-hot rows for a
+** softmax output, 0/1 for a sigmoid output, targets otherwise).  Output gradient:
+** p(z) - y after a final sigmoid (p its polynomial: the cross-entropy gradient), z - y
+** otherwise (for a final softmax the squared loss on logits stands in for softmax
+** cross-entropy, which would need exp and division on shares).  0 or -1 with err (a
+** fixed-point overflow when the training diverges). */
+int       ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, double lr);
+/* Reveals the weights to party `to` into out (same network). */
+int       ss_model_reveal(SsCtx *ctx, const SsModel *m, struct NnModel *out, int to);
+
+/* --- dealer-free triples (ss_pai.c): two parties, Paillier --------------------- */
+/* Non-zero when this build can make triples without a dealer. */
+int       ss_dealerfree_available(void);
+/* Paillier key size used for dealer-free triples (bits); tests lower it. */
+extern int ss_pai_bits;
+/* Internal, called by the product code in ss.c: fills two parties' shares of a triple
+** (the same layout as the dealer's, see ss.c) by the Paillier protocol, recording its
+** messages in the offline phase.  -1 with ctx->err when Paillier is not available. */
+int       ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
+                         size_t na, size_t nb, uint64_t **A, uint64_t **B, uint64_t **C);
+
+/* --- internal helpers shared by the ss*.c files (not for other modules) ---------- */
+uint64_t *ss__words(size_t n);                 /* zeroed, 64-byte aligned; free() */
+void      ss__wipe_free(uint64_t *p, size_t n); /* wipes n words, frees */
+void      ss__rnd(SsCtx *ctx, uint64_t *p, size_t n);   /* uniform words */
+int       ss__fail(SsCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Records one round in which every present holder sends `bytes` to every other one. */
+void      ss__open_msgs(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t bytes,
+                        const char *what);
+/* Records the dealer sending `bytes` to each party, in the offline phase. */
+void      ss__deal_msgs(SsCtx *ctx, const SsScheme *sc, uint64_t bytes, const char *what);
+/* nblocks ChaCha20 blocks (64 bytes each) for counters ctr, ctr + 1, ... into out:
+** byte for byte rng_chacha20_block's output, sixteen at a time (ss_prg.c). */
+void      ss__chacha_blocks(const uint32_t key[8], uint64_t ctr, uint32_t nonce, void *out,
+                            size_t nblocks);
+/* Monotonic seconds, for ctx->offline_s. */
+double    ss__now(void);
+/* Additive shares of value[0..len) into out[i][0..len) (out allocated by the caller). */
+void      ss__split(SsCtx *ctx, const SsScheme *sc, const uint64_t *value, size_t len,
+                    uint64_t **out);
+
+/* --- kernels (ss_mm.c) ------------------------------------------------------------ */
+/* C (m×n) = A (m×k) @ B (k×n) in Z_2^64, row-major; accumulate: C += instead. */
+void      ss_mm_u64(const uint64_t *A, const uint64_t *B, uint64_t *C, int m, int k, int n,
+                    int accumulate, int nthreads);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+** ss_cmp.c — the non-linear functions on additive shares: polynomials by Horner's rule,
+** and a secure comparison (the sign bit) giving ReLU, max and argmax.  The comparison
+** follows CrypTen's route: each arithmetic share x_i is already a binary (XOR) sharing
+** of itself (party i holds x_i, everyone else 0); a carry-save adder brings n such words
+** down to two with one AND round per layer; a Kogge–Stone prefix circuit over the 64
+** bit positions (six levels, two ANDs each, batched in one round a level) yields the
+** carry into bit 63 and so the sign of x = sum x_i; a daBit from the dealer turns that
+** bit back into arithmetic shares.  Every AND uses a dealer AND triple (a, b, a & b) on
+** 64-bit words.  Schemes, products and truncation are ss.c's.
+**
+** Security notes: as ss.h.  Openings of x ^ a, y ^ b (AND) and bit ^ r (daBit) are
+** uniform.  The dealer is needed: with dealer = none comparisons are refused.
+*/
+#include "ss.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXW 64                 /* most words in flight in one adder layer (n <= 16) */
+
+static SsBits *bits_new(const SsScheme *sc, size_t size)
+{
+    SsBits *b = calloc(1, sizeof *b);
+    if (!b) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    b->sc = *sc; b->size = size;
+    for (int i = 0; i < sc->n; i++) b->w[i] = ss__words(size);
+    return b;
+}
+
+SsBits *ss_bits_new(const SsScheme *sc, size_t size) { return bits_new(sc, size); }
+
+void ss_bits_free(SsBits *b)
+{
+    if (!b) return;
+    for (int i = 0; i < b->sc.n; i++) ss__wipe_free(b->w[i], b->size);
+    free(b);
+}
+
+void ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out)
+{
+    memset(out, 0, b->size * sizeof *out);
+    for (int i = 0; i < b->sc.n; i++)
+        for (size_t e = 0; e < b->size; e++) out[e] ^= b->w[i][e];
+    ss__open_msgs(ctx, &b->sc, 0, b->size * 8, "binary opening");
+}
+
+/* z = x & y on len words per party (x, y, z: per-party arrays), one AND triple a word,
+** one round.  what names the step in the transcript. */
+static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, uint64_t **y,
+                     uint64_t **z, const char *what)
+{
+    int N = sc->n;
+    if (sc->dealer == SS_NODEALER)
+        return ss__fail(ctx, "comparisons need AND triples from a dealer; with dealer = none "
+                             "only +, -, * and @ are available");
+    /* offline: AND triples (a, b, c = a & b) in XOR shares */
+    uint64_t *a[SS_MAXP], *b[SS_MAXP], *c[SS_MAXP];
+    double t0 = ss__now();
+    uint64_t *e = ss__words(len), *f = ss__words(len);
+    for (int i = 0; i < N; i++) {
+        a[i] = ss__words(len); b[i] = ss__words(len); c[i] = ss__words(len);
+        ss__rnd(ctx, a[i], len); ss__rnd(ctx, b[i], len);
+        if (i > 0) ss__rnd(ctx, c[i], len);
+    }
+    for (size_t w = 0; w < len; w++) {
+        uint64_t sa = 0, sb = 0, scc = 0;
+        for (int i = 0; i < N; i++) { sa ^= a[i][w]; sb ^= b[i][w]; }
+        for (int i = 1; i < N; i++) scc ^= c[i][w];
+        c[0][w] = (sa & sb) ^ scc;
+    }
+    char buf[96];
+    snprintf(buf, sizeof buf, "AND triples for %zu words (%s)", len, what);
+    ss__deal_msgs(ctx, sc, 3 * len * 8, buf);
+    ctx->offline_s += ss__now() - t0;
+    /* online: open e = x ^ a, f = y ^ b */
+    for (int i = 0; i < N; i++)
+        for (size_t w = 0; w < len; w++) { e[w] ^= x[i][w] ^ a[i][w]; f[w] ^= y[i][w] ^ b[i][w]; }
+    snprintf(buf, sizeof buf, "x^a, y^b of %zu ANDs (%s)", len, what);
+    ss__open_msgs(ctx, sc, 0, 2 * len * 8, buf);
+    for (int i = 0; i < N; i++)
+        for (size_t w = 0; w < len; w++)
+            z[i][w] = c[i][w] ^ (e[w] & b[i][w]) ^ (f[w] & a[i][w]) ^ (i == 0 ? e[w] & f[w] : 0);
+    for (int i = 0; i < N; i++) { ss__wipe_free(a[i], len); ss__wipe_free(b[i], len); ss__wipe_free(c[i], len); }
+    free(e); free(f);
+    return 0;
+}
+
+SsBits *ss_and(SsCtx *ctx, const SsBits *x, const SsBits *y)
+{
+    if (x->size != y->size) return ss__fail(ctx, "AND of %zu and %zu words", x->size, y->size), NULL;
+    SsBits *z = bits_new(&x->sc, x->size);
+    if (and_words(ctx, &x->sc, x->size, (uint64_t **)x->w, (uint64_t **)y->w, z->w, "AND")) {
+        ss_bits_free(z);
+        return NULL;
+    }
+    return z;
+}
+
+/* The sign bits of a (additive shares) as binary shares in bit 63 of each word. */
+static SsBits *sign_bits(SsCtx *ctx, const SsTensor *a)
+{
+    const SsScheme *sc = &a->sc;
+    int N = sc->n;
+    size_t len = a->size;
+    /* the n summands, each a binary sharing held by one party */
+    SsBits *v[MAXW] = { NULL };
+    int nv = 0;
+    for (int i = 0; i < N; i++) {
+        v[nv] = bits_new(sc, len);
+        memcpy(v[nv]->w[i], a->s[i], len * sizeof(uint64_t));
+        nv++;
+    }
+    /* carry-save adder layers: three words become two, one AND round a layer */
+    while (nv > 2) {
+        int groups = nv / 3;
+        size_t L = (size_t)groups * len;
+        SsBits *x = bits_new(sc, L), *y = bits_new(sc, L), *z = bits_new(sc, L);
+        for (int g = 0; g < groups; g++)
+            for (int i = 0; i < N; i++)
+                for (size_t w = 0; w < len; w++) {
+                    uint64_t p = v[3 * g]->w[i][w], q = v[3 * g + 1]->w[i][w], r = v[3 * g + 2]->w[i][w];
+                    x->w[i][g * len + w] = p ^ r;
+                    y->w[i][g * len + w] = q ^ r;
+                }
+        if (and_words(ctx, sc, L, x->w, y->w, z->w, "carry-save adder")) {
+            ss_bits_free(x); ss_bits_free(y); ss_bits_free(z);
+            for (int k = 0; k < nv; k++) ss_bits_free(v[k]);
+            return NULL;
+        }
+        SsBits *nvv[MAXW];
+        int nn = 0;
+        for (int g = 0; g < groups; g++) {
+            SsBits *s = bits_new(sc, len), *cy = bits_new(sc, len);
+            for (int i = 0; i < N; i++)
+                for (size_t w = 0; w < len; w++) {
+                    uint64_t p = v[3 * g]->w[i][w], q = v[3 * g + 1]->w[i][w], r = v[3 * g + 2]->w[i][w];
+                    s->w[i][w] = p ^ q ^ r;
+                    cy->w[i][w] = (z->w[i][g * len + w] ^ r) << 1;   /* majority, shifted */
+                }
+            nvv[nn++] = s; nvv[nn++] = cy;
+        }
+        for (int k = 3 * groups; k < nv; k++) nvv[nn++] = v[k];
+        for (int k = 0; k < 3 * groups; k++) ss_bits_free(v[k]);
+        ss_bits_free(x); ss_bits_free(y); ss_bits_free(z);
+        memcpy(v, nvv, (size_t)nn * sizeof *v);
+        nv = nn;
+    }
+    /* Kogge–Stone: G = u & v, P = u ^ v; six levels of G ^= P & (G << d), P &= P << d */
+    SsBits *G = bits_new(sc, len), *P = bits_new(sc, len), *P0 = bits_new(sc, len);
+    for (int i = 0; i < N; i++)
+        for (size_t w = 0; w < len; w++) P0->w[i][w] = P->w[i][w] = v[0]->w[i][w] ^ v[1]->w[i][w];
+    int rc = and_words(ctx, sc, len, v[0]->w, v[1]->w, G->w, "generate bits");
+    ss_bits_free(v[0]); ss_bits_free(v[1]);
+    SsBits *x = bits_new(sc, 2 * len), *y = bits_new(sc, 2 * len), *z = bits_new(sc, 2 * len);
+    for (int d = 1; d < 64 && rc == 0; d <<= 1) {
+        for (int i = 0; i < N; i++)
+            for (size_t w = 0; w < len; w++) {
+                x->w[i][w] = P->w[i][w];        y->w[i][w] = G->w[i][w] << d;
+                x->w[i][len + w] = P->w[i][w];  y->w[i][len + w] = P->w[i][w] << d;
+            }
+        rc = and_words(ctx, sc, 2 * len, x->w, y->w, z->w, "carry circuit");
+        for (int i = 0; i < N && rc == 0; i++)
+            for (size_t w = 0; w < len; w++) {
+                G->w[i][w] ^= z->w[i][w];
+                P->w[i][w] = z->w[i][len + w];
+            }
+    }
+    ss_bits_free(x); ss_bits_free(y); ss_bits_free(z); ss_bits_free(P);
+    if (rc) { ss_bits_free(G); ss_bits_free(P0); return NULL; }
+    /* bit 63 of the sum = P0 ^ (carries << 1) */
+    for (int i = 0; i < N; i++)
+        for (size_t w = 0; w < len; w++) P0->w[i][w] ^= G->w[i][w] << 1;
+    ss_bits_free(G);
+    return P0;
+}
+
+/* Arithmetic shares (frac 0) of bit 63 of binary-shared words, with daBits. */
+static SsTensor *bit_to_arith(SsCtx *ctx, const SsBits *b, const SsTensor *like)
+{
+    const SsScheme *sc = &b->sc;
+    int N = sc->n;
+    size_t len = b->size;
+    /* offline: daBits r (binary shares rb, arithmetic shares ra) */
+    double t0 = ss__now();
+    uint64_t *r = ss__words(len), *rb[SS_MAXP], *ra[SS_MAXP];
+    ss__rnd(ctx, r, len);
+    for (size_t e = 0; e < len; e++) r[e] &= 1;
+    for (int i = 0; i < N; i++) { rb[i] = ss__words(len); ra[i] = ss__words(len); }
+    for (int i = 1; i < N; i++) ss__rnd(ctx, rb[i], len);
+    for (size_t e = 0; e < len; e++) {
+        uint64_t acc = r[e];
+        for (int i = 1; i < N; i++) { rb[i][e] &= 1; acc ^= rb[i][e]; }
+        rb[0][e] = acc;
+    }
+    ss__split(ctx, sc, r, len, ra);
+    char buf[64];
+    snprintf(buf, sizeof buf, "daBits for %zu values", len);
+    ss__deal_msgs(ctx, sc, len * 8 + (len + 7) / 8, buf);
+    ctx->offline_s += ss__now() - t0;
+    /* online: open c = bit ^ r (one bit per value) */
+    uint64_t *c = r;
+    memset(c, 0, len * sizeof *c);
+    for (int i = 0; i < N; i++)
+        for (size_t e = 0; e < len; e++) c[e] ^= (b->w[i][e] >> 63) ^ rb[i][e];
+    snprintf(buf, sizeof buf, "bit ^ r of %zu comparisons", len);
+    ss__open_msgs(ctx, sc, 0, (len + 7) / 8, buf);
+    SsTensor *out = ss_new(sc, like->ndim, like->shape, 0);
+    for (int i = 0; i < N; i++)
+        for (size_t e = 0; e < len; e++)
+            out->s[i][e] = (1 - 2 * c[e]) * ra[i][e] + (i == 0 ? c[e] : 0);  /* c xor r */
+    for (int i = 0; i < N; i++) { ss__wipe_free(rb[i], len); ss__wipe_free(ra[i], len); }
+    ss__wipe_free(c, len);
+    return out;
+}
+
+static int additive_whole(SsCtx *ctx, const SsTensor *a, const char *what)
+{
+    if (a->sc.kind != SS_ADDITIVE)
+        return ss__fail(ctx, "%s needs additive shares (Shamir shares support +, -, * and @ "
+                             "only)", what);
+    for (int i = 0; i < a->sc.n; i++)
+        if (!a->s[i]) return ss__fail(ctx, "%s needs every party's share", what);
+    return 0;
+}
+
+SsTensor *ss_ltz(SsCtx *ctx, const SsTensor *a)
+{
+    if (additive_whole(ctx, a, "a comparison")) return NULL;
+    SsBits *b = sign_bits(ctx, a);
+    if (!b) return NULL;
+    SsTensor *r = bit_to_arith(ctx, b, a);
+    ss_bits_free(b);
+    return r;
+}
+
+/* 1 - t for integer shares t (frac 0). */
+static void one_minus(SsTensor *t)
+{
+    for (int i = 0; i < t->sc.n; i++)
+        for (size_t e = 0; e < t->size; e++) t->s[i][e] = (i == 0 ? 1 : 0) - t->s[i][e];
+}
+
+SsTensor *ss_ge(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
+{
+    SsTensor *d = ss_sub(ctx, a, b);
+    if (!d) return NULL;
+    SsTensor *r = ss_ltz(ctx, d);
+    ss_free(d);
+    if (r) one_minus(r);
+    return r;
+}
+
+SsTensor *ss_relu(SsCtx *ctx, const SsTensor *a, SsTensor **drelu)
+{
+    SsTensor *pos = ss_ltz(ctx, a);
+    if (!pos) return NULL;
+    one_minus(pos);
+    SsTensor *r = ss_mul(ctx, a, pos);
+    if (r && drelu) *drelu = pos; else ss_free(pos);
+    return r;
+}
+
+/* Column j of an R × k tensor into column jj of an R × k2 one (share by share). */
+static void copy_col(const SsTensor *src, int k, int j, SsTensor *dst, int k2, int jj, int R)
+{
+    for (int i = 0; i < src->sc.n; i++)
+        for (int y = 0; y < R; y++) dst->s[i][(size_t)y * k2 + jj] = src->s[i][(size_t)y * k + j];
+}
+
+SsTensor *ss_max(SsCtx *ctx, const SsTensor *a, SsTensor **argmax)
+{
+    if (additive_whole(ctx, a, "max")) return NULL;
+    if (a->ndim < 1 || a->size == 0) return ss__fail(ctx, "max of an empty tensor"), NULL;
+    int k = a->shape[a->ndim - 1], R = (int)(a->size / (size_t)k);
+    int osh[TN_MAXDIM], ond = a->ndim - 1;
+    memcpy(osh, a->shape, sizeof osh);
+    int rk[2] = { R, k };
+    SsTensor *V = ss_reshape(ctx, a, 2, rk);
+    SsTensor *I = ss_new(&a->sc, 2, rk, a->frac);          /* public indices, encoded */
+    for (int y = 0; y < R; y++)
+        for (int j = 0; j < k; j++) I->s[0][(size_t)y * k + j] = (uint64_t)j << a->frac;
+    int cnt = k;
+    while (cnt > 1) {
+        int h = cnt / 2, rest = cnt - 2 * h, k2 = h + rest;
+        int hs[2] = { R, h }, ds[2] = { 2, R * h }, ns[2] = { R, k2 };
+        SsTensor *A = ss_new(&a->sc, 2, hs, a->frac), *B = ss_new(&a->sc, 2, hs, a->frac);
+        SsTensor *IA = ss_new(&a->sc, 2, hs, a->frac), *IB = ss_new(&a->sc, 2, hs, a->frac);
+        for (int j = 0; j < h; j++) {
+            copy_col(V, cnt, 2 * j, A, h, j, R); copy_col(V, cnt, 2 * j + 1, B, h, j, R);
+            copy_col(I, cnt, 2 * j, IA, h, j, R); copy_col(I, cnt, 2 * j + 1, IB, h, j, R);
+        }
+        SsTensor *ge = ss_ge(ctx, A, B);
+        SsTensor *D = ss_new(&a->sc, 2, ds, a->frac);       /* [a - b ; ia - ib] */
+        size_t m = (size_t)R * h;
+        for (int i = 0; i < a->sc.n; i++)
+            for (size_t e = 0; e < m; e++) {
+                D->s[i][e] = A->s[i][e] - B->s[i][e];
+                D->s[i][m + e] = IA->s[i][e] - IB->s[i][e];
+            }
+        SsTensor *ge1 = ge ? ss_reshape(ctx, ge, 1, &ds[1]) : NULL;
+        SsTensor *P = ge1 ? ss_mul(ctx, D, ge1) : NULL;    /* bit * (a - b), bit * (ia - ib) */
+        SsTensor *NV = NULL, *NI = NULL;
+        if (P) {
+            NV = ss_new(&a->sc, 2, ns, a->frac); NI = ss_new(&a->sc, 2, ns, a->frac);
+            for (int i = 0; i < a->sc.n; i++)
+                for (int y = 0; y < R; y++) {
+                    for (int j = 0; j < h; j++) {
+                        size_t e = (size_t)y * h + j;
+                        NV->s[i][(size_t)y * k2 + j] = B->s[i][e] + P->s[i][e];
+                        NI->s[i][(size_t)y * k2 + j] = IB->s[i][e] + P->s[i][m + e];
+                    }
+                }
+            if (rest) { copy_col(V, cnt, cnt - 1, NV, k2, h, R); copy_col(I, cnt, cnt - 1, NI, k2, h, R); }
+        }
+        ss_free(A); ss_free(B); ss_free(IA); ss_free(IB); ss_free(ge); ss_free(ge1);
+        ss_free(D); ss_free(P); ss_free(V); ss_free(I);
+        if (!NV) return NULL;
+        V = NV; I = NI; cnt = k2;
+    }
+    SsTensor *mx = ss_reshape(ctx, V, ond, osh);
+    SsTensor *ix = ss_reshape(ctx, I, ond, osh);
+    ss_free(V); ss_free(I);
+    if (argmax) *argmax = ix; else ss_free(ix);
+    return mx;
+}
+
+/* Adds a public constant (encoded at t's frac) to t in place. */
+static void add_const(SsTensor *t, double c)
+{
+    int ok;
+    int64_t v = ss_encode(c, t->frac, &ok);
+    for (size_t e = 0; e < t->size; e++) t->s[0][e] += (uint64_t)v;
+}
+
+SsTensor *ss_poly(SsCtx *ctx, const SsTensor *a, const double *c, int deg)
+{
+    if (additive_whole(ctx, a, "a polynomial")) return NULL;
+    if (deg < 0) return ss__fail(ctx, "polynomial of negative degree"), NULL;
+    for (int k = 0; k <= deg; k++) {
+        int ok;
+        ss_encode(c[k], a->sc.frac_bits, &ok);
+        if (!ok) return ss__fail(ctx, "coefficient %g is out of the fixed-point range", c[k]), NULL;
+    }
+    if (deg == 0) {
+        SsTensor *y = ss_new(&a->sc, a->ndim, a->shape, a->frac);
+        add_const(y, c[0]);
+        return y;
+    }
+    SsTensor *y = ss_scale(ctx, a, c[deg]);
+    if (!y) return NULL;
+    add_const(y, c[deg - 1]);
+    for (int k = deg - 2; k >= 0; k--) {
+        SsTensor *z = ss_mul(ctx, y, a);
+        ss_free(y);
+        if (!z) return NULL;
+        add_const(z, c[k]);
+        y = z;
+    }
+    return y;
+}

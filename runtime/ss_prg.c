@@ -1,0 +1,62 @@
+/*
+** ss_prg.c — bulk masks for the dealer and the parties: the ChaCha20 block function of
+** RFC 8439, exactly rng.h's rng_chacha20_block, computed sixteen blocks at a time in
+** vector lanes (GCC vector extensions; AVX-512 or AVX2 clones).  The key always comes
+** from rng.h (ss__rnd draws it with rng_bytes), so this is rng.h's generator made fast
+** for the megabytes of triples a training step needs, not a new source of randomness;
+** the unit test checks it block for block against rng_chacha20_block.
+*/
+#include "ss.h"
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ss_prg.c writes ChaCha20 words in host order: little-endian hosts only"
+#endif
+
+typedef uint32_t u32x16 __attribute__((vector_size(64)));
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define PRG_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define PRG_CLONES
+#endif
+
+#define ROT(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
+#define QR(a, b, c, d) \
+    a += b; d ^= a; d = ROT(d, 16); c += d; b ^= c; b = ROT(b, 12); \
+    a += b; d ^= a; d = ROT(d, 8);  c += d; b ^= c; b = ROT(b, 7)
+
+PRG_CLONES
+static void blocks16(const uint32_t key[8], uint64_t ctr, uint32_t nonce, uint32_t *out)
+{
+    static const uint32_t k[4] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574 };
+    u32x16 s[16], x[16];
+    for (int i = 0; i < 4; i++) s[i] = (u32x16){0} + k[i];
+    for (int i = 0; i < 8; i++) s[4 + i] = (u32x16){0} + key[i];
+    for (int l = 0; l < 16; l++) {
+        s[12][l] = (uint32_t)(ctr + (uint64_t)l);
+        s[13][l] = (uint32_t)((ctr + (uint64_t)l) >> 32);
+    }
+    s[14] = (u32x16){0} + nonce;
+    s[15] = (u32x16){0};
+    memcpy(x, s, sizeof x);
+    for (int r = 0; r < 10; r++) {
+        QR(x[0], x[4], x[8], x[12]); QR(x[1], x[5], x[9], x[13]);
+        QR(x[2], x[6], x[10], x[14]); QR(x[3], x[7], x[11], x[15]);
+        QR(x[0], x[5], x[10], x[15]); QR(x[1], x[6], x[11], x[12]);
+        QR(x[2], x[7], x[8], x[13]); QR(x[3], x[4], x[9], x[14]);
+    }
+    for (int i = 0; i < 16; i++) x[i] += s[i];
+    for (int l = 0; l < 16; l++)
+        for (int i = 0; i < 16; i++) out[16 * l + i] = x[i][l];
+    memset(x, 0, sizeof x);
+}
+
+void ss__chacha_blocks(const uint32_t key[8], uint64_t ctr, uint32_t nonce, void *out,
+                       size_t nblocks)
+{
+    unsigned char *o = out;
+    size_t b = 0;
+    for (; b + 16 <= nblocks; b += 16) blocks16(key, ctr + b, nonce, (uint32_t *)(void *)(o + 64 * b));
+    for (; b < nblocks; b++) rng_chacha20_block(key, ctr + b, nonce, o + 64 * b);
+}

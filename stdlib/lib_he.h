@@ -1,0 +1,31 @@
+/*
+** lib_he.h — what the 'he' module (stdlib/lib_he.c) exports to other stdlib modules:
+** the Paillier scheme and ciphertext kinds, so that protocols elsewhere (federated
+** averaging with secure = he, PATE with aggregate = he) can encrypt, add and decrypt
+** through the same keys and the same transcript rules.  Values follow val.h's rule:
+** arguments borrowed, results owned, VERR after err_raise().
+*/
+#ifndef LIB_HE_H
+#define LIB_HE_H
+#include "lib.h"
+#include "pai.h"
+
+/* type() "paillier scheme" and "ciphertext". */
+extern const VClass lib_he_scheme_class, lib_he_ct_class;
+
+/* The public key of a scheme value (borrowed), or NULL if v is not a scheme. */
+const PaiPub *lib_he_pub(Value scheme);
+/* True when `party` may decrypt under the scheme (it is a keyholder and the private
+** key is present). */
+bool  lib_he_can_decrypt(Value scheme, int party);
+/* Encrypts a number or tensor x under the scheme at party `at` (the result lives
+** there); NULL-safe errors are raised by name `who` (the calling builtin). */
+Value lib_he_encrypt(Interp *I, const char *who, Value x, Value scheme, int at, bool packed);
+/* Decrypts a ciphertext value at party `at` (an error naming the keyholder when `at`
+** may not); a number for a 0-d ciphertext, else a tensor of its shape. */
+Value lib_he_decrypt(Interp *I, const char *who, Value c, int at);
+/* Sends a ciphertext value to party `to`: re-randomised, recorded in the transcript as
+** one "ciphertext" message with its digests; the copy lives at `to`. */
+Value lib_he_send(Interp *I, Value c, int to);
+
+#endif
