@@ -234,6 +234,30 @@ static bool args_eval(Interp *I, Node *call, CallArgs *c)
     return true;
 }
 
+/* Adds the kinds in `what` ("a or b") to the list in b, skipping ones already there. */
+static void add_expected(Sb *b, const char *what)
+{
+    const char *p = what;
+    while (*p) {
+        const char *q = strstr(p, " or ");
+        size_t len = q ? (size_t)(q - p) : strlen(p);
+        char piece[160];
+        snprintf(piece, sizeof piece, "%.*s", (int)len, p);
+        bool seen = false;
+        for (const char *h = b->s; h && *h; ) {             /* whole " or "-separated items */
+            const char *e = strstr(h, " or ");
+            size_t hl = e ? (size_t)(e - h) : strlen(h);
+            if (hl == len && strncmp(h, piece, len) == 0) { seen = true; break; }
+            h = e ? e + 4 : h + hl;
+        }
+        if (!seen) {
+            if (b->n) sb_puts(b, " or ");
+            sb_puts(b, piece);
+        }
+        p = q ? q + 4 : p + len;
+    }
+}
+
 static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw,
                           Sym **kwname, Value *kw)
 {
@@ -250,7 +274,30 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
         }
         if (owner < 0) return VERR;
     }
+    I->badarg = 0;
     Value r2 = r->fn(I, &a);
+    if (IS_ERR(r2) && I->badarg) {
+        /* the entry rejected an argument's kind: try the other modules' entries */
+        int which = I->badarg;
+        Sb exp; sb_init(&exp);
+        add_expected(&exp, I->badarg_expected);
+        const LibReg *next = lib_next(I, a.self);
+        while (IS_ERR(r2) && next && I->badarg == which) {
+            err_clear(I);
+            I->badarg = 0;
+            a.self = next;
+            r2 = next->fn(I, &a);
+            if (IS_ERR(r2) && I->badarg == which) add_expected(&exp, I->badarg_expected);
+            next = lib_next(I, a.self);
+        }
+        if (IS_ERR(r2) && I->badarg == which && which <= n) {
+            err_clear(I);
+            err_raise(I, "bad argument #%d to '%s' (%s expected, got %s)", which, r->name, exp.s,
+                      val_type_name(pos[which - 1]));
+        }
+        sb_free(&exp);
+    }
+    I->badarg = 0;
     if (IS_ERR(r2)) { if (!I->err_set) err_raise(I, "%s failed", r->name); return VERR; }
     if (owner > 0 && r2.owner == 0 && ev_ownable(r2)) r2.owner = (uint16_t)owner;
     return r2;

@@ -714,10 +714,8 @@ static void layer_norms(NnModel *m, int l, int B)
         /* Ghost norm: the per-example weight gradient is the outer product a_i δ_iᵀ,
         ** whose squared Frobenius norm is ||a_i||² ||δ_i||²; the bias adds ||δ_i||². */
         for (int i = 0; i < B; i++) {
-            double a2 = 0, d2 = 0;
             const float *xi = x + i * isz, *di = dy + i * osz;
-            for (size_t j = 0; j < isz; j++) a2 += (double)xi[j] * xi[j];
-            for (size_t j = 0; j < osz; j++) d2 += (double)di[j] * di[j];
+            double a2 = cblas_sdot((int)isz, xi, 1, xi, 1), d2 = cblas_sdot((int)osz, di, 1, di, 1);
             ws->norm2[i] += (a2 + 1.0) * d2;
         }
     } else if (L->kind == NN_CONV2D) {

@@ -1,7 +1,7 @@
 /*
 ** rng.c — operating-system randomness and the seeded ChaCha20 stream (see rng.h for the
-** security notes).  The OS path calls getrandom(2) and aborts rather than ever falling
-** back to a weak source.
+** security notes).  The OS path keys from getrandom(2) and aborts rather than ever
+** falling back to a weak source.
 */
 #include "rng.h"
 #include <errno.h>
@@ -50,15 +50,31 @@ static void os_fill(unsigned char *p, size_t n)
     }
 }
 
+/* Both modes produce ChaCha20 keystream.  OS mode keys it with 32 bytes from
+** getrandom(2), rekeys from the OS after every RNG_REKEY bytes, and erases the key as
+** it goes (the first 32 bytes of each refill become the next key: "fast key erasure",
+** as in arc4random), so earlier output cannot be recomputed from a later state.
+** Seeded mode keys it from the seed once and never touches the OS. */
+#define RNG_REKEY (1u << 20)
+
 static void refill(Rng *r)
 {
-    if (r->seeded) {
-        for (size_t i = 0; i < sizeof r->buf; i += 64)
-            rng_chacha20_block(r->key, r->counter++, 0, r->buf + i);
-    } else {
-        os_fill(r->buf, sizeof r->buf);
+    if (!r->seeded && (r->counter == 0 || r->since_rekey >= RNG_REKEY)) {
+        os_fill((unsigned char *)r->key, sizeof r->key);
+        r->since_rekey = 0;
+        if (r->counter == 0) r->counter = 1;
     }
-    r->pos = 0; r->fill = sizeof r->buf;
+    for (size_t i = 0; i < sizeof r->buf; i += 64)
+        rng_chacha20_block(r->key, r->counter++, 0, r->buf + i);
+    if (!r->seeded) {
+        memcpy(r->key, r->buf, sizeof r->key);
+        memset(r->buf, 0, sizeof r->key);
+        r->pos = sizeof r->key;
+        r->since_rekey += sizeof r->buf;
+    } else {
+        r->pos = 0;
+    }
+    r->fill = sizeof r->buf;
 }
 
 void rng_init(Rng *r)

@@ -1,9 +1,12 @@
 /*
 ** rng.h — every random bit ppdl uses comes from here.
 **
-** Security notes: by default bytes come straight from the operating system
-** (getrandom(2)), buffered 4 KiB at a time; that is what keys, masks, shares and noise
-** use.  rng_seed(n) switches to a deterministic ChaCha20 stream keyed by n, for
+** Security notes: by default every byte is ChaCha20 keystream under a key drawn from
+** the operating system (getrandom(2)); the key is replaced from the OS after every MiB
+** of output and erased as it is used (fast key erasure, the arc4random construction),
+** so the stream is as unpredictable as the OS's own and far cheaper per byte — DP-SGD
+** draws tens of megabytes of noise per epoch.  That is what keys, masks, shares and
+** noise use.  rng_seed(n) switches to a deterministic ChaCha20 stream keyed by n, for
 ** reproducible classroom runs and tests: it is NOT secure (anyone who knows n knows every
 ** key and share), and the interpreter says so loudly when it is used.  The buffer is
 ** wiped when it is refilled or freed.  Not thread-safe: give each thread its own Rng
@@ -21,6 +24,7 @@ typedef struct Rng {
     uint64_t counter;
     unsigned char buf[4096];
     size_t pos, fill;
+    size_t since_rekey;     /* OS mode: bytes produced since the key came from the OS */
     int have_spare; double spare;   /* second normal deviate of Box–Muller/polar */
 } Rng;
 

@@ -47,9 +47,26 @@ static void *xcalloc(size_t n, size_t sz)
     return p;
 }
 
+/* Big share buffers are recycled: a training step allocates and frees megabytes, and
+** fresh pages from the kernel cost a fault and a zero-fill each.  A freed buffer is
+** wiped first (so it is all zeros when handed out again), then kept in a small cache
+** keyed by size.  Single-threaded: only the calling thread allocates. */
+#define CACHE_SLOTS 48
+#define CACHE_MIN   (64 * 1024)
+static struct { void *p; size_t bytes; } cache[CACHE_SLOTS];
+
+static size_t rounded(size_t n) { return ((n ? n : 1) * sizeof(uint64_t) + 63) & ~(size_t)63; }
+
 uint64_t *ss__words(size_t n)
 {
-    size_t bytes = ((n ? n : 1) * sizeof(uint64_t) + 63) & ~(size_t)63;
+    size_t bytes = rounded(n);
+    if (bytes >= CACHE_MIN)
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (cache[i].p && cache[i].bytes == bytes) {
+                void *p = cache[i].p;
+                cache[i].p = NULL;
+                return p;                       /* wiped when it was freed */
+            }
     uint64_t *p = aligned_alloc(64, bytes);
     if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
     memset(p, 0, bytes);
@@ -59,7 +76,11 @@ uint64_t *ss__words(size_t n)
 void ss__wipe_free(uint64_t *p, size_t n)
 {
     if (!p) return;
-    explicit_bzero(p, n * sizeof *p);
+    size_t bytes = rounded(n);
+    explicit_bzero(p, bytes);
+    if (bytes >= CACHE_MIN)
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (!cache[i].p) { cache[i].p = p; cache[i].bytes = bytes; return; }
     free(p);
 }
 
@@ -514,7 +535,7 @@ SsTensor *ss_neg(SsCtx *ctx, const SsTensor *a)
 static SsTensor *pub_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int frac)
 {
     int64_t *v = (int64_t *)ss__words(x->size);
-    if (encode_tn(ctx, x, frac, v)) { free(v); return NULL; }
+    if (encode_tn(ctx, x, frac, v)) { ss__wipe_free((uint64_t *)v, x->size); return NULL; }
     SsTensor *t = ss_new(sc, x->ndim, x->shape, frac);
     for (size_t e = 0; e < x->size; e++) {
         if (sc->kind == SS_SHAMIR) {
@@ -522,7 +543,7 @@ static SsTensor *pub_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int frac
             for (int i = 0; i < sc->n; i++) t->s[i][e] = fv;
         } else t->s[0][e] = (uint64_t)v[e];
     }
-    free(v);
+    ss__wipe_free((uint64_t *)v, x->size);
     return t;
 }
 
@@ -712,7 +733,7 @@ SsTensor *ss_matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
     int f = a->sc.frac_bits;
     int64_t *kx = (int64_t *)ss__words(x->size);
     if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, 0, m, k, n, f)) {
-        free(kx);
+        ss__wipe_free((uint64_t *)kx, x->size);
         return NULL;
     }
     if (a->sc.kind == SS_SHAMIR) for (size_t e = 0; e < x->size; e++) kx[e] = (int64_t)fp_from(kx[e]);
@@ -721,7 +742,7 @@ SsTensor *ss_matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
         if (a->sc.kind == SS_SHAMIR) fp_mm(a->s[i], (uint64_t *)kx, r->s[i], m, k, n);
         else ss_mm_u64(a->s[i], (uint64_t *)kx, r->s[i], m, k, n, 0, ctx->nthreads);
     }
-    free(kx);
+    ss__wipe_free((uint64_t *)kx, x->size);
     if (after_product(ctx, r)) { ss_free(r); return NULL; }
     return r;
 }
@@ -734,7 +755,7 @@ SsTensor *ss_pub_matmul(SsCtx *ctx, const Tn *x, const SsTensor *a)
     int f = a->sc.frac_bits;
     int64_t *kx = (int64_t *)ss__words(x->size);
     if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, 1, m, k, n, f)) {
-        free(kx);
+        ss__wipe_free((uint64_t *)kx, x->size);
         return NULL;
     }
     if (a->sc.kind == SS_SHAMIR) for (size_t e = 0; e < x->size; e++) kx[e] = (int64_t)fp_from(kx[e]);
@@ -743,7 +764,7 @@ SsTensor *ss_pub_matmul(SsCtx *ctx, const Tn *x, const SsTensor *a)
         if (a->sc.kind == SS_SHAMIR) fp_mm((uint64_t *)kx, a->s[i], r->s[i], m, k, n);
         else ss_mm_u64((uint64_t *)kx, a->s[i], r->s[i], m, k, n, 0, ctx->nthreads);
     }
-    free(kx);
+    ss__wipe_free((uint64_t *)kx, x->size);
     if (after_product(ctx, r)) { ss_free(r); return NULL; }
     return r;
 }
@@ -915,7 +936,7 @@ static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm
     }
     size_t nc = mm ? (size_t)m * n : na;
     for (int i = 0; i < N; i++) { ss__wipe_free(A[i], na); ss__wipe_free(B[i], nb); ss__wipe_free(C[i], nc); }
-    free(E); free(F);
+    ss__wipe_free(E, na); ss__wipe_free(F, nb);
     return z;
 }
 
@@ -1053,7 +1074,7 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
             t->s[i][e] = v;
         }
     for (int i = 0; i < N; i++) { ss__wipe_free(R[i], len); ss__wipe_free(RM[i], len); ss__wipe_free(RL[i], len); }
-    free(c);
+    ss__wipe_free(c, len);
     t->frac -= bits;
     return 0;
 }

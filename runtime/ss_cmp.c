@@ -82,7 +82,7 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
         for (size_t w = 0; w < len; w++)
             z[i][w] = c[i][w] ^ (e[w] & b[i][w]) ^ (f[w] & a[i][w]) ^ (i == 0 ? e[w] & f[w] : 0);
     for (int i = 0; i < N; i++) { ss__wipe_free(a[i], len); ss__wipe_free(b[i], len); ss__wipe_free(c[i], len); }
-    free(e); free(f);
+    ss__wipe_free(e, len); ss__wipe_free(f, len);
     return 0;
 }
 

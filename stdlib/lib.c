@@ -54,17 +54,18 @@ Value lib_forward(Interp *I, Args *a, const char *expected)
 {
     const LibReg *n = a->self ? lib_next(I, a->self) : NULL;
     if (!n) return lib_bad(I, a, 0, expected);
-    const LibReg *saved = a->self;
-    a->self = n;
-    Value r = n->fn(I, a);
-    a->self = saved;
-    return r;
+    a->self = n;            /* left pointing at the last entry tried (see call_builtin) */
+    return n->fn(I, a);
 }
 
 static const char *ordinal_kind(Value v) { return val_type_name(v); }
 
 Value lib_bad(Interp *I, Args *a, int i, const char *expected)
 {
+    if (!I->err_set) {
+        I->badarg = i + 1;
+        snprintf(I->badarg_expected, sizeof I->badarg_expected, "%s", expected);
+    }
     if (i >= a->n)
         return err_raise(I, "bad argument #%d to '%s' (%s expected, got nothing)", i + 1, a->fname, expected);
     return err_raise(I, "bad argument #%d to '%s' (%s expected, got %s)", i + 1, a->fname, expected,

@@ -48,9 +48,11 @@ typedef struct LibModule {
 void lib_register_all(Interp *I);
 const LibReg *lib_find(const Interp *I, const char *name);
 /* Several modules may register one name (core's max handles numbers and lists, the
-** tensor module's max handles tensors): the first is bound, and a builtin hands
-** arguments it does not handle to the next registration with lib_forward (which
-** raises "bad argument #1 ... (expected ...)" when there is none). */
+** tensor module's max tensors, the mpc module's max shared tensors): the first is bound.
+** When an entry rejects an argument's kind with lib_bad (directly or through lib_num,
+** lib_tensor, lib_user, ...), the evaluator tries the next entry of that name, and if
+** all reject it reports one message listing every kind they accept.  lib_forward hands
+** the call on explicitly. */
 const LibReg *lib_next(const Interp *I, const LibReg *r);
 Value lib_forward(Interp *I, Args *a, const char *expected);
 

@@ -38,7 +38,7 @@ static Value b_len(Interp *I, Args *a)
         return VNUM(r->hi >= r->lo ? floor((r->hi - r->lo) / r->step) + 1 : 0);
     }
     case V_TENSOR: return VNUM(AS_TENSOR(v)->ndim ? AS_TENSOR(v)->shape[0] : 1);
-    default: return lib_forward(I, a, "string, list, record, range or tensor");
+    default: return lib_bad(I, a, 0, "string, list, record, range or tensor");
     }
 }
 
@@ -133,8 +133,8 @@ typedef double (*MathFn)(double);
 
 static Value math1(Interp *I, Args *a, MathFn f, bool positive, bool nonneg)
 {
-    if (!lib_arity(I, a, 1, 1)) return VERR;
-    if (a->v[0].tag != V_NUM) return lib_forward(I, a, "number");
+    if (a->n > 1 || (a->n == 0 && !a->nkw)) { lib_arity(I, a, 1, 1); return VERR; }
+    if (a->nkw || a->v[0].tag != V_NUM) return lib_bad(I, a, 0, "number");
     double x = a->v[0].as.n;
     if (positive && x <= 0) return err_raise(I, "%s of %g is undefined (needs a positive number)", a->fname, x);
     if (nonneg && x < 0) return err_raise(I, "%s of %g is undefined (needs a number >= 0)", a->fname, x);
@@ -161,7 +161,7 @@ static Value b_sin(Interp *I, Args *a)  { return math1(I, a, sin, false, false);
 static Value b_cos(Interp *I, Args *a)  { return math1(I, a, cos, false, false); }
 static Value b_tanh(Interp *I, Args *a) { return math1(I, a, tanh, false, false); }
 static double sigm(double x) { return 1 / (1 + exp(-x)); }
-static Value b_sigmoid(Interp *I, Args *a) { return a->nkw ? lib_forward(I, a, "number") : math1(I, a, sigm, false, false); }
+static Value b_sigmoid(Interp *I, Args *a) { return math1(I, a, sigm, false, false); }
 
 /* min/max/sum over numbers given as arguments or as one list */
 static Value fold(Interp *I, Args *a, int kind)
@@ -175,7 +175,7 @@ static Value fold(Interp *I, Args *a, int kind)
         return VNUM(s);
     }
     if (a->n < 1 || (a->n >= 1 && a->v[0].tag != V_NUM && a->v[0].tag != V_LIST) || a->nkw)
-        return lib_forward(I, a, "numbers or a list of numbers");
+        return lib_bad(I, a, 0, "numbers or a list of numbers");
     if (n == 0) return kind == 2 ? VNUM(0) : err_raise(I, "%s of an empty list", a->fname);
     double acc = kind == 2 ? 0 : v[0].tag == V_NUM ? v[0].as.n : 0;
     for (int i = 0; i < n; i++) {
@@ -324,7 +324,7 @@ static const LibReg fns[] = {
      "help(len)", LIB_ANYOWNER},
     {"assert", b_assert, "assert(cond, message = none)", "Stops with an error when cond is false.",
      "assert(1 + 1 == 2, \"arithmetic\")", LIB_ANYOWNER},
-    {"error", b_error, "error(message)", "Stops the script with an error.", "fn f(x) { if x < 0 { error(\"negative\") } return x }; print(f(1))", 0},
+    {"error", b_error, "error(message)", "Stops the script with an error.", "fn f(x) { if x < 0 { error(\"negative\") }; return x }; print(f(1))", 0},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

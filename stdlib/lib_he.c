@@ -334,6 +334,10 @@ static Value ct_ct(Interp *I, int op, Value av, Value bv)
         if (a->ndim != b->ndim || memcmp(a->shape, b->shape, sizeof a->shape))
             return shape_error(I, "+", a->shape, a->ndim, b->shape, b->ndim);
         st = pai_vec_add(&r, &a->s->pub, a->v, NULL, b->v, NULL, a->v->n, &o);
+        if (st == PAI_EOVERFLOW)
+            return err_raise(I, "+: packed ciphertexts have room for %u additions (headroom = %u); this sum "
+                             "would have %u summands and could carry into the next slot",
+                             a->v->max_adds, a->s->headroom, a->v->adds + b->v->adds);
         no = a->ndim; memcpy(so, a->shape, sizeof so);
     } else {
         size_t *ia, *ib, n;
@@ -661,6 +665,26 @@ static Value b_he_sum(Interp *I, Args *a)
     return ct_new(c->scheme, r, no, so, a->v[0].owner);
 }
 
+static Value b_he_transpose(Interp *I, Args *a)
+{
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, NULL)) return VERR;
+    HeCt *c = ct_of(a->v[0]);
+    if (!c) return lib_bad(I, a, 0, "ciphertext");
+    if (c->ndim > 2) return err_raise(I, "he_transpose: 0-, 1- or 2-D ciphertexts only");
+    if (c->v->slots) return pai_fail(I, "he_transpose", PAI_EPACKED, c->s);
+    int m = c->ndim == 2 ? c->shape[0] : 1, n = c->ndim == 2 ? c->shape[1] : (int)c->v->n;
+    size_t *idx = xmalloc(c->v->n * sizeof *idx);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) idx[(size_t)j * (size_t)m + (size_t)i] = (size_t)i * (size_t)n + (size_t)j;
+    PaiVec *r = NULL;
+    int st = pai_vec_gather(&r, c->v, idx, c->v->n);
+    free(idx);
+    if (st) return pai_fail(I, "he_transpose", st, c->s);
+    int so[2] = { n, m };
+    return c->ndim == 2 ? ct_new(c->scheme, r, 2, so, a->v[0].owner)
+                        : ct_new(c->scheme, r, c->ndim, c->shape, a->v[0].owner);
+}
+
 /* Records one ciphertext message with its digests. */
 static void record(Interp *I, int from, int to, const HeCt *c, const char *note)
 {
@@ -978,7 +1002,14 @@ static Value b_save_key(Interp *I, Args *a)
     char *js;
     if (priv) {
         if (!s->has_priv) return err_raise(I, "save_key: this scheme holds only the public key");
-        if (a->at && !(a->at < 64 && (s->keyholders >> a->at & 1))) return not_keyholder(I, "save_key", s, a->at);
+        if (a->at && !(a->at < 64 && (s->keyholders >> a->at & 1))) {
+            Sb b; sb_init(&b);
+            holders_names(I, s->keyholders, &b, " or ");
+            Value r = err_raise(I, "save_key: only the keyholder %s may save the private key (%s asked)",
+                                b.s, ev_party_name(I, a->at));
+            sb_free(&b);
+            return r;
+        }
         char kid[96];
         snprintf(kid, sizeof kid, "Paillier private key (%u bits) saved by ppdl", s->pub.bits);
         js = pai_jwk_private(&s->pub, &s->priv, kid);
@@ -1081,6 +1112,10 @@ static const LibReg fns[] = {
      "Sum of a ciphertext's elements (a 0-d ciphertext), or along one axis.",
      "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_sum(encrypt(tensor([1, 2, 3]), he)); on s { print(decrypt(c)) }",
      0},
+    {"he_transpose", b_he_transpose, "he_transpose(c)",
+     "The transpose of a 2-D ciphertext (no cryptography: the ciphertexts are reordered).",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_transpose(encrypt(tensor([[1, 2, 3]]), he)); print(c.shape)",
+     0},
     {"he_send", b_he_send, "he_send(c, to = party)",
      "Sends a ciphertext to another party, re-randomised first (so it cannot be linked to ciphertexts the\n"
      "receiver saw before); the transcript records one 'ciphertext' message with its digests.",
@@ -1094,16 +1129,16 @@ static const LibReg fns[] = {
      "values, the keyholder decrypts only the masked values, multiplies and re-encrypts, and the holder\n"
      "removes the masks homomorphically.  The result is rescaled to the scheme's precision (a second\n"
      "round trip).  The keyholder's view shows masked ciphertexts only.",
-     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = encrypt(3, he); d = he_mul(c, c) }; on k { print(decrypt(d)) }",
+     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = encrypt(3, he); d = send(he_mul(c, c), to = k) }; on k { print(decrypt(d)) }",
      0},
     {"he_matmul", b_he_matmul, "he_matmul(a, b)",
      "Matrix product of two ciphertexts (1-D or 2-D) by the same blinded round trip as he_mul.",
-     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { a = encrypt(tensor([[1, 2]]), he); b = he_matmul(a, encrypt(tensor([[3], [4]]), he)) }; on k { print(decrypt(b)) }",
+     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { a = encrypt(tensor([[1, 2]]), he); b = send(he_matmul(a, encrypt(tensor([[3], [4]]), he)), to = k) }; on k { print(decrypt(b)) }",
      0},
     {"he_rescale", b_he_rescale, "he_rescale(c)",
      "Brings a ciphertext whose scale grew (after multiplications by fractional plain values) back to the\n"
      "scheme's precision, by a blinded round trip with the keyholder (who sees only masked values).",
-     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = he_rescale(encrypt(1.5, he) * 0.5) }; on k { print(decrypt(c)) }",
+     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = send(he_rescale(encrypt(1.5, he) * 0.5), to = k) }; on k { print(decrypt(c)) }",
      0},
     {"save_key", b_save_key, "save_key(he, path, private = false)",
      "Writes the scheme's public key (or, at a keyholder, its private key) as a JWK file in\n"

@@ -104,6 +104,7 @@ static uint64_t digest(const uint64_t *w, size_t n)
 
 static void shape_show(const int *sh, int nd, Sb *out)
 {
+    if (nd == 0) { sb_puts(out, "(a number)"); return; }
     sb_putc(out, '[');
     for (int i = 0; i < nd; i++) sb_printf(out, "%s%d", i ? ", " : "", sh[i]);
     sb_putc(out, ']');

@@ -37,6 +37,26 @@ static void os_streams_differ(void)
     rng_wipe(&a); rng_wipe(&b);
 }
 
+static void os_key_erased_and_rekeyed(void)
+{
+    Rng r;
+    rng_init(&r);
+    (void)rng_u64(&r);
+    uint32_t k1[8];
+    memcpy(k1, r.key, sizeof k1);
+    unsigned char big[8192];
+    rng_bytes(&r, big, sizeof big);             /* forces refills: the key moves on */
+    CU_ASSERT(memcmp(k1, r.key, sizeof k1) != 0);
+    size_t before = r.since_rekey;
+    CU_ASSERT(before > 0);
+    for (int i = 0; i < 130; i++) rng_bytes(&r, big, sizeof big);   /* > 1 MiB */
+    CU_ASSERT(r.since_rekey < before + 130 * sizeof big);            /* rekeyed from the OS */
+    int ones = 0;
+    for (size_t i = 0; i < sizeof big; i++) ones += __builtin_popcount(big[i]);
+    TU_NEAR(ones / (8.0 * sizeof big), 0.5, 0.02);
+    rng_wipe(&r);
+}
+
 static void below_uniform(void)
 {
     Rng r;
@@ -62,6 +82,7 @@ int main(void)
         {"chacha20 known answer", chacha_rfc8439_vector},
         {"seeded streams reproducible", seeded_reproducible},
         {"os streams differ", os_streams_differ},
+        {"os mode: key erased, rekeyed", os_key_erased_and_rekeyed},
         {"rng_below uniform", below_uniform},
         {"normal moments", normal_moments},
         {NULL, NULL}};

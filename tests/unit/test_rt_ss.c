@@ -520,6 +520,19 @@ static void t_prg(void)
         if (memcmp(slow, fast + 64 * b, 64) != 0) bad++;
     }
     CU_ASSERT_EQUAL(bad, 0);
+    /* a request big enough to be split over two threads gives the same bytes */
+    size_t nb = 10000;
+    unsigned char *big = malloc(64 * nb);
+    ss__chacha_blocks(key, 5, 7, big, nb);
+    bad = 0;
+    for (size_t b = 0; b < nb; b += 997) {
+        rng_chacha20_block(key, 5 + b, 7, slow);
+        if (memcmp(slow, big + 64 * b, 64) != 0) bad++;
+    }
+    rng_chacha20_block(key, 5 + nb - 1, 7, slow);
+    CU_ASSERT(memcmp(slow, big + 64 * (nb - 1), 64) == 0);
+    CU_ASSERT_EQUAL(bad, 0);
+    free(big);
     /* RFC 8439, 2.4.2: the first keystream bytes for this key, nonce 00:00:00:4a, ctr 1 */
     CU_ASSERT_EQUAL(fast[0], 0x22); CU_ASSERT_EQUAL(fast[1], 0x4f); CU_ASSERT_EQUAL(fast[2], 0x51);
 }
