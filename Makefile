@@ -130,8 +130,8 @@ fuzz:
 	clang -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -g -O1 -o build-fuzz/fuzz_ppdl $(FUZZ_SRC) build-fuzz/libppdl.a $(LDLIBS)
 	@mkdir -p build-fuzz/corpus
 	@cp samples/*.ppdl tests/scripts/*.ppdl tests/fuzz/regress/* build-fuzz/corpus/ 2>/dev/null || true
-	build-fuzz/fuzz_ppdl -max_total_time=$${FUZZ_SECONDS:-600} -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
-	    -dict=tests/fuzz/ppdl.dict build-fuzz/corpus
+	build-fuzz/fuzz_ppdl -max_total_time=$${FUZZ_SECONDS:-600} -max_len=4096 -timeout=20 -rss_limit_mb=8192 -malloc_limit_mb=6000 \
+	    -dict=tests/fuzz/ppdl.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus
 
 # --- benchmarks (print figures side by side; never part of `make test`) -------------
 bench: ppdl

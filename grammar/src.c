@@ -60,7 +60,8 @@ void src_report(FILE *f, const Source *s, uint32_t off, uint32_t len,
     fputs("    ", f);
     for (size_t i = b; i < e; i++) {
         unsigned char c = (unsigned char)s->text[i];
-        fputc(c < 0x20 || c == 0x7f ? ' ' : c, f);
+        /* control characters as spaces; bytes that never occur in UTF-8 as '?' */
+        fputc(c < 0x20 || c == 0x7f ? ' ' : c == 0xC0 || c == 0xC1 || c >= 0xF5 ? '?' : c, f);
     }
     fputs("\n    ", f);
     for (int i = 1; i < col; i++) fputc(' ', f);

@@ -67,9 +67,13 @@ Value ev_num_binop(Interp *I, int op, double x, double y)
     return err_raise(I, "bad operator");
 }
 
-static Value str_concat(Value a, Value b)
+#define EV_MAX_ITEMS (1u << 24)     /* list items / string bytes one operation may build */
+
+static Value str_concat(Interp *I, Value a, Value b)
 {
     ObjStr *x = AS_STR(a), *y = AS_STR(b);
+    if (x->len + y->len > EV_MAX_ITEMS)
+        return err_raise(I, "string too long (%zu bytes; the limit is %u)", x->len + y->len, EV_MAX_ITEMS);
     char *s = malloc(x->len + y->len + 1);
     if (!s) { fputs("ppdl: out of memory\n", stderr); abort(); }
     memcpy(s, x->s, x->len); memcpy(s + x->len, y->s, y->len);
@@ -92,7 +96,7 @@ Value ev_binop_values(Interp *I, int op, Value a, Value b)
         return err_raise(I, "tensor arithmetic is not available in this build");
     }
     if (a.tag == V_STR && b.tag == V_STR) {
-        if (op == OP_ADD) return str_concat(a, b);
+        if (op == OP_ADD) return str_concat(I, a, b);
         if (op >= OP_LT && op <= OP_GE) {
             ObjStr *x = AS_STR(a), *y = AS_STR(b);
             size_t m = x->len < y->len ? x->len : y->len;
@@ -103,6 +107,8 @@ Value ev_binop_values(Interp *I, int op, Value a, Value b)
     }
     if (a.tag == V_LIST && b.tag == V_LIST && op == OP_ADD) {
         ObjList *x = AS_LIST(a), *y = AS_LIST(b);
+        if (x->n + y->n > EV_MAX_ITEMS)
+            return err_raise(I, "list too long (%zu items; the limit is %u)", x->n + y->n, EV_MAX_ITEMS);
         Value r = val_list(x->n + y->n);
         for (size_t i = 0; i < x->n; i++) val_list_push(r, val_retain(x->v[i]));
         for (size_t i = 0; i < y->n; i++) val_list_push(r, val_retain(y->v[i]));
@@ -110,7 +116,7 @@ Value ev_binop_values(Interp *I, int op, Value a, Value b)
     }
     if (a.tag == V_STR && b.tag == V_NUM && op == OP_MUL) {
         double k = b.as.n;
-        if (k < 0 || k != floor(k) || k * (double)AS_STR(a)->len > 1e8)
+        if (k < 0 || k != floor(k) || k * (double)AS_STR(a)->len > EV_MAX_ITEMS)
             return err_raise(I, "string repetition needs a small whole number");
         Sb s; sb_init(&s);
         for (long i = 0; i < (long)k; i++) sb_put(&s, AS_STR(a)->s, AS_STR(a)->len);

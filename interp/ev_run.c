@@ -199,6 +199,11 @@ EvStatus ev_run_file(Interp *I, const char *path)
 
 int ev_exec_import(Interp *I, Node *n)
 {
+    if (I->sandbox) {
+        err_raise(I, "import is disabled in this sandbox");
+        ev_locate(I, n);
+        return XS_ERR;
+    }
     if (I->import_depth >= 16) {
         err_raise(I, "imports nested too deeply (more than 16; is there an import cycle?)");
         ev_locate(I, n);

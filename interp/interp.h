@@ -50,6 +50,7 @@ struct Interp {
     FILE *out;                          /* where print() writes (stdout) */
     FILE *errout;                       /* where errors are reported (stderr) */
     bool tty;                           /* stdout is a terminal: progress bars allowed */
+    bool sandbox;                       /* fuzzing: no imports (builtins are pruned) */
     /* hooks that stdlib modules install */
     Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);
     /* builtin table (name -> entry), filled by lib_register */

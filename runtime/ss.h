@@ -178,7 +178,8 @@ int       ss_trunc(SsCtx *ctx, SsTensor *t, int bits);
 SsTensor *ss_poly(SsCtx *ctx, const SsTensor *a, const double *c, int deg);
 /* [a < 0] as integer shares (frac 0) of 0/1: arithmetic to binary shares (each share
 ** is a binary-shared word held by its owner), a carry-save adder for n > 2 shares, a
-** Kogge–Stone carry circuit with AND triples for the sign bit (7 rounds), and a daBit
+** carry tree (Kogge–Stone levels, packed) with AND triples for the sign bit (7 rounds;
+** about 4 AND words per element with three parties), and a daBit
 ** to bring the bit back to arithmetic shares (1 round). */
 SsTensor *ss_ltz(SsCtx *ctx, const SsTensor *a);
 /* [a >= b] as integer shares (frac 0): 1 - ltz(a - b). */

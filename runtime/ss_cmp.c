@@ -3,9 +3,10 @@
 ** and a secure comparison (the sign bit) giving ReLU, max and argmax.  The comparison
 ** follows CrypTen's route: each arithmetic share x_i is already a binary (XOR) sharing
 ** of itself (party i holds x_i, everyone else 0); a carry-save adder brings n such words
-** down to two with one AND round per layer; a Kogge–Stone prefix circuit over the 64
-** bit positions (six levels, two ANDs each, batched in one round a level) yields the
-** carry into bit 63 and so the sign of x = sum x_i; a daBit from the dealer turns that
+** down to two with one AND round per layer; a carry tree over the 64 bit positions (six
+** levels, as in a Kogge–Stone adder, two ANDs each batched in one round a level; only
+** the top carry is needed, so the bits that survive a level are packed and the ANDs
+** shrink by half every level) yields the carry into bit 63 and so the sign of x = sum x_i; a daBit from the dealer turns that
 ** bit back into arithmetic shares.  Every AND uses a dealer AND triple (a, b, a & b) on
 ** 64-bit words.  Schemes, products and truncation are ss.c's.
 **
@@ -97,6 +98,70 @@ SsBits *ss_and(SsCtx *ctx, const SsBits *x, const SsBits *y)
     return z;
 }
 
+/* The even (odd = 0) or odd (odd = 1) bits of x, in order, in the low 32 bits. */
+static uint64_t compress(uint64_t x, int odd)
+{
+    x = (x >> odd) & 0x5555555555555555ull;
+    x = (x | (x >> 1)) & 0x3333333333333333ull;
+    x = (x | (x >> 2)) & 0x0F0F0F0F0F0F0F0Full;
+    x = (x | (x >> 4)) & 0x00FF00FF00FF00FFull;
+    x = (x | (x >> 8)) & 0x0000FFFF0000FFFFull;
+    x = (x | (x >> 16)) & 0x00000000FFFFFFFFull;
+    return x;
+}
+
+/* Group generate over all 64 bit positions of each of len elements (G, P one word
+** each), by a tree: level j combines neighbouring groups (hi, lo) into
+** G = G_hi ^ (P_hi & G_lo), P = P_hi & P_lo.  Bit manipulations are linear on XOR
+** shares (each party applies them to its own share); the ANDs are not.  Every level
+** halves the bits per element, so the survivors of two words are packed into one and
+** the ANDs of the six levels cost about 2 words per element in all, not 12 as a
+** Kogge–Stone over whole words would.  Returns one bit per element, packed 64 to a
+** word (element e: bit e % 64 of word e / 64), or NULL with ctx->err. */
+static SsBits *carry_tree(SsCtx *ctx, const SsScheme *sc, const SsBits *G0, const SsBits *P0,
+                          size_t len)
+{
+    int N = sc->n;
+    size_t nw = len;                               /* words at this level */
+    SsBits *G = bits_new(sc, nw), *P = bits_new(sc, nw);
+    for (int i = 0; i < N; i++) {
+        memcpy(G->w[i], G0->w[i], len * 8);
+        memcpy(P->w[i], P0->w[i], len * 8);
+    }
+    for (int j = 0; j < 6; j++) {
+        int last = j == 5;
+        size_t ow = (nw + 1) / 2;                  /* two words' halves make one */
+        /* operands: x = [P_hi ; P_hi], y = [G_lo ; P_lo] (the P half not at the end) */
+        size_t L = last ? ow : 2 * ow;
+        SsBits *x = bits_new(sc, L), *y = bits_new(sc, L), *z = bits_new(sc, L), *gh = bits_new(sc, ow);
+        for (int i = 0; i < N; i++)
+            for (size_t w = 0; w < nw; w++) {
+                int sh = (w & 1) ? 32 : 0;
+                size_t o = w / 2;
+                x->w[i][o] |= compress(P->w[i][w], 1) << sh;
+                y->w[i][o] |= compress(G->w[i][w], 0) << sh;
+                gh->w[i][o] |= compress(G->w[i][w], 1) << sh;
+                if (!last) {
+                    x->w[i][ow + o] |= compress(P->w[i][w], 1) << sh;
+                    y->w[i][ow + o] |= compress(P->w[i][w], 0) << sh;
+                }
+            }
+        int rc = and_words(ctx, sc, L, x->w, y->w, z->w, "carry circuit");
+        ss_bits_free(G); ss_bits_free(P);
+        G = bits_new(sc, ow); P = bits_new(sc, ow);
+        for (int i = 0; i < N && rc == 0; i++)
+            for (size_t o = 0; o < ow; o++) {
+                G->w[i][o] = gh->w[i][o] ^ z->w[i][o];
+                if (!last) P->w[i][o] = z->w[i][ow + o];
+            }
+        ss_bits_free(x); ss_bits_free(y); ss_bits_free(z); ss_bits_free(gh);
+        if (rc) { ss_bits_free(G); ss_bits_free(P); return NULL; }
+        nw = ow;
+    }
+    ss_bits_free(P);
+    return G;
+}
+
 /* The sign bits of a (additive shares) as binary shares in bit 63 of each word. */
 static SsBits *sign_bits(SsCtx *ctx, const SsTensor *a)
 {
@@ -146,32 +211,24 @@ static SsBits *sign_bits(SsCtx *ctx, const SsTensor *a)
         memcpy(v, nvv, (size_t)nn * sizeof *v);
         nv = nn;
     }
-    /* Kogge–Stone: G = u & v, P = u ^ v; six levels of G ^= P & (G << d), P &= P << d */
+    /* generate and propagate bits of u + v: G = u & v (one AND round), P = u ^ v */
     SsBits *G = bits_new(sc, len), *P = bits_new(sc, len), *P0 = bits_new(sc, len);
     for (int i = 0; i < N; i++)
         for (size_t w = 0; w < len; w++) P0->w[i][w] = P->w[i][w] = v[0]->w[i][w] ^ v[1]->w[i][w];
     int rc = and_words(ctx, sc, len, v[0]->w, v[1]->w, G->w, "generate bits");
     ss_bits_free(v[0]); ss_bits_free(v[1]);
-    SsBits *x = bits_new(sc, 2 * len), *y = bits_new(sc, 2 * len), *z = bits_new(sc, 2 * len);
-    for (int d = 1; d < 64 && rc == 0; d <<= 1) {
-        for (int i = 0; i < N; i++)
-            for (size_t w = 0; w < len; w++) {
-                x->w[i][w] = P->w[i][w];        y->w[i][w] = G->w[i][w] << d;
-                x->w[i][len + w] = P->w[i][w];  y->w[i][len + w] = P->w[i][w] << d;
-            }
-        rc = and_words(ctx, sc, 2 * len, x->w, y->w, z->w, "carry circuit");
-        for (int i = 0; i < N && rc == 0; i++)
-            for (size_t w = 0; w < len; w++) {
-                G->w[i][w] ^= z->w[i][w];
-                P->w[i][w] = z->w[i][len + w];
-            }
-    }
-    ss_bits_free(x); ss_bits_free(y); ss_bits_free(z); ss_bits_free(P);
-    if (rc) { ss_bits_free(G); ss_bits_free(P0); return NULL; }
-    /* bit 63 of the sum = P0 ^ (carries << 1) */
+    /* The carry into bit 63 is the group generate of bits 62..0: shift G and P up by one
+    ** and reduce each word to its single group (G, P) over all 64 positions. */
     for (int i = 0; i < N; i++)
-        for (size_t w = 0; w < len; w++) P0->w[i][w] ^= G->w[i][w] << 1;
-    ss_bits_free(G);
+        for (size_t w = 0; w < len; w++) { G->w[i][w] <<= 1; P->w[i][w] <<= 1; }
+    SsBits *carry = rc ? NULL : carry_tree(ctx, sc, G, P, len);
+    ss_bits_free(G); ss_bits_free(P);
+    if (!carry) { ss_bits_free(P0); return NULL; }
+    /* bit 63 of the sum = P0's bit 63 ^ the carry into it */
+    for (int i = 0; i < N; i++)
+        for (size_t e = 0; e < len; e++)
+            P0->w[i][e] ^= (carry->w[i][e >> 6] >> (e & 63) & 1) << 63;
+    ss_bits_free(carry);
     return P0;
 }
 

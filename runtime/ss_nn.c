@@ -197,8 +197,10 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
         case NN_RELU: nd = ss_mul(ctx, d, aux[l]); break;
         case NN_FLATTEN: nd = ss_reshape(ctx, d, acts[l]->ndim, acts[l]->shape); break;
         case NN_DENSE: {
+            /* left at 2f fractional bits: descend() multiplies by lr / B and truncates
+            ** once, which saves a truncation of the whole weight matrix */
             SsTensor *xt = ss_transpose(ctx, acts[l]);
-            gW[l] = xt ? ss_matmul(ctx, xt, d) : NULL;
+            gW[l] = xt ? ss_matmul_raw(ctx, xt, d) : NULL;
             ss_free(xt);
             gb[l] = gW[l] ? ss_sum_rows(ctx, d) : NULL;
             if (!gW[l] || !gb[l]) goto out;

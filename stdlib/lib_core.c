@@ -96,6 +96,7 @@ static Value b_append(Interp *I, Args *a)
 {
     if (!lib_arity(I, a, 2, 2)) return VERR;
     if (a->v[0].tag != V_LIST) return lib_bad(I, a, 0, "list");
+    if (AS_LIST(a->v[0])->n >= (1u << 24)) return err_raise(I, "list too long (the limit is %u items)", 1u << 24);
     val_list_push(a->v[0], val_retain(a->v[1]));
     return VNONE;
 }

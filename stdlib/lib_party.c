@@ -113,12 +113,12 @@ static Value b_cost(Interp *I, Args *a)
     if (!lib_arity(I, a, 0, 0)) return VERR;
     Tr *t = &I->tr;
     Value rec = val_rec();
-    fprintf(I->out, "cost: %zu messages", t->n);
+    fprintf(I->out, "cost: %zu message%s", t->n, t->n == 1 ? "" : "s");
     uint64_t total = 0;
     for (size_t i = 0; i < t->n; i++) total += t->msgs[i].bytes;
     uint32_t rounds = 0;
     for (size_t i = 0; i < t->n; i++) if (!i || t->msgs[i].round != t->msgs[i - 1].round) rounds++;
-    fprintf(I->out, ", %llu bytes, %u rounds\n", (unsigned long long)total, rounds);
+    fprintf(I->out, ", %llu bytes, %u round%s\n", (unsigned long long)total, rounds, rounds == 1 ? "" : "s");
     fprintf(I->out, "  %-12s %-10s %10s %12s %10s %12s %8s\n", "party", "phase", "sent", "bytes out",
             "received", "bytes in", "rounds");
     for (int p = 0; p <= I->nparties; p++) {

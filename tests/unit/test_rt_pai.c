@@ -155,6 +155,17 @@ static void homomorphisms(void)
         pai_decrypt(&PRIV, &PUB, d, c);
         mpz_add(want, a, k); mpz_mod(want, want, PUB.n);
         CU_ASSERT(mpz_cmp(d, want) == 0);
+        /* outputs may alias inputs, including the plaintext operand */
+        mpz_set(c, k);
+        pai_mul_plain(&PUB, c, ca, c);
+        pai_decrypt(&PRIV, &PUB, d, c);
+        mpz_mul(want, a, k); mpz_mod(want, want, PUB.n);
+        CU_ASSERT(mpz_cmp(d, want) == 0);
+        mpz_set(c, ca);
+        pai_add(&PUB, c, c, c);
+        pai_decrypt(&PRIV, &PUB, d, c);
+        mpz_add(want, a, a); mpz_mod(want, want, PUB.n);
+        CU_ASSERT(mpz_cmp(d, want) == 0);
         pai_neg(&PUB, c, ca);
         pai_decrypt(&PRIV, &PUB, d, c);
         mpz_neg(want, a); mpz_mod(want, want, PUB.n);
