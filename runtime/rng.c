@@ -11,32 +11,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define ROTL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
-#define QR(a, b, c, d) \
-    a += b; d ^= a; d = ROTL(d, 16); c += d; b ^= c; b = ROTL(b, 12); \
-    a += b; d ^= a; d = ROTL(d, 8);  c += d; b ^= c; b = ROTL(b, 7)
-
-void rng_chacha20_block(const uint32_t key[8], uint64_t counter, uint32_t nonce,
-                        unsigned char out[64])
-{
-    uint32_t s[16] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574,
-                       key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7],
-                       (uint32_t)counter, (uint32_t)(counter >> 32), nonce, 0 };
-    uint32_t x[16];
-    memcpy(x, s, sizeof x);
-    for (int i = 0; i < 10; i++) {
-        QR(x[0], x[4], x[8], x[12]); QR(x[1], x[5], x[9], x[13]);
-        QR(x[2], x[6], x[10], x[14]); QR(x[3], x[7], x[11], x[15]);
-        QR(x[0], x[5], x[10], x[15]); QR(x[1], x[6], x[11], x[12]);
-        QR(x[2], x[7], x[8], x[13]); QR(x[3], x[4], x[9], x[14]);
-    }
-    for (int i = 0; i < 16; i++) {
-        uint32_t v = x[i] + s[i];
-        out[4 * i] = (unsigned char)v; out[4 * i + 1] = (unsigned char)(v >> 8);
-        out[4 * i + 2] = (unsigned char)(v >> 16); out[4 * i + 3] = (unsigned char)(v >> 24);
-    }
-}
-
 static void os_fill(unsigned char *p, size_t n)
 {
     while (n > 0) {
@@ -64,8 +38,8 @@ static void refill(Rng *r)
         r->since_rekey = 0;
         if (r->counter == 0) r->counter = 1;
     }
-    for (size_t i = 0; i < sizeof r->buf; i += 64)
-        rng_chacha20_block(r->key, r->counter++, 0, r->buf + i);
+    rng_chacha20_blocks(r->key, r->counter, 0, r->buf, sizeof r->buf / 64);
+    r->counter += sizeof r->buf / 64;
     if (!r->seeded) {
         memcpy(r->key, r->buf, sizeof r->key);
         memset(r->buf, 0, sizeof r->key);

@@ -44,5 +44,9 @@ double   rng_normal(Rng *r);               /* standard normal (Marsaglia polar) 
 /* The ChaCha20 block function (RFC 8439): 64 bytes of keystream. */
 void     rng_chacha20_block(const uint32_t key[8], uint64_t counter, uint32_t nonce,
                             unsigned char out[64]);
+/* nblocks consecutive blocks from counter ctr into out (64 * nblocks bytes), byte for
+** byte what rng_chacha20_block gives, vectorised (and threaded for large requests). */
+void     rng_chacha20_blocks(const uint32_t key[8], uint64_t ctr, uint32_t nonce, void *out,
+                             size_t nblocks);
 
 #endif

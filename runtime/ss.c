@@ -101,7 +101,7 @@ void ss__rnd(SsCtx *ctx, uint64_t *p, size_t n)
         ctx->prg_ready = 1;
     }
     size_t blocks = n / 8, rest = n % 8;          /* a ChaCha20 block is 8 words */
-    ss__chacha_blocks(ctx->prg_key, ctx->prg_ctr, 0x73736d70u, p, blocks);
+    rng_chacha20_blocks(ctx->prg_key, ctx->prg_ctr, 0x73736d70u, p, blocks);
     ctx->prg_ctr += blocks;
     if (rest) {
         uint64_t tmp[8];

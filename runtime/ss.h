@@ -242,10 +242,6 @@ void      ss__open_msgs(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_
                         const char *what);
 /* Records the dealer sending `bytes` to each party, in the offline phase. */
 void      ss__deal_msgs(SsCtx *ctx, const SsScheme *sc, uint64_t bytes, const char *what);
-/* nblocks ChaCha20 blocks (64 bytes each) for counters ctr, ctr + 1, ... into out:
-** byte for byte rng_chacha20_block's output, sixteen at a time (ss_prg.c). */
-void      ss__chacha_blocks(const uint32_t key[8], uint64_t ctr, uint32_t nonce, void *out,
-                            size_t nblocks);
 /* Monotonic seconds, for ctx->offline_s. */
 double    ss__now(void);
 /* Additive shares of value[0..len) into out[i][0..len) (out allocated by the caller). */

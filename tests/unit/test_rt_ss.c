@@ -513,7 +513,7 @@ static void t_prg(void)
     uint32_t key[8] = { 0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c,
                         0x13121110, 0x17161514, 0x1b1a1918, 0x1f1e1d1c };
     unsigned char fast[64 * 37], slow[64];
-    ss__chacha_blocks(key, 1, 0x4a000000, fast, 37);
+    rng_chacha20_blocks(key, 1, 0x4a000000, fast, 37);
     int bad = 0;
     for (int b = 0; b < 37; b++) {
         rng_chacha20_block(key, 1 + (uint64_t)b, 0x4a000000, slow);
@@ -523,7 +523,7 @@ static void t_prg(void)
     /* a request big enough to be split over two threads gives the same bytes */
     size_t nb = 10000;
     unsigned char *big = malloc(64 * nb);
-    ss__chacha_blocks(key, 5, 7, big, nb);
+    rng_chacha20_blocks(key, 5, 7, big, nb);
     bad = 0;
     for (size_t b = 0; b < nb; b += 997) {
         rng_chacha20_block(key, 5 + b, 7, slow);

@@ -1,17 +1,16 @@
 /*
-** ss_prg.c — bulk masks for the dealer and the parties: the ChaCha20 block function of
-** RFC 8439, exactly rng.h's rng_chacha20_block, computed sixteen blocks at a time in
-** vector lanes (GCC vector extensions; AVX-512 or AVX2 clones).  The key always comes
-** from rng.h (ss__rnd draws it with rng_bytes), so this is rng.h's generator made fast
-** for the megabytes of triples a training step needs, not a new source of randomness;
-** the unit test checks it block for block against rng_chacha20_block.
+** rng_chacha.c — the ChaCha20 block function (RFC 8439) behind every random byte: one
+** block at a time (rng_chacha20_block) and many at a time (rng_chacha20_blocks), the
+** latter sixteen blocks in vector lanes (GCC vector extensions with AVX-512/AVX2
+** clones) and, for large requests, on two threads.  Both produce the same bytes; the
+** rng unit test checks them against each other and the scalar one against RFC 7539.
 */
-#include "ss.h"
+#include "rng.h"
 #include <pthread.h>
 #include <string.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "ss_prg.c writes ChaCha20 words in host order: little-endian hosts only"
+#error "rng_chacha.c writes ChaCha20 words in host order: little-endian hosts only"
 #endif
 
 typedef uint32_t u32x16 __attribute__((vector_size(64)));
@@ -27,6 +26,29 @@ typedef uint32_t u32x16 __attribute__((vector_size(64)));
     a += b; d ^= a; d = ROT(d, 16); c += d; b ^= c; b = ROT(b, 12); \
     a += b; d ^= a; d = ROT(d, 8);  c += d; b ^= c; b = ROT(b, 7)
 
+/* One block, scalar (RFC 8439 section 2.3). */
+void rng_chacha20_block(const uint32_t key[8], uint64_t counter, uint32_t nonce,
+                        unsigned char out[64])
+{
+    uint32_t s[16] = { 0x61707865, 0x3320646e, 0x79622d32, 0x6b206574,
+                       key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7],
+                       (uint32_t)counter, (uint32_t)(counter >> 32), nonce, 0 };
+    uint32_t x[16];
+    memcpy(x, s, sizeof x);
+    for (int i = 0; i < 10; i++) {
+        QR(x[0], x[4], x[8], x[12]); QR(x[1], x[5], x[9], x[13]);
+        QR(x[2], x[6], x[10], x[14]); QR(x[3], x[7], x[11], x[15]);
+        QR(x[0], x[5], x[10], x[15]); QR(x[1], x[6], x[11], x[12]);
+        QR(x[2], x[7], x[8], x[13]); QR(x[3], x[4], x[9], x[14]);
+    }
+    for (int i = 0; i < 16; i++) {
+        uint32_t v = x[i] + s[i];
+        out[4 * i] = (unsigned char)v; out[4 * i + 1] = (unsigned char)(v >> 8);
+        out[4 * i + 2] = (unsigned char)(v >> 16); out[4 * i + 3] = (unsigned char)(v >> 24);
+    }
+}
+
+/* Sixteen blocks in vector lanes; the same QR macro works on u32x16. */
 PRG_CLONES
 static void blocks16(const uint32_t key[8], uint64_t ctr, uint32_t nonce, uint32_t *out)
 {
@@ -70,8 +92,8 @@ static void *run_half(void *p)
     return NULL;
 }
 
-void ss__chacha_blocks(const uint32_t key[8], uint64_t ctr, uint32_t nonce, void *out,
-                       size_t nblocks)
+void rng_chacha20_blocks(const uint32_t key[8], uint64_t ctr, uint32_t nonce, void *out,
+                         size_t nblocks)
 {
     unsigned char *o = out;
     /* large requests: the second half on another thread (counter mode splits cleanly;
