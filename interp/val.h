@@ -66,6 +66,8 @@ typedef struct VClass {
     Value (*field)(Interp *I, Value self, Sym *name);   /* self.name: owned, or VERR */
     void  (*visit)(void *p, void (*fn)(Value *v, void *ctx), void *ctx); /* child Values */
     size_t (*bytes)(const void *p);                     /* wire size, for the transcript */
+    Value (*send)(Interp *I, Value self, int to);       /* send(x, to = p) for this kind:
+                                                           records the message, returns the copy */
 } VClass;
 
 typedef struct ObjUser  { Obj h; const VClass *cls; void *p; } ObjUser;

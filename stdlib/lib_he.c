@@ -175,7 +175,7 @@ static Value ct_field(Interp *I, Value self, Sym *name);
 
 const VClass lib_he_ct_class = {
     .name = "ciphertext", .free = ct_free, .show = ct_show, .binop = ct_binop, .unop = ct_unop,
-    .field = ct_field, .visit = ct_visit, .bytes = ct_bytes,
+    .field = ct_field, .visit = ct_visit, .bytes = ct_bytes, .send = lib_he_send,
 };
 
 static HeCt *ct_of(Value v) { return val_user_as(v, &lib_he_ct_class); }
@@ -1115,6 +1115,14 @@ static const LibReg fns[] = {
     {"he_transpose", b_he_transpose, "he_transpose(c)",
      "The transpose of a 2-D ciphertext (no cryptography: the ciphertexts are reordered).",
      "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_transpose(encrypt(tensor([[1, 2, 3]]), he)); print(c.shape)",
+     0},
+    {"sum", b_he_sum, "sum(c, axis = none)",
+     "On a ciphertext: the same as he_sum — additions of ciphertexts, no decryption.",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = sum(encrypt(tensor([1, 2, 3]), he)); on s { print(decrypt(c)) }",
+     0},
+    {"transpose", b_he_transpose, "transpose(c)",
+     "On a 2-D ciphertext: the same as he_transpose (c.T works too).",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = transpose(encrypt(tensor([[1, 2, 3]]), he)); print(c.shape)",
      0},
     {"he_send", b_he_send, "he_send(c, to = party)",
      "Sends a ciphertext to another party, re-randomised first (so it cannot be linked to ciphertexts the\n"

@@ -41,6 +41,8 @@ static Value b_send(Interp *I, Args *a)
     if (I->cur_party && x.owner && x.owner != I->cur_party)
         return err_raise(I, "%s cannot send a value that lives at %s", ev_party_name(I, I->cur_party),
                          ev_party_name(I, x.owner));
+    if (x.tag == V_OBJ && AS_USER(x)->cls->send)    /* ciphertexts re-randomise, ... */
+        return AS_USER(x)->cls->send(I, x, to);
     Sb d; sb_init(&d);
     bool secret = x.tag == V_OBJ;       /* ciphertexts and shares describe themselves */
     if (secret && AS_USER(x)->cls->show) AS_USER(x)->cls->show(I, AS_USER(x)->p, &d, 0);
