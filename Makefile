@@ -46,7 +46,7 @@ FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all deps test check-asan unit scripts demo install uninstall clean bench \
+.PHONY: all deps test check-asan test-asan unit scripts demo install uninstall clean bench \
         bench-train bench-paillier bench-mpc bench-dp fuzz
 all: ppdl
 
@@ -112,14 +112,14 @@ unit: $(UNIT_BIN)
 	@tests/run.sh --unit-only $(BUILD) ./ppdl
 
 check-asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	        PPDL_BIN=build-asan/ppdl test-asan
+	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test-asan
 
-test-asan: $(UNIT_BIN)
-	$(CC) $(CFLAGS) -o $(BUILD)/ppdl $(MAIN_OBJ) $(BUILD)/libppdl.a $(LDLIBS)
+# The sanitizer build's binary lives in its build folder, beside its test programs.
+$(BUILD)/ppdl: $(MAIN_OBJ) $(BUILD)/libppdl.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+test-asan: $(BUILD)/ppdl $(UNIT_BIN)
 	@ASAN_OPTIONS=detect_leaks=1 tests/run.sh $(BUILD) $(BUILD)/ppdl
-
-$(MAIN_OBJ): $(BUILD)/libppdl.a
 
 demo: ppdl
 	./ppdl samples/tour.ppdl
