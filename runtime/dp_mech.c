@@ -157,28 +157,31 @@ bool dp_laplace(Rng *r, double x, double sensitivity, double epsilon, double *ou
     return true;
 }
 
-bool dp_laplace_array(Rng *r, double *x, size_t n, double sensitivity, double epsilon)
+/* Laplace noise on n values held as doubles (xd) or as floats (xf; xd NULL): the grid,
+** the integer noise and the composed sensitivity are the same for both. */
+static bool laplace_values(Rng *r, double *xd, float *xf, size_t n, double sensitivity,
+                           double epsilon)
 {
     if (!positive(sensitivity) || !positive(epsilon)) return false;
-    for (size_t i = 0; i < n; i++) if (!isfinite(x[i])) return false;
+    for (size_t i = 0; i < n; i++) if (!isfinite(xd ? xd[i] : (double)xf[i])) return false;
     double gamma = dp_grid_laplace(sensitivity / epsilon);
     uint64_t t = laplace_t(sensitivity, epsilon, gamma, (double)n);
     if (!t) return false;
-    for (size_t i = 0; i < n; i++)
-        x[i] = from_grid(to_grid(x[i], gamma), dp_discrete_laplace(r, t), gamma);
+    for (size_t i = 0; i < n; i++) {
+        double v = from_grid(to_grid(xd ? xd[i] : (double)xf[i], gamma), dp_discrete_laplace(r, t), gamma);
+        if (xd) xd[i] = v; else xf[i] = (float)v;
+    }
     return true;
+}
+
+bool dp_laplace_array(Rng *r, double *x, size_t n, double sensitivity, double epsilon)
+{
+    return laplace_values(r, x, NULL, n, sensitivity, epsilon);
 }
 
 bool dp_laplace_f32(Rng *r, float *x, size_t n, double sensitivity, double epsilon)
 {
-    if (!positive(sensitivity) || !positive(epsilon)) return false;
-    for (size_t i = 0; i < n; i++) if (!isfinite(x[i])) return false;
-    double gamma = dp_grid_laplace(sensitivity / epsilon);
-    uint64_t t = laplace_t(sensitivity, epsilon, gamma, (double)n);
-    if (!t) return false;
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)from_grid(to_grid(x[i], gamma), dp_discrete_laplace(r, t), gamma);
-    return true;
+    return laplace_values(r, NULL, x, n, sensitivity, epsilon);
 }
 
 /* ---- Gaussian ----------------------------------------------------------------------------- */
