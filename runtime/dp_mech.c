@@ -247,36 +247,29 @@ static uint64_t gauss_var(double sigma, double gamma)
     return (uint64_t)v;
 }
 
-static bool gauss_grid_d(Rng *r, double *x, size_t n, double sigma, double gamma)
+/* Gaussian noise on the grid for n values held as doubles (xd) or floats (xf; xd NULL). */
+static bool gauss_grid(Rng *r, double *xd, float *xf, size_t n, double sigma, double gamma)
 {
     uint64_t var = gauss_var(sigma, gamma);
     if (!var) return false;
-    for (size_t i = 0; i < n; i++) if (!isfinite(x[i])) return false;
-    for (size_t i = 0; i < n; i++)
-        x[i] = from_grid(to_grid(x[i], gamma), dp_discrete_gaussian(r, var), gamma);
-    return true;
-}
-
-static bool gauss_grid_f(Rng *r, float *x, size_t n, double sigma, double gamma)
-{
-    uint64_t var = gauss_var(sigma, gamma);
-    if (!var) return false;
-    for (size_t i = 0; i < n; i++) if (!isfinite(x[i])) return false;
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)from_grid(to_grid(x[i], gamma), dp_discrete_gaussian(r, var), gamma);
+    for (size_t i = 0; i < n; i++) if (!isfinite(xd ? xd[i] : (double)xf[i])) return false;
+    for (size_t i = 0; i < n; i++) {
+        double v = from_grid(to_grid(xd ? xd[i] : (double)xf[i], gamma), dp_discrete_gaussian(r, var), gamma);
+        if (xd) xd[i] = v; else xf[i] = (float)v;
+    }
     return true;
 }
 
 bool dp_gaussian_noise(Rng *r, double *x, size_t n, double sigma)
 {
     if (!positive(sigma)) return false;
-    return gauss_grid_d(r, x, n, sigma, dp_grid_gaussian(sigma));
+    return gauss_grid(r, x, NULL, n, sigma, dp_grid_gaussian(sigma));
 }
 
 bool dp_gaussian_noise_f32(Rng *r, float *x, size_t n, double sigma)
 {
     if (!positive(sigma)) return false;
-    return gauss_grid_f(r, x, n, sigma, dp_grid_gaussian(sigma));
+    return gauss_grid(r, NULL, x, n, sigma, dp_grid_gaussian(sigma));
 }
 
 /* sigma for L2 sensitivity sens on n values, with the grid's rounding absorbed. */
@@ -291,24 +284,27 @@ static bool gauss_calibrate(size_t n, double sens, double eps, double delta,
     return positive(*sigma);
 }
 
-bool dp_gaussian(Rng *r, double *x, size_t n, double sensitivity, double epsilon,
-                 double delta, double *sigma_out)
+/* The calibrated Gaussian mechanism on doubles (xd) or floats (xf; xd NULL). */
+static bool gaussian_values(Rng *r, double *xd, float *xf, size_t n, double sensitivity,
+                            double epsilon, double delta, double *sigma_out)
 {
     double sigma, gamma;
     if (!gauss_calibrate(n, sensitivity, epsilon, delta, &sigma, &gamma)) return false;
-    if (!gauss_grid_d(r, x, n, sigma, gamma)) return false;
+    if (!gauss_grid(r, xd, xf, n, sigma, gamma)) return false;
     if (sigma_out) *sigma_out = sigma;
     return true;
+}
+
+bool dp_gaussian(Rng *r, double *x, size_t n, double sensitivity, double epsilon,
+                 double delta, double *sigma_out)
+{
+    return gaussian_values(r, x, NULL, n, sensitivity, epsilon, delta, sigma_out);
 }
 
 bool dp_gaussian_f32(Rng *r, float *x, size_t n, double sensitivity, double epsilon,
                      double delta, double *sigma_out)
 {
-    double sigma, gamma;
-    if (!gauss_calibrate(n, sensitivity, epsilon, delta, &sigma, &gamma)) return false;
-    if (!gauss_grid_f(r, x, n, sigma, gamma)) return false;
-    if (sigma_out) *sigma_out = sigma;
-    return true;
+    return gaussian_values(r, NULL, x, n, sensitivity, epsilon, delta, sigma_out);
 }
 
 /* ---- fast floating-point Gaussian (DP-SGD steps) ---------------------------------------- */
