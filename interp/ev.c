@@ -264,15 +264,17 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
     Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r };
     int owner = 0;
     if (!(r->flags & LIB_ANYOWNER)) {
-        for (int i = 0; i < n && owner >= 0; i++) {
-            char buf[32]; snprintf(buf, sizeof buf, "argument #%d", i + 1);
-            owner = ev_common_owner(I, owner, pos[i].owner, buf);
+        /* the common party of the arguments; a message is built only on a conflict */
+        for (int i = 0; i < n + nkw; i++) {
+            int o = i < n ? pos[i].owner : kw[i - n].owner;
+            if (!o || o == owner) continue;
+            if (!owner) { owner = o; continue; }
+            char buf[96];
+            if (i < n) snprintf(buf, sizeof buf, "argument #%d", i + 1);
+            else snprintf(buf, sizeof buf, "argument '%s'", kwname[i - n]->name);
+            ev_common_owner(I, owner, o, buf);
+            return VERR;
         }
-        for (int i = 0; i < nkw && owner >= 0; i++) {
-            char buf[64]; snprintf(buf, sizeof buf, "argument '%s'", kwname[i]->name);
-            owner = ev_common_owner(I, owner, kw[i].owner, buf);
-        }
-        if (owner < 0) return VERR;
     }
     I->badarg = 0;
     Value r2 = r->fn(I, &a);

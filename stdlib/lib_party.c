@@ -129,10 +129,9 @@ static Value b_cost(Interp *I, Args *a)
             if (!phase || (ph > 0 && strcmp(phase, "online") == 0)) continue;
             TrTotals s = tr_totals(t, p, -1, phase), r = tr_totals(t, -1, p, phase);
             if (!s.msgs && !r.msgs) continue;
-            TrTotals all = tr_totals(t, p, -1, phase);
             fprintf(I->out, "  %-12s %-10s %10llu %12llu %10llu %12llu %8llu\n", ev_party_name(I, p), phase,
                     (unsigned long long)s.msgs, (unsigned long long)s.bytes, (unsigned long long)r.msgs,
-                    (unsigned long long)r.bytes, (unsigned long long)all.rounds);
+                    (unsigned long long)r.bytes, (unsigned long long)s.rounds);
         }
     }
     val_rec_set(rec, sym_cstr(&I->syms, "messages"), VNUM((double)t->n));
@@ -168,8 +167,9 @@ static const LibReg fns[] = {
      "The transcript as a list of records {from, to, kind, bytes, round, phase, leak}.",
      "party a, b; send(1 at a, to = b); print(len(messages(b)))", LIB_ANYOWNER},
     {"cost", b_cost, "cost()",
-     "Prints messages, bytes and rounds per party and phase (online/offline) from the transcript,\n"
-     "and returns the totals as a record {messages, bytes, rounds}.", "c = cost(); print(c.messages)", LIB_ANYOWNER},
+     "Prints messages and bytes sent and received per party and phase (online/offline) from the\n"
+     "transcript, with the number of rounds in which the party sent, and returns the totals as a\n"
+     "record {messages, bytes, rounds}.", "c = cost(); print(c.messages)", LIB_ANYOWNER},
     {"parties", b_parties, "parties()", "The declared parties, in order of declaration.",
      "party a, b; print(len(parties()))", LIB_ANYOWNER},
     {"owner", b_owner, "owner(x)", "The party x lives at, or none for a public value.",
