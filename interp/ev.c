@@ -302,6 +302,8 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
     I->badarg = 0;
     if (IS_ERR(r2)) { if (!I->err_set) err_raise(I, "%s failed", r->name); return VERR; }
     if (owner > 0 && r2.owner == 0 && ev_ownable(r2)) r2.owner = (uint16_t)owner;
+    for (int i = 0; i < n + nkw; i++)          /* data derived from a dataset keeps its ledger */
+        val_inherit_ledger(r2, i < n ? pos[i] : kw[i - n]);
     return r2;
 }
 
@@ -445,6 +447,7 @@ static Value eval_index(Interp *I, Node *n)
         if (ok) r = lib_tensor_getindex(I, obj, n->list.n, n->list.v, vals);
         for (int i = 0; i < nv; i++) val_release(vals[i]);
         if (!IS_ERR(r) && r.owner == 0) r.owner = obj.owner;
+        if (!IS_ERR(r)) val_inherit_ledger(r, obj);
         val_release(obj);
         return r;
     }
@@ -529,6 +532,7 @@ static Value eval_field(Interp *I, Node *n)
         r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
     }
     if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = obj.owner;
+    if (!IS_ERR(r)) val_inherit_ledger(r, obj);    /* d.x keeps d's privacy ledger */
     val_release(obj);
     return guard_read(I, r, n);
 }
@@ -660,6 +664,7 @@ static Value __attribute__((noinline)) binop_general(Interp *I, Node *n, Value a
     }
     Value r = owner < 0 ? VERR : ev_binop_values(I, n->op, a, b);
     if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r) && owner > 0) r.owner = (uint16_t)owner;
+    if (!IS_ERR(r)) { val_inherit_ledger(r, a); val_inherit_ledger(r, b); }
     val_release(a); val_release(b);
     return r;
 }
@@ -774,6 +779,7 @@ static int assign_to(Interp *I, Node *t, Value v)
             if (ok) {
                 Value r = call_builtin(I, b, na, args, 0, NULL, NULL);
                 if (IS_ERR(r)) st = XS_ERR;
+                else val_inherit_ledger(obj, v);    /* t[i] = d.x[j]: t holds d's data now */
                 val_release(r);
             } else st = XS_ERR;
             for (int i = 2; i < na; i++) val_release(args[i]);

@@ -134,6 +134,7 @@ Value ev_binop(Interp *I, int op, Value a, Value b)
     if (owner < 0) return VERR;
     Value r = ev_binop_values(I, op, a, b);
     if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = (uint16_t)owner;
+    if (!IS_ERR(r)) { val_inherit_ledger(r, a); val_inherit_ledger(r, b); }
     return r;
 }
 
@@ -147,6 +148,7 @@ Value ev_unop(Interp *I, int op, Value a)
     else return err_raise(I, "unsupported operand type for unary '%s': %s",
                           ast_op_name(op), val_type_name(a));
     if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = a.owner;
+    if (!IS_ERR(r)) val_inherit_ledger(r, a);
     return r;
 }
 

@@ -9,6 +9,7 @@
 #include "interp.h"
 #include "ev.h"
 #include "lib.h"
+#include "dp.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +120,42 @@ Value val_tensor(Tn *t)
     ObjTensor *o = xmalloc(sizeof *o);
     val_gc_link(&o->h, O_TENSOR);
     o->t = t;
+    o->ledger = NULL;
     return (Value){ .tag = V_TENSOR, .as.o = &o->h };
+}
+
+void *val_ledger(Value v)
+{
+    if (v.tag == V_TENSOR) return ((ObjTensor *)v.as.o)->ledger;
+    if (v.tag == V_OBJ && AS_USER(v)->cls->ledger && AS_USER(v)->p)
+        return AS_USER(v)->cls->ledger(AS_USER(v)->p);
+    return NULL;
+}
+
+static void inherit(Value v, Value src, int depth)
+{
+    if (src.tag == V_LIST) {            /* concat([d.x, ...]), tensor([d.x[0], ...]) */
+        ObjList *l = AS_LIST(src);
+        for (size_t i = 0; depth < TN_MAXDIM && i < l->n; i++)
+            if (l->v[i].tag == V_TENSOR || l->v[i].tag == V_OBJ || l->v[i].tag == V_LIST)
+                inherit(v, l->v[i], depth + 1);
+        return;
+    }
+    void *from = val_ledger(src);
+    if (!from) return;
+    if (v.tag == V_TENSOR) {
+        ObjTensor *o = (ObjTensor *)v.as.o;
+        if (!o->ledger) o->ledger = dp_ledger_share(from);
+        else dp_ledger_join(o->ledger, from);
+    } else {
+        void *own = val_ledger(v);
+        if (own) dp_ledger_join(own, from);
+    }
+}
+
+void val_inherit_ledger(Value v, Value src)
+{
+    if (v.tag == V_TENSOR || v.tag == V_OBJ) inherit(v, src, 0);
 }
 
 Value val_user(const VClass *cls, void *p)
@@ -152,7 +188,10 @@ static void clear_children(Obj *o)
         free(r->v); free(r->k); r->v = NULL; r->k = NULL; r->n = r->cap = 0;
         break;
     }
-    case O_TENSOR: tn_free(((ObjTensor *)o)->t); ((ObjTensor *)o)->t = NULL; break;
+    case O_TENSOR:
+        tn_free(((ObjTensor *)o)->t); ((ObjTensor *)o)->t = NULL;
+        dp_ledger_free(((ObjTensor *)o)->ledger); ((ObjTensor *)o)->ledger = NULL;
+        break;
     case O_USER: {
         ObjUser *u = (ObjUser *)o;
         if (u->p && u->cls->free) u->cls->free(u->p);
@@ -394,7 +433,12 @@ Value val_copy(Value v)
         c.owner = v.owner;
         return c;
     }
-    case V_TENSOR: { Value c = val_tensor(tn_copy(AS_TENSOR(v))); c.owner = v.owner; return c; }
+    case V_TENSOR: {
+        Value c = val_tensor(tn_copy(AS_TENSOR(v)));
+        c.owner = v.owner;
+        val_inherit_ledger(c, v);
+        return c;
+    }
     default: return val_retain(v);
     }
 }

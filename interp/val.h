@@ -54,7 +54,7 @@ typedef struct ObjStr   { Obj h; size_t len; uint32_t hash; char s[]; } ObjStr;
 typedef struct ObjList  { Obj h; size_t n, cap; Value *v; } ObjList;
 typedef struct ObjRec   { Obj h; size_t n, cap; Sym **k; Value *v; } ObjRec;
 typedef struct ObjRange { Obj h; double lo, hi, step; } ObjRange;
-typedef struct ObjTensor{ Obj h; Tn *t; } ObjTensor;
+typedef struct ObjTensor{ Obj h; Tn *t; void *ledger; } ObjTensor;   /* ledger: see below */
 
 typedef struct VClass {
     const char *name;                                   /* type() of the value */
@@ -68,6 +68,8 @@ typedef struct VClass {
     size_t (*bytes)(const void *p);                     /* wire size, for the transcript */
     Value (*send)(Interp *I, Value self, int to);       /* send(x, to = p) for this kind:
                                                            records the message, returns the copy */
+    void *(*ledger)(void *p);                           /* the privacy ledger of the data it
+                                                           holds (runtime/dp.h), or NULL */
 } VClass;
 
 typedef struct ObjUser  { Obj h; const VClass *cls; void *p; } ObjUser;
@@ -105,6 +107,18 @@ Value val_tensor(Tn *t);                     /* takes ownership of t */
 Value val_user(const VClass *cls, void *p);  /* takes ownership of p */
 /* The object's payload if v is a V_OBJ of class cls, else NULL. */
 void *val_user_as(Value v, const VClass *cls);
+
+/* --- privacy ledgers (runtime/dp.h's DpLedger) ---
+** Data taken from a dataset keeps the dataset's ledger: a tensor value carries an
+** optional reference to it, and the evaluator passes it on to whatever is computed from
+** such a tensor (operators, indexing, fields, builtins' tensor and dataset results), so
+** that a DP release on a rebuilt dataset spends the original budget.  Numbers, lists and
+** ciphertexts or shares do not carry it (docs/privacy.md). */
+/* The ledger v carries: a tensor's, or a kind's through its ledger hook; else NULL. */
+void *val_ledger(Value v);
+/* Makes v answer to src's ledger too: a tensor takes it (joined with its own), a kind
+** with a ledger hook has its ledger joined with it; other values are left alone. */
+void  val_inherit_ledger(Value v, Value src);
 
 /* --- references --- */
 static inline Value val_retain(Value v) { if (IS_HEAP(v)) v.as.o->rc++; return v; }

@@ -146,13 +146,22 @@ typedef struct DpCharge {
     double *rdp;            /* its RDP curve at dp_rdp_orders, or NULL */
 } DpCharge;
 
-/* A dataset's ledger.  Copies of a dataset (splits, shuffles, batches) share ONE ledger
-** (reference counted through Ds.ledger_copy), so a budget cannot be spent twice by
-** copying the data; for disjoint splits this is conservative (parallel composition
-** would allow each part the whole budget). */
+/* A dataset's ledger.  Every copy and derivation of a dataset (splits, partitions,
+** batches, normalised copies, the tensors d.x and d.y and what is computed from them,
+** datasets rebuilt from those tensors) shares ONE ledger (reference counted through
+** Ds.ledger_copy and the interpreter's tensor values), so a budget cannot be spent twice
+** by copying the data; for disjoint splits this is conservative (parallel composition
+** would allow each part the whole budget).  When data under two ledgers is combined,
+** the two are joined into one (dp_ledger_join): `into` points from the absorbed ledger
+** to the one that now stands for both, and every function below follows it.
+** The cap only goes down: the first budget is free, later ones may only lower epsilon
+** and delta (dp_ledger_lower), and only the party that set the first one (owner) may
+** lower it. */
 typedef struct DpLedger {
     unsigned refs;
+    struct DpLedger *into;  /* joined into this ledger (holds a reference), or NULL */
     bool has_budget;
+    int owner;              /* party that set the budget (0: the top level) */
     double budget_epsilon, budget_delta;
     DpCharge *c; size_t n, cap;
 } DpLedger;
@@ -175,11 +184,24 @@ DpLedger *dp_ledger_new(void);
 void    dp_ledger_free(void *ledger);
 /* Adds a reference and returns the same ledger; signature fits Ds.ledger_copy. */
 void   *dp_ledger_share(const void *ledger);
-/* The ledger of a dataset; with create, attaches a new one (and Ds's free/copy hooks)
-** when it has none.  NULL when it has none and create is false. */
+/* The ledger of a dataset (its root); with create, attaches a new one (and Ds's
+** free/copy hooks) when it has none.  NULL when it has none and create is false. */
 DpLedger *dp_ledger_of(struct Ds *d, bool create);
-/* Sets (or replaces) the budget.  False if epsilon or delta is negative or not finite. */
+/* The ledger L stands for: L itself, or the one it was joined into (NULL for NULL). */
+DpLedger *dp_ledger_root(const DpLedger *L);
+/* Joins two ledgers into one (a no-op when they are already one): the result holds the
+** charges of both and the lower of their caps (each of epsilon and delta), and both a and
+** b stand for it from now on.  Returns the root. */
+DpLedger *dp_ledger_join(DpLedger *a, DpLedger *b);
+/* Sets (or replaces) the budget, unconditionally (restoring files, tests).  False if
+** epsilon or delta is negative or not finite. */
 bool    dp_ledger_set_budget(DpLedger *L, double epsilon, double delta);
+/* The budget-setting rule: party `by` (0: the top level) sets the cap to (epsilon,
+** delta).  The first setting is free and makes `by` the ledger's owner; later ones must
+** come from the owner and may only lower each of epsilon and delta (the same value again
+** is fine).  Returns DP_BUDGET_SET, or why nothing changed. */
+enum { DP_BUDGET_SET, DP_BUDGET_NOT_OWNER, DP_BUDGET_RAISES, DP_BUDGET_BAD };
+int     dp_ledger_lower(DpLedger *L, int by, double epsilon, double delta);
 /* What has been spent (see DpSpent). */
 DpSpent dp_ledger_spent(const DpLedger *L);
 /* Whether a charge of (epsilon, delta) with RDP curve rdp (may be NULL) fits the
@@ -191,7 +213,8 @@ bool    dp_ledger_fits(const DpLedger *L, double epsilon, double delta, const do
 bool    dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delta,
                          const double *rdp, char *err, size_t errlen);
 /* Replaces into's budget and charges with a copy of from's (restoring a saved ledger:
-** the charges are taken as they were, without checking them against the budget). */
+** the charges are taken as they were, without checking them against the budget).
+** Callers check first that from's cap does not raise into's (dp_ledger_lower's rule). */
 void    dp_ledger_restore(DpLedger *into, const DpLedger *from);
 /* Writes the ledger as text ("ppdl-ledger 1", a budget line, charge lines each followed
 ** by an rdp line when the charge has a curve; numbers in %.17g, so they round-trip). */

@@ -4,7 +4,8 @@
 ** the mechanism has one), composed by the better of basic and RDP composition, checked
 ** against the budget BEFORE anything is released, and written to and read from a small
 ** text format so that it survives saving the dataset's state.  The ledger hangs off
-** Ds.ledger; copies of a dataset share it (see dp.h).  It does not compute a release's
+** Ds.ledger; copies of a dataset share it, ledgers of data that was combined are joined
+** into one, and its cap only goes down (see dp.h).  It does not compute a release's
 ** epsilon (dp_rdp.c, dp_mech.c do) nor know interpreter values.
 */
 #include "dp.h"
@@ -36,7 +37,14 @@ void dp_ledger_free(void *ledger)
     if (!L || --L->refs > 0) return;
     clear(L);
     free(L->c);
+    dp_ledger_free(L->into);
     free(L);
+}
+
+DpLedger *dp_ledger_root(const DpLedger *L)
+{
+    while (L && L->into) L = L->into;
+    return (DpLedger *)L;
 }
 
 void *dp_ledger_share(const void *ledger)
@@ -54,16 +62,62 @@ DpLedger *dp_ledger_of(struct Ds *d, bool create)
         d->ledger_free = dp_ledger_free;
         d->ledger_copy = dp_ledger_share;
     }
-    return d->ledger;
+    return dp_ledger_root(d->ledger);
 }
 
 bool dp_ledger_set_budget(DpLedger *L, double epsilon, double delta)
 {
+    L = dp_ledger_root(L);
     if (!(epsilon >= 0) || !isfinite(epsilon) || !(delta >= 0 && delta < 1)) return false;
     L->has_budget = true;
     L->budget_epsilon = epsilon;
     L->budget_delta = delta;
     return true;
+}
+
+int dp_ledger_lower(DpLedger *L, int by, double epsilon, double delta)
+{
+    L = dp_ledger_root(L);
+    if (!(epsilon >= 0) || !isfinite(epsilon) || !(delta >= 0 && delta < 1))
+        return DP_BUDGET_BAD;
+    if (L->has_budget) {
+        if (by != L->owner) return DP_BUDGET_NOT_OWNER;
+        if (epsilon > L->budget_epsilon || delta > L->budget_delta) return DP_BUDGET_RAISES;
+    } else {
+        L->owner = by;
+    }
+    dp_ledger_set_budget(L, epsilon, delta);
+    return DP_BUDGET_SET;
+}
+
+DpLedger *dp_ledger_join(DpLedger *a, DpLedger *b)
+{
+    a = dp_ledger_root(a);
+    b = dp_ledger_root(b);
+    if (!a || !b || a == b) return a ? a : b;
+    if (b->has_budget) {            /* the lower cap of the two, each of epsilon and delta */
+        if (!a->has_budget) {
+            a->has_budget = true;
+            a->owner = b->owner;
+            a->budget_epsilon = b->budget_epsilon;
+            a->budget_delta = b->budget_delta;
+        } else {
+            a->budget_epsilon = fmin(a->budget_epsilon, b->budget_epsilon);
+            a->budget_delta = fmin(a->budget_delta, b->budget_delta);
+        }
+    }
+    for (size_t i = 0; i < b->n; i++) {     /* b's charges move over */
+        if (a->n == a->cap) {
+            a->cap = a->cap ? 2 * a->cap : 8;
+            a->c = realloc(a->c, a->cap * sizeof *a->c);
+            if (!a->c) abort();
+        }
+        a->c[a->n++] = b->c[i];
+    }
+    b->n = 0;
+    b->has_budget = false;
+    b->into = dp_ledger_share(a);
+    return a;
 }
 
 /* The ledger's total, with one hypothetical extra charge when extra is set. */
@@ -92,7 +146,10 @@ static DpSpent account(const DpLedger *L, bool extra, double xe, double xd, cons
     return basic_ok && basic.epsilon <= rdp.epsilon ? basic : rdp;
 }
 
-DpSpent dp_ledger_spent(const DpLedger *L) { return account(L, false, 0, 0, NULL); }
+DpSpent dp_ledger_spent(const DpLedger *L)
+{
+    return account(dp_ledger_root(L), false, 0, 0, NULL);
+}
 
 static bool within(const DpLedger *L, DpSpent s)
 {
@@ -101,6 +158,7 @@ static bool within(const DpLedger *L, DpSpent s)
 
 bool dp_ledger_fits(const DpLedger *L, double epsilon, double delta, const double *rdp)
 {
+    L = dp_ledger_root(L);
     if (!L || !L->has_budget) return true;
     return within(L, account(L, true, epsilon, delta, rdp));
 }
@@ -134,6 +192,7 @@ static void add(DpLedger *L, const char *what, double epsilon, double delta, con
 bool dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delta,
                       const double *rdp, char *err, size_t errlen)
 {
+    L = dp_ledger_root(L);
     if (!(epsilon >= 0) || !(delta >= 0)) {
         if (err) snprintf(err, errlen, "a charge needs epsilon >= 0 and delta >= 0");
         return false;
@@ -157,6 +216,8 @@ bool dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delt
 
 void dp_ledger_restore(DpLedger *into, const DpLedger *from)
 {
+    into = dp_ledger_root(into);
+    from = dp_ledger_root(from);
     if (into == from) return;
     clear(into);
     into->has_budget = from->has_budget;
@@ -168,6 +229,7 @@ void dp_ledger_restore(DpLedger *into, const DpLedger *from)
 
 bool dp_ledger_write(const DpLedger *L, FILE *f)
 {
+    L = dp_ledger_root(L);
     fprintf(f, "ppdl-ledger 1\n");
     if (L && L->has_budget)
         fprintf(f, "budget %.17g %.17g\n", L->budget_epsilon, L->budget_delta);

@@ -290,8 +290,10 @@ int      pai_vec_encrypt_packed(PaiVec **out, const PaiPub *pub, const PaiPriv *
 char    *pai_jwk_public(const PaiPub *pub, const char *kid);
 char    *pai_jwk_private(const PaiPub *pub, const PaiPriv *priv, const char *kid);
 /* Reads either kind.  *has_priv tells which; priv may be NULL to read the public part.
-** p and q are recovered from lambda (totient or Carmichael function) and n.  err gets a
-** message on failure. */
+** Private keys give "p" and "q" (pheutil) or "lambda" and "mu", from which p and q are
+** recovered (totient or Carmichael function); writing gives all four.  A modulus that is
+** even, small, prime, square or has a small factor is refused (PAI_EKEY), and so are
+** factors that are not distinct primes with product n.  err gets a message on failure. */
 int      pai_jwk_read(const char *json, PaiPub *pub, PaiPriv *priv, int *has_priv, Rng *rng,
                       char *err, size_t errlen);
 /* One ciphertext as {"v": "<decimal>", "e": <exp>} (malloc'd). */
@@ -301,7 +303,9 @@ int      pai_ct_read(const char *json, const PaiPub *pub, mpz_t c, int *exp);
 /* A vector as a JSON document: nested arrays following shape[0..ndim) whose leaves are
 ** {"v","e"} objects (a bare object when ndim is 0).  Unpacked vectors only. */
 char    *pai_vec_json(const PaiVec *v, int ndim, const int *shape);
-/* Reads such a document: *out gets a vector (bound unknown), shape its dimensions. */
+/* Reads such a document: *out gets a vector (bound unknown), shape its dimensions.
+** Leaves with different exponents are aligned exactly to the smallest (c^(16^d), as
+** python-paillier's decrease_exponent_to); PAI_EOVERFLOW when they are too far apart. */
 int      pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *ndim,
                       int shape[4], char *err, size_t errlen);
 /* base64url without padding of an integer's big-endian bytes, and back. */

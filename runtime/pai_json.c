@@ -1,8 +1,12 @@
 /*
 ** pai_json.c — python-paillier interoperability: JWK public and private keys as its
-** pheutil tool writes them ({"kty": "DAJ", "alg": "PAI-GN1", "n": <base64url>} and
-** {"lambda", "mu", "pub"}), ciphertexts as {"v": "<decimal>", "e": <base-16 exponent>},
-** vectors as nested arrays of those, and base64url.  A small JSON reader for exactly
+** pheutil tool writes them ({"kty": "DAJ", "alg": "PAI-GN1", "n": <base64url>}, and
+** private keys with "pub" and either the factors "p", "q" (pheutil today) or "lambda",
+** "mu" (its documentation's older form)), ciphertexts as {"v": "<decimal>", "e": <base-16
+** exponent>}, vectors as nested arrays of those (exponents may differ: they are aligned
+** exactly to the smallest on reading), and base64url.  Keys are checked on reading: a
+** modulus that is even, too small, prime, a square or has a small factor is refused, and
+** so are factors that are not primes whose product is n.  A small JSON reader for exactly
 ** these documents lives here; it is not a general JSON library.  Key and ciphertext
 ** semantics are pai.c's.
 */
@@ -250,6 +254,10 @@ char *pai_jwk_private(const PaiPub *pub, const PaiPriv *priv, const char *kid)
     put_b64(&b, priv->lambda);
     sb_puts(&b, ", \"mu\": ");
     put_b64(&b, priv->mu);
+    sb_puts(&b, ", \"p\": ");
+    put_b64(&b, priv->p);
+    sb_puts(&b, ", \"q\": ");
+    put_b64(&b, priv->q);
     sb_puts(&b, ", \"pub\": ");
     pub_json(&b, pub, kid);
     sb_puts(&b, ", \"kid\": ");
@@ -298,6 +306,104 @@ static int factor_from_lambda(const mpz_t n, const mpz_t lambda, mpz_t p, mpz_t 
     return st;
 }
 
+/* Refuses a modulus that cannot be a product of two distinct large primes: even, below
+** PAI_MIN_BITS, prime, a perfect square (p = q) or with a factor below 2^16.  A public
+** key cannot prove more than that without its factors. */
+static int check_modulus(const mpz_t n, char *err, size_t errlen)
+{
+    char msg[160];
+    size_t bits = mpz_sizeinbase(n, 2);
+    if (mpz_sgn(n) <= 0 || bits < PAI_MIN_BITS) {
+        snprintf(msg, sizeof msg, "\"n\" has %zu bits: a Paillier modulus needs at least %d",
+                 mpz_sgn(n) > 0 ? bits : 0, PAI_MIN_BITS);
+        errf(err, errlen, msg);
+        return PAI_EKEY;
+    }
+    if (mpz_even_p(n)) {
+        errf(err, errlen, "\"n\" is even: a Paillier modulus is the product of two odd primes");
+        return PAI_EKEY;
+    }
+    if (mpz_probab_prime_p(n, 25)) {
+        errf(err, errlen, "\"n\" is prime: a Paillier modulus is the product of two distinct "
+                          "primes (anyone could decrypt)");
+        return PAI_EKEY;
+    }
+    if (mpz_perfect_square_p(n)) {
+        errf(err, errlen, "\"n\" is a perfect square: its two prime factors must differ");
+        return PAI_EKEY;
+    }
+    for (unsigned long d = 3; d < 65536; d += 2) {
+        if (mpz_divisible_ui_p(n, d)) {
+            snprintf(msg, sizeof msg, "\"n\" has the small factor %lu: a Paillier modulus is "
+                     "the product of two large primes", d);
+            errf(err, errlen, msg);
+            return PAI_EKEY;
+        }
+    }
+    return PAI_OK;
+}
+
+/* The private part: the factors from "p" and "q" (pheutil) or recovered from "lambda"
+** and "mu" (the older form); when both are present they must agree.  Derives priv. */
+static int read_private(JV *root, const PaiPub *pub, PaiPriv *priv, char *err, size_t errlen)
+{
+    JV *pj = jget(root, "p"), *qj = jget(root, "q");
+    JV *lj = jget(root, "lambda"), *mj = jget(root, "mu");
+    int st = PAI_EFORMAT;
+    mpz_t lambda, mu, p, q, t; mpz_inits(lambda, mu, p, q, t, NULL);
+    if (!pj && !qj && !lj && !mj) {
+        errf(err, errlen, "private key has neither \"p\" and \"q\" nor \"lambda\" and \"mu\"");
+        goto out;
+    }
+    if ((pj || qj) && (read_b64(root, "p", p) || read_b64(root, "q", q))) {
+        errf(err, errlen, "bad \"p\" or \"q\" (both must be base64url integers)");
+        goto out;
+    }
+    if ((lj || mj) && (read_b64(root, "lambda", lambda) || read_b64(root, "mu", mu))) {
+        errf(err, errlen, "bad \"lambda\" or \"mu\" (both must be base64url integers)");
+        goto out;
+    }
+    st = PAI_EKEY;
+    if (lj) {
+        mpz_mul(t, lambda, mu);
+        mpz_mod(t, t, pub->n);
+        if (mpz_cmp_ui(t, 1) != 0) {
+            errf(err, errlen, "\"mu\" is not the inverse of \"lambda\" modulo n");
+            goto out;
+        }
+    }
+    if (pj) {
+        mpz_mul(t, p, q);
+        if (mpz_cmp(t, pub->n) != 0) {
+            errf(err, errlen, "\"p\" * \"q\" is not the public key's \"n\"");
+            goto out;
+        }
+    } else if (factor_from_lambda(pub->n, lambda, p, q) != PAI_OK) {
+        errf(err, errlen, "cannot recover the factors of n from \"lambda\"");
+        goto out;
+    }
+    if (mpz_cmp(p, q) == 0 || !mpz_probab_prime_p(p, 25) || !mpz_probab_prime_p(q, 25)) {
+        errf(err, errlen, "the factors of n are not two distinct primes");
+        goto out;
+    }
+    if (pai_priv_set_pq(priv, pub, p, q) != PAI_OK) {
+        errf(err, errlen, "inconsistent private key");
+        goto out;
+    }
+    if (pj && lj) {                 /* lambda is phi(n) or the Carmichael function */
+        mpz_lcm(t, priv->pm1, priv->qm1);
+        if (mpz_cmp(lambda, priv->lambda) != 0 && mpz_cmp(lambda, t) != 0) {
+            errf(err, errlen, "\"lambda\" does not match \"p\" and \"q\"");
+            goto out;
+        }
+    }
+    st = PAI_OK;
+out:
+    pai_mpz_wipe(lambda); pai_mpz_wipe(mu); pai_mpz_wipe(p); pai_mpz_wipe(q); pai_mpz_wipe(t);
+    mpz_clears(lambda, mu, p, q, t, NULL);
+    return st;
+}
+
 int pai_jwk_read(const char *json, PaiPub *pub, PaiPriv *priv, int *has_priv, Rng *rng,
                  char *err, size_t errlen)
 {
@@ -324,30 +430,25 @@ int pai_jwk_read(const char *json, PaiPub *pub, PaiPriv *priv, int *has_priv, Rn
         goto out;
     }
     mpz_t n; mpz_init(n);
-    if (read_b64(pk, "n", n)) { errf(err, errlen, "bad \"n\""); mpz_clear(n); goto out; }
-    st = pai_pub_set_n(pub, n, rng);
+    if (read_b64(pk, "n", n)) {
+        errf(err, errlen, "bad \"n\" (a base64url integer expected)");
+        mpz_clear(n);
+        goto out;
+    }
+    st = check_modulus(n, err, errlen);
+    if (!st && (st = pai_pub_set_n(pub, n, rng)) != PAI_OK)
+        errf(err, errlen, "\"n\" is not a usable modulus");
     mpz_clear(n);
-    if (st) { errf(err, errlen, "\"n\" is not a usable modulus"); goto out; }
-    if (is_priv && priv) {
-        mpz_t lambda, mu, p, q, t; mpz_inits(lambda, mu, p, q, t, NULL);
-        st = PAI_EFORMAT;
-        if (read_b64(&root, "lambda", lambda) || read_b64(&root, "mu", mu)) {
-            errf(err, errlen, "bad \"lambda\" or \"mu\"");
-        } else if ((mpz_mul(t, lambda, mu), mpz_mod(t, t, pub->n), mpz_cmp_ui(t, 1) != 0)) {
-            st = PAI_EKEY;
-            errf(err, errlen, "\"mu\" is not the inverse of \"lambda\" modulo n");
-        } else if ((st = factor_from_lambda(pub->n, lambda, p, q)) != PAI_OK) {
-            errf(err, errlen, "cannot recover the factors of n from \"lambda\"");
-        } else if ((st = pai_priv_set_pq(priv, pub, p, q)) != PAI_OK) {
-            errf(err, errlen, "inconsistent private key");
-        } else {
-            *has_priv = 1;
+    if (st) goto out;
+    if (is_priv) {
+        if (priv) {
+            st = read_private(&root, pub, priv, err, errlen);
+        } else {                    /* the public part only: the private one is checked */
+            PaiPriv tmp; pai_priv_init(&tmp);
+            st = read_private(&root, pub, &tmp, err, errlen);
+            pai_priv_clear(&tmp);
         }
-        pai_mpz_wipe(lambda); pai_mpz_wipe(mu); pai_mpz_wipe(p); pai_mpz_wipe(q);
-        pai_mpz_wipe(t);
-        mpz_clears(lambda, mu, p, q, t, NULL);
-    } else if (is_priv) {
-        *has_priv = 1;
+        *has_priv = st == PAI_OK;
     }
 out:
     jfree(&root);
@@ -434,21 +535,47 @@ static int vec_shape(JV *j, int depth, int *ndim, int shape[4], size_t *count)
     return PAI_OK;
 }
 
-static int vec_fill(JV *j, const PaiPub *pub, PaiVec *v, size_t *at, int *exp0)
+static int vec_fill(JV *j, const PaiPub *pub, PaiVec *v, size_t *at, int *exps)
 {
     if (j->t == '{') {
-        int e;
-        if (ct_from(j, pub, v->c[*at], &e)) return PAI_EFORMAT;
-        if (*at == 0) *exp0 = e;
-        else if (e != *exp0) {
-            /* align to one exponent: only exact when raising is not needed, so refuse */
-            return PAI_EMISMATCH;
-        }
+        if (ct_from(j, pub, v->c[*at], &exps[*at])) return PAI_EFORMAT;
         (*at)++;
         return PAI_OK;
     }
     for (size_t i = 0; i < j->n; i++)
-        if (vec_fill(&j->a[i], pub, v, at, exp0)) return PAI_EFORMAT;
+        if (vec_fill(&j->a[i], pub, v, at, exps)) return PAI_EFORMAT;
+    return PAI_OK;
+}
+
+/* Brings every ciphertext to the smallest exponent, exactly as python-paillier's
+** decrease_exponent_to does: m * 16^e = (m * 16^d) * 16^(e - d), so c becomes
+** c^(16^d) mod n^2.  A shift of as many bits as n has cannot leave a nonzero value in
+** range and is refused (PAI_EOVERFLOW); smaller ones are checked on decryption. */
+static int align_exponents(const PaiPub *pub, PaiVec *v, const int *exps, char *err,
+                           size_t errlen)
+{
+    int lo = exps[0], hi = exps[0];
+    for (size_t i = 1; i < v->n; i++) {
+        if (exps[i] < lo) lo = exps[i];
+        if (exps[i] > hi) hi = exps[i];
+    }
+    v->exp = lo;
+    if (hi == lo) return PAI_OK;
+    if (!pub) return PAI_EMISMATCH;
+    if (4.0 * ((double)hi - lo) >= pub->bits) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "exponents %d and %d are too far apart: aligning them "
+                 "multiplies by 16^%d, more than a %u-bit key holds", lo, hi, hi - lo, pub->bits);
+        errf(err, errlen, msg);
+        return PAI_EOVERFLOW;
+    }
+    mpz_t k; mpz_init(k);
+    for (size_t i = 0; i < v->n; i++) {
+        if (exps[i] == lo) continue;
+        mpz_ui_pow_ui(k, PAI_BASE, (unsigned long)(exps[i] - lo));
+        pai_mul_plain(pub, v->c[i], v->c[i], k);
+    }
+    mpz_clear(k);
     return PAI_OK;
 }
 
@@ -469,17 +596,21 @@ int pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *ndim, i
         return st;
     }
     PaiVec *v = pai_vec_new(count);
+    int *exps = malloc(count * sizeof *exps);
+    if (!exps) oom();
     size_t at = 0;
-    int e = 0;
-    st = vec_fill(&root, pub, v, &at, &e);
+    st = vec_fill(&root, pub, v, &at, exps);
     jfree(&root);
-    if (st) {
+    if (st)
         errf(err, errlen, "bad ciphertext (\"v\" must be a decimal string below n^2, "
-                          "\"e\" one integer exponent for all)");
+                          "\"e\" an integer exponent)");
+    else
+        st = align_exponents(pub, v, exps, err, errlen);
+    free(exps);
+    if (st) {
         pai_vec_free(v);
         return st;
     }
-    v->exp = e;
     v->lbound = NAN;                /* unknown: only decryption's range check applies */
     *ndim = nd;
     *out = v;

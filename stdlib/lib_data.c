@@ -5,9 +5,12 @@
 ** file checks arguments, draws randomness from the interpreter's Rng (so seed(n)
 ** reproduces a split) and places partition parts at their parties, recording a
 ** transcript message when a part leaves a party that owned the data.  Dataset values are
-** immutable: every builtin returns new datasets.
+** immutable: every builtin returns new datasets.  Every dataset value gets a privacy
+** ledger when it is made (runtime/dp.h), which its copies share and which the class's
+** ledger hook hands the evaluator for the tensors and datasets derived from it.
 */
 #include "lib_data.h"
+#include "dp.h"
 #include "lib.h"
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,11 @@ static void dataset_show(Interp *I, const void *p, Sb *out, int verbose)
     if (d->nclasses) sb_printf(out, ", %d classes", d->nclasses);
     sb_putc(out, '>');
 }
+
+/* Every dataset value has a privacy ledger from birth, so that its copies, parts and
+** the tensors taken from it (which the evaluator keeps attached, see val.h) all share
+** one, whenever a budget is set. */
+static void *dataset_ledger(void *p) { return dp_ledger_of(p, true); }
 
 static size_t dataset_bytes(const void *p)
 {
@@ -80,11 +88,16 @@ const VClass lib_dataset_class = {
     .show = dataset_show,
     .field = dataset_field,
     .bytes = dataset_bytes,
+    .ledger = dataset_ledger,
 };
 
 Ds *lib_dataset_of(Value v) { return val_user_as(v, &lib_dataset_class); }
 
-Value lib_dataset_new(Ds *d) { return val_user(&lib_dataset_class, d); }
+Value lib_dataset_new(Ds *d)
+{
+    dp_ledger_of(d, true);
+    return val_user(&lib_dataset_class, d);
+}
 
 /* --- helpers ---------------------------------------------------------------------------- */
 

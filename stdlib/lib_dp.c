@@ -4,7 +4,8 @@
 ** Gamma-difference shares, the dpsgd(...) record that train() reads, the RDP accountant
 ** (epsilon), and the per-dataset budget ledger (budget, save_budget, load_budget) with
 ** lib_dp_charge for training runs.  The mathematics lives in runtime/dp*.c; this file
-** checks arguments, charges the ledger before anything is released, and converts values.
+** checks arguments, enforces who may set a budget (its owner, only downwards), charges
+** the ledger before anything is released, and converts values.
 ** It does not run training (the nn module does, calling lib_dp_charge first).
 */
 #include "lib_dp.h"
@@ -366,7 +367,7 @@ static void budget_free(void *p) { dp_ledger_free(p); }
 static void budget_show(Interp *I, const void *p, Sb *out, int verbose)
 {
     (void)I; (void)verbose;
-    const DpLedger *L = p;
+    const DpLedger *L = dp_ledger_root(p);
     DpSpent s = dp_ledger_spent(L);
     double e = s.epsilon, d = s.delta;
     if (L->has_budget) {
@@ -405,7 +406,7 @@ static void budget_show(Interp *I, const void *p, Sb *out, int verbose)
 
 static Value budget_field(Interp *I, Value self, Sym *name)
 {
-    const DpLedger *L = AS_USER(self)->p;
+    const DpLedger *L = dp_ledger_root(AS_USER(self)->p);
     DpSpent s = dp_ledger_spent(L);
     double e = s.epsilon, d = s.delta;
     const char *f = name->name;
@@ -447,6 +448,48 @@ static Ds *dataset_arg(Interp *I, Args *a, int i)
     return d;
 }
 
+/* Who a party id is in messages: the top level for 0. */
+static const char *who(Interp *I, int party)
+{
+    return party ? ev_party_name(I, party) : "the top level";
+}
+
+/* Only the party holding dataset argument #1 may change its budget; false after raising.
+** (The evaluator stops other parties from reading a party's values; this also covers
+** values that reach them some other way.) */
+static bool budget_owner(Interp *I, Args *a)
+{
+    int o = a->v[0].owner;
+    if (!o || o == a->at) return true;
+    err_raise(I, "'%s': this dataset lives at %s; only %s sets its privacy budget (%s asked)",
+              a->fname, who(I, o), who(I, o), who(I, a->at));
+    return false;
+}
+
+/* Sets L's cap by dp_ledger_lower's rule for the calling party; false after raising. */
+static bool lower(Interp *I, Args *a, DpLedger *L, double eps, double delta)
+{
+    double ce = L->budget_epsilon, cd = L->budget_delta;
+    switch (dp_ledger_lower(L, a->at, eps, delta)) {
+    case DP_BUDGET_SET: return true;
+    case DP_BUDGET_NOT_OWNER:
+        err_raise(I, "'%s': the privacy budget of this data was set by %s; only %s may lower "
+                  "it (%s asked)", a->fname, who(I, L->owner), who(I, L->owner), who(I, a->at));
+        return false;
+    case DP_BUDGET_RAISES: {
+        char cur[96], want[96];
+        snprintf(cur, sizeof cur, "epsilon %g, delta %g", ce, cd);
+        snprintf(want, sizeof want, "epsilon %g, delta %g", eps, delta);
+        err_raise(I, "'%s': a privacy budget can only go down: it is %s; %s would raise it",
+                  a->fname, cur, want);
+        return false;
+    }
+    default:
+        err_raise(I, "'%s': epsilon must be a finite number >= 0 and delta in [0, 1)", a->fname);
+        return false;
+    }
+}
+
 static Value b_budget(Interp *I, Args *a)
 {
     static const char *const kws[] = { "epsilon", "delta", NULL };
@@ -456,14 +499,15 @@ static Value b_budget(Interp *I, Args *a)
     if (lib_kw(a, "delta") && !lib_kw(a, "epsilon"))
         return err_raise(I, "'budget' sets epsilon = (and optionally delta =); delta alone "
                          "is not a budget");
+    DpLedger *L = dp_ledger_of(d, true);
     if (lib_kw(a, "epsilon")) {
-        double eps = 0, delta = 0;
+        double eps = 0, delta = L->has_budget ? L->budget_delta : 0;  /* delta kept if omitted */
         if (!lib_kwnum(I, a, "epsilon", &eps) || !lib_kwnum(I, a, "delta", &delta)) return VERR;
         if (!(eps >= 0) || !isfinite(eps)) return lib_badkw(I, a, "epsilon", "number >= 0");
         if (!(delta >= 0 && delta < 1)) return lib_badkw(I, a, "delta", "number in [0, 1)");
-        dp_ledger_set_budget(dp_ledger_of(d, true), eps, delta);
+        if (!budget_owner(I, a) || !lower(I, a, L, eps, delta)) return VERR;
     }
-    Value r = val_user(&budget_class, dp_ledger_share(dp_ledger_of(d, true)));
+    Value r = val_user(&budget_class, dp_ledger_share(L));
     return val_at(r, 0);                         /* budgets are public metadata */
 }
 
@@ -486,9 +530,9 @@ static Value b_load_budget(Interp *I, Args *a)
     const char *path;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
     Ds *d = dataset_arg(I, a, 0);
-    if (!d || !lib_str(I, a, 1, &path)) return VERR;
-    DpLedger *cur = dp_ledger_of(d, false);
-    if (cur && cur->n > 0)
+    if (!d || !lib_str(I, a, 1, &path) || !budget_owner(I, a)) return VERR;
+    DpLedger *cur = dp_ledger_of(d, true);     /* shared with the dataset's copies */
+    if (cur->n > 0)
         return err_raise(I, "'load_budget': the dataset already has %zu charge%s; a ledger is "
                          "restored only onto a dataset with none", cur->n,
                          cur->n == 1 ? "" : "s");
@@ -498,10 +542,22 @@ static Value b_load_budget(Interp *I, Args *a)
     DpLedger *L = dp_ledger_read(f, err, sizeof err);
     fclose(f);
     if (!L) return err_raise(I, "'%s': %s", path, err);
-    DpLedger *into = dp_ledger_of(d, true);    /* shared with the dataset's copies */
-    dp_ledger_restore(into, L);
+    /* the file's cap goes through the same rule as budget(): it may not raise this one */
+    if (cur->has_budget && !L->has_budget) {
+        dp_ledger_free(L);
+        return err_raise(I, "'load_budget': '%s' sets no budget, which would lift this data's "
+                         "cap (epsilon %g, delta %g): a privacy budget can only go down", path,
+                         cur->budget_epsilon, cur->budget_delta);
+    }
+    if (cur->has_budget && !lower(I, a, cur, L->budget_epsilon, L->budget_delta)) {
+        dp_ledger_free(L);
+        return VERR;
+    }
+    int owner = cur->has_budget ? cur->owner : a->at;
+    dp_ledger_restore(cur, L);
+    cur->owner = owner;
     dp_ledger_free(L);
-    return val_at(val_user(&budget_class, dp_ledger_share(into)), 0);
+    return val_at(val_user(&budget_class, dp_ledger_share(cur)), 0);
 }
 
 /* ---- the table ----------------------------------------------------------------------- */
@@ -562,8 +618,11 @@ static const LibReg fns[] = {
      "With epsilon (and delta): sets dataset d's privacy budget.  Alone: d's ledger - each\n"
      "charge (what, epsilon, delta), the total spent and what is left.  DP releases with\n"
      "data = d and DP training on d are charged; one that would exceed the budget is refused\n"
-     "before it runs.  Charges add up (basic composition); copies and splits of d share its\n"
-     "ledger.  The value has fields epsilon, delta, spent, left and charges.",
+     "before it runs.  Charges add up (basic composition); copies and splits of d, the\n"
+     "tensors d.x and d.y and what is computed from them share its ledger.  The first budget\n"
+     "is free; after that it can only go down (delta left out keeps the current one), and\n"
+     "only the party that set it may lower it.  The value has fields epsilon, delta, spent,\n"
+     "left and charges.",
      "d = " PIMA "; budget(d, epsilon = 2, delta = 1e-5); laplace(len(d), epsilon = 0.5, "
      "data = d); print(budget(d).left.epsilon)", LIB_ANYOWNER},
     {"save_budget", b_save_budget, "save_budget(d, path)",
@@ -572,7 +631,8 @@ static const LibReg fns[] = {
      "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"/tmp/pima.ledger\")", LIB_ANYOWNER},
     {"load_budget", b_load_budget, "load_budget(d, path)",
      "Restores a ledger written by save_budget onto dataset d (which must have no charges\n"
-     "yet) and returns it, so spending continues where it stopped.",
+     "yet) and returns it, so spending continues where it stopped.  The file's cap may not\n"
+     "be above one d already has.",
      "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"/tmp/pima2.ledger\"); "
      "e = " PIMA "; print(load_budget(e, \"/tmp/pima2.ledger\").epsilon)", LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}

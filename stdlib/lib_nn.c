@@ -382,6 +382,7 @@ static bool loss_kw(Interp *I, Args *a, NnLoss *out)
 typedef struct Progress {
     Interp *I;
     bool show;
+    bool dp;                    /* DP-SGD: the exact training loss is not shown */
     int epoch, epochs;
     double t0;
 } Progress;
@@ -404,8 +405,12 @@ static bool tick(void *ctx, long step, long nsteps, double loss)
         char bar[40];
         for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
         bar[w] = 0;
-        fprintf(stderr, "\r  epoch %d/%d [%s] %3d%%  loss %.4f  ETA %.0fs \033[K",
-                p->epoch + 1, p->epochs, bar, (int)(done * 100), loss, eta);
+        if (p->dp)
+            fprintf(stderr, "\r  epoch %d/%d [%s] %3d%%  ETA %.0fs \033[K",
+                    p->epoch + 1, p->epochs, bar, (int)(done * 100), eta);
+        else
+            fprintf(stderr, "\r  epoch %d/%d [%s] %3d%%  loss %.4f  ETA %.0fs \033[K",
+                    p->epoch + 1, p->epochs, bar, (int)(done * 100), loss, eta);
         fflush(stderr);
     }
     return true;
@@ -472,16 +477,24 @@ static Value b_train(Interp *I, Args *a)
         if (!lib_dp_charge(I, a->v[1], q, cfg.noise, steps_epoch * epochs, delta)) return VERR;
     }
 
+    /* With DP-SGD the history holds no exact statistic of the training data: the mean
+    ** loss and accuracy over it are left out (only epsilon, seconds and statistics of a
+    ** validation set the caller chose are kept); evaluate() on the data is an explicit,
+    ** uncharged release if wanted. */
+    bool dp = cfg.clip > 0;
     Value hist = val_rec();
-    val_rec_set(hist, sym_cstr(&I->syms, "loss"), val_list((size_t)epochs));
-    val_rec_set(hist, sym_cstr(&I->syms, "accuracy"), val_list((size_t)epochs));
+    if (!dp) {
+        val_rec_set(hist, sym_cstr(&I->syms, "loss"), val_list((size_t)epochs));
+        val_rec_set(hist, sym_cstr(&I->syms, "accuracy"), val_list((size_t)epochs));
+    }
     if (val) {
         val_rec_set(hist, sym_cstr(&I->syms, "val_loss"), val_list((size_t)epochs));
         val_rec_set(hist, sym_cstr(&I->syms, "val_accuracy"), val_list((size_t)epochs));
     }
     if (cfg.clip > 0) val_rec_set(hist, sym_cstr(&I->syms, "epsilon"), val_list((size_t)epochs));
     val_rec_set(hist, sym_cstr(&I->syms, "seconds"), val_list((size_t)epochs));
-    Progress pr = { .I = I, .show = verbose && I->tty, .epochs = (int)epochs, .t0 = now() };
+    Progress pr = { .I = I, .show = verbose && I->tty, .dp = dp, .epochs = (int)epochs,
+                    .t0 = now() };
     char err[NN_ERRLEN];
     for (long e = 0; e < epochs; e++) {
         NnEpochStats st;
@@ -499,8 +512,10 @@ static Value b_train(Interp *I, Args *a)
             return VERR;
         }
         double secs = now() - t0;
-        push_num(hist, I, "loss", st.loss);
-        push_num(hist, I, "accuracy", st.accuracy);
+        if (!dp) {
+            push_num(hist, I, "loss", st.loss);
+            push_num(hist, I, "accuracy", st.accuracy);
+        }
         push_num(hist, I, "seconds", secs);
         double vl = NAN, va = NAN;
         if (val) {
@@ -517,8 +532,9 @@ static Value b_train(Interp *I, Args *a)
             push_num(hist, I, "epsilon", eps);
         }
         if (pr.show) {
-            fprintf(stderr, "\r\033[K  epoch %ld/%ld: loss %.4f", e + 1, epochs, st.loss);
-            if (!isnan(st.accuracy)) fprintf(stderr, ", accuracy %.4f", st.accuracy);
+            fprintf(stderr, "\r\033[K  epoch %ld/%ld", e + 1, epochs);
+            if (!dp) fprintf(stderr, ": loss %.4f", st.loss);
+            if (!dp && !isnan(st.accuracy)) fprintf(stderr, ", accuracy %.4f", st.accuracy);
             if (val) fprintf(stderr, ", validation accuracy %.4f", va);
             if (!isnan(eps)) fprintf(stderr, ", epsilon %.3g", eps);
             fprintf(stderr, " (%.2f s)\n", secs);
@@ -785,7 +801,8 @@ static const LibReg fns[] = {
      "dp = none, validation = none, momentum = 0.9, verbose = true)",
      "Trains model m in place on a dataset and returns its history {loss = [...],\n"
      "accuracy = [...], seconds = [...]} (one entry an epoch; val_loss/val_accuracy with\n"
-     "validation =, epsilon with dp =).  optimizer: \"sgd\", \"momentum\" or \"adam\".  loss: \"ce\"\n"
+     "validation =, epsilon with dp =; with dp = the exact training loss and accuracy are\n"
+     "left out, so the history holds nothing computed exactly from the private data).  optimizer: \"sgd\", \"momentum\" or \"adam\".  loss: \"ce\"\n"
      "(softmax cross-entropy; default after softmax or with several outputs), \"bce\"\n"
      "(default after sigmoid) or \"mse\".  dp = dpsgd(clip, noise, delta) runs DP-SGD:\n"
      "Poisson-sampled batches of expected size batch, each example's gradient clipped\n"

@@ -3,7 +3,8 @@
 # through the real binary, and prints one closing line "N passed, N failed".
 # A script test NAME.ppdl passes when stdout equals NAME.out and, if NAME.err exists,
 # stderr equals NAME.err and the exit status is 1 (otherwise the status must be 0).
-# Script tests run from the repository root with PPDL_HISTORY=/dev/null.
+# Script tests run from the repository root with PPDL_HISTORY=/dev/null; then the
+# pseudo-terminal checks (tests/pty) and the python-paillier round trips (tests/interop).
 unit_only=0
 if [ "$1" = "--unit-only" ]; then unit_only=1; shift; fi
 build=${1:-build}; bin=${2:-./ppdl}
@@ -54,6 +55,16 @@ if [ $unit_only = 0 ]; then
   pass=$((pass + p)); fail=$((fail + f))
   if [ "$f" != 0 ]; then failed_names+=("tests/pty"); printf '%s\n' "$out" | grep -v '^ok ' | tail -40; fi
   echo "pty: $p passed, $f failed"
+  # round trips with python-paillier (skipped when it or python3 is absent)
+  out=$(tests/interop/phe.sh "$bin" 2>&1)
+  line=$(printf '%s\n' "$out" | tail -1)
+  p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+  f=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  if [ -z "$p" ]; then p=0; f=1; fi
+  pass=$((pass + p)); fail=$((fail + f))
+  if [ "$f" != 0 ]; then failed_names+=("tests/interop"); printf '%s\n' "$out" | grep -v '^ok ' | tail -40; fi
+  printf '%s\n' "$out" | grep '^skip '
+  echo "interop: $p passed, $f failed"
 fi
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$pass passed, $fail failed"

@@ -421,6 +421,57 @@ static void ledger_shared_by_copies(void)
     d.ledger_free(d.ledger);                    /* the last reference frees it */
 }
 
+/* The cap only goes down, and only its owner (the party that set it first) lowers it. */
+static void ledger_cap_only_goes_down(void)
+{
+    DpLedger *L = dp_ledger_new();
+    char err[400];
+    CU_ASSERT(dp_ledger_charge(L, "before any budget", 0.5, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 1.0, 1e-5), DP_BUDGET_SET);   /* first: free */
+    CU_ASSERT_EQUAL(L->owner, 2);
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 1.0, 1e-5), DP_BUDGET_SET);   /* the same again */
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 1.5, 1e-5), DP_BUDGET_RAISES);
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 0.9, 2e-5), DP_BUDGET_RAISES); /* delta up */
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 3, 0.5, 0), DP_BUDGET_NOT_OWNER);
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 0, 0.5, 0), DP_BUDGET_NOT_OWNER);
+    CU_ASSERT_EQUAL(L->budget_epsilon, 1.0);
+    CU_ASSERT(dp_ledger_charge(L, "after", 0.25, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 2, 1e-5), DP_BUDGET_RAISES);  /* after spending */
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 0.8, 0), DP_BUDGET_SET);
+    CU_ASSERT(!dp_ledger_charge(L, "over", 0.1, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, -1, 0), DP_BUDGET_BAD);
+    CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, NAN, 0), DP_BUDGET_BAD);
+    dp_ledger_free(L);
+}
+
+/* Joined ledgers: one set of charges, the lower cap, every holder sees the same. */
+static void ledger_join(void)
+{
+    DpLedger *a = dp_ledger_new(), *b = dp_ledger_new(), *c = dp_ledger_new();
+    char err[400];
+    dp_ledger_lower(a, 1, 5, 1e-5);
+    dp_ledger_lower(b, 2, 3, 1e-4);
+    CU_ASSERT(dp_ledger_charge(a, "on a", 1, 0, NULL, err, sizeof err));
+    CU_ASSERT(dp_ledger_charge(b, "on b", 2, 0, NULL, err, sizeof err));
+    DpLedger *r = dp_ledger_join(a, b);
+    CU_ASSERT(r == dp_ledger_root(a) && r == dp_ledger_root(b));
+    CU_ASSERT_EQUAL(r->budget_epsilon, 3);      /* each the lower of the two */
+    CU_ASSERT_EQUAL(r->budget_delta, 1e-5);
+    CU_ASSERT_EQUAL(r->n, 2);
+    TU_NEAR(dp_ledger_spent(b).epsilon, 3, 0);
+    CU_ASSERT(!dp_ledger_charge(b, "too much", 0.5, 0, NULL, err, sizeof err));
+    CU_ASSERT(dp_ledger_join(b, a) == r);       /* already one */
+    /* a ledger without a budget joined into one with: the cap holds for both */
+    dp_ledger_join(c, b);
+    CU_ASSERT(dp_ledger_root(c) == dp_ledger_root(a));
+    CU_ASSERT(!dp_ledger_fits(c, 0.5, 0, NULL));
+    /* references drop in any order */
+    dp_ledger_free(a);
+    CU_ASSERT_EQUAL(dp_ledger_spent(c).epsilon, 3);
+    dp_ledger_free(b);
+    dp_ledger_free(c);
+}
+
 static void ledger_save_load(void)
 {
     DpLedger *L = dp_ledger_new();
@@ -493,6 +544,8 @@ int main(void)
         {"ledger: budget and refusal", ledger_budget},
         {"ledger: RDP composition of charges", ledger_rdp_composition},
         {"ledger: shared by dataset copies", ledger_shared_by_copies},
+        {"ledger: the cap only goes down, by its owner", ledger_cap_only_goes_down},
+        {"ledger: joined ledgers", ledger_join},
         {"ledger: save and load", ledger_save_load},
         {NULL, NULL}
     };

@@ -594,6 +594,153 @@ static void jwk_round_trip_and_errors(void)
     pai_pub_clear(&pub); pai_priv_clear(&priv); pai_priv_clear(&priv2);
 }
 
+/* The same documented key as pheutil writes it today: "p" and "q", no lambda or mu. */
+static void jwk_pheutil_factors(void)
+{
+    const char *doc = "{\"kty\": \"DAJ\", \"key_ops\": [\"decrypt\"], "
+        "\"p\": \"sIeGYNEcNGzpHymiA_wTIQ\", \"q\": \"wcnMgG7bLvC_7P9fype5mQ\", "
+        "\"pub\": {\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"key_ops\": [\"encrypt\"], "
+        "\"n\": \"haFTvA70KcI5XXReJUlQWoZus12aSJJ5EXAvu93xR7k\"}, \"kid\": \"pheutil\"}";
+    PaiPub pub; PaiPriv priv, ref; pai_pub_init(&pub); pai_priv_init(&priv); pai_priv_init(&ref);
+    char err[200] = "";
+    int has = 0;
+    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(doc, &pub, &priv, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL(has, 1);
+    /* the same secrets as the lambda/mu form of the documented key */
+    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(DOC_PRIV, &pub, &ref, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT(mpz_cmp(priv.p, ref.p) == 0 && mpz_cmp(priv.q, ref.q) == 0);
+    CU_ASSERT(mpz_cmp(priv.lambda, ref.lambda) == 0 && mpz_cmp(priv.mu, ref.mu) == 0);
+    /* what we write carries p and q as pheutil's decrypt needs them, and lambda and mu */
+    char *js = pai_jwk_private(&pub, &priv, "k");
+    CU_ASSERT_PTR_NOT_NULL(strstr(js, "\"p\": \"sIeGYNEcNGzpHymiA_wTIQ\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(js, "\"q\": \"wcnMgG7bLvC_7P9fype5mQ\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(js, "\"lambda\": \"haFTvA70KcI5XXReJUlQWRQdYHxaUS8baGQGug9dewA\""));
+    free(js);
+    /* factors that do not multiply to n, a factor that is not prime, lambda disagreeing */
+    const char *bad[][2] = {
+        { "{\"kty\": \"DAJ\", \"key_ops\": [\"decrypt\"], \"p\": \"sIeGYNEcNGzpHymiA_wTIw\", "
+          "\"q\": \"wcnMgG7bLvC_7P9fype5mQ\", \"pub\": {\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", "
+          "\"n\": \"haFTvA70KcI5XXReJUlQWoZus12aSJJ5EXAvu93xR7k\"}}",
+          "\"p\" * \"q\" is not the public key's \"n\"" },
+        { "{\"kty\": \"DAJ\", \"key_ops\": [\"decrypt\"], \"p\": \"AQ\", "
+          "\"q\": \"haFTvA70KcI5XXReJUlQWoZus12aSJJ5EXAvu93xR7k\", \"pub\": {\"kty\": \"DAJ\", "
+          "\"alg\": \"PAI-GN1\", \"n\": \"haFTvA70KcI5XXReJUlQWoZus12aSJJ5EXAvu93xR7k\"}}",
+          "the factors of n are not two distinct primes" },
+        { "{\"kty\": \"DAJ\", \"key_ops\": [\"decrypt\"], \"p\": \"sIeGYNEcNGzpHymiA_wTIQ\", "
+          "\"q\": \"wcnMgG7bLvC_7P9fype5mQ\", \"lambda\": \"AQ\", \"mu\": \"AQ\", "
+          "\"pub\": {\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", "
+          "\"n\": \"haFTvA70KcI5XXReJUlQWoZus12aSJJ5EXAvu93xR7k\"}}",
+          "\"lambda\" does not match \"p\" and \"q\"" },
+        { "{\"kty\": \"DAJ\", \"key_ops\": [\"decrypt\"], \"pub\": {\"kty\": \"DAJ\", "
+          "\"alg\": \"PAI-GN1\", \"n\": \"haFTvA70KcI5XXReJUlQWoZus12aSJJ5EXAvu93xR7k\"}}",
+          "private key has neither \"p\" and \"q\" nor \"lambda\" and \"mu\"" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CU_ASSERT_NOT_EQUAL(pai_jwk_read(bad[i][0], &pub, &priv, &has, &R, err, sizeof err), PAI_OK);
+        CU_ASSERT_STRING_EQUAL(err, bad[i][1]);
+        CU_ASSERT_EQUAL(has, 0);
+        /* reading the public part alone does not let a broken private key through */
+        CU_ASSERT_NOT_EQUAL(pai_jwk_read(bad[i][0], &pub, NULL, &has, &R, err, sizeof err), PAI_OK);
+    }
+    pai_pub_clear(&pub); pai_priv_clear(&priv); pai_priv_clear(&ref);
+}
+
+/* Public keys whose n cannot be a Paillier modulus are refused with the reason. */
+static void jwk_bad_moduli(void)
+{
+    mpz_t n, p; mpz_inits(n, p, NULL);
+    PaiPub pub; pai_pub_init(&pub);
+    char err[200];
+    int has;
+    struct { int kind; const char *msg; } cases[] = {
+        { 0, "\"n\" is prime: a Paillier modulus is the product of two distinct primes "
+             "(anyone could decrypt)" },
+        { 1, "\"n\" is even: a Paillier modulus is the product of two odd primes" },
+        { 2, "\"n\" has 64 bits: a Paillier modulus needs at least 128" },
+        { 3, "\"n\" is a perfect square: its two prime factors must differ" },
+        { 4, "\"n\" has the small factor 3: a Paillier modulus is the product of two large primes" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        mpz_ui_pow_ui(p, 2, 255);
+        mpz_nextprime(p, p);                            /* a 256-bit prime */
+        switch (cases[i].kind) {
+        case 0: mpz_set(n, p); break;
+        case 1: mpz_mul_ui(n, p, 2); break;
+        case 2: mpz_set_ui(n, 0xfffffffffffffffbUL); break;
+        case 3: mpz_fdiv_q_2exp(p, p, 128); mpz_nextprime(p, p); mpz_mul(n, p, p); break;
+        case 4: mpz_mul_ui(n, p, 3); break;
+        }
+        char *n64 = pai_b64_from_mpz(n), *doc = NULL;
+        gmp_asprintf(&doc, "{\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"n\": \"%s\"}", n64);
+        CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, NULL, &has, &R, err, sizeof err), PAI_EKEY);
+        CU_ASSERT_STRING_EQUAL(err, cases[i].msg);
+        free(doc); free(n64);
+    }
+    /* a product of two primes passes */
+    mpz_ui_pow_ui(p, 2, 127); mpz_nextprime(p, p);
+    mpz_ui_pow_ui(n, 2, 128); mpz_nextprime(n, n);
+    mpz_mul(n, n, p);
+    char *n64 = pai_b64_from_mpz(n), *doc = NULL;
+    gmp_asprintf(&doc, "{\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"n\": \"%s\"}", n64);
+    CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, NULL, &has, &R, err, sizeof err), PAI_OK);
+    free(doc); free(n64);
+    mpz_clears(n, p, NULL);
+    pai_pub_clear(&pub);
+}
+
+/* python-paillier gives every float its own exponent; a list of them is aligned
+** exactly to the smallest, and decrypts to the values m * 16^e it was written with. */
+static void vector_mixed_exponents(void)
+{
+    setup_key();
+    /* (mantissa, exponent) pairs as phe.EncodedNumber.encode makes for 0.1, 7, -2.5e-3
+    ** and 3.14159 (exponents -14, 0, -16, -13), encrypted from the definition */
+    const struct { long m; int e; } in[] = {
+        { 7205759403792794L, -14 }, { 7, 0 }, { -46116860184273880L, -16 },
+        { 14148463553350876L, -13 },
+    };
+    const size_t N = sizeof in / sizeof *in;
+    char doc[4096] = "[";
+    mpz_t m, c, r, d; mpz_inits(m, c, r, d, NULL);
+    for (size_t i = 0; i < N; i++) {
+        mpz_set_si(m, in[i].m);
+        if (in[i].m < 0) mpz_add(m, m, PUB.n);
+        mpz_set_ui(r, 1000 + i);
+        textbook(c, &PUB, m, r);
+        char *one = pai_ct_json(c, in[i].e);
+        if (i) strcat(doc, ", ");
+        strcat(doc, one);
+        free(one);
+    }
+    strcat(doc, "]");
+    PaiVec *v = NULL;
+    int nd, sh[4];
+    char err[200] = "";
+    CU_ASSERT_EQUAL_FATAL(pai_vec_read(doc, &PUB, &v, &nd, sh, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL(v->exp, -16);
+    CU_ASSERT_EQUAL(sh[0], 4);
+    for (size_t i = 0; i < N; i++) {                /* exactly m * 16^(e + 16) at -16 */
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, v->c[i]), PAI_OK);
+        CU_ASSERT_EQUAL(pai_signed(&PUB, d, d), PAI_OK);
+        mpz_ui_pow_ui(r, 16, (unsigned long)(in[i].e + 16));
+        mpz_set_si(m, in[i].m);
+        mpz_mul(m, m, r);
+        CU_ASSERT(mpz_cmp(d, m) == 0);
+    }
+    double y[4];
+    CU_ASSERT_EQUAL(pai_vec_decrypt(y, &PUB, &PRIV, v, NULL), PAI_OK);
+    TU_NEAR(y[0], 0.1, 1e-15); TU_NEAR(y[1], 7, 0);
+    TU_NEAR(y[2], -2.5e-3, 1e-15); TU_NEAR(y[3], 3.14159, 1e-15);
+    pai_vec_free(v);
+    /* exponents further apart than the key has bits cannot be aligned */
+    char *a1 = pai_ct_json(c, 0), *a2 = pai_ct_json(c, -1000), *far = NULL;
+    gmp_asprintf(&far, "[%s, %s]", a1, a2);
+    CU_ASSERT_EQUAL(pai_vec_read(far, &PUB, &v, &nd, sh, err, sizeof err), PAI_EOVERFLOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "exponents -1000 and 0 are too far apart"));
+    free(a1); free(a2); free(far);
+    mpz_clears(m, c, r, d, NULL);
+}
+
 static void vector_json(void)
 {
     setup_key();
@@ -690,7 +837,10 @@ int main(void)
         { "base64url", base64url },
         { "jwk_python_paillier_vectors", jwk_python_paillier_vectors },
         { "jwk_round_trip_and_errors", jwk_round_trip_and_errors },
+        { "jwk_pheutil_factors", jwk_pheutil_factors },
+        { "jwk_bad_moduli", jwk_bad_moduli },
         { "vector_json", vector_json },
+        { "vector_mixed_exponents", vector_mixed_exponents },
         { "digests", digests },
         { "round_trip_2048", round_trip_2048 },
         { "teardown", teardown_last },
