@@ -54,7 +54,7 @@ all: ppdl
 # The Debian packages ppdl needs to build and test.  Installed with apt-get (through
 # sudo when not root) only when a tool or header is missing.
 DEB_PKGS := lemon libreadline-dev libgmp-dev libcunit1-dev pkg-config zlib1g-dev \
-            libopenblas-dev dataset-fashion-mnist bc python3
+            libopenblas-dev dataset-fashion-mnist bc python3 clang
 deps:
 	@tools/deps.sh $(DEB_PKGS)
 
@@ -111,8 +111,11 @@ test: ppdl $(UNIT_BIN)
 unit: $(UNIT_BIN)
 	@tests/run.sh --unit-only $(BUILD) ./ppdl
 
+# The sanitizer build uses clang: gcc's UBSan has no float-cast-overflow (a double
+# outside the range of the integer it is converted to), which clang's has.
+ASAN_SAN := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
 check-asan:
-	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test-asan
+	$(MAKE) BUILD=build-asan CC=clang OPT=-O1 SAN="$(ASAN_SAN)" test-asan
 
 # The sanitizer build's binary lives in its build folder, beside its test programs.
 $(BUILD)/ppdl: $(MAIN_OBJ) $(BUILD)/libppdl.a
@@ -126,8 +129,8 @@ demo: ppdl
 
 # --- fuzzing (clang + libFuzzer) --------------------------------------------------
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libppdl.a
-	clang -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -g -O1 -o build-fuzz/fuzz_ppdl $(FUZZ_SRC) build-fuzz/libppdl.a $(LDLIBS)
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow" build-fuzz/libppdl.a
+	clang -fsanitize=fuzzer,address,undefined,float-cast-overflow $(CPPFLAGS) -g -O1 -o build-fuzz/fuzz_ppdl $(FUZZ_SRC) build-fuzz/libppdl.a $(LDLIBS)
 	@mkdir -p build-fuzz/corpus
 	@cp samples/*.ppdl tests/scripts/*.ppdl tests/fuzz/regress/* build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/fuzz_ppdl -max_total_time=$${FUZZ_SECONDS:-600} -max_len=4096 -timeout=20 -rss_limit_mb=8192 -malloc_limit_mb=6000 \

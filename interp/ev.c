@@ -459,13 +459,18 @@ static Value eval_index(Interp *I, Node *n)
             Value a = sl->a ? ev_eval(I, sl->a) : VNUM(0);
             Value b = IS_ERR(a) ? VERR : sl->b ? ev_eval(I, sl->b) : VNUM((double)len);
             if (IS_ERR(a) || IS_ERR(b)) { val_release(a); val_release(obj); return VERR; }
-            if (a.tag != V_NUM || b.tag != V_NUM) {
+            if (a.tag != V_NUM || b.tag != V_NUM || a.as.n != floor(a.as.n) || b.as.n != floor(b.as.n)) {
+                Value bad = a.tag != V_NUM || a.as.n != floor(a.as.n) ? a : b;
+                char got[48];
+                if (bad.tag == V_NUM) snprintf(got, sizeof got, "%g", isnan(bad.as.n) ? NAN : bad.as.n);
+                else snprintf(got, sizeof got, "a %s", val_type_name(bad));
                 val_release(a); val_release(b); val_release(obj);
-                return err_raise(I, "slice bounds must be numbers");
+                return err_raise(I, "slice bounds must be whole numbers (got %s)", got);
             }
             lo = a.as.n < 0 ? a.as.n + (double)len : a.as.n;
             hi = b.as.n < 0 ? b.as.n + (double)len : b.as.n;
             if (lo < 0) lo = 0;
+            if (lo > (double)len) lo = (double)len;
             if (hi > (double)len) hi = (double)len;
             if (hi < lo) hi = lo;
             if (obj.tag == V_STR) r = val_str(AS_STR(obj)->s + (size_t)lo, (size_t)(hi - lo));
@@ -499,8 +504,7 @@ static Value eval_index(Interp *I, Node *n)
         break;
     case V_RANGE: {
         ObjRange *rg = AS_RANGE(obj);
-        size_t len = rg->hi >= rg->lo ? (size_t)((rg->hi - rg->lo) / rg->step) + 1 : 0;
-        if (to_index(I, idx, len, &i)) r = VNUM(rg->lo + (double)i * rg->step);
+        if (to_index(I, idx, ev_range_len(rg), &i)) r = VNUM(rg->lo + (double)i * rg->step);
         break;
     }
     default:
@@ -625,7 +629,7 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
             val_release(a); val_release(b);
             return err_raise(I, "a range needs numbers (got %s..%s)", val_type_name(a), val_type_name(b));
         }
-        return val_range(a.as.n, b.as.n, 1);
+        return ev_range(I, a.as.n, b.as.n, 1);
     }
     case N_INDEX: return eval_index(I, n);
     case N_FIELD: return eval_field(I, n);
@@ -807,9 +811,11 @@ static int exec_for(Interp *I, Node *n)
             err_raise(I, "a range needs numbers"); ev_locate(I, it);
             return XS_ERR;
         }
-        for (double x = a.as.n; x <= b.as.n; x += 1) {
+        if (!ev_range_ok(I, a.as.n, b.as.n, 1)) { ev_locate(I, it); return XS_ERR; }
+        /* counted in integers: x += 1 would stick at 2^53 */
+        for (int64_t x = (int64_t)a.as.n, hi = (int64_t)b.as.n; x <= hi; x++) {
             if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); return XS_ERR; }
-            store_name(I, n, VNUM(x));
+            store_name(I, n, VNUM((double)x));
             int st = exec_block(I, n->b);
             if (st == XS_BREAK) break;
             if (st == XS_CONTINUE || st == XS_OK) continue;
@@ -824,11 +830,7 @@ static int exec_for(Interp *I, Node *n)
     switch (seq.tag) {
     case V_LIST: len = AS_LIST(seq)->n; break;
     case V_STR: len = AS_STR(seq)->len; break;
-    case V_RANGE: {
-        ObjRange *r = AS_RANGE(seq);
-        len = r->hi >= r->lo ? (size_t)floor((r->hi - r->lo) / r->step) + 1 : 0;
-        break;
-    }
+    case V_RANGE: len = ev_range_len(AS_RANGE(seq)); break;
     case V_REC: len = AS_REC(seq)->n; break;
     default:
         err_raise(I, "cannot loop over a %s (use a list, a range like 1..10, a string or a record)",

@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,36 @@ bool ev_ownable(Value v)
 {
     return v.tag == V_NUM || v.tag == V_BOOL || v.tag == V_STR || v.tag == V_LIST ||
            v.tag == V_REC || v.tag == V_TENSOR || v.tag == V_OBJ || v.tag == V_RANGE;
+}
+
+/* ------------------------------------------------------------ ranges ----------- */
+
+static bool range_num(double x) { return x == floor(x) && fabs(x) <= RANGE_MAX; }
+
+bool ev_range_ok(Interp *I, double lo, double hi, double step)
+{
+    if (!range_num(lo) || !range_num(hi)) {
+        err_raise(I, "range bounds must be whole numbers from -2^53 to 2^53 (got %g)",
+                  isnan(lo) || isnan(hi) ? NAN : range_num(lo) ? hi : lo);
+        return false;
+    }
+    if (!range_num(step) || step < 1) {
+        err_raise(I, "range step must be a positive whole number up to 2^53 (got %g)", step);
+        return false;
+    }
+    return true;
+}
+
+Value ev_range(Interp *I, double lo, double hi, double step)
+{
+    return ev_range_ok(I, lo, hi, step) ? val_range(lo, hi, step) : VERR;
+}
+
+size_t ev_range_len(const ObjRange *r)
+{
+    if (r->hi < r->lo) return 0;
+    /* exact: every operand is a whole number within ±2^53 (checked when it was made) */
+    return (size_t)(((int64_t)r->hi - (int64_t)r->lo) / (int64_t)r->step) + 1;
 }
 
 /* ------------------------------------------------------------ operators -------- */

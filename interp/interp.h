@@ -80,6 +80,14 @@ void     ev_seed(Interp *I, uint64_t seed);
 /* True (and raises "interrupted") if Ctrl-C was pressed: poll in long loops. */
 bool     ev_interrupted(Interp *I);
 
+/* Ranges: lo, hi and step are whole numbers within ±2^53 (RANGE_MAX) and step >= 1, so
+** that every item is exact and the length is counted without rounding.  ev_range_ok
+** raises the error otherwise; ev_range checks and builds; ev_range_len counts items. */
+#define RANGE_MAX 9007199254740992.0
+bool   ev_range_ok(Interp *I, double lo, double hi, double step);
+Value  ev_range(Interp *I, double lo, double hi, double step);
+size_t ev_range_len(const ObjRange *r);
+
 /* --- errors --- */
 /* Raises an error (printf-style message) and returns VERR; the evaluator attaches the
 ** location of the expression being evaluated. */

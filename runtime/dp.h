@@ -19,6 +19,10 @@
 **    output is a post-processing of an integer mechanism, so the guarantee is exact.
 **    Rounding can move a value by gamma/2, so the sensitivity used to calibrate the
 **    noise is the true one plus one grid step (plus one step per coordinate for arrays).
+**  - The grid holds 2^62 steps each side, so a value beyond about 2^22 Laplace scales
+**    (2^38 Gaussian sigmas) is refused with an error instead of being clamped to a wrong
+**    release.  The refusal depends on the data: bound your values first (clip them) so
+**    that no dataset can reach the limit.
 **  - dp_noise_gaussian_f32() is the fast floating-point path for noise inside DP-SGD,
 **    where one step adds ~10^5 deviates: it is the usual Box–Muller-style deviate that
 **    TF Privacy and Opacus use (Opacus' "secure mode" is not reproduced), and it is not
@@ -52,7 +56,8 @@ int64_t dp_discrete_gaussian(Rng *r, uint64_t sigma2);
 /* ---- mechanisms (on a grid; see the security notes) --------------------------------- */
 
 /* *out = x + Laplace noise for epsilon-DP with the given L1 sensitivity.
-** Returns false (and leaves *out) when a parameter is not a positive finite number. */
+** Returns false (and leaves *out) when a parameter is not a positive finite number or
+** x is not finite or beyond dp_laplace_limit. */
 bool    dp_laplace(Rng *r, double x, double sensitivity, double epsilon, double *out);
 /* The same for an array of n values whose L1 sensitivity (as a vector) is given:
 ** every element gets independent noise; in place. */
@@ -77,6 +82,13 @@ double  dp_gaussian_sigma(double epsilon, double delta);
 /* The epsilon a Gaussian release with noise multiplier z = sigma / sensitivity costs
 ** at the given delta (inverse of dp_gaussian_sigma); inf when no epsilon suffices. */
 double  dp_gaussian_epsilon(double z, double delta);
+/* The largest |x| each mechanism places on its grid (2^62 steps: about 2^22 times the
+** Laplace scale, 2^38 times sigma).  A value beyond is refused (the mechanism returns
+** false), never clamped.  dp_gaussian_limit is for the calibrated dp_gaussian (NaN on
+** bad parameters); dp_svt uses the Laplace grid of scale 4·c·sensitivity/epsilon. */
+double  dp_laplace_limit(double sensitivity, double epsilon);
+double  dp_gaussian_limit(size_t n, double sensitivity, double epsilon, double delta);
+double  dp_gaussian_noise_limit(double sigma);
 /* The grid step gamma used for noise of scale s (a power of two, from s alone).  The
 ** rounding to the grid adds at most one step per coordinate to the sensitivity: a
 ** caller that picks sigma itself accounts with sensitivity + gamma·sqrt(n) (L2). */

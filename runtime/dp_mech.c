@@ -18,7 +18,7 @@ __extension__ typedef __int128 i128;
 #define LAPLACE_BITS 40         /* scale / grid step lies in (2^39, 2^40] */
 #define GAUSS_BITS   24         /* sigma / grid step lies in (2^23, 2^24] */
 #define KMAX         (1u << 14) /* Bernoulli(exp(-g)) series cap: P(K > KMAX) = 1/KMAX! */
-#define GRID_MAX     4611686018427387904.0   /* 2^62: grid indices are clamped here */
+#define GRID_MAX     4611686018427387904.0   /* 2^62: the largest grid index */
 
 /* ---- uniform integers and exact Bernoullis ------------------------------------------ */
 
@@ -119,13 +119,27 @@ static double grid_for(double s, int bits)
 double dp_grid_laplace(double scale) { return grid_for(scale, LAPLACE_BITS); }
 double dp_grid_gaussian(double sigma) { return grid_for(sigma, GAUSS_BITS); }
 
-/* round(x / gamma), clamped to +-2^62 (clamping is 1-Lipschitz: no extra sensitivity). */
+/* round(x / gamma); the caller has checked on_grid(x, gamma). */
 static int64_t to_grid(double x, double gamma)
 {
-    double v = nearbyint(x / gamma);
-    if (v > GRID_MAX) v = GRID_MAX;
-    if (v < -GRID_MAX) v = -GRID_MAX;
-    return (int64_t)v;
+    return (int64_t)nearbyint(x / gamma);
+}
+
+/* True when x is finite and x / gamma lies within +-2^62 grid steps.  A value beyond
+** is refused rather than clamped, since clamping would release a wrong value. */
+static bool on_grid(double x, double gamma)
+{
+    return isfinite(x) && fabs(x / gamma) <= GRID_MAX;
+}
+
+double dp_laplace_limit(double sensitivity, double epsilon)
+{
+    return GRID_MAX * dp_grid_laplace(sensitivity / epsilon);
+}
+
+double dp_gaussian_noise_limit(double sigma)
+{
+    return GRID_MAX * dp_grid_gaussian(sigma);
 }
 
 static double from_grid(int64_t k, int64_t z, double gamma)
@@ -149,10 +163,10 @@ static uint64_t laplace_t(double sens, double eps, double gamma, double extra)
 
 bool dp_laplace(Rng *r, double x, double sensitivity, double epsilon, double *out)
 {
-    if (!positive(sensitivity) || !positive(epsilon) || !isfinite(x)) return false;
+    if (!positive(sensitivity) || !positive(epsilon)) return false;
     double gamma = dp_grid_laplace(sensitivity / epsilon);
     uint64_t t = laplace_t(sensitivity, epsilon, gamma, 1);
-    if (!t) return false;
+    if (!t || !on_grid(x, gamma)) return false;
     *out = from_grid(to_grid(x, gamma), dp_discrete_laplace(r, t), gamma);
     return true;
 }
@@ -163,8 +177,8 @@ static bool laplace_values(Rng *r, double *xd, float *xf, size_t n, double sensi
                            double epsilon)
 {
     if (!positive(sensitivity) || !positive(epsilon)) return false;
-    for (size_t i = 0; i < n; i++) if (!isfinite(xd ? xd[i] : (double)xf[i])) return false;
     double gamma = dp_grid_laplace(sensitivity / epsilon);
+    for (size_t i = 0; i < n; i++) if (!on_grid(xd ? xd[i] : (double)xf[i], gamma)) return false;
     uint64_t t = laplace_t(sensitivity, epsilon, gamma, (double)n);
     if (!t) return false;
     for (size_t i = 0; i < n; i++) {
@@ -252,7 +266,7 @@ static bool gauss_grid(Rng *r, double *xd, float *xf, size_t n, double sigma, do
 {
     uint64_t var = gauss_var(sigma, gamma);
     if (!var) return false;
-    for (size_t i = 0; i < n; i++) if (!isfinite(xd ? xd[i] : (double)xf[i])) return false;
+    for (size_t i = 0; i < n; i++) if (!on_grid(xd ? xd[i] : (double)xf[i], gamma)) return false;
     for (size_t i = 0; i < n; i++) {
         double v = from_grid(to_grid(xd ? xd[i] : (double)xf[i], gamma), dp_discrete_gaussian(r, var), gamma);
         if (xd) xd[i] = v; else xf[i] = (float)v;
@@ -282,6 +296,12 @@ static bool gauss_calibrate(size_t n, double sens, double eps, double delta,
     *gamma = dp_grid_gaussian(sens * s1);
     *sigma = (sens + *gamma * sqrt((double)n)) * s1;
     return positive(*sigma);
+}
+
+double dp_gaussian_limit(size_t n, double sensitivity, double epsilon, double delta)
+{
+    double sigma, gamma;
+    return gauss_calibrate(n, sensitivity, epsilon, delta, &sigma, &gamma) ? GRID_MAX * gamma : NAN;
 }
 
 /* The calibrated Gaussian mechanism on doubles (xd) or floats (xf; xd NULL). */
@@ -370,9 +390,10 @@ int dp_svt(Rng *r, const double *queries, size_t n, double threshold,
 {
     if (!positive(sensitivity) || !positive(epsilon) || c < 1 || !isfinite(threshold))
         return -1;
-    for (size_t i = 0; i < n; i++) if (!isfinite(queries[i])) return -1;
     /* One grid for both noises, fitted to the larger (query) scale 4 c sens / eps. */
     double gamma = dp_grid_laplace(4.0 * c * sensitivity / epsilon);
+    if (!on_grid(threshold, gamma)) return -1;
+    for (size_t i = 0; i < n; i++) if (!on_grid(queries[i], gamma)) return -1;
     uint64_t t_rho = laplace_t(sensitivity, epsilon / 2.0, gamma, 1);          /* eps1 */
     uint64_t t_nu = laplace_t(2.0 * c * sensitivity, epsilon / 2.0, gamma, 2.0 * c); /* eps2 */
     if (!t_rho || !t_nu) return -1;

@@ -8,6 +8,8 @@
 */
 #include "ds.h"
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +115,11 @@ static int parse_num(const char *s, double *out, char *why, size_t cap)
         snprintf(why, cap, "'%s' is not a finite number", clip(s, buf, sizeof buf));
         return -1;
     }
+    if (isinf((float)v)) {       /* tensors are float32: it would silently become inf */
+        snprintf(why, cap, "'%s' is outside the float32 range (magnitude at most %.7g)",
+                 clip(s, buf, sizeof buf), (double)FLT_MAX);
+        return -1;
+    }
     *out = v;
     return 0;
 }
@@ -176,6 +183,11 @@ Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
         if (fs.n != ncols) {
             snprintf(err, DS_ERRLEN, "%s:%ld: %zu column%s, expected %zu as in the header",
                      path, lineno, fs.n, fs.n == 1 ? "" : "s", ncols);
+            goto done;
+        }
+        if (nx + ncols > TN_MAXSIZE || ny >= (size_t)INT_MAX) {
+            snprintf(err, DS_ERRLEN, "%s:%ld: too many values (a dataset holds at most %zu)",
+                     path, lineno, TN_MAXSIZE);
             goto done;
         }
         if (nx + ncols > capx) { capx = capx ? 2 * capx : 1024; if (capx < nx + ncols) capx = nx + ncols; xs = xrealloc(xs, capx * sizeof *xs); }

@@ -107,7 +107,8 @@ static unsigned char *read_idx(const char *path, uint32_t magic, int ndim, uint3
                      (unsigned)dims[i], 1u << 24);
             goto fail;
         }
-        total *= dims[i];
+        /* each dim is at most 2^24: keep the product below 2^31 before multiplying on */
+        total = total > (size_t)INT_MAX ? total : total * dims[i];
     }
     if (total > (size_t)INT_MAX) {
         snprintf(err, DS_ERRLEN, "%s: %zu bytes of data is more than ppdl loads at once", path, total);

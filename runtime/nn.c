@@ -123,16 +123,27 @@ NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, char *err)
         switch (l->kind) {
         case NN_DENSE:
             if (l->in < 1 || l->out < 1) bad = "dense sizes must be positive";
-            else { l->wlen = (size_t)l->in * l->out; l->blen = (size_t)l->out; }
+            else if (l->in > NN_MAXWIDTH || l->out > NN_MAXWIDTH) bad = "dense sizes must be at most 1000000";
+            else { l->wlen = (size_t)l->in * (size_t)l->out; l->blen = (size_t)l->out; }
             break;
         case NN_CONV2D:
             if (l->in < 1 || l->out < 1 || l->k < 1) bad = "conv2d channels and kernel must be positive";
             else if (l->stride < 1) bad = "conv2d stride must be positive";
             else if (l->pad < 0) bad = "conv2d padding must not be negative";
-            else { l->wlen = (size_t)l->out * l->in * l->k * l->k; l->blen = (size_t)l->out; }
+            else if (l->in > NN_MAXWIDTH || l->out > NN_MAXWIDTH || l->k > NN_MAXWIDTH ||
+                     l->stride > NN_MAXWIDTH) bad = "conv2d channels, kernel and stride must be at most 1000000";
+            else if (l->pad > NN_MAXPAD) bad = "conv2d padding must be at most 1000";
+            else {
+                /* each factor is at most 10^6, so the product (10^24 at worst) is taken
+                ** in double first and only converted when it is known to fit */
+                double w = (double)l->out * l->in * l->k * l->k;
+                l->wlen = w > (double)NN_MAXPARAMS ? NN_MAXPARAMS + 1 : (size_t)w;
+                l->blen = (size_t)l->out;
+            }
             break;
         case NN_MAXPOOL2D:
             if (l->k < 1) bad = "maxpool2d window must be positive";
+            else if (l->k > NN_MAXWIDTH) bad = "maxpool2d window must be at most 1000000";
             break;
         case NN_DROPOUT:
             if (!(l->p >= 0 && l->p < 1)) bad = "dropout probability must be in [0, 1)";
@@ -151,6 +162,14 @@ NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, char *err)
         }
         if (bad) {
             snprintf(err, NN_ERRLEN, "layer %d (%s): %s", i + 1, nn_kind_name(l->kind), bad);
+            nn_net_free(net);
+            return NULL;
+        }
+        if (l->wlen + l->blen > NN_MAXPARAMS - off) {   /* off <= NN_MAXPARAMS: no overflow */
+            Sb d; sb_init(&d); nn_layer_show(l, &d);
+            snprintf(err, NN_ERRLEN, "layer %d (%s): the network would have more than %zu "
+                     "parameters (the limit); use fewer or smaller layers", i + 1, d.s, NN_MAXPARAMS);
+            sb_free(&d);
             nn_net_free(net);
             return NULL;
         }
@@ -332,6 +351,25 @@ static void grow(NnWork *ws, int B)
     ws->maxb = B;
 }
 
+/* True (with err) when B examples of size sz would exceed TN_MAXSIZE elements. */
+static bool batch_too_large(size_t sz, int B, int l, char *err)
+{
+    if (sz <= TN_MAXSIZE / (size_t)B) return false;
+    snprintf(err, NN_ERRLEN, "layer %d: a batch of %d examples of %zu values each exceeds "
+             "the limit of %zu elements; use a smaller batch", l, B, sz, TN_MAXSIZE);
+    return true;
+}
+
+/* True (with err naming the layer) when a per-example activation of c·h·w elements or
+** an im2col buffer is larger than TN_MAXSIZE; the product is taken in 64 bits. */
+static bool too_large(uint64_t n, const char *what, const char *buf, char *err)
+{
+    if (n <= TN_MAXSIZE) return false;
+    snprintf(err, NN_ERRLEN, "%s: its %s would have %llu elements, more than the limit of %zu",
+             what, buf, (unsigned long long)n, TN_MAXSIZE);
+    return true;
+}
+
 int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
 {
     const NnNet *net = m->net;
@@ -339,7 +377,11 @@ int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
     NnWork *ws = m->ws;
     if (ws && ws->in_ndim == in_ndim &&
         !memcmp(ws->in_shape, in_shape, (size_t)in_ndim * sizeof(int))) {
-        if (maxb > ws->maxb) grow(ws, maxb);
+        if (maxb > ws->maxb) {
+            for (int l = 1; l <= ws->n; l++)
+                if (batch_too_large((size_t)ws->sz[l], maxb, l, err)) return -1;
+            grow(ws, maxb);
+        }
         return 0;
     }
     if (in_ndim != 1 && in_ndim != 3) {
@@ -388,15 +430,21 @@ int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
                 snprintf(err, NN_ERRLEN, "%s: expects %d input channels, got %s", what, L->in, have);
                 goto fail;
             }
-            int ho = (h + 2 * L->pad - L->k) / L->stride + 1, wo = (w + 2 * L->pad - L->k) / L->stride + 1;
-            if (h + 2 * L->pad < L->k || w + 2 * L->pad < L->k) {
+            /* h, w <= TN_MAXSIZE and pad <= NN_MAXPAD: these fit in a long */
+            long hp = (long)h + 2L * L->pad, wp = (long)w + 2L * L->pad;
+            if (hp < L->k || wp < L->k) {
                 snprintf(err, NN_ERRLEN, "%s: kernel larger than its %s input", what, have);
                 goto fail;
             }
-            nd[l + 1] = 3; o[0] = L->out; o[1] = ho; o[2] = wo;
-            size_t cc = (size_t)c * L->k * L->k * ho * wo;
+            long ho = (hp - L->k) / L->stride + 1, wo = (wp - L->k) / L->stride + 1;
+            if (too_large((uint64_t)L->out * (uint64_t)ho * (uint64_t)wo, what, "output", err) ||
+                too_large((uint64_t)c * L->k * L->k * (uint64_t)ho * (uint64_t)wo, what,
+                          "unfolded input (channels × kernel² × output positions)", err))
+                goto fail;
+            nd[l + 1] = 3; o[0] = L->out; o[1] = (int)ho; o[2] = (int)wo;
+            size_t cc = (size_t)c * L->k * L->k * (size_t)ho * (size_t)wo;
             if (cc > cols) cols = cc;
-            size_t pp = (size_t)L->out * c * L->k * L->k;
+            size_t pp = L->wlen;
             if (pp > pex) pex = pp;
             break;
         }
@@ -412,6 +460,7 @@ int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
             break;
         default: break;
         }
+        if (batch_too_large((size_t)o[0] * (size_t)o[1] * (size_t)o[2], maxb, l + 1, err)) goto fail;
     }
     ws_free(m->ws);
     ws = m->ws = xcalloc(1, sizeof *ws);
@@ -420,7 +469,7 @@ int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
     memcpy(ws->in_shape, in_shape, (size_t)in_ndim * sizeof(int));
     ws->shp = shp;
     ws->sz = xmalloc((size_t)(n + 1) * sizeof(int));
-    for (int l = 0; l <= n; l++) ws->sz[l] = shp[l][0] * shp[l][1] * shp[l][2];
+    for (int l = 0; l <= n; l++) ws->sz[l] = shp[l][0] * shp[l][1] * shp[l][2];  /* checked above */
     free(nd);
     ws->act = xcalloc((size_t)n + 1, sizeof(float *));
     ws->grad = xcalloc((size_t)n + 1, sizeof(float *));

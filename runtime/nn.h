@@ -28,6 +28,10 @@
 
 #define NN_ERRLEN 256
 #define NN_MAXDEG 31            /* highest degree of a polynomial activation */
+#define NN_MAXWIDTH 1000000     /* largest features, channels, kernel or stride of a layer */
+#define NN_MAXPAD 1000          /* largest conv2d padding */
+#define NN_MAXPARAMS ((size_t)1 << 28)  /* parameters of a model (1 GiB of float32 each
+                                        ** for weights, gradient and two optimiser moments) */
 
 typedef enum NnKind {
     NN_DENSE, NN_CONV2D, NN_MAXPOOL2D, NN_FLATTEN, NN_DROPOUT,
@@ -93,7 +97,8 @@ double nn_fn_exact(NnFn fn, double x);
 /* --- networks --- */
 
 /* Copies and validates n layer descriptions (fitting polynomial coefficients) and
-** computes the parameter layout.  NULL with err on a bad layer. */
+** computes the parameter layout.  NULL with err on a bad layer: a size outside
+** 1..NN_MAXWIDTH, padding outside 0..NN_MAXPAD, or more than NN_MAXPARAMS parameters. */
 NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, char *err);
 NnNet *nn_net_copy(const NnNet *net);
 void   nn_net_free(NnNet *net);
@@ -130,7 +135,8 @@ void  nn_set_threads(int n);
 /* Checks that per-example inputs of shape in_shape[0..in_ndim) (1-D features or 3-D
 ** c × h × w; a 1-D input of size c·s·s feeds a conv2d(c, ...) as c × s × s) fit the
 ** network, and sizes the workspace for batches up to maxb.  Returns 0 or -1 with err
-** naming the layer that does not fit.  The train/evaluate/predict calls below call it. */
+** naming the layer that does not fit, or whose activations (maxb examples) or im2col
+** buffer would exceed TN_MAXSIZE elements.  The train/evaluate/predict calls below call it. */
 int   nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err);
 /* Width of the network's output for the bound input (after nn_bind). */
 int   nn_out_width(const NnModel *m);

@@ -301,8 +301,9 @@ Tn *nn_predict(NnModel *m, const Tn *x, char *err)
     }
     int chunk = n < 256 ? n : 256;
     if (nn_bind(m, nd, s, chunk, err) < 0) return NULL;
-    int k = nn_out_width(m);
-    Tn *out = single ? tn_new(1, (int[]){ k }) : tn_new(2, (int[]){ n, k });
+    int k = nn_out_width(m), osh[2] = { n, k };
+    if (!single && tn_shape_check(2, osh, err) < 0) return NULL;
+    Tn *out = single ? tn_new(1, (int[]){ k }) : tn_new(2, osh);
     size_t d = single ? x->size : x->size / (size_t)n;
     for (int lo = 0; lo < n; lo += chunk) {
         int B = n - lo < chunk ? n - lo : chunk;

@@ -318,7 +318,7 @@ Tn *tn_concat(int n, const Tn *const *ts, int axis, char *err)
     if (tn_axis(&axis, f->ndim, err)) return NULL;
     int shape[TN_MAXDIM];
     memcpy(shape, f->shape, sizeof shape);
-    shape[axis] = 0;
+    long long joined = 0;       /* the summed axis, in 64 bits (it may exceed INT_MAX) */
     for (int k = 0; k < n; k++) {
         const Tn *t = ts[k];
         bool ok = t->ndim == f->ndim;
@@ -329,8 +329,14 @@ Tn *tn_concat(int n, const Tn *const *ts, int axis, char *err)
                      tn_shape_fmt(s2, sizeof s2, t->ndim, t->shape), axis);
             return NULL;
         }
-        shape[axis] += t->shape[axis];
+        joined += t->shape[axis];
     }
+    if (joined > INT_MAX) {
+        snprintf(err, TN_ERRLEN, "concat: the joined axis %d would have %lld entries (limit %zu elements)",
+                 axis, joined, TN_MAXSIZE);
+        return NULL;
+    }
+    shape[axis] = (int)joined;
     if (tn_shape_check(f->ndim, shape, err)) return NULL;
     Tn *out = tn_empty(f->ndim, shape);
     size_t outer = 1, inner = 1;

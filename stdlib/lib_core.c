@@ -33,10 +33,7 @@ static Value b_len(Interp *I, Args *a)
     case V_STR: return VNUM((double)AS_STR(v)->len);
     case V_LIST: return VNUM((double)AS_LIST(v)->n);
     case V_REC: return VNUM((double)AS_REC(v)->n);
-    case V_RANGE: {
-        ObjRange *r = AS_RANGE(v);
-        return VNUM(r->hi >= r->lo ? floor((r->hi - r->lo) / r->step) + 1 : 0);
-    }
+    case V_RANGE: return VNUM((double)ev_range_len(AS_RANGE(v)));
     case V_TENSOR: return VNUM(AS_TENSOR(v)->ndim ? AS_TENSOR(v)->shape[0] : 1);
     default: return lib_bad(I, a, 0, "string, list, record, range or tensor");
     }
@@ -125,8 +122,7 @@ static Value b_range(Interp *I, Args *a)
     double lo, hi, step = 1;
     if (!lib_arity(I, a, 2, 3) || !lib_num(I, a, 0, &lo) || !lib_num(I, a, 1, &hi)) return VERR;
     if (a->n == 3 && !lib_num(I, a, 2, &step)) return VERR;
-    if (step <= 0) return err_raise(I, "range step must be positive");
-    return val_range(lo, hi, step);
+    return ev_range(I, lo, hi, step);
 }
 
 /* Numbers and lists of numbers for the math builtins; tensors go to the next module. */
@@ -170,10 +166,9 @@ static Value fold(Interp *I, Args *a, int kind)
     Value *v = a->v; int n = a->n;
     if (n == 1 && a->v[0].tag == V_LIST) { v = AS_LIST(a->v[0])->v; n = (int)AS_LIST(a->v[0])->n; }
     else if (n == 1 && a->v[0].tag == V_RANGE && kind == 2) {
-        ObjRange *r = AS_RANGE(a->v[0]);
-        double s = 0;
-        for (double x = r->lo; x <= r->hi; x += r->step) s += x;
-        return VNUM(s);
+        ObjRange *r = AS_RANGE(a->v[0]);       /* n items from lo to last: n (lo + last) / 2 */
+        double len = (double)ev_range_len(r), last = r->lo + (len - 1) * r->step;
+        return VNUM(len ? len * (r->lo + last) / 2 : 0);
     }
     if (a->n < 1 || (a->n >= 1 && a->v[0].tag != V_NUM && a->v[0].tag != V_LIST) || a->nkw)
         return lib_bad(I, a, 0, "numbers or a list of numbers");
@@ -293,7 +288,7 @@ static const LibReg fns[] = {
     {"append", b_append, "append(list, x)", "Appends x to the list (in place).", "l = [1]; append(l, 2); print(l)", 0},
     {"pop", b_pop, "pop(list)", "Removes and returns the last item of the list.", "l = [1, 2]; print(pop(l), l)", 0},
     {"keys", b_keys, "keys(record)", "The field names of a record, in order.", "print(keys({a = 1, b = 2}))", 0},
-    {"range", b_range, "range(lo, hi, step = 1)", "The numbers lo, lo+step, ... up to and including hi (like lo..hi).",
+    {"range", b_range, "range(lo, hi, step = 1)", "The numbers lo, lo+step, ... up to and including hi (like lo..hi); whole numbers within ±2^53, step >= 1.",
      "for i in range(0, 10, 5) { print(i) }", 0},
     {"sqrt", b_sqrt, "sqrt(x)", "Square root of a number (tensors: elementwise).", "print(sqrt(16))", 0},
     {"exp", b_exp, "exp(x)", "e to the power x (tensors: elementwise).", "print(exp(0))", 0},

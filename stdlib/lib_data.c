@@ -12,6 +12,7 @@
 #include "lib_data.h"
 #include "dp.h"
 #include "lib.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,7 +179,7 @@ static Value b_dataset(Interp *I, Args *a)
         bool whole = y->size > 0;
         for (size_t i = 0; i < y->size; i++) {
             float v = y->data[i];
-            if (!(v >= 0 && v == (float)(long)v && v < 1e6f)) { whole = false; break; }
+            if (!(v >= 0 && v < 1e6f && v == floorf(v))) { whole = false; break; }
             if (v > mx) mx = v;
         }
         if (whole) classes = (long)mx + 1;

@@ -111,8 +111,27 @@ static bool vec_from(Interp *I, Args *a, int i, Vec *out)
     if (!out->v) abort();
     for (size_t k = 0; k < out->n; k++)
         if (!isfinite(out->v[k])) {
+            double bad = isnan(out->v[k]) ? NAN : out->v[k];
             free(out->v);
-            err_raise(I, "'%s': values must be finite (got %g)", a->fname, out->v[k]);
+            if (out->kind == K_NUM) err_raise(I, "'%s': values must be finite (got %g)", a->fname, bad);
+            else err_raise(I, "'%s': values must be finite (item %zu is %g)", a->fname, k + 1, bad);
+            return false;
+        }
+    return true;
+}
+
+/* Refuses (after raising) a value beyond limit, the largest |x| the mechanism's grid
+** holds for these parameters (see dp.h); frees the buffer then. */
+static bool vec_in_grid(Interp *I, Args *a, Vec *v, double limit, const char *params)
+{
+    for (size_t k = 0; k < v->n; k++)
+        if (!(fabs(v->v[k]) <= limit)) {
+            char item[48] = "";
+            if (v->kind != K_NUM) snprintf(item, sizeof item, " (item %zu)", k + 1);
+            err_raise(I, "'%s': value %g%s is too large for the noise grid at %s: values must "
+                      "lie within ±%.4g (clip or rescale the data first)", a->fname, v->v[k], item,
+                      params, limit);
+            free(v->v);
             return false;
         }
     return true;
@@ -173,6 +192,7 @@ static Value b_laplace(Interp *I, Args *a)
     if (!vec_from(I, a, 0, &v)) return VERR;
     char what[160];
     snprintf(what, sizeof what, "laplace(sensitivity = %g, epsilon = %.3g)", sens, eps);
+    if (!vec_in_grid(I, a, &v, dp_laplace_limit(sens, eps), what + 7)) return VERR;
     double curve[DP_RDP_NORDERS];
     dp_rdp_curve_pure(eps, curve);
     if (d && !spend(I, d, what, eps, 0, curve)) { free(v.v); return VERR; }
@@ -215,11 +235,15 @@ static Value b_gaussian(Interp *I, Args *a)
         char what[160];
         snprintf(what, sizeof what, "gaussian(sensitivity = %g, epsilon = %.3g, delta = %g)",
                  sens, eps, delta);
+        if (!vec_in_grid(I, a, &v, dp_gaussian_limit(v.n, sens, eps, delta), what + 8)) return VERR;
         double curve[DP_RDP_NORDERS];           /* the calibrated sigma / sensitivity */
         dp_rdp_curve_gaussian(dp_gaussian_sigma(eps, delta), curve);
         if (d && !spend(I, d, what, eps, delta, curve)) { free(v.v); return VERR; }
         ok = dp_gaussian(&I->rng, v.v, v.n, sens, eps, delta, NULL);
     } else {
+        char params[64];
+        snprintf(params, sizeof params, "(sigma = %g)", sigma);
+        if (!vec_in_grid(I, a, &v, dp_gaussian_noise_limit(sigma), params)) return VERR;
         if (d) {
             /* the grid's rounding adds one step per coordinate to the L2 sensitivity */
             double z = sigma / (sens + dp_grid_gaussian(sigma) * sqrt((double)v.n));

@@ -186,7 +186,7 @@ static Value new_layer(NnLayer l) { return layer_value(&l); }
 static bool pos_int(Interp *I, Args *a, int i, long *out)
 {
     if (!lib_int(I, a, i, out)) return false;
-    if (*out < 1 || *out > 1000000) { lib_bad(I, a, i, "positive integer"); return false; }
+    if (*out < 1 || *out > NN_MAXWIDTH) { lib_bad(I, a, i, "positive integer up to 1000000"); return false; }
     return true;
 }
 
@@ -204,8 +204,8 @@ static Value b_conv2d(Interp *I, Args *a)
     if (!lib_arity(I, a, 3, 3) || !lib_kwonly(I, a, KW("stride", "padding")) ||
         !pos_int(I, a, 0, &in) || !pos_int(I, a, 1, &out) || !pos_int(I, a, 2, &k) ||
         !lib_kwint(I, a, "stride", &stride) || !lib_kwint(I, a, "padding", &pad)) return VERR;
-    if (stride < 1) return lib_badkw(I, a, "stride", "positive integer");
-    if (pad < 0 || pad > 1000) return lib_badkw(I, a, "padding", "integer >= 0");
+    if (stride < 1 || stride > NN_MAXWIDTH) return lib_badkw(I, a, "stride", "positive integer up to 1000000");
+    if (pad < 0 || pad > NN_MAXPAD) return lib_badkw(I, a, "padding", "integer in 0..1000");
     return new_layer((NnLayer){ .kind = NN_CONV2D, .in = (int)in, .out = (int)out, .k = (int)k,
                                 .stride = (int)stride, .pad = (int)pad });
 }

@@ -11,6 +11,7 @@
 ** results here carry the non-zero owner of their operands as well.
 */
 #include "lib_tensor.h"
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,31 @@ static Value raise_tn(Interp *I, const char *err)
 
 static Value tval(Tn *t, int owner) { return val_at(val_tensor(t), owner); }
 
+/* "[i, j]": the index of flat element k of a tensor of the given shape. */
+static void fmt_index(char *buf, size_t n, size_t k, int ndim, const int *shape)
+{
+    int idx[TN_MAXDIM];
+    for (int j = ndim - 1; j >= 0; j--) { idx[j] = (int)(k % (size_t)shape[j]); k /= (size_t)shape[j]; }
+    size_t len = (size_t)snprintf(buf, n, "[");
+    for (int j = 0; j < ndim && len < n; j++)
+        len += (size_t)snprintf(buf + len, n - len, "%s%d", j ? ", " : "", idx[j]);
+    if (len < n) snprintf(buf + len, n - len, "]");
+}
+
+/* x as a float32 element; false (after raising "what: where x is outside ...") when a
+** finite x would become infinite.  inf and nan stay what they are. */
+static bool to_f32(Interp *I, double x, float *out, const char *what, const char *where)
+{
+    float f = (float)x;
+    if (isinf(f) && isfinite(x)) {
+        err_raise(I, "%s: %s%g is outside the float32 range of tensors (magnitude at most "
+                  "%.7g)", what, where, x, (double)FLT_MAX);
+        return false;
+    }
+    *out = f;
+    return true;
+}
+
 /* A tensor result, or a number when it is a scalar (ndim 0); consumes t. */
 static Value tval_or_num(Tn *t, int owner)
 {
@@ -41,19 +67,22 @@ static bool is_whole(Value v, long lo, long hi)
     return v.tag == V_NUM && v.as.n == floor(v.as.n) && v.as.n >= (double)lo && v.as.n <= (double)hi;
 }
 
-/* Counts the elements of an inclusive range lo..hi by step. */
-static size_t range_len(const ObjRange *r)
-{
-    if (r->step <= 0 || r->hi < r->lo) return 0;
-    return (size_t)floor((r->hi - r->lo) / r->step + 1e-9) + 1;
-}
-
 /* Fills data from a nested list of depth ndim with the given shape. */
 static bool fill_nested(Interp *I, Value v, int d, int ndim, const int *shape, float *data,
                         size_t *k, const char *what)
 {
     if (d == ndim) {
-        if (v.tag == V_NUM) { data[(*k)++] = (float)v.as.n; return true; }
+        if (v.tag == V_NUM) {
+            if (isinf((float)v.as.n) && isfinite(v.as.n)) {
+                char ix[64], where[80];
+                fmt_index(ix, sizeof ix, *k, ndim, shape);
+                snprintf(where, sizeof where, "element %s = ", ix);
+                float dummy;
+                return to_f32(I, v.as.n, &dummy, what, where);
+            }
+            data[(*k)++] = (float)v.as.n;
+            return true;
+        }
         if (v.tag == V_BOOL) { data[(*k)++] = (float)v.as.b; return true; }
         if (v.tag == V_LIST)
             err_raise(I, "%s: ragged nested list (a list where a number was expected at depth %d)", what, d + 1);
@@ -77,12 +106,15 @@ Tn *lib_tensor_from(Interp *I, Value v, const char *what)
 {
     char err[TN_ERRLEN];
     switch (v.tag) {
-    case V_NUM: return tn_scalar((float)v.as.n);
+    case V_NUM: {
+        float f;
+        return to_f32(I, v.as.n, &f, what, "") ? tn_scalar(f) : NULL;
+    }
     case V_BOOL: return tn_scalar((float)v.as.b);
     case V_TENSOR: return tn_copy(AS_TENSOR(v));
     case V_RANGE: {
         ObjRange *r = AS_RANGE(v);
-        size_t n = range_len(r);
+        size_t n = ev_range_len(r);
         if (n > TN_MAXSIZE) { err_raise(I, "%s: range too long", what); return NULL; }
         int len = (int)n;
         Tn *t = tn_new(1, &len);
@@ -195,6 +227,22 @@ static bool scalar_of(Value v, float *x)
     return false;
 }
 
+/* Division and % by zero are errors for tensors as for numbers: false (after raising,
+** naming the first zero element) when the divisor d has a zero. */
+static bool nonzero_divisor(Interp *I, int op, const Tn *d)
+{
+    for (size_t i = 0; i < d->size; i++)
+        if (d->data[i] == 0) {
+            char ix[64];
+            fmt_index(ix, sizeof ix, i, d->ndim, d->shape);
+            if (d->ndim == 0) err_raise(I, "division by zero");
+            else err_raise(I, "division by zero: element %s of the right operand of '%s' is 0",
+                           ix, ast_op_name(op));
+            return false;
+        }
+    return true;
+}
+
 Value lib_tensor_binop(Interp *I, int op, Value a, Value b)
 {
     char err[TN_ERRLEN];
@@ -212,6 +260,16 @@ Value lib_tensor_binop(Interp *I, int op, Value a, Value b)
     }
     int k = op_of(op);
     if (k < 0) return err_raise(I, "operator '%s' does not apply to tensors", ast_op_name(op));
+    if (!ta || !tb) {
+        Value sv = ta ? b : a;
+        char what[32];
+        snprintf(what, sizeof what, "operator '%s'", ast_op_name(op));
+        if (sv.tag == V_NUM && !to_f32(I, sv.as.n, &s, what, "")) return VERR;
+    }
+    if (op == OP_DIV || op == OP_MOD) {
+        if (tb && !nonzero_divisor(I, op, AS_TENSOR(b))) return VERR;
+        if (!tb && s == 0) return err_raise(I, "division by zero");
+    }
     Tn *r;
     if (ta && tb) r = tn_binop((TnOp)k, AS_TENSOR(a), AS_TENSOR(b), err);
     else if (ta) r = tn_binop_s((TnOp)k, AS_TENSOR(a), s, false);
@@ -339,7 +397,9 @@ static Value b_full(Interp *I, Args *a)
     int nd, shape[TN_MAXDIM];
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL) || !lib_num(I, a, 1, &x) ||
         !shape_args(I, a, 0, 1, &nd, shape, false)) return VERR;
-    return tval(tn_full(nd, shape, (float)x), a->at);
+    float f;
+    if (!to_f32(I, x, &f, "full", "")) return VERR;
+    return tval(tn_full(nd, shape, f), a->at);
 }
 
 static Value b_arange(Interp *I, Args *a)

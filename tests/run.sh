@@ -65,6 +65,15 @@ if [ $unit_only = 0 ]; then
   if [ "$f" != 0 ]; then failed_names+=("tests/interop"); printf '%s\n' "$out" | grep -v '^ok ' | tail -40; fi
   printf '%s\n' "$out" | grep '^skip '
   echo "interop: $p passed, $f failed"
+  # inputs that once crashed the fuzz target, replayed through the binary
+  out=$(tests/fuzz/replay.sh "$bin" 2>&1)
+  line=$(printf '%s\n' "$out" | tail -1)
+  p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+  f=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  if [ -z "$p" ]; then p=0; f=1; fi
+  pass=$((pass + p)); fail=$((fail + f))
+  if [ "$f" != 0 ]; then failed_names+=("tests/fuzz/regress"); printf '%s\n' "$out" | tail -40; fi
+  echo "fuzz regressions: $p passed, $f failed"
 fi
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$pass passed, $fail failed"

@@ -200,6 +200,28 @@ static void laplace_mechanism_distribution(void)
     free(x);
 }
 
+static void grid_limit_refused(void)
+{
+    /* A value beyond 2^62 grid steps was clamped: laplace(1e7) released 4194304 (2^22).
+    ** Now it is refused, and the limit is what the mechanism accepts. */
+    Rng r;
+    rng_seed(&r, 9);
+    double out = 0, lim = dp_laplace_limit(1.0, 1.0);
+    CU_ASSERT(lim == ldexp(1.0, 22));              /* scale 1: gamma 2^-40, 2^62 steps */
+    CU_ASSERT(!dp_laplace(&r, 1e7, 1.0, 1.0, &out));
+    CU_ASSERT(!dp_laplace(&r, -1e7, 1.0, 1.0, &out));
+    CU_ASSERT(dp_laplace(&r, lim, 1.0, 1.0, &out));
+    double v[2] = { 1, 1e20 };
+    CU_ASSERT(!dp_gaussian_noise(&r, v, 2, 1.0));
+    CU_ASSERT(v[0] == 1 && v[1] == 1e20);          /* refused before any noise */
+    CU_ASSERT(!dp_gaussian(&r, v, 2, 1.0, 1.0, 1e-5, NULL));
+    CU_ASSERT(dp_gaussian_noise_limit(1.0) == ldexp(1.0, 38));
+    CU_ASSERT(dp_gaussian_limit(2, 1.0, 1.0, 1e-5) > 1e11);
+    size_t idx[1];
+    double q[1] = { 1e30 };
+    CU_ASSERT_EQUAL(dp_svt(&r, q, 1, 0, 1.0, 1.0, 1, idx), -1);
+}
+
 static void laplace_on_grid(void)
 {
     /* Mironov's attack reads x off the low bits of x + noise.  On the grid every
@@ -536,6 +558,7 @@ int main(void)
         {"discrete gaussian pmf", discrete_gaussian_pmf},
         {"laplace mechanism distribution (KS)", laplace_mechanism_distribution},
         {"laplace outputs on the grid", laplace_on_grid},
+        {"values beyond the grid are refused", grid_limit_refused},
         {"gaussian mechanism", gaussian_mechanism},
         {"fast gaussian noise moments", fast_noise_moments},
         {"gamma moments", gamma_moments},

@@ -525,6 +525,26 @@ static void shape_and_label_errors(void)
     NnLayer bp[] = { L_TAYLOR(NN_SIGMOID, 40) };
     CU_ASSERT_PTR_NULL(nn_net_new("b", 1, bp, err));
     CU_ASSERT_STRING_EQUAL(err, "layer 1 (sigmoid): polynomial degree must be 1..31, got 40");
+    /* sizes are limited before anything is allocated (a model file's layers too) */
+    NnLayer huge[] = { L_DENSE(1000000, 1000000) };
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, huge, err));
+    CU_ASSERT_STRING_EQUAL(err, "layer 1 (dense(1000000, 1000000)): the network would have more "
+                           "than 268435456 parameters (the limit); use fewer or smaller layers");
+    NnLayer pad[] = { L_CONV(1, 1, 1, 1, 5000) };
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, pad, err));
+    CU_ASSERT_STRING_EQUAL(err, "layer 1 (conv2d): conv2d padding must be at most 1000");
+    NnLayer wide[] = { L_CONV(1, 2000000, 1, 1, 0) };
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, wide, err));
+    /* out·h·w is counted in 64 bits: 65536 × 256 × 256 = 2^32 would wrap an int to 0 */
+    NnLayer big[] = { L_CONV(1, 65536, 1, 1, 0) };
+    m = make(big, 1, 1);
+    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 256, 256 }, 1, err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "layer 1, conv2d(1, 65536, 1): its output would have 4294967296 "
+                           "elements, more than the limit of 1073741824");
+    /* and a batch of activations within the limit one by one but not together */
+    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 64, 64 }, 1, err), 0);
+    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 64, 64 }, 4096, err), -1);
+    nn_model_free(m);
 }
 
 static void layout_and_weights(void)
