@@ -71,6 +71,7 @@ static int side_of(const PaiPub *pub, const PaiVec *v, double claim, int direct,
         s->cbits = ceil_bits(cl);
         s->mbits = s->cbits + PAI_MASK_SLACK;
         s->lb = s->cbits + PAI_MASK_SLACK + 1;  /* what K's check guarantees (see k_check) */
+        if (lb < s->lb) s->lb = lb;             /* the tracked bound holds too */
     } else if (isnan(lb)) {
         return PAI_EBOUND;
     } else {
@@ -78,7 +79,7 @@ static int side_of(const PaiPub *pub, const PaiVec *v, double claim, int direct,
         s->lb = lb;
     }
     if (direct) {                               /* no masks: K knows x and checks it exactly */
-        if (s->cbits) s->lb = s->cbits;
+        if (s->cbits && !(lb < s->cbits)) s->lb = s->cbits;
         return PAI_OK;
     }
     /* X = x + r lies in (-2^(mbits+1), 2^(mbits+1)): it must decode as a signed value */

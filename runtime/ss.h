@@ -62,6 +62,8 @@ typedef struct SsScheme {
     int threshold;              /* Shamir: t, any t+1 shares reconstruct */
     SsTrunc trunc;
     unsigned pai_bits;          /* dealer = none: Paillier key size (0: SS_PAI_BITS) */
+    unsigned pai_key;           /* dealer = none: the scheme's own key (ss_pai_new_key), or 0
+                                ** for one shared by every scheme over the same parties */
 } SsScheme;
 
 /* A secret-shared tensor: s[i] is party party[i]'s share (size ring elements, or field
@@ -228,9 +230,12 @@ int       ss_dealerfree_available(void);
 /* Default Paillier key size for dealer-free triples (bits); a scheme may ask for another
 ** (SsScheme.pai_bits). */
 #define SS_PAI_BITS 2048
-/* The key that protects sc's dealer-free triples (one per ordered pair of parties and key
-** size, generated on first use): the party holding its private key (sc->party[0]), its
-** size and the digest of its modulus.  0, or -1 with ctx->err. */
+/* A fresh key number for a new scheme's dealer-free triples (SsScheme.pai_key): the
+** scheme then gets a key of its own on its first triple. */
+unsigned  ss_pai_new_key(void);
+/* The key that protects sc's dealer-free triples (one per scheme key number, ordered pair
+** of parties and key size, generated on first use): the party holding its private key
+** (sc->party[0]), its size and the digest of its modulus.  0, or -1 with ctx->err. */
 int       ss_pai_key_info(SsCtx *ctx, const SsScheme *sc, int *holder, unsigned *bits,
                           char digest[17]);
 /* Internal, called by the product code in ss.c: fills two parties' shares of a triple

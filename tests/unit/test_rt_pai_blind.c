@@ -246,6 +246,11 @@ static void refusals_before_sending(void)
     CU_ASSERT_EQUAL(out, 9);
     CU_ASSERT(r->lbound <= 2 * (3 + PAI_MASK_SLACK + 1) + 1e-6);
     pai_vec_free(r); r = NULL;
+    x->lbound = 5;                          /* a tracked bound below what the check gives */
+    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, 4, 0, &R, NULL, &w),
+                    PAI_OK);
+    CU_ASSERT(r->lbound <= 10 + 1e-6);
+    pai_vec_free(r); r = NULL;
     seen_free(&s);
     /* ... and one that x breaks grossly is caught by the keyholder */
     mpz_ui_pow_ui(m, 2, 100);

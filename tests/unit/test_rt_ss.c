@@ -504,7 +504,7 @@ static void key_in_transcript(int from, char out[9])
 }
 
 /* Schemes [1, 2] and [2, 1] get two keys, each held by the scheme's party 0 (the one that
-** decrypts), 2048 bits by default; the same ordered pair reuses its key. */
+** decrypts), 2048 bits by default; another scheme over [1, 2] gets a key of its own. */
 static void t_dealerfree_keys(void)
 {
     setup(98);
@@ -513,6 +513,8 @@ static void t_dealerfree_keys(void)
     SsScheme a, b;
     CU_ASSERT_FATAL(ss_scheme_additive(&C, &a, 2, p12, 16, SS_NODEALER) == 0);
     CU_ASSERT_FATAL(ss_scheme_additive(&C, &b, 2, p21, 16, SS_NODEALER) == 0);
+    a.pai_key = ss_pai_new_key();
+    b.pai_key = ss_pai_new_key();
     int sh[1] = { 1 };
     Tn *x = tn_new(1, sh);
     x->data[0] = 1.5f;
@@ -537,9 +539,13 @@ static void t_dealerfree_keys(void)
     CU_ASSERT_FATAL(ss_pai_key_info(&C, &b, &holder, &bits, dg) == 0);
     CU_ASSERT_EQUAL(holder, 2);
     CU_ASSERT(strncmp(dg, kb, 8) == 0);
-    SsScheme a2 = a;                        /* another scheme over [1, 2]: 1's key again */
+    SsScheme a2 = a;                        /* a copy of the scheme: the same key */
     CU_ASSERT_FATAL(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == 0);
     CU_ASSERT(holder == 1 && strncmp(dg, ka, 8) == 0);
+    a2.pai_key = ss_pai_new_key();          /* another scheme over [1, 2]: a key of its own */
+    a2.pai_bits = 512;
+    CU_ASSERT_FATAL(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == 0);
+    CU_ASSERT(holder == 1 && bits == 512 && strncmp(dg, ka, 8) != 0);
     a2.pai_bits = 255;                      /* a size that cannot be a key */
     CU_ASSERT(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == -1);
     CU_ASSERT(strstr(C.err, "256 and 8192") != NULL);
