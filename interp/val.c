@@ -155,7 +155,7 @@ static void inherit(Value v, Value src, int depth)
 
 void val_inherit_ledger(Value v, Value src)
 {
-    if (v.tag == V_TENSOR || v.tag == V_OBJ) inherit(v, src, 0);
+    if (v.tag == V_TENSOR || (v.tag == V_OBJ && AS_USER(v)->cls->ledger)) inherit(v, src, 0);
 }
 
 Value val_user(const VClass *cls, void *p)
