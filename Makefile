@@ -132,7 +132,7 @@ fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow" build-fuzz/libppdl.a
 	clang -fsanitize=fuzzer,address,undefined,float-cast-overflow $(CPPFLAGS) -g -O1 -o build-fuzz/fuzz_ppdl $(FUZZ_SRC) build-fuzz/libppdl.a $(LDLIBS)
 	@mkdir -p build-fuzz/corpus
-	@cp samples/*.ppdl tests/scripts/*.ppdl tests/fuzz/regress/* build-fuzz/corpus/ 2>/dev/null || true
+	@cp samples/*.ppdl tests/scripts/*.ppdl tests/fuzz/seeds/* tests/fuzz/regress/* build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/fuzz_ppdl -max_total_time=$${FUZZ_SECONDS:-600} -max_len=4096 -timeout=20 -rss_limit_mb=8192 -malloc_limit_mb=6000 \
 	    -dict=tests/fuzz/ppdl.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus
 

@@ -559,6 +559,11 @@ static Value eval_fstr(Interp *I, Node *n)
                 sb_free(&b); val_release(v);
                 return err_raise(I, "bad format '%s' (use e.g. .3f, 8.2e, d, %%)", spec);
             }
+            if ((conv == 'd' || conv == 'x') && !(fabs(v.as.n) < 0x1p63)) {
+                sb_free(&b); val_release(v);        /* (long long) of it would be undefined */
+                return err_raise(I, "format '%s' needs a number within ±2^63 (got %g)", spec,
+                                 isnan(v.as.n) ? NAN : v.as.n);
+            }
             if (conv == 'd' || conv == 'x') {
                 snprintf(fmt, sizeof fmt, "%%%.*sll%c", (int)k, spec, conv);
                 sb_printf(&b, fmt, (long long)v.as.n);

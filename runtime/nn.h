@@ -30,7 +30,7 @@
 #define NN_MAXDEG 31            /* highest degree of a polynomial activation */
 #define NN_MAXWIDTH 1000000     /* largest features, channels, kernel or stride of a layer */
 #define NN_MAXPAD 1000          /* largest conv2d padding */
-#define NN_MAXPARAMS ((size_t)1 << 28)  /* parameters of a model (1 GiB of float32 each
+#define NN_MAXPARAMS ((size_t)1 << 26)  /* parameters of a model (256 MiB of float32 each
                                         ** for weights, gradient and two optimiser moments) */
 
 typedef enum NnKind {

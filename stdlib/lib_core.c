@@ -80,6 +80,8 @@ static Value b_format(Interp *I, Args *a)
     char conv = spec[k];
     if (strlen(spec) > 20 || (conv && (spec[k + 1] || !strchr("fegd", conv))))
         return err_raise(I, "bad format '%s' (use e.g. \".3f\", \"8.2e\", \"d\")", spec);
+    if (conv == 'd' && !(fabs(x) < 0x1p63))            /* (long long) of it would be undefined */
+        return err_raise(I, "format '%s' needs a number within ±2^63 (got %g)", spec, isnan(x) ? NAN : x);
     char fmt[40];
     Sb b; sb_init(&b);
     if (conv == 'd') { snprintf(fmt, sizeof fmt, "%%%.*slld", (int)k, spec); sb_printf(&b, fmt, (long long)x); }

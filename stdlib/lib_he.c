@@ -643,7 +643,8 @@ static Value b_he_sum(Interp *I, Args *a)
         size_t b0 = 0;
         st = pai_vec_sum(&r, &c->s->pub, c->v, &b0, 1, c->v->n, 1, &o);
     } else {
-        if (ax->tag != V_NUM || ax->as.n != floor(ax->as.n)) return lib_badkw(I, a, "axis", "integer");
+        if (ax->tag != V_NUM || ax->as.n != floor(ax->as.n) || fabs(ax->as.n) > TN_MAXDIM)
+            return lib_badkw(I, a, "axis", "integer");
         int axis = (int)ax->as.n;
         if (axis < 0) axis += c->ndim;
         if (axis < 0 || axis >= c->ndim) return err_raise(I, "he_sum: axis %g out of range for %d dimensions",

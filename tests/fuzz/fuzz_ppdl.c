@@ -5,10 +5,12 @@
 ** promises (spans inside the source, height within AST_MAX_HEIGHT, or a diagnostic
 ** whose span does); then the same text runs in a sandboxed interpreter: imports
 ** refused, builtins that touch files unbound (save, load_*, load_csv, plot, ...),
-** Paillier keys limited to 256..512 bits (256 when bits = is not given, 256 for the
-** dealer-free triples of additive(dealer = none)) so that a run stays fast, output discarded, and a 200 ms budget enforced through the interrupt flag
-** the evaluator polls, so an endless loop ends as an "interrupted" error rather than a
-** fuzzer timeout.  Build and run with `make fuzz`; a crashing input is kept as
+** Paillier keys of 256..512 bits (256 when bits = is not given, and for the dealer-free
+** triples of additive(dealer = none)) so that a run stays fast, output discarded, and a
+** 200 ms CPU budget (ITIMER_PROF, leaving ITIMER_REAL to libFuzzer's -timeout) enforced
+** through the interrupt flag the evaluator polls, so an endless loop ends as an
+** "interrupted" error rather than a fuzzer timeout.  Build and run with `make fuzz`
+** (seeds: samples, tests/scripts, tests/fuzz/seeds); a crashing input is kept as
 ** tests/fuzz/regress/NAME, which `make test` replays (tests/fuzz/replay.sh).
 */
 #include <signal.h>
@@ -115,13 +117,13 @@ static void fuzz_eval(const uint8_t *data, size_t size)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
-    sigaction(SIGALRM, &sa, NULL);
+    sigaction(SIGPROF, &sa, NULL);      /* CPU time: ITIMER_REAL is libFuzzer's -timeout */
     struct itimerval t = { { 0, 0 }, { 0, 200000 } };
-    setitimer(ITIMER_REAL, &t, NULL);
+    setitimer(ITIMER_PROF, &t, NULL);
     Source *src = src_new("<fuzz>", (const char *)data, size, 1);
     ev_run(I, src, true);
     struct itimerval off = { { 0, 0 }, { 0, 0 } };
-    setitimer(ITIMER_REAL, &off, NULL);
+    setitimer(ITIMER_PROF, &off, NULL);
     src_release(src);
     ev_free(I);
 }

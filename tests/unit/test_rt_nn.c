@@ -529,7 +529,7 @@ static void shape_and_label_errors(void)
     NnLayer huge[] = { L_DENSE(1000000, 1000000) };
     CU_ASSERT_PTR_NULL(nn_net_new("b", 1, huge, err));
     CU_ASSERT_STRING_EQUAL(err, "layer 1 (dense(1000000, 1000000)): the network would have more "
-                           "than 268435456 parameters (the limit); use fewer or smaller layers");
+                           "than 67108864 parameters (the limit); use fewer or smaller layers");
     NnLayer pad[] = { L_CONV(1, 1, 1, 1, 5000) };
     CU_ASSERT_PTR_NULL(nn_net_new("b", 1, pad, err));
     CU_ASSERT_STRING_EQUAL(err, "layer 1 (conv2d): conv2d padding must be at most 1000");
