@@ -37,6 +37,18 @@ struct LibReg {
 ** (send, share, reveal, encrypt, protocols) or only inspect (print, show, type) set
 ** LIB_ANYOWNER and handle ownership themselves. */
 #define LIB_ANYOWNER 1
+/* Top level only (the experimenter's view: view, messages, cost, seed): refused inside
+** `on p`. */
+#define LIB_NARRATOR 2
+/* Shows its arguments (print, show, assert): the experimenter at the top level sees any
+** party's values; inside `on p` every argument's contents must be p's or public. */
+#define LIB_SHOW 4
+/* Changes its first argument in place (append, pop, train, ...): inside `on p` that
+** must be p's; at the top level it joins the store of the data it is changed with. */
+#define LIB_WRITES 8
+/* Reads only the structure of its first argument (len, append, pop, keys): a public
+** list may hold other parties' items without them being read. */
+#define LIB_STRUCT 16
 
 typedef struct LibModule {
     const char *name;

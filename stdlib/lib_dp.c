@@ -565,7 +565,7 @@ static const LibReg fns[] = {
      "before it runs.  Charges add up (basic composition); copies and splits of d share its\n"
      "ledger.  The value has fields epsilon, delta, spent, left and charges.",
      "d = " PIMA "; budget(d, epsilon = 2, delta = 1e-5); laplace(len(d), epsilon = 0.5, "
-     "data = d); print(budget(d).left.epsilon)", LIB_ANYOWNER},
+     "data = d); print(budget(d).left.epsilon)", LIB_ANYOWNER | LIB_WRITES},
     {"save_budget", b_save_budget, "save_budget(d, path)",
      "Writes dataset d's privacy ledger (budget and every charge) to a text file, so that it\n"
      "survives the session: load_budget(d, path) restores it onto the reloaded data.",

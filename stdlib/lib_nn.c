@@ -793,7 +793,7 @@ static const LibReg fns[] = {
      "budget BEFORE the first step.  A progress bar shows on a terminal; Ctrl-C stops\n"
      "after the current step with the weights of the steps done.",
      "seed(1); " NET XOR "m = model(xor); h = train(m, d, epochs = 300, lr = 0.1, batch = 4, "
-     "optimizer = \"adam\"); print(accuracy(m, d))", 0},
+     "optimizer = \"adam\"); print(accuracy(m, d))", LIB_WRITES},
     {"evaluate", b_evaluate, "evaluate(m, data, loss = auto)",
      "The mean loss and the accuracy of m on a dataset: {loss, accuracy}.",
      NET XOR "print(evaluate(model(xor), d).loss > 0)", 0},

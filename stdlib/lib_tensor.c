@@ -741,7 +741,7 @@ static const LibReg fns[] = {
     {"__setindex", b_setindex, "__setindex(t, v, index...)",
      "The evaluator's hook for t[i, j] = v and t[a:b] = v (v a number or a tensor that "
      "broadcasts to the selection).",
-     "x = zeros(2, 3); x[1] = 5; x[0, 1:] = tensor([1, 2]); print(x)", 0},
+     "x = zeros(2, 3); x[1] = 5; x[0, 1:] = tensor([1, 2]); print(x)", LIB_WRITES},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
