@@ -183,9 +183,13 @@ static bool __attribute__((noinline)) may_assign(Interp *I, Node *n, Value *slot
 {
     if (!slot || slot->tag == V_ERR || val_owner(*slot) == I->cur_party) return true;
     if (n->kind == N_FOR) return true;      /* a loop variable is rebound (docs/parties.md) */
-    char what[96];
-    snprintf(what, sizeof what, "'%s'", n->v.name ? n->v.name->name : "this variable");
-    ev_may_write(I, *slot, what);
+    const char *name = n->v.name ? n->v.name->name : "this variable", *at = ev_party_name(I, I->cur_party);
+    int p = val_owner(*slot);
+    if (p) err_raise(I, "'%s' lives at %s; %s cannot change it (code inside 'on %s' changes only %s's "
+                     "own variables: use a new name)", name, ev_party_name(I, p), at, at, at);
+    else err_raise(I, "'%s' is public; %s cannot change it (code inside 'on %s' changes only %s's own "
+                   "variables, so that what it does cannot show through public ones: use a new name)",
+                   name, at, at, at);
     val_release(v);
     return false;
 }
