@@ -353,6 +353,8 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
         }
     }
     size_t tr_before = I->tr.n;
+    int saved_paths = I->npaths, saved_file_party = I->file_party;
+    I->file_party = 0;
     I->badarg = 0;
     Value r2 = r->fn(I, &a);
     if (IS_ERR(r2) && I->badarg) {
@@ -377,7 +379,15 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
         sb_free(&exp);
     }
     I->badarg = 0;
+    while (I->npaths > saved_paths) free(I->paths[--I->npaths]);
+    int file_party = I->file_party;
+    I->file_party = saved_file_party;
     if (IS_ERR(r2)) { if (!I->err_set) err_raise(I, "%s failed", r->name); return VERR; }
+    if (file_party > 0 && ev_ownable(r2)) {
+        /* the experimenter loaded a party's file: the value is that party's */
+        val_place(&r2, file_party, -1);
+        return r2;
+    }
     if (r->flags & LIB_ANYOWNER) {
         /* protocols place their results; a result at p lives in p's store, arrived in
            the last message to p when the call sent one */

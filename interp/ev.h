@@ -49,10 +49,6 @@ int   ev_join(Interp *I, int p, int q, const char *what);
 bool  ev_may_write(Interp *I, Value target, const char *what);
 /* Places a result computed from party's data at party (its store too when fresh). */
 void  ev_place_result(Interp *I, Value *r, int party);
-/* Walks every value reachable from the globals; returns how many break the store rule
-** (an object of one party's store reachable as another's data, or claiming a message
-** its party did not receive) and describes them in log. */
-size_t ev_store_audit(Interp *I, Sb *log);
 
 /* Owner of a combination of values, or -1 after raising the "lives at" error. */
 int   ev_common_owner(Interp *I, int oa, int ob, const char *what_b);

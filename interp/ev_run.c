@@ -62,7 +62,7 @@ int ev_add_party(Interp *I, Sym *name)
     if (I->nparties >= 65000) return 0;
     I->parties = xrealloc(I->parties, (size_t)(I->nparties + 2) * sizeof *I->parties);
     I->nparties++;
-    I->parties[I->nparties] = (Party){ name, I->nparties };
+    I->parties[I->nparties] = (Party){ name, I->nparties, NULL, NULL };
     return I->nparties;
 }
 
@@ -247,7 +247,7 @@ Interp *ev_new(void)
     I->out = stdout;
     I->errout = stderr;
     I->parties = xrealloc(NULL, sizeof *I->parties);
-    I->parties[0] = (Party){ sym_cstr(&I->syms, "public"), 0 };
+    I->parties[0] = (Party){ sym_cstr(&I->syms, "public"), 0, NULL, NULL };
     lib_register_all(I);
     return I;
 }
@@ -260,7 +260,14 @@ void ev_free(Interp *I)
     val_release(I->ret); I->ret = VNONE;
     val_collect(NULL, 0, NULL, 0);
     free(I->globals); free(I->gdefined);
+    for (int i = 0; i <= I->nparties && I->parties; i++) {
+        free(I->parties[i].dir);
+        if (I->parties[i].rng) { rng_wipe(I->parties[i].rng); free(I->parties[i].rng); }
+    }
     free(I->parties);
+    for (size_t i = 0; i < I->nfiles; i++) free(I->files[i].path);
+    free(I->files);
+    for (int i = 0; i < I->npaths; i++) free(I->paths[i]);
     free(I->builtins);
     tr_free(&I->tr);
     rng_wipe(&I->rng);

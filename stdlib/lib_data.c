@@ -115,7 +115,7 @@ static Value b_load_csv(Interp *I, Args *a)
     const char *path, *label = NULL;
     bool norm = false;
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("label", "normalize")) ||
-        !lib_str(I, a, 0, &path) || !lib_kwstr(I, a, "label", &label) ||
+        !lib_path(I, a, 0, LIB_READ, &path) || !lib_kwstr(I, a, "label", &label) ||
         !lib_kwbool(I, a, "normalize", &norm)) return VERR;
     char err[DS_ERRLEN];
     Ds *d = ds_load_csv(path, label, norm, err);
@@ -126,8 +126,8 @@ static Value b_load_idx(Interp *I, Args *a)
 {
     const char *images, *labels;
     bool flat = true;
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW("flat")) || !lib_str(I, a, 0, &images) ||
-        !lib_str(I, a, 1, &labels) || !lib_kwbool(I, a, "flat", &flat)) return VERR;
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW("flat")) || !lib_path(I, a, 0, LIB_READ, &images) ||
+        !lib_path(I, a, 1, LIB_READ, &labels) || !lib_kwbool(I, a, "flat", &flat)) return VERR;
     char err[DS_ERRLEN];
     Ds *d = ds_load_idx(images, labels, flat, err);
     return d ? lib_dataset_new(d) : raise_ds(I, err);

@@ -472,7 +472,7 @@ static Value b_save_budget(Interp *I, Args *a)
     const char *path;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
     Ds *d = dataset_arg(I, a, 0);
-    if (!d || !lib_str(I, a, 1, &path)) return VERR;
+    if (!d || !lib_path(I, a, 1, LIB_WRITE, &path)) return VERR;
     FILE *f = fopen(path, "w");
     if (!f) return err_raise(I, "cannot write '%s': %s", path, strerror(errno));
     bool ok = dp_ledger_write(dp_ledger_of(d, true), f);
@@ -486,7 +486,7 @@ static Value b_load_budget(Interp *I, Args *a)
     const char *path;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
     Ds *d = dataset_arg(I, a, 0);
-    if (!d || !lib_str(I, a, 1, &path)) return VERR;
+    if (!d || !lib_path(I, a, 1, LIB_READ, &path)) return VERR;
     DpLedger *cur = dp_ledger_of(d, false);
     if (cur && cur->n > 0)
         return err_raise(I, "'load_budget': the dataset already has %zu charge%s; a ledger is "

@@ -582,7 +582,7 @@ static Value b_save(Interp *I, Args *a)
 {
     if (a->n >= 1 && !lib_model_of(a->v[0])) return lib_forward(I, a, "model");
     const char *path;
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW(NULL)) || !lib_str(I, a, 1, &path)) return VERR;
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW(NULL)) || !lib_path(I, a, 1, LIB_WRITE, &path)) return VERR;
     char err[NN_ERRLEN];
     if (nn_save(lib_model_of(a->v[0]), path, err) < 0) return err_raise(I, "save: %s", err);
     return VNONE;
@@ -591,7 +591,7 @@ static Value b_save(Interp *I, Args *a)
 static Value b_load_model(Interp *I, Args *a)
 {
     const char *path;
-    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL)) || !lib_str(I, a, 0, &path)) return VERR;
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL)) || !lib_path(I, a, 0, LIB_READ, &path)) return VERR;
     char err[NN_ERRLEN];
     NnModel *m = nn_load(path, err);
     if (!m) return err_raise(I, "load_model: %s", err);
@@ -703,7 +703,8 @@ static Value b_plot(Interp *I, Args *a)
 {
     if (a->n >= 1 && !IS_REC(a->v[0])) return lib_forward(I, a, "history record (from train)");
     const char *file = NULL;
-    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("file")) || !lib_kwstr(I, a, "file", &file))
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("file")) || !lib_kwstr(I, a, "file", &file) ||
+        (file && !lib_path_at(I, a, &file, LIB_WRITE)))
         return VERR;
     Series s[8];
     int k = collect_series(a->v[0], s, 8);
