@@ -90,7 +90,12 @@ int      ev_add_party(Interp *I, Sym *name);           /* idempotent */
 ** (an object of one party's store reachable as another's data, or claiming a message
 ** its party did not receive) and describes them in log (interp/store.c). */
 size_t   ev_store_audit(Interp *I, Sb *log);
-/* Seeds the generator (insecure, reproducible) and warns on stderr. */
+/* The generator of a party (0: the public stream, for public randomness such as a
+** public initialisation).  Each party's is its own: from the OS, or after seed(n)
+** derived from n and the party's name, so that a party's draws do not depend on what
+** other parties drew (the same in one process and across processes). */
+Rng     *ev_rng(Interp *I, int party);
+/* Seeds the generators (insecure, reproducible) and warns on stderr. */
 void     ev_seed(Interp *I, uint64_t seed);
 /* True (and raises "interrupted") if Ctrl-C was pressed: poll in long loops. */
 bool     ev_interrupted(Interp *I);

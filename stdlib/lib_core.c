@@ -203,7 +203,7 @@ static Value b_seed(Interp *I, Args *a)
 static Value b_random(Interp *I, Args *a)
 {
     if (!lib_arity(I, a, 0, 0)) return VERR;
-    return VNUM(rng_uniform(&I->rng));
+    return VNUM(rng_uniform(ev_rng(I, a->at)));
 }
 
 static Value b_show(Interp *I, Args *a)

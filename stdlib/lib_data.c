@@ -192,7 +192,7 @@ static Value b_split(Interp *I, Args *a)
     char err[DS_ERRLEN];
     Ds **parts = malloc(2 * sizeof *parts);
     if (!parts) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    if (ds_split(d, train, shuf ? &I->rng : NULL, &parts[0], &parts[1], err) < 0) {
+    if (ds_split(d, train, shuf ? ev_rng(I, a->at) : NULL, &parts[0], &parts[1], err) < 0) {
         free(parts);
         return err_raise(I, "split: %s", err);
     }
@@ -209,7 +209,7 @@ static Value b_batches(Interp *I, Args *a)
         !lib_kwbool(I, a, "shuffle", &shuf)) return VERR;
     if (size < 1) return err_raise(I, "batches: size %ld; a batch needs at least one row", size);
     size_t nb;
-    Ds **b = ds_batches(d, (size_t)size, shuf ? &I->rng : NULL, &nb);
+    Ds **b = ds_batches(d, (size_t)size, shuf ? ev_rng(I, a->at) : NULL, &nb);
     return ds_list(b, nb);
 }
 
@@ -252,7 +252,7 @@ static Value b_partition(Interp *I, Args *a)
     Ds **parts = malloc((size_t)k * sizeof *parts);
     if (!parts) { fputs("ppdl: out of memory\n", stderr); abort(); }
     char err[DS_ERRLEN];
-    if (ds_partition(d, k, mode, kd ? alpha : shards, &I->rng, parts, err) < 0) {
+    if (ds_partition(d, k, mode, kd ? alpha : shards, ev_rng(I, a->at), parts, err) < 0) {
         free(parts);
         return err_raise(I, "partition: %s", err);
     }

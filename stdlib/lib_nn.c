@@ -348,7 +348,7 @@ static Value b_model(Interp *I, Args *a)
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL))) return VERR;
     const NnNet *net = val_user_as(a->v[0], &lib_network_class);
     if (!net) return lib_bad(I, a, 0, "network");
-    return lib_model_new(nn_model_new(net, &I->rng));
+    return lib_model_new(nn_model_new(net, ev_rng(I, a->at)));
 }
 
 static NnModel *arg_model(Interp *I, Args *a, int i)
@@ -487,7 +487,7 @@ static Value b_train(Interp *I, Args *a)
         NnEpochStats st;
         pr.epoch = (int)e;
         double t0 = now();
-        if (nn_train_epoch(m, d->x, d->y, d->nclasses, &cfg, &I->rng, tick, &pr, &st, err) < 0) {
+        if (nn_train_epoch(m, d->x, d->y, d->nclasses, &cfg, ev_rng(I, a->at), tick, &pr, &st, err) < 0) {
             if (pr.show) fputs("\r\033[K", stderr);
             val_release(hist);
             return err_raise(I, "train: %s", err);
