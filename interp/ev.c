@@ -749,9 +749,11 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
         }
         Value v = ev_eval(I, n->a);
         if (IS_ERR(v)) return VERR;
-        if (val_owner(v) && val_owner(v) != p.as.i) {
+        int other, vp = val_party(v, &other);
+        if (vp == p.as.i && other) vp = other;
+        if (vp && vp != p.as.i) {
             Value e = err_raise(I, "this value lives at %s; use send(x, to = %s) to give %s a copy",
-                                ev_party_name(I, val_owner(v)), ev_party_name(I, (int)p.as.i),
+                                ev_party_name(I, vp), ev_party_name(I, (int)p.as.i),
                                 ev_party_name(I, (int)p.as.i));
             val_release(v);
             return e;

@@ -89,11 +89,13 @@ static void audit_value(Value *v, void *ctx);
 
 static void audit_obj(Audit *a, Obj *o, int p)
 {
-    if (o->party && p && o->party != p) {
+    /* p's data lives in p's store; a public object (public data) may be referred to
+       from any party's containers */
+    if (p && o->party && o->party != p) {
         a->bad++;
         if (a->log->n < 2000)
             sb_printf(a->log, "  an object in %s's store is reachable as %s's data\n",
-                      ev_party_name(a->I, o->party), ev_party_name(a->I, p));
+                      o->party ? ev_party_name(a->I, o->party) : "the public", ev_party_name(a->I, p));
     }
     if (o->party && o->origin >= 0) {
         const Tr *t = &a->I->tr;

@@ -145,7 +145,7 @@ void *val_user_as(Value v, const VClass *cls)
 void val_set_store(int party) { cur_store = (uint16_t)party; }
 int  val_store(void) { return cur_store; }
 
-typedef struct PlaceCtx { uint16_t party; int32_t origin; bool unmark; } PlaceCtx;
+typedef struct PlaceCtx { uint16_t party; int32_t origin; bool unmark, root; } PlaceCtx;
 
 static void visit_children(Obj *o, void (*fn)(Value *v, void *ctx), void *ctx);
 
@@ -159,6 +159,13 @@ static void place_one(Value *v, void *ctx)
     if (heap && v->as.o->type != O_USER && v->as.o->type != O_STR && v->as.o->type != O_LIST &&
         v->as.o->type != O_REC && v->as.o->type != O_TENSOR && v->as.o->type != O_RANGE) return;
     if (heap && v->as.o->type == O_USER && AS_USER(*v)->cls->distributed) return;
+    /* an item of another party inside keeps its party (ownership is per item) */
+    bool root = c->root;
+    c->root = false;
+    if (!root && !c->unmark && c->origin < 0) {
+        int p = v->owner ? v->owner : heap ? v->as.o->party : 0;
+        if (p && p != c->party) return;
+    }
     if (c->unmark) {
         if (heap && v->as.o->mark) {
             v->as.o->mark = 0;
@@ -171,13 +178,16 @@ static void place_one(Value *v, void *ctx)
         v->owner = c->party;
     if (!heap || v->as.o->mark) return;
     Obj *o = v->as.o;
+    /* an immutable object others share (a string literal) stays public: its contents are
+       public already, and moving it would take it from the others */
+    if ((o->type == O_STR || o->type == O_RANGE) && o->rc > 1 && o->party == 0) return;
     o->mark = 1; o->party = c->party; o->origin = c->origin;
     if (o->type == O_LIST || o->type == O_REC) visit_children(o, place_one, ctx);
 }
 
 void val_place(Value *v, int party, long msg)
 {
-    PlaceCtx c = { (uint16_t)party, (int32_t)(msg < 0 ? -1 : msg), false };
+    PlaceCtx c = { (uint16_t)party, (int32_t)(msg < 0 ? -1 : msg), false, true };
     place_one(v, &c);
     c.unmark = true;
     place_one(v, &c);

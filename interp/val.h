@@ -131,7 +131,9 @@ void  val_set_store(int party);
 int   val_store(void);
 /* Deep-sets the party of v and of everything inside it (list items, record fields; a
 ** runtime kind's object, not the values it refers to); msg >= 0 marks the heap objects as arrived in transcript message msg,
-** -1 as created locally.  Distributed objects (shared values) stay public. */
+** -1 as created locally.  Distributed objects (shared values) stay public.  A received
+** value (msg >= 0) is the receiver's throughout; a local placement (-1) leaves an item
+** that is another party's at its party. */
 void  val_place(Value *v, int party, long msg);
 /* The party one value is at, without looking inside: its owner, else its object's store. */
 static inline int val_owner(Value v)
