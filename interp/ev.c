@@ -144,7 +144,15 @@ static Value __attribute__((noinline)) unreadable(Interp *I, Node *n, Value v)
         return err_raise(I, "'%s' is used before it is assigned (assigning to a name inside a "
                          "function makes it local to that function)", n->v.name->name);
     return err_raise(I, "'%s' lives at %s; %s cannot read it (use send, share or encrypt to move it)",
-                     n->v.name->name, ev_party_name(I, v.owner), ev_party_name(I, I->cur_party));
+                     n->v.name->name, ev_party_name(I, val_owner(v)), ev_party_name(I, I->cur_party));
+}
+
+/* Inside `on p`, is v (a variable's value) another party's?  Its tag, else its store. */
+static inline bool foreign(const Interp *I, Value v)
+{
+    if (!I->cur_party) return false;
+    int p = val_owner(v);
+    return p && p != I->cur_party;
 }
 
 static inline Value read_name(Interp *I, Node *n)
@@ -161,15 +169,35 @@ static inline Value read_name(Interp *I, Node *n)
         if (!e) return err_raise(I, "internal error: bad upvalue for '%s'", n->v.name->name);
         v = e->slot[n->slot];
     }
-    if (v.tag == V_ERR || (I->cur_party && v.owner && v.owner != I->cur_party))
-        return unreadable(I, n, v);
-    return val_retain(v);
+    if (v.tag == V_ERR || foreign(I, v)) return unreadable(I, n, v);
+    if (IS_HEAP(v)) {
+        v.as.o->rc++;
+        if (!v.owner && v.as.o->party) v.owner = v.as.o->party;     /* its store's party */
+    }
+    return v;
 }
 
-/* Stores v (consumed) into the variable named by node n (N_NAME, N_FOR or named N_FN). */
-static inline void store_name(Interp *I, Node *n, Value v)
+/* Inside `on p`, assigning a variable that already holds a value not p's (another
+** party's, or public) is refused: code there changes only p's values. */
+static bool __attribute__((noinline)) may_assign(Interp *I, Node *n, Value *slot, Value v)
 {
-    if (I->cur_party && v.owner == 0 && ev_ownable(v)) v.owner = (uint16_t)I->cur_party;
+    if (!slot || slot->tag == V_ERR || val_owner(*slot) == I->cur_party) return true;
+    if (n->kind == N_FOR) return true;      /* a loop variable is rebound (docs/parties.md) */
+    const char *name = n->v.name ? n->v.name->name : "this variable", *at = ev_party_name(I, I->cur_party);
+    int p = val_owner(*slot);
+    if (p) err_raise(I, "'%s' lives at %s; %s cannot change it (code inside 'on %s' changes only %s's "
+                     "own variables: use a new name)", name, ev_party_name(I, p), at, at, at);
+    else err_raise(I, "'%s' is public; %s cannot change it (code inside 'on %s' changes only %s's own "
+                   "variables, so that what it does cannot show through public ones: use a new name)",
+                   name, at, at, at);
+    val_release(v);
+    return false;
+}
+
+/* Stores v (consumed) into the variable named by node n (N_NAME, N_FOR or named N_FN);
+** false after an error (v released). */
+static inline bool store_name(Interp *I, Node *n, Value v)
+{
     Value *slot;
     switch (n->scope) {
     case SC_LOCAL: slot = &I->env->slot[n->slot]; break;
@@ -181,12 +209,18 @@ static inline void store_name(Interp *I, Node *n, Value v)
     }
     default:
         if ((uint32_t)n->slot >= I->gcap || !I->gdefined[n->slot]) {
+            if (I->cur_party && v.owner == 0 && ev_ownable(v)) v.owner = (uint16_t)I->cur_party;
             ev_set_global_id(I, (uint32_t)n->slot, v);
-            return;
+            return true;
         }
         slot = &I->globals[n->slot];
     }
+    if (I->cur_party) {
+        if (!may_assign(I, n, slot, v)) return false;
+        if (v.owner == 0 && ev_ownable(v)) v.owner = (uint16_t)I->cur_party;
+    }
     Value old = *slot; *slot = v; val_release(old);
+    return true;
 }
 
 /* Evaluates call arguments into positional and keyword arrays (owned values). */
@@ -258,24 +292,69 @@ static void add_expected(Sb *b, const char *what)
     }
 }
 
+/* The rules a builtin's flags ask for: the experimenter's builtins only at the top
+** level, shown values readable where they are shown, changed values owned. */
+static bool __attribute__((noinline)) builtin_may_run(Interp *I, const LibReg *r, int n, Value *pos,
+                                                      int nkw, Sym **kwname, Value *kw)
+{
+    if (!I->cur_party) return true;
+    const char *at = ev_party_name(I, I->cur_party);
+    if (r->flags & LIB_NARRATOR) {
+        err_raise(I, "'%s' is the experimenter's, not a party's: call it at the top level, outside "
+                  "'on %s { }' (a party learns only what its messages carry)", r->name, at);
+        return false;
+    }
+    if ((r->flags & LIB_WRITES) && n > 0) {
+        char buf[96];
+        snprintf(buf, sizeof buf, "argument #1 to '%s'", r->name);
+        if (!ev_may_write(I, pos[0], buf)) return false;
+    }
+    if (r->flags & LIB_SHOW) {
+        for (int i = 0; i < n + nkw; i++) {
+            Value v = i < n ? pos[i] : kw[i - n];
+            char buf[96];
+            if (i < n) snprintf(buf, sizeof buf, "argument #%d to '%s'", i + 1, r->name);
+            else snprintf(buf, sizeof buf, "argument '%s' to '%s'", kwname[i - n]->name, r->name);
+            if (ev_read(I, v, buf) < 0) return false;
+        }
+    }
+    return true;
+}
+
 static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw,
                           Sym **kwname, Value *kw)
 {
     Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r };
     int owner = 0;
+    if (r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES)) {
+        if (!builtin_may_run(I, r, n, pos, nkw, kwname, kw)) return VERR;
+    }
     if (!(r->flags & LIB_ANYOWNER)) {
-        /* the common party of the arguments; a message is built only on a conflict */
+        /* the common party of the arguments' contents, each read through ev_read */
         for (int i = 0; i < n + nkw; i++) {
-            int o = i < n ? pos[i].owner : kw[i - n].owner;
-            if (!o || o == owner) continue;
-            if (!owner) { owner = o; continue; }
-            char buf[96];
-            if (i < n) snprintf(buf, sizeof buf, "argument #%d", i + 1);
-            else snprintf(buf, sizeof buf, "argument '%s'", kwname[i - n]->name);
-            ev_common_owner(I, owner, o, buf);
-            return VERR;
+            Value v = i < n ? pos[i] : kw[i - n];
+            int o;
+            if (v.tag < V_STR) {                /* numbers, bools: no contents to walk */
+                if (!v.owner || v.owner == owner) continue;
+                o = -2;
+            } else if (i == 0 && (r->flags & LIB_STRUCT)) {
+                o = val_owner(v);               /* the structure, not the items */
+                if (I->cur_party && o && o != I->cur_party) o = -1;
+            } else o = -2;
+            if (o == -1 || o == -2) {
+                char buf[96];
+                if (i < n) snprintf(buf, sizeof buf, "argument #%d to '%s'", i + 1, r->name);
+                else snprintf(buf, sizeof buf, "argument '%s' to '%s'", kwname[i - n]->name, r->name);
+                o = ev_read(I, v, buf);
+                if (o < 0) return VERR;
+                if (o && owner && o != owner) { ev_common_owner(I, owner, o, buf); return VERR; }
+            }
+            if (o) owner = o;
         }
     }
+    size_t tr_before = I->tr.n;
+    int saved_paths = I->npaths, saved_file_party = I->file_party;
+    I->file_party = 0;
     I->badarg = 0;
     Value r2 = r->fn(I, &a);
     if (IS_ERR(r2) && I->badarg) {
@@ -300,8 +379,44 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
         sb_free(&exp);
     }
     I->badarg = 0;
+    while (I->npaths > saved_paths) free(I->paths[--I->npaths]);
+    int file_party = I->file_party;
+    I->file_party = saved_file_party;
     if (IS_ERR(r2)) { if (!I->err_set) err_raise(I, "%s failed", r->name); return VERR; }
-    if (owner > 0 && r2.owner == 0 && ev_ownable(r2)) r2.owner = (uint16_t)owner;
+    if (file_party > 0 && ev_ownable(r2)) {
+        /* the experimenter loaded a party's file: the value is that party's */
+        val_place(&r2, file_party, -1);
+        return r2;
+    }
+    if (r->flags & LIB_ANYOWNER) {
+        /* protocols place their results; a result at p lives in p's store, arrived in
+           the last message to p when the call sent one */
+        if (r2.owner && IS_HEAP(r2) && r2.as.o->party != r2.owner && ev_ownable(r2)) {
+            int p = r2.owner;
+            long msg = -1;
+            for (size_t k = I->tr.n; k > tr_before; k--)
+                if (I->tr.msgs[k - 1].to == p) { msg = (long)(k - 1); break; }
+            val_place(&r2, p, msg);
+        }
+        /* a public list of values placed at parties (partition's parts): each item
+           lives in its party's store */
+        if (r2.tag == V_LIST && !r2.owner) {
+            ObjList *l = AS_LIST(r2);
+            for (size_t i = 0; i < l->n; i++)
+                if (l->v[i].owner && IS_HEAP(l->v[i]) && l->v[i].as.o->party != l->v[i].owner &&
+                    ev_ownable(l->v[i]))
+                    val_place(&l->v[i], l->v[i].owner, -1);
+        }
+    } else {
+        ev_place_result(I, &r2, owner);
+        /* a public value changed in place by p's data (train(m, d) at the top level)
+           now holds p's data: it joins p's store */
+        if ((r->flags & (LIB_WRITES | LIB_STRUCT)) == LIB_WRITES && owner > 0 && n > 0 &&
+            IS_HEAP(pos[0]) && pos[0].as.o->party != owner) {
+            Value v = pos[0];
+            val_place(&v, owner, -1);
+        }
+    }
     for (int i = 0; i < n + nkw; i++)          /* data derived from a dataset keeps its ledger */
         val_inherit_ledger(r2, i < n ? pos[i] : kw[i - n]);
     return r2;
@@ -396,13 +511,13 @@ static Value eval_call(Interp *I, Node *n)
 ** refused when it lives at another party. */
 static Value guard_read(Interp *I, Value r, const Node *n)
 {
-    if (IS_ERR(r) || !I->cur_party || !r.owner || r.owner == I->cur_party) return r;
+    if (IS_ERR(r) || !foreign(I, r)) return r;
     char buf[96];
     const char *what = describe(n, buf, sizeof buf);
     if (n->kind == N_INDEX && n->a->kind == N_NAME) {
         snprintf(buf, sizeof buf, "this item of '%s'", n->a->v.name->name); what = buf;
     }
-    int owner = r.owner;
+    int owner = val_owner(r);
     val_release(r);
     return err_raise(I, "%s lives at %s; %s cannot read it (use send, share or encrypt to move it)",
                      what, ev_party_name(I, owner), ev_party_name(I, I->cur_party));
@@ -446,7 +561,7 @@ static Value eval_index(Interp *I, Node *n)
         }
         if (ok) r = lib_tensor_getindex(I, obj, n->list.n, n->list.v, vals);
         for (int i = 0; i < nv; i++) val_release(vals[i]);
-        if (!IS_ERR(r) && r.owner == 0) r.owner = obj.owner;
+        if (!IS_ERR(r) && r.owner == 0) r.owner = (uint16_t)val_owner(obj);
         if (!IS_ERR(r)) val_inherit_ledger(r, obj);
         val_release(obj);
         return r;
@@ -478,7 +593,7 @@ static Value eval_index(Interp *I, Node *n)
                 r = val_list((size_t)(hi - lo));
                 for (size_t i = (size_t)lo; i < (size_t)hi; i++) val_list_push(r, val_retain(AS_LIST(obj)->v[i]));
             }
-            r.owner = obj.owner;
+            r.owner = (uint16_t)val_owner(obj);
             val_release(obj);
             return r;
         }
@@ -510,7 +625,7 @@ static Value eval_index(Interp *I, Node *n)
     default:
         r = err_raise(I, "a %s cannot be indexed", val_type_name(obj));
     }
-    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = obj.owner;
+    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = (uint16_t)val_owner(obj);
     val_release(idx); val_release(obj);
     return guard_read(I, r, n);
 }
@@ -535,20 +650,28 @@ static Value eval_field(Interp *I, Node *n)
     } else {
         r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
     }
-    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = obj.owner;
+    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = (uint16_t)val_owner(obj);
     if (!IS_ERR(r)) val_inherit_ledger(r, obj);    /* d.x keeps d's privacy ledger */
     val_release(obj);
     return guard_read(I, r, n);
 }
 
+/* An f-string shows its parts: each is read through ev_read, and the string is the
+** data of the party whose data it shows. */
 static Value eval_fstr(Interp *I, Node *n)
 {
     Sb b; sb_init(&b);
+    int owner = 0;
     for (int i = 0; i < n->list.n; i++) {
         Node *p = n->list.v[i];
         if (p->kind == N_STR) { sb_put(&b, p->v.str.s, p->v.str.len); continue; }
         Value v = ev_eval(I, p->a);
         if (IS_ERR(v)) { sb_free(&b); return VERR; }
+        char what[96];
+        int q = v.tag == V_NUM && !v.owner ? 0 : ev_read(I, v, describe(p->a, what, sizeof what));
+        if (q > 0) q = ev_join(I, owner, q, "this f-string");
+        if (q < 0) { sb_free(&b); val_release(v); ev_locate(I, p->a); return VERR; }
+        if (q) owner = q;
         if (p->v.str.s && v.tag == V_NUM) {
             char fmt[40];
             const char *spec = p->v.str.s;
@@ -581,6 +704,7 @@ static Value eval_fstr(Interp *I, Node *n)
     }
     Value r = val_str(b.s, b.n);
     sb_free(&b);
+    ev_place_result(I, &r, owner);
     return r;
 }
 
@@ -647,14 +771,24 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
         }
         Value v = ev_eval(I, n->a);
         if (IS_ERR(v)) return VERR;
-        if (v.owner && v.owner != p.as.i) {
+        int other, vp = val_party(v, &other);
+        if (vp == p.as.i && other) vp = other;
+        if (vp && vp != p.as.i) {
             Value e = err_raise(I, "this value lives at %s; use send(x, to = %s) to give %s a copy",
-                                ev_party_name(I, v.owner), ev_party_name(I, (int)p.as.i),
+                                ev_party_name(I, vp), ev_party_name(I, (int)p.as.i),
                                 ev_party_name(I, (int)p.as.i));
             val_release(v);
             return e;
         }
-        if (ev_ownable(v)) v.owner = (uint16_t)p.as.i;
+        if (!ev_ownable(v)) return v;
+        /* the value moves into p's store: a container or tensor someone else still
+           refers to is copied first, so the public reference stays public */
+        if ((v.tag == V_LIST || v.tag == V_REC || v.tag == V_TENSOR) && v.as.o->rc > 1) {
+            Value c = val_copy(v);
+            val_release(v);
+            v = c;
+        }
+        val_place(&v, (int)p.as.i, -1);
         return v;
     }
     case N_FN: return make_func(I, n);
@@ -666,13 +800,13 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
 /* Operands that are not two public numbers: owners checked, then ev_ops.c. */
 static Value __attribute__((noinline)) binop_general(Interp *I, Node *n, Value a, Value b)
 {
-    int owner = a.owner;
-    if (b.owner && b.owner != a.owner) {
-        char buf[96];
-        owner = ev_common_owner(I, a.owner, b.owner, describe(n->b, buf, sizeof buf));
-    }
+    char bufa[96], bufb[96];
+    int pa = ev_read(I, a, describe(n->a, bufa, sizeof bufa));
+    int pb = pa < 0 ? -1 : ev_read(I, b, describe(n->b, bufb, sizeof bufb));
+    int owner = pb < 0 ? -1 : pa;
+    if (pb > 0 && pb != pa) owner = ev_common_owner(I, pa, pb, describe(n->b, bufb, sizeof bufb));
     Value r = owner < 0 ? VERR : ev_binop_values(I, n->op, a, b);
-    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r) && owner > 0) r.owner = (uint16_t)owner;
+    if (!IS_ERR(r)) ev_place_result(I, &r, owner);
     if (!IS_ERR(r)) { val_inherit_ledger(r, a); val_inherit_ledger(r, b); }
     val_release(a); val_release(b);
     return r;
@@ -737,13 +871,16 @@ static int exec_block(Interp *I, Node *blk)
 
 static int assign_to(Interp *I, Node *t, Value v)
 {
-    if (t->kind == N_NAME) { store_name(I, t, v); return XS_OK; }
+    if (t->kind == N_NAME) {
+        if (store_name(I, t, v)) return XS_OK;
+        ev_locate(I, t);
+        return XS_ERR;
+    }
     Value obj = ev_eval(I, t->a);
     if (IS_ERR(obj)) { val_release(v); return XS_ERR; }
     int st = XS_OK;
-    if (I->cur_party && obj.owner && obj.owner != I->cur_party) {
-        err_raise(I, "this value lives at %s; %s cannot change it", ev_party_name(I, obj.owner),
-                  ev_party_name(I, I->cur_party));
+    char what[96];
+    if (I->cur_party && !ev_may_write(I, obj, describe(t->a, what, sizeof what))) {
         st = XS_ERR;
     } else if (t->kind == N_FIELD) {
         if (obj.tag == V_REC) val_rec_set(obj, t->v.name, v), v = VNONE;
@@ -820,7 +957,7 @@ static int exec_for(Interp *I, Node *n)
         /* counted in integers: x += 1 would stick at 2^53 */
         for (int64_t x = (int64_t)a.as.n, hi = (int64_t)b.as.n; x <= hi; x++) {
             if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); return XS_ERR; }
-            store_name(I, n, VNUM((double)x));
+            if (!store_name(I, n, VNUM((double)x))) { ev_locate(I, n); return XS_ERR; }
             int st = exec_block(I, n->b);
             if (st == XS_BREAK) break;
             if (st == XS_CONTINUE || st == XS_OK) continue;
@@ -854,8 +991,8 @@ static int exec_for(Interp *I, Node *n)
             if (i >= AS_REC(seq)->n) break;
             x = val_cstr(AS_REC(seq)->k[i]->name);
         } else x = VNUM(AS_RANGE(seq)->lo + (double)i * AS_RANGE(seq)->step);
-        if (x.owner == 0 && ev_ownable(x)) x.owner = seq.owner;
-        store_name(I, n, x);
+        if (x.owner == 0 && ev_ownable(x)) x.owner = (uint16_t)val_owner(seq);
+        if (!store_name(I, n, x)) { ev_locate(I, n); result = XS_ERR; break; }
         int st = exec_block(I, n->b);
         if (st == XS_BREAK) break;
         if (st == XS_CONTINUE || st == XS_OK) continue;
@@ -879,7 +1016,11 @@ int ev_exec(Interp *I, Node *n)
     case N_ASSIGN: {
         Value v = ev_eval(I, n->b);
         if (IS_ERR(v)) return XS_ERR;
-        if (n->a->kind == N_NAME) { store_name(I, n->a, v); return XS_OK; }
+        if (n->a->kind == N_NAME) {
+            if (store_name(I, n->a, v)) return XS_OK;
+            ev_locate(I, n->a);
+            return XS_ERR;
+        }
         return assign_to(I, n->a, v);
     }
     case N_AUGASSIGN: {
@@ -926,7 +1067,8 @@ int ev_exec(Interp *I, Node *n)
     }
     case N_FN: {
         Value f = make_func(I, n);
-        if (n->v.name) store_name(I, n, f); else val_release(f);
+        if (n->v.name && !store_name(I, n, f)) { ev_locate(I, n); return XS_ERR; }
+        if (!n->v.name) val_release(f);
         return XS_OK;
     }
     case N_IMPORT: return ev_exec_import(I, n);
@@ -989,8 +1131,10 @@ int ev_exec(Interp *I, Node *n)
         }
         int saved = I->cur_party;
         I->cur_party = (int)p.as.i;
+        val_set_store(I->cur_party);        /* what the block creates is p's */
         int st = exec_block(I, n->b);
         I->cur_party = saved;
+        val_set_store(saved);
         return st;
     }
     case N_BLOCK: return exec_block(I, n);

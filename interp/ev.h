@@ -37,6 +37,19 @@ Value ev_binop_values(Interp *I, int op, Value a, Value b); /* no owner check */
 /* Applies a binary/unary operator to two borrowed values (owner checks included). */
 Value ev_binop(Interp *I, int op, Value a, Value b);
 Value ev_unop(Interp *I, int op, Value a);
+/* --- the party rule (store.c) --- */
+/* The one accessor: whose data v's contents are (0 public, or a party), checked against
+** the party running the code; -1 after raising an error that names what and both
+** parties (contents at another party, or at two parties). */
+int   ev_read(Interp *I, Value v, const char *what);
+/* The party of a computation over data at p and q (0 public), or -1 after the error. */
+int   ev_join(Interp *I, int p, int q, const char *what);
+/* May the code running now change target?  Inside `on p` only p's values; false after
+** raising the error. */
+bool  ev_may_write(Interp *I, Value target, const char *what);
+/* Places a result computed from party's data at party (its store too when fresh). */
+void  ev_place_result(Interp *I, Value *r, int party);
+
 /* Owner of a combination of values, or -1 after raising the "lives at" error. */
 int   ev_common_owner(Interp *I, int oa, int ob, const char *what_b);
 

@@ -30,8 +30,9 @@ int ev_common_owner(Interp *I, int oa, int ob, const char *what_b)
 
 bool ev_ownable(Value v)
 {
+    if (v.tag == V_OBJ) return !AS_USER(v)->cls->distributed;   /* shared: public handle */
     return v.tag == V_NUM || v.tag == V_BOOL || v.tag == V_STR || v.tag == V_LIST ||
-           v.tag == V_REC || v.tag == V_TENSOR || v.tag == V_OBJ || v.tag == V_RANGE;
+           v.tag == V_REC || v.tag == V_TENSOR || v.tag == V_RANGE;
 }
 
 /* ------------------------------------------------------------ ranges ----------- */
@@ -161,10 +162,13 @@ Value ev_binop_values(Interp *I, int op, Value a, Value b)
 
 Value ev_binop(Interp *I, int op, Value a, Value b)
 {
-    int owner = ev_common_owner(I, a.owner, b.owner, "the right operand");
+    int pa = ev_read(I, a, "the left operand");
+    int pb = pa < 0 ? -1 : ev_read(I, b, "the right operand");
+    if (pb < 0) return VERR;
+    int owner = ev_common_owner(I, pa, pb, "the right operand");
     if (owner < 0) return VERR;
     Value r = ev_binop_values(I, op, a, b);
-    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = (uint16_t)owner;
+    if (!IS_ERR(r)) ev_place_result(I, &r, owner);
     if (!IS_ERR(r)) { val_inherit_ledger(r, a); val_inherit_ledger(r, b); }
     return r;
 }
@@ -178,7 +182,7 @@ Value ev_unop(Interp *I, int op, Value a)
     else if (a.tag == V_OBJ && AS_USER(a)->cls->unop) r = AS_USER(a)->cls->unop(I, op, a);
     else return err_raise(I, "unsupported operand type for unary '%s': %s",
                           ast_op_name(op), val_type_name(a));
-    if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = a.owner;
+    if (!IS_ERR(r)) ev_place_result(I, &r, val_owner(a));
     if (!IS_ERR(r)) val_inherit_ledger(r, a);
     return r;
 }

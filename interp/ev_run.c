@@ -62,7 +62,7 @@ int ev_add_party(Interp *I, Sym *name)
     if (I->nparties >= 65000) return 0;
     I->parties = xrealloc(I->parties, (size_t)(I->nparties + 2) * sizeof *I->parties);
     I->nparties++;
-    I->parties[I->nparties] = (Party){ name, I->nparties };
+    I->parties[I->nparties] = (Party){ name, I->nparties, NULL, NULL };
     return I->nparties;
 }
 
@@ -78,10 +78,36 @@ const char *ev_party_name(const Interp *I, int id)
     return id > 0 && id <= I->nparties ? I->parties[id].name->name : "public";
 }
 
+/* A party's seed: the session's seed and the party's name, mixed (FNV-1a then a
+** SplitMix64 finaliser), so that each party's stream depends on nothing else. */
+static uint64_t party_seed(uint64_t seed, const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ seed;
+    for (const char *c = name; *c; c++) { h ^= (unsigned char)*c; h *= 0x100000001b3ull; }
+    h ^= h >> 30; h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27; h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 31);
+}
+
+Rng *ev_rng(Interp *I, int party)
+{
+    if (party <= 0 || party > I->nparties) return &I->rng;
+    Party *p = &I->parties[party];
+    if (!p->rng) {
+        p->rng = malloc(sizeof *p->rng);
+        if (!p->rng) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        if (I->seeded) rng_seed(p->rng, party_seed(I->rng.seed, p->name->name));
+        else rng_init(p->rng);
+    }
+    return p->rng;
+}
+
 void ev_seed(Interp *I, uint64_t seed)
 {
     rng_seed(&I->rng, seed);
     I->seeded = true;
+    for (int i = 1; i <= I->nparties; i++)      /* every party restarts from the new seed */
+        if (I->parties[i].rng) rng_seed(I->parties[i].rng, party_seed(seed, I->parties[i].name->name));
     fprintf(I->errout, "warning: seed(%llu): randomness is now reproducible and INSECURE "
             "(keys, shares and noise can be recomputed); for classrooms and tests only\n",
             (unsigned long long)seed);
@@ -144,7 +170,7 @@ static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
             if (v.tag != V_NONE) {
                 Sb b; sb_init(&b);
                 val_show(I, v, &b, false);
-                if (v.owner) sb_printf(&b, "   (at %s)", ev_party_name(I, v.owner));
+                if (val_owner(v)) sb_printf(&b, "   (at %s)", ev_party_name(I, val_owner(v)));
                 fprintf(I->out, "%s\n", b.s);
                 sb_free(&b);
             }
@@ -247,7 +273,7 @@ Interp *ev_new(void)
     I->out = stdout;
     I->errout = stderr;
     I->parties = xrealloc(NULL, sizeof *I->parties);
-    I->parties[0] = (Party){ sym_cstr(&I->syms, "public"), 0 };
+    I->parties[0] = (Party){ sym_cstr(&I->syms, "public"), 0, NULL, NULL };
     lib_register_all(I);
     return I;
 }
@@ -260,7 +286,14 @@ void ev_free(Interp *I)
     val_release(I->ret); I->ret = VNONE;
     val_collect(NULL, 0, NULL, 0);
     free(I->globals); free(I->gdefined);
+    for (int i = 0; i <= I->nparties && I->parties; i++) {
+        free(I->parties[i].dir);
+        if (I->parties[i].rng) { rng_wipe(I->parties[i].rng); free(I->parties[i].rng); }
+    }
     free(I->parties);
+    for (size_t i = 0; i < I->nfiles; i++) free(I->files[i].path);
+    free(I->files);
+    for (int i = 0; i < I->npaths; i++) free(I->paths[i]);
     free(I->builtins);
     tr_free(&I->tr);
     rng_wipe(&I->rng);

@@ -17,7 +17,14 @@
 
 #define EV_MAX_DEPTH 400         /* nested calls before "recursion too deep" */
 
-typedef struct Party { Sym *name; int id; } Party;
+typedef struct Party {
+    Sym *name; int id;
+    char *dir;                          /* its directory for files (NULL: the working one) */
+    Rng *rng;                           /* its generator, made on first use (ev_rng) */
+} Party;
+
+/* A file written by a party in this session (stdlib/lib_store.c): who may read it. */
+typedef struct FileRec { char *path; int party; } FileRec;
 
 typedef enum EvStatus { EV_OK, EV_ERROR, EV_INCOMPLETE } EvStatus;
 
@@ -51,6 +58,10 @@ struct Interp {
     FILE *errout;                       /* where errors are reported (stderr) */
     bool tty;                           /* stdout is a terminal: progress bars allowed */
     bool sandbox;                       /* fuzzing: no imports (builtins are pruned) */
+    /* files per party (stdlib/lib_store.c) */
+    FileRec *files; size_t nfiles, capfiles;
+    char *paths[4]; int npaths;         /* paths resolved for the running builtin */
+    int file_party;                     /* a file the running builtin read was this party's */
     /* hooks that stdlib modules install */
     Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);
     /* builtin table (name -> entry), filled by lib_register */
@@ -75,7 +86,16 @@ Value   *ev_get_global(Interp *I, const char *name);   /* borrowed or NULL */
 int      ev_party_id(Interp *I, const char *name);
 const char *ev_party_name(const Interp *I, int id);    /* "public" for 0 */
 int      ev_add_party(Interp *I, Sym *name);           /* idempotent */
-/* Seeds the generator (insecure, reproducible) and warns on stderr. */
+/* Walks every value reachable from the globals; returns how many break the store rule
+** (an object of one party's store reachable as another's data, or claiming a message
+** its party did not receive) and describes them in log (interp/store.c). */
+size_t   ev_store_audit(Interp *I, Sb *log);
+/* The generator of a party (0: the public stream, for public randomness such as a
+** public initialisation).  Each party's is its own: from the OS, or after seed(n)
+** derived from n and the party's name, so that a party's draws do not depend on what
+** other parties drew (the same in one process and across processes). */
+Rng     *ev_rng(Interp *I, int party);
+/* Seeds the generators (insecure, reproducible) and warns on stderr. */
 void     ev_seed(Interp *I, uint64_t seed);
 /* True (and raises "interrupted") if Ctrl-C was pressed: poll in long loops. */
 bool     ev_interrupted(Interp *I);

@@ -15,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static Obj gc_head = { 0, 0, 0, &gc_head, &gc_head };
+static Obj gc_head = { 0, 0, 0, 0, -1, &gc_head, &gc_head };
 static size_t gc_count;
+static uint16_t cur_store;          /* the store new objects live in (val_set_store) */
 
 static void *xmalloc(size_t n)
 {
@@ -28,6 +29,7 @@ static void *xmalloc(size_t n)
 void val_gc_link(Obj *o, ObjType t)
 {
     o->rc = 1; o->type = (uint8_t)t; o->mark = 0;
+    o->party = cur_store; o->origin = -1;
     o->gc_next = gc_head.gc_next; o->gc_prev = &gc_head;
     gc_head.gc_next->gc_prev = o; gc_head.gc_next = o;
     gc_count++;
@@ -163,6 +165,7 @@ Value val_user(const VClass *cls, void *p)
     ObjUser *o = xmalloc(sizeof *o);
     val_gc_link(&o->h, O_USER);
     o->cls = cls; o->p = p;
+    if (cls->distributed) o->h.party = 0;
     return (Value){ .tag = V_OBJ, .as.o = &o->h };
 }
 
@@ -172,6 +175,87 @@ void *val_user_as(Value v, const VClass *cls)
     return AS_USER(v)->p;
 }
 
+
+/* ------------------------------------------------------------ stores ---------- */
+
+void val_set_store(int party) { cur_store = (uint16_t)party; }
+int  val_store(void) { return cur_store; }
+
+typedef struct PlaceCtx { uint16_t party; int32_t origin; bool unmark, root; } PlaceCtx;
+
+static void visit_children(Obj *o, void (*fn)(Value *v, void *ctx), void *ctx);
+
+/* One walk sets the party and marks each object; a second clears the marks.  Lists and
+** records are entered; a runtime kind is one object (what it refers to, such as a
+** ciphertext's public scheme, stays where it is); code is public and not entered. */
+static void place_one(Value *v, void *ctx)
+{
+    PlaceCtx *c = ctx;
+    bool heap = IS_HEAP(*v) && v->tag != V_FUNC;
+    if (heap && v->as.o->type != O_USER && v->as.o->type != O_STR && v->as.o->type != O_LIST &&
+        v->as.o->type != O_REC && v->as.o->type != O_TENSOR && v->as.o->type != O_RANGE) return;
+    if (heap && v->as.o->type == O_USER && AS_USER(*v)->cls->distributed) return;
+    /* an item of another party inside keeps its party (ownership is per item) */
+    bool root = c->root;
+    c->root = false;
+    if (!root && !c->unmark && c->origin < 0) {
+        int p = v->owner ? v->owner : heap ? v->as.o->party : 0;
+        if (p && p != c->party) return;
+    }
+    if (c->unmark) {
+        if (heap && v->as.o->mark) {
+            v->as.o->mark = 0;
+            if (v->as.o->type == O_LIST || v->as.o->type == O_REC) visit_children(v->as.o, place_one, ctx);
+        }
+        return;
+    }
+    if (v->tag != V_FUNC && v->tag != V_PARTY && v->tag != V_BUILTIN && v->tag != V_NONE &&
+        v->tag != V_ERR)
+        v->owner = c->party;
+    if (!heap || v->as.o->mark) return;
+    Obj *o = v->as.o;
+    /* an immutable object others share (a string literal) stays public: its contents are
+       public already, and moving it would take it from the others */
+    if ((o->type == O_STR || o->type == O_RANGE) && o->rc > 1 && o->party == 0) return;
+    o->mark = 1; o->party = c->party; o->origin = c->origin;
+    if (o->type == O_LIST || o->type == O_REC) visit_children(o, place_one, ctx);
+}
+
+void val_place(Value *v, int party, long msg)
+{
+    PlaceCtx c = { (uint16_t)party, (int32_t)(msg < 0 ? -1 : msg), false, true };
+    place_one(v, &c);
+    c.unmark = true;
+    place_one(v, &c);
+}
+
+static int party_depth(Value v, int inherit, int *other, int depth)
+{
+    int p = v.owner ? v.owner : inherit;
+    if (IS_HEAP(v) && v.as.o->party && v.as.o->party != p) {
+        if (!p) p = v.as.o->party;
+        else if (!*other) *other = v.as.o->party;
+    }
+    if (depth > 64 || (v.tag != V_LIST && v.tag != V_REC)) return p;
+    size_t n = v.tag == V_LIST ? AS_LIST(v)->n : AS_REC(v)->n;
+    Value *items = v.tag == V_LIST ? AS_LIST(v)->v : AS_REC(v)->v;
+    for (size_t i = 0; i < n; i++) {
+        Value it = items[i];
+        if (!it.owner && !IS_HEAP(it)) continue;            /* public numbers, bools */
+        int q = party_depth(it, p, other, depth + 1);
+        if (q && q != p) {
+            if (!p) p = q;
+            else if (!*other) *other = q;
+        }
+    }
+    return p;
+}
+
+int val_party(Value v, int *other)
+{
+    *other = 0;
+    return party_depth(v, 0, other, 0);
+}
 
 static void clear_children(Obj *o)
 {

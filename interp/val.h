@@ -10,9 +10,15 @@
 ** extra owned reference; val_release() drops one.  Builtins receive borrowed
 ** arguments and return an owned result (or VERR after raising an error).
 **
-** Every value also carries `owner`: the id of the party it lives at (0: public, known
-** to everyone).  The evaluator refuses to combine values that live at different
-** parties; moving a value between parties is a recorded message (see stdlib/).
+** Parties and stores (docs/parties.md).  Every value carries `owner`: the id of the
+** party it lives at (0: public, known to everyone).  Ownership is deep: each list item
+** and record field carries its own owner (an item with owner 0 inside a container takes
+** the container's party).  Every heap object also lives in one party's store
+** (Obj.party, 0 the public store) with its origin (Obj.origin: -1 created there, k >= 0
+** arrived in transcript message k).  Objects are created in the store of the party the
+** code runs at (val_set_store); val_place moves a value and everything inside it.
+** val_party tells whose data a value's contents are; the evaluator's one accessor
+** (ev_read, interp/store.c) compares that with the party running the code.
 **
 ** Runtime-defined kinds are V_OBJ objects with a VClass: a name for type(), a free
 ** function, and optional hooks for display, operators, fields and the cycle
@@ -41,6 +47,8 @@ typedef enum ObjType { O_STR, O_LIST, O_REC, O_RANGE, O_FUNC, O_TENSOR, O_USER, 
 typedef struct Obj {
     uint32_t rc;
     uint8_t type, mark;
+    uint16_t party;                     /* the store it lives in (0: public) */
+    int32_t origin;                     /* -1: created there; k: arrived in message k */
     struct Obj *gc_prev, *gc_next;      /* every live object, for the cycle collector */
 } Obj;
 
@@ -70,6 +78,8 @@ typedef struct VClass {
                                                            records the message, returns the copy */
     void *(*ledger)(void *p);                           /* the privacy ledger of the data it
                                                            holds (runtime/dp.h), or NULL */
+    bool distributed;       /* its parts live at several parties (shared values): the
+                               handle is public wherever it is made */
 } VClass;
 
 typedef struct ObjUser  { Obj h; const VClass *cls; void *p; } ObjUser;
@@ -128,6 +138,26 @@ static inline void val_release(Value v)
     if (IS_HEAP(v) && --v.as.o->rc == 0) val_free_obj(v.as.o);
 }
 static inline Value val_at(Value v, int owner) { v.owner = (uint16_t)owner; return v; }
+
+/* --- parties and stores --- */
+/* The store that objects created from now on live in (the party the code runs at). */
+void  val_set_store(int party);
+int   val_store(void);
+/* Deep-sets the party of v and of everything inside it (list items, record fields; a
+** runtime kind's object, not the values it refers to); msg >= 0 marks the heap objects as arrived in transcript message msg,
+** -1 as created locally.  Distributed objects (shared values) stay public.  A received
+** value (msg >= 0) is the receiver's throughout; a local placement (-1) leaves an item
+** that is another party's at its party. */
+void  val_place(Value *v, int party, long msg);
+/* The party one value is at, without looking inside: its owner, else its object's store. */
+static inline int val_owner(Value v)
+{
+    return v.owner ? v.owner : (v.tag >= V_STR && v.tag <= V_OBJ) ? v.as.o->party : 0;
+}
+/* Whose data v's contents are: 0 (public) or a party, looking into lists and records
+** (an item with no party takes its container's).  When the contents hold data of two
+** parties, the second is stored in *other (else *other = 0). */
+int   val_party(Value v, int *other);
 
 /* --- inspection --- */
 const char *val_type_name(Value v);          /* "number", "tensor", "ciphertext", ... */

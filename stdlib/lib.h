@@ -37,6 +37,18 @@ struct LibReg {
 ** (send, share, reveal, encrypt, protocols) or only inspect (print, show, type) set
 ** LIB_ANYOWNER and handle ownership themselves. */
 #define LIB_ANYOWNER 1
+/* Top level only (the experimenter's view: view, messages, cost, seed): refused inside
+** `on p`. */
+#define LIB_NARRATOR 2
+/* Shows its arguments (print, show, assert): the experimenter at the top level sees any
+** party's values; inside `on p` every argument's contents must be p's or public. */
+#define LIB_SHOW 4
+/* Changes its first argument in place (append, pop, train, ...): inside `on p` that
+** must be p's; at the top level it joins the store of the data it is changed with. */
+#define LIB_WRITES 8
+/* Reads only the structure of its first argument (len, append, pop, keys): a public
+** list may hold other parties' items without them being read. */
+#define LIB_STRUCT 16
 
 typedef struct LibModule {
     const char *name;
@@ -73,11 +85,19 @@ bool  lib_kwint(Interp *I, Args *a, const char *name, long *out);
 bool  lib_kwbool(Interp *I, Args *a, const char *name, bool *out);
 bool  lib_kwstr(Interp *I, Args *a, const char *name, const char **out);
 bool  lib_kwparty(Interp *I, Args *a, const char *name, int *id);
+/* Files (stdlib/lib_store.c): every file builtin takes its path through lib_path, which
+** resolves it in the directory of the party the call runs at (or, for a write at the
+** top level, of the data's party) and refuses another party's file.  The resolved path
+** is valid until the builtin returns. */
+enum { LIB_READ, LIB_WRITE };
+bool  lib_path(Interp *I, Args *a, int i, int mode, const char **out);  /* argument i */
+bool  lib_path_at(Interp *I, Args *a, const char **path, int mode);     /* a keyword's */
 /* Raises "bad argument #i to 'f' (X expected, got Y)" and returns VERR. */
 Value lib_bad(Interp *I, Args *a, int i, const char *expected);
 Value lib_badkw(Interp *I, Args *a, const char *kw, const char *expected);
 
 /* The module tables, defined one per file in stdlib/. */
+extern const LibModule lib_mod_store;
 extern const LibModule lib_mod_core, lib_mod_party, lib_mod_tensor, lib_mod_nn,
                        lib_mod_data, lib_mod_he, lib_mod_mpc, lib_mod_dp;
 

@@ -200,7 +200,7 @@ static Value b_seed(Interp *I, Args *a)
 static Value b_random(Interp *I, Args *a)
 {
     if (!lib_arity(I, a, 0, 0)) return VERR;
-    return VNUM(rng_uniform(&I->rng));
+    return VNUM(rng_uniform(ev_rng(I, a->at)));
 }
 
 static Value b_show(Interp *I, Args *a)
@@ -276,9 +276,9 @@ static Value b_error(Interp *I, Args *a)
 static const LibReg fns[] = {
     {"print", b_print, "print(x, ..., sep = \" \", end = \"\\n\")",
      "Prints its arguments separated by sep and followed by end. Strings print without quotes;\n"
-     "keys, shares and ciphertexts print only what their owner may show.", "print(\"hello\", 1 + 2)", LIB_ANYOWNER},
+     "keys, shares and ciphertexts print only what their owner may show.", "print(\"hello\", 1 + 2)", LIB_ANYOWNER | LIB_SHOW},
     {"len", b_len, "len(x)", "Length of a string, list, record, range, or the first dimension of a tensor.",
-     "print(len([1, 2, 3]))", 0},
+     "print(len([1, 2, 3]))", LIB_STRUCT},
     {"type", b_type, "type(x)", "The kind of a value as a string: number, string, list, tensor, ciphertext, ...",
      "print(type(1..3))", LIB_ANYOWNER},
     {"str", b_str, "str(x)", "The value displayed as a string.", "print(str(0.5) + \"!\")", 0},
@@ -287,9 +287,9 @@ static const LibReg fns[] = {
     {"format", b_format, "format(x, spec)",
      "Formats a number with a printf-like spec: \".3f\", \"8.2e\", \"d\". f-strings do the same: f\"{x:.3f}\".",
      "print(format(3.14159, \".2f\"))", 0},
-    {"append", b_append, "append(list, x)", "Appends x to the list (in place).", "l = [1]; append(l, 2); print(l)", 0},
-    {"pop", b_pop, "pop(list)", "Removes and returns the last item of the list.", "l = [1, 2]; print(pop(l), l)", 0},
-    {"keys", b_keys, "keys(record)", "The field names of a record, in order.", "print(keys({a = 1, b = 2}))", 0},
+    {"append", b_append, "append(list, x)", "Appends x to the list (in place).", "l = [1]; append(l, 2); print(l)", LIB_WRITES | LIB_STRUCT},
+    {"pop", b_pop, "pop(list)", "Removes and returns the last item of the list.", "l = [1, 2]; print(pop(l), l)", LIB_WRITES | LIB_STRUCT},
+    {"keys", b_keys, "keys(record)", "The field names of a record, in order.", "print(keys({a = 1, b = 2}))", LIB_STRUCT},
     {"range", b_range, "range(lo, hi, step = 1)", "The numbers lo, lo+step, ... up to and including hi (like lo..hi); whole numbers within ±2^53, step >= 1.",
      "for i in range(0, 10, 5) { print(i) }", 0},
     {"sqrt", b_sqrt, "sqrt(x)", "Square root of a number (tensors: elementwise).", "print(sqrt(16))", 0},
@@ -312,16 +312,16 @@ static const LibReg fns[] = {
      "print(sum(1..100))", 0},
     {"seed", b_seed, "seed(n)",
      "Makes all randomness reproducible from n, for classrooms and tests. INSECURE: keys, shares\n"
-     "and noise become predictable; ppdl says so on stderr every time.", "seed(42); print(random() < 1)", 0},
+     "and noise become predictable; ppdl says so on stderr every time.", "seed(42); print(random() < 1)", LIB_NARRATOR},
     {"random", b_random, "random()", "A uniform random number in [0, 1) from the interpreter's generator.",
      "print(random() >= 0)", 0},
     {"show", b_show, "show(x)",
      "Describes a value: where it lives, its kind and shape, and its contents (ciphertexts as short\n"
-     "digests, shares per party as digests) — what the experimenter may look at.", "show([1, 2])", LIB_ANYOWNER},
+     "digests, shares per party as digests) — what the experimenter may look at.", "show([1, 2])", LIB_ANYOWNER | LIB_SHOW},
     {"help", b_help, "help() or help(name)", "Lists the builtins, or shows one with its arguments and an example.",
      "help(len)", LIB_ANYOWNER},
     {"assert", b_assert, "assert(cond, message = none)", "Stops with an error when cond is false.",
-     "assert(1 + 1 == 2, \"arithmetic\")", LIB_ANYOWNER},
+     "assert(1 + 1 == 2, \"arithmetic\")", LIB_ANYOWNER | LIB_SHOW},
     {"error", b_error, "error(message)", "Stops the script with an error.", "fn f(x) { if x < 0 { error(\"negative\") }; return x }; print(f(1))", 0},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };

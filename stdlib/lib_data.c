@@ -129,7 +129,7 @@ static Value b_load_csv(Interp *I, Args *a)
     const char *path, *label = NULL;
     bool norm = false;
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("label", "normalize")) ||
-        !lib_str(I, a, 0, &path) || !lib_kwstr(I, a, "label", &label) ||
+        !lib_path(I, a, 0, LIB_READ, &path) || !lib_kwstr(I, a, "label", &label) ||
         !lib_kwbool(I, a, "normalize", &norm)) return VERR;
     char err[DS_ERRLEN];
     Ds *d = ds_load_csv(path, label, norm, err);
@@ -140,8 +140,8 @@ static Value b_load_idx(Interp *I, Args *a)
 {
     const char *images, *labels;
     bool flat = true;
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW("flat")) || !lib_str(I, a, 0, &images) ||
-        !lib_str(I, a, 1, &labels) || !lib_kwbool(I, a, "flat", &flat)) return VERR;
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW("flat")) || !lib_path(I, a, 0, LIB_READ, &images) ||
+        !lib_path(I, a, 1, LIB_READ, &labels) || !lib_kwbool(I, a, "flat", &flat)) return VERR;
     char err[DS_ERRLEN];
     Ds *d = ds_load_idx(images, labels, flat, err);
     return d ? lib_dataset_new(d) : raise_ds(I, err);
@@ -206,7 +206,7 @@ static Value b_split(Interp *I, Args *a)
     char err[DS_ERRLEN];
     Ds **parts = malloc(2 * sizeof *parts);
     if (!parts) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    if (ds_split(d, train, shuf ? &I->rng : NULL, &parts[0], &parts[1], err) < 0) {
+    if (ds_split(d, train, shuf ? ev_rng(I, a->at) : NULL, &parts[0], &parts[1], err) < 0) {
         free(parts);
         return err_raise(I, "split: %s", err);
     }
@@ -223,7 +223,7 @@ static Value b_batches(Interp *I, Args *a)
         !lib_kwbool(I, a, "shuffle", &shuf)) return VERR;
     if (size < 1) return err_raise(I, "batches: size %ld; a batch needs at least one row", size);
     size_t nb;
-    Ds **b = ds_batches(d, (size_t)size, shuf ? &I->rng : NULL, &nb);
+    Ds **b = ds_batches(d, (size_t)size, shuf ? ev_rng(I, a->at) : NULL, &nb);
     return ds_list(b, nb);
 }
 
@@ -266,7 +266,7 @@ static Value b_partition(Interp *I, Args *a)
     Ds **parts = malloc((size_t)k * sizeof *parts);
     if (!parts) { fputs("ppdl: out of memory\n", stderr); abort(); }
     char err[DS_ERRLEN];
-    if (ds_partition(d, k, mode, kd ? alpha : shards, &I->rng, parts, err) < 0) {
+    if (ds_partition(d, k, mode, kd ? alpha : shards, ev_rng(I, a->at), parts, err) < 0) {
         free(parts);
         return err_raise(I, "partition: %s", err);
     }

@@ -540,7 +540,7 @@ static Value b_save_budget(Interp *I, Args *a)
     const char *path;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
     Ds *d = dataset_arg(I, a, 0);
-    if (!d || !lib_str(I, a, 1, &path)) return VERR;
+    if (!d || !lib_path(I, a, 1, LIB_WRITE, &path)) return VERR;
     FILE *f = fopen(path, "w");
     if (!f) return err_raise(I, "cannot write '%s': %s", path, strerror(errno));
     bool ok = dp_ledger_write(dp_ledger_of(d, true), f);
@@ -554,7 +554,7 @@ static Value b_load_budget(Interp *I, Args *a)
     const char *path;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
     Ds *d = dataset_arg(I, a, 0);
-    if (!d || !lib_str(I, a, 1, &path) || !budget_owner(I, a)) return VERR;
+    if (!d || !lib_path(I, a, 1, LIB_READ, &path) || !budget_owner(I, a)) return VERR;
     DpLedger *cur = dp_ledger_of(d, true);     /* shared with the dataset's copies */
     if (cur->n > 0)
         return err_raise(I, "'load_budget': the dataset already has %zu charge%s; a ledger is "
@@ -648,7 +648,7 @@ static const LibReg fns[] = {
      "only the party that set it may lower it.  The value has fields epsilon, delta, spent,\n"
      "left and charges.",
      "d = " PIMA "; budget(d, epsilon = 2, delta = 1e-5); laplace(len(d), epsilon = 0.5, "
-     "data = d); print(budget(d).left.epsilon)", LIB_ANYOWNER},
+     "data = d); print(budget(d).left.epsilon)", LIB_ANYOWNER | LIB_WRITES},
     {"save_budget", b_save_budget, "save_budget(d, path)",
      "Writes dataset d's privacy ledger (budget and every charge) to a text file, so that it\n"
      "survives the session: load_budget(d, path) restores it onto the reloaded data.",

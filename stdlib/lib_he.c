@@ -926,7 +926,7 @@ static Value b_save_key(Interp *I, Args *a)
     static const char *const kws[] = { "private", NULL };
     const char *path;
     bool priv = false;
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, kws) || !lib_str(I, a, 1, &path) ||
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, kws) || !lib_path(I, a, 1, LIB_WRITE, &path) ||
         !lib_kwbool(I, a, "private", &priv)) return VERR;
     HeScheme *s = scheme_of(a->v[0]);
     if (!s) return lib_bad(I, a, 0, "paillier scheme");
@@ -961,7 +961,7 @@ static Value b_load_key(Interp *I, Args *a)
 {
     static const char *const kws[] = { "keyholder", "precision", "range", "headroom", "threads", NULL };
     const char *path;
-    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws) || !lib_str(I, a, 0, &path)) return VERR;
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws) || !lib_path(I, a, 0, LIB_READ, &path)) return VERR;
     HeScheme *s = scheme_alloc();
     if (!options(I, a, s)) { scheme_free(s); return VERR; }
     char *text = read_file(I, "load_key", path);
@@ -991,7 +991,7 @@ static Value b_load_key(Interp *I, Args *a)
 static Value b_save_ciphertext(Interp *I, Args *a)
 {
     const char *path;
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL) || !lib_str(I, a, 1, &path)) return VERR;
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL) || !lib_path(I, a, 1, LIB_WRITE, &path)) return VERR;
     HeCt *c = ct_of(a->v[0]);
     if (!c) return lib_bad(I, a, 0, "ciphertext");
     if (c->v->slots) return pai_fail(I, "save_ciphertext", PAI_EPACKED, c->s);
@@ -1004,7 +1004,7 @@ static Value b_save_ciphertext(Interp *I, Args *a)
 static Value b_load_ciphertext(Interp *I, Args *a)
 {
     const char *path;
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL) || !lib_str(I, a, 0, &path)) return VERR;
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL) || !lib_path(I, a, 0, LIB_READ, &path)) return VERR;
     HeScheme *s = scheme_of(a->v[1]);
     if (!s) return lib_bad(I, a, 1, "paillier scheme");
     char *text = read_file(I, "load_ciphertext", path);

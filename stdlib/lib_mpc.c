@@ -141,7 +141,7 @@ static Value shared_binop(Interp *I, int op, Value a, Value b);
 static Value shared_unop(Interp *I, int op, Value a);
 static Value shared_field(Interp *I, Value self, Sym *name);
 
-const VClass lib_shared_class = { .name = "shared tensor", .free = shared_free, .show = shared_show,
+const VClass lib_shared_class = { .name = "shared tensor", .distributed = true, .free = shared_free, .show = shared_show,
     .binop = shared_binop, .unop = shared_unop, .field = shared_field, .visit = shared_visit };
 
 SsTensor *lib_shared_of(Value v)
@@ -190,7 +190,7 @@ static void sds_show(Interp *I, const void *p, Sb *out, int verbose)
     }
 }
 
-const VClass lib_shared_ds_class = { .name = "shared dataset", .free = sds_free, .show = sds_show,
+const VClass lib_shared_ds_class = { .name = "shared dataset", .distributed = true, .free = sds_free, .show = sds_show,
     .visit = sds_visit };
 
 static void smodel_free(void *p)
@@ -226,7 +226,7 @@ static Value smodel_field(Interp *I, Value self, Sym *name)
     return err_raise(I, "a shared model has no field '%s' (fields: diverged, steps)", name->name);
 }
 
-const VClass lib_shared_model_class = { .name = "shared model", .free = smodel_free,
+const VClass lib_shared_model_class = { .name = "shared model", .distributed = true, .free = smodel_free,
     .show = smodel_show, .field = smodel_field, .visit = smodel_visit };
 
 bool lib_mpc_is_shared_data(Value v)

@@ -348,7 +348,7 @@ static Value b_model(Interp *I, Args *a)
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL))) return VERR;
     const NnNet *net = val_user_as(a->v[0], &lib_network_class);
     if (!net) return lib_bad(I, a, 0, "network");
-    return lib_model_new(nn_model_new(net, &I->rng));
+    return lib_model_new(nn_model_new(net, ev_rng(I, a->at)));
 }
 
 static NnModel *arg_model(Interp *I, Args *a, int i)
@@ -500,7 +500,7 @@ static Value b_train(Interp *I, Args *a)
         NnEpochStats st;
         pr.epoch = (int)e;
         double t0 = now();
-        if (nn_train_epoch(m, d->x, d->y, d->nclasses, &cfg, &I->rng, tick, &pr, &st, err) < 0) {
+        if (nn_train_epoch(m, d->x, d->y, d->nclasses, &cfg, ev_rng(I, a->at), tick, &pr, &st, err) < 0) {
             if (pr.show) fputs("\r\033[K", stderr);
             val_release(hist);
             return err_raise(I, "train: %s", err);
@@ -598,7 +598,7 @@ static Value b_save(Interp *I, Args *a)
 {
     if (a->n >= 1 && !lib_model_of(a->v[0])) return lib_forward(I, a, "model");
     const char *path;
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW(NULL)) || !lib_str(I, a, 1, &path)) return VERR;
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW(NULL)) || !lib_path(I, a, 1, LIB_WRITE, &path)) return VERR;
     char err[NN_ERRLEN];
     if (nn_save(lib_model_of(a->v[0]), path, err) < 0) return err_raise(I, "save: %s", err);
     return VNONE;
@@ -607,7 +607,7 @@ static Value b_save(Interp *I, Args *a)
 static Value b_load_model(Interp *I, Args *a)
 {
     const char *path;
-    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL)) || !lib_str(I, a, 0, &path)) return VERR;
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL)) || !lib_path(I, a, 0, LIB_READ, &path)) return VERR;
     char err[NN_ERRLEN];
     NnModel *m = nn_load(path, err);
     if (!m) return err_raise(I, "load_model: %s", err);
@@ -719,7 +719,8 @@ static Value b_plot(Interp *I, Args *a)
 {
     if (a->n >= 1 && !IS_REC(a->v[0])) return lib_forward(I, a, "history record (from train)");
     const char *file = NULL;
-    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("file")) || !lib_kwstr(I, a, "file", &file))
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("file")) || !lib_kwstr(I, a, "file", &file) ||
+        (file && !lib_path_at(I, a, &file, LIB_WRITE)))
         return VERR;
     Series s[8];
     int k = collect_series(a->v[0], s, 8);
@@ -810,7 +811,7 @@ static const LibReg fns[] = {
      "budget BEFORE the first step.  A progress bar shows on a terminal; Ctrl-C stops\n"
      "after the current step with the weights of the steps done.",
      "seed(1); " NET XOR "m = model(xor); h = train(m, d, epochs = 300, lr = 0.1, batch = 4, "
-     "optimizer = \"adam\"); print(accuracy(m, d))", 0},
+     "optimizer = \"adam\"); print(accuracy(m, d))", LIB_WRITES},
     {"evaluate", b_evaluate, "evaluate(m, data, loss = auto)",
      "The mean loss and the accuracy of m on a dataset: {loss, accuracy}.",
      NET XOR "print(evaluate(model(xor), d).loss > 0)", 0},

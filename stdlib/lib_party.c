@@ -162,14 +162,14 @@ static const LibReg fns[] = {
     {"view", b_view, "view(party)",
      "Prints every message the party received, in order: round, sender, kind, bytes and what it\n"
      "could see (ciphertext digests, masked values, or plaintext marked LEAK).",
-     "party a, b; send(1 at a, to = b); view(b)", LIB_ANYOWNER},
+     "party a, b; send(1 at a, to = b); view(b)", LIB_ANYOWNER | LIB_NARRATOR},
     {"messages", b_messages, "messages(party = all)",
      "The transcript as a list of records {from, to, kind, bytes, round, phase, leak}.",
-     "party a, b; send(1 at a, to = b); print(len(messages(b)))", LIB_ANYOWNER},
+     "party a, b; send(1 at a, to = b); print(len(messages(b)))", LIB_ANYOWNER | LIB_NARRATOR},
     {"cost", b_cost, "cost()",
      "Prints messages and bytes sent and received per party and phase (online/offline) from the\n"
      "transcript, with the number of rounds in which the party sent, and returns the totals as a\n"
-     "record {messages, bytes, rounds}.", "c = cost(); print(c.messages)", LIB_ANYOWNER},
+     "record {messages, bytes, rounds}.", "c = cost(); print(c.messages)", LIB_ANYOWNER | LIB_NARRATOR},
     {"parties", b_parties, "parties()", "The declared parties, in order of declaration.",
      "party a, b; print(len(parties()))", LIB_ANYOWNER},
     {"owner", b_owner, "owner(x)", "The party x lives at, or none for a public value.",

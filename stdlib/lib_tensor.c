@@ -435,7 +435,7 @@ static Value b_rand(Interp *I, Args *a)
         !shape_args(I, a, 0, a->n, &nd, shape, false)) return VERR;
     if (!(hi >= lo)) return err_raise(I, "rand: hi (%g) is below lo (%g)", hi, lo);
     Tn *t = tn_new(nd, shape);
-    tn_fill_uniform(t, &I->rng, lo, hi);
+    tn_fill_uniform(t, ev_rng(I, a->at), lo, hi);
     return tval(t, a->at);
 }
 
@@ -448,7 +448,7 @@ static Value b_randn(Interp *I, Args *a)
         !shape_args(I, a, 0, a->n, &nd, shape, false)) return VERR;
     if (!(std >= 0)) return err_raise(I, "randn: std must be >= 0 (got %g)", std);
     Tn *t = tn_new(nd, shape);
-    tn_fill_normal(t, &I->rng, mean, std);
+    tn_fill_normal(t, ev_rng(I, a->at), mean, std);
     return tval(t, a->at);
 }
 
@@ -462,8 +462,8 @@ static Value init_matrix(Interp *I, Args *a, bool he)
     int shape[2] = { fi > INT_MAX ? -1 : (int)fi, fo > INT_MAX ? -1 : (int)fo };
     if (tn_shape_check(2, shape, err)) return err_raise(I, "%s: %s", a->fname, err);
     Tn *t = tn_new(2, shape);
-    if (he) tn_fill_he(t, &I->rng, shape[0]);
-    else tn_fill_xavier(t, &I->rng, shape[0], shape[1]);
+    if (he) tn_fill_he(t, ev_rng(I, a->at), shape[0]);
+    else tn_fill_xavier(t, ev_rng(I, a->at), shape[0], shape[1]);
     return tval(t, a->at);
 }
 
@@ -801,7 +801,7 @@ static const LibReg fns[] = {
     {"__setindex", b_setindex, "__setindex(t, v, index...)",
      "The evaluator's hook for t[i, j] = v and t[a:b] = v (v a number or a tensor that "
      "broadcasts to the selection).",
-     "x = zeros(2, 3); x[1] = 5; x[0, 1:] = tensor([1, 2]); print(x)", 0},
+     "x = zeros(2, 3); x[1] = 5; x[0, 1:] = tensor([1, 2]); print(x)", LIB_WRITES},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
