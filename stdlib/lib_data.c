@@ -3,8 +3,8 @@
 ** and load_csv, load_idx, fashion_mnist, dataset, split, batches, partition, normalize,
 ** head, class_counts and len for datasets.  The work is done by runtime/ds*.c; this
 ** file checks arguments, draws randomness from the interpreter's Rng (so seed(n)
-** reproduces a split) and places partition parts at their parties, recording a
-** transcript message when a part leaves a party that owned the data.  Dataset values are
+** reproduces a split) and places partition parts at their parties, sending a part
+** through the message layer when it leaves a party that owned the data.  Dataset values are
 ** immutable: every builtin returns new datasets.
 */
 #include "lib_data.h"
@@ -266,18 +266,24 @@ static Value b_partition(Interp *I, Args *a)
         return err_raise(I, "partition: %s", err);
     }
     Value out = val_list((size_t)k);
+    msg_parallel_begin(&I->msg);            /* the parts travel side by side: one round */
     for (int p = 0; p < k; p++) {
         int to = (int)l->v[p].as.i;
         Value v = lib_dataset_new(parts[p]);
-        v.owner = (uint16_t)to;
         if (owner && owner != to) {         /* the owner hands a plaintext part over */
-            char what[96];
-            snprintf(what, sizeof what, "dataset part %d (%zu rows)", p + 1, ds_n(parts[p]));
-            tr_send(&I->tr, owner, to, "plain", dataset_bytes(parts[p]), 1, what);
+            Value c = lib_wire_send(I, val_at(v, owner), owner, to, true);
+            val_release(v);
+            v = c;
+            if (IS_ERR(c)) {
+                for (int q = p + 1; q < k; q++) ds_free(parts[q]);
+                break;
+            }
         }
-        val_list_push(out, v);
+        val_list_push(out, val_at(v, to));
     }
+    msg_parallel_end(&I->msg);
     free(parts);
+    if (AS_LIST(out)->n < (size_t)k) { val_release(out); return VERR; }   /* a send failed */
     return out;
 }
 
