@@ -268,6 +268,7 @@ Interp *ev_new(void)
     if (!I) { fputs("ppdl: out of memory\n", stderr); abort(); }
     sym_init(&I->syms);
     tr_init(&I->tr);
+    msg_init(&I->msg, &I->tr, NULL);
     rng_init(&I->rng);
     I->interrupt = &no_interrupt;
     I->out = stdout;
@@ -295,6 +296,7 @@ void ev_free(Interp *I)
     free(I->files);
     for (int i = 0; i < I->npaths; i++) free(I->paths[i]);
     free(I->builtins);
+    msg_free(&I->msg);
     tr_free(&I->tr);
     rng_wipe(&I->rng);
     sym_free(&I->syms);

@@ -526,3 +526,4 @@ Value val_copy(Value v)
     default: return val_retain(v);
     }
 }
+
