@@ -75,6 +75,12 @@ bool lib_path_at(Interp *I, Args *a, const char **path, int mode)
 {
     int q = I->cur_party;
     if (!q && mode == LIB_WRITE && a->n > 0 && a->v[0].tag != V_STR) q = val_owner(a->v[0]);
+    Value *priv = lib_kw(a, "private");
+    if (!q && mode == LIB_WRITE && priv && priv->tag == V_BOOL && priv->as.b) {
+        err_raise(I, "%s: a private key is written by its keyholder: run it inside 'on keyholder "
+                  "{ }' (the file is then the keyholder's, and no other party can load it)", a->fname);
+        return false;
+    }
     const char *dir = q ? I->parties[q].dir : NULL;
     char *res;
     if (dir && (*path)[0] != '/') {
