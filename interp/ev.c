@@ -750,7 +750,10 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
             val_release(p);
             return err_raise(I, "'at' needs a party (got %s); declare one with: party NAME", val_type_name(p));
         }
+        int saved_at = I->file_at;
+        I->file_at = (int)p.as.i;           /* load_csv(path) at p: a file in p's directory */
         Value v = ev_eval(I, n->a);
+        I->file_at = saved_at;
         if (IS_ERR(v)) return VERR;
         int other, vp = val_party(v, &other);
         if (vp == p.as.i && other) vp = other;
