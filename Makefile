@@ -54,7 +54,7 @@ all: ppdl
 # The Debian packages ppdl needs to build and test.  Installed with apt-get (through
 # sudo when not root) only when a tool or header is missing.
 DEB_PKGS := lemon libreadline-dev libgmp-dev libcunit1-dev pkg-config zlib1g-dev \
-            libopenblas-dev dataset-fashion-mnist bc python3 clang libmsgpack-dev
+            libopenblas-dev dataset-fashion-mnist bc python3 python3-click clang libmsgpack-dev
 deps:
 	@tools/deps.sh $(DEB_PKGS)
 

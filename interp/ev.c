@@ -309,9 +309,12 @@ static bool __attribute__((noinline)) builtin_may_run(Interp *I, const LibReg *r
         snprintf(buf, sizeof buf, "argument #1 to '%s'", r->name);
         if (!ev_may_write(I, pos[0], buf)) return false;
     }
-    if (r->flags & LIB_SHOW) {
+    if (r->flags & (LIB_SHOW | LIB_ANYOWNER)) {
+        /* shown values are read; a protocol checks its operands itself, but the items of
+           a list or record it is handed are read here */
         for (int i = 0; i < n + nkw; i++) {
             Value v = i < n ? pos[i] : kw[i - n];
+            if (!(r->flags & LIB_SHOW) && v.tag != V_LIST && v.tag != V_REC) continue;
             char buf[96];
             if (i < n) snprintf(buf, sizeof buf, "argument #%d to '%s'", i + 1, r->name);
             else snprintf(buf, sizeof buf, "argument '%s' to '%s'", kwname[i - n]->name, r->name);
@@ -326,7 +329,7 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
 {
     Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r };
     int owner = 0;
-    if (r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES)) {
+    if ((r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES | LIB_ANYOWNER)) && I->cur_party) {
         if (!builtin_may_run(I, r, n, pos, nkw, kwname, kw)) return VERR;
     }
     if (!(r->flags & LIB_ANYOWNER)) {
@@ -769,7 +772,10 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
             val_release(p);
             return err_raise(I, "'at' needs a party (got %s); declare one with: party NAME", val_type_name(p));
         }
+        int saved_at = I->file_at;
+        I->file_at = (int)p.as.i;           /* load_csv(path) at p: a file in p's directory */
         Value v = ev_eval(I, n->a);
+        I->file_at = saved_at;
         if (IS_ERR(v)) return VERR;
         int other, vp = val_party(v, &other);
         if (vp == p.as.i && other) vp = other;

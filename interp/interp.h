@@ -64,6 +64,7 @@ struct Interp {
     FileRec *files; size_t nfiles, capfiles;
     char *paths[4]; int npaths;         /* paths resolved for the running builtin */
     int file_party;                     /* a file the running builtin read was this party's */
+    int file_at;                        /* `expr at p` at the top level: files are p's */
     /* hooks that stdlib modules install */
     Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);
     /* builtin table (name -> entry), filled by lib_register */

@@ -1,8 +1,8 @@
 /*
 ** lib_store.c — files per party, and the builtins about stores (docs/parties.md).
 **
-** Every file builtin resolves its path through lib_path(): inside `on p` (or for data
-** at p written at the top level) a relative path is taken in p's directory
+** Every file builtin resolves its path through lib_path(): inside `on p`, in `expr at
+** p`, and for data at p written at the top level, a relative path is taken in p's directory
 ** (party_dir(p, dir); the working directory until set), and the session keeps a table
 ** of the files each party wrote.  A file a party wrote is that party's: another party
 ** cannot read it or overwrite it (a value reaches another party only as a recorded
@@ -73,8 +73,14 @@ static int dir_owner(Interp *I, const char *key, int q)
 
 bool lib_path_at(Interp *I, Args *a, const char **path, int mode)
 {
-    int q = I->cur_party;
+    int q = I->cur_party ? I->cur_party : I->file_at;
     if (!q && mode == LIB_WRITE && a->n > 0 && a->v[0].tag != V_STR) q = val_owner(a->v[0]);
+    Value *priv = lib_kw(a, "private");
+    if (!q && mode == LIB_WRITE && priv && priv->tag == V_BOOL && priv->as.b) {
+        err_raise(I, "%s: a private key is written by its keyholder: run it inside 'on keyholder "
+                  "{ }' (the file is then the keyholder's, and no other party can load it)", a->fname);
+        return false;
+    }
     const char *dir = q ? I->parties[q].dir : NULL;
     char *res;
     if (dir && (*path)[0] != '/') {
