@@ -47,7 +47,9 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     rng_init(&R);
     tr_init(&T);
-    C = (SsCtx){ .tr = &T, .rng = &R, .nthreads = 0 };
+    Msg M;
+    msg_init(&M, &T, NULL);
+    C = (SsCtx){ .msg = &M, .rng = &R, .nthreads = 0 };
     int parties[3] = { 1, 2, 3 };
     SsScheme sc;
     if (ss_scheme_additive(&C, &sc, 3, parties, 16, 4)) { fprintf(stderr, "%s\n", C.err); return 1; }
@@ -169,6 +171,7 @@ int main(int argc, char **argv)
         ds_free(d);
     }
 done:
+    msg_free(&M);
     tr_free(&T);
     rng_wipe(&R);
     return 0;

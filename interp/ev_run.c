@@ -242,6 +242,7 @@ Interp *ev_new(void)
     if (!I) { fputs("ppdl: out of memory\n", stderr); abort(); }
     sym_init(&I->syms);
     tr_init(&I->tr);
+    msg_init(&I->msg, &I->tr, NULL);
     rng_init(&I->rng);
     I->interrupt = &no_interrupt;
     I->out = stdout;
@@ -262,6 +263,7 @@ void ev_free(Interp *I)
     free(I->globals); free(I->gdefined);
     free(I->parties);
     free(I->builtins);
+    msg_free(&I->msg);
     tr_free(&I->tr);
     rng_wipe(&I->rng);
     sym_free(&I->syms);

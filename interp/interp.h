@@ -12,6 +12,7 @@
 #include "ast.h"
 #include "parse.h"
 #include "rng.h"
+#include "message.h"
 #include "tr.h"
 #include "val.h"
 
@@ -28,7 +29,8 @@ struct Interp {
     Value *globals; bool *gdefined; uint32_t gcap;  /* by symbol id */
     Party *parties; int nparties;       /* parties[1..nparties]; [0] is "public" */
     int cur_party;                      /* 0 at top level, p inside `on p { }` */
-    Tr tr;
+    Tr tr;                              /* the transcript: read it; only msg writes it */
+    Msg msg;                            /* the message layer (runtime/message.h) */
     Rng rng;
     bool seeded;
     /* the error being raised (set by err_raise, cleared when reported) */

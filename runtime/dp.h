@@ -224,8 +224,8 @@ bool    dp_ledger_fits(const DpLedger *L, double epsilon, double delta, const do
 ** is the charge's RDP curve, copied. */
 bool    dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delta,
                          const double *rdp, char *err, size_t errlen);
-/* Replaces into's budget and charges with a copy of from's (restoring a saved ledger:
-** the charges are taken as they were, without checking them against the budget).
+/* Replaces into's budget, its owner and charges with a copy of from's (restoring a saved
+** ledger: the charges are taken as they were, without checking them against the budget).
 ** Callers check first that from's cap does not raise into's (dp_ledger_lower's rule). */
 void    dp_ledger_restore(DpLedger *into, const DpLedger *from);
 /* Writes the ledger as text ("ppdl-ledger 1", a budget line, charge lines each followed

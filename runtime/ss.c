@@ -115,25 +115,25 @@ void ss__rnd(SsCtx *ctx, uint64_t *p, size_t n)
 void ss__open_msgs(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t bytes,
                       const char *what)
 {
-    if (!ctx->tr) return;
-    tr_next_round(ctx->tr);
+    if (!ctx->msg) return;
+    msg_round(ctx->msg);
     for (int i = 0; i < sc->n; i++) {
         if (absent >> i & 1) continue;
         for (int j = 0; j < sc->n; j++)
             if (j != i && !(absent >> j & 1))
-                tr_send(ctx->tr, sc->party[i], sc->party[j], "open", bytes, 0, what);
+                msg_post(ctx->msg, sc->party[i], sc->party[j], "open", bytes, what);
     }
 }
 
 /* The dealer sends each party `bytes` of offline material (phase "offline"). */
 void ss__deal_msgs(SsCtx *ctx, const SsScheme *sc, uint64_t bytes, const char *what)
 {
-    if (!ctx->tr) return;
-    const char *old = tr_phase(ctx->tr, "offline");
-    tr_next_round(ctx->tr);
+    if (!ctx->msg) return;
+    const char *old = msg_phase(ctx->msg, "offline");
+    msg_round(ctx->msg);
     for (int i = 0; i < sc->n; i++)
-        tr_send(ctx->tr, sc->dealer, sc->party[i], "triple", bytes, 0, what);
-    tr_phase(ctx->tr, old);
+        msg_post(ctx->msg, sc->dealer, sc->party[i], "triple", bytes, what);
+    msg_phase(ctx->msg, old);
 }
 
 /* --- the prime field F_p, p = 2^61 - 1 ------------------------------------------ */
@@ -349,14 +349,14 @@ SsTensor *ss_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int from)
         explicit_bzero(sh, sizeof sh);
     }
     ss__wipe_free((uint64_t *)v, x->size);
-    if (from != 0 && ctx->tr) {
-        tr_next_round(ctx->tr);
+    if (from != 0 && ctx->msg) {
+        msg_round(ctx->msg);
         char what[96];
         snprintf(what, sizeof what, "%s share of %zu values",
                  sc->kind == SS_SHAMIR ? "Shamir" : "additive", x->size);
         for (int i = 0; i < n; i++)
             if (sc->party[i] != from)
-                tr_send(ctx->tr, from, sc->party[i], "share", x->size * 8, 0, what);
+                msg_post(ctx->msg, from, sc->party[i], "share", wire_size_ring(x->size), what);
     }
     return t;
 }
@@ -393,20 +393,20 @@ Tn *ss_reveal(SsCtx *ctx, const SsTensor *t, int to, uint32_t absent)
     }
     uint64_t lam[SS_MAXP];
     if (sc->kind == SS_SHAMIR) lagrange0(use, m, lam);
-    if (ctx->tr) {
+    if (ctx->msg) {
         char what[96];
         snprintf(what, sizeof what, "share of %zu values (reveal)", t->size);
         if (to) {
-            tr_next_round(ctx->tr);
+            msg_round(ctx->msg);
             for (int i = 0; i < m; i++)
-                if (use[i] != ti) tr_send(ctx->tr, sc->party[use[i]], to, "share", t->size * 8, 0, what);
+                if (use[i] != ti) msg_post(ctx->msg, sc->party[use[i]], to, "share", wire_size_ring(t->size), what);
         } else {
             /* the m shares used are broadcast to everyone */
-            tr_next_round(ctx->tr);
+            msg_round(ctx->msg);
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < sc->n; j++)
                     if (j != use[i] && !(absent >> j & 1))
-                        tr_send(ctx->tr, sc->party[use[i]], sc->party[j], "open", t->size * 8, 0, what);
+                        msg_post(ctx->msg, sc->party[use[i]], sc->party[j], "open", wire_size_ring(t->size), what);
         }
     }
     Tn *out = tn_new(t->ndim, t->shape);
@@ -869,7 +869,7 @@ static int triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n, s
     char what[96];
     if (mm) snprintf(what, sizeof what, "matrix triple %dx%d @ %dx%d", m, k, k, n);
     else snprintf(what, sizeof what, "Beaver triples for %zu products", na);
-    ss__deal_msgs(ctx, sc, (na + nb + nc) * 8, what);
+    ss__deal_msgs(ctx, sc, wire_size_array(3) + wire_size_ring(na) + wire_size_ring(nb) + wire_size_ring(nc), what);
     ctx->offline_s += ss__now() - t0;
     return 0;
 }
@@ -918,7 +918,7 @@ static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm
     char what[96];
     if (mm) snprintf(what, sizeof what, "E, F of a %dx%d @ %dx%d product", m, k, k, n);
     else snprintf(what, sizeof what, "E, F of %zu products", na);
-    ss__open_msgs(ctx, sc, 0, (na + nb) * 8, what);
+    ss__open_msgs(ctx, sc, 0, wire_size_array(2) + wire_size_ring(na) + wire_size_ring(nb), what);
     /* z_i = C_i + E B_i + A_i F (+ E F at party 0): the product (E + A)(F + B). */
     for (int i = 0; i < N; i++) {
         uint64_t *zi = z->s[i];
@@ -956,11 +956,11 @@ static SsTensor *shamir_reduce(SsCtx *ctx, SsTensor *d)
             for (int j = 0; j < N; j++) r->s[j][e] = fp_add(r->s[j][e], fp_mul(lam[i], sh[j]));
         }
     explicit_bzero(sh, sizeof sh);
-    if (ctx->tr) {
-        tr_next_round(ctx->tr);
+    if (ctx->msg) {
+        msg_round(ctx->msg);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < N; j++)
-                if (j != i) tr_send(ctx->tr, sc->party[i], sc->party[j], "share", d->size * 8, 0,
+                if (j != i) msg_post(ctx->msg, sc->party[i], sc->party[j], "share", wire_size_ring(d->size),
                                     "degree reduction of a Shamir product");
     }
     ss_free(d);
@@ -1053,7 +1053,7 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
     ss__wipe_free(r, len); ss__wipe_free(rm, len); ss__wipe_free(rl, len);
     char what[80];
     snprintf(what, sizeof what, "truncation pairs for %zu values", len);
-    ss__deal_msgs(ctx, sc, 3 * len * 8, what);
+    ss__deal_msgs(ctx, sc, wire_size_array(3) + 3 * wire_size_ring(len), what);
     ctx->offline_s += ss__now() - t0;
     /* online: open c = z + 2^62 + r */
     uint64_t *c = ss__words(len);
@@ -1063,7 +1063,7 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
         c[e] = acc;
     }
     snprintf(what, sizeof what, "z + r of %zu truncations", len);
-    ss__open_msgs(ctx, sc, 0, len * 8, what);
+    ss__open_msgs(ctx, sc, 0, wire_size_ring(len), what);
     uint64_t half = OFFSET * 2 - 1;
     for (int i = 0; i < N; i++)
         for (size_t e = 0; e < len; e++) {

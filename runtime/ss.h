@@ -6,7 +6,8 @@
 ** binary shares and a carry circuit) giving ReLU, max and argmax.  The runtime holds
 ** every party's share in one process (a simulator), but a party's computation only ever
 ** reads that party's own shares plus values that were opened; every opening and every
-** share that travels is recorded with tr_send() so that cost() and view() are true.
+** share that travels is posted to the message layer (message.h, msg_post with its wire
+** size) so that cost() and view() are true.
 ** Not here: values, builtins and party names (stdlib/lib_mpc.c); Paillier (pai.h).
 **
 ** Security notes.
@@ -35,7 +36,8 @@
 #include <stdint.h>
 #include "rng.h"
 #include "tn.h"
-#include "tr.h"
+#include "message.h"
+#include "wire.h"
 
 #define SS_MAXP   16            /* most parties in one scheme */
 #define SS_ERRLEN 256
@@ -85,10 +87,10 @@ typedef struct SsBits {
     uint64_t *w[SS_MAXP];
 } SsBits;
 
-/* Everything a protocol needs besides its operands: the transcript it records into,
+/* Everything a protocol needs besides its operands: the message layer it posts to,
 ** the generator, a worker-thread count for the big kernels, and an error message. */
 typedef struct SsCtx {
-    Tr *tr;
+    Msg *msg;                   /* the message layer, NULL: record nothing */
     Rng *rng;
     int nthreads;               /* 0: one per CPU (at most 8) */
     double offline_s;           /* seconds spent making offline material (dealer or
@@ -252,7 +254,8 @@ int       ss__fail(SsCtx *ctx, const char *fmt, ...) __attribute__((format(print
 /* Records one round in which every present holder sends `bytes` to every other one. */
 void      ss__open_msgs(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t bytes,
                         const char *what);
-/* Records the dealer sending `bytes` to each party, in the offline phase. */
+/* Records the dealer sending `bytes` (a payload's wire size, wire.h) to each party, in
+** the offline phase. */
 void      ss__deal_msgs(SsCtx *ctx, const SsScheme *sc, uint64_t bytes, const char *what);
 /* Monotonic seconds, for ctx->offline_s. */
 double    ss__now(void);

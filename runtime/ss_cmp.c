@@ -43,7 +43,7 @@ void ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out)
     memset(out, 0, b->size * sizeof *out);
     for (int i = 0; i < b->sc.n; i++)
         for (size_t e = 0; e < b->size; e++) out[e] ^= b->w[i][e];
-    ss__open_msgs(ctx, &b->sc, 0, b->size * 8, "binary opening");
+    ss__open_msgs(ctx, &b->sc, 0, wire_size_ring(b->size), "binary opening");
 }
 
 /* z = x & y on len words per party (x, y, z: per-party arrays), one AND triple a word,
@@ -72,13 +72,13 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
     }
     char buf[96];
     snprintf(buf, sizeof buf, "AND triples for %zu words (%s)", len, what);
-    ss__deal_msgs(ctx, sc, 3 * len * 8, buf);
+    ss__deal_msgs(ctx, sc, wire_size_array(3) + 3 * wire_size_ring(len), buf);
     ctx->offline_s += ss__now() - t0;
     /* online: open e = x ^ a, f = y ^ b */
     for (int i = 0; i < N; i++)
         for (size_t w = 0; w < len; w++) { e[w] ^= x[i][w] ^ a[i][w]; f[w] ^= y[i][w] ^ b[i][w]; }
     snprintf(buf, sizeof buf, "x^a, y^b of %zu ANDs (%s)", len, what);
-    ss__open_msgs(ctx, sc, 0, 2 * len * 8, buf);
+    ss__open_msgs(ctx, sc, 0, wire_size_array(2) + 2 * wire_size_ring(len), buf);
     for (int i = 0; i < N; i++)
         for (size_t w = 0; w < len; w++)
             z[i][w] = c[i][w] ^ (e[w] & b[i][w]) ^ (f[w] & a[i][w]) ^ (i == 0 ? e[w] & f[w] : 0);
@@ -253,7 +253,7 @@ static SsTensor *bit_to_arith(SsCtx *ctx, const SsBits *b, const SsTensor *like)
     ss__split(ctx, sc, r, len, ra);
     char buf[64];
     snprintf(buf, sizeof buf, "daBits for %zu values", len);
-    ss__deal_msgs(ctx, sc, len * 8 + (len + 7) / 8, buf);
+    ss__deal_msgs(ctx, sc, wire_size_array(2) + wire_size_ring(len) + wire_size_bin((len + 7) / 8), buf);
     ctx->offline_s += ss__now() - t0;
     /* online: open c = bit ^ r (one bit per value) */
     uint64_t *c = r;
@@ -261,7 +261,7 @@ static SsTensor *bit_to_arith(SsCtx *ctx, const SsBits *b, const SsTensor *like)
     for (int i = 0; i < N; i++)
         for (size_t e = 0; e < len; e++) c[e] ^= (b->w[i][e] >> 63) ^ rb[i][e];
     snprintf(buf, sizeof buf, "bit ^ r of %zu comparisons", len);
-    ss__open_msgs(ctx, sc, 0, (len + 7) / 8, buf);
+    ss__open_msgs(ctx, sc, 0, wire_size_bin((len + 7) / 8), buf);
     SsTensor *out = ss_new(sc, like->ndim, like->shape, 0);
     for (int i = 0; i < N; i++)
         for (size_t e = 0; e < len; e++)

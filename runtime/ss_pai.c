@@ -122,19 +122,20 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
     mpz_inits(t, u, acc, rho, NULL);
     for (size_t e = 0; e < na; e++) { mpz_init(ea[e]); set_u64(t, A[0][e]); pai_encrypt(kpub, ea[e], t, ctx->rng); }
     for (size_t e = 0; e < nb; e++) { mpz_init(eb[e]); set_u64(t, B[0][e]); pai_encrypt(kpub, eb[e], t, ctx->rng); }
-    uint64_t ctb = 2 * (uint64_t)kpub->bits / 8;
-    if (ctx->tr) {
-        const char *old = tr_phase(ctx->tr, "offline");
-        tr_next_round(ctx->tr);
+    if (ctx->msg) {
+        const char *old = msg_phase(ctx->msg, "offline");
+        msg_round(ctx->msg);
         char what[96], dg[17];
         pai_digest(kpub->n, dg);
         snprintf(what, sizeof what, "Enc(a0), Enc(b0) for dealer-free triples, under the sender's "
                  "%u-bit key %.8s", kpub->bits, dg);
-        tr_send(ctx->tr, sc->party[0], sc->party[1], "ciphertext", (na + nb) * ctb, 0, what);
-        tr_next_round(ctx->tr);
-        tr_send(ctx->tr, sc->party[1], sc->party[0], "ciphertext", nc * ctb, 0,
-                "Enc(a0 b1 + b0 a1 + rho), re-randomised");
-        tr_phase(ctx->tr, old);
+        msg_post(ctx->msg, sc->party[0], sc->party[1], "ciphertext",
+                 wire_size_array(2) + wire_size_mpz_vec(na, 2 * kpub->bits) + wire_size_mpz_vec(nb, 2 * kpub->bits),
+                 what);
+        msg_round(ctx->msg);
+        msg_post(ctx->msg, sc->party[1], sc->party[0], "ciphertext", wire_size_mpz_vec(nc, 2 * kpub->bits),
+                 "Enc(a0 b1 + b0 a1 + rho), re-randomised");
+        msg_phase(ctx->msg, old);
     }
     /* party 1: Enc(sum of cross terms + rho), re-randomised; party 0 decrypts */
     for (size_t o = 0; o < nc; o++) {

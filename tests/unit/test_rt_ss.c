@@ -14,15 +14,22 @@
 
 static Rng R;
 static Tr T;
+static Msg M;
 static SsCtx C;
+
+/* The size of a frame of that kind carrying payload bytes (runtime/wire.h). */
+static uint64_t frame(const char *kind, uint64_t payload) { return wire_size_envelope(kind) + payload; }
+#define RING(k) wire_size_ring(k)
 
 static void setup(uint64_t seed)
 {
     rng_seed(&R, seed);
+    msg_free(&M);
     tr_free(&T);
     tr_init(&T);
+    msg_init(&M, &T, NULL);
     memset(&C, 0, sizeof C);
-    C.tr = &T; C.rng = &R; C.nthreads = 2;
+    C.msg = &M; C.rng = &R; C.nthreads = 2;
 }
 
 static SsScheme additive(int n)
@@ -90,7 +97,7 @@ static void t_additive_roundtrip(void)
         /* the share messages: party 1 sends n - 1 */
         TrTotals t = tr_totals(&T, 1, -1, NULL);
         CU_ASSERT_EQUAL(t.msgs, (uint64_t)n - 1);
-        CU_ASSERT_EQUAL(t.bytes, (uint64_t)(n - 1) * 35 * 8);
+        CU_ASSERT_EQUAL(t.bytes, (uint64_t)(n - 1) * frame("share", RING(35)));
         Tn *y = ss_reveal(&C, s, 2, 0);
         CU_ASSERT_FATAL(y != NULL);
         for (size_t i = 0; i < x->size; i++) TU_NEAR(y->data[i], x->data[i], 1e-3);
@@ -300,11 +307,11 @@ static void t_cost(void)
         for (int i = 1; i <= n; i++) {
             TrTotals on = tr_totals(&T, i, -1, "online");
             CU_ASSERT_EQUAL(on.msgs, (uint64_t)(n - 1));                   /* to each peer */
-            CU_ASSERT_EQUAL(on.bytes, (uint64_t)(n - 1) * (m * k + k * q) * 8);
+            CU_ASSERT_EQUAL(on.bytes, (uint64_t)(n - 1) * frame("open", wire_size_array(2) + RING(m * k) + RING(k * q)));
             CU_ASSERT_EQUAL(on.rounds, 1);
             TrTotals off = tr_totals(&T, 99, i, "offline");               /* dealer -> i */
             CU_ASSERT_EQUAL(off.msgs, 1);
-            CU_ASSERT_EQUAL(off.bytes, (uint64_t)(m * k + k * q + m * q) * 8);
+            CU_ASSERT_EQUAL(off.bytes, frame("triple", wire_size_array(3) + RING(m * k) + RING(k * q) + RING(m * q)));
             CU_ASSERT_EQUAL(tr_totals(&T, i, -1, "offline").msgs, 0);     /* parties send nothing offline */
         }
         CU_ASSERT_EQUAL(tr_totals(&T, -1, 99, NULL).msgs, 0);             /* the dealer receives nothing */
@@ -313,8 +320,8 @@ static void t_cost(void)
         CU_ASSERT(ss_trunc(&C, p, 16) == 0);
         TrTotals tt = tr_totals(&T, 1, -1, "online");
         CU_ASSERT_EQUAL(tt.rounds, 1);
-        CU_ASSERT_EQUAL(tt.bytes, (uint64_t)(n - 1) * m * q * 8);
-        CU_ASSERT_EQUAL(tr_totals(&T, 99, 1, "offline").bytes, (uint64_t)3 * m * q * 8);
+        CU_ASSERT_EQUAL(tt.bytes, (uint64_t)(n - 1) * frame("open", RING(m * q)));
+        CU_ASSERT_EQUAL(tr_totals(&T, 99, 1, "offline").bytes, frame("triple", wire_size_array(3) + 3 * RING(m * q)));
         for (size_t i = 0; i < T.n; i++) CU_ASSERT_EQUAL(T.msgs[i].leak, 0);
         ss_free(p); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
     }
@@ -327,7 +334,7 @@ static void t_cost(void)
     tr_clear(&T);
     SsTensor *p = ss_matmul(&C, sx, sy);
     TrTotals on = tr_totals(&T, 2, -1, "online");
-    CU_ASSERT_EQUAL(on.bytes, (4 * 6 + 6 * 2) * 8);
+    CU_ASSERT_EQUAL(on.bytes, frame("open", wire_size_array(2) + RING(4 * 6) + RING(6 * 2)));
     CU_ASSERT_EQUAL(on.rounds, 1);
     ss_free(p); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
 }
@@ -624,6 +631,7 @@ int main(void)
         { .name = "ring matrix kernel", .fn = t_mm_kernel },
         { .name = "bulk ChaCha20 equals rng.h's", .fn = t_prg },
         { .name = NULL, .fn = NULL } });
+    msg_free(&M);
     tr_free(&T);
     rng_wipe(&R);
     return rc;

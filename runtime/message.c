@@ -1,0 +1,154 @@
+/*
+** message.c — the message layer (see message.h): rounds, the transcript it alone
+** writes, and the in-process transport.  It does not encode values (stdlib/lib_wire.c
+** does) and does not decide who may send what (the interpreter does).
+*/
+#include "message.h"
+#include "wire.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
+
+/* --- the in-process transport: one FIFO queue per (from, to) pair ------------------- */
+
+typedef struct Frame { struct Frame *next; int from, to; uint8_t *buf; size_t len; } Frame;
+
+typedef struct Local {
+    MsgTransport t;             /* first: a Local is its MsgTransport */
+    Frame *head, *tail;         /* every frame in flight, oldest first */
+} Local;
+
+static int local_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
+{
+    Local *l = (Local *)t;
+    Frame *f = malloc(sizeof *f);
+    if (!f) oom();
+    *f = (Frame){ .from = from, .to = to, .buf = buf, .len = len };
+    if (l->tail) l->tail->next = f; else l->head = f;
+    l->tail = f;
+    return 0;
+}
+
+static int local_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
+{
+    Local *l = (Local *)t;
+    Frame *prev = NULL;
+    for (Frame *f = l->head; f; prev = f, f = f->next) {
+        if (f->from != from || f->to != to) continue;
+        if (prev) prev->next = f->next; else l->head = f->next;
+        if (l->tail == f) l->tail = prev;
+        *buf = f->buf; *len = f->len;
+        free(f);
+        return 0;
+    }
+    return -1;
+}
+
+static void local_close(MsgTransport *t)
+{
+    Local *l = (Local *)t;
+    for (Frame *f = l->head, *n; f; f = n) { n = f->next; free(f->buf); free(f); }
+    free(l);
+}
+
+MsgTransport *msg_transport_local(void)
+{
+    Local *l = calloc(1, sizeof *l);
+    if (!l) oom();
+    l->t = (MsgTransport){ .name = "in-process", .post = local_post, .deliver = local_deliver,
+                           .close = local_close };
+    return &l->t;
+}
+
+/* --- the layer ---------------------------------------------------------------------- */
+
+void msg_init(Msg *m, Tr *tr, MsgTransport *tp)
+{
+    m->tr = tr;
+    m->tp = tp ? tp : msg_transport_local();
+    m->par_depth = 0;
+    m->par_round = 0;
+}
+
+void msg_free(Msg *m)
+{
+    if (m->tp) m->tp->close(m->tp);
+    m->tp = NULL;
+}
+
+void msg_clear(Msg *m)
+{
+    tr_clear(m->tr);
+    m->par_round = 0;
+    /* frames sent but never received are dropped with the transport */
+    MsgTransport *tp = msg_transport_local();
+    if (m->tp) m->tp->close(m->tp);
+    m->tp = tp;
+}
+
+uint32_t msg_round(Msg *m) { return tr_next_round(m->tr); }
+
+const char *msg_phase(Msg *m, const char *label) { return tr_phase(m->tr, label); }
+
+void msg_parallel_begin(Msg *m)
+{
+    if (m->par_depth++ == 0) m->par_round = 0;
+}
+
+void msg_parallel_end(Msg *m)
+{
+    if (m->par_depth > 0 && --m->par_depth == 0) {
+        m->par_round = 0;
+        tr_next_round(m->tr);           /* what follows is a round of its own */
+    }
+}
+
+size_t msg_post(Msg *m, int from, int to, const char *kind, uint64_t payload_bytes,
+                const char *what)
+{
+    return tr_send(m->tr, from, to, kind, wire_size_envelope(kind) + payload_bytes, 0, what);
+}
+
+/* The offset of the round field in a frame built by wire_put_envelope: array header,
+** magic, version, kind, two uint16 fields, then 0xce and four bytes. */
+static bool patch_round(uint8_t *frame, size_t len, const char *kind, uint32_t round)
+{
+    size_t off = (size_t)wire_size_envelope(kind) - 5;
+    if (off + 5 > len || frame[off] != 0xce) return false;
+    frame[off + 1] = (uint8_t)(round >> 24); frame[off + 2] = (uint8_t)(round >> 16);
+    frame[off + 3] = (uint8_t)(round >> 8); frame[off + 4] = (uint8_t)round;
+    return true;
+}
+
+long msg_send_frame(Msg *m, int from, int to, const char *kind, bool user, bool leak,
+                    const char *what, uint8_t *frame, size_t len)
+{
+    uint32_t round;
+    if (user && m->par_depth > 0) {
+        if (!m->par_round) m->par_round = tr_open_round(m->tr);
+        round = m->par_round;
+    } else {
+        tr_next_round(m->tr);           /* a send outside a parallel section: its own round */
+        round = tr_open_round(m->tr);
+        m->tr->pending = 1;             /* and whatever follows is in the next */
+    }
+    if (!patch_round(frame, len, kind, round) || m->tp->post(m->tp, from, to, frame, len) != 0) {
+        free(frame);
+        return -1;
+    }
+    return (long)tr_send_at(m->tr, round, from, to, kind, len, leak, what);
+}
+
+void msg_describe(Msg *m, size_t idx, const char *what)
+{
+    if (idx >= m->tr->n) return;
+    free(m->tr->msgs[idx].what);
+    m->tr->msgs[idx].what = what ? strdup(what) : NULL;
+}
+
+int msg_receive(Msg *m, int from, int to, uint8_t **frame, size_t *len)
+{
+    return m->tp->deliver(m->tp, from, to, frame, len);
+}
