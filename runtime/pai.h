@@ -316,31 +316,39 @@ int      pai_b64_to_mpz(mpz_t x, const char *s, size_t len);
 /* A party T holding ciphertexts but not the private key computes with the keyholder K:
 ** T masks each operand x (public bound |x| < 2^b) with r uniform in [0, 2^(b + SLACK)),
 ** re-randomises, and sends; K decrypts only x + r and returns fresh encryptions; T
-** removes the masks.  Both parties' steps run here (priv is used in K's steps only).
-** Every vector that crosses is shown to wire->send just before its receiver uses it:
-** to_keyholder = 1 for T -> K, 0 for K -> T; `what` describes it.  direct: T is itself a
-** keyholder; nothing is masked or sent.  claim: NAN, or a stated bound on |value| for the
-** operands; where it is below the tracked bound, masks are sized from it, K checks every
-** masked value against it (PAI_ECLAIM when one breaks it) and the result's bound is
-** computed from what that check guarantees (2^(SLACK+1) times the claim).  Refusals come
-** before anything is sent: PAI_EBOUND (no bound known and no claim), PAI_EMASK (masks
-** would not fit in the plaintext space), PAI_EOVERFLOW (the result's bound would not). */
+** removes the masks.  Each round trip is two rounds of the message layer: round 1 a frame
+** T -> K (for a product both masked operands, an array of two residue lists), round 2 a
+** frame K -> T (one residue list); see wire.h for residues.  The steps are per party:
+** K's reads only the frame it received and the public parameters (sizes, bounds, the
+** stated bound), and uses priv and link->rng_k; T's use x, y, the masks and
+** link->rng_t.  direct: T is itself a keyholder; nothing is masked or sent (link->msg
+** unused).  claim: NAN, or a stated bound on |value| for the operands; where it is below
+** the tracked bound, masks are sized from it, K checks every masked value against it
+** (PAI_ECLAIM when one breaks it: K answers nothing) and the result's bound is computed
+** from what that check guarantees (2^(SLACK+1) times the claim).  Refusals come before
+** anything is sent: PAI_EBOUND (no bound known and no claim), PAI_EMASK (masks would not
+** fit in the plaintext space), PAI_EOVERFLOW (the result's bound would not).  PAI_EIO:
+** the transport refused a frame or lost one; PAI_EFORMAT: a frame was not what the
+** protocol expects. */
 #define PAI_MASK_SLACK 40        /* statistical hiding of masks, in bits */
-typedef struct PaiWire {
-    void (*send)(void *ctx, int to_keyholder, const PaiVec *v, const char *what);
-    void *ctx;
-} PaiWire;
+struct Msg;
+typedef struct PaiLink {
+    struct Msg *msg;            /* the message layer that carries the frames */
+    int T, K;                   /* the evaluating party and the keyholder (party ids) */
+    Rng *rng_t, *rng_k;         /* each party's own generator */
+    const char *label;          /* prefix of the transcript lines ("he_mul"), or NULL */
+} PaiLink;
 /* out[o] = E(sum over l < len of x[ix[o*len + l]] * y[iy[o*len + l]]), at exponent
 ** x.exp + y.exp (not rescaled).  Unpacked vectors only. */
 int      pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                            const PaiVec *x, const size_t *ix, const PaiVec *y, const size_t *iy,
-                           size_t len, size_t nout, double claim, int direct, Rng *rng,
-                           const PaiOpts *opts, const PaiWire *wire);
+                           size_t len, size_t nout, double claim, int direct,
+                           const PaiOpts *opts, const PaiLink *link);
 /* out = E(floor(v / 16^(target - v.exp))) at exponent target (a copy when v.exp >= target);
 ** the result is within one unit of the exact quotient. */
 int      pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
-                           int target, double claim, int direct, Rng *rng, const PaiOpts *opts,
-                           const PaiWire *wire);
+                           int target, double claim, int direct, const PaiOpts *opts,
+                           const PaiLink *link);
 
 /* x uniform in [0, 2^bits) from rng (masks for blinded round trips, exponents). */
 void     pai_random_bits(mpz_t x, unsigned bits, Rng *rng);
