@@ -132,9 +132,15 @@ void     pai_priv_free(PaiPriv *priv);
 /* Sets pub from a modulus n (odd, at least PAI_MIN_BITS bits) and derives hs from a
 ** fresh random x.  Drops any table.  PAI_EKEY if n is unusable. */
 int      pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng);
+/* Sets pub from a modulus n and a given hs (a key that arrived: nothing is derived
+** but n's fields; no exponentiation).  PAI_EKEY if n is unusable or hs not in (0, n^2). */
+int      pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs);
 /* Derives every private field from the factors p and q of pub->n (checks p*q == n).
 ** PAI_EKEY if they are not. */
 int      pai_priv_set_pq(PaiPriv *priv, const PaiPub *pub, const mpz_t p, const mpz_t q);
+/* Copies a private key for pub (same modulus; hs mod p^2 and q^2 taken from pub's hs);
+** tables are not copied.  The caller checks that the moduli agree. */
+void     pai_priv_copy(PaiPriv *dst, const PaiPriv *src, const PaiPub *pub);
 /* Generates a fresh key pair of `bits` bits (even, >= PAI_MIN_BITS).  priv may be NULL
 ** only in tests that want a public key alone. */
 int      pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng);

@@ -1154,25 +1154,17 @@ static Value scheme_decode(Interp *I, struct WireR *r, const struct msgpack_obje
     (void)I;
     if (!wire_get_array(r, o, 7, 7, &a)) return VERR;
     HeScheme *s = scheme_alloc();
-    mpz_t n;
-    mpz_init(n);
-    bool ok = wire_get_mpz(r, &a->ptr[0], n) && wire_get_int(r, &a->ptr[2], 0, INT64_MAX, &holders) &&
+    mpz_t n, hs;
+    mpz_inits(n, hs, NULL);
+    bool ok = wire_get_mpz(r, &a->ptr[0], n) && wire_get_mpz(r, &a->ptr[1], hs) &&
+              wire_get_int(r, &a->ptr[2], 0, INT64_MAX, &holders) &&
               wire_get_int(r, &a->ptr[3], -64, 0, &frac) && wire_get_double(r, &a->ptr[4], &range) &&
               wire_get_int(r, &a->ptr[5], 0, 30, &headroom) && wire_get_int(r, &a->ptr[6], 1, 16, &threads);
     if (ok && (mpz_sizeinbase(n, 2) > 8192 || !(range > 0) || !isfinite(range)))
         ok = wire_fail(r, "a paillier scheme out of range");
-    if (ok) {
-        Rng tmp;                        /* hs is the sender's: the x drawn here is dropped */
-        rng_seed(&tmp, 1);
-        ok = pai_pub_set_n(&s->pub, n, &tmp) == PAI_OK || wire_fail(r, "an unusable Paillier modulus");
-        rng_wipe(&tmp);
-    }
-    if (ok) {
-        ok = wire_get_mpz(r, &a->ptr[1], s->pub.hs);
-        if (ok && (mpz_sgn(s->pub.hs) <= 0 || mpz_cmp(s->pub.hs, s->pub.n2) >= 0))
-            ok = wire_fail(r, "a Paillier key with hs out of range");
-    }
-    mpz_clear(n);
+    if (ok && pai_pub_set_nh(&s->pub, n, hs) != PAI_OK)     /* the sender's hs: no exponentiation */
+        ok = wire_fail(r, "an unusable Paillier modulus, or hs out of range");
+    mpz_clears(n, hs, NULL);
     if (!ok) { scheme_free(s); return VERR; }
     s->keyholders = (uint64_t)holders;
     s->frac_exp = (int)frac;
@@ -1182,8 +1174,8 @@ static Value scheme_decode(Interp *I, struct WireR *r, const struct msgpack_obje
     int to = r->to;
     if (to > 0 && to < 64 && (s->keyholders >> to & 1))      /* the keyholder's own key */
         for (size_t i = 0; i < nkeyring; i++)
-            if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub) &&
-                pai_priv_set_pq(&s->priv, &s->pub, keyring[i]->priv.p, keyring[i]->priv.q) == PAI_OK) {
+            if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub)) {
+                pai_priv_copy(&s->priv, &keyring[i]->priv, &s->pub);
                 s->has_priv = 1;
                 keyring_add(s);
                 break;
