@@ -107,6 +107,10 @@ double  dp_gamma(Rng *r, double shape, double scale);
 ** Gamma(1/n, b) independent.  The sum of the n parts is exactly Laplace(b) (the
 ** Laplace law is infinitely divisible), while each part alone has variance 2b^2/n. */
 double  dp_laplace_share(Rng *r, int n, double b);
+/* One party's step of the Gamma-split round: adds its own share of each of len
+** independent Laplace(b) noises split among n parties to x[0..len), drawing from r (the
+** party's generator).  False (x untouched) if n < 1 or b is not positive and finite. */
+bool    dp_laplace_share_add(Rng *r, double *x, size_t len, int n, double b);
 
 /* ---- sparse vector technique ---------------------------------------------------------- */
 

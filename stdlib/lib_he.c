@@ -702,6 +702,14 @@ static Value b_he_transpose(Interp *I, Args *a)
                         : ct_new(c->scheme, r, c->ndim, c->shape, a->v[0].owner);
 }
 
+int lib_he_shape(Value cv, int *shape)
+{
+    HeCt *c = ct_of(cv);
+    if (!c) return -1;
+    for (int i = 0; i < c->ndim; i++) shape[i] = c->shape[i];
+    return c->ndim;
+}
+
 Value lib_he_send(Interp *I, Value cv, int to)
 {
     return lib_wire_send(I, cv, cv.owner ? cv.owner : I->cur_party, to, true);

@@ -13,6 +13,9 @@
 /* type() "paillier scheme" and "ciphertext". */
 extern const VClass lib_he_scheme_class, lib_he_ct_class;
 
+/* The number of dimensions of a ciphertext value and its shape[0..ndim), or -1 if c is
+** not a ciphertext. */
+int   lib_he_shape(Value c, int *shape);
 /* The public key of a scheme value (borrowed), or NULL if v is not a scheme. */
 const PaiPub *lib_he_pub(Value scheme);
 /* True when `party` may decrypt under the scheme (it is a keyholder and the private
