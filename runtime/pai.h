@@ -6,8 +6,9 @@
 ** threads for bulk work, BatchCrypt-style packing) and interoperability with
 ** python-paillier (JWK keys, {"v","e"} ciphertexts), and the blinded round trips with a
 ** keyholder.  pai.c owns keys and single values, pai_vec.c vectors, threads and packing,
-** pai_json.c the file formats, pai_blind.c the round trips.  It does
-** not know about tensors' shapes, parties or the interpreter: stdlib/lib_he.c does.
+** pai_json.c the file formats, pai_blind.c the round trips (as frames over the message
+** layer, runtime/message.h, between two party ids).  It does not know about tensors'
+** shapes, which parties exist or the interpreter: stdlib/lib_he.c does.
 **
 ** Security notes.
 **  - What it protects: plaintexts against anyone without the private key, under the
