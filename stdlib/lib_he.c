@@ -710,9 +710,12 @@ int lib_he_shape(Value cv, int *shape)
     return c->ndim;
 }
 
+/* he_send and send of a ciphertext: through the message layer (stdlib/lib_wire.c), which
+** re-randomises it on the way (ct_encode) and records the frame's real size. */
 Value lib_he_send(Interp *I, Value cv, int to)
 {
-    return lib_wire_send(I, cv, cv.owner ? cv.owner : I->cur_party, to, true);
+    int from = cv.owner ? cv.owner : I->cur_party;
+    return lib_wire_send(I, cv, from, to, true);
 }
 
 static Value b_he_send(Interp *I, Args *a)
