@@ -107,6 +107,10 @@ double  dp_gamma(Rng *r, double shape, double scale);
 ** Gamma(1/n, b) independent.  The sum of the n parts is exactly Laplace(b) (the
 ** Laplace law is infinitely divisible), while each part alone has variance 2b^2/n. */
 double  dp_laplace_share(Rng *r, int n, double b);
+/* One party's step of the Gamma-split round: adds its own share of each of len
+** independent Laplace(b) noises split among n parties to x[0..len), drawing from r (the
+** party's generator).  False (x untouched) if n < 1 or b is not positive and finite. */
+bool    dp_laplace_share_add(Rng *r, double *x, size_t len, int n, double b);
 
 /* ---- sparse vector technique ---------------------------------------------------------- */
 
@@ -224,8 +228,8 @@ bool    dp_ledger_fits(const DpLedger *L, double epsilon, double delta, const do
 ** is the charge's RDP curve, copied. */
 bool    dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delta,
                          const double *rdp, char *err, size_t errlen);
-/* Replaces into's budget and charges with a copy of from's (restoring a saved ledger:
-** the charges are taken as they were, without checking them against the budget).
+/* Replaces into's budget, its owner and charges with a copy of from's (restoring a saved
+** ledger: the charges are taken as they were, without checking them against the budget).
 ** Callers check first that from's cap does not raise into's (dp_ledger_lower's rule). */
 void    dp_ledger_restore(DpLedger *into, const DpLedger *from);
 /* Writes the ledger as text ("ppdl-ledger 1", a budget line, charge lines each followed

@@ -221,6 +221,7 @@ void dp_ledger_restore(DpLedger *into, const DpLedger *from)
     if (into == from) return;
     clear(into);
     into->has_budget = from->has_budget;
+    into->owner = from->owner;
     into->budget_epsilon = from->budget_epsilon;
     into->budget_delta = from->budget_delta;
     for (size_t i = 0; i < from->n; i++)

@@ -383,6 +383,13 @@ double dp_laplace_share(Rng *r, int n, double b)
     return dp_gamma(r, a, b) - dp_gamma(r, a, b);
 }
 
+bool dp_laplace_share_add(Rng *r, double *x, size_t len, int n, double b)
+{
+    if (n < 1 || !positive(b)) return false;
+    for (size_t i = 0; i < len; i++) x[i] += dp_laplace_share(r, n, b);
+    return true;
+}
+
 /* ---- sparse vector ------------------------------------------------------------------------- */
 
 int dp_svt(Rng *r, const double *queries, size_t n, double threshold,

@@ -215,7 +215,8 @@ void pai_priv_free(PaiPriv *k)
     free(k);
 }
 
-int pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng)
+/* Sets every field derived from n alone (not hs); PAI_EKEY if n is unusable. */
+static int set_modulus(PaiPub *pub, const mpz_t n)
 {
     if (mpz_sgn(n) <= 0 || mpz_even_p(n) || mpz_sizeinbase(n, 2) < PAI_MIN_BITS)
         return PAI_EKEY;
@@ -228,6 +229,22 @@ int pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng)
     mpz_sub_ui(pub->max_int, pub->max_int, 1);
     pub->max_int_log2 = (unsigned)mpz_sizeinbase(pub->max_int, 2) - 1;
     pub->ebits = (pub->bits + 1) / 2;
+    return PAI_OK;
+}
+
+int pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs)
+{
+    int st = set_modulus(pub, n);
+    if (st) return st;
+    if (mpz_sgn(hs) <= 0 || mpz_cmp(hs, pub->n2) >= 0) return PAI_EKEY;
+    mpz_set(pub->hs, hs);
+    return PAI_OK;
+}
+
+int pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng)
+{
+    int st = set_modulus(pub, n);
+    if (st) return st;
     /* hs = (-x^2)^n mod n^2 for a random unit x */
     mpz_t x; mpz_init(x);
     random_unit(x, n, rng);
@@ -288,6 +305,20 @@ int pai_priv_set_pq(PaiPriv *k, const PaiPub *pub, const mpz_t p, const mpz_t q)
 done:
     wclear(t); mpz_clear(g);
     return st;
+}
+
+void pai_priv_copy(PaiPriv *dst, const PaiPriv *src, const PaiPub *pub)
+{
+    mpz_set(dst->p, src->p); mpz_set(dst->q, src->q);
+    mpz_set(dst->p2, src->p2); mpz_set(dst->q2, src->q2);
+    mpz_set(dst->pm1, src->pm1); mpz_set(dst->qm1, src->qm1);
+    mpz_set(dst->hp, src->hp); mpz_set(dst->hq, src->hq);
+    mpz_set(dst->pinv, src->pinv); mpz_set(dst->p2inv, src->p2inv);
+    mpz_set(dst->lambda, src->lambda); mpz_set(dst->mu, src->mu);
+    mpz_mod(dst->hsp, pub->hs, dst->p2);
+    mpz_mod(dst->hsq, pub->hs, dst->q2);
+    table_free(dst->tabp); table_free(dst->tabq);
+    dst->tabp = dst->tabq = NULL;
 }
 
 /* A random prime of exactly `bits` bits with the top two bits set. */

@@ -6,8 +6,9 @@
 ** threads for bulk work, BatchCrypt-style packing) and interoperability with
 ** python-paillier (JWK keys, {"v","e"} ciphertexts), and the blinded round trips with a
 ** keyholder.  pai.c owns keys and single values, pai_vec.c vectors, threads and packing,
-** pai_json.c the file formats, pai_blind.c the round trips.  It does
-** not know about tensors' shapes, parties or the interpreter: stdlib/lib_he.c does.
+** pai_json.c the file formats, pai_blind.c the round trips (as frames over the message
+** layer, runtime/message.h, between two party ids).  It does not know about tensors'
+** shapes, which parties exist or the interpreter: stdlib/lib_he.c does.
 **
 ** Security notes.
 **  - What it protects: plaintexts against anyone without the private key, under the
@@ -132,9 +133,15 @@ void     pai_priv_free(PaiPriv *priv);
 /* Sets pub from a modulus n (odd, at least PAI_MIN_BITS bits) and derives hs from a
 ** fresh random x.  Drops any table.  PAI_EKEY if n is unusable. */
 int      pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng);
+/* Sets pub from a modulus n and a given hs (a key that arrived: nothing is derived
+** but n's fields; no exponentiation).  PAI_EKEY if n is unusable or hs not in (0, n^2). */
+int      pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs);
 /* Derives every private field from the factors p and q of pub->n (checks p*q == n).
 ** PAI_EKEY if they are not. */
 int      pai_priv_set_pq(PaiPriv *priv, const PaiPub *pub, const mpz_t p, const mpz_t q);
+/* Copies a private key for pub (same modulus; hs mod p^2 and q^2 taken from pub's hs);
+** tables are not copied.  The caller checks that the moduli agree. */
+void     pai_priv_copy(PaiPriv *dst, const PaiPriv *src, const PaiPub *pub);
 /* Generates a fresh key pair of `bits` bits (even, >= PAI_MIN_BITS).  priv may be NULL
 ** only in tests that want a public key alone. */
 int      pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng);
@@ -316,31 +323,39 @@ int      pai_b64_to_mpz(mpz_t x, const char *s, size_t len);
 /* A party T holding ciphertexts but not the private key computes with the keyholder K:
 ** T masks each operand x (public bound |x| < 2^b) with r uniform in [0, 2^(b + SLACK)),
 ** re-randomises, and sends; K decrypts only x + r and returns fresh encryptions; T
-** removes the masks.  Both parties' steps run here (priv is used in K's steps only).
-** Every vector that crosses is shown to wire->send just before its receiver uses it:
-** to_keyholder = 1 for T -> K, 0 for K -> T; `what` describes it.  direct: T is itself a
-** keyholder; nothing is masked or sent.  claim: NAN, or a stated bound on |value| for the
-** operands; where it is below the tracked bound, masks are sized from it, K checks every
-** masked value against it (PAI_ECLAIM when one breaks it) and the result's bound is
-** computed from what that check guarantees (2^(SLACK+1) times the claim).  Refusals come
-** before anything is sent: PAI_EBOUND (no bound known and no claim), PAI_EMASK (masks
-** would not fit in the plaintext space), PAI_EOVERFLOW (the result's bound would not). */
+** removes the masks.  Each round trip is two rounds of the message layer: round 1 a frame
+** T -> K (for a product both masked operands, an array of two residue lists), round 2 a
+** frame K -> T (one residue list); see wire.h for residues.  The steps are per party:
+** K's reads only the frame it received and the public parameters (sizes, bounds, the
+** stated bound), and uses priv and link->rng_k; T's use x, y, the masks and
+** link->rng_t.  direct: T is itself a keyholder; nothing is masked or sent (link->msg
+** unused).  claim: NAN, or a stated bound on |value| for the operands; where it is below
+** the tracked bound, masks are sized from it, K checks every masked value against it
+** (PAI_ECLAIM when one breaks it: K answers nothing) and the result's bound is computed
+** from what that check guarantees (2^(SLACK+1) times the claim).  Refusals come before
+** anything is sent: PAI_EBOUND (no bound known and no claim), PAI_EMASK (masks would not
+** fit in the plaintext space), PAI_EOVERFLOW (the result's bound would not).  PAI_EIO:
+** the transport refused a frame or lost one; PAI_EFORMAT: a frame was not what the
+** protocol expects. */
 #define PAI_MASK_SLACK 40        /* statistical hiding of masks, in bits */
-typedef struct PaiWire {
-    void (*send)(void *ctx, int to_keyholder, const PaiVec *v, const char *what);
-    void *ctx;
-} PaiWire;
+struct Msg;
+typedef struct PaiLink {
+    struct Msg *msg;            /* the message layer that carries the frames */
+    int T, K;                   /* the evaluating party and the keyholder (party ids) */
+    Rng *rng_t, *rng_k;         /* each party's own generator */
+    const char *label;          /* prefix of the transcript lines ("he_mul"), or NULL */
+} PaiLink;
 /* out[o] = E(sum over l < len of x[ix[o*len + l]] * y[iy[o*len + l]]), at exponent
 ** x.exp + y.exp (not rescaled).  Unpacked vectors only. */
 int      pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                            const PaiVec *x, const size_t *ix, const PaiVec *y, const size_t *iy,
-                           size_t len, size_t nout, double claim, int direct, Rng *rng,
-                           const PaiOpts *opts, const PaiWire *wire);
+                           size_t len, size_t nout, double claim, int direct,
+                           const PaiOpts *opts, const PaiLink *link);
 /* out = E(floor(v / 16^(target - v.exp))) at exponent target (a copy when v.exp >= target);
 ** the result is within one unit of the exact quotient. */
 int      pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
-                           int target, double claim, int direct, Rng *rng, const PaiOpts *opts,
-                           const PaiWire *wire);
+                           int target, double claim, int direct, const PaiOpts *opts,
+                           const PaiLink *link);
 
 /* x uniform in [0, 2^bits) from rng (masks for blinded round trips, exponents). */
 void     pai_random_bits(mpz_t x, unsigned bits, Rng *rng);

@@ -2,12 +2,14 @@
 ** pai_blind.c — blinded round trips: a party T that holds ciphertexts but not the
 ** private key multiplies two of them (elementwise, or sums of products for a matrix
 ** product) or brings one back to a coarser fixed-point scale, with the keyholder K's
-** help, K seeing only statistically hidden values.  Both parties' steps run here in one
-** process, as the rest of the runtime simulates parties; what crosses between them is
-** exactly the vectors shown to the caller's wire hook (which records them in the
-** transcript, and through which the unit tests sit in K's seat).  Shapes, parties and
-** the transcript's wording are the caller's (stdlib/lib_he.c); single values and vectors
-** are pai.c's and pai_vec.c's.
+** help, K seeing only statistically hidden values.  Each round trip is two rounds of the
+** message layer (runtime/message.h), written as per-party steps: in round 1 T masks and
+** posts a frame, in round 2 K decodes what it received (and nothing else of T's), answers
+** with a frame of fresh encryptions, and T decodes the answer and removes its masks.
+** Frames are real (runtime/wire.h: an array of residues mod n^2, big endian), so the
+** transcript counts their true sizes and a network transport could carry them; each
+** party draws from its own generator.  Shapes, parties and the transcript's wording are
+** the caller's (stdlib/lib_he.c); single values and vectors are pai.c's and pai_vec.c's.
 **
 ** The protocol, for each operand x with public bound |x| < 2^b (semi-honest parties):
 **   T  draws r uniform in [0, 2^(b + PAI_MASK_SLACK)) and sends E(x) E(r) z, z fresh
@@ -20,6 +22,8 @@
 ** result could leave the plaintext space is refused before anything is sent.
 */
 #include "pai.h"
+#include "message.h"
+#include "wire.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +112,63 @@ static int k_check(const Side *s, const mpz_t X, int direct)
     return ok ? PAI_OK : PAI_ECLAIM;
 }
 
+/* --- frames: what crosses ------------------------------------------------------------- */
+
+/* The bytes of one residue mod n^2 on the wire. */
+static size_t residue_bytes(const PaiPub *pub) { return (2 * (size_t)pub->bits + 7) / 8; }
+
+/* Sends vectors v[0..k) from `from` to `to` as one frame in a round of its own: the
+** payload is the residues of v[0] when k = 1, else an array of k such lists. */
+static int post(const PaiLink *l, const PaiPub *pub, int from, int to, PaiVec *const *v,
+                size_t k, const char *what)
+{
+    WireW w;
+    wire_w_init(&w);
+    wire_put_envelope(&w, &(WireHdr){ .kind = "ciphertext", .from = from, .to = to, .round = 0 });
+    if (k != 1) wire_put_array(&w, k);
+    for (size_t i = 0; i < k; i++) wire_put_residues(&w, v[i]->c, v[i]->n, residue_bytes(pub));
+    size_t len;
+    uint8_t *frame = wire_w_take(&w, &len);
+    wire_w_free(&w);
+    char d[224];
+    snprintf(d, sizeof d, "%s%s%s", l->label ? l->label : "", l->label ? ": " : "", what);
+    return msg_send_frame(l->msg, from, to, "ciphertext", false, false, d, frame, len) < 0
+           ? PAI_EIO : PAI_OK;
+}
+
+/* The receiving side of post(): takes the frame from `from` waiting at `to` and decodes
+** k vectors of n[0..k) ciphertexts (public sizes), each in (0, n^2).  *v gets them
+** (bound unknown, exponent 0); PAI_EIO when nothing waits, PAI_EFORMAT when the bytes
+** are not such a frame. */
+static int take(const PaiLink *l, const PaiPub *pub, int from, int to, PaiVec **v,
+                const size_t *n, size_t k)
+{
+    uint8_t *buf;
+    size_t len;
+    for (size_t i = 0; i < k; i++) v[i] = NULL;
+    if (msg_receive(l->msg, from, to, &buf, &len) != 0) return PAI_EIO;
+    WireR r;
+    WireHdr h;
+    const msgpack_object *payload, *item;
+    const msgpack_object_array *a = NULL;
+    wire_r_init(&r, "the other party");
+    bool ok = wire_open_frame(&r, buf, len, &h, &payload) && h.from == from && h.to == to &&
+              strcmp(h.kind, "ciphertext") == 0 && (k == 1 || wire_get_array(&r, payload, k, k, &a));
+    for (size_t i = 0; ok && i < k; i++) {
+        item = k == 1 ? payload : &a->ptr[i];
+        v[i] = pai_vec_new(n[i]);
+        v[i]->lbound = NAN;
+        ok = wire_get_residues(&r, item, v[i]->c, n[i], residue_bytes(pub));
+        for (size_t j = 0; ok && j < n[i]; j++)
+            ok = mpz_sgn(v[i]->c[j]) > 0 && mpz_cmp(v[i]->c[j], pub->n2) < 0;
+    }
+    wire_r_free(&r);
+    free(buf);
+    if (ok) return PAI_OK;
+    for (size_t i = 0; i < k; i++) { pai_vec_free(v[i]); v[i] = NULL; }
+    return PAI_EFORMAT;
+}
+
 /* --- T's masking and K's decryption --------------------------------------------------- */
 
 /* T: masks r[i] and out = E(v[i] + r[i]) under fresh noise (re-randomised). */
@@ -137,17 +198,69 @@ static int k_decrypt(mpz_t *X, const PaiPub *pub, const PaiPriv *priv, const Pai
     return st;
 }
 
-static void wire_send(const PaiWire *w, int to_keyholder, const PaiVec *v, const char *what)
+/* K: out[o] = fresh E(sum over l < len of X[ix[o*len + l]] Y[iy[o*len + l]] mod n). */
+static int k_products(PaiVec *out, const PaiPub *pub, const PaiPriv *priv, mpz_t *X,
+                      const size_t *ix, mpz_t *Y, const size_t *iy, size_t len, Rng *rng,
+                      const PaiOpts *opts)
 {
-    if (w && w->send) w->send(w->ctx, to_keyholder, v, what);
+    mpz_t acc; mpz_init(acc);
+    int st = PAI_OK;
+    for (size_t o = 0; o < out->n; o++) {
+        if (opts && opts->interrupt && *opts->interrupt) { st = PAI_EINTR; break; }
+        mpz_set_ui(acc, 0);
+        for (size_t l = 0; l < len; l++) mpz_addmul(acc, X[ix[o * len + l]], Y[iy[o * len + l]]);
+        mpz_mod(acc, acc, pub->n);
+        pai_encrypt_crt(priv, pub, out->c[o], acc, rng);
+    }
+    pai_mpz_wipe(acc); mpz_clear(acc);
+    return st;
+}
+
+/* K: out[i] = fresh E(floor(X[i] / 2^shift) mod n). */
+static int k_quotients(PaiVec *out, const PaiPub *pub, const PaiPriv *priv, mpz_t *X,
+                       unsigned shift, Rng *rng, const PaiOpts *opts)
+{
+    mpz_t q; mpz_init(q);
+    int st = PAI_OK;
+    for (size_t i = 0; i < out->n; i++) {
+        if (opts && opts->interrupt && *opts->interrupt) { st = PAI_EINTR; break; }
+        mpz_fdiv_q_2exp(q, X[i], shift);
+        mpz_mod(q, q, pub->n);
+        pai_encrypt_crt(priv, pub, out->c[i], q, rng);
+    }
+    pai_mpz_wipe(q); mpz_clear(q);
+    return st;
 }
 
 /* --- products ------------------------------------------------------------------------- */
 
+/* K's step of a product (round 2): reads the frame of masked operands (nx + ny values),
+** decrypts, checks stated bounds, answers with fresh encryptions of the nout masked
+** products.  It sees nothing of T's but that frame and the public parameters. */
+static int k_product_step(const PaiLink *l, const PaiPub *pub, const PaiPriv *priv,
+                          size_t nx, const Side *sx, const size_t *ix,
+                          size_t ny, const Side *sy, const size_t *iy,
+                          size_t len, size_t nout, const PaiOpts *opts)
+{
+    PaiVec *got[2];
+    size_t n[2] = { nx, ny };
+    int st = take(l, pub, l->T, l->K, got, n, 2);
+    if (st) return st;
+    mpz_t *X = mpz_array(nx), *Y = mpz_array(ny);
+    st = k_decrypt(X, pub, priv, got[0], sx, 0, opts);
+    if (st == PAI_OK) st = k_decrypt(Y, pub, priv, got[1], sy, 0, opts);
+    PaiVec *ans = pai_vec_new(nout);
+    if (st == PAI_OK) st = k_products(ans, pub, priv, X, ix, Y, iy, len, l->rng_k, opts);
+    if (st == PAI_OK) st = post(l, pub, l->K, l->T, &ans, 1, "fresh encryptions of the masked products");
+    mpz_array_free(X, nx); mpz_array_free(Y, ny);
+    pai_vec_free(got[0]); pai_vec_free(got[1]); pai_vec_free(ans);
+    return st;
+}
+
 int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                       const PaiVec *x, const size_t *ix, const PaiVec *y, const size_t *iy,
-                      size_t len, size_t nout, double claim, int direct, Rng *rng,
-                      const PaiOpts *opts, const PaiWire *wire)
+                      size_t len, size_t nout, double claim, int direct,
+                      const PaiOpts *opts, const PaiLink *link)
 {
     *out = NULL;
     Side sx, sy;
@@ -157,45 +270,33 @@ int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
     double lb = len ? sx.lb + sy.lb + log2((double)len) + 1e-9 : -INFINITY;
     if (lb > (double)pub->max_int_log2) return PAI_EOVERFLOW;   /* before anything runs */
 
-    PaiVec *mx = NULL, *my = NULL, *both = NULL;
-    mpz_t *rx = NULL, *ry = NULL;
-    mpz_t *X = mpz_array(x->n), *Y = mpz_array(y->n);
     PaiVec *r = NULL;
-    if (direct) {
+    if (direct) {                               /* T is a keyholder: nothing crosses */
+        mpz_t *X = mpz_array(x->n), *Y = mpz_array(y->n);
         st = k_decrypt(X, pub, priv, x, &sx, 1, opts);
         if (st == PAI_OK) st = k_decrypt(Y, pub, priv, y, &sy, 1, opts);
+        r = pai_vec_new(nout);
+        if (st == PAI_OK) st = k_products(r, pub, priv, X, ix, Y, iy, len, link->rng_t, opts);
+        mpz_array_free(X, x->n); mpz_array_free(Y, y->n);
     } else {
-        st = t_mask(&mx, &rx, pub, x, &sx, rng, opts);
-        if (st == PAI_OK) st = t_mask(&my, &ry, pub, y, &sy, rng, opts);
-        if (st == PAI_OK) {                     /* one message: both masked operands */
-            both = pai_vec_new(x->n + y->n);
-            both->lbound = NAN;
-            for (size_t i = 0; i < x->n; i++) mpz_set(both->c[i], mx->c[i]);
-            for (size_t i = 0; i < y->n; i++) mpz_set(both->c[x->n + i], my->c[i]);
+        /* round 1, T: mask both operands, one frame */
+        PaiVec *m[2] = { NULL, NULL };
+        mpz_t *rx = NULL, *ry = NULL;
+        st = t_mask(&m[0], &rx, pub, x, &sx, link->rng_t, opts);
+        if (st == PAI_OK) st = t_mask(&m[1], &ry, pub, y, &sy, link->rng_t, opts);
+        if (st == PAI_OK) {
             char what[160];
             snprintf(what, sizeof what, "masked operands x + r, y + s (%zu + %zu values; masks of "
                      "%u and %u bits, re-randomised); the keyholder sees only these", x->n, y->n,
                      sx.mbits, sy.mbits);
-            wire_send(wire, 1, both, what);
-            st = k_decrypt(X, pub, priv, mx, &sx, 0, opts);
-            if (st == PAI_OK) st = k_decrypt(Y, pub, priv, my, &sy, 0, opts);
+            st = post(link, pub, link->T, link->K, m, 2, what);
         }
-    }
-    if (st == PAI_OK) {
-        r = pai_vec_new(nout);
-        r->exp = x->exp + y->exp;
-        r->lbound = lb;
-        mpz_t acc, t; mpz_inits(acc, t, NULL);
-        for (size_t o = 0; o < nout; o++) {     /* K: fresh E(sum_l X_l Y_l) */
-            if (opts && opts->interrupt && *opts->interrupt) { st = PAI_EINTR; break; }
-            mpz_set_ui(acc, 0);
-            for (size_t l = 0; l < len; l++) mpz_addmul(acc, X[ix[o * len + l]], Y[iy[o * len + l]]);
-            mpz_mod(acc, acc, pub->n);
-            pai_encrypt_crt(priv, pub, r->c[o], acc, rng);
-        }
-        if (st == PAI_OK && !direct) {
-            wire_send(wire, 0, r, "fresh encryptions of the masked products");
-            /* T: subtract sum_l (s_l x_l + r_l y_l + r_l s_l) */
+        pai_vec_free(m[0]); pai_vec_free(m[1]);
+        /* round 2, K: answer; then T: decode and subtract sum_l (s_l x_l + r_l y_l + r_l s_l) */
+        if (st == PAI_OK) st = k_product_step(link, pub, priv, x->n, &sx, ix, y->n, &sy, iy, len, nout, opts);
+        if (st == PAI_OK) st = take(link, pub, link->K, link->T, &r, &nout, 1);
+        if (st == PAI_OK) {
+            mpz_t acc, t; mpz_inits(acc, t, NULL);
             for (size_t o = 0; o < nout; o++) {
                 mpz_set_ui(acc, 0);
                 for (size_t l = 0; l < len; l++) {
@@ -210,14 +311,16 @@ int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                 }
                 pai_add_plain(pub, r->c[o], r->c[o], acc);      /* - r s */
             }
+            pai_mpz_wipe(acc); pai_mpz_wipe(t);
+            mpz_clears(acc, t, NULL);
         }
-        pai_mpz_wipe(acc); pai_mpz_wipe(t);
-        mpz_clears(acc, t, NULL);
+        mpz_array_free(rx, rx ? x->n : 0); mpz_array_free(ry, ry ? y->n : 0);
     }
-    mpz_array_free(X, x->n); mpz_array_free(Y, y->n);
-    mpz_array_free(rx, rx ? x->n : 0); mpz_array_free(ry, ry ? y->n : 0);
-    pai_vec_free(mx); pai_vec_free(my); pai_vec_free(both);
-    if (st == PAI_OK) st = pai_vec_check(pub, r);
+    if (st == PAI_OK) {
+        r->exp = x->exp + y->exp;
+        r->lbound = lb;
+        st = pai_vec_check(pub, r);
+    }
     if (st) { pai_vec_free(r); return st; }
     *out = r;
     return PAI_OK;
@@ -225,9 +328,27 @@ int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
 
 /* --- rescaling ------------------------------------------------------------------------ */
 
+/* K's step of a rescale (round 2): reads the n masked values, decrypts, checks a stated
+** bound, answers with fresh encryptions of floor(X / 2^shift). */
+static int k_rescale_step(const PaiLink *l, const PaiPub *pub, const PaiPriv *priv, size_t n,
+                          const Side *s, unsigned shift, const PaiOpts *opts)
+{
+    PaiVec *got;
+    int st = take(l, pub, l->T, l->K, &got, &n, 1);
+    if (st) return st;
+    mpz_t *X = mpz_array(n);
+    st = k_decrypt(X, pub, priv, got, s, 0, opts);
+    PaiVec *ans = pai_vec_new(n);
+    if (st == PAI_OK) st = k_quotients(ans, pub, priv, X, shift, l->rng_k, opts);
+    if (st == PAI_OK) st = post(l, pub, l->K, l->T, &ans, 1, "fresh encryptions of floor((x + r) / 2^k)");
+    mpz_array_free(X, n);
+    pai_vec_free(got); pai_vec_free(ans);
+    return st;
+}
+
 int pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
-                      int target, double claim, int direct, Rng *rng, const PaiOpts *opts,
-                      const PaiWire *wire)
+                      int target, double claim, int direct, const PaiOpts *opts,
+                      const PaiLink *link)
 {
     *out = NULL;
     if (v->exp >= target) { *out = pai_vec_copy(v); return PAI_OK; }
@@ -236,47 +357,46 @@ int pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, cons
     if (st) return st;
     unsigned shift = 4u * (unsigned)(target - v->exp);
     size_t n = v->n;
-    mpz_t *X = mpz_array(n), *rm = NULL;
-    PaiVec *sent = NULL, *r = NULL;
-    if (direct) {
+    PaiVec *r = NULL;
+    if (direct) {                               /* T is a keyholder: nothing crosses */
+        mpz_t *X = mpz_array(n);
         st = k_decrypt(X, pub, priv, v, &s, 1, opts);
+        r = pai_vec_new(n);
+        if (st == PAI_OK) st = k_quotients(r, pub, priv, X, shift, link->rng_t, opts);
+        mpz_array_free(X, n);
     } else {
-        st = t_mask(&sent, &rm, pub, v, &s, rng, opts);
+        /* round 1, T: mask */
+        PaiVec *sent = NULL;
+        mpz_t *rm = NULL;
+        st = t_mask(&sent, &rm, pub, v, &s, link->rng_t, opts);
         if (st == PAI_OK) {
             char what[160];
             snprintf(what, sizeof what, "masked values x + r to rescale (%zu values; %u-bit masks, "
                      "re-randomised); the keyholder sees only these", n, s.mbits);
-            wire_send(wire, 1, sent, what);
-            st = k_decrypt(X, pub, priv, sent, &s, 0, opts);
+            st = post(link, pub, link->T, link->K, &sent, 1, what);
         }
-    }
-    if (st == PAI_OK) {
-        r = pai_vec_new(n);
-        r->exp = target;
-        /* |floor((x + r) / 2^k) - floor(r / 2^k)| and |floor(x / 2^k)| are <= |x| / 2^k + 1 */
-        double lq = s.lb - shift;
-        r->lbound = (lq > 60 ? lq : log2(exp2(lq) + 1)) + 1e-9;
-        mpz_t q; mpz_init(q);
-        for (size_t i = 0; i < n; i++) {            /* K: fresh E(floor(X / 2^k)) */
-            if (opts && opts->interrupt && *opts->interrupt) { st = PAI_EINTR; break; }
-            mpz_fdiv_q_2exp(q, X[i], shift);
-            mpz_mod(q, q, pub->n);
-            pai_encrypt_crt(priv, pub, r->c[i], q, rng);
-        }
-        if (st == PAI_OK && !direct) {
-            wire_send(wire, 0, r, "fresh encryptions of floor((x + r) / 2^k)");
-            for (size_t i = 0; i < n; i++) {        /* T subtracts floor(r / 2^k) */
+        pai_vec_free(sent);
+        /* round 2, K: answer; then T: decode and subtract floor(r / 2^k) */
+        if (st == PAI_OK) st = k_rescale_step(link, pub, priv, n, &s, shift, opts);
+        if (st == PAI_OK) st = take(link, pub, link->K, link->T, &r, &n, 1);
+        if (st == PAI_OK) {
+            mpz_t q; mpz_init(q);
+            for (size_t i = 0; i < n; i++) {
                 mpz_fdiv_q_2exp(q, rm[i], shift);
                 mpz_neg(q, q);
                 pai_add_plain(pub, r->c[i], r->c[i], q);
             }
+            pai_mpz_wipe(q); mpz_clear(q);
         }
-        pai_mpz_wipe(q); mpz_clear(q);
+        mpz_array_free(rm, rm ? n : 0);
     }
-    mpz_array_free(X, n);
-    mpz_array_free(rm, rm ? n : 0);
-    pai_vec_free(sent);
-    if (st == PAI_OK) st = pai_vec_check(pub, r);
+    if (st == PAI_OK) {
+        r->exp = target;
+        /* |floor((x + r) / 2^k) - floor(r / 2^k)| and |floor(x / 2^k)| are <= |x| / 2^k + 1 */
+        double lq = s.lb - shift;
+        r->lbound = (lq > 60 ? lq : log2(exp2(lq) + 1)) + 1e-9;
+        st = pai_vec_check(pub, r);
+    }
     if (st) { pai_vec_free(r); return st; }
     *out = r;
     return PAI_OK;

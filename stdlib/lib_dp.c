@@ -1,7 +1,8 @@
 /*
 ** lib_dp.c — builtins of the 'dp' module: the Laplace and Gaussian mechanisms on
 ** numbers, lists and tensors, sparse vector / above-threshold, Laplace noise split into
-** Gamma-difference shares, the dpsgd(...) record that train() reads, the RDP accountant
+** Gamma-difference shares (laplace_shares, and laplace_sum: one round of the message
+** layer in which each party noises its own contribution), the dpsgd(...) record that train() reads, the RDP accountant
 ** (epsilon), and the per-dataset budget ledger (budget, save_budget, load_budget) with
 ** lib_dp_charge for training runs.  The mathematics lives in runtime/dp*.c; this file
 ** checks arguments, enforces who may set a budget (its owner, only downwards), charges
@@ -11,6 +12,7 @@
 #include "lib_dp.h"
 #include "dp.h"
 #include "lib_data.h"
+#include "lib_he.h"
 #include "lib_wire.h"
 #include <errno.h>
 #include <math.h>
@@ -317,6 +319,10 @@ static Value svt(Interp *I, Args *a, bool first_only)
 static Value b_sparse_vector(Interp *I, Args *a) { return svt(I, a, false); }
 static Value b_above_threshold(Interp *I, Args *a) { return svt(I, a, true); }
 
+/* The generator a party draws from.  One place to change when parties get generators of
+** their own (ev_rng). */
+static Rng *party_rng(Interp *I, int party) { (void)party; return &I->rng; }
+
 static Value b_laplace_shares(Interp *I, Args *a)
 {
     long n;
@@ -326,8 +332,114 @@ static Value b_laplace_shares(Interp *I, Args *a)
     if (n < 1 || n > 100000) return lib_bad(I, a, 0, "number of parties (1 or more)");
     if (!(b > 0) || !isfinite(b)) return lib_bad(I, a, 1, "positive scale");
     Value r = val_list((size_t)n);
-    for (long i = 0; i < n; i++) val_list_push(r, VNUM(dp_laplace_share(&I->rng, (int)n, b)));
+    Rng *rng = party_rng(I, a->at);
+    for (long i = 0; i < n; i++) val_list_push(r, VNUM(dp_laplace_share(rng, (int)n, b)));
     return r;
+}
+
+/* Party p's step of laplace_sum: its contribution x (borrowed; a number, a tensor or a
+** ciphertext, living at p) plus its own share of the noise, drawn from p's generator,
+** as a new value living at p; VERR after raising. */
+static Value noised_part(Interp *I, Args *a, size_t i, Value x, int n, double b)
+{
+    int p = x.owner, shape[TN_MAXDIM];
+    int nd = lib_he_shape(x, shape);
+    if (nd >= 0) {                              /* E(x) + share: the sum stays encrypted */
+        size_t len = 1;
+        for (int d = 0; d < nd; d++) len *= (size_t)shape[d];
+        double *z = calloc(len ? len : 1, sizeof *z);
+        if (!z) abort();
+        dp_laplace_share_add(party_rng(I, p), z, len, n, b);
+        Value noise;
+        if (nd == 0) noise = VNUM(z[0]);
+        else {
+            Tn *t = tn_new(nd, shape);
+            for (size_t k = 0; k < len; k++) t->data[k] = (float)z[k];
+            noise = val_tensor(t);
+        }
+        free(z);
+        Value r = lib_he_ct_class.binop(I, OP_ADD, x, noise);
+        val_release(noise);
+        if (!IS_ERR(r)) r.owner = (uint16_t)p;
+        return r;
+    }
+    if (!IS_NUM(x) && !IS_TENSOR(x)) {
+        err_raise(I, "'%s': item %zu of the list is a %s; each party contributes a number, a "
+                  "tensor or a ciphertext", a->fname, i + 1, val_type_name(x));
+        return VERR;
+    }
+    Args one = *a;
+    one.v = &x; one.n = 1;
+    Vec v;
+    if (!vec_from(I, &one, 0, &v)) return VERR;
+    dp_laplace_share_add(party_rng(I, p), v.v, v.n, n, b);
+    Value r = vec_to(&v);
+    r.owner = (uint16_t)p;
+    return r;
+}
+
+static Value b_laplace_sum(Interp *I, Args *a)
+{
+    static const char *const kws[] = { "to", "sensitivity", "epsilon", "scale", NULL };
+    int to = 0;
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws) || !lib_kwparty(I, a, "to", &to)) return VERR;
+    if (!to) return err_raise(I, "'laplace_sum' needs the party that adds the parts: to = p");
+    bool has_eps = lib_kw(a, "epsilon"), has_scale = lib_kw(a, "scale");
+    if (has_eps == has_scale)
+        return err_raise(I, "'laplace_sum' needs epsilon = (the privacy cost) or scale = (the "
+                         "noise scale), %s", has_eps ? "not both" : "got neither");
+    double sens = 1, eps = 0, b = 0;
+    if (!pos_kw(I, a, "sensitivity", &sens)) return VERR;
+    if (has_eps) { if (!pos_kw(I, a, "epsilon", &eps)) return VERR; b = sens / eps; }
+    if (has_scale && !pos_kw(I, a, "scale", &b)) return VERR;
+    if (!(b > 0) || !isfinite(b)) return err_raise(I, "'laplace_sum': noise scale out of range");
+    Value xs = a->v[0];
+    if (!IS_LIST(xs) || AS_LIST(xs)->n == 0) return lib_bad(I, a, 0, "non-empty list of each party's value");
+    ObjList *l = AS_LIST(xs);
+    if (l->n > 100000) return lib_bad(I, a, 0, "list of at most 100000 parties' values");
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->v[i].owner)
+            return err_raise(I, "'laplace_sum': item %zu of the list is public; each item is one "
+                             "party's value (x at p, or computed inside on p)", i + 1);
+    int n = (int)l->n;
+    /* the round: every party posts its noised part; the layer delivers them together */
+    Value *got = calloc(l->n, sizeof *got);
+    if (!got) abort();
+    bool ok = true;
+    msg_parallel_begin(&I->msg);
+    for (size_t i = 0; i < l->n && ok; i++) {
+        Value part = noised_part(I, a, i, l->v[i], n, b);
+        if (IS_ERR(part)) { ok = false; break; }
+        got[i] = lib_wire_send(I, part, l->v[i].owner, to, true);
+        val_release(part);
+        ok = !IS_ERR(got[i]);
+    }
+    msg_parallel_end(&I->msg);
+    /* to's step: add what it received */
+    Value sum = ok ? val_retain(got[0]) : VERR;
+    for (size_t i = 1; ok && i < l->n; i++) {
+        Value r;
+        if (IS_NUM(sum) && IS_NUM(got[i])) r = VNUM(sum.as.n + got[i].as.n);
+        else if (sum.tag == V_OBJ) r = AS_USER(sum)->cls->binop(I, OP_ADD, sum, got[i]);
+        else if (got[i].tag == V_OBJ) r = AS_USER(got[i])->cls->binop(I, OP_ADD, sum, got[i]);
+        else if (IS_TENSOR(sum) && IS_TENSOR(got[i]) &&
+                 tn_same_shape(AS_TENSOR(sum), AS_TENSOR(got[i]))) {
+            Tn *t = tn_copy(AS_TENSOR(sum));
+            for (size_t k = 0; k < t->size; k++) t->data[k] += AS_TENSOR(got[i])->data[k];
+            r = val_tensor(t);
+        } else {
+            r = err_raise(I, "'laplace_sum': the parties' values differ in kind or shape "
+                          "(item %zu)", i + 1);
+        }
+        val_release(sum);
+        sum = r;
+        ok = !IS_ERR(sum);
+    }
+    for (size_t i = 0; i < l->n; i++) val_release(got[i]);     /* zeroed: none */
+    free(got);
+    if (!ok) { val_release(sum); return VERR; }
+    sum.owner = (uint16_t)to;
+    return sum;
 }
 
 /* ---- DP-SGD and the accountant --------------------------------------------------------- */
@@ -628,6 +740,15 @@ static const LibReg fns[] = {
      "from Gamma(1/n, scale), so the parts sum to exactly Laplace(scale) while no party knows\n"
      "the total noise (SPEED; each part alone has variance 2 scale^2 / n).",
      "s = laplace_shares(3, 2.0); print(len(s))", 0},
+    {"laplace_sum", b_laplace_sum,
+     "laplace_sum(xs, to = p, sensitivity = 1, epsilon = e | scale = b)",
+     "The sum of xs (a list of numbers, tensors or ciphertexts, each living at its party) plus\n"
+     "Laplace(b) noise split among the parties, as one round: each party adds its own share\n"
+     "(G1 - G2, G1 and G2 from Gamma(1/n, b), drawn from its generator) to its value and sends\n"
+     "it to p, which adds what it received; the result lives at p.  epsilon-DP for the sum when\n"
+     "one person changes it by at most sensitivity.  A plaintext part carries only 1/n of the\n"
+     "noise (the transcript flags it): send ciphertexts so that p sees only the noised sum.",
+     "party a, b, s; t = laplace_sum([3 at a, 4 at b], to = s, scale = 0.5); print(type(t))", 0},
     {"dpsgd", b_dpsgd, "dpsgd(clip = C, noise = sigma, delta = 1e-5, sampling = \"poisson\")",
      "DP-SGD settings for train(m, d, dp = dpsgd(...)): each example's gradient is clipped to\n"
      "L2 norm clip, Gaussian noise of standard deviation noise * clip is added to each\n"
@@ -681,7 +802,9 @@ void lib_dp_put_ledger(struct WireW *w, const void *ledger)
         fputs("ppdl: out of memory\n", stderr);
         abort();
     }
+    wire_put_array(w, 2);
     wire_put_str(w, text, n);
+    wire_put_int(w, ((const DpLedger *)dp_ledger_root(ledger))->owner);
     free(text);
 }
 
@@ -690,13 +813,17 @@ void *lib_dp_get_ledger(struct WireR *r, const msgpack_object *o)
     const char *s;
     size_t n;
     char err[200];
-    if (!wire_get_str(r, o, &s, &n)) return NULL;
+    const msgpack_object_array *a;
+    int64_t owner;
+    if (!wire_get_array(r, o, 2, 2, &a) || !wire_get_str(r, &a->ptr[0], &s, &n) ||
+        !wire_get_int(r, &a->ptr[1], 0, INT32_MAX, &owner)) return NULL;
     if (!n) { wire_fail(r, "an empty ledger"); return NULL; }
     FILE *f = fmemopen((void *)s, n, "r");
     if (!f) { wire_fail(r, "a ledger that cannot be read"); return NULL; }
     DpLedger *L = dp_ledger_read(f, err, sizeof err);
     fclose(f);
     if (!L) wire_fail(r, "ledger: %s", err);
+    else L->owner = (int)owner;
     return L;
 }
 

@@ -27,8 +27,9 @@ bool lib_dp_charge(Interp *I, Value dataset, double q, double sigma, long steps,
 ** and recording rules as lib_dp_charge. */
 bool lib_dp_spend(Interp *I, Value dataset, const char *what, double epsilon, double delta);
 
-/* The wire (stdlib/lib_wire.h): a ledger travels as its text form (dp_ledger_write's
-** "ppdl-ledger 1" lines) in a msgpack str.  The budget kind, for decoding. */
+/* The wire (stdlib/lib_wire.h): a ledger travels as [text, owner]: its text form
+** (dp_ledger_write's "ppdl-ledger 1" lines) in a msgpack str and the party that set its
+** budget (0: the top level), so that only that party may lower it at the receiver too.  The budget kind, for decoding. */
 extern const VClass lib_dp_budget_class;
 struct WireW; struct WireR;
 void  lib_dp_put_ledger(struct WireW *w, const void *ledger);

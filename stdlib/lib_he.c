@@ -4,10 +4,12 @@
 ** ct * plain, ct / number, plain @ ct, ct @ plain, unary minus), encrypt / decrypt (only
 ** at a keyholder), he_sum, the blinded round trips that let a party without the key
 ** multiply ciphertexts or reset their scale with the keyholder's help (he_mul,
-** he_matmul, he_rescale: runtime/pai_blind.c's protocol; this file picks the parties and
-** records what crosses), re-randomised sends, and python-paillier's file formats (save_key,
-** load_key, save_ciphertext, load_ciphertext).  The cryptography is runtime/pai*.c's;
-** this file owns shapes, broadcasting, parties and messages.
+** he_matmul, he_rescale: runtime/pai_blind.c's protocol, two rounds of the message layer
+** a round trip; this file picks the parties and their generators), re-randomised sends
+** (he_send is send: a real frame through the message layer, lib_wire.c), and
+** python-paillier's file formats (save_key, load_key, save_ciphertext, load_ciphertext).
+** The cryptography is runtime/pai*.c's; this file owns shapes, broadcasting, parties and
+** the ciphertext's wire codec.  Nothing here writes the transcript: the layer does.
 */
 #include "lib_he.h"
 #include "lib_tensor.h"
@@ -37,6 +39,10 @@ typedef struct HeCt {
 } HeCt;
 
 static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
+
+/* The generator a party draws from (its masks, noise and re-randomisation).  One place
+** to change when parties get generators of their own (ev_rng). */
+static Rng *party_rng(Interp *I, int party) { (void)party; return &I->rng; }
 
 static void *xmalloc(size_t n)
 {
@@ -697,28 +703,20 @@ static Value b_he_transpose(Interp *I, Args *a)
                         : ct_new(c->scheme, r, c->ndim, c->shape, a->v[0].owner);
 }
 
-/* Records one ciphertext message with its digests. */
-static void record(Interp *I, int from, int to, const HeCt *c, const char *note)
-{
-    Sb d; sb_init(&d);
-    ct_show(I, c, &d, 0);
-    if (note) sb_printf(&d, " (%s)", note);
-    tr_send(&I->tr, from, to, "ciphertext", pai_vec_bytes(&c->s->pub, c->v), 0, d.s);
-    sb_free(&d);
-}
-
-Value lib_he_send(Interp *I, Value cv, int to)
+int lib_he_shape(Value cv, int *shape)
 {
     HeCt *c = ct_of(cv);
+    if (!c) return -1;
+    for (int i = 0; i < c->ndim; i++) shape[i] = c->shape[i];
+    return c->ndim;
+}
+
+/* he_send and send of a ciphertext: through the message layer (stdlib/lib_wire.c), which
+** re-randomises it on the way (ct_encode) and records the frame's real size. */
+Value lib_he_send(Interp *I, Value cv, int to)
+{
     int from = cv.owner ? cv.owner : I->cur_party;
-    PaiVec *v = pai_vec_copy(c->v);
-    PaiOpts o = opts_of(I, c->s);
-    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, &I->rng, &o);
-    if (st) { pai_vec_free(v); return pai_fail(I, "send", st, c->s); }
-    Value r = ct_new(c->scheme, v, c->ndim, c->shape, to);
-    record(I, from, to, ct_of(r), "re-randomised");
-    tr_next_round(&I->tr);
-    return r;
+    return lib_wire_send(I, cv, from, to, true);
 }
 
 static Value b_he_send(Interp *I, Args *a)
@@ -756,18 +754,12 @@ static Value b_he_refresh(Interp *I, Args *a)
 /* The keyholder that helps (the lowest id). */
 static int helper_of(const HeScheme *s) { return s->has_priv ? __builtin_ctzll(s->keyholders) : 0; }
 
-/* The transcript side of a round trip: every vector pai_blind.c sends is one message. */
-typedef struct Wire { Interp *I; int T, K; const HeScheme *s; const char *fname; } Wire;
-
-static void wire_send(void *ctx, int to_keyholder, const PaiVec *v, const char *what)
+/* Where a round trip runs: the interpreter's message layer, T and K with their own
+** generators; transcript lines start with the builtin's name. */
+static PaiLink link_of(Interp *I, int T, int K, const char *fname)
 {
-    Wire *w = ctx;
-    Sb d; sb_init(&d);
-    sb_printf(&d, "%s: %s", w->fname, what);
-    tr_send(&w->I->tr, to_keyholder ? w->T : w->K, to_keyholder ? w->K : w->T, "ciphertext",
-            pai_vec_bytes(&w->s->pub, v), 0, d.s);
-    sb_free(&d);
-    if (!to_keyholder) tr_next_round(&w->I->tr);
+    return (PaiLink){ .msg = &I->msg, .T = T, .K = K, .rng_t = party_rng(I, T),
+                      .rng_k = party_rng(I, K), .label = fname };
 }
 
 /* Raises the message for a failed round trip (claim: the stated bound, or NAN). */
@@ -797,6 +789,13 @@ static Value blind_fail(Interp *I, const char *what, int st, const HeScheme *s, 
                       "%u-bit key (|plaintext| < n/3), so it could decrypt to garbage; he_rescale the "
                       "operands, use fewer multiplications, a larger key%s", what, s->pub.bits,
                       isnan(claim) ? ", or state a smaller bound (bound = B, checked by the keyholder)" : "");
+        break;
+    case PAI_EIO:
+        r = err_raise(I, "%s: the %s transport lost a message of the round trip with the keyholder",
+                      what, I->msg.tp->name);
+        break;
+    case PAI_EFORMAT:
+        r = err_raise(I, "%s: a message of the round trip with the keyholder was malformed", what);
         break;
     default:
         r = pai_fail(I, what, st, s);
@@ -843,11 +842,10 @@ static Value b_he_rescale(Interp *I, Args *a)
     if (c->v->slots) return pai_fail(I, "he_rescale", PAI_EPACKED, c->s);
     HeScheme *s = c->s;
     PaiOpts o = opts_of(I, s);
-    Wire w = { I, T, K, s, a->fname };
-    PaiWire pw = { .send = wire_send, .ctx = &w };
+    PaiLink link = link_of(I, T, K, a->fname);
     PaiVec *v = NULL;
     int st = pai_blind_rescale(&v, &s->pub, &s->priv, c->v, s->frac_exp, claim, is_direct(s, T),
-                               &I->rng, &o, &pw);
+                               &o, &link);
     if (st) return blind_fail(I, a->fname, st, s, claim);
     return ct_new(c->scheme, v, c->ndim, c->shape, a->v[0].owner);
 }
@@ -890,16 +888,15 @@ static Value blinded_product(Interp *I, Args *a, bool matmul)
         }
     }
     PaiOpts o = opts_of(I, s);
-    Wire w = { I, T, K, s, a->fname };
-    PaiWire pw = { .send = wire_send, .ctx = &w };
+    PaiLink link = link_of(I, T, K, a->fname);
     bool direct = is_direct(s, T);
     PaiVec *p = NULL, *r = NULL;
     int st = pai_blind_product(&p, &s->pub, &s->priv, x->v, ia, y->v, ib, len, nout, claim, direct,
-                               &I->rng, &o, &pw);
+                               &o, &link);
     free(ia); free(ib);
     if (st) return blind_fail(I, a->fname, st, s, claim);
     /* back to the scheme's precision: a second round trip, from the product's tracked bound */
-    st = pai_blind_rescale(&r, &s->pub, &s->priv, p, s->frac_exp, NAN, direct, &I->rng, &o, &pw);
+    st = pai_blind_rescale(&r, &s->pub, &s->priv, p, s->frac_exp, NAN, direct, &o, &link);
     pai_vec_free(p);
     if (st) return blind_fail(I, a->fname, st, s, NAN);
     return ct_new(x->scheme, r, no, so, a->v[0].owner ? a->v[0].owner : a->v[1].owner);
@@ -1169,25 +1166,17 @@ static Value scheme_decode(Interp *I, struct WireR *r, const struct msgpack_obje
     (void)I;
     if (!wire_get_array(r, o, 7, 7, &a)) return VERR;
     HeScheme *s = scheme_alloc();
-    mpz_t n;
-    mpz_init(n);
-    bool ok = wire_get_mpz(r, &a->ptr[0], n) && wire_get_int(r, &a->ptr[2], 0, INT64_MAX, &holders) &&
+    mpz_t n, hs;
+    mpz_inits(n, hs, NULL);
+    bool ok = wire_get_mpz(r, &a->ptr[0], n) && wire_get_mpz(r, &a->ptr[1], hs) &&
+              wire_get_int(r, &a->ptr[2], 0, INT64_MAX, &holders) &&
               wire_get_int(r, &a->ptr[3], -64, 0, &frac) && wire_get_double(r, &a->ptr[4], &range) &&
               wire_get_int(r, &a->ptr[5], 0, 30, &headroom) && wire_get_int(r, &a->ptr[6], 1, 16, &threads);
     if (ok && (mpz_sizeinbase(n, 2) > 8192 || !(range > 0) || !isfinite(range)))
         ok = wire_fail(r, "a paillier scheme out of range");
-    if (ok) {
-        Rng tmp;                        /* hs is the sender's: the x drawn here is dropped */
-        rng_seed(&tmp, 1);
-        ok = pai_pub_set_n(&s->pub, n, &tmp) == PAI_OK || wire_fail(r, "an unusable Paillier modulus");
-        rng_wipe(&tmp);
-    }
-    if (ok) {
-        ok = wire_get_mpz(r, &a->ptr[1], s->pub.hs);
-        if (ok && (mpz_sgn(s->pub.hs) <= 0 || mpz_cmp(s->pub.hs, s->pub.n2) >= 0))
-            ok = wire_fail(r, "a Paillier key with hs out of range");
-    }
-    mpz_clear(n);
+    if (ok && pai_pub_set_nh(&s->pub, n, hs) != PAI_OK)     /* the sender's hs: no exponentiation */
+        ok = wire_fail(r, "an unusable Paillier modulus, or hs out of range");
+    mpz_clears(n, hs, NULL);
     if (!ok) { scheme_free(s); return VERR; }
     s->keyholders = (uint64_t)holders;
     s->frac_exp = (int)frac;
@@ -1197,8 +1186,8 @@ static Value scheme_decode(Interp *I, struct WireR *r, const struct msgpack_obje
     int to = r->to;
     if (to > 0 && to < 64 && (s->keyholders >> to & 1))      /* the keyholder's own key */
         for (size_t i = 0; i < nkeyring; i++)
-            if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub) &&
-                pai_priv_set_pq(&s->priv, &s->pub, keyring[i]->priv.p, keyring[i]->priv.q) == PAI_OK) {
+            if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub)) {
+                pai_priv_copy(&s->priv, &keyring[i]->priv, &s->pub);
                 s->has_priv = 1;
                 keyring_add(s);
                 break;
@@ -1214,7 +1203,7 @@ static bool ct_encode(Interp *I, Value self, struct WireW *w, int to)
     const HeCt *c = AS_USER(self)->p;
     PaiVec *v = pai_vec_copy(c->v);
     PaiOpts o = opts_of(I, c->s);
-    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, &I->rng, &o);
+    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, party_rng(I, self.owner ? self.owner : I->cur_party), &o);
     if (st) { pai_vec_free(v); pai_fail(I, "send", st, c->s); return false; }
     wire_put_array(w, 7);
     if (!lib_wire_put(I, w, c->scheme, 0, to)) { pai_vec_free(v); return false; }

@@ -13,6 +13,9 @@
 /* type() "paillier scheme" and "ciphertext". */
 extern const VClass lib_he_scheme_class, lib_he_ct_class;
 
+/* The number of dimensions of a ciphertext value and its shape[0..ndim), or -1 if c is
+** not a ciphertext. */
+int   lib_he_shape(Value c, int *shape);
 /* The public key of a scheme value (borrowed), or NULL if v is not a scheme. */
 const PaiPub *lib_he_pub(Value scheme);
 /* True when `party` may decrypt under the scheme (it is a keyholder and the private
@@ -24,8 +27,9 @@ Value lib_he_encrypt(Interp *I, const char *who, Value x, Value scheme, int at, 
 /* Decrypts a ciphertext value at party `at` (an error naming the keyholder when `at`
 ** may not); a number for a 0-d ciphertext, else a tensor of its shape. */
 Value lib_he_decrypt(Interp *I, const char *who, Value c, int at);
-/* Sends a ciphertext value to party `to`: re-randomised, recorded in the transcript as
-** one "ciphertext" message with its digests; the copy lives at `to`. */
+/* Sends a ciphertext value to party `to` through the message layer (lib_wire_send): a
+** real frame, re-randomised, recorded with its size and digests; the receiver's decoded
+** copy lives at `to`. */
 Value lib_he_send(Interp *I, Value c, int to);
 
 #endif

@@ -334,6 +334,30 @@ static void laplace_shares_sum_to_laplace(void)
     free(sum);
 }
 
+/* The Gamma-split round: P parties, each with its own generator, add their shares to one
+** array (as laplace_sum's parties do to their contributions): the total is Laplace(b)
+** elementwise; bad parameters leave x untouched. */
+static void laplace_share_round(void)
+{
+    enum { N = 40000, P = 3 };
+    double b = 0.5;
+    Rng r[P];
+    for (int p = 0; p < P; p++) rng_seed(&r[p], 100 + (uint64_t)p);
+    double *x = calloc(N, sizeof *x);
+    for (int p = 0; p < P; p++) CU_ASSERT(dp_laplace_share_add(&r[p], x, N, P, b));
+    CU_ASSERT(ks_laplace(x, N, b) < 1.95 / sqrt((double)N));
+    /* one party's share alone is not the whole noise */
+    double *one = calloc(N, sizeof *one);
+    CU_ASSERT(dp_laplace_share_add(&r[0], one, N, P, b));
+    CU_ASSERT(ks_laplace(one, N, b) > 0.05);
+    one[0] = 7;
+    CU_ASSERT(!dp_laplace_share_add(&r[0], one, 1, 0, b));
+    CU_ASSERT(!dp_laplace_share_add(&r[0], one, 1, P, 0));
+    CU_ASSERT(!dp_laplace_share_add(&r[0], one, 1, P, INFINITY));
+    CU_ASSERT_EQUAL(one[0], 7);
+    free(x); free(one);
+}
+
 static void sparse_vector(void)
 {
     Rng r;
@@ -563,6 +587,7 @@ int main(void)
         {"fast gaussian noise moments", fast_noise_moments},
         {"gamma moments", gamma_moments},
         {"laplace shares sum to laplace (KS)", laplace_shares_sum_to_laplace},
+        {"gamma-split round: parties' shares add to laplace", laplace_share_round},
         {"sparse vector", sparse_vector},
         {"ledger: budget and refusal", ledger_budget},
         {"ledger: RDP composition of charges", ledger_rdp_composition},

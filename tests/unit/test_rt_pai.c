@@ -822,6 +822,35 @@ static void teardown_last(void)
     rng_wipe(&R);
 }
 
+/* A key that arrives (n and hs as the sender has them): every field equals the sender's,
+** no hs is drawn, and a copied private key decrypts and encrypts by CRT the same way. */
+static void key_arrives(void)
+{
+    setup_key();
+    PaiPub pub; PaiPriv priv;
+    pai_pub_init(&pub); pai_priv_init(&priv);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, PUB.hs), PAI_OK);
+    CU_ASSERT(mpz_cmp(pub.n2, PUB.n2) == 0 && mpz_cmp(pub.hs, PUB.hs) == 0);
+    CU_ASSERT(mpz_cmp(pub.max_int, PUB.max_int) == 0);
+    CU_ASSERT(pub.bits == PUB.bits && pub.ebits == PUB.ebits && pub.max_int_log2 == PUB.max_int_log2);
+    pai_priv_copy(&priv, &PRIV, &pub);
+    mpz_t m, c, a, c2, out; mpz_inits(m, c, a, c2, out, NULL);
+    mpz_set_ui(m, 4242); mpz_set_ui(a, 77);
+    pai_encrypt_a(&pub, c, m, a);
+    pai_encrypt_crt_a(&priv, &pub, c2, m, a);
+    CU_ASSERT(mpz_cmp(c, c2) == 0);
+    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, out, c), PAI_OK);
+    CU_ASSERT(mpz_cmp(out, m) == 0);
+    mpz_set(out, PUB.n2);                   /* hs out of range, even n: refused */
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out), PAI_EKEY);
+    mpz_set_ui(out, 0);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out), PAI_EKEY);
+    mpz_add_ui(out, PUB.n, 1);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, out, PUB.hs), PAI_EKEY);
+    mpz_clears(m, c, a, c2, out, NULL);
+    pai_pub_clear(&pub); pai_priv_clear(&priv);
+}
+
 int main(void)
 {
     static const TU_Test tests[] = {
@@ -842,6 +871,7 @@ int main(void)
         { "vector_json", vector_json },
         { "vector_mixed_exponents", vector_mixed_exponents },
         { "digests", digests },
+        { "key_arrives", key_arrives },
         { "round_trip_2048", round_trip_2048 },
         { "teardown", teardown_last },
         { NULL, NULL },
