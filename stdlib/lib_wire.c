@@ -56,15 +56,20 @@ Tn *lib_wire_get_tn(WireR *r, const msgpack_object *o)
 
 /* --- encoding ------------------------------------------------------------------------ */
 
+/* The party v lives at (0: public).  The one place this file reads an owner: with
+** per-party stores, the store's accessor belongs here. */
+static int owner_of(Value v) { return v.owner; }
+
 static bool put(Interp *I, WireW *w, Value v, int from, int to, int depth)
 {
     if (depth > WIRE_MAX_DEPTH - 4) {
         err_raise(I, "send: the value is nested more than %d deep", WIRE_MAX_DEPTH - 4);
         return false;
     }
-    if (from && v.owner && v.owner != from) {
+    int at = owner_of(v);
+    if (from && at && at != from) {
         err_raise(I, "send: part of the value lives at %s, not at the sender %s (each party sends "
-                  "its own values)", ev_party_name(I, v.owner), ev_party_name(I, from));
+                  "its own values)", ev_party_name(I, at), ev_party_name(I, from));
         return false;
     }
     switch ((ValTag)v.tag) {
@@ -274,7 +279,7 @@ static bool hidden(Value v)
 /* Whether anything inside v is private (lives at a party). */
 static bool private(Value v)
 {
-    if (v.owner) return true;
+    if (owner_of(v)) return true;
     if (v.tag == V_LIST)
         for (size_t i = 0; i < AS_LIST(v)->n; i++) if (private(AS_LIST(v)->v[i])) return true;
     if (v.tag == V_REC)
