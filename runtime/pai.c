@@ -24,6 +24,9 @@ const char *pai_strerror(int status)
     case PAI_EEMPTY:    return "noise pool exhausted";
     case PAI_EINTR:     return "interrupted";
     case PAI_EIO:       return "input/output error";
+    case PAI_EBOUND:    return "the bound of the plaintexts is unknown";
+    case PAI_EMASK:     return "the plaintexts' bound plus the mask's 40 bits do not fit in the key";
+    case PAI_ECLAIM:    return "a value breaks the stated bound";
     default:            return "unknown error";
     }
 }

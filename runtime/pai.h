@@ -4,8 +4,9 @@
 ** operations, the speed techniques (Damgård–Jurik–Nielsen short-exponent encryption
 ** with a fixed-base table, precomputed noise, CRT encryption for the keyholder, two
 ** threads for bulk work, BatchCrypt-style packing) and interoperability with
-** python-paillier (JWK keys, {"v","e"} ciphertexts).  pai.c owns keys and single
-** values, pai_vec.c vectors, threads and packing, pai_json.c the file formats.  It does
+** python-paillier (JWK keys, {"v","e"} ciphertexts), and the blinded round trips with a
+** keyholder.  pai.c owns keys and single values, pai_vec.c vectors, threads and packing,
+** pai_json.c the file formats, pai_blind.c the round trips.  It does
 ** not know about tensors' shapes, parties or the interpreter: stdlib/lib_he.c does.
 **
 ** Security notes.
@@ -35,12 +36,22 @@
 **    ciphertext by a plaintext takes time that depends on the plaintext.
 **  - Wiping: private keys, noise pools and secret temporaries are overwritten before
 **    their memory is released.
-**  - Ciphertexts are linkable: c^k reveals k to anyone who holds c and guesses k.  Call
-**    pai_vec_rerandomize before handing a computed ciphertext to another party.
+**  - Ciphertexts are linkable: c^k reveals k to anyone who holds c and guesses k, and
+**    adding a plaintext keeps the noise, which the keyholder can read (r^n = c (1 - m n)
+**    mod n^2): from E(w)^x E(k) made of its own E(w) it recovers x.  Every ciphertext
+**    that leaves a party must be re-randomised (pai_vec_rerandomize, pai_rerandomize) or
+**    be a fresh encryption; pai_blind.c does so for every masked value it sends.
+**  - Blinded round trips (pai_blind.c) hide x from the keyholder with a mask uniform on
+**    [0, 2^(b + 40)) where |x| < 2^b is x's tracked public bound (statistical distance
+**    below 2^-40), never a capped one; a round trip whose masks or result would not fit
+**    in [-max_int, max_int] is refused before anything is sent.  A caller may state a
+**    smaller bound: the keyholder checks every masked value against it, which keeps
+**    results exact or refused, but hiding then rests on the statement being true.
 **  - Overflow: plaintexts live modulo n.  Signed values are the residues in
 **    [-max_int, max_int] with max_int = floor(n/3) - 1 (python-paillier's convention);
-**    every vector carries a public bound on its plaintexts and an operation whose
-**    result could leave that range fails with PAI_EOVERFLOW; decryption also refuses
+**    every vector carries a public bound on its plaintexts (exact or conservative, kept
+**    through every operation, never capped) and an operation whose result could leave
+**    that range fails with PAI_EOVERFLOW; decryption also refuses
 **    the middle third.  Packed vectors count additions and refuse to carry over.
 */
 #ifndef PAI_H
@@ -62,7 +73,10 @@ enum {
     PAI_EPACKED,        /* the operation is not defined on packed ciphertexts */
     PAI_EEMPTY,         /* the noise pool is exhausted */
     PAI_EINTR,          /* interrupted (Ctrl-C) */
-    PAI_EIO             /* reading or writing a file failed */
+    PAI_EIO,            /* reading or writing a file failed */
+    PAI_EBOUND,         /* a blinded round trip needs a bound, and the vector has none */
+    PAI_EMASK,          /* bound + PAI_MASK_SLACK bits of mask do not fit in the key */
+    PAI_ECLAIM          /* the keyholder saw a value that breaks the stated bound */
 };
 /* A static English message for a status code. */
 const char *pai_strerror(int status);
@@ -293,6 +307,36 @@ int      pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *nd
 /* base64url without padding of an integer's big-endian bytes, and back. */
 char    *pai_b64_from_mpz(const mpz_t x);
 int      pai_b64_to_mpz(mpz_t x, const char *s, size_t len);
+
+/* --- blinded round trips (pai_blind.c) --- */
+/* A party T holding ciphertexts but not the private key computes with the keyholder K:
+** T masks each operand x (public bound |x| < 2^b) with r uniform in [0, 2^(b + SLACK)),
+** re-randomises, and sends; K decrypts only x + r and returns fresh encryptions; T
+** removes the masks.  Both parties' steps run here (priv is used in K's steps only).
+** Every vector that crosses is shown to wire->send just before its receiver uses it:
+** to_keyholder = 1 for T -> K, 0 for K -> T; `what` describes it.  direct: T is itself a
+** keyholder; nothing is masked or sent.  claim: NAN, or a stated bound on |value| for the
+** operands; where it is below the tracked bound, masks are sized from it, K checks every
+** masked value against it (PAI_ECLAIM when one breaks it) and the result's bound is
+** computed from what that check guarantees (2^(SLACK+1) times the claim).  Refusals come
+** before anything is sent: PAI_EBOUND (no bound known and no claim), PAI_EMASK (masks
+** would not fit in the plaintext space), PAI_EOVERFLOW (the result's bound would not). */
+#define PAI_MASK_SLACK 40        /* statistical hiding of masks, in bits */
+typedef struct PaiWire {
+    void (*send)(void *ctx, int to_keyholder, const PaiVec *v, const char *what);
+    void *ctx;
+} PaiWire;
+/* out[o] = E(sum over l < len of x[ix[o*len + l]] * y[iy[o*len + l]]), at exponent
+** x.exp + y.exp (not rescaled).  Unpacked vectors only. */
+int      pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
+                           const PaiVec *x, const size_t *ix, const PaiVec *y, const size_t *iy,
+                           size_t len, size_t nout, double claim, int direct, Rng *rng,
+                           const PaiOpts *opts, const PaiWire *wire);
+/* out = E(floor(v / 16^(target - v.exp))) at exponent target (a copy when v.exp >= target);
+** the result is within one unit of the exact quotient. */
+int      pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
+                           int target, double claim, int direct, Rng *rng, const PaiOpts *opts,
+                           const PaiWire *wire);
 
 /* x uniform in [0, 2^bits) from rng (masks for blinded round trips, exponents). */
 void     pai_random_bits(mpz_t x, unsigned bits, Rng *rng);

@@ -61,6 +61,7 @@ typedef struct SsScheme {
                                 ** SS_NODEALER */
     int threshold;              /* Shamir: t, any t+1 shares reconstruct */
     SsTrunc trunc;
+    unsigned pai_bits;          /* dealer = none: Paillier key size (0: SS_PAI_BITS) */
 } SsScheme;
 
 /* A secret-shared tensor: s[i] is party party[i]'s share (size ring elements, or field
@@ -224,8 +225,14 @@ int       ss_model_reveal(SsCtx *ctx, const SsModel *m, struct NnModel *out, int
 /* --- dealer-free triples (ss_pai.c): two parties, Paillier --------------------- */
 /* Non-zero when this build can make triples without a dealer. */
 int       ss_dealerfree_available(void);
-/* Paillier key size used for dealer-free triples (bits); tests lower it. */
-extern int ss_pai_bits;
+/* Default Paillier key size for dealer-free triples (bits); a scheme may ask for another
+** (SsScheme.pai_bits). */
+#define SS_PAI_BITS 2048
+/* The key that protects sc's dealer-free triples (one per ordered pair of parties and key
+** size, generated on first use): the party holding its private key (sc->party[0]), its
+** size and the digest of its modulus.  0, or -1 with ctx->err. */
+int       ss_pai_key_info(SsCtx *ctx, const SsScheme *sc, int *holder, unsigned *bits,
+                          char digest[17]);
 /* Internal, called by the product code in ss.c: fills two parties' shares of a triple
 ** (the same layout as the dealer's, see ss.c) by the Paillier protocol, recording its
 ** messages in the offline phase.  -1 with ctx->err when Paillier is not available. */

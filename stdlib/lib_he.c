@@ -4,8 +4,8 @@
 ** ct * plain, ct / number, plain @ ct, ct @ plain, unary minus), encrypt / decrypt (only
 ** at a keyholder), he_sum, the blinded round trips that let a party without the key
 ** multiply ciphertexts or reset their scale with the keyholder's help (he_mul,
-** he_matmul, he_rescale: the keyholder sees only masked values, and the transcript
-** shows it), re-randomised sends, and python-paillier's file formats (save_key,
+** he_matmul, he_rescale: runtime/pai_blind.c's protocol; this file picks the parties and
+** records what crosses), re-randomised sends, and python-paillier's file formats (save_key,
 ** load_key, save_ciphertext, load_ciphertext).  The cryptography is runtime/pai*.c's;
 ** this file owns shapes, broadcasting, parties and messages.
 */
@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MASK_SLACK 40           /* statistical hiding of masks, in bits */
 
 typedef struct HeScheme {
     PaiPub pub;
@@ -735,59 +733,62 @@ static Value b_he_refresh(Interp *I, Args *a)
 }
 
 /* --- blinded round trips ------------------------------------------------------------- */
-/* The party holding ciphertexts (T) adds uniform masks r of (bound + 40) bits, sends the
-** masked ciphertexts to the keyholder (K), who decrypts x + r (statistically hiding x),
-** computes on those integers and returns fresh encryptions; T removes the masks'
-** contribution homomorphically.  When T is itself a keyholder it computes directly. */
+/* The party holding ciphertexts (T) and the keyholder (K) run runtime/pai_blind.c's
+** protocol: masks sized from the tracked bound plus 40 bits, re-randomised before they
+** leave T, fresh encryptions back.  This file picks the parties, records what crosses in
+** the transcript, and words the refusals.  When T is itself a keyholder it computes
+** directly and nothing is sent. */
 
 /* The keyholder that helps (the lowest id). */
 static int helper_of(const HeScheme *s) { return s->has_priv ? __builtin_ctzll(s->keyholders) : 0; }
 
-/* Bits of the public bound of v's plaintexts, capped by the scheme's range (the
-** protocol's stated assumption after a round trip). */
-static unsigned bound_bits(const HeScheme *s, const PaiVec *v)
+/* The transcript side of a round trip: every vector pai_blind.c sends is one message. */
+typedef struct Wire { Interp *I; int T, K; const HeScheme *s; const char *fname; } Wire;
+
+static void wire_send(void *ctx, int to_keyholder, const PaiVec *v, const char *what)
 {
-    double cap = log2(s->range) - 4.0 * v->exp + 1;
-    double l = isnan(v->lbound) ? cap : fmin(v->lbound, cap);
-    if (l < 1) l = 1;
-    return (unsigned)ceil(l);
+    Wire *w = ctx;
+    Sb d; sb_init(&d);
+    sb_printf(&d, "%s: %s", w->fname, what);
+    tr_send(&w->I->tr, to_keyholder ? w->T : w->K, to_keyholder ? w->K : w->T, "ciphertext",
+            pai_vec_bytes(&w->s->pub, v), 0, d.s);
+    sb_free(&d);
+    if (!to_keyholder) tr_next_round(&w->I->tr);
 }
 
-typedef struct Masked { mpz_t *r; size_t n; } Masked;
-
-static void masked_free(Masked *m)
+/* Raises the message for a failed round trip (claim: the stated bound, or NAN). */
+static Value blind_fail(Interp *I, const char *what, int st, const HeScheme *s, double claim)
 {
-    for (size_t i = 0; i < m->n; i++) { pai_mpz_wipe(m->r[i]); mpz_clear(m->r[i]); }
-    free(m->r);
-}
-
-/* out[i] = E(v[i] + r[i]) with fresh masks; r kept in m. */
-static PaiVec *mask_vec(Interp *I, const HeScheme *s, const PaiVec *v, Masked *m)
-{
-    unsigned bits = bound_bits(s, v) + MASK_SLACK;
-    m->n = v->n;
-    m->r = xmalloc(v->n * sizeof *m->r);
-    PaiVec *out = pai_vec_copy(v);
-    for (size_t i = 0; i < v->n; i++) {
-        mpz_init(m->r[i]);
-        pai_random_bits(m->r[i], bits, &I->rng);
-        pai_add_plain(&s->pub, out->c[i], v->c[i], m->r[i]);
+    Sb b; sb_init(&b);
+    if (!isnan(claim)) sb_num(&b, claim);
+    Value r;
+    switch (st) {
+    case PAI_EBOUND:
+        r = err_raise(I, "%s: nothing bounds this ciphertext's values (it was read from a file), so no "
+                      "mask can be sized for it; state a bound the keyholder will check: "
+                      "%s(..., bound = B) with every |value| <= B", what, what);
+        break;
+    case PAI_EMASK:
+        r = err_raise(I, "%s: the values' public bound plus a 40-bit mask does not fit in the %u-bit key, "
+                      "so they cannot be hidden from the keyholder; he_rescale first, use smaller "
+                      "values or a larger key%s", what, s->pub.bits,
+                      isnan(claim) ? ", or state a smaller bound (bound = B, checked by the keyholder)" : "");
+        break;
+    case PAI_ECLAIM:
+        r = err_raise(I, "%s: the keyholder saw a masked value outside the stated bound = %s: the values "
+                      "are larger than stated (nothing was returned)", what, b.s);
+        break;
+    case PAI_EOVERFLOW:
+        r = err_raise(I, "%s: ciphertext overflow: the product's public bound exceeds the safe range of the "
+                      "%u-bit key (|plaintext| < n/3), so it could decrypt to garbage; he_rescale the "
+                      "operands, use fewer multiplications, a larger key%s", what, s->pub.bits,
+                      isnan(claim) ? ", or state a smaller bound (bound = B, checked by the keyholder)" : "");
+        break;
+    default:
+        r = pai_fail(I, what, st, s);
     }
-    return out;
-}
-
-/* The keyholder's side: decrypts masked integers (signed) into X[0..n). */
-static int unmask_decrypt(Interp *I, const HeScheme *s, const PaiVec *v, mpz_t *X)
-{
-    PaiOpts o = opts_of(I, s);
-    PaiVec tmp = *v;
-    tmp.slots = 0;
-    return pai_vec_decrypt_int(X, &s->pub, &s->priv, &tmp, &o);
-}
-
-static void record_raw(Interp *I, int from, int to, const HeScheme *s, size_t n, const char *what)
-{
-    tr_send(&I->tr, from, to, "ciphertext", (uint64_t)n * ((2 * (uint64_t)s->pub.bits + 7) / 8), 0, what);
+    sb_free(&b);
+    return r;
 }
 
 /* Checks a ct argument, the party running the protocol and the helper. */
@@ -801,77 +802,54 @@ static HeCt *rt_arg(Interp *I, Args *a, int i, int *T, int *K)
     return c;
 }
 
-/* E(floor(x / 16^(target - exp))) by a blinded round trip (or directly at a keyholder). */
-static int rescale_vec(Interp *I, const HeScheme *s, PaiVec **pv, int target, int T, int K)
+/* Reads bound = B (a stated bound on |values|, checked by the keyholder); NAN if absent. */
+static bool claim_arg(Interp *I, Args *a, double *claim)
 {
-    PaiVec *v = *pv;
-    if (v->exp >= target) return PAI_OK;
-    unsigned shift = 4u * (unsigned)(target - v->exp);
-    size_t n = v->n;
-    mpz_t *X = xmalloc(n * sizeof *X);
-    for (size_t i = 0; i < n; i++) mpz_init(X[i]);
-    Masked m = {0};
-    bool direct = T > 0 && T < 64 && (s->keyholders >> T & 1);
-    PaiVec *sent = direct ? pai_vec_copy(v) : mask_vec(I, s, v, &m);
-    if (!direct) record_raw(I, T, K, s, n, "he_rescale: masked values x + r, the keyholder sees only these");
-    int st = unmask_decrypt(I, s, sent, X);
-    PaiVec *r = NULL;
-    if (st == PAI_OK) {
-        r = pai_vec_new(n);
-        r->exp = target;
-        double lb = isnan(v->lbound) ? NAN : v->lbound - shift + 1;
-        double cap = log2(s->range) - 4.0 * target + 1;
-        r->lbound = isnan(lb) ? cap : fmin(lb, cap);
-        mpz_t q; mpz_init(q);
-        for (size_t i = 0; i < n; i++) {
-            mpz_fdiv_q_2exp(q, X[i], shift);         /* the keyholder's floor */
-            mpz_mod(q, q, s->pub.n);
-            pai_encrypt_crt(&s->priv, &s->pub, r->c[i], q, &I->rng);
-            if (!direct) {                           /* T subtracts floor(r / 2^shift) */
-                mpz_fdiv_q_2exp(q, m.r[i], shift);
-                mpz_neg(q, q);
-                pai_add_plain(&s->pub, r->c[i], r->c[i], q);
-            }
-        }
-        mpz_clear(q);
-        if (!direct) {
-            record_raw(I, K, T, s, n, "he_rescale: fresh encryptions of floor((x + r) / 2^k)");
-            tr_next_round(&I->tr);
-        }
-        pai_vec_free(v);
-        *pv = r;
+    *claim = NAN;
+    Value *b = lib_kw(a, "bound");
+    if (!b || b->tag == V_NONE) return true;
+    if (b->tag != V_NUM || !(b->as.n > 0) || !isfinite(b->as.n)) {
+        lib_badkw(I, a, "bound", "positive number");
+        return false;
     }
-    for (size_t i = 0; i < n; i++) { pai_mpz_wipe(X[i]); mpz_clear(X[i]); }
-    free(X);
-    if (!direct) masked_free(&m);
-    pai_vec_free(sent);
-    return st;
+    *claim = b->as.n;
+    return true;
 }
+
+static bool is_direct(const HeScheme *s, int T) { return T > 0 && T < 64 && (s->keyholders >> T & 1); }
 
 static Value b_he_rescale(Interp *I, Args *a)
 {
+    static const char *const kws[] = { "bound", NULL };
     int T, K;
-    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, NULL)) return VERR;
+    double claim;
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws) || !claim_arg(I, a, &claim)) return VERR;
     HeCt *c = rt_arg(I, a, 0, &T, &K);
     if (!c) return VERR;
     if (c->v->slots) return pai_fail(I, "he_rescale", PAI_EPACKED, c->s);
-    PaiVec *v = pai_vec_copy(c->v);
-    int st = rescale_vec(I, c->s, &v, c->s->frac_exp, T, K);
-    if (st) { pai_vec_free(v); return pai_fail(I, "he_rescale", st, c->s); }
+    HeScheme *s = c->s;
+    PaiOpts o = opts_of(I, s);
+    Wire w = { I, T, K, s, a->fname };
+    PaiWire pw = { .send = wire_send, .ctx = &w };
+    PaiVec *v = NULL;
+    int st = pai_blind_rescale(&v, &s->pub, &s->priv, c->v, s->frac_exp, claim, is_direct(s, T),
+                               &I->rng, &o, &pw);
+    if (st) return blind_fail(I, a->fname, st, s, claim);
     return ct_new(c->scheme, v, c->ndim, c->shape, a->v[0].owner);
 }
 
 /* Elementwise (matmul = false, with broadcasting) or matrix product of two ciphertexts. */
 static Value blinded_product(Interp *I, Args *a, bool matmul)
 {
+    static const char *const kws[] = { "bound", NULL };
     int T, K, T2, K2;
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
+    double claim;
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, kws) || !claim_arg(I, a, &claim)) return VERR;
     HeCt *x = rt_arg(I, a, 0, &T, &K), *y = x ? rt_arg(I, a, 1, &T2, &K2) : NULL;
     if (!x || !y) return VERR;
     if (!same_key(I, x, y)) return VERR;
     if (x->v->slots || y->v->slots) return pai_fail(I, a->fname, PAI_EPACKED, x->s);
-    const HeScheme *s = x->s;
-    const PaiPub *pub = &s->pub;
+    HeScheme *s = x->s;
     /* output layout: for each output o, terms (ia, ib) pairs */
     size_t nout, len;
     size_t *ia = NULL, *ib = NULL;
@@ -897,67 +875,19 @@ static Value blinded_product(Interp *I, Args *a, bool matmul)
             ib[t] = (size_t)l * (size_t)p + (size_t)j;
         }
     }
-    bool direct = T > 0 && T < 64 && (s->keyholders >> T & 1);
-    /* T masks both operands (one mask per element) and sends them */
-    Masked mx = {0}, my = {0};
-    PaiVec *sx = direct ? pai_vec_copy(x->v) : mask_vec(I, s, x->v, &mx);
-    PaiVec *sy = direct ? pai_vec_copy(y->v) : mask_vec(I, s, y->v, &my);
-    if (!direct) {
-        Sb w; sb_init(&w);
-        sb_printf(&w, "%s: masked operands x + r, y + s (%zu + %zu values); the keyholder sees only these",
-                  a->fname, sx->n, sy->n);
-        record_raw(I, T, K, s, sx->n + sy->n, w.s);
-        sb_free(&w);
-    }
-    mpz_t *X = xmalloc(sx->n * sizeof *X), *Y = xmalloc(sy->n * sizeof *Y);
-    for (size_t i = 0; i < sx->n; i++) mpz_init(X[i]);
-    for (size_t i = 0; i < sy->n; i++) mpz_init(Y[i]);
-    int st = unmask_decrypt(I, s, sx, X);
-    if (st == PAI_OK) st = unmask_decrypt(I, s, sy, Y);
-    PaiVec *r = NULL;
-    if (st == PAI_OK) {
-        r = pai_vec_new(nout);
-        r->exp = x->v->exp + y->v->exp;
-        double lx = isnan(x->v->lbound) ? bound_bits(s, x->v) : fmin(x->v->lbound, bound_bits(s, x->v));
-        double ly = isnan(y->v->lbound) ? bound_bits(s, y->v) : fmin(y->v->lbound, bound_bits(s, y->v));
-        r->lbound = lx + ly + log2((double)len) + 1e-9;
-        mpz_t acc, t; mpz_inits(acc, t, NULL);
-        /* K: E(sum_l X_l Y_l) */
-        for (size_t o = 0; o < nout; o++) {
-            mpz_set_ui(acc, 0);
-            for (size_t l = 0; l < len; l++) mpz_addmul(acc, X[ia[o * len + l]], Y[ib[o * len + l]]);
-            mpz_mod(acc, acc, pub->n);
-            pai_encrypt_crt(&s->priv, pub, r->c[o], acc, &I->rng);
-        }
-        if (!direct) {
-            record_raw(I, K, T, s, nout, "fresh encryptions of the masked products");
-            tr_next_round(&I->tr);
-            /* T: subtract sum_l (s_l x_l + r_l y_l + r_l s_l) */
-            for (size_t o = 0; o < nout && st == PAI_OK; o++) {
-                mpz_set_ui(acc, 0);
-                for (size_t l = 0; l < len; l++) {
-                    size_t u = ia[o * len + l], w = ib[o * len + l];
-                    mpz_neg(t, my.r[w]);
-                    pai_mul_plain(pub, t, x->v->c[u], t);           /* E(-s x) */
-                    pai_add(pub, r->c[o], r->c[o], t);
-                    mpz_neg(t, mx.r[u]);
-                    pai_mul_plain(pub, t, y->v->c[w], t);           /* E(-r y) */
-                    pai_add(pub, r->c[o], r->c[o], t);
-                    mpz_submul(acc, mx.r[u], my.r[w]);
-                }
-                pai_add_plain(pub, r->c[o], r->c[o], acc);          /* - r s */
-            }
-        }
-        mpz_clears(acc, t, NULL);
-        if (st == PAI_OK) st = pai_vec_check(pub, r);
-        if (st == PAI_OK) st = rescale_vec(I, s, &r, s->frac_exp, T, K);
-    }
-    for (size_t i = 0; i < sx->n; i++) { pai_mpz_wipe(X[i]); mpz_clear(X[i]); }
-    for (size_t i = 0; i < sy->n; i++) { pai_mpz_wipe(Y[i]); mpz_clear(Y[i]); }
-    free(X); free(Y); free(ia); free(ib);
-    if (!direct) { masked_free(&mx); masked_free(&my); }
-    pai_vec_free(sx); pai_vec_free(sy);
-    if (st) { pai_vec_free(r); return pai_fail(I, a->fname, st, s); }
+    PaiOpts o = opts_of(I, s);
+    Wire w = { I, T, K, s, a->fname };
+    PaiWire pw = { .send = wire_send, .ctx = &w };
+    bool direct = is_direct(s, T);
+    PaiVec *p = NULL, *r = NULL;
+    int st = pai_blind_product(&p, &s->pub, &s->priv, x->v, ia, y->v, ib, len, nout, claim, direct,
+                               &I->rng, &o, &pw);
+    free(ia); free(ib);
+    if (st) return blind_fail(I, a->fname, st, s, claim);
+    /* back to the scheme's precision: a second round trip, from the product's tracked bound */
+    st = pai_blind_rescale(&r, &s->pub, &s->priv, p, s->frac_exp, NAN, direct, &I->rng, &o, &pw);
+    pai_vec_free(p);
+    if (st) return blind_fail(I, a->fname, st, s, NAN);
     return ct_new(x->scheme, r, no, so, a->v[0].owner ? a->v[0].owner : a->v[1].owner);
 }
 
@@ -1132,20 +1062,23 @@ static const LibReg fns[] = {
     {"he_refresh", b_he_refresh, "he_refresh(c)",
      "The same plaintexts under fresh randomness (a re-randomised ciphertext).",
      "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_refresh(encrypt(1, he)); show(c)", 0},
-    {"he_mul", b_he_mul, "he_mul(a, b)",
+    {"he_mul", b_he_mul, "he_mul(a, b, bound = none)",
      "Elementwise product of two ciphertexts by a blinded round trip: the holder masks both with random\n"
-     "values, the keyholder decrypts only the masked values, multiplies and re-encrypts, and the holder\n"
-     "removes the masks homomorphically.  The result is rescaled to the scheme's precision (a second\n"
-     "round trip).  The keyholder's view shows masked ciphertexts only.",
+     "values 40 bits wider than their public bound and re-randomises them, the keyholder decrypts only\n"
+     "the masked values, multiplies and re-encrypts, and the holder removes the masks homomorphically.\n"
+     "The result is rescaled to the scheme's precision (a second round trip).  A product whose bound\n"
+     "cannot fit in the key is refused.  bound = B states |values| <= B: masks are sized from it and\n"
+     "the keyholder checks it (for long computations, and ciphertexts read from files).",
      "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = encrypt(3, he); d = send(he_mul(c, c), to = k) }; on k { print(decrypt(d)) }",
      0},
-    {"he_matmul", b_he_matmul, "he_matmul(a, b)",
+    {"he_matmul", b_he_matmul, "he_matmul(a, b, bound = none)",
      "Matrix product of two ciphertexts (1-D or 2-D) by the same blinded round trip as he_mul.",
      "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { a = encrypt(tensor([[1, 2]]), he); b = send(he_matmul(a, encrypt(tensor([[3], [4]]), he)), to = k) }; on k { print(decrypt(b)) }",
      0},
-    {"he_rescale", b_he_rescale, "he_rescale(c)",
+    {"he_rescale", b_he_rescale, "he_rescale(c, bound = none)",
      "Brings a ciphertext whose scale grew (after multiplications by fractional plain values) back to the\n"
-     "scheme's precision, by a blinded round trip with the keyholder (who sees only masked values).",
+     "scheme's precision, by a blinded round trip with the keyholder (who sees only masked values;\n"
+     "bound = B as for he_mul).",
      "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = send(he_rescale(encrypt(1.5, he) * 0.5), to = k) }; on k { print(decrypt(c)) }",
      0},
     {"save_key", b_save_key, "save_key(he, path, private = false)",

@@ -258,11 +258,12 @@ static bool among(Interp *I, Args *a, int *party, int *n)
 static Value b_additive(Interp *I, Args *a)
 {
     int party[SS_MAXP], n, dealer = 0;
-    long frac = 16;
+    long frac = 16, pbits = SS_PAI_BITS;
     const char *trunc = "auto";
-    if (!lib_arity(I, a, 0, 0) || !lib_kwonly(I, a, KW("among", "frac_bits", "dealer", "trunc")) ||
+    if (!lib_arity(I, a, 0, 0) ||
+        !lib_kwonly(I, a, KW("among", "frac_bits", "dealer", "trunc", "paillier_bits")) ||
         !among(I, a, party, &n) || !lib_kwint(I, a, "frac_bits", &frac) ||
-        !lib_kwstr(I, a, "trunc", &trunc)) return VERR;
+        !lib_kwstr(I, a, "trunc", &trunc) || !lib_kwint(I, a, "paillier_bits", &pbits)) return VERR;
     Value *dv = lib_kw(a, "dealer");
     if (!dv) return err_raise(I, "additive: name the dealer who makes the Beaver triples "
                                  "(dealer = p), or dealer = none for two parties with Paillier");
@@ -282,6 +283,18 @@ static Value b_additive(Interp *I, Args *a)
     else if (strcmp(trunc, "auto")) { free(s); return lib_badkw(I, a, "trunc", "\"auto\", \"pair\" or \"local\""); }
     if (s->sc.trunc == SS_TRUNC_LOCAL && n != 2) { free(s); return err_raise(I, "additive: trunc = \"local\" works for two parties only"); }
     if (s->sc.trunc == SS_TRUNC_PAIR && dealer == SS_NODEALER) { free(s); return err_raise(I, "additive: trunc = \"pair\" needs a dealer"); }
+    if (lib_kw(a, "paillier_bits")) {       /* the key of dealer-free triples (one per scheme) */
+        if (dealer != SS_NODEALER) { free(s); return err_raise(I, "additive: paillier_bits is the key size of dealer = none"); }
+        if (pbits < 256 || pbits > 8192 || pbits % 2) {
+            free(s);
+            return err_raise(I, "additive: paillier_bits must be an even number between 256 and 8192 "
+                                "(2048 or more for real use)");
+        }
+        if (pbits < 2048)
+            fprintf(stderr, "warning: a %ld-bit Paillier key is insecure (classroom size); use "
+                    "paillier_bits = 2048 or more for real data\n", pbits);
+        s->sc.pai_bits = (unsigned)pbits;
+    }
     return val_user(&lib_ss_scheme_class, s);
 }
 
@@ -747,12 +760,13 @@ static Value b_train(Interp *I, Args *a)
 #define SS3 "ss = additive(among = [h1, h2, h3], frac_bits = 16, dealer = dealer); "
 
 static const LibReg fns[] = {
-    {"additive", b_additive, "additive(among = [p1, p2, ...], frac_bits = 16, dealer = p, trunc = \"auto\")",
+    {"additive", b_additive, "additive(among = [p1, p2, ...], frac_bits = 16, dealer = p, trunc = \"auto\", paillier_bits = 2048)",
      "An additive secret-sharing scheme over Z_2^64: a value x is split into n random shares\n"
      "that sum to x * 2^frac_bits; all n are needed to reveal it, any n-1 show nothing.\n"
      "The dealer (a party that holds no shares) makes the Beaver triples for * and @ in an\n"
-     "offline phase; dealer = none lets two parties make them with Paillier instead.\n"
-     "trunc: how products are truncated (\"pair\": a dealer pair, exact to one unit in the\n"
+     "offline phase; dealer = none lets two parties make them with Paillier instead, under\n"
+     "a key of the scheme's first party (paillier_bits, 2048 by default; smaller is insecure\n"
+     "and warns).  trunc: how products are truncated (\"pair\": a dealer pair, exact to one unit in the\n"
      "last place; \"local\": two parties shift their shares, no messages, rare failures).",
      PARTIES SS3 "print(ss)", 0},
     {"shamir", b_shamir, "shamir(among = [p1, p2, ...], threshold = t, frac_bits = 16)",

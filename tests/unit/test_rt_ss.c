@@ -463,10 +463,10 @@ static void t_dealerfree(void)
 {
     setup(97);
     if (!ss_dealerfree_available()) return;
-    ss_pai_bits = 256;
     int p[2] = { 1, 2 };
     SsScheme sc;
     CU_ASSERT_FATAL(ss_scheme_additive(&C, &sc, 2, p, 16, SS_NODEALER) == 0);
+    sc.pai_bits = 256;                      /* a classroom key, for speed */
     Tn *x = randn(3, 4, 5), *y = randn(4, 2, 5);
     SsTensor *sx = ss_share(&C, &sc, x, 1), *sy = ss_share(&C, &sc, y, 2);
     SsTensor *pm = ss_matmul(&C, sx, sy), *pe = ss_mul(&C, sx, sx);
@@ -488,6 +488,63 @@ static void t_dealerfree(void)
     CU_ASSERT(strstr(C.err, "dealer") != NULL);
     tn_free(a); tn_free(b);
     ss_free(pm); ss_free(pe); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
+}
+
+/* The digest of the key named in the transcript's Enc(a0), Enc(b0) message sent by
+** `from`, or "" when there is none. */
+static void key_in_transcript(int from, char out[9])
+{
+    out[0] = 0;
+    for (size_t i = 0; i < T.n; i++) {
+        const char *w = T.msgs[i].what, *k = w ? strstr(w, "-bit key ") : NULL;
+        if (T.msgs[i].from != from || !w || !strstr(w, "Enc(a0), Enc(b0)") || !k) continue;
+        snprintf(out, 9, "%.8s", k + strlen("-bit key "));
+        CU_ASSERT(strstr(w, "2048-bit key") != NULL);
+    }
+}
+
+/* Schemes [1, 2] and [2, 1] get two keys, each held by the scheme's party 0 (the one that
+** decrypts), 2048 bits by default; the same ordered pair reuses its key. */
+static void t_dealerfree_keys(void)
+{
+    setup(98);
+    if (!ss_dealerfree_available()) return;
+    int p12[2] = { 1, 2 }, p21[2] = { 2, 1 };
+    SsScheme a, b;
+    CU_ASSERT_FATAL(ss_scheme_additive(&C, &a, 2, p12, 16, SS_NODEALER) == 0);
+    CU_ASSERT_FATAL(ss_scheme_additive(&C, &b, 2, p21, 16, SS_NODEALER) == 0);
+    int sh[1] = { 1 };
+    Tn *x = tn_new(1, sh);
+    x->data[0] = 1.5f;
+    SsTensor *xa = ss_share(&C, &a, x, 1), *xb = ss_share(&C, &b, x, 2);
+    SsTensor *ya = ss_mul(&C, xa, xa), *yb = ss_mul(&C, xb, xb);
+    CU_ASSERT_FATAL(ya && yb);
+    Tn *ra = ss_reveal(&C, ya, 0, 0), *rb = ss_reveal(&C, yb, 0, 0);
+    TU_NEAR(ra->data[0], 2.25, 1e-3);
+    TU_NEAR(rb->data[0], 2.25, 1e-3);
+    char ka[9], kb[9];
+    key_in_transcript(1, ka);               /* party 1 encrypts under its key for [1, 2] */
+    key_in_transcript(2, kb);               /* party 2 under its own for [2, 1] */
+    CU_ASSERT(ka[0] && kb[0]);
+    CU_ASSERT(strcmp(ka, kb) != 0);
+    int holder = 0;
+    unsigned bits = 0;
+    char dg[17];
+    CU_ASSERT_FATAL(ss_pai_key_info(&C, &a, &holder, &bits, dg) == 0);
+    CU_ASSERT_EQUAL(holder, 1);
+    CU_ASSERT(bits >= 2048);
+    CU_ASSERT(strncmp(dg, ka, 8) == 0);
+    CU_ASSERT_FATAL(ss_pai_key_info(&C, &b, &holder, &bits, dg) == 0);
+    CU_ASSERT_EQUAL(holder, 2);
+    CU_ASSERT(strncmp(dg, kb, 8) == 0);
+    SsScheme a2 = a;                        /* another scheme over [1, 2]: 1's key again */
+    CU_ASSERT_FATAL(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == 0);
+    CU_ASSERT(holder == 1 && strncmp(dg, ka, 8) == 0);
+    a2.pai_bits = 255;                      /* a size that cannot be a key */
+    CU_ASSERT(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == -1);
+    CU_ASSERT(strstr(C.err, "256 and 8192") != NULL);
+    tn_free(x); tn_free(ra); tn_free(rb);
+    ss_free(xa); ss_free(xb); ss_free(ya); ss_free(yb);
 }
 
 static void t_mm_kernel(void)
@@ -557,6 +614,7 @@ int main(void)
         { .name = "polynomials", .fn = t_poly },
         { .name = "Shamir products", .fn = t_shamir_products },
         { .name = "dealer-free triples (Paillier)", .fn = t_dealerfree },
+        { .name = "dealer-free triples: one key per scheme, held by its party 0", .fn = t_dealerfree_keys },
         { .name = "ring matrix kernel", .fn = t_mm_kernel },
         { .name = "bulk ChaCha20 equals rng.h's", .fn = t_prg },
         { .name = NULL, .fn = NULL } });
