@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ds.h"
+#include "message.h"
 #include "nn.h"
 #include "ss.h"
 
 static Rng R;
 static Tr T;
+static Msg Mg;
 static SsCtx C;
 
 static double best(double a, double b) { return a < b ? a : b; }
@@ -47,7 +49,8 @@ int main(int argc, char **argv)
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
     rng_init(&R);
     tr_init(&T);
-    C = (SsCtx){ .tr = &T, .rng = &R, .nthreads = 0 };
+    msg_init(&Mg, &T, NULL);             /* in-process: frames change hands uncopied */
+    C = (SsCtx){ .msg = &Mg, .rng = &R, .nthreads = 0 };
     int parties[3] = { 1, 2, 3 };
     SsScheme sc;
     if (ss_scheme_additive(&C, &sc, 3, parties, 16, 4)) { fprintf(stderr, "%s\n", C.err); return 1; }
@@ -169,6 +172,7 @@ int main(int argc, char **argv)
         ds_free(d);
     }
 done:
+    msg_free(&Mg);
     tr_free(&T);
     rng_wipe(&R);
     return 0;

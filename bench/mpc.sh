@@ -13,8 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
 cd "$root"
 data=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 make -s "$build/librt.a"
-cc_flags="-O2 -g -std=c11 -D_GNU_SOURCE -pthread -Iruntime $(pkg-config --cflags gmp zlib 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread"
-libs="$(pkg-config --libs gmp zlib 2>/dev/null || echo -lgmp -lz) -lopenblas -lm -pthread"
+cc_flags="-O2 -g -std=c11 -D_GNU_SOURCE -pthread -Iruntime $(pkg-config --cflags gmp zlib msgpack 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread"
+libs="$(pkg-config --libs gmp zlib msgpack 2>/dev/null || echo -lgmp -lz -lmsgpackc) -lopenblas -lm -pthread"
 ${CC:-cc} $cc_flags -o "$build/bench_mpc" bench/bench_mpc.c "$build/librt.a" $libs
 echo "== runtime (C), best of ${REPS:-7}"
 "$build/bench_mpc" "$data" "${REPS:-7}"

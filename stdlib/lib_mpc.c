@@ -38,7 +38,7 @@ static SsCtx ctx_of(Interp *I)
 {
     SsCtx c;
     memset(&c, 0, sizeof c);
-    c.tr = &I->tr; c.rng = &I->rng; c.nthreads = 0;
+    c.msg = &I->msg; c.rng = &I->rng; c.nthreads = 0;
     return c;
 }
 

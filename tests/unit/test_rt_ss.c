@@ -9,20 +9,34 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "message.h"
 #include "ss.h"
 #include "tu.h"
+#include "wire.h"
 
 static Rng R;
 static Tr T;
+static Msg M;
 static SsCtx C;
 
-static void setup(uint64_t seed)
+/* A fresh transcript and layer; tp: the transport (NULL: in-process). */
+static void setup_tp(uint64_t seed, MsgTransport *tp)
 {
     rng_seed(&R, seed);
+    msg_free(&M);
     tr_free(&T);
     tr_init(&T);
+    msg_init(&M, &T, tp);
     memset(&C, 0, sizeof C);
-    C.tr = &T; C.rng = &R; C.nthreads = 2;
+    C.msg = &M; C.rng = &R; C.nthreads = 2;
+}
+
+static void setup(uint64_t seed) { setup_tp(seed, NULL); }
+
+/* The size of one frame of k ring elements: what cost() counts for a share vector. */
+static uint64_t ring_frame(const char *kind, uint64_t k)
+{
+    return wire_size_envelope(kind) + wire_size_ring(k);
 }
 
 static SsScheme additive(int n)
@@ -90,7 +104,7 @@ static void t_additive_roundtrip(void)
         /* the share messages: party 1 sends n - 1 */
         TrTotals t = tr_totals(&T, 1, -1, NULL);
         CU_ASSERT_EQUAL(t.msgs, (uint64_t)n - 1);
-        CU_ASSERT_EQUAL(t.bytes, (uint64_t)(n - 1) * 35 * 8);
+        CU_ASSERT_EQUAL(t.bytes, (uint64_t)(n - 1) * ring_frame("share", 35));
         Tn *y = ss_reveal(&C, s, 2, 0);
         CU_ASSERT_FATAL(y != NULL);
         for (size_t i = 0; i < x->size; i++) TU_NEAR(y->data[i], x->data[i], 1e-3);
@@ -300,11 +314,11 @@ static void t_cost(void)
         for (int i = 1; i <= n; i++) {
             TrTotals on = tr_totals(&T, i, -1, "online");
             CU_ASSERT_EQUAL(on.msgs, (uint64_t)(n - 1));                   /* to each peer */
-            CU_ASSERT_EQUAL(on.bytes, (uint64_t)(n - 1) * (m * k + k * q) * 8);
+            CU_ASSERT_EQUAL(on.bytes, (uint64_t)(n - 1) * ring_frame("open", m * k + k * q));
             CU_ASSERT_EQUAL(on.rounds, 1);
             TrTotals off = tr_totals(&T, 99, i, "offline");               /* dealer -> i */
             CU_ASSERT_EQUAL(off.msgs, 1);
-            CU_ASSERT_EQUAL(off.bytes, (uint64_t)(m * k + k * q + m * q) * 8);
+            CU_ASSERT_EQUAL(off.bytes, ring_frame("triple", m * k + k * q + m * q));
             CU_ASSERT_EQUAL(tr_totals(&T, i, -1, "offline").msgs, 0);     /* parties send nothing offline */
         }
         CU_ASSERT_EQUAL(tr_totals(&T, -1, 99, NULL).msgs, 0);             /* the dealer receives nothing */
@@ -313,8 +327,8 @@ static void t_cost(void)
         CU_ASSERT(ss_trunc(&C, p, 16) == 0);
         TrTotals tt = tr_totals(&T, 1, -1, "online");
         CU_ASSERT_EQUAL(tt.rounds, 1);
-        CU_ASSERT_EQUAL(tt.bytes, (uint64_t)(n - 1) * m * q * 8);
-        CU_ASSERT_EQUAL(tr_totals(&T, 99, 1, "offline").bytes, (uint64_t)3 * m * q * 8);
+        CU_ASSERT_EQUAL(tt.bytes, (uint64_t)(n - 1) * ring_frame("open", m * q));
+        CU_ASSERT_EQUAL(tr_totals(&T, 99, 1, "offline").bytes, ring_frame("triple", 3 * m * q));
         for (size_t i = 0; i < T.n; i++) CU_ASSERT_EQUAL(T.msgs[i].leak, 0);
         ss_free(p); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
     }
@@ -327,7 +341,7 @@ static void t_cost(void)
     tr_clear(&T);
     SsTensor *p = ss_matmul(&C, sx, sy);
     TrTotals on = tr_totals(&T, 2, -1, "online");
-    CU_ASSERT_EQUAL(on.bytes, (4 * 6 + 6 * 2) * 8);
+    CU_ASSERT_EQUAL(on.bytes, ring_frame("open", 4 * 6 + 6 * 2));
     CU_ASSERT_EQUAL(on.rounds, 1);
     ss_free(p); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
 }
@@ -618,6 +632,7 @@ int main(void)
         { .name = "ring matrix kernel", .fn = t_mm_kernel },
         { .name = "bulk ChaCha20 equals rng.h's", .fn = t_prg },
         { .name = NULL, .fn = NULL } });
+    msg_free(&M);
     tr_free(&T);
     rng_wipe(&R);
     return rc;
