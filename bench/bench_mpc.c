@@ -4,7 +4,9 @@
 ** 100×100, and one training step of an MLP 784-128-10 at batch 128 on Fashion-MNIST,
 ** each next to the same operation in plaintext (float32 BLAS, and for the product the
 ** int64 ring product a party has to compute).  Offline time (the dealer's triples) is
-** shown apart from online time.  Run by bench/mpc.sh; arguments: [dataset dir] [reps].
+** shown apart from online time.  Every protocol message is a real frame carried by the
+** message layer's in-process transport (runtime/ss_msg.c), so the figures include
+** building and reading them.  Run by bench/mpc.sh; arguments: [dataset dir] [reps].
 */
 #include <cblas.h>
 #include <malloc.h>

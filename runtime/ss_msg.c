@@ -230,7 +230,12 @@ int ss__take(SsCtx *ctx, int from, int to, const char *kind, uint64_t *w, size_t
         switch (op) {
         case SS_SET:
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            if (k) memcpy(w, b, 8 * k);
+            /* a secret: copied and wiped a cache-sized piece at a time (one pass) */
+            for (size_t e = 0; e < k; e += 512) {
+                size_t c = k - e < 512 ? k - e : 512;
+                memcpy(w + e, b + 8 * e, 8 * c);
+                explicit_bzero(fr.buf + (b - fr.buf) + 8 * e, 8 * c);
+            }
             break;
 #endif
         case SS_ADD: case SS_XOR:
@@ -252,8 +257,26 @@ int ss__take(SsCtx *ctx, int from, int to, const char *kind, uint64_t *w, size_t
             bits[q] = op == SS_SET ? bit : bits[q] ^ bit;
         }
     }
-    ss__frame_free(&fr, op == SS_SET);       /* shares and material are secrets */
+    /* shares and material are secrets: wiped (the words above already, little endian) */
+    ss__frame_free(&fr, op == SS_SET && (rc != 0 || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || nb));
     return rc;
+}
+
+/* After a failed round: the frames still waiting for the scheme's parties, from one
+** another, from its dealer or from `extra` (a sender outside the scheme, 0: none), are
+** dropped, so that no later round reads a stale one.  Returns -1. */
+static int drain(SsCtx *ctx, const SsScheme *sc, int extra)
+{
+    for (int i = -2; i < sc->n; i++) {
+        int from = i == -2 ? extra : i == -1 ? sc->dealer : sc->party[i];
+        if (from == SS_NODEALER || from == 0) continue;
+        for (int j = 0; j < sc->n; j++) {
+            uint8_t *f;
+            size_t len;
+            while (msg_receive(ctx->msg, from, sc->party[j], &f, &len) == 0) frame_release(f, len, 1);
+        }
+    }
+    return -1;
 }
 
 int ss__exchange(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t *const *mine,
@@ -265,7 +288,7 @@ int ss__exchange(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t *cons
         for (int j = 0; j < sc->n; j++)
             if (j != i && !(absent >> j & 1) &&
                 ss__post(ctx, sc->party[i], sc->party[j], "open", mine[i], k, mine[i] + k, nb, what))
-                return -1;
+                return drain(ctx, sc, 0);
     }
     /* each present holder: its own buffer, then its inbox */
     for (int j = 0; j < sc->n; j++) {
@@ -274,7 +297,7 @@ int ss__exchange(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t *cons
         for (int i = 0; i < sc->n; i++)
             if (i != j && !(absent >> i & 1) &&
                 ss__take(ctx, sc->party[i], sc->party[j], "open", sum[j], k, sum[j] + k, nb, op))
-                return -1;
+                return drain(ctx, sc, 0);
     }
     return 0;
 }
@@ -286,12 +309,12 @@ int ss__scatter(SsCtx *ctx, const SsScheme *sc, int from, const char *kind,
     for (int i = 0; i < sc->n; i++)
         if (sc->party[i] != from &&
             ss__post(ctx, from, sc->party[i], kind, parts[i], k, parts[i] + k, nb, what))
-            return -1;
+            return drain(ctx, sc, from);
     for (int i = 0; i < sc->n; i++) {
         if (sc->party[i] == from) {
             if (got[i] != parts[i]) memcpy(got[i], parts[i], (k + nb) * sizeof(uint64_t));
         } else if (ss__take(ctx, from, sc->party[i], kind, got[i], k, got[i] + k, nb, SS_SET))
-            return -1;
+            return drain(ctx, sc, from);
     }
     return 0;
 }
@@ -332,7 +355,7 @@ int ss__deal_end(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, uint64_t 
     for (int i = 0; i < sc->n && rc == 0; i++)      /* each party's step: its own material */
         rc = ss__take(ctx, sc->dealer, sc->party[i], "triple", got[i], k, NULL, 0, SS_SET);
     msg_phase(ctx->msg, old_phase);
-    return rc;
+    return rc ? drain(ctx, sc, 0) : 0;
 }
 
 void ss__deal_random(SsCtx *ctx, SsOut *o, uint64_t *acc, size_t len, int xor)
