@@ -50,8 +50,10 @@ static void *xcalloc(size_t n, size_t sz)
 
 /* Big share buffers are recycled: a training step allocates and frees megabytes, and
 ** fresh pages from the kernel cost a fault and a zero-fill each.  A freed buffer is
-** wiped first (so it is all zeros when handed out again), then kept in a small cache
-** keyed by size.  Single-threaded: only the calling thread allocates. */
+** wiped first (so it is all zeros when handed out again), then kept in a cache keyed
+** by size, big enough for a step's working set (each party now holds its own copy of
+** every opening and of its material); when it is full the slot stored longest ago is
+** freed.  Single-threaded: only the calling thread allocates. */
 #define CACHE_SLOTS 128
 #define CACHE_MIN   (64 * 1024)
 static struct { void *p; size_t bytes; } cache[CACHE_SLOTS];
