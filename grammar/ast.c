@@ -184,7 +184,7 @@ const char *ast_kind_name(NodeKind k)
         [N_AUGASSIGN] = "augassign", [N_IF] = "if", [N_FOR] = "for", [N_WHILE] = "while",
         [N_BREAK] = "break", [N_CONTINUE] = "continue", [N_RETURN] = "return",
         [N_IMPORT] = "import", [N_PARTY] = "party", [N_SCHEME] = "scheme",
-        [N_NETWORK] = "network", [N_ON] = "on", [N_BLOCK] = "block", [N_PROGRAM] = "program",
+        [N_NETWORK] = "network", [N_ON] = "on", [N_PARALLEL] = "parallel", [N_BLOCK] = "block", [N_PROGRAM] = "program",
     };
     return (unsigned)k < N__COUNT && names[k] ? names[k] : "?";
 }

@@ -18,14 +18,14 @@
 const char *const lx_keywords[] = {
     "if", "else", "for", "in", "while", "break", "continue", "return", "fn", "import",
     "party", "scheme", "network", "on", "at", "and", "or", "not", "true", "false", "none",
-    NULL
+    "parallel", NULL
 };
 
 /* Token codes of lx_keywords[], in the same order. */
 static const int keyword_tk[] = {
     TK_IF, TK_ELSE, TK_FOR, TK_IN, TK_WHILE, TK_BREAK, TK_CONTINUE, TK_RETURN, TK_FN,
     TK_IMPORT, TK_PARTY, TK_SCHEME, TK_NETWORK, TK_ON, TK_AT, TK_AND, TK_OR, TK_NOT,
-    TK_TRUE, TK_FALSE, TK_NONE
+    TK_TRUE, TK_FALSE, TK_NONE, TK_PARALLEL
 };
 
 enum { C_BAD, C_WS, C_NL, C_ID, C_DIGIT, C_QUOTE, C_HASH, C_OP, C_DOT, C_HIGH, C_NUL };
@@ -489,6 +489,7 @@ const char *lx_token_name(int kind)
     case TK_SCHEME: return "'scheme'";
     case TK_NETWORK: return "'network'";
     case TK_ON: return "'on'";
+    case TK_PARALLEL: return "'parallel'";
     case TK_AT: return "'at'";
     case TK_AND: return "'and'";
     case TK_OR: return "'or'";

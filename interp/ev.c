@@ -788,6 +788,15 @@ static int assign_to(Interp *I, Node *t, Value v)
     return st;
 }
 
+/* parallel { ... }: every send in the block travels in one round (runtime/message.h). */
+static int exec_parallel(Interp *I, Node *n)
+{
+    msg_parallel_begin(&I->msg);
+    int st = exec_block(I, n->b);
+    msg_parallel_end(&I->msg);
+    return st;
+}
+
 static int exec_for(Interp *I, Node *n)
 {
     Node *it = n->a;
@@ -981,6 +990,7 @@ int ev_exec(Interp *I, Node *n)
         return st;
     }
     case N_BLOCK: return exec_block(I, n);
+    case N_PARALLEL: return exec_parallel(I, n);
     default:
         err_raise(I, "internal error: cannot execute %s", ast_kind_name(n->kind));
         ev_locate(I, n);

@@ -44,7 +44,7 @@ static void collect(Scope *s, Node *n)
     case N_FN: if (n->v.name) add(s, n->v.name); return;
     case N_IF: collect(s, n->b); collect(s, n->c); return;
     case N_WHILE: collect(s, n->b); return;
-    case N_ON: collect(s, n->b); return;
+    case N_ON: case N_PARALLEL: collect(s, n->b); return;
     case N_BLOCK: case N_PROGRAM:
         for (int i = 0; i < n->list.n; i++) collect(s, n->list.v[i]);
         return;

@@ -398,3 +398,15 @@ Value val_copy(Value v)
     default: return val_retain(v);
     }
 }
+
+/* Minimal version (the store helper's deep owner replaces it): the party of v and of
+** every item of its lists and records; msg is not kept here. */
+void val_place(Value *v, int party, long msg)
+{
+    (void)msg;
+    v->owner = (uint16_t)party;
+    if (v->tag == V_LIST)
+        for (size_t i = 0; i < AS_LIST(*v)->n; i++) val_place(&AS_LIST(*v)->v[i], party, msg);
+    else if (v->tag == V_REC)
+        for (size_t i = 0; i < AS_REC(*v)->n; i++) val_place(&AS_REC(*v)->v[i], party, msg);
+}

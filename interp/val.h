@@ -29,6 +29,7 @@
 
 typedef struct Interp Interp;
 typedef struct LibReg LibReg;
+struct WireW; struct WireR; struct msgpack_object;     /* runtime/wire.h */
 
 typedef enum ValTag {
     V_NONE, V_BOOL, V_NUM, V_PARTY, V_BUILTIN,          /* unboxed */
@@ -66,8 +67,18 @@ typedef struct VClass {
     Value (*field)(Interp *I, Value self, Sym *name);   /* self.name: owned, or VERR */
     void  (*visit)(void *p, void (*fn)(Value *v, void *ctx), void *ctx); /* child Values */
     size_t (*bytes)(const void *p);                     /* wire size, for the transcript */
-    Value (*send)(Interp *I, Value self, int to);       /* send(x, to = p) for this kind:
+    Value (*send)(Interp *I, Value self, int to);       /* he_send(x, to = p) for this kind:
                                                            records the message, returns the copy */
+    /* The wire (runtime/wire.h, stdlib/lib_wire.c): a kind that can travel has an ext
+    ** type (WIRE_EXT_*, 0: it cannot) and a codec.  encode writes ONE msgpack object,
+    ** the body, for party `to` (a private key only to a keyholder; ciphertexts
+    ** re-randomise); false after err_raise.  decode returns an owned, independent copy,
+    ** or VERR with wire_fail(r, ...) called (never err_raise: the caller names the
+    ** sender).  wire_note is appended to the transcript line ("re-randomised"). */
+    int8_t wire;
+    bool  (*encode)(Interp *I, Value self, struct WireW *w, int to);
+    Value (*decode)(Interp *I, struct WireR *r, const struct msgpack_object *body);
+    const char *wire_note;
 } VClass;
 
 typedef struct ObjUser  { Obj h; const VClass *cls; void *p; } ObjUser;
@@ -124,6 +135,9 @@ bool  val_equal(Value a, Value b);
 void  val_show(Interp *I, Value v, Sb *out, bool raw);
 /* A deep copy (lists, records, tensors copied; immutable objects shared). */
 Value val_copy(Value v);
+/* Places v and everything inside it at party (a value that arrived in transcript
+** message msg, or -1). */
+void  val_place(Value *v, int party, long msg);
 
 /* --- the object list and the cycle collector --- */
 void  val_gc_link(Obj *o, ObjType t);        /* for modules allocating Obj subtypes */

@@ -141,6 +141,13 @@ long msg_send_frame(Msg *m, int from, int to, const char *kind, bool user, bool 
     return (long)tr_send_at(m->tr, round, from, to, kind, len, leak, what);
 }
 
+void msg_describe(Msg *m, size_t idx, const char *what)
+{
+    if (idx >= m->tr->n) return;
+    free(m->tr->msgs[idx].what);
+    m->tr->msgs[idx].what = what ? strdup(what) : NULL;
+}
+
 int msg_receive(Msg *m, int from, int to, uint8_t **frame, size_t *len)
 {
     return m->tp->deliver(m->tp, from, to, frame, len);

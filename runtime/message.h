@@ -77,6 +77,9 @@ size_t msg_post(Msg *m, int from, int to, const char *kind, uint64_t payload_byt
 ** (the frame is freed, nothing is recorded). */
 long msg_send_frame(Msg *m, int from, int to, const char *kind, bool user, bool leak,
                     const char *what, uint8_t *frame, size_t len);
+/* Sets the description of recorded message idx (what the receiver got, as it displays
+** it: digests for ciphertexts); copied. */
+void msg_describe(Msg *m, size_t idx, const char *what);
 /* Takes the oldest frame from `from` waiting at `to`: 0 and the bytes (the caller frees
 ** them), or -1 if none is waiting. */
 int msg_receive(Msg *m, int from, int to, uint8_t **frame, size_t *len);

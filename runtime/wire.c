@@ -143,6 +143,25 @@ void wire_put_mpz(WireW *w, const mpz_t x)
     free(b);
 }
 
+void wire_put_residues(WireW *w, mpz_t *x, size_t k, size_t bytes)
+{
+    unsigned char *b = malloc(bytes ? bytes : 1);
+    if (!b) oom();
+    wire_put_array(w, k);
+    for (size_t i = 0; i < k; i++) {
+        size_t n = (mpz_sizeinbase(x[i], 2) + 7) / 8, got = 0;
+        if (mpz_sgn(x[i]) == 0) n = 0;
+        if (n > bytes || mpz_sgn(x[i]) < 0) {  /* callers keep 0 <= x < 256^bytes */
+            fputs("ppdl: wire_put_residues: a residue does not fit its field\n", stderr);
+            abort();
+        }
+        memset(b, 0, bytes);
+        mpz_export(b + (bytes - n), &got, 1, 1, 1, 0, x[i]);
+        wire_put_bin(w, b, bytes);
+    }
+    free(b);
+}
+
 void wire_put_ext(WireW *w, int8_t type, WireW *body)
 {
     PK(msgpack_pack_ext(&w->pk, body->buf.size, type));
@@ -156,6 +175,7 @@ void wire_r_init(WireR *r, const char *sender)
 {
     if (!msgpack_zone_init(&r->zone, 4096)) oom();
     r->sender = sender;
+    r->to = 0;
     r->err[0] = 0;
     r->failed = false;
 }
@@ -291,6 +311,7 @@ bool wire_open_frame(WireR *r, const uint8_t *buf, size_t len, WireHdr *h,
     if (!wire_get_int(r, &a->ptr[3], 0, 0xffff, &from) || !wire_get_int(r, &a->ptr[4], 0, 0xffff, &to) ||
         !wire_get_int(r, &a->ptr[5], 0, 0xffffffffLL, &round)) return false;
     h->kind = kind; h->from = (int)from; h->to = (int)to; h->round = (uint32_t)round;
+    r->to = (int)to;
     *payload = &a->ptr[6];
     return true;
 }
@@ -424,6 +445,20 @@ bool wire_get_mpz(WireR *r, const msgpack_object *o, mpz_t x)
     if (n > (1u << 20)) return wire_fail(r, "an integer of %zu bytes", n);
     mpz_import(x, n, 1, 1, 1, 0, p);
     if (sign < 0) mpz_neg(x, x);
+    return true;
+}
+
+bool wire_get_residues(WireR *r, const msgpack_object *o, mpz_t *x, size_t k, size_t bytes)
+{
+    const msgpack_object_array *a;
+    if (!wire_get_array(r, o, k, k, &a)) return false;
+    for (size_t i = 0; i < k; i++) {
+        const void *p = NULL;
+        size_t n = 0;
+        if (!wire_get_bin(r, &a->ptr[i], &p, &n)) return false;
+        if (n > bytes) return wire_fail(r, "a residue of %zu bytes, at most %zu expected", n, bytes);
+        mpz_import(x[i], n, 1, 1, 1, 0, p);
+    }
     return true;
 }
 

@@ -88,6 +88,9 @@ void wire_put_f32s(WireW *w, const float *x, size_t n);     /* bin, little endia
 void wire_put_f64s(WireW *w, const double *x, size_t n);    /* bin, little endian */
 void wire_put_u64s(WireW *w, const uint64_t *x, size_t n);  /* bin, little endian */
 void wire_put_mpz(WireW *w, const mpz_t x);     /* [sign, bin magnitude big endian] */
+/* k residues of `bytes` bytes each (0 <= x < 256^bytes): an array of k bins, big endian
+** (wire_size_mpz_vec's layout). */
+void wire_put_residues(WireW *w, mpz_t *x, size_t k, size_t bytes);
 /* Ext: write the body into a fresh writer, then wire_put_ext() wraps it and frees it. */
 void wire_put_ext(WireW *w, int8_t type, WireW *body);
 
@@ -95,6 +98,7 @@ void wire_put_ext(WireW *w, int8_t type, WireW *body);
 typedef struct WireR {
     msgpack_zone zone;          /* every object unpacked from this frame */
     const char *sender;         /* for messages: "alice" (borrowed) */
+    int to;                     /* the receiving party (from the envelope), 0: unknown */
     char err[256];              /* why reading failed (set once) */
     bool failed;
 } WireR;
@@ -129,6 +133,8 @@ bool wire_get_u64s(WireR *r, const msgpack_object *o, uint64_t *x, size_t n);
 /* The element count of a bin holding 8-byte (f64/u64) or 4-byte (f32) items. */
 bool wire_get_count(WireR *r, const msgpack_object *o, size_t item, size_t *n);
 bool wire_get_mpz(WireR *r, const msgpack_object *o, mpz_t x);     /* x initialised */
+/* Exactly k residues, each a bin of at most `bytes` bytes, into x[0..k) (initialised). */
+bool wire_get_residues(WireR *r, const msgpack_object *o, mpz_t *x, size_t k, size_t bytes);
 /* An ext: its type and its body unpacked as one object (in the reader's zone). */
 bool wire_get_ext(WireR *r, const msgpack_object *o, int8_t *type, const msgpack_object **body);
 

@@ -3,12 +3,15 @@
 ** and load_csv, load_idx, fashion_mnist, dataset, split, batches, partition, normalize,
 ** head, class_counts and len for datasets.  The work is done by runtime/ds*.c; this
 ** file checks arguments, draws randomness from the interpreter's Rng (so seed(n)
-** reproduces a split) and places partition parts at their parties, recording a
-** transcript message when a part leaves a party that owned the data.  Dataset values are
+** reproduces a split) and places partition parts at their parties, sending a part
+** through the message layer when it leaves a party that owned the data.  Dataset values are
 ** immutable: every builtin returns new datasets.
 */
 #include "lib_data.h"
 #include "lib.h"
+#include "lib_dp.h"
+#include "lib_wire.h"
+#include "dp.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,12 +77,18 @@ static Value dataset_field(Interp *I, Value self, Sym *name)
                      "labels, names, label, name, mean, std)", f);
 }
 
+static bool dataset_encode(Interp *I, Value self, struct WireW *w, int to);
+static Value dataset_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
+
 const VClass lib_dataset_class = {
     .name = "dataset",
     .free = dataset_free,
     .show = dataset_show,
     .field = dataset_field,
     .bytes = dataset_bytes,
+    .wire = WIRE_EXT_DATASET,
+    .encode = dataset_encode,
+    .decode = dataset_decode,
 };
 
 Ds *lib_dataset_of(Value v) { return val_user_as(v, &lib_dataset_class); }
@@ -257,18 +266,24 @@ static Value b_partition(Interp *I, Args *a)
         return err_raise(I, "partition: %s", err);
     }
     Value out = val_list((size_t)k);
+    msg_parallel_begin(&I->msg);            /* the parts travel side by side: one round */
     for (int p = 0; p < k; p++) {
         int to = (int)l->v[p].as.i;
         Value v = lib_dataset_new(parts[p]);
-        v.owner = (uint16_t)to;
         if (owner && owner != to) {         /* the owner hands a plaintext part over */
-            char what[96];
-            snprintf(what, sizeof what, "dataset part %d (%zu rows)", p + 1, ds_n(parts[p]));
-            tr_send(&I->tr, owner, to, "plain", dataset_bytes(parts[p]), 1, what);
+            Value c = lib_wire_send(I, val_at(v, owner), owner, to, true);
+            val_release(v);
+            v = c;
+            if (IS_ERR(c)) {
+                for (int q = p + 1; q < k; q++) ds_free(parts[q]);
+                break;
+            }
         }
-        val_list_push(out, v);
+        val_list_push(out, val_at(v, to));
     }
+    msg_parallel_end(&I->msg);
     free(parts);
+    if (AS_LIST(out)->n < (size_t)k) { val_release(out); return VERR; }   /* a send failed */
     return out;
 }
 
@@ -408,3 +423,101 @@ static const LibReg fns[] = {
 };
 
 const LibModule lib_mod_data = { "data", fns, NULL };
+
+/* --- the wire (docs/parties.md, "Wire format") ------------------------------------------
+** [x, y, nclasses, features, label, origin, name, classval, [mean, std], ledger]: tensors
+** as lib_wire_put_tn, names as strs (nil when absent), classval float64s, mean and std
+** float32s, the ledger as lib_dp_put_ledger (nil: none).  The receiver's copy has its own
+** ledger holding what was spent so far: what it releases from now on is its own. */
+
+static void put_names(struct WireW *w, char **names, int n)
+{
+    if (!names) { wire_put_nil(w); return; }
+    wire_put_array(w, (size_t)n);
+    for (int i = 0; i < n; i++) wire_put_cstr(w, names[i]);
+}
+
+static void put_opt_str(struct WireW *w, const char *s) { if (s) wire_put_cstr(w, s); else wire_put_nil(w); }
+
+static bool dataset_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    (void)I; (void)to;
+    const Ds *d = lib_dataset_of(self);
+    size_t dim = ds_dim(d);
+    wire_put_array(w, 10);
+    lib_wire_put_tn(w, d->x);
+    lib_wire_put_tn(w, d->y);
+    wire_put_int(w, d->nclasses);
+    put_names(w, d->features, d->nfeatures);
+    put_opt_str(w, d->label); put_opt_str(w, d->origin); put_opt_str(w, d->name);
+    if (d->classval) wire_put_f64s(w, d->classval, (size_t)d->nclasses); else wire_put_nil(w);
+    if (d->mean && d->std) {
+        wire_put_array(w, 2);
+        wire_put_f32s(w, d->mean, dim); wire_put_f32s(w, d->std, dim);
+    } else wire_put_nil(w);
+    if (d->ledger) lib_dp_put_ledger(w, d->ledger); else wire_put_nil(w);
+    return true;
+}
+
+static bool get_opt_str(struct WireR *r, const msgpack_object *o, char **out)
+{
+    const char *s;
+    size_t n;
+    *out = NULL;
+    if (o->type == MSGPACK_OBJECT_NIL) return true;
+    if (!wire_get_str(r, o, &s, &n)) return false;
+    if (memchr(s, 0, n)) return wire_fail(r, "a name with a NUL byte");
+    *out = strndup(s, n);
+    return true;
+}
+
+static Value dataset_decode(Interp *I, struct WireR *r, const msgpack_object *o)
+{
+    (void)I;
+    const msgpack_object_array *a;
+    int64_t nc;
+    char err[DS_ERRLEN];
+    if (!wire_get_array(r, o, 10, 10, &a) || !wire_get_int(r, &a->ptr[2], 0, DS_MAXCLASSES, &nc)) return VERR;
+    Tn *x = lib_wire_get_tn(r, &a->ptr[0]);
+    Tn *y = x ? lib_wire_get_tn(r, &a->ptr[1]) : NULL;
+    if (!y) { tn_free(x); return VERR; }
+    Ds *d = ds_new(x, y, (int)nc, err);
+    if (!d) return wire_fail(r, "dataset: %s", err), VERR;
+    size_t dim = ds_dim(d);
+    bool ok = true;
+    if (a->ptr[3].type != MSGPACK_OBJECT_NIL) {
+        const msgpack_object_array *f;
+        ok = wire_get_array(r, &a->ptr[3], 0, 1 << 20, &f);
+        if (ok) {
+            d->features = calloc(f->size ? f->size : 1, sizeof *d->features);
+            d->nfeatures = (int)f->size;
+            for (uint32_t i = 0; ok && i < f->size; i++) ok = get_opt_str(r, &f->ptr[i], &d->features[i]);
+        }
+    }
+    ok = ok && get_opt_str(r, &a->ptr[4], &d->label) && get_opt_str(r, &a->ptr[5], &d->origin) &&
+         get_opt_str(r, &a->ptr[6], &d->name);
+    if (ok && a->ptr[7].type != MSGPACK_OBJECT_NIL) {
+        d->classval = malloc(((size_t)nc ? (size_t)nc : 1) * sizeof *d->classval);
+        ok = d->classval && wire_get_f64s(r, &a->ptr[7], d->classval, (size_t)nc);
+    }
+    if (ok && a->ptr[8].type != MSGPACK_OBJECT_NIL) {
+        const msgpack_object_array *ms;
+        ok = wire_get_array(r, &a->ptr[8], 2, 2, &ms);
+        if (ok) {
+            d->mean = malloc((dim ? dim : 1) * sizeof *d->mean);
+            d->std = malloc((dim ? dim : 1) * sizeof *d->std);
+            ok = d->mean && d->std && wire_get_f32s(r, &ms->ptr[0], d->mean, dim) &&
+                 wire_get_f32s(r, &ms->ptr[1], d->std, dim);
+        }
+    }
+    if (ok && a->ptr[9].type != MSGPACK_OBJECT_NIL) {
+        DpLedger *L = lib_dp_get_ledger(r, &a->ptr[9]);
+        ok = L != NULL;
+        if (ok) {
+            dp_ledger_restore(dp_ledger_of(d, true), L);
+            dp_ledger_free(L);
+        }
+    }
+    if (!ok) { ds_free(d); return VERR; }
+    return lib_dataset_new(d);
+}

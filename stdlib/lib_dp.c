@@ -10,6 +10,7 @@
 #include "lib_dp.h"
 #include "dp.h"
 #include "lib_data.h"
+#include "lib_wire.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -436,9 +437,14 @@ static Value budget_field(Interp *I, Value self, Sym *name)
                      "charges)", f);
 }
 
-static const VClass budget_class = {
+static bool budget_encode(Interp *I, Value self, struct WireW *w, int to);
+static Value budget_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
+
+const VClass lib_dp_budget_class = {
     .name = "budget", .free = budget_free, .show = budget_show, .field = budget_field,
+    .wire = WIRE_EXT_DP_BUDGET, .encode = budget_encode, .decode = budget_decode,
 };
+#define budget_class lib_dp_budget_class
 
 static Ds *dataset_arg(Interp *I, Args *a, int i)
 {
@@ -579,3 +585,47 @@ static const LibReg fns[] = {
 };
 
 const LibModule lib_mod_dp = { "dp", fns, NULL };
+
+/* --- the wire (docs/parties.md, "Wire format") ------------------------------------------ */
+
+void lib_dp_put_ledger(struct WireW *w, const void *ledger)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    if (!f || !dp_ledger_write(ledger, f) || fclose(f) != 0) {
+        fputs("ppdl: out of memory\n", stderr);
+        abort();
+    }
+    wire_put_str(w, text, n);
+    free(text);
+}
+
+void *lib_dp_get_ledger(struct WireR *r, const msgpack_object *o)
+{
+    const char *s;
+    size_t n;
+    char err[200];
+    if (!wire_get_str(r, o, &s, &n)) return NULL;
+    if (!n) { wire_fail(r, "an empty ledger"); return NULL; }
+    FILE *f = fmemopen((void *)s, n, "r");
+    if (!f) { wire_fail(r, "a ledger that cannot be read"); return NULL; }
+    DpLedger *L = dp_ledger_read(f, err, sizeof err);
+    fclose(f);
+    if (!L) wire_fail(r, "ledger: %s", err);
+    return L;
+}
+
+static bool budget_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    (void)I; (void)to;
+    lib_dp_put_ledger(w, AS_USER(self)->p);
+    return true;
+}
+
+static Value budget_decode(Interp *I, struct WireR *r, const msgpack_object *o)
+{
+    (void)I;
+    void *L = lib_dp_get_ledger(r, o);
+    return L ? val_user(&lib_dp_budget_class, L) : VERR;
+}

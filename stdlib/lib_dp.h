@@ -27,4 +27,12 @@ bool lib_dp_charge(Interp *I, Value dataset, double q, double sigma, long steps,
 ** and recording rules as lib_dp_charge. */
 bool lib_dp_spend(Interp *I, Value dataset, const char *what, double epsilon, double delta);
 
+/* The wire (stdlib/lib_wire.h): a ledger travels as its text form (dp_ledger_write's
+** "ppdl-ledger 1" lines) in a msgpack str.  The budget kind, for decoding. */
+extern const VClass lib_dp_budget_class;
+struct WireW; struct WireR;
+void  lib_dp_put_ledger(struct WireW *w, const void *ledger);
+/* A new ledger (one reference) from its wire form, or NULL after wire_fail. */
+void *lib_dp_get_ledger(struct WireR *r, const struct msgpack_object *o);
+
 #endif

@@ -11,6 +11,7 @@
 */
 #include "lib_he.h"
 #include "lib_tensor.h"
+#include "lib_wire.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -46,9 +47,12 @@ static void *xmalloc(size_t n)
 
 /* --- the scheme kind ------------------------------------------------------------------ */
 
+static void keyring_drop(const HeScheme *s);
+
 static void scheme_free(void *p)
 {
     HeScheme *s = p;
+    keyring_drop(s);
     pai_pub_clear(&s->pub);
     pai_priv_clear(&s->priv);
     free(s);
@@ -99,8 +103,13 @@ static Value scheme_field(Interp *I, Value self, Sym *name)
                      name->name);
 }
 
+static bool scheme_encode(Interp *I, Value self, struct WireW *w, int to);
+static void keyring_add(HeScheme *s);
+static Value scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
+
 const VClass lib_he_scheme_class = {
     .name = "paillier scheme", .free = scheme_free, .show = scheme_show, .field = scheme_field,
+    .wire = WIRE_EXT_HE_SCHEME, .encode = scheme_encode, .decode = scheme_decode,
 };
 
 static HeScheme *scheme_of(Value v) { return val_user_as(v, &lib_he_scheme_class); }
@@ -170,10 +179,13 @@ static size_t ct_bytes(const void *p)
 static Value ct_binop(Interp *I, int op, Value a, Value b);
 static Value ct_unop(Interp *I, int op, Value a);
 static Value ct_field(Interp *I, Value self, Sym *name);
+static bool ct_encode(Interp *I, Value self, struct WireW *w, int to);
+static Value ct_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
 
 const VClass lib_he_ct_class = {
     .name = "ciphertext", .free = ct_free, .show = ct_show, .binop = ct_binop, .unop = ct_unop,
     .field = ct_field, .visit = ct_visit, .bytes = ct_bytes, .send = lib_he_send,
+    .wire = WIRE_EXT_CIPHERTEXT, .encode = ct_encode, .decode = ct_decode, .wire_note = "re-randomised",
 };
 
 static HeCt *ct_of(Value v) { return val_user_as(v, &lib_he_ct_class); }
@@ -542,6 +554,7 @@ static Value b_paillier(Interp *I, Args *a)
     if (st) { scheme_free(s); return pai_fail(I, "paillier", st, NULL); }
     s->has_priv = 1;
     s->keyholders = mask;
+    keyring_add(s);
     return val_user(&lib_he_scheme_class, s);
 }
 
@@ -971,6 +984,7 @@ static Value b_load_key(Interp *I, Args *a)
     memset(text, 0, strlen(text)); free(text);
     if (st) { scheme_free(s); return err_raise(I, "load_key: '%s': %s", path, err); }
     s->has_priv = has;
+    if (has) keyring_add(s);
     Value *kh = lib_kw(a, "keyholder");
     if (kh) {
         if (!holders_arg(I, a, kh, &s->keyholders)) { scheme_free(s); return VERR; }
@@ -1102,3 +1116,154 @@ static const LibReg fns[] = {
 };
 
 const LibModule lib_mod_he = { "he", fns, NULL };
+
+/* --- the wire (docs/parties.md, "Wire format") ------------------------------------------ */
+
+/* The keyholders' private keys, as their parties hold them (a simulator's key ring): a
+** scheme arriving at a keyholder gets its key from here, so private keys never travel. */
+static HeScheme **keyring;
+static size_t nkeyring;
+
+static void keyring_add(HeScheme *s)
+{
+    HeScheme **k = realloc(keyring, (nkeyring + 1) * sizeof *k);
+    if (!k) oom();
+    keyring = k;
+    keyring[nkeyring++] = s;
+}
+
+static void keyring_drop(const HeScheme *s)
+{
+    for (size_t i = 0; i < nkeyring; i++)
+        if (keyring[i] == s) { keyring[i] = keyring[--nkeyring]; break; }
+    if (!nkeyring) { free(keyring); keyring = NULL; }
+}
+
+/* [n, hs, keyholders, frac_exp, range, headroom, threads]: the public key and the
+** options.  The private key is never written. */
+static bool scheme_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    (void)I; (void)to;
+    const HeScheme *s = AS_USER(self)->p;
+    wire_put_array(w, 7);
+    wire_put_mpz(w, s->pub.n);
+    wire_put_mpz(w, s->pub.hs);
+    wire_put_uint(w, s->keyholders);
+    wire_put_int(w, s->frac_exp);
+    wire_put_double(w, s->range);
+    wire_put_uint(w, s->headroom);
+    wire_put_int(w, s->threads);
+    return true;
+}
+
+static Value scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *o)
+{
+    const msgpack_object_array *a;
+    int64_t frac, headroom, threads, holders;
+    double range;
+    (void)I;
+    if (!wire_get_array(r, o, 7, 7, &a)) return VERR;
+    HeScheme *s = scheme_alloc();
+    mpz_t n;
+    mpz_init(n);
+    bool ok = wire_get_mpz(r, &a->ptr[0], n) && wire_get_int(r, &a->ptr[2], 0, INT64_MAX, &holders) &&
+              wire_get_int(r, &a->ptr[3], -64, 0, &frac) && wire_get_double(r, &a->ptr[4], &range) &&
+              wire_get_int(r, &a->ptr[5], 0, 30, &headroom) && wire_get_int(r, &a->ptr[6], 1, 16, &threads);
+    if (ok && (mpz_sizeinbase(n, 2) > 8192 || !(range > 0) || !isfinite(range)))
+        ok = wire_fail(r, "a paillier scheme out of range");
+    if (ok) {
+        Rng tmp;                        /* hs is the sender's: the x drawn here is dropped */
+        rng_seed(&tmp, 1);
+        ok = pai_pub_set_n(&s->pub, n, &tmp) == PAI_OK || wire_fail(r, "an unusable Paillier modulus");
+        rng_wipe(&tmp);
+    }
+    if (ok) {
+        ok = wire_get_mpz(r, &a->ptr[1], s->pub.hs);
+        if (ok && (mpz_sgn(s->pub.hs) <= 0 || mpz_cmp(s->pub.hs, s->pub.n2) >= 0))
+            ok = wire_fail(r, "a Paillier key with hs out of range");
+    }
+    mpz_clear(n);
+    if (!ok) { scheme_free(s); return VERR; }
+    s->keyholders = (uint64_t)holders;
+    s->frac_exp = (int)frac;
+    s->range = range;
+    s->headroom = (unsigned)headroom;
+    s->threads = (int)threads;
+    int to = r->to;
+    if (to > 0 && to < 64 && (s->keyholders >> to & 1))      /* the keyholder's own key */
+        for (size_t i = 0; i < nkeyring; i++)
+            if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub) &&
+                pai_priv_set_pq(&s->priv, &s->pub, keyring[i]->priv.p, keyring[i]->priv.q) == PAI_OK) {
+                s->has_priv = 1;
+                keyring_add(s);
+                break;
+            }
+    return val_user(&lib_he_scheme_class, s);
+}
+
+/* [scheme, shape, exp, lbound, count, [slots, slot_bits, vbits, adds, max_adds],
+** ciphertexts] with the ciphertexts re-randomised (a fresh encryption of the same values:
+** the receiver cannot link them to what the sender computed) as residues mod n^2. */
+static bool ct_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    const HeCt *c = AS_USER(self)->p;
+    PaiVec *v = pai_vec_copy(c->v);
+    PaiOpts o = opts_of(I, c->s);
+    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, &I->rng, &o);
+    if (st) { pai_vec_free(v); pai_fail(I, "send", st, c->s); return false; }
+    wire_put_array(w, 7);
+    if (!lib_wire_put(I, w, c->scheme, 0, to)) { pai_vec_free(v); return false; }
+    wire_put_array(w, (size_t)c->ndim);
+    for (int i = 0; i < c->ndim; i++) wire_put_int(w, c->shape[i]);
+    wire_put_int(w, v->exp);
+    wire_put_double(w, v->lbound);
+    wire_put_uint(w, v->count);
+    wire_put_array(w, 5);
+    wire_put_uint(w, v->slots); wire_put_uint(w, v->slot_bits); wire_put_uint(w, v->vbits);
+    wire_put_uint(w, v->adds); wire_put_uint(w, v->max_adds);
+    wire_put_residues(w, v->c, v->n, (2 * (size_t)c->s->pub.bits + 7) / 8);
+    pai_vec_free(v);
+    return true;
+}
+
+static Value ct_decode(Interp *I, struct WireR *r, const struct msgpack_object *o)
+{
+    const msgpack_object_array *a, *sh, *pk, *cs;
+    int64_t exp, count, f[5], d;
+    double lbound;
+    int shape[TN_MAXDIM];
+    if (!wire_get_array(r, o, 7, 7, &a)) return VERR;
+    Value sv = lib_wire_get(I, r, &a->ptr[0]);
+    if (IS_ERR(sv)) return VERR;
+    HeScheme *s = scheme_of(sv);
+    if (!s) { val_release(sv); return wire_fail(r, "a ciphertext without its paillier scheme"), VERR; }
+    size_t want = 1;
+    bool ok = wire_get_array(r, &a->ptr[1], 0, TN_MAXDIM, &sh);
+    for (uint32_t i = 0; ok && i < sh->size; i++) {
+        ok = wire_get_int(r, &sh->ptr[i], 0, INT32_MAX, &d);
+        shape[i] = (int)d;
+        want *= (size_t)d;
+    }
+    ok = ok && wire_get_int(r, &a->ptr[2], -1024, 1024, &exp) && wire_get_double(r, &a->ptr[3], &lbound) &&
+         wire_get_int(r, &a->ptr[4], 0, INT32_MAX, &count) && wire_get_array(r, &a->ptr[5], 5, 5, &pk);
+    for (int i = 0; ok && i < 5; i++) ok = wire_get_int(r, &pk->ptr[i], 0, UINT32_MAX, &f[i]);
+    ok = ok && wire_get_array(r, &a->ptr[6], 0, UINT32_MAX, &cs);
+    if (ok && (size_t)count != want) ok = wire_fail(r, "a ciphertext of shape with %zu values carries %lld", want, (long long)count);
+    size_t n = ok ? cs->size : 0;
+    if (ok && f[0] && (f[1] == 0 || (uint64_t)f[0] * (uint64_t)f[1] > s->pub.bits))
+        ok = wire_fail(r, "a packing of %lld slots of %lld bits does not fit the key", (long long)f[0], (long long)f[1]);
+    if (ok && (f[0] ? n != ((size_t)count + (size_t)f[0] - 1) / (size_t)f[0] : n != (size_t)count))
+        ok = wire_fail(r, "%zu ciphertexts for %lld values", n, (long long)count);
+    if (!ok) { val_release(sv); return VERR; }
+    PaiVec *v = pai_vec_new(n);
+    ok = wire_get_residues(r, &a->ptr[6], v->c, n, (2 * (size_t)s->pub.bits + 7) / 8);
+    for (size_t i = 0; ok && i < n; i++)
+        if (mpz_sgn(v->c[i]) <= 0 || mpz_cmp(v->c[i], s->pub.n2) >= 0) ok = wire_fail(r, "a ciphertext out of range");
+    if (!ok) { pai_vec_free(v); val_release(sv); return VERR; }
+    v->exp = (int)exp; v->lbound = lbound; v->count = (size_t)count;
+    v->slots = (unsigned)f[0]; v->slot_bits = (unsigned)f[1]; v->vbits = (unsigned)f[2];
+    v->adds = (uint32_t)f[3]; v->max_adds = (uint32_t)f[4];
+    Value cv = ct_new(sv, v, (int)sh->size, shape, 0);
+    val_release(sv);
+    return cv;
+}

@@ -10,6 +10,7 @@
 ** the evaluator's job (these builtins are ordinary: one party's values in, result there).
 */
 #include "lib_nn.h"
+#include "lib_wire.h"
 #include "dp.h"
 #include "lib.h"
 #include "lib_data.h"
@@ -63,8 +64,18 @@ static Value layer_field(Interp *I, Value self, Sym *name)
     return err_raise(I, "a layer has no field '%s' (it has: kind, coef, degree)", f);
 }
 
+static bool layer_encode(Interp *I, Value self, struct WireW *w, int to);
+static Value layer_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
+static bool approx_encode(Interp *I, Value self, struct WireW *w, int to);
+static Value approx_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
+static bool network_encode(Interp *I, Value self, struct WireW *w, int to);
+static Value network_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
+static bool model_encode(Interp *I, Value self, struct WireW *w, int to);
+static Value model_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
+
 const VClass lib_layer_class = { .name = "layer", .free = layer_free, .show = layer_show,
-                                 .field = layer_field };
+                                 .field = layer_field,
+                                 .wire = WIRE_EXT_LAYER, .encode = layer_encode, .decode = layer_decode };
 
 const NnLayer *lib_layer_of(Value v) { return val_user_as(v, &lib_layer_class); }
 
@@ -80,7 +91,9 @@ static void approx_show(Interp *I, const void *p, Sb *out, int verbose)
     }
 }
 
-static const VClass approx_class = { .name = "approximation", .free = layer_free, .show = approx_show };
+const VClass lib_approx_class = { .name = "approximation", .free = layer_free, .show = approx_show,
+                                  .wire = WIRE_EXT_APPROX, .encode = approx_encode, .decode = approx_decode };
+#define approx_class lib_approx_class
 
 static void network_free(void *p) { nn_net_free(p); }
 
@@ -127,7 +140,8 @@ static Value network_field(Interp *I, Value self, Sym *name)
 }
 
 const VClass lib_network_class = { .name = "network", .free = network_free,
-                                   .show = network_show, .field = network_field };
+                                   .show = network_show, .field = network_field,
+                                   .wire = WIRE_EXT_NETWORK, .encode = network_encode, .decode = network_decode };
 
 static void model_free(void *p) { nn_model_free(p); }
 
@@ -165,7 +179,8 @@ static Value model_field(Interp *I, Value self, Sym *name)
 }
 
 const VClass lib_model_class = { .name = "model", .free = model_free, .show = model_show,
-                                 .field = model_field, .bytes = model_bytes };
+                                 .field = model_field, .bytes = model_bytes,
+                                 .wire = WIRE_EXT_MODEL, .encode = model_encode, .decode = model_decode };
 
 const NnNet *lib_network_of(Value v)
 {
@@ -819,3 +834,170 @@ static const LibReg fns[] = {
 };
 
 const LibModule lib_mod_nn = { "nn", fns, init };
+
+/* --- the wire (docs/parties.md, "Wire format") ------------------------------------------ */
+
+/* An approximation: [kind, degree, lo, hi]; the coefficients are refitted on arrival
+** (the fit is deterministic), so a frame cannot smuggle in arbitrary ones. */
+static void put_approx(struct WireW *w, const NnApprox *a)
+{
+    wire_put_array(w, 4);
+    wire_put_int(w, a->kind); wire_put_int(w, a->degree);
+    wire_put_double(w, a->lo); wire_put_double(w, a->hi);
+}
+
+static bool get_approx(struct WireR *r, const msgpack_object *o, NnApprox *a)
+{
+    const msgpack_object_array *x;
+    int64_t kind, degree;
+    memset(a, 0, sizeof *a);
+    if (!wire_get_array(r, o, 4, 4, &x) || !wire_get_int(r, &x->ptr[0], 0, NN_APPROX_INTERVAL, &kind) ||
+        !wire_get_int(r, &x->ptr[1], 0, NN_MAXDEG, &degree) || !wire_get_double(r, &x->ptr[2], &a->lo) ||
+        !wire_get_double(r, &x->ptr[3], &a->hi)) return false;
+    a->kind = (NnApproxKind)kind; a->degree = (int)degree;
+    return true;
+}
+
+/* A layer: [kind, in, out, k, stride, pad, p, approx]. */
+static void put_layer(struct WireW *w, const NnLayer *l)
+{
+    wire_put_array(w, 8);
+    wire_put_int(w, l->kind); wire_put_int(w, l->in); wire_put_int(w, l->out);
+    wire_put_int(w, l->k); wire_put_int(w, l->stride); wire_put_int(w, l->pad);
+    wire_put_double(w, l->p);
+    put_approx(w, &l->approx);
+}
+
+static bool get_layer(struct WireR *r, const msgpack_object *o, NnLayer *l)
+{
+    const msgpack_object_array *x;
+    int64_t f[6];
+    memset(l, 0, sizeof *l);
+    if (!wire_get_array(r, o, 8, 8, &x) || !wire_get_int(r, &x->ptr[0], 0, NN_SOFTMAX, &f[0])) return false;
+    for (int i = 1; i < 6; i++) if (!wire_get_int(r, &x->ptr[i], 0, 1 << 20, &f[i])) return false;
+    if (!wire_get_double(r, &x->ptr[6], &l->p) || !get_approx(r, &x->ptr[7], &l->approx)) return false;
+    l->kind = (NnKind)f[0]; l->in = (int)f[1]; l->out = (int)f[2];
+    l->k = (int)f[3]; l->stride = (int)f[4]; l->pad = (int)f[5];
+    return true;
+}
+
+/* A network: [name, [layer...]]; checked by nn_net_new like one declared in a script. */
+static void put_net(struct WireW *w, const NnNet *net)
+{
+    wire_put_array(w, 2);
+    wire_put_cstr(w, net->name);
+    wire_put_array(w, (size_t)net->n);
+    for (int i = 0; i < net->n; i++) put_layer(w, &net->layer[i]);
+}
+
+static NnNet *get_net(struct WireR *r, const msgpack_object *o)
+{
+    const msgpack_object_array *x, *ls;
+    const char *s;
+    size_t n;
+    if (!wire_get_array(r, o, 2, 2, &x) || !wire_get_str(r, &x->ptr[0], &s, &n) ||
+        !wire_get_array(r, &x->ptr[1], 1, 4096, &ls)) return NULL;
+    if (n > 200 || memchr(s, 0, n)) { wire_fail(r, "a network name of %zu bytes", n); return NULL; }
+    char name[201];
+    memcpy(name, s, n); name[n] = 0;
+    NnLayer *l = xmalloc(ls->size * sizeof *l);
+    for (uint32_t i = 0; i < ls->size; i++)
+        if (!get_layer(r, &ls->ptr[i], &l[i])) { free(l); return NULL; }
+    char err[NN_ERRLEN];
+    NnNet *net = nn_net_new(name, (int)ls->size, l, err);
+    free(l);
+    if (!net) wire_fail(r, "network: %s", err);
+    else if (net->nparams > ((size_t)1 << 28)) { nn_net_free(net); wire_fail(r, "a network too large"); return NULL; }
+    return net;
+}
+
+void lib_nn_put_net(struct WireW *w, const NnNet *net) { put_net(w, net); }
+NnNet *lib_nn_get_net(struct WireR *r, const msgpack_object *o) { return get_net(r, o); }
+
+static bool layer_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    (void)I; (void)to;
+    put_layer(w, lib_layer_of(self));
+    return true;
+}
+
+static Value layer_decode(Interp *I, struct WireR *r, const msgpack_object *o)
+{
+    (void)I;
+    NnLayer l;
+    if (!get_layer(r, o, &l)) return VERR;
+    char err[NN_ERRLEN];
+    NnNet *net = nn_net_new("layer", 1, &l, err);    /* validates and fits */
+    if (!net) return wire_fail(r, "layer: %s", err), VERR;
+    Value v = layer_value(&net->layer[0]);
+    nn_net_free(net);
+    return v;
+}
+
+static bool approx_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    (void)I; (void)to;
+    put_approx(w, AS_USER(self)->p);
+    return true;
+}
+
+static Value approx_decode(Interp *I, struct WireR *r, const msgpack_object *o)
+{
+    (void)I;
+    NnApprox a;
+    if (!get_approx(r, o, &a)) return VERR;
+    if (a.kind == NN_APPROX_NONE || a.degree < 1 ||
+        (a.kind == NN_APPROX_INTERVAL && !(isfinite(a.lo) && isfinite(a.hi) && a.lo < a.hi)))
+        return wire_fail(r, "an approximation out of range"), VERR;
+    NnApprox *p = xmalloc(sizeof *p);
+    *p = a;
+    return val_user(&lib_approx_class, p);
+}
+
+static bool network_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    (void)I; (void)to;
+    put_net(w, lib_network_of(self));
+    return true;
+}
+
+static Value network_decode(Interp *I, struct WireR *r, const msgpack_object *o)
+{
+    (void)I;
+    NnNet *net = get_net(r, o);
+    return net ? val_user(&lib_network_class, net) : VERR;
+}
+
+/* A model: [network, parameters (float32 bin, nparams)].  The optimiser state (momentum,
+** Adam's moments) stays with the sender: the receiver starts its own. */
+static bool model_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    (void)I; (void)to;
+    const NnModel *m = lib_model_of(self);
+    wire_put_array(w, 2);
+    put_net(w, m->net);
+    wire_put_f32s(w, m->w, m->net->nparams);
+    return true;
+}
+
+static Value model_decode(Interp *I, struct WireR *r, const msgpack_object *o)
+{
+    (void)I;
+    const msgpack_object_array *x;
+    size_t n = 0;
+    if (!wire_get_array(r, o, 2, 2, &x)) return VERR;
+    NnNet *net = get_net(r, &x->ptr[0]);
+    if (!net) return VERR;
+    if (!wire_get_count(r, &x->ptr[1], 4, &n) || n != net->nparams) {
+        if (!r->failed) wire_fail(r, "a model of %zu parameters carries %zu", net->nparams, n);
+        nn_net_free(net);
+        return VERR;
+    }
+    Rng tmp;                            /* the initial weights are overwritten */
+    rng_seed(&tmp, 1);
+    NnModel *m = nn_model_new(net, &tmp);
+    rng_wipe(&tmp);
+    nn_net_free(net);
+    wire_get_f32s(r, &x->ptr[1], m->w, n);
+    return lib_model_new(m);
+}

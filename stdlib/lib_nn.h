@@ -19,8 +19,8 @@
 #include "nn.h"
 #include "val.h"
 
-/* type() "layer", "network", "model". */
-extern const VClass lib_layer_class, lib_network_class, lib_model_class;
+/* type() "layer", "network", "model", "approximation". */
+extern const VClass lib_layer_class, lib_network_class, lib_model_class, lib_approx_class;
 
 /* The layer description inside a layer value (borrowed), or NULL. */
 const NnLayer *lib_layer_of(Value v);
@@ -30,5 +30,11 @@ const NnNet   *lib_network_of(Value v);
 NnModel       *lib_model_of(Value v);
 /* A new model value (owned, public) taking ownership of m; place it with val_at(). */
 Value          lib_model_new(NnModel *m);
+
+/* The wire form of a network (stdlib/lib_wire.h): [name, [layer, ...]], checked on
+** arrival as a declared network is; NULL after wire_fail. */
+struct WireW; struct WireR;
+void   lib_nn_put_net(struct WireW *w, const NnNet *net);
+NnNet *lib_nn_get_net(struct WireR *r, const struct msgpack_object *o);
 
 #endif

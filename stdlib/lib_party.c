@@ -1,60 +1,63 @@
 /*
-** lib_party.c — builtins about parties and the transcript: send (a plaintext copy to
-** another party, recorded and flagged as a leak), view (what one party received),
-** messages (the same as data), cost (messages, bytes and rounds per party and phase)
-** and parties.  They only read the transcript that protocols write with tr_send().
+** lib_party.c — builtins about parties and the transcript: send and send_all (a value
+** crosses to another party through the message layer: encoded, recorded with its real
+** size, decoded into the receiver's own copy; a plaintext of private data is flagged as
+** a leak), view (one party's inbox), messages (the same as data), cost (messages, bytes
+** and rounds per party and phase) and parties.  They only read the transcript, which
+** the message layer (runtime/message.c) alone writes.
 */
 #include "lib.h"
+#include "lib_wire.h"
 #include <string.h>
 
-/* Wire size of a value, for the transcript. */
-static uint64_t value_bytes(Value v)
+/* The party a value is sent from: its own, or the party running the code. */
+static bool sender(Interp *I, Value x, int *from)
 {
-    switch (v.tag) {
-    case V_NUM: return 8;
-    case V_BOOL: return 1;
-    case V_STR: return AS_STR(v)->len;
-    case V_TENSOR: return AS_TENSOR(v)->size * sizeof(float);
-    case V_LIST: {
-        uint64_t s = 0;
-        for (size_t i = 0; i < AS_LIST(v)->n; i++) s += value_bytes(AS_LIST(v)->v[i]);
-        return s;
+    *from = x.owner ? x.owner : I->cur_party;
+    if (I->cur_party && x.owner && x.owner != I->cur_party) {
+        err_raise(I, "%s cannot send a value that lives at %s", ev_party_name(I, I->cur_party),
+                  ev_party_name(I, x.owner));
+        return false;
     }
-    case V_REC: {
-        uint64_t s = 0;
-        for (size_t i = 0; i < AS_REC(v)->n; i++) s += value_bytes(AS_REC(v)->v[i]);
-        return s;
-    }
-    case V_OBJ: return AS_USER(v)->cls->bytes ? AS_USER(v)->cls->bytes(AS_USER(v)->p) : 0;
-    default: return 0;
-    }
+    return true;
 }
 
 static Value b_send(Interp *I, Args *a)
 {
-    int to = 0;
+    int to = 0, from;
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, (const char *const[]){ "to", NULL }) ||
         !lib_kwparty(I, a, "to", &to)) return VERR;
     if (!to) return err_raise(I, "send needs a receiver: send(x, to = party)");
-    Value x = a->v[0];
-    int from = x.owner ? x.owner : I->cur_party;
-    if (I->cur_party && x.owner && x.owner != I->cur_party)
-        return err_raise(I, "%s cannot send a value that lives at %s", ev_party_name(I, I->cur_party),
-                         ev_party_name(I, x.owner));
-    if (x.tag == V_OBJ && AS_USER(x)->cls->send)    /* ciphertexts re-randomise, ... */
-        return AS_USER(x)->cls->send(I, x, to);
-    Sb d; sb_init(&d);
-    bool secret = x.tag == V_OBJ;       /* ciphertexts and shares describe themselves */
-    if (secret && AS_USER(x)->cls->show) AS_USER(x)->cls->show(I, AS_USER(x)->p, &d, 0);
-    else val_show(I, x, &d, false);
-    if (d.n > 120) { d.n = 117; d.s[117] = 0; sb_puts(&d, "..."); }
-    const char *kind = x.tag == V_OBJ ? AS_USER(x)->cls->name : "plain";
-    tr_send(&I->tr, from, to, kind, value_bytes(x), x.owner != 0 && x.tag != V_OBJ, d.s);
-    sb_free(&d);
-    tr_next_round(&I->tr);
-    Value c = val_copy(x);
-    c.owner = (uint16_t)to;
-    return c;
+    if (!sender(I, a->v[0], &from)) return VERR;
+    return lib_wire_send(I, a->v[0], from, to, true);
+}
+
+/* send_all(values, to = parties): values[i] to parties[i], all in one round. */
+static Value b_send_all(Interp *I, Args *a)
+{
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, (const char *const[]){ "to", NULL })) return VERR;
+    Value *tv = lib_kw(a, "to");
+    if (!IS_LIST(a->v[0])) return lib_bad(I, a, 0, "list");
+    if (!tv) return err_raise(I, "send_all needs receivers: send_all([x1, x2], to = [p1, p2])");
+    if (!IS_LIST(*tv)) return lib_badkw(I, a, "to", "list of parties");
+    ObjList *xs = AS_LIST(a->v[0]), *ps = AS_LIST(*tv);
+    if (xs->n != ps->n)
+        return err_raise(I, "send_all: %zu value%s for %zu part%s (one value for each receiver)", xs->n,
+                         xs->n == 1 ? "" : "s", ps->n, ps->n == 1 ? "y" : "ies");
+    for (size_t i = 0; i < ps->n; i++)
+        if (ps->v[i].tag != V_PARTY || ps->v[i].as.i == 0) return lib_badkw(I, a, "to", "list of parties");
+    Value out = val_list(xs->n);
+    msg_parallel_begin(&I->msg);
+    for (size_t i = 0; i < xs->n; i++) {
+        int from;
+        Value x = xs->v[i];
+        if (!x.owner && a->v[0].owner) x.owner = a->v[0].owner;    /* an item of a's list */
+        Value c = sender(I, x, &from) ? lib_wire_send(I, x, from, (int)ps->v[i].as.i, true) : VERR;
+        if (IS_ERR(c)) { msg_parallel_end(&I->msg); val_release(out); return VERR; }
+        val_list_push(out, c);
+    }
+    msg_parallel_end(&I->msg);
+    return out;
 }
 
 static void print_msg(Interp *I, const TrMsg *m, Sb *b)
@@ -118,8 +121,7 @@ static Value b_cost(Interp *I, Args *a)
     fprintf(I->out, "cost: %zu message%s", t->n, t->n == 1 ? "" : "s");
     uint64_t total = 0;
     for (size_t i = 0; i < t->n; i++) total += t->msgs[i].bytes;
-    uint32_t rounds = 0;
-    for (size_t i = 0; i < t->n; i++) if (!i || t->msgs[i].round != t->msgs[i - 1].round) rounds++;
+    uint32_t rounds = tr_rounds(t);
     fprintf(I->out, ", %llu bytes, %u round%s\n", (unsigned long long)total, rounds, rounds == 1 ? "" : "s");
     fprintf(I->out, "  %-12s %-10s %10s %12s %10s %12s %8s\n", "party", "phase", "sent", "bytes out",
             "received", "bytes in", "rounds");
@@ -156,9 +158,19 @@ static Value b_owner(Interp *I, Args *a)
 
 static const LibReg fns[] = {
     {"send", b_send, "send(x, to = party)",
-     "Gives party `to` a plaintext copy of x. The message is recorded in the transcript and, when\n"
-     "x is private data of another party, flagged as a leak in the receiver's view. Returns the copy,\n"
-     "which lives at `to`.", "party alice, bob; x = 5 at alice; y = send(x, to = bob); view(bob)", LIB_ANYOWNER},
+     "Sends x to party `to` through the message layer: x (any kind but functions, with everything\n"
+     "inside it) is encoded in the wire format, recorded in the transcript with its real size in one\n"
+     "round of its own (inside parallel { } the sends share one round), and decoded into the\n"
+     "receiver's own copy, which lives at `to` with all its items and is independent of x.\n"
+     "Ciphertexts are re-randomised; a paillier scheme carries its private key only to a\n"
+     "keyholder; shared values cannot be sent (reveal them). A plaintext of private data is\n"
+     "flagged as a leak in the receiver's view.",
+     "party alice, bob; x = 5 at alice; y = send(x, to = bob); view(bob)", LIB_ANYOWNER},
+    {"send_all", b_send_all, "send_all(values, to = parties)",
+     "Sends values[i] to parties[i], all in one round (as sends inside parallel { } are). Returns\n"
+     "the list of the receivers' copies.",
+     "party a, b, c; xs = [1, 2] at a; got = send_all(xs, to = [b, c]); print(messages()[1].round)",
+     LIB_ANYOWNER},
     {"view", b_view, "view(party)",
      "Prints every message the party received, in order: round, sender, kind, bytes and what it\n"
      "could see (ciphertext digests, masked values, or plaintext marked LEAK).",

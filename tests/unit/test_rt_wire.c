@@ -1,0 +1,262 @@
+/*
+** test_rt_wire.c — the wire format and the message layer without the interpreter: the
+** size formulas equal what msgpack-c writes, a frame opens to its envelope, malformed,
+** truncated, oversized and random frames are errors naming the sender (never a crash,
+** never a huge allocation), rounds are numbered from 1 and a parallel section is one
+** round, protocol posts count the envelope, the in-process transport is FIFO per pair.
+*/
+#include "tu.h"
+#include "message.h"
+#include "rng.h"
+#include "wire.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* Bytes msgpack-c wrote into a writer. */
+static size_t written(WireW *w) { return w->buf.size; }
+
+static void sizes_are_what_msgpack_writes(void)
+{
+    static const size_t ns[] = { 0, 1, 15, 16, 31, 32, 255, 256, 65535, 65536, 100000 };
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+        size_t n = ns[i];
+        char *buf = calloc(n + 1, 8);
+        WireW w;
+        wire_w_init(&w); wire_put_bin(&w, buf, n); CU_ASSERT_EQUAL(written(&w), wire_size_bin(n)); wire_w_free(&w);
+        wire_w_init(&w); wire_put_str(&w, buf, n); CU_ASSERT_EQUAL(written(&w), wire_size_str(n)); wire_w_free(&w);
+        wire_w_init(&w); wire_put_array(&w, n); CU_ASSERT_EQUAL(written(&w), wire_size_array(n)); wire_w_free(&w);
+        /* k ring elements: what a share vector costs on the wire */
+        wire_w_init(&w); wire_put_u64s(&w, (uint64_t *)buf, n); CU_ASSERT_EQUAL(written(&w), wire_size_ring(n)); wire_w_free(&w);
+        WireW b;
+        wire_w_init(&w); wire_w_init(&b); wire_put_bin(&b, buf, n);
+        size_t body = written(&b);
+        wire_put_ext(&w, 5, &b);
+        CU_ASSERT_EQUAL(written(&w), wire_size_ext(body));
+        wire_w_free(&w);
+        free(buf);
+    }
+    /* Paillier-sized residues: a 512-bit key's ciphertexts have 1024 bits */
+    mpz_t x[3];
+    for (int i = 0; i < 3; i++) mpz_init_set_ui(x[i], 12345u * (unsigned)(i + 1));
+    WireW w;
+    wire_w_init(&w);
+    wire_put_residues(&w, x, 3, 128);
+    CU_ASSERT_EQUAL(written(&w), wire_size_mpz_vec(3, 1024));
+    wire_w_free(&w);
+    for (int i = 0; i < 3; i++) mpz_clear(x[i]);
+    /* the envelope */
+    const char *kinds[] = { "plain", "share", "open", "triple", "ciphertext", "shared tensor" };
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        wire_w_init(&w);
+        wire_put_envelope(&w, &(WireHdr){ .kind = kinds[i], .from = 3, .to = 65535, .round = 4000000000u });
+        CU_ASSERT_EQUAL(written(&w), wire_size_envelope(kinds[i]));
+        wire_w_free(&w);
+    }
+}
+
+/* A frame: envelope + [1, "two", 3.5, bin of 3 u64]. */
+static uint8_t *sample_frame(size_t *len)
+{
+    WireW w;
+    wire_w_init(&w);
+    wire_put_envelope(&w, &(WireHdr){ .kind = "plain", .from = 1, .to = 2, .round = 7 });
+    wire_put_array(&w, 4);
+    wire_put_int(&w, 1); wire_put_cstr(&w, "two"); wire_put_double(&w, 3.5);
+    wire_put_u64s(&w, (const uint64_t[]){ 1, 2, 0xffffffffffffffffull }, 3);
+    return wire_w_take(&w, len);
+}
+
+static void frame_opens(void)
+{
+    size_t len;
+    uint8_t *f = sample_frame(&len);
+    WireR r;
+    WireHdr h;
+    const msgpack_object *p;
+    wire_r_init(&r, "alice");
+    CU_ASSERT_FATAL(wire_open_frame(&r, f, len, &h, &p));
+    CU_ASSERT_STRING_EQUAL(h.kind, "plain");
+    CU_ASSERT_EQUAL(h.from, 1); CU_ASSERT_EQUAL(h.to, 2); CU_ASSERT_EQUAL(h.round, 7);
+    const msgpack_object_array *a;
+    CU_ASSERT_FATAL(wire_get_array(&r, p, 4, 4, &a));
+    int64_t i; const char *s; size_t n; double d; uint64_t u[3];
+    CU_ASSERT(wire_get_int(&r, &a->ptr[0], 0, 10, &i) && i == 1);
+    CU_ASSERT(wire_get_str(&r, &a->ptr[1], &s, &n) && n == 3 && !memcmp(s, "two", 3));
+    CU_ASSERT(wire_get_double(&r, &a->ptr[2], &d) && d == 3.5);
+    CU_ASSERT(wire_get_u64s(&r, &a->ptr[3], u, 3) && u[2] == 0xffffffffffffffffull);
+    /* a wrong type is an error that says what was expected */
+    CU_ASSERT_FALSE(wire_get_str(&r, &a->ptr[0], &s, &n));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "malformed message from alice: expected a str, got integer"));
+    wire_r_free(&r);
+    free(f);
+}
+
+/* Opening buf must fail with an error naming the sender. */
+static void refused(const uint8_t *buf, size_t len, const char *why)
+{
+    WireR r;
+    WireHdr h;
+    const msgpack_object *p;
+    wire_r_init(&r, "mallory");
+    CU_ASSERT_FALSE(wire_open_frame(&r, buf, len, &h, &p));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "malformed message from mallory"));
+    if (why && !strstr(r.err, why)) fprintf(stderr, "  got: %s\n", r.err);
+    if (why) CU_ASSERT_PTR_NOT_NULL(strstr(r.err, why));
+    wire_r_free(&r);
+}
+
+static void malformed_frames_are_errors(void)
+{
+    size_t len;
+    uint8_t *f = sample_frame(&len);
+    for (size_t k = 0; k < len; k++) refused(f, k, "truncated");        /* every truncation */
+    /* stray bytes after the frame */
+    uint8_t *g = malloc(len + 1);
+    memcpy(g, f, len); g[len] = 0xc0;
+    refused(g, len + 1, "stray bytes");
+    free(g);
+    /* a wrong magic and a future version */
+    uint8_t *m = malloc(len);
+    memcpy(m, f, len); m[2] = 'X';
+    refused(m, len, "not a ppdl frame");
+    memcpy(m, f, len); m[6] = 9;
+    refused(m, len, "version 9");
+    free(m);
+    /* lengths that promise more than the frame holds: refused before any allocation */
+    refused((const uint8_t[]){ 0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0 }, 6, "items declared");
+    refused((const uint8_t[]){ 0xdf, 0x7f, 0xff, 0xff, 0xff }, 5, "items declared");
+    refused((const uint8_t[]){ 0xc6, 0xff, 0xff, 0xff, 0xf0, 1, 2 }, 7, "a string of");
+    refused((const uint8_t[]){ 0xc9, 0x7f, 0xff, 0xff, 0xff, 0x05 }, 6, "an ext of");
+    refused((const uint8_t[]){ 0xc1 }, 1, "not msgpack");
+    /* nesting deeper than the limit */
+    uint8_t deep[200];
+    memset(deep, 0x91, sizeof deep);
+    deep[199] = 0xc0;
+    refused(deep, sizeof deep, "nested deeper");
+    /* an ext whose body is not exactly one object */
+    refused((const uint8_t[]){ 0xd5, 0x02, 0xc0, 0xc0 }, 4, "stray bytes");
+    /* oversized: more than the limit is refused by its length alone */
+    WireR r;
+    wire_r_init(&r, "mallory");
+    CU_ASSERT_FALSE(wire_check(&r, f, len, len - 1));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "more than the limit"));
+    wire_r_free(&r);
+    free(f);
+}
+
+/* Random bytes, and random mutations of a good frame: never a crash. */
+static void random_bytes_never_crash(void)
+{
+    Rng g;
+    rng_seed(&g, 2024);
+    size_t len;
+    uint8_t *f = sample_frame(&len);
+    uint8_t buf[256];
+    int opened = 0;
+    for (int t = 0; t < 20000; t++) {
+        size_t n;
+        if (t % 2) {
+            n = (size_t)rng_below(&g, sizeof buf);
+            rng_bytes(&g, buf, n);
+        } else {
+            n = len;
+            memcpy(buf, f, len);
+            for (int k = 0; k < 3; k++) buf[rng_below(&g, len)] = (uint8_t)rng_below(&g, 256);
+        }
+        WireR r;
+        WireHdr h;
+        const msgpack_object *p;
+        wire_r_init(&r, "fuzz");
+        bool ok = wire_open_frame(&r, buf, n, &h, &p);
+        if (ok) {
+            opened++;
+            int8_t type;
+            const msgpack_object *body;
+            if (p->type == MSGPACK_OBJECT_EXT) (void)wire_get_ext(&r, p, &type, &body);
+        } else CU_ASSERT(strncmp(r.err, "malformed message from fuzz: ", 29) == 0);
+        wire_r_free(&r);
+    }
+    CU_ASSERT(opened > 0);              /* some mutations leave a valid frame */
+    free(f);
+}
+
+static void rounds_and_parallel(void)
+{
+    Tr t;
+    Msg m;
+    tr_init(&t);
+    msg_init(&m, &t, NULL);
+    /* protocol posts: the layer adds the envelope, rounds from 1 */
+    msg_round(&m);
+    msg_post(&m, 1, 2, "share", wire_size_ring(10), NULL);
+    msg_post(&m, 1, 3, "share", wire_size_ring(10), NULL);
+    CU_ASSERT_EQUAL(t.msgs[0].bytes, wire_size_envelope("share") + wire_size_ring(10));
+    CU_ASSERT_EQUAL(t.msgs[0].round, 1); CU_ASSERT_EQUAL(t.msgs[1].round, 1);
+    /* frames: each send its own round, the recorded size is the frame's */
+    size_t len;
+    uint8_t *f = sample_frame(&len);
+    CU_ASSERT_EQUAL(msg_send_frame(&m, 1, 2, "plain", true, true, "x", f, len), 2);
+    CU_ASSERT_EQUAL(t.msgs[2].round, 2);
+    CU_ASSERT_EQUAL(t.msgs[2].bytes, len);
+    CU_ASSERT_EQUAL(t.msgs[2].leak, 1);
+    /* the receiver gets the frame, with the round it travelled in written in */
+    uint8_t *got;
+    size_t n;
+    CU_ASSERT_EQUAL(msg_receive(&m, 1, 3, &got, &n), -1);         /* nothing for 3 */
+    CU_ASSERT_FATAL(msg_receive(&m, 1, 2, &got, &n) == 0);
+    WireR r; WireHdr h; const msgpack_object *p;
+    wire_r_init(&r, "a");
+    CU_ASSERT(wire_open_frame(&r, got, n, &h, &p) && h.round == 2);
+    wire_r_free(&r);
+    free(got);
+    /* a parallel section: every user send in one round; a protocol round inside is its own */
+    msg_parallel_begin(&m);
+    for (int i = 0; i < 3; i++) {
+        f = sample_frame(&len);
+        msg_send_frame(&m, 1, 2 + i, "plain", true, false, NULL, f, len);
+    }
+    msg_round(&m);
+    msg_post(&m, 4, 5, "open", 8, NULL);
+    f = sample_frame(&len);
+    msg_send_frame(&m, 5, 1, "plain", true, false, NULL, f, len);
+    msg_parallel_end(&m);
+    CU_ASSERT_EQUAL(t.msgs[3].round, 3); CU_ASSERT_EQUAL(t.msgs[5].round, 3);
+    CU_ASSERT_EQUAL(t.msgs[6].round, 4);
+    CU_ASSERT_EQUAL(t.msgs[7].round, 3);
+    msg_post(&m, 1, 2, "open", 8, NULL);                          /* after the section: a new round */
+    CU_ASSERT_EQUAL(t.msgs[8].round, 5);
+    CU_ASSERT_EQUAL(tr_rounds(&t), 5);
+    CU_ASSERT_EQUAL(tr_totals(&t, 1, -1, NULL).rounds, 4);        /* 1 sent in rounds 1, 2, 3, 5 */
+    /* FIFO per pair: two frames 1 -> 2 come out in order */
+    for (int i = 0; i < 2; i++) {
+        WireW w;
+        wire_w_init(&w);
+        wire_put_envelope(&w, &(WireHdr){ .kind = "plain", .from = 1, .to = 2 });
+        wire_put_int(&w, i);
+        f = wire_w_take(&w, &len);
+        msg_send_frame(&m, 1, 2, "plain", true, false, NULL, f, len);
+    }
+    for (int i = 0; i < 4; i++) {                                  /* 3 from the section, then ours */
+        CU_ASSERT_FATAL(msg_receive(&m, i < 3 ? 1 : 5, i < 3 ? 2 + i : 1, &got, &n) == 0);
+        free(got);
+    }
+    for (int i = 0; i < 2; i++) {
+        CU_ASSERT_FATAL(msg_receive(&m, 1, 2, &got, &n) == 0);
+        CU_ASSERT_EQUAL(got[n - 1], i);
+        free(got);
+    }
+    msg_free(&m);                                                 /* frees what is left */
+    tr_free(&t);
+}
+
+int main(void)
+{
+    static const TU_Test tests[] = {
+        {"sizes are what msgpack writes", sizes_are_what_msgpack_writes},
+        {"a frame opens", frame_opens},
+        {"malformed frames are errors", malformed_frames_are_errors},
+        {"random bytes never crash", random_bytes_never_crash},
+        {"rounds and parallel sections", rounds_and_parallel},
+        {NULL, NULL}};
+    return tu_main("wire", tests);
+}
