@@ -47,7 +47,7 @@ FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps test check-asan test-asan unit scripts demo install uninstall clean bench \
-        bench-train bench-paillier bench-mpc bench-dp fuzz
+        bench-train bench-paillier bench-mpc bench-dp fuzz fuzz-wire
 all: ppdl
 
 # --- dependencies ---------------------------------------------------------------
@@ -132,6 +132,14 @@ fuzz:
 	@cp samples/*.ppdl tests/scripts/*.ppdl tests/fuzz/regress/* build-fuzz/corpus/ 2>/dev/null || true
 	build-fuzz/fuzz_ppdl -max_total_time=$${FUZZ_SECONDS:-600} -max_len=4096 -timeout=20 -rss_limit_mb=8192 -malloc_limit_mb=6000 \
 	    -dict=tests/fuzz/ppdl.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus
+
+# The wire format's decoders (tests/fuzz/fuzz_wire.c): one frame an input.
+fuzz-wire:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libppdl.a
+	clang -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -g -O1 -o build-fuzz/fuzz_wire tests/fuzz/fuzz_wire.c build-fuzz/libppdl.a $(LDLIBS)
+	@mkdir -p build-fuzz/wire-corpus
+	build-fuzz/fuzz_wire -max_total_time=$${FUZZ_SECONDS:-300} -max_len=65536 -rss_limit_mb=4096 \
+	    -artifact_prefix=build-fuzz/wire- build-fuzz/wire-corpus
 
 # --- benchmarks (print figures side by side; never part of `make test`) -------------
 bench: ppdl

@@ -696,28 +696,12 @@ static Value b_he_transpose(Interp *I, Args *a)
                         : ct_new(c->scheme, r, c->ndim, c->shape, a->v[0].owner);
 }
 
-/* Records one ciphertext message with its digests. */
-static void record(Interp *I, int from, int to, const HeCt *c, const char *note)
-{
-    Sb d; sb_init(&d);
-    ct_show(I, c, &d, 0);
-    if (note) sb_printf(&d, " (%s)", note);
-    tr_send(&I->tr, from, to, "ciphertext", pai_vec_bytes(&c->s->pub, c->v), 0, d.s);
-    sb_free(&d);
-}
-
+/* he_send and send of a ciphertext: through the message layer (stdlib/lib_wire.c), which
+** re-randomises it on the way (ct_encode) and records the frame's real size. */
 Value lib_he_send(Interp *I, Value cv, int to)
 {
-    HeCt *c = ct_of(cv);
     int from = cv.owner ? cv.owner : I->cur_party;
-    PaiVec *v = pai_vec_copy(c->v);
-    PaiOpts o = opts_of(I, c->s);
-    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, &I->rng, &o);
-    if (st) { pai_vec_free(v); return pai_fail(I, "send", st, c->s); }
-    Value r = ct_new(c->scheme, v, c->ndim, c->shape, to);
-    record(I, from, to, ct_of(r), "re-randomised");
-    tr_next_round(&I->tr);
-    return r;
+    return lib_wire_send(I, cv, from, to, true);
 }
 
 static Value b_he_send(Interp *I, Args *a)
