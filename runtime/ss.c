@@ -24,6 +24,7 @@
 ** letting it wrap.
 */
 #include "ss.h"
+#include "message.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,9 +50,11 @@ static void *xcalloc(size_t n, size_t sz)
 
 /* Big share buffers are recycled: a training step allocates and frees megabytes, and
 ** fresh pages from the kernel cost a fault and a zero-fill each.  A freed buffer is
-** wiped first (so it is all zeros when handed out again), then kept in a small cache
-** keyed by size.  Single-threaded: only the calling thread allocates. */
-#define CACHE_SLOTS 48
+** wiped first (so it is all zeros when handed out again), then kept in a cache keyed
+** by size, big enough for a step's working set (each party now holds its own copy of
+** every opening and of its material); when it is full the slot stored longest ago is
+** freed.  Single-threaded: only the calling thread allocates. */
+#define CACHE_SLOTS 128
 #define CACHE_MIN   (64 * 1024)
 static struct { void *p; size_t bytes; } cache[CACHE_SLOTS];
 
@@ -78,9 +81,16 @@ void ss__wipe_free(uint64_t *p, size_t n)
     if (!p) return;
     size_t bytes = rounded(n);
     explicit_bzero(p, bytes);
-    if (bytes >= CACHE_MIN)
+    if (bytes >= CACHE_MIN) {
         for (int i = 0; i < CACHE_SLOTS; i++)
             if (!cache[i].p) { cache[i].p = p; cache[i].bytes = bytes; return; }
+        /* full: the oldest-stored slot makes room (sizes in use come back; others age out) */
+        static int victim;
+        free(cache[victim].p);
+        cache[victim].p = p; cache[victim].bytes = bytes;
+        victim = (victim + 1) % CACHE_SLOTS;
+        return;
+    }
     free(p);
 }
 
@@ -109,31 +119,6 @@ void ss__rnd(SsCtx *ctx, uint64_t *p, size_t n)
         memcpy(p + 8 * blocks, tmp, rest * sizeof *p);
         explicit_bzero(tmp, sizeof tmp);
     }
-}
-
-/* Every present holder sends `bytes` to every other present holder, in one new round. */
-void ss__open_msgs(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t bytes,
-                      const char *what)
-{
-    if (!ctx->msg) return;
-    msg_round(ctx->msg);
-    for (int i = 0; i < sc->n; i++) {
-        if (absent >> i & 1) continue;
-        for (int j = 0; j < sc->n; j++)
-            if (j != i && !(absent >> j & 1))
-                msg_post(ctx->msg, sc->party[i], sc->party[j], "open", bytes, what);
-    }
-}
-
-/* The dealer sends each party `bytes` of offline material (phase "offline"). */
-void ss__deal_msgs(SsCtx *ctx, const SsScheme *sc, uint64_t bytes, const char *what)
-{
-    if (!ctx->msg) return;
-    const char *old = msg_phase(ctx->msg, "offline");
-    msg_round(ctx->msg);
-    for (int i = 0; i < sc->n; i++)
-        msg_post(ctx->msg, sc->dealer, sc->party[i], "triple", bytes, what);
-    msg_phase(ctx->msg, old);
 }
 
 /* --- the prime field F_p, p = 2^61 - 1 ------------------------------------------ */
@@ -327,37 +312,36 @@ SsTensor *ss_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int from)
     if (encode_tn(ctx, x, sc->frac_bits, v)) { ss__wipe_free((uint64_t *)v, x->size); return NULL; }
     SsTensor *t = ss_new(sc, x->ndim, x->shape, sc->frac_bits);
     int n = sc->n;
-    if (sc->kind == SS_ADDITIVE) {
-        if (from == 0) {
-            memcpy(t->s[0], v, x->size * sizeof *v);
-        } else {
-            for (int i = 1; i < n; i++) ss__rnd(ctx, t->s[i], x->size);
-            for (size_t e = 0; e < x->size; e++) {
-                uint64_t acc = (uint64_t)v[e];
-                for (int i = 1; i < n; i++) acc -= t->s[i][e];
-                t->s[0][e] = acc;
-            }
+    size_t len = x->size;
+    if (from == 0) {                /* public: everyone forms the sharing, nothing travels */
+        for (size_t e = 0; e < len; e++) {
+            if (sc->kind == SS_ADDITIVE) t->s[0][e] = (uint64_t)v[e];
+            else for (int i = 0; i < n; i++) t->s[i][e] = fp_from(v[e]);
         }
+        ss__wipe_free((uint64_t *)v, len);
+        return t;
+    }
+    /* the owner's step: n shares of its value, in its own memory */
+    uint64_t *parts[SS_MAXP];
+    for (int i = 0; i < n; i++) parts[i] = ss__words(len);
+    if (sc->kind == SS_ADDITIVE) {
+        ss__split(ctx, sc, (const uint64_t *)v, len, parts);
     } else {
         uint64_t sh[SS_MAXP];
-        for (size_t e = 0; e < x->size; e++) {
-            uint64_t fv = fp_from(v[e]);
-            if (from == 0) { for (int i = 0; i < n; i++) t->s[i][e] = fv; continue; }
-            shamir_split(ctx, n, sc->threshold, fv, sh);
-            for (int i = 0; i < n; i++) t->s[i][e] = sh[i];
+        for (size_t e = 0; e < len; e++) {
+            shamir_split(ctx, n, sc->threshold, fp_from(v[e]), sh);
+            for (int i = 0; i < n; i++) parts[i][e] = sh[i];
         }
         explicit_bzero(sh, sizeof sh);
     }
-    ss__wipe_free((uint64_t *)v, x->size);
-    if (from != 0 && ctx->msg) {
-        msg_round(ctx->msg);
-        char what[96];
-        snprintf(what, sizeof what, "%s share of %zu values",
-                 sc->kind == SS_SHAMIR ? "Shamir" : "additive", x->size);
-        for (int i = 0; i < n; i++)
-            if (sc->party[i] != from)
-                msg_post(ctx->msg, from, sc->party[i], "share", wire_size_ring(x->size), what);
-    }
+    ss__wipe_free((uint64_t *)v, len);
+    /* one round: each holder receives its share (the owner, if a holder, keeps its own) */
+    char what[96];
+    snprintf(what, sizeof what, "%s share of %zu values",
+             sc->kind == SS_SHAMIR ? "Shamir" : "additive", len);
+    int rc = ss__scatter(ctx, sc, from, "share", parts, len, 0, t->s, what);
+    for (int i = 0; i < n; i++) ss__wipe_free(parts[i], len);
+    if (rc) { ss_free(t); return NULL; }
     return t;
 }
 
@@ -372,6 +356,32 @@ static int64_t recon(const SsTensor *t, const int *use, int m, const uint64_t *l
     uint64_t acc = 0;
     for (int i = 0; i < m; i++) acc = fp_add(acc, fp_mul(lam[i], t->s[use[i]][e]));
     return fp_centre(acc);
+}
+
+/* Party `me`'s reconstruction from the m shares in use[]: its own (index mi, -1 if it
+** holds none in use) and the others from its inbox (frames of `kind`).  Ring sum, or the
+** field element before centring (Shamir). */
+static uint64_t *gather(SsCtx *ctx, const SsTensor *t, int me, int mi, const int *use, int m,
+                        const uint64_t *lam, const char *kind)
+{
+    size_t n = t->size;
+    int shamir = t->sc.kind == SS_SHAMIR;
+    uint64_t *acc = ss__words(n), *tmp = shamir ? ss__words(n) : NULL;
+    for (int u = 0; u < m; u++) {
+        int i = use[u];
+        const uint64_t *src = tmp;
+        if (i == mi) src = t->s[i];
+        else if (ss__take(ctx, t->sc.party[i], me, kind, shamir ? tmp : acc, n, NULL, 0,
+                          shamir ? SS_SET : SS_ADD)) {
+            ss__wipe_free(acc, n); ss__wipe_free(tmp, n);
+            return NULL;
+        }
+        else if (!shamir) continue;
+        if (shamir) for (size_t e = 0; e < n; e++) acc[e] = fp_add(acc[e], fp_mul(lam[u], src[e]));
+        else for (size_t e = 0; e < n; e++) acc[e] += src[e];
+    }
+    ss__wipe_free(tmp, n);
+    return acc;
 }
 
 Tn *ss_reveal(SsCtx *ctx, const SsTensor *t, int to, uint32_t absent)
@@ -393,31 +403,40 @@ Tn *ss_reveal(SsCtx *ctx, const SsTensor *t, int to, uint32_t absent)
     }
     uint64_t lam[SS_MAXP];
     if (sc->kind == SS_SHAMIR) lagrange0(use, m, lam);
-    if (ctx->msg) {
-        char what[96];
-        snprintf(what, sizeof what, "share of %zu values (reveal)", t->size);
-        if (to) {
-            msg_round(ctx->msg);
-            for (int i = 0; i < m; i++)
-                if (use[i] != ti) msg_post(ctx->msg, sc->party[use[i]], to, "share", wire_size_ring(t->size), what);
-        } else {
-            /* the m shares used are broadcast to everyone */
-            msg_round(ctx->msg);
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < sc->n; j++)
-                    if (j != use[i] && !(absent >> j & 1))
-                        msg_post(ctx->msg, sc->party[use[i]], sc->party[j], "open", wire_size_ring(t->size), what);
+    char what[96];
+    snprintf(what, sizeof what, "share of %zu values (reveal)", t->size);
+    /* one round: the m holders used send their shares to the receiver(s) */
+    msg_round(ctx->msg);
+    for (int i = 0; i < m; i++)
+        for (int j = to ? -1 : 0; j < (to ? 0 : sc->n); j++) {
+            int dest = to ? to : sc->party[j];
+            if ((to && use[i] == ti) || (!to && (j == use[i] || (absent >> j & 1)))) continue;
+            if (ss__post(ctx, sc->party[use[i]], dest, to ? "share" : "open", t->s[use[i]],
+                         t->size, NULL, 0, what))
+                return NULL;
         }
+    /* the receivers' step: their own share if used, and their inbox */
+    uint64_t *val = NULL;
+    for (int j = to ? -1 : 0; j < (to ? 0 : sc->n); j++) {
+        if (!to && (absent >> j & 1)) continue;
+        int me = to ? to : sc->party[j], mi = to ? ti : j;
+        if (mi >= 0 && (absent >> mi & 1)) mi = -1;
+        uint64_t *got = gather(ctx, t, me, mi, use, m, lam, to ? "share" : "open");
+        if (!got) { ss__wipe_free(val, t->size); return NULL; }
+        if (!val) val = got;            /* everyone reconstructs the same public value */
+        else ss__wipe_free(got, t->size);
     }
     Tn *out = tn_new(t->ndim, t->shape);
     for (size_t e = 0; e < t->size; e++)
-        out->data[e] = (float)ss_decode(recon(t, use, m, lam, e), t->frac);
+        out->data[e] = (float)ss_decode(sc->kind == SS_SHAMIR ? fp_centre(val[e]) : (int64_t)val[e],
+                                        t->frac);
+    ss__wipe_free(val, t->size);
     return out;
 }
 
 int64_t ss_peek(const SsTensor *t, size_t e)
 {
-    int use[SS_MAXP], m = 0;
+    int use[SS_MAXP] = { 0 }, m = 0;
     for (int i = 0; i < t->sc.n; i++) if (t->s[i]) use[m++] = i;
     uint64_t lam[SS_MAXP];
     if (t->sc.kind == SS_SHAMIR) {
@@ -567,7 +586,15 @@ SsTensor *ss_pub_sub(SsCtx *ctx, const Tn *x, const SsTensor *a)
     return r;
 }
 
-/* --- the overflow guard (a simulator check, see the security notes) ------------ */
+/* --- the simulator's check (see ss.h's security notes) ----------------------------- */
+/*
+** sim_check() is the ONLY code in ss*.c that reads several parties' shares at once (with
+** ss_peek, a test aid).  Holding every share, this simulator can see a product overflow
+** the fixed-point range before it happens and say so, where a deployment would return
+** garbage: a deployment cannot make this check (it would have to bound values in
+** advance).  The check sends nothing, changes no share and no result, and is off when
+** ctx->no_sim_check is set — as it must be when parties run in separate processes.
+*/
 
 /* The reconstructed values of t (ring or centred field), a new array. */
 static int64_t *peek_all(const SsTensor *t)
@@ -621,23 +648,73 @@ static int guard(SsCtx *ctx, const SsScheme *sc, const int64_t *av, size_t na,
     return 0;
 }
 
-static int guard_tt(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm, int m, int k, int n)
+typedef enum CheckKind {
+    CHECK_PRODUCT,              /* a * b or a @ b (b NULL: the public pub) within range */
+    CHECK_RANGE,                /* a's values within |z| < 2^62 before a truncation */
+    CHECK_LOCAL_SHIFT           /* LOCAL truncation of a by `bits` does not wrap */
+} CheckKind;
+
+typedef struct SimCheck {
+    CheckKind kind;
+    const SsTensor *a, *b;
+    const int64_t *pub; size_t npub;
+    int pub_left, mm, m, k, n, f, bits;
+} SimCheck;
+
+static int sim_check(SsCtx *ctx, const SimCheck *c)
 {
-    int64_t *av = peek_all(a), *bv = peek_all(b);
-    int rc = guard(ctx, &a->sc, av, a->size, bv, b->size, mm, m, k, n, a->frac + b->frac);
-    ss__wipe_free((uint64_t *)av, a->size); ss__wipe_free((uint64_t *)bv, b->size);
+    if (ctx->no_sim_check) return 0;
+    const SsTensor *t = c->a;
+    int rc = 0;
+    if (c->kind == CHECK_PRODUCT) {
+        int64_t *av = peek_all(t), *bv = c->b ? peek_all(c->b) : NULL;
+        const int64_t *x = c->b ? bv : c->pub;
+        size_t nx = c->b ? c->b->size : c->npub;
+        int frac = t->frac + (c->b ? c->b->frac : c->f);
+        rc = c->pub_left ? guard(ctx, &t->sc, x, nx, av, t->size, c->mm, c->m, c->k, c->n, frac)
+                         : guard(ctx, &t->sc, av, t->size, x, nx, c->mm, c->m, c->k, c->n, frac);
+        ss__wipe_free((uint64_t *)av, t->size);
+        if (bv) ss__wipe_free((uint64_t *)bv, c->b->size);
+        return rc;
+    }
+    for (size_t e = 0; e < t->size && rc == 0; e++) {
+        uint64_t z = 0;
+        for (int i = 0; i < t->sc.n; i++) z += t->s[i][e];
+        if (c->kind == CHECK_RANGE) {
+            if ((z + ((uint64_t)1 << 62)) >> 63)
+                rc = overflow_err(ctx, &t->sc, ldexp((double)(int64_t)z, -t->frac), t->frac);
+            continue;
+        }
+        /* what the two parties' local shifts give, against the true shift */
+        int bits = c->bits;
+        uint64_t s0 = (uint64_t)((int64_t)t->s[0][e] >> bits);
+        uint64_t s1 = (uint64_t)0 - (uint64_t)((int64_t)((uint64_t)0 - t->s[1][e]) >> bits);
+        uint64_t d = s0 + s1 - (uint64_t)((int64_t)z >> bits);
+        if (d + 1 > 2) {
+            int k = 1;
+            while (k < 63 && ((int64_t)z >= 0 ? (uint64_t)z : (uint64_t)0 - z) >> k) k++;
+            rc = ss__fail(ctx, "truncation wrap-around: the shares of a product straddled the "
+                          "ring's edge and the local shift is off by 2^%d (probability "
+                          "about 2^-%d for values this size); run again or use a dealer",
+                          64 - bits, 63 - k);
+        }
+    }
     return rc;
 }
 
-/* a (shared) times public encoded values kx; pub_left: kx @ a. */
+/* The product checks of the operations below. */
+static int guard_tt(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm, int m, int k, int n)
+{
+    return sim_check(ctx, &(SimCheck){ .kind = CHECK_PRODUCT, .a = a, .b = b, .mm = mm,
+                                       .m = m, .k = k, .n = n });
+}
+
 static int guard_pub(SsCtx *ctx, const SsTensor *a, const int64_t *kx, size_t nk, int mm,
                      int pub_left, int m, int k, int n, int f)
 {
-    int64_t *av = peek_all(a);
-    int rc = pub_left ? guard(ctx, &a->sc, kx, nk, av, a->size, mm, m, k, n, a->frac + f)
-                      : guard(ctx, &a->sc, av, a->size, kx, nk, mm, m, k, n, a->frac + f);
-    ss__wipe_free((uint64_t *)av, a->size);
-    return rc;
+    return sim_check(ctx, &(SimCheck){ .kind = CHECK_PRODUCT, .a = a, .pub = kx, .npub = nk,
+                                       .pub_left = pub_left, .mm = mm, .m = m, .k = k, .n = n,
+                                       .f = f });
 }
 
 /* Multiplies by public integers (k[e % nk]) in place, Shamir or ring. */
@@ -840,38 +917,47 @@ void ss__split(SsCtx *ctx, const SsScheme *sc, const uint64_t *value, size_t len
 }
 
 /* A Beaver triple: elementwise (mm = 0; A of na words, B of nb words, C = A * B with B
-** broadcast by e % nb) or a matrix triple (mm = 1; A m×k, B k×n, C = A @ B). */
+** broadcast by e % nb) or a matrix triple (mm = 1; A m×k, B k×n, C = A @ B).  Party i's
+** material is mat[i] = [A_i | B_i | C_i] (na + nb + nc words, free with ss__wipe_free),
+** received from the dealer in the offline phase (or made with Paillier, ss_pai.c). */
 static int triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n, size_t na,
-                  size_t nb, uint64_t **A, uint64_t **B, uint64_t **C)
+                  size_t nb, uint64_t **mat)
 {
-    size_t nc = mm ? (size_t)m * n : na;
+    size_t nc = mm ? (size_t)m * n : na, K = na + nb + nc;
     double t0 = ss__now();
-    for (int i = 0; i < sc->n; i++) { A[i] = ss__words(na); B[i] = ss__words(nb); C[i] = ss__words(nc); }
+    uint64_t *A[SS_MAXP], *B[SS_MAXP], *C[SS_MAXP];
+    for (int i = 0; i < sc->n; i++) {
+        mat[i] = ss__words(K);
+        A[i] = mat[i]; B[i] = mat[i] + na; C[i] = mat[i] + na + nb;
+    }
     if (sc->dealer == SS_NODEALER) {
         int rc = ss__pai_triple(ctx, sc, mm, m, k, n, na, nb, A, B, C);
         ctx->offline_s += ss__now() - t0;
         if (rc == 0) return 0;
-        for (int i = 0; i < sc->n; i++) { ss__wipe_free(A[i], na); ss__wipe_free(B[i], nb); ss__wipe_free(C[i], nc); }
+        for (int i = 0; i < sc->n; i++) ss__wipe_free(mat[i], K);
         return -1;
     }
-    /* The dealer draws every party's share of A and B, computes C = A B from the sums
-    ** and splits it. */
-    uint64_t *sa = ss__words(na), *sb = ss__words(nb), *scc = ss__words(nc);
-    for (int i = 0; i < sc->n; i++) { ss__rnd(ctx, A[i], na); ss__rnd(ctx, B[i], nb); }
-    for (int i = 0; i < sc->n; i++) {
-        for (size_t e = 0; e < na; e++) sa[e] += A[i][e];
-        for (size_t e = 0; e < nb; e++) sb[e] += B[i][e];
-    }
-    if (mm) ss_mm_u64(sa, sb, scc, m, k, n, 0, ctx->nthreads);
-    else for (size_t e = 0; e < na; e++) scc[e] = sa[e] * sb[nb == 1 ? 0 : e % nb];
-    ss__split(ctx, sc, scc, nc, C);
-    ss__wipe_free(sa, na); ss__wipe_free(sb, nb); ss__wipe_free(scc, nc);
+    /* The dealer's step, streamed into one frame per party (one offline round): every
+    ** party's share of A and B uniform, C = (sum A)(sum B) split among them. */
     char what[96];
     if (mm) snprintf(what, sizeof what, "matrix triple %dx%d @ %dx%d", m, k, k, n);
     else snprintf(what, sizeof what, "Beaver triples for %zu products", na);
-    ss__deal_msgs(ctx, sc, wire_size_array(3) + wire_size_ring(na) + wire_size_ring(nb) + wire_size_ring(nc), what);
+    SsOut out[SS_MAXP];
+    const char *old;
+    ss__deal_begin(ctx, sc, out, K, what, &old);
+    uint64_t *sa = ss__words(na), *sb = ss__words(nb), *scc = ss__words(nc);
+    for (int i = 0; i < sc->n; i++) {
+        ss__deal_random(ctx, &out[i], sa, na, 0);
+        ss__deal_random(ctx, &out[i], sb, nb, 0);
+    }
+    if (mm) ss_mm_u64(sa, sb, scc, m, k, n, 0, ctx->nthreads);
+    else for (size_t e = 0; e < na; e++) scc[e] = sa[e] * sb[nb == 1 ? 0 : e % nb];
+    ss__deal_split(ctx, sc, out, scc, nc, 0);
+    ss__wipe_free(sa, na); ss__wipe_free(sb, nb); ss__wipe_free(scc, nc);
+    int rc = ss__deal_end(ctx, sc, out, K, mat, old);
     ctx->offline_s += ss__now() - t0;
-    return 0;
+    if (rc) for (int i = 0; i < sc->n; i++) ss__wipe_free(mat[i], K);
+    return rc;
 }
 
 /* --- products ------------------------------------------------------------------- */
@@ -891,78 +977,106 @@ static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm
             return shape_err(ctx, "*", a->ndim, a->shape, b->ndim, b->shape), NULL;
         ond = a->ndim; memcpy(osh, a->shape, sizeof osh);
     }
-    size_t na = a->size, nb = b->size;
+    size_t na = a->size, nb = b->size, nc = mm ? (size_t)m * n : na;
     if (guard_tt(ctx, a, b, mm, m, k, n)) return NULL;
-    SsTensor *z = ss_new(sc, ond, osh, a->frac + b->frac);
     int N = sc->n;
     if (sc->kind == SS_SHAMIR) {
-        if (N < 2 * sc->threshold + 1) {
-            ss_free(z);
+        if (N < 2 * sc->threshold + 1)
             return ss__fail(ctx, "Shamir products need at least 2t+1 = %d parties, the scheme has "
                              "%d (use additive shares for products)", 2 * sc->threshold + 1, N), NULL;
-        }
+        /* each party: the product of its own shares (degree 2t), then a re-sharing round */
+        SsTensor *z = ss_new(sc, ond, osh, a->frac + b->frac);
         for (int i = 0; i < N; i++) {
             if (mm) fp_mm(a->s[i], b->s[i], z->s[i], m, k, n);
             else for (size_t e = 0; e < na; e++) z->s[i][e] = fp_mul(a->s[i][e], b->s[i][nb == 1 ? 0 : e % nb]);
         }
         return shamir_reduce(ctx, z);
     }
-    uint64_t *A[SS_MAXP], *B[SS_MAXP], *C[SS_MAXP];
-    if (triple(ctx, sc, mm, m, k, n, na, nb, A, B, C)) { ss_free(z); return NULL; }
-    /* Online: open E = a - A and F = b - B (one round). */
-    uint64_t *E = ss__words(na), *F = ss__words(nb);
+    uint64_t *mat[SS_MAXP];
+    if (triple(ctx, sc, mm, m, k, n, na, nb, mat)) return NULL;
+    /* Round 1, each party i: posts its share of E = a - A and F = b - B to every other
+    ** party; then open[i] = E, F as it summed them from its inbox. */
+    uint64_t *open[SS_MAXP];
     for (int i = 0; i < N; i++) {
-        for (size_t e = 0; e < na; e++) E[e] += a->s[i][e] - A[i][e];
-        for (size_t e = 0; e < nb; e++) F[e] += b->s[i][e] - B[i][e];
+        open[i] = ss__words(na + nb);
+        const uint64_t *Ai = mat[i], *Bi = mat[i] + na;
+        for (size_t e = 0; e < na; e++) open[i][e] = a->s[i][e] - Ai[e];
+        for (size_t e = 0; e < nb; e++) open[i][na + e] = b->s[i][e] - Bi[e];
     }
     char what[96];
     if (mm) snprintf(what, sizeof what, "E, F of a %dx%d @ %dx%d product", m, k, k, n);
     else snprintf(what, sizeof what, "E, F of %zu products", na);
-    ss__open_msgs(ctx, sc, 0, wire_size_array(2) + wire_size_ring(na) + wire_size_ring(nb), what);
-    /* z_i = C_i + E B_i + A_i F (+ E F at party 0): the product (E + A)(F + B). */
+    SsTensor *z = NULL;
+    if (ss__exchange(ctx, sc, 0, open, na + nb, 0, SS_ADD, open, what)) goto out;
+    /* Each party i, from its own material and opening: z_i = C_i + E B_i + A_i F
+    ** (+ E F at party 0), the shares of (E + A)(F + B). */
+    z = ss_new(sc, ond, osh, a->frac + b->frac);
     for (int i = 0; i < N; i++) {
-        uint64_t *zi = z->s[i];
+        uint64_t *zi = z->s[i], *Ai = mat[i], *Bi = mat[i] + na, *Ci = mat[i] + na + nb;
+        const uint64_t *E = open[i], *F = open[i] + na;
         if (mm) {
-            memcpy(zi, C[i], (size_t)m * n * sizeof *zi);
-            if (i == 0) for (size_t e = 0; e < nb; e++) B[0][e] += F[e];   /* E (B_0 + F) */
-            ss_mm_u64(E, B[i], zi, m, k, n, 1, ctx->nthreads);
-            ss_mm_u64(A[i], F, zi, m, k, n, 1, ctx->nthreads);
+            memcpy(zi, Ci, nc * sizeof *zi);
+            if (i == 0) for (size_t e = 0; e < nb; e++) Bi[e] += F[e];   /* E (B_0 + F) */
+            ss_mm_u64(E, Bi, zi, m, k, n, 1, ctx->nthreads);
+            ss_mm_u64(Ai, F, zi, m, k, n, 1, ctx->nthreads);
         } else {
             for (size_t e = 0; e < na; e++) {
                 size_t eb = nb == 1 ? 0 : e % nb;
-                zi[e] = C[i][e] + E[e] * B[i][eb] + A[i][e] * F[eb] + (i == 0 ? E[e] * F[eb] : 0);
+                zi[e] = Ci[e] + E[e] * Bi[eb] + Ai[e] * F[eb] + (i == 0 ? E[e] * F[eb] : 0);
             }
         }
     }
-    size_t nc = mm ? (size_t)m * n : na;
-    for (int i = 0; i < N; i++) { ss__wipe_free(A[i], na); ss__wipe_free(B[i], nb); ss__wipe_free(C[i], nc); }
-    ss__wipe_free(E, na); ss__wipe_free(F, nb);
+out:
+    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], na + nb + nc); ss__wipe_free(open[i], na + nb); }
     return z;
 }
 
-/* Degree reduction (BGW/GRR): each party re-shares its local degree-2t product with a
-** fresh degree-t polynomial; the new share is the Lagrange combination (one round). */
+/* Degree reduction (BGW/GRR), one round: each of the first 2t + 1 parties re-shares its
+** local degree-2t product with a fresh degree-t polynomial and posts party j its share;
+** party j's new share is the Lagrange combination of what it received (and its own). */
 static SsTensor *shamir_reduce(SsCtx *ctx, SsTensor *d)
 {
     const SsScheme *sc = &d->sc;
-    int N = sc->n, m = 2 * sc->threshold + 1, use[SS_MAXP];
+    int N = sc->n, m = 2 * sc->threshold + 1, use[SS_MAXP] = { 0 };
+    size_t len = d->size;
     for (int i = 0; i < m; i++) use[i] = i;
-    uint64_t lam[SS_MAXP], sh[SS_MAXP];
+    uint64_t lam[SS_MAXP], sh[SS_MAXP], *part[SS_MAXP], *own[SS_MAXP] = { NULL };
     lagrange0(use, m, lam);
-    SsTensor *r = ss_new(sc, d->ndim, d->shape, d->frac);
-    for (size_t e = 0; e < d->size; e++)
-        for (int i = 0; i < m; i++) {
+    SsTensor *r = NULL;
+    int rc = 0;
+    msg_round(ctx->msg);
+    for (int i = 0; i < m && rc == 0; i++) {        /* party i's step */
+        for (int j = 0; j < N; j++) part[j] = ss__words(len);
+        for (size_t e = 0; e < len; e++) {
             shamir_split(ctx, N, sc->threshold, d->s[i][e], sh);
-            for (int j = 0; j < N; j++) r->s[j][e] = fp_add(r->s[j][e], fp_mul(lam[i], sh[j]));
+            for (int j = 0; j < N; j++) part[j][e] = sh[j];
         }
-    explicit_bzero(sh, sizeof sh);
-    if (ctx->msg) {
-        msg_round(ctx->msg);
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < N; j++)
-                if (j != i) msg_post(ctx->msg, sc->party[i], sc->party[j], "share", wire_size_ring(d->size),
-                                    "degree reduction of a Shamir product");
+        for (int j = 0; j < N; j++) {
+            if (j == i) { own[i] = part[j]; continue; }
+            if (rc == 0)
+                rc = ss__post(ctx, sc->party[i], sc->party[j], "share", part[j], len, NULL, 0,
+                              "degree reduction of a Shamir product");
+            ss__wipe_free(part[j], len);
+        }
     }
+    explicit_bzero(sh, sizeof sh);
+    if (rc == 0) {
+        r = ss_new(sc, d->ndim, d->shape, d->frac);
+        uint64_t *tmp = ss__words(len);
+        for (int j = 0; j < N && rc == 0; j++)          /* party j's step */
+            for (int i = 0; i < m && rc == 0; i++) {
+                const uint64_t *src = own[i];
+                if (i != j) {
+                    rc = ss__take(ctx, sc->party[i], sc->party[j], "share", tmp, len, NULL, 0, SS_SET);
+                    src = tmp;
+                }
+                for (size_t e = 0; e < len && rc == 0; e++)
+                    r->s[j][e] = fp_add(r->s[j][e], fp_mul(lam[i], src[e]));
+            }
+        ss__wipe_free(tmp, len);
+        if (rc) { ss_free(r); r = NULL; }
+    }
+    for (int i = 0; i < m; i++) ss__wipe_free(own[i], len);
     ss_free(d);
     return r;
 }
@@ -1000,37 +1114,15 @@ SsTensor *ss_matmul(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
 
 #define OFFSET ((uint64_t)1 << 62)
 
-/* The simulator's range check (see the security notes): every z in [-2^62, 2^62). */
-static int range_check(SsCtx *ctx, const SsTensor *t)
-{
-    for (size_t e = 0; e < t->size; e++) {
-        uint64_t z = 0;
-        for (int i = 0; i < t->sc.n; i++) z += t->s[i][e];
-        if ((z + OFFSET) >> 63)
-            return overflow_err(ctx, &t->sc, ldexp((double)(int64_t)z, -t->frac), t->frac);
-    }
-    return 0;
-}
-
+/* No messages: each party shifts its own share (party 1 negated), after the simulator's
+** check that the two shifts do not straddle the ring's edge. */
 static int trunc_local(SsCtx *ctx, SsTensor *t, int bits)
 {
     if (t->sc.n != 2) return ss__fail(ctx, "local truncation works for two parties only");
-    for (size_t e = 0; e < t->size; e++) {
-        uint64_t z = t->s[0][e] + t->s[1][e];
-        uint64_t s0 = (uint64_t)((int64_t)t->s[0][e] >> bits);
-        uint64_t s1 = (uint64_t)0 - (uint64_t)((int64_t)((uint64_t)0 - t->s[1][e]) >> bits);
-        uint64_t want = (uint64_t)((int64_t)z >> bits), got = s0 + s1;
-        uint64_t d = got - want;
-        if (d + 1 > 2) {
-            int k = 1;
-            while (k < 63 && ((int64_t)z >= 0 ? (uint64_t)z : (uint64_t)0 - z) >> k) k++;
-            return ss__fail(ctx, "truncation wrap-around: the shares of a product straddled the "
-                             "ring's edge and the local shift is off by 2^%d (probability "
-                             "about 2^-%d for values this size); run again or use a dealer",
-                        64 - bits, 63 - k);
-        }
-        t->s[0][e] = s0; t->s[1][e] = s1;
-    }
+    if (sim_check(ctx, &(SimCheck){ .kind = CHECK_LOCAL_SHIFT, .a = t, .bits = bits })) return -1;
+    for (size_t e = 0; e < t->size; e++) t->s[0][e] = (uint64_t)((int64_t)t->s[0][e] >> bits);
+    for (size_t e = 0; e < t->size; e++)
+        t->s[1][e] = (uint64_t)0 - (uint64_t)((int64_t)((uint64_t)0 - t->s[1][e]) >> bits);
     t->frac -= bits;
     return 0;
 }
@@ -1038,45 +1130,50 @@ static int trunc_local(SsCtx *ctx, SsTensor *t, int bits)
 static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
 {
     const SsScheme *sc = &t->sc;
-    int N = sc->n;
+    int N = sc->n, rc;
     size_t len = t->size;
-    /* offline: the dealer's pair (r, r_msb, floor(r_low / 2^bits)) */
+    /* offline, the dealer's step: pairs (r, r_msb, floor(r_low / 2^bits)), each split
+    ** and streamed; party i receives mat[i] = [R_i | RM_i | RL_i] */
     double t0 = ss__now();
-    uint64_t *r = ss__words(len), *rm = ss__words(len), *rl = ss__words(len);
+    uint64_t *r = ss__words(len), *rm = ss__words(len), *rl = ss__words(len), *mat[SS_MAXP];
     ss__rnd(ctx, r, len);
     for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
-    uint64_t *R[SS_MAXP], *RM[SS_MAXP], *RL[SS_MAXP];
-    for (int i = 0; i < N; i++) { R[i] = ss__words(len); RM[i] = ss__words(len); RL[i] = ss__words(len); }
-    ss__split(ctx, sc, r, len, R);
-    ss__split(ctx, sc, rm, len, RM);
-    ss__split(ctx, sc, rl, len, RL);
-    ss__wipe_free(r, len); ss__wipe_free(rm, len); ss__wipe_free(rl, len);
+    for (int i = 0; i < N; i++) mat[i] = ss__words(3 * len);
     char what[80];
     snprintf(what, sizeof what, "truncation pairs for %zu values", len);
-    ss__deal_msgs(ctx, sc, wire_size_array(3) + 3 * wire_size_ring(len), what);
+    SsOut out[SS_MAXP];
+    const char *old;
+    ss__deal_begin(ctx, sc, out, 3 * len, what, &old);
+    ss__deal_split(ctx, sc, out, r, len, 0);
+    ss__deal_split(ctx, sc, out, rm, len, 0);
+    ss__deal_split(ctx, sc, out, rl, len, 0);
+    ss__wipe_free(r, len); ss__wipe_free(rm, len); ss__wipe_free(rl, len);
+    rc = ss__deal_end(ctx, sc, out, 3 * len, mat, old);
     ctx->offline_s += ss__now() - t0;
-    /* online: open c = z + 2^62 + r */
-    uint64_t *c = ss__words(len);
-    for (size_t e = 0; e < len; e++) {
-        uint64_t acc = OFFSET;
-        for (int i = 0; i < N; i++) acc += t->s[i][e] + R[i][e];
-        c[e] = acc;
+    /* round 1, each party i: posts its share of c = z + 2^62 + r; c[i] is the opening it
+    ** summed from its inbox */
+    uint64_t *c[SS_MAXP];
+    for (int i = 0; i < N; i++) {
+        c[i] = ss__words(len);
+        for (size_t e = 0; e < len; e++) c[i][e] = t->s[i][e] + mat[i][e] + (i == 0 ? OFFSET : 0);
     }
     snprintf(what, sizeof what, "z + r of %zu truncations", len);
-    ss__open_msgs(ctx, sc, 0, wire_size_ring(len), what);
+    if (rc == 0) rc = ss__exchange(ctx, sc, 0, c, len, 0, SS_ADD, c, what);
+    /* each party i, from its opening and its pair */
     uint64_t half = OFFSET * 2 - 1;
-    for (int i = 0; i < N; i++)
+    for (int i = 0; i < N && rc == 0; i++) {
+        const uint64_t *ci = c[i], *rmi = mat[i] + len, *rli = mat[i] + 2 * len;
         for (size_t e = 0; e < len; e++) {
-            uint64_t cm = c[e] >> 63, cl = c[e] & half;
-            uint64_t smsb = (1 - 2 * cm) * RM[i][e] + (i == 0 ? cm : 0);   /* c_msb xor r_msb */
-            uint64_t v = (smsb << (63 - bits)) - RL[i][e];
+            uint64_t cm = ci[e] >> 63, cl = ci[e] & half;
+            uint64_t smsb = (1 - 2 * cm) * rmi[e] + (i == 0 ? cm : 0);    /* c_msb xor r_msb */
+            uint64_t v = (smsb << (63 - bits)) - rli[e];
             if (i == 0) v += (cl >> bits) - (OFFSET >> bits);
             t->s[i][e] = v;
         }
-    for (int i = 0; i < N; i++) { ss__wipe_free(R[i], len); ss__wipe_free(RM[i], len); ss__wipe_free(RL[i], len); }
-    ss__wipe_free(c, len);
-    t->frac -= bits;
-    return 0;
+    }
+    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], 3 * len); ss__wipe_free(c[i], len); }
+    if (rc == 0) t->frac -= bits;
+    return rc;
 }
 
 int ss_trunc(SsCtx *ctx, SsTensor *t, int bits)
@@ -1085,7 +1182,7 @@ int ss_trunc(SsCtx *ctx, SsTensor *t, int bits)
     if (t->sc.kind != SS_ADDITIVE) return ss__fail(ctx, "truncation needs additive shares");
     if (check_whole(ctx, t)) return -1;
     if (bits > 62) return ss__fail(ctx, "cannot truncate by %d bits", bits);
-    if (range_check(ctx, t)) return -1;
+    if (sim_check(ctx, &(SimCheck){ .kind = CHECK_RANGE, .a = t })) return -1;
     SsTrunc m = t->sc.trunc;
     if (m == SS_TRUNC_AUTO) m = t->sc.dealer == SS_NODEALER ? SS_TRUNC_LOCAL : SS_TRUNC_PAIR;
     if (m == SS_TRUNC_PAIR && t->sc.dealer == SS_NODEALER)

@@ -4,10 +4,13 @@
 ** p = 2^61 - 1, Beaver triples (elementwise and matrix) from a dealer, truncation after
 ** products, polynomials by Horner's rule, and a secure comparison (sign bit through
 ** binary shares and a carry circuit) giving ReLU, max and argmax.  The runtime holds
-** every party's share in one process (a simulator), but a party's computation only ever
-** reads that party's own shares plus values that were opened; every opening and every
-** share that travels is posted to the message layer (message.h, msg_post with its wire
-** size) so that cost() and view() are true.
+** every party's share in one process (a simulator: s[i] is party i's store), but every
+** protocol runs as ROUNDS of per-party steps: in a round each party computes from its
+** own shares (s[i]) and what it received, posts real frames through the message layer
+** (message.h; a share vector of k elements is a bin of 8k bytes, wire.h), and each
+** receiver continues from its inbox (ss_msg.c) — never by reading another party's
+** share.  Rounds and bytes in the transcript come from that structure.  The one
+** exception is sim_check() in ss.c, a simulator-only overflow check (below).
 ** Not here: values, builtins and party names (stdlib/lib_mpc.c); Paillier (pai.h).
 **
 ** Security notes.
@@ -22,10 +25,12 @@
 **    nothing.  Openings of masked values (x - a, z + r) are uniform and leak nothing.
 **  - What leaks by design: shapes, the fixed-point precision, which operations run
 **    (the transcript is public), and whatever a reveal hands to its receiver.
-**  - The overflow check after a truncation reconstructs the product inside this
-**    simulator (it holds all shares) to report an out-of-range value instead of
-**    returning garbage; a deployment could not make that check — it would have to
-**    bound values in advance.  The check never changes a result and sends nothing.
+**  - The overflow check (sim_check in ss.c, the only code that reads several parties'
+**    shares at once) reconstructs operands and products inside this simulator to
+**    report an out-of-range value instead of returning garbage; a deployment could not
+**    make that check — it would have to bound values in advance.  It never sends
+**    anything and never changes a result; SsCtx.no_sim_check turns it off (what parties
+**    in separate processes must do).
 **  - With rng_seed() (seed(n) in ppdl) every share and mask is predictable: teaching
 **    and tests only.  No constant-time guarantees; secrets live in ordinary memory and
 **    are wiped when freed.
@@ -36,8 +41,10 @@
 #include <stdint.h>
 #include "rng.h"
 #include "tn.h"
-#include "message.h"
+#include "tr.h"
 #include "wire.h"
+
+struct Msg;
 
 #define SS_MAXP   16            /* most parties in one scheme */
 #define SS_ERRLEN 256
@@ -87,10 +94,12 @@ typedef struct SsBits {
     uint64_t *w[SS_MAXP];
 } SsBits;
 
-/* Everything a protocol needs besides its operands: the message layer it posts to,
-** the generator, a worker-thread count for the big kernels, and an error message. */
+/* Everything a protocol needs besides its operands: the message layer its rounds go
+** through (required), the generator, a worker-thread count for the big kernels, and an
+** error message. */
 typedef struct SsCtx {
-    Msg *msg;                   /* the message layer, NULL: record nothing */
+    struct Msg *msg;            /* borrowed; every frame of every round goes through it */
+    int no_sim_check;           /* 1: skip sim_check (parties in separate processes) */
     Rng *rng;
     int nthreads;               /* 0: one per CPU (at most 8) */
     double offline_s;           /* seconds spent making offline material (dealer or
@@ -199,7 +208,7 @@ SsTensor *ss_max(SsCtx *ctx, const SsTensor *a, SsTensor **argmax);
 SsBits   *ss_bits_new(const SsScheme *sc, size_t size);
 void      ss_bits_free(SsBits *b);
 SsBits   *ss_and(SsCtx *ctx, const SsBits *x, const SsBits *y);
-void      ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out);
+int       ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out);
 
 /* --- networks on shares (ss_nn.c) --------------------------------------------- */
 struct NnNet; struct NnModel;
@@ -251,12 +260,62 @@ uint64_t *ss__words(size_t n);                 /* zeroed, 64-byte aligned; free(
 void      ss__wipe_free(uint64_t *p, size_t n); /* wipes n words, frees */
 void      ss__rnd(SsCtx *ctx, uint64_t *p, size_t n);   /* uniform words */
 int       ss__fail(SsCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Records one round in which every present holder sends `bytes` to every other one. */
-void      ss__open_msgs(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t bytes,
+
+/* Rounds (ss_msg.c).  A buffer of k words, then nb words of which only bit 0 travels
+** (packed), goes as one frame; a receiver combines what it takes into its buffer: */
+typedef enum SsOp { SS_SET, SS_ADD, SS_XOR } SsOp;     /* =, += (Z_2^64), ^= */
+/* Posts w[0..k) and bit 0 of bits[0..nb) from party `from` to `to` in the current round. */
+int       ss__post(SsCtx *ctx, int from, int to, const char *kind, const uint64_t *w, size_t k,
+                   const uint64_t *bits, size_t nb, const char *what);
+/* Party `to` takes the oldest frame from `from` (which must be of this kind and size) and
+** combines it into w[0..k), bits[0..nb).  -1 with ctx->err if none or malformed. */
+int       ss__take(SsCtx *ctx, int from, int to, const char *kind, uint64_t *w, size_t k,
+                   uint64_t *bits, size_t nb, SsOp op);
+/* A frame with any payload (ciphertexts): post the payload written into body (the
+** envelope is added), and receive one, checked, with its payload opened. */
+typedef struct SsFrame {
+    uint8_t *buf; size_t len;
+    WireR r;
+    const msgpack_object *payload;
+    char sender[24];
+} SsFrame;
+int       ss__post_payload(SsCtx *ctx, int from, int to, const char *kind, const WireW *body,
+                           const char *what);
+int       ss__receive(SsCtx *ctx, int from, int to, const char *kind, SsFrame *fr);
+void      ss__frame_free(SsFrame *fr, int secret);  /* secret: wiped first; recycled */
+/* A frame of k words written in pieces (the dealer streams material it never holds
+** whole): begin records it in the current round, words appends, end carries it (after
+** exactly k words). */
+typedef struct SsOut { WireW w; int from, to; const char *kind; size_t len; } SsOut;
+void      ss__out_begin(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
                         const char *what);
-/* Records the dealer sending `bytes` (a payload's wire size, wire.h) to each party, in
-** the offline phase. */
-void      ss__deal_msgs(SsCtx *ctx, const SsScheme *sc, uint64_t bytes, const char *what);
+void      ss__out_words(SsOut *o, const uint64_t *w, size_t n);
+int       ss__out_end(SsCtx *ctx, SsOut *o);
+/* One new round: every present holder i posts mine[i] (k words + nb bits) to every other
+** present holder ("open"); then holder j sets sum[j] = mine[j] op (what it received)
+** (sum[j] may be mine[j]).  absent: share indices that take no part. */
+int       ss__exchange(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t *const *mine,
+                       size_t k, size_t nb, SsOp op, uint64_t **sum, const char *what);
+/* One new round: party `from` posts parts[i] to each holder i (a holder that is `from`
+** keeps its own); holder i's copy lands in got[i]. */
+int       ss__scatter(SsCtx *ctx, const SsScheme *sc, int from, const char *kind,
+                      uint64_t *const *parts, size_t k, size_t nb, uint64_t **got,
+                      const char *what);
+/* The dealer's offline round, streamed: begin opens a "triple" frame of k words to each
+** holder (phase "offline"); the dealer appends uniform words (deal_random, summed or
+** XORed into acc when not NULL) and additive or XOR shares of a value (deal_split:
+** out[1..n) uniform, then out[0]); end carries the frames and each holder i takes its
+** own into got[i]. */
+void      ss__deal_begin(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, const char *what,
+                         const char **old_phase);
+void      ss__deal_random(SsCtx *ctx, SsOut *o, uint64_t *acc, size_t len, int xor);
+void      ss__deal_split(SsCtx *ctx, const SsScheme *sc, SsOut *out, const uint64_t *value,
+                         size_t len, int xor);
+int       ss__deal_end(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, uint64_t **got,
+                       const char *old_phase);
+/* The dealer's offline round: ss__scatter from sc->dealer, kind "triple", phase "offline". */
+int       ss__deal(SsCtx *ctx, const SsScheme *sc, uint64_t *const *parts, size_t k, size_t nb,
+                   uint64_t **got, const char *what);
 /* Monotonic seconds, for ctx->offline_s. */
 double    ss__now(void);
 /* Additive shares of value[0..len) into out[i][0..len) (out allocated by the caller). */

@@ -38,12 +38,18 @@ void ss_bits_free(SsBits *b)
     free(b);
 }
 
-void ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out)
+int ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out)
 {
-    memset(out, 0, b->size * sizeof *out);
-    for (int i = 0; i < b->sc.n; i++)
-        for (size_t e = 0; e < b->size; e++) out[e] ^= b->w[i][e];
-    ss__open_msgs(ctx, &b->sc, 0, wire_size_ring(b->size), "binary opening");
+    int N = b->sc.n, rc;
+    uint64_t *mine[SS_MAXP] = { NULL };
+    for (int i = 0; i < N; i++) {
+        mine[i] = ss__words(b->size);
+        memcpy(mine[i], b->w[i], b->size * sizeof *out);
+    }
+    rc = ss__exchange(ctx, &b->sc, 0, mine, b->size, 0, SS_XOR, mine, "binary opening");
+    if (rc == 0) memcpy(out, mine[0], b->size * sizeof *out);    /* every party has it */
+    for (int i = 0; i < N; i++) ss__wipe_free(mine[i], b->size);
+    return rc;
 }
 
 /* z = x & y on len words per party (x, y, z: per-party arrays), one AND triple a word,
@@ -51,40 +57,50 @@ void ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out)
 static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, uint64_t **y,
                      uint64_t **z, const char *what)
 {
-    int N = sc->n;
+    int N = sc->n, rc;
     if (sc->dealer == SS_NODEALER)
         return ss__fail(ctx, "comparisons need AND triples from a dealer; with dealer = none "
                              "only +, -, * and @ are available");
-    /* offline: AND triples (a, b, c = a & b) in XOR shares */
-    uint64_t *a[SS_MAXP], *b[SS_MAXP], *c[SS_MAXP];
+    /* offline, the dealer's step, streamed: AND triples (a, b, c = a & b) in XOR shares;
+    ** party i receives mat[i] = [a_i | b_i | c_i] */
+    uint64_t *mat[SS_MAXP];
     double t0 = ss__now();
-    uint64_t *e = ss__words(len), *f = ss__words(len);
-    for (int i = 0; i < N; i++) {
-        a[i] = ss__words(len); b[i] = ss__words(len); c[i] = ss__words(len);
-        ss__rnd(ctx, a[i], len); ss__rnd(ctx, b[i], len);
-        if (i > 0) ss__rnd(ctx, c[i], len);
-    }
-    for (size_t w = 0; w < len; w++) {
-        uint64_t sa = 0, sb = 0, scc = 0;
-        for (int i = 0; i < N; i++) { sa ^= a[i][w]; sb ^= b[i][w]; }
-        for (int i = 1; i < N; i++) scc ^= c[i][w];
-        c[0][w] = (sa & sb) ^ scc;
-    }
     char buf[96];
     snprintf(buf, sizeof buf, "AND triples for %zu words (%s)", len, what);
-    ss__deal_msgs(ctx, sc, wire_size_array(3) + 3 * wire_size_ring(len), buf);
+    SsOut out[SS_MAXP];
+    const char *old;
+    ss__deal_begin(ctx, sc, out, 3 * len, buf, &old);
+    uint64_t *sa = ss__words(len), *sb = ss__words(len), *sc_ = ss__words(len);
+    for (int i = 0; i < N; i++) {
+        mat[i] = ss__words(3 * len);
+        ss__deal_random(ctx, &out[i], sa, len, 1);
+        ss__deal_random(ctx, &out[i], sb, len, 1);
+        if (i > 0) ss__deal_random(ctx, &out[i], sc_, len, 1);
+    }
+    for (size_t w = 0; w < len; w++) sc_[w] ^= sa[w] & sb[w];      /* c_0 */
+    ss__out_words(&out[0], sc_, len);
+    ss__wipe_free(sa, len); ss__wipe_free(sb, len); ss__wipe_free(sc_, len);
+    rc = ss__deal_end(ctx, sc, out, 3 * len, mat, old);
     ctx->offline_s += ss__now() - t0;
-    /* online: open e = x ^ a, f = y ^ b */
-    for (int i = 0; i < N; i++)
-        for (size_t w = 0; w < len; w++) { e[w] ^= x[i][w] ^ a[i][w]; f[w] ^= y[i][w] ^ b[i][w]; }
+    /* round 1, each party i: posts its share of e = x ^ a, f = y ^ b */
+    uint64_t *ef[SS_MAXP];
+    for (int i = 0; i < N; i++) {
+        ef[i] = ss__words(2 * len);
+        for (size_t w = 0; w < len; w++) {
+            ef[i][w] = x[i][w] ^ mat[i][w];
+            ef[i][len + w] = y[i][w] ^ mat[i][len + w];
+        }
+    }
     snprintf(buf, sizeof buf, "x^a, y^b of %zu ANDs (%s)", len, what);
-    ss__open_msgs(ctx, sc, 0, wire_size_array(2) + 2 * wire_size_ring(len), buf);
-    for (int i = 0; i < N; i++)
+    if (rc == 0) rc = ss__exchange(ctx, sc, 0, ef, 2 * len, 0, SS_XOR, ef, buf);
+    /* each party i, from its opening and its triple */
+    for (int i = 0; i < N && rc == 0; i++) {
+        const uint64_t *e = ef[i], *f = ef[i] + len, *a = mat[i], *b = mat[i] + len, *c = mat[i] + 2 * len;
         for (size_t w = 0; w < len; w++)
-            z[i][w] = c[i][w] ^ (e[w] & b[i][w]) ^ (f[w] & a[i][w]) ^ (i == 0 ? e[w] & f[w] : 0);
-    for (int i = 0; i < N; i++) { ss__wipe_free(a[i], len); ss__wipe_free(b[i], len); ss__wipe_free(c[i], len); }
-    ss__wipe_free(e, len); ss__wipe_free(f, len);
-    return 0;
+            z[i][w] = c[w] ^ (e[w] & b[w]) ^ (f[w] & a[w]) ^ (i == 0 ? e[w] & f[w] : 0);
+    }
+    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], 3 * len); ss__wipe_free(ef[i], 2 * len); }
+    return rc;
 }
 
 SsBits *ss_and(SsCtx *ctx, const SsBits *x, const SsBits *y)
@@ -238,36 +254,42 @@ static SsTensor *bit_to_arith(SsCtx *ctx, const SsBits *b, const SsTensor *like)
     const SsScheme *sc = &b->sc;
     int N = sc->n;
     size_t len = b->size;
-    /* offline: daBits r (binary shares rb, arithmetic shares ra) */
+    /* offline, the dealer's step: daBits r (arithmetic shares ra, binary shares rb);
+    ** party i receives mat[i] = [ra_i | rb_i], the bits packed on the wire */
     double t0 = ss__now();
-    uint64_t *r = ss__words(len), *rb[SS_MAXP], *ra[SS_MAXP];
+    uint64_t *r = ss__words(len), *part[SS_MAXP], *mat[SS_MAXP], *ra[SS_MAXP];
     ss__rnd(ctx, r, len);
     for (size_t e = 0; e < len; e++) r[e] &= 1;
-    for (int i = 0; i < N; i++) { rb[i] = ss__words(len); ra[i] = ss__words(len); }
-    for (int i = 1; i < N; i++) ss__rnd(ctx, rb[i], len);
+    for (int i = 0; i < N; i++) {
+        part[i] = ss__words(2 * len); mat[i] = ss__words(2 * len);
+        ra[i] = part[i];
+        if (i > 0) ss__rnd(ctx, part[i] + len, len);
+    }
     for (size_t e = 0; e < len; e++) {
         uint64_t acc = r[e];
-        for (int i = 1; i < N; i++) { rb[i][e] &= 1; acc ^= rb[i][e]; }
-        rb[0][e] = acc;
+        for (int i = 1; i < N; i++) { part[i][len + e] &= 1; acc ^= part[i][len + e]; }
+        part[0][len + e] = acc;
     }
     ss__split(ctx, sc, r, len, ra);
+    ss__wipe_free(r, len);
     char buf[64];
     snprintf(buf, sizeof buf, "daBits for %zu values", len);
-    ss__deal_msgs(ctx, sc, wire_size_array(2) + wire_size_ring(len) + wire_size_bin((len + 7) / 8), buf);
+    int rc = ss__deal(ctx, sc, part, len, len, mat, buf);
+    for (int i = 0; i < N; i++) ss__wipe_free(part[i], 2 * len);
     ctx->offline_s += ss__now() - t0;
-    /* online: open c = bit ^ r (one bit per value) */
-    uint64_t *c = r;
-    memset(c, 0, len * sizeof *c);
-    for (int i = 0; i < N; i++)
-        for (size_t e = 0; e < len; e++) c[e] ^= (b->w[i][e] >> 63) ^ rb[i][e];
+    /* round 1, each party i: posts its share of c = bit ^ r (one bit per value) */
+    uint64_t *c[SS_MAXP];
+    for (int i = 0; i < N; i++) {
+        c[i] = ss__words(len);
+        for (size_t e = 0; e < len; e++) c[i][e] = (b->w[i][e] >> 63) ^ mat[i][len + e];
+    }
     snprintf(buf, sizeof buf, "bit ^ r of %zu comparisons", len);
-    ss__open_msgs(ctx, sc, 0, wire_size_bin((len + 7) / 8), buf);
-    SsTensor *out = ss_new(sc, like->ndim, like->shape, 0);
-    for (int i = 0; i < N; i++)
+    if (rc == 0) rc = ss__exchange(ctx, sc, 0, c, 0, len, SS_XOR, c, buf);
+    SsTensor *out = rc ? NULL : ss_new(sc, like->ndim, like->shape, 0);
+    for (int i = 0; i < N && out; i++)      /* each party i: c xor r from its own ra_i */
         for (size_t e = 0; e < len; e++)
-            out->s[i][e] = (1 - 2 * c[e]) * ra[i][e] + (i == 0 ? c[e] : 0);  /* c xor r */
-    for (int i = 0; i < N; i++) { ss__wipe_free(rb[i], len); ss__wipe_free(ra[i], len); }
-    ss__wipe_free(c, len);
+            out->s[i][e] = (1 - 2 * c[i][e]) * mat[i][e] + (i == 0 ? c[i][e] : 0);
+    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], 2 * len); ss__wipe_free(c[i], len); }
     return out;
 }
 

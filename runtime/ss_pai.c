@@ -25,6 +25,8 @@
 */
 #include "ss.h"
 #include "pai.h"
+#include "message.h"
+#include "wire.h"
 #include <gmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +101,61 @@ static void mask(SsCtx *ctx, mpz_t rho, int bits)
     explicit_bzero(w, sizeof w);
 }
 
+/* Ciphertexts (mod n^2) as a payload: an array of k bins of ctb bytes, big endian. */
+static void put_cts(WireW *w, mpz_t *c, size_t k, size_t ctb)
+{
+    unsigned char *b = malloc(ctb);
+    if (!b) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    wire_put_array(w, k);
+    for (size_t e = 0; e < k; e++) {
+        size_t got = 0;
+        memset(b, 0, ctb);
+        if ((mpz_sizeinbase(c[e], 2) + 7) / 8 <= ctb) {
+            size_t need = (mpz_sizeinbase(c[e], 2) + 7) / 8;
+            mpz_export(b + ctb - need, &got, 1, 1, 1, 0, c[e]);
+        }
+        wire_put_bin(w, b, ctb);
+    }
+    free(b);
+}
+
+/* Party `to` reads k ciphertexts from its inbox (from `from`) into c (initialised). */
+static int take_cts(SsCtx *ctx, int from, int to, const PaiPub *pub, mpz_t *c, size_t k, size_t ctb)
+{
+    SsFrame fr;
+    int rc = ss__receive(ctx, from, to, "ciphertext", &fr);
+    const msgpack_object_array *a = NULL;
+    if (rc == 0 && !wire_get_array(&fr.r, fr.payload, k, k, &a)) rc = ss__fail(ctx, "%s", fr.r.err);
+    for (size_t e = 0; e < k && rc == 0; e++) {
+        const void *p;
+        size_t n;
+        if (!wire_get_bin(&fr.r, &a->ptr[e], &p, &n)) rc = ss__fail(ctx, "%s", fr.r.err);
+        else if (n != ctb) rc = ss__fail(ctx, "malformed message from party %d: a ciphertext of "
+                                         "%zu bytes, %zu expected", from, n, ctb);
+        else {
+            mpz_import(c[e], n, 1, 1, 1, 0, p);
+            if (mpz_cmp(c[e], pub->n2) >= 0)
+                rc = ss__fail(ctx, "malformed message from party %d: a ciphertext out of range", from);
+        }
+    }
+    ss__frame_free(&fr, 0);
+    return rc;
+}
+
+static mpz_t *mpz_vec(size_t k)
+{
+    mpz_t *v = malloc((k ? k : 1) * sizeof *v);
+    if (!v) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    for (size_t e = 0; e < k; e++) mpz_init(v[e]);
+    return v;
+}
+
+static void mpz_vec_free(mpz_t *v, size_t k)
+{
+    for (size_t e = 0; e < k; e++) mpz_clear(v[e]);
+    free(v);
+}
+
 int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
                    size_t na, size_t nb, uint64_t **A, uint64_t **B, uint64_t **C)
 {
@@ -113,32 +170,33 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
         return ss__fail(ctx, "dealer-free triples: a %u-bit Paillier key cannot hide sums of %d "
                              "cross terms (need %d bits); use a larger key", kpub->bits, terms,
                         bound + 40 + 3);
+    int p0 = sc->party[0], p1 = sc->party[1], rc = 0;
+    /* each party draws its own shares of A and B */
     for (int i = 0; i < 2; i++) { ss__rnd(ctx, A[i], na); ss__rnd(ctx, B[i], nb); }
-    size_t nc = mm ? (size_t)m * n : na;
-    /* party 0 encrypts its shares */
-    mpz_t *ea = malloc(na * sizeof *ea), *eb = malloc(nb * sizeof *eb);
-    if (!ea || !eb) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    size_t nc = mm ? (size_t)m * n : na, ctb = 2 * (size_t)kpub->bits / 8;
+    const char *old = msg_phase(ctx->msg, "offline");
     mpz_t t, u, acc, rho;
     mpz_inits(t, u, acc, rho, NULL);
-    for (size_t e = 0; e < na; e++) { mpz_init(ea[e]); set_u64(t, A[0][e]); pai_encrypt(kpub, ea[e], t, ctx->rng); }
-    for (size_t e = 0; e < nb; e++) { mpz_init(eb[e]); set_u64(t, B[0][e]); pai_encrypt(kpub, eb[e], t, ctx->rng); }
-    if (ctx->msg) {
-        const char *old = msg_phase(ctx->msg, "offline");
-        msg_round(ctx->msg);
-        char what[96], dg[17];
-        pai_digest(kpub->n, dg);
-        snprintf(what, sizeof what, "Enc(a0), Enc(b0) for dealer-free triples, under the sender's "
-                 "%u-bit key %.8s", kpub->bits, dg);
-        msg_post(ctx->msg, sc->party[0], sc->party[1], "ciphertext",
-                 wire_size_array(2) + wire_size_mpz_vec(na, 2 * kpub->bits) + wire_size_mpz_vec(nb, 2 * kpub->bits),
-                 what);
-        msg_round(ctx->msg);
-        msg_post(ctx->msg, sc->party[1], sc->party[0], "ciphertext", wire_size_mpz_vec(nc, 2 * kpub->bits),
-                 "Enc(a0 b1 + b0 a1 + rho), re-randomised");
-        msg_phase(ctx->msg, old);
-    }
-    /* party 1: Enc(sum of cross terms + rho), re-randomised; party 0 decrypts */
-    for (size_t o = 0; o < nc; o++) {
+    /* round 1, party 0: Enc(a0), Enc(b0) under its key, to party 1 */
+    mpz_t *e0 = mpz_vec(na + nb);
+    for (size_t e = 0; e < na; e++) { set_u64(t, A[0][e]); pai_encrypt(kpub, e0[e], t, ctx->rng); }
+    for (size_t e = 0; e < nb; e++) { set_u64(t, B[0][e]); pai_encrypt(kpub, e0[na + e], t, ctx->rng); }
+    char what[112], dg[17];
+    pai_digest(kpub->n, dg);
+    snprintf(what, sizeof what, "Enc(a0), Enc(b0) for dealer-free triples, under the sender's "
+             "%u-bit key %.8s", kpub->bits, dg);
+    WireW body;
+    wire_w_init(&body);
+    put_cts(&body, e0, na + nb, ctb);
+    msg_round(ctx->msg);
+    rc = ss__post_payload(ctx, p0, p1, "ciphertext", &body, what);
+    wire_w_free(&body);
+    mpz_vec_free(e0, na + nb);
+    /* round 2, party 1: from its inbox, Enc(sum of cross terms + rho), re-randomised */
+    mpz_t *got = mpz_vec(na + nb), *back = mpz_vec(nc);
+    if (rc == 0) rc = take_cts(ctx, p0, p1, kpub, got, na + nb, ctb);
+    mpz_t *ea = got, *eb = got + na;
+    for (size_t o = 0; o < nc && rc == 0; o++) {
         set_u64(t, 0);
         pai_encrypt(kpub, acc, t, ctx->rng);
         for (int q = 0; q < terms; q++) {
@@ -152,26 +210,32 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
         mask(ctx, rho, bound + 40);
         pai_add_plain(kpub, acc, acc, rho);
         pai_rerandomize(kpub, acc, ctx->rng);
-        int st = pai_decrypt(kpriv, kpub, t, acc);
-        if (st != PAI_OK) {
-            mpz_clears(t, u, acc, rho, NULL);
-            for (size_t e = 0; e < na; e++) mpz_clear(ea[e]);
-            for (size_t e = 0; e < nb; e++) mpz_clear(eb[e]);
-            free(ea); free(eb);
-            return ss__fail(ctx, "Paillier decryption failed: %s", pai_strerror(st));
-        }
-        C[0][o] = low64(t);
+        mpz_set(back[o], acc);
         C[1][o] = (uint64_t)0 - low64(rho);
     }
-    /* local terms a_i b_i */
-    for (int i = 0; i < 2; i++) {
+    if (rc == 0) {
+        wire_w_init(&body);
+        put_cts(&body, back, nc, ctb);
+        msg_round(ctx->msg);
+        rc = ss__post_payload(ctx, p1, p0, "ciphertext", &body, "Enc(a0 b1 + b0 a1 + rho), re-randomised");
+        wire_w_free(&body);
+    }
+    /* party 0: decrypts what it received */
+    if (rc == 0) rc = take_cts(ctx, p1, p0, kpub, back, nc, ctb);
+    for (size_t o = 0; o < nc && rc == 0; o++) {
+        int st = pai_decrypt(kpriv, kpub, t, back[o]);
+        if (st != PAI_OK) rc = ss__fail(ctx, "Paillier decryption failed: %s", pai_strerror(st));
+        else C[0][o] = low64(t);
+    }
+    msg_phase(ctx->msg, old);
+    /* each party: its local terms a_i b_i */
+    for (int i = 0; i < 2 && rc == 0; i++) {
         if (mm) ss_mm_u64(A[i], B[i], C[i], m, k, n, 1, ctx->nthreads);
         else for (size_t e = 0; e < na; e++) C[i][e] += A[i][e] * B[i][nb == 1 ? 0 : e % nb];
     }
     pai_mpz_wipe(rho);
+    pai_mpz_wipe(t);
     mpz_clears(t, u, acc, rho, NULL);
-    for (size_t e = 0; e < na; e++) mpz_clear(ea[e]);
-    for (size_t e = 0; e < nb; e++) mpz_clear(eb[e]);
-    free(ea); free(eb);
-    return 0;
+    mpz_vec_free(got, na + nb); mpz_vec_free(back, nc);
+    return rc;
 }

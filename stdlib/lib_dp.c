@@ -321,7 +321,7 @@ static Value b_above_threshold(Interp *I, Args *a) { return svt(I, a, true); }
 
 /* The generator a party draws from.  One place to change when parties get generators of
 ** their own (ev_rng). */
-static Rng *party_rng(Interp *I, int party) { (void)party; return &I->rng; }
+static Rng *party_rng(Interp *I, int party) { return ev_rng(I, party); }
 
 static Value b_laplace_shares(Interp *I, Args *a)
 {
@@ -342,7 +342,7 @@ static Value b_laplace_shares(Interp *I, Args *a)
 ** as a new value living at p; VERR after raising. */
 static Value noised_part(Interp *I, Args *a, size_t i, Value x, int n, double b)
 {
-    int p = x.owner, shape[TN_MAXDIM];
+    int p = val_owner(x), shape[TN_MAXDIM];
     int nd = lib_he_shape(x, shape);
     if (nd >= 0) {                              /* E(x) + share: the sum stays encrypted */
         size_t len = 1;
@@ -398,7 +398,7 @@ static Value b_laplace_sum(Interp *I, Args *a)
     ObjList *l = AS_LIST(xs);
     if (l->n > 100000) return lib_bad(I, a, 0, "list of at most 100000 parties' values");
     for (size_t i = 0; i < l->n; i++)
-        if (!l->v[i].owner)
+        if (!val_owner(l->v[i]))
             return err_raise(I, "'laplace_sum': item %zu of the list is public; each item is one "
                              "party's value (x at p, or computed inside on p)", i + 1);
     int n = (int)l->n;
@@ -410,7 +410,7 @@ static Value b_laplace_sum(Interp *I, Args *a)
     for (size_t i = 0; i < l->n && ok; i++) {
         Value part = noised_part(I, a, i, l->v[i], n, b);
         if (IS_ERR(part)) { ok = false; break; }
-        got[i] = lib_wire_send(I, part, l->v[i].owner, to, true);
+        got[i] = lib_wire_send(I, part, val_owner(l->v[i]), to, true);
         val_release(part);
         ok = !IS_ERR(got[i]);
     }
@@ -748,7 +748,7 @@ static const LibReg fns[] = {
      "it to p, which adds what it received; the result lives at p.  epsilon-DP for the sum when\n"
      "one person changes it by at most sensitivity.  A plaintext part carries only 1/n of the\n"
      "noise (the transcript flags it): send ciphertexts so that p sees only the noised sum.",
-     "party a, b, s; t = laplace_sum([3 at a, 4 at b], to = s, scale = 0.5); print(type(t))", 0},
+     "party a, b, s; t = laplace_sum([3 at a, 4 at b], to = s, scale = 0.5); print(type(t))", LIB_ANYOWNER},
     {"dpsgd", b_dpsgd, "dpsgd(clip = C, noise = sigma, delta = 1e-5, sampling = \"poisson\")",
      "DP-SGD settings for train(m, d, dp = dpsgd(...)): each example's gradient is clipped to\n"
      "L2 norm clip, Gaussian noise of standard deviation noise * clip is added to each\n"

@@ -42,7 +42,7 @@ static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
 
 /* The generator a party draws from (its masks, noise and re-randomisation).  One place
 ** to change when parties get generators of their own (ev_rng). */
-static Rng *party_rng(Interp *I, int party) { (void)party; return &I->rng; }
+static Rng *party_rng(Interp *I, int party) { return ev_rng(I, party); }
 
 static void *xmalloc(size_t n)
 {

@@ -58,7 +58,7 @@ Tn *lib_wire_get_tn(WireR *r, const msgpack_object *o)
 
 /* The party v lives at (0: public).  The one place this file reads an owner: with
 ** per-party stores, the store's accessor belongs here. */
-static int owner_of(Value v) { return v.owner; }
+static int owner_of(Value v) { return val_owner(v); }
 
 static bool put(Interp *I, WireW *w, Value v, int from, int to, int depth)
 {

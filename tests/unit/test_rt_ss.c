@@ -9,27 +9,34 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "message.h"
 #include "ss.h"
 #include "tu.h"
+#include "wire.h"
 
 static Rng R;
 static Tr T;
 static Msg M;
 static SsCtx C;
 
-/* The size of a frame of that kind carrying payload bytes (runtime/wire.h). */
-static uint64_t frame(const char *kind, uint64_t payload) { return wire_size_envelope(kind) + payload; }
-#define RING(k) wire_size_ring(k)
-
-static void setup(uint64_t seed)
+/* A fresh transcript and layer; tp: the transport (NULL: in-process). */
+static void setup_tp(uint64_t seed, MsgTransport *tp)
 {
     rng_seed(&R, seed);
     msg_free(&M);
     tr_free(&T);
     tr_init(&T);
-    msg_init(&M, &T, NULL);
+    msg_init(&M, &T, tp);
     memset(&C, 0, sizeof C);
     C.msg = &M; C.rng = &R; C.nthreads = 2;
+}
+
+static void setup(uint64_t seed) { setup_tp(seed, NULL); }
+
+/* The size of one frame of k ring elements: what cost() counts for a share vector. */
+static uint64_t ring_frame(const char *kind, uint64_t k)
+{
+    return wire_size_envelope(kind) + wire_size_ring(k);
 }
 
 static SsScheme additive(int n)
@@ -97,7 +104,7 @@ static void t_additive_roundtrip(void)
         /* the share messages: party 1 sends n - 1 */
         TrTotals t = tr_totals(&T, 1, -1, NULL);
         CU_ASSERT_EQUAL(t.msgs, (uint64_t)n - 1);
-        CU_ASSERT_EQUAL(t.bytes, (uint64_t)(n - 1) * frame("share", RING(35)));
+        CU_ASSERT_EQUAL(t.bytes, (uint64_t)(n - 1) * ring_frame("share", 35));
         Tn *y = ss_reveal(&C, s, 2, 0);
         CU_ASSERT_FATAL(y != NULL);
         for (size_t i = 0; i < x->size; i++) TU_NEAR(y->data[i], x->data[i], 1e-3);
@@ -307,11 +314,11 @@ static void t_cost(void)
         for (int i = 1; i <= n; i++) {
             TrTotals on = tr_totals(&T, i, -1, "online");
             CU_ASSERT_EQUAL(on.msgs, (uint64_t)(n - 1));                   /* to each peer */
-            CU_ASSERT_EQUAL(on.bytes, (uint64_t)(n - 1) * frame("open", wire_size_array(2) + RING(m * k) + RING(k * q)));
+            CU_ASSERT_EQUAL(on.bytes, (uint64_t)(n - 1) * ring_frame("open", m * k + k * q));
             CU_ASSERT_EQUAL(on.rounds, 1);
             TrTotals off = tr_totals(&T, 99, i, "offline");               /* dealer -> i */
             CU_ASSERT_EQUAL(off.msgs, 1);
-            CU_ASSERT_EQUAL(off.bytes, frame("triple", wire_size_array(3) + RING(m * k) + RING(k * q) + RING(m * q)));
+            CU_ASSERT_EQUAL(off.bytes, ring_frame("triple", m * k + k * q + m * q));
             CU_ASSERT_EQUAL(tr_totals(&T, i, -1, "offline").msgs, 0);     /* parties send nothing offline */
         }
         CU_ASSERT_EQUAL(tr_totals(&T, -1, 99, NULL).msgs, 0);             /* the dealer receives nothing */
@@ -320,8 +327,8 @@ static void t_cost(void)
         CU_ASSERT(ss_trunc(&C, p, 16) == 0);
         TrTotals tt = tr_totals(&T, 1, -1, "online");
         CU_ASSERT_EQUAL(tt.rounds, 1);
-        CU_ASSERT_EQUAL(tt.bytes, (uint64_t)(n - 1) * frame("open", RING(m * q)));
-        CU_ASSERT_EQUAL(tr_totals(&T, 99, 1, "offline").bytes, frame("triple", wire_size_array(3) + 3 * RING(m * q)));
+        CU_ASSERT_EQUAL(tt.bytes, (uint64_t)(n - 1) * ring_frame("open", m * q));
+        CU_ASSERT_EQUAL(tr_totals(&T, 99, 1, "offline").bytes, ring_frame("triple", 3 * m * q));
         for (size_t i = 0; i < T.n; i++) CU_ASSERT_EQUAL(T.msgs[i].leak, 0);
         ss_free(p); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
     }
@@ -334,9 +341,152 @@ static void t_cost(void)
     tr_clear(&T);
     SsTensor *p = ss_matmul(&C, sx, sy);
     TrTotals on = tr_totals(&T, 2, -1, "online");
-    CU_ASSERT_EQUAL(on.bytes, frame("open", wire_size_array(2) + RING(4 * 6) + RING(6 * 2)));
+    CU_ASSERT_EQUAL(on.bytes, ring_frame("open", 4 * 6 + 6 * 2));
     CU_ASSERT_EQUAL(on.rounds, 1);
     ss_free(p); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
+}
+
+/* --- parties continue from their inbox only --------------------------------------- */
+
+/* A transport that watches the in-process carrier: it counts frames, can flip a bit of
+** the first element of the frames of one kind from one party to another (tampering in
+** transit), and can poison a party's operand shares as soon as that party has posted
+** its first frame of a round (so whatever still reads them afterwards goes wrong). */
+typedef struct Spy {
+    MsgTransport t;
+    MsgTransport *in;
+    size_t posted, delivered;
+    const char *tamper_kind;
+    int tamper_from, tamper_to;
+    SsTensor *poison[2];
+} Spy;
+static Spy S;
+
+static int spy_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
+{
+    Spy *s = (Spy *)t;
+    WireR r;
+    WireHdr h;
+    const msgpack_object *pl;
+    wire_r_init(&r, "spy");
+    CU_ASSERT_FATAL(wire_open_frame(&r, buf, len, &h, &pl));
+    const void *p;
+    size_t n;
+    if (s->tamper_kind && !strcmp(h.kind, s->tamper_kind) && from == s->tamper_from &&
+        to == s->tamper_to && wire_get_bin(&r, pl, &p, &n) && n >= 8)
+        buf[(const uint8_t *)p - buf] ^= 1;            /* element 0 changes by one */
+    for (int k = 0; k < 2; k++) {
+        SsTensor *v = s->poison[k];
+        int i = v ? ss_index(&v->sc, from) : -1;
+        if (i >= 0 && v->s[i]) memset(v->s[i], 0xA5, v->size * sizeof(uint64_t));
+    }
+    wire_r_free(&r);
+    s->posted++;
+    return s->in->post(s->in, from, to, buf, len);
+}
+
+static int spy_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
+{
+    Spy *s = (Spy *)t;
+    int rc = s->in->deliver(s->in, from, to, buf, len);
+    if (rc == 0) s->delivered++;
+    return rc;
+}
+
+static void spy_close(MsgTransport *t) { Spy *s = (Spy *)t; s->in->close(s->in); s->in = NULL; }
+
+static void setup_spy(uint64_t seed)
+{
+    msg_free(&M);                       /* closes the previous transport (maybe S itself) */
+    memset(&S, 0, sizeof S);
+    S.t = (MsgTransport){ .name = "spy", .post = spy_post, .deliver = spy_deliver, .close = spy_close };
+    S.in = msg_transport_local();
+    setup_tp(seed, &S.t);
+}
+
+/* A product whose every operand share is poisoned the moment its holder has posted: the
+** parties finish from their triples and inboxes, so the result is still exact. */
+static void t_inbox_only(void)
+{
+    for (int n = 2; n <= 3; n++) {
+        setup_spy(300 + n);
+        SsScheme sc = additive(n);
+        Tn *x = randn(4, 6, 2), *y = randn(6, 3, 2);
+        SsTensor *sx = ss_share(&C, &sc, x, 1), *sy = ss_share(&C, &sc, y, 2);
+        int64_t want[12];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 3; j++) {
+                uint64_t acc = 0;
+                for (int q = 0; q < 6; q++) acc += (uint64_t)ss_peek(sx, (size_t)i * 6 + q) * (uint64_t)ss_peek(sy, (size_t)q * 3 + j);
+                want[i * 3 + j] = (int64_t)acc;
+            }
+        S.poison[0] = sx; S.poison[1] = sy;
+        SsTensor *z = ss_matmul_raw(&C, sx, sy);
+        CU_ASSERT_FATAL(z != NULL);
+        S.poison[0] = S.poison[1] = NULL;
+        CU_ASSERT_EQUAL((int64_t)ss_peek(sx, 0), (int64_t)(0xA5A5A5A5A5A5A5A5ull * (uint64_t)n));  /* really wiped */
+        for (int e = 0; e < 12; e++) CU_ASSERT_EQUAL(ss_peek(z, (size_t)e), want[e]);
+        /* every frame posted was taken by its receiver, and each is one transcript entry */
+        CU_ASSERT_EQUAL(S.posted, S.delivered);
+        CU_ASSERT_EQUAL(S.posted, T.n);
+        ss_free(z); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
+    }
+}
+
+/* What a party computes comes from its inbox: a bit flipped in transit in one opening
+** (or one revealed share) changes exactly the element it carried, at that receiver. */
+static void t_inbox_tamper(void)
+{
+    setup_spy(310);
+    SsScheme sc = additive(3);
+    Tn *x = randn(2, 5, 2), *y = randn(2, 5, 2);
+    SsTensor *sx = ss_share(&C, &sc, x, 1), *sy = ss_share(&C, &sc, y, 2);
+    int64_t want[10];
+    for (int e = 0; e < 10; e++) want[e] = (int64_t)((uint64_t)ss_peek(sx, (size_t)e) * (uint64_t)ss_peek(sy, (size_t)e));
+    S.tamper_kind = "open"; S.tamper_from = 2; S.tamper_to = 1;   /* E[0] as party 1 sees it */
+    SsTensor *z = ss_mul_raw(&C, sx, sy);
+    S.tamper_kind = NULL;
+    CU_ASSERT_FATAL(z != NULL);
+    CU_ASSERT(ss_peek(z, 0) != want[0]);
+    for (int e = 1; e < 10; e++) CU_ASSERT_EQUAL(ss_peek(z, (size_t)e), want[e]);
+    /* a reveal to party 3: the share party 1 sends it, flipped, moves element 0 by 2^-16 */
+    S.tamper_kind = "share"; S.tamper_from = 1; S.tamper_to = 3;
+    Tn *r = ss_reveal(&C, sx, 3, 0);
+    S.tamper_kind = NULL;
+    CU_ASSERT_FATAL(r != NULL);
+    double d = fabs((double)r->data[0] - ss_decode(ss_peek(sx, 0), 16));
+    CU_ASSERT(d > 0.5 / 65536 && d < 2.0 / 65536);
+    for (int e = 1; e < 10; e++) TU_NEAR(r->data[e], ss_decode(ss_peek(sx, (size_t)e), 16), 1e-6);
+    tn_free(r); ss_free(z); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
+}
+
+/* A frame that is not what the receiver expects is a clear error, never a crash. */
+static void t_inbox_missing(void)
+{
+    setup(320);
+    SsScheme sc = additive(2);
+    uint64_t w[2] = { 1, 2 }, got[2];
+    CU_ASSERT(ss__take(&C, 1, 2, "open", got, 2, NULL, 0, SS_SET) < 0);
+    CU_ASSERT(strstr(C.err, "expected a open message from party 1, none arrived") != NULL);
+    CU_ASSERT(ss__post(&C, 1, 2, "open", w, 2, NULL, 0, "test") == 0);
+    CU_ASSERT(ss__take(&C, 1, 2, "open", got, 3, NULL, 0, SS_SET) < 0);  /* wrong size */
+    CU_ASSERT(strstr(C.err, "16 bytes where 24 were expected") != NULL);
+    CU_ASSERT(ss__post(&C, 1, 2, "share", w, 2, NULL, 0, "test") == 0);
+    CU_ASSERT(ss__take(&C, 1, 2, "open", got, 2, NULL, 0, SS_SET) < 0);  /* wrong kind */
+    CU_ASSERT(strstr(C.err, "got a share message") != NULL);
+    /* a stray frame makes a product fail; the round's other frames are dropped with it,
+    ** so the same product right after is exact */
+    Tn *x = randn(2, 2, 1);
+    SsTensor *a = ss_share(&C, &sc, x, 1);
+    CU_ASSERT(ss__post(&C, 1, 2, "open", w, 2, NULL, 0, "stray") == 0);
+    SsTensor *z = ss_mul_raw(&C, a, a);
+    CU_ASSERT(z == NULL);
+    CU_ASSERT(strstr(C.err, "16 bytes where 64 were expected") != NULL);
+    z = ss_mul_raw(&C, a, a);
+    CU_ASSERT_FATAL(z != NULL);
+    for (size_t e = 0; e < 4; e++)
+        CU_ASSERT_EQUAL(ss_peek(z, e), (int64_t)((uint64_t)ss_peek(a, e) * (uint64_t)ss_peek(a, e)));
+    ss_free(z); ss_free(a); tn_free(x);
 }
 
 static void t_and(void)
@@ -621,6 +771,9 @@ int main(void)
         { .name = "truncation error bound", .fn = t_trunc_bound },
         { .name = "overflow is reported", .fn = t_overflow },
         { .name = "transcript counts", .fn = t_cost },
+        { .name = "parties continue from their inbox (poisoned operands)", .fn = t_inbox_only },
+        { .name = "parties continue from their inbox (tampered frames)", .fn = t_inbox_tamper },
+        { .name = "an unexpected frame is an error", .fn = t_inbox_missing },
         { .name = "AND triples", .fn = t_and },
         { .name = "comparison, relu, max, argmax", .fn = t_compare },
         { .name = "comparison rounds", .fn = t_compare_rounds },
