@@ -19,6 +19,7 @@
 */
 #include "nn.h"
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,23 @@ static bool next_line(Cur *c, char *out, size_t cap)
     return true;
 }
 
+/* Reads n integers (each in int range: sscanf's %d is undefined beyond it) from s into
+** out[0..n); returns the offset after them, or -1. */
+static int ints(const char *s, int n, int *const *out)
+{
+    const char *p = s;
+    for (int i = 0; i < n; i++) {
+        while (*p == ' ') p++;
+        char *e;
+        errno = 0;
+        long v = strtol(p, &e, 10);
+        if (e == p || errno == ERANGE || v < INT_MIN || v > INT_MAX) return -1;
+        *out[i] = (int)v;
+        p = e;
+    }
+    return (int)(p - s);
+}
+
 static bool parse_layer(const char *s, NnLayer *l)
 {
     char kind[32], ap[32];
@@ -128,12 +146,12 @@ static bool parse_layer(const char *s, NnLayer *l)
     if (sscanf(s, "%31s%n", kind, &used) != 1) return false;
     const char *rest = s + used;
     int end = -1;
-    if (!strcmp(kind, "dense")) { l->kind = NN_DENSE; sscanf(rest, " %d %d%n", &l->in, &l->out, &end); }
+    if (!strcmp(kind, "dense")) { l->kind = NN_DENSE; end = ints(rest, 2, (int *[]){ &l->in, &l->out }); }
     else if (!strcmp(kind, "conv2d")) {
         l->kind = NN_CONV2D;
-        sscanf(rest, " %d %d %d %d %d%n", &l->in, &l->out, &l->k, &l->stride, &l->pad, &end);
+        end = ints(rest, 5, (int *[]){ &l->in, &l->out, &l->k, &l->stride, &l->pad });
     }
-    else if (!strcmp(kind, "maxpool2d")) { l->kind = NN_MAXPOOL2D; sscanf(rest, " %d%n", &l->k, &end); }
+    else if (!strcmp(kind, "maxpool2d")) { l->kind = NN_MAXPOOL2D; end = ints(rest, 1, (int *[]){ &l->k }); }
     else if (!strcmp(kind, "dropout")) { l->kind = NN_DROPOUT; sscanf(rest, " %lf%n", &l->p, &end); }
     else if (!strcmp(kind, "flatten")) { l->kind = NN_FLATTEN; end = 0; }
     else if (!strcmp(kind, "relu")) { l->kind = NN_RELU; end = 0; }
@@ -146,10 +164,12 @@ static bool parse_layer(const char *s, NnLayer *l)
             end = -1;
             if (!strcmp(ap, "taylor")) {
                 l->approx.kind = NN_APPROX_TAYLOR;
-                sscanf(rest, " %d%n", &l->approx.degree, &end);
+                end = ints(rest, 1, (int *[]){ &l->approx.degree });
             } else if (!strcmp(ap, "interpolate")) {
                 l->approx.kind = NN_APPROX_INTERVAL;
-                sscanf(rest, " %d %lf %lf%n", &l->approx.degree, &l->approx.lo, &l->approx.hi, &end);
+                int d = ints(rest, 1, (int *[]){ &l->approx.degree }), e2 = -1;
+                if (d >= 0) sscanf(rest + d, " %lf %lf%n", &l->approx.lo, &l->approx.hi, &e2);
+                end = d >= 0 && e2 >= 0 ? d + e2 : -1;
             }
         }
     } else return false;
@@ -183,7 +203,8 @@ NnModel *nn_load(const char *path, char *err)
         why = "truncated or damaged header (line 'name')"; goto fail;
     }
     strcpy(name, line + 5);
-    if (!next_line(&c, line, sizeof line) || sscanf(line, "layers %d", &n) != 1 || n < 1 || n > 10000) {
+    if (!next_line(&c, line, sizeof line) || strncmp(line, "layers ", 7) != 0 ||
+        ints(line + 7, 1, (int *[]){ &n }) != (int)strlen(line + 7) || n < 1 || n > 10000) {
         why = "truncated or damaged header (line 'layers')"; goto fail;
     }
     layers = calloc((size_t)n, sizeof *layers);
