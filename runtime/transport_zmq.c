@@ -262,33 +262,50 @@ static int receive_one(Tz *t, int wait_ms, int *sender)
     return rc;
 }
 
-static int tz_deliver(MsgTransport *mt, int from, int to, uint8_t **buf, size_t *len)
+/* Waits for a frame from party `from` (0: any party) to this one; *from_out says who. */
+static int wait_frame(Tz *t, int from, int *from_out, uint8_t **buf, size_t *len)
 {
-    Tz *t = (Tz *)mt;
     t->err[0] = 0;
-    if (to != t->self || from < 1 || from > t->n || from == t->self) {
-        set_err(t, "party %s cannot receive from party %d for party %d", t->peer[t->self - 1].name, from, to);
-        return -1;
-    }
-    Peer *p = &t->peer[from - 1];
+    int id = 0;
+    for (int i = 0; i < t->n && !id; i++)
+        if ((from == 0 || from == i + 1) && t->peer[i].head) id = i + 1;
     long deadline = now_ms() + t->timeout_ms;
-    while (!p->head) {
+    while (!id) {
         long left = deadline - now_ms();
         int who = 0;
         int k = left > 0 ? receive_one(t, (int)left, &who) : 0;
         if (k < 0) return -1;
         if (k == 0) {
-            set_err(t, "no message from %s within %d ms (party %s was waiting for it)", p->name,
-                    t->timeout_ms, t->peer[t->self - 1].name);
+            if (from) set_err(t, "no message from %s within %d ms (party %s was waiting for it)",
+                              t->peer[from - 1].name, t->timeout_ms, t->peer[t->self - 1].name);
+            else set_err(t, "no message for party %s within %d ms", t->peer[t->self - 1].name, t->timeout_ms);
             return -1;
         }
+        if (from == 0 || who == from) id = who;
     }
+    Peer *p = &t->peer[id - 1];
     Queued *q = p->head;
     p->head = q->next;
     if (!p->head) p->tail = NULL;
-    *buf = q->buf; *len = q->len;
+    *buf = q->buf; *len = q->len; *from_out = id;
     free(q);
     return 0;
+}
+
+static int tz_deliver(MsgTransport *mt, int from, int to, uint8_t **buf, size_t *len)
+{
+    Tz *t = (Tz *)mt;
+    if (to != t->self || from < 1 || from > t->n || from == t->self) {
+        set_err(t, "party %s cannot receive from party %d for party %d", t->peer[t->self - 1].name, from, to);
+        return -1;
+    }
+    int who;
+    return wait_frame(t, from, &who, buf, len);
+}
+
+int tz_deliver_any(MsgTransport *mt, int *from, uint8_t **buf, size_t *len)
+{
+    return wait_frame((Tz *)mt, 0, from, buf, len);
 }
 
 static void tz_close(MsgTransport *mt)

@@ -6,7 +6,9 @@
 ** silent peer is a timeout naming it, within the timeout; replayed, oversized,
 ** malformed and spoofed frames (sent as an attacker would, on a raw CURVE socket with
 ** a party's own keys) are refused naming the sender; the parties file's errors carry
-** file:line:column; key files are written 0600 and read back.
+** file:line:column; key files are written 0600 and read back.  Last, two `ppdl serve`
+** processes answer pings, a stopped one is a timeout naming it, and none is left in
+** the process table.
 */
 #include "tu.h"
 #include "parties_file.h"
@@ -17,7 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -350,6 +357,125 @@ static void key_files(void)
     rmdir(dir);
 }
 
+/* Children of this process still in the process table (zombies included). */
+static int children_alive(void)
+{
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *e;
+    char path[300], line[256];
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "PPid:", 5) == 0 && atoi(line + 5) == (int)getpid()) n++;
+        fclose(f);
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+static pid_t spawn_serve(const char *bin, const char *name, const char *parties, const char *key, const char *log)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);           /* never outlives the test */
+        freopen(log, "w", stderr);
+        execl(bin, bin, "serve", "--party", name, "--parties", parties, "--key", key, "--timeout", "500", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Reaps pid within ms milliseconds: its exit status, or -1. */
+static int reap(pid_t pid, int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        usleep(10000);
+    }
+    return -1;
+}
+
+static void send_kind(MsgTransport *t, int to, const char *kind, int64_t x)
+{
+    WireW w;
+    wire_w_init(&w);
+    WireHdr h = { kind, 3, to, 1 };
+    wire_put_envelope(&w, &h);
+    wire_put_int(&w, x);
+    size_t len;
+    uint8_t *f = wire_w_take(&w, &len);
+    CU_ASSERT(t->post(t, 3, to, f, len) == 0);
+}
+
+static void serve_processes_answer_pings(void)
+{
+    const char *bin = getenv("PPDL_BIN") ? getenv("PPDL_BIN") : "./ppdl";
+    CU_ASSERT_FATAL(access(bin, X_OK) == 0);
+    char dir[] = "/tmp/ppdl-serveXXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    char base[3][64], pub[3][41], err[256], text[1024] = "", parties[96], key[3][80], log[3][80];
+    for (int i = 0; i < 3; i++) {
+        snprintf(base[i], sizeof base[i], "%s/%s", dir, names3[i]);
+        CU_ASSERT_FATAL(tz_keygen(base[i], pub[i], err, sizeof err) == 0);
+        CU_ASSERT_FATAL(snprintf(key[i], sizeof key[i], "%s.key", base[i]) < (int)sizeof key[i]);
+        CU_ASSERT_FATAL(snprintf(log[i], sizeof log[i], "%s.log", base[i]) < (int)sizeof log[i]);
+        size_t l = strlen(text);
+        snprintf(text + l, sizeof text - l, "party %s endpoint tcp://127.0.0.1:%d key %s\n", names3[i], free_port(), pub[i]);
+    }
+    snprintf(parties, sizeof parties, "%s/parties", dir);
+    FILE *f = fopen(parties, "w");
+    fputs(text, f);
+    fclose(f);
+    PartiesFile pf;
+    CU_ASSERT_FATAL(pf_load(&pf, parties, err, sizeof err) == 0);
+    char sec[41];
+    CU_ASSERT_FATAL(tz_read_key(key[2], true, sec, err, sizeof err) == 0);
+    MsgTransport *carol = open_end(&pf, 3, sec, 3000, 0);      /* the driver */
+    CU_ASSERT_FATAL(carol != NULL);
+    pid_t pa = spawn_serve(bin, "alice", parties, key[0], log[0]);
+    pid_t pb = spawn_serve(bin, "bob", parties, key[1], log[1]);
+    CU_ASSERT_EQUAL(children_alive(), 2);
+    send_kind(carol, 1, "ping", 41);
+    send_kind(carol, 2, "ping", 42);
+    for (int p = 1; p <= 2; p++) {
+        uint8_t *got; size_t n;
+        int rc = carol->deliver(carol, p, 3, &got, &n);
+        if (rc) fprintf(stderr, "%s\n", tz_error(carol));
+        CU_ASSERT_FATAL(rc == 0);
+        CU_ASSERT_EQUAL(payload_of(got, n), 40 + p);
+        free(got);
+    }
+    /* bob stalls: a timeout naming him, within carol's timeout */
+    kill(pb, SIGSTOP);
+    send_kind(carol, 2, "ping", 43);
+    uint8_t *got; size_t n;
+    long t0 = ms_now();
+    CU_ASSERT(carol->deliver(carol, 2, 3, &got, &n) == -1);
+    CU_ASSERT(ms_now() - t0 < 4500);
+    CU_ASSERT_STRING_EQUAL(tz_error(carol), "no message from bob within 3000 ms (party carol was waiting for it)");
+    /* alice stops when asked; bob is killed */
+    send_kind(carol, 1, "stop", 0);
+    CU_ASSERT_EQUAL(reap(pa, 5000), 0);
+    kill(pb, SIGKILL);
+    CU_ASSERT_EQUAL(reap(pb, 5000), 128 + SIGKILL);
+    CU_ASSERT_EQUAL(children_alive(), 0);
+    carol->close(carol);
+    pf_free(&pf);
+    for (int i = 0; i < 3; i++) {
+        char p[80];
+        if (snprintf(p, sizeof p, "%s.key", base[i]) < (int)sizeof p) unlink(p);
+        if (snprintf(p, sizeof p, "%s.pub", base[i]) < (int)sizeof p) unlink(p);
+        unlink(log[i]);
+    }
+    unlink(parties);
+    rmdir(dir);
+}
+
 int main(void)
 {
     static const TU_Test tests[] = {
@@ -360,6 +486,7 @@ int main(void)
         { "the secret key must match the file", secret_key_must_match },
         { "parties file errors", parties_file_errors },
         { "key files", key_files },
+        { "serve processes answer pings", serve_processes_answer_pings },
         { NULL, NULL }
     };
     return tu_main("zmq", tests);
