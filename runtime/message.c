@@ -130,9 +130,8 @@ long msg_send_frame(Msg *m, int from, int to, const char *kind, bool user, bool 
         if (!m->par_round) m->par_round = tr_open_round(m->tr);
         round = m->par_round;
     } else {
-        tr_next_round(m->tr);           /* a send outside a parallel section: its own round */
-        round = tr_open_round(m->tr);
-        m->tr->pending = 1;             /* and whatever follows is in the next */
+        round = tr_open_round(m->tr);   /* a send outside a parallel section: its own round */
+        tr_next_round(m->tr);           /* and whatever follows is in the next */
     }
     if (!patch_round(frame, len, kind, round) || m->tp->post(m->tp, from, to, frame, len) != 0) {
         free(frame);

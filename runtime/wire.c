@@ -243,7 +243,7 @@ static bool scan(WireR *r, const uint8_t *buf, size_t len, size_t *off, int dept
 #undef NEED
     left = len - *off;
     if (ext) {
-        if (left < 1 + n) return wire_fail(r, "an ext of %llu bytes with %zu left", (unsigned long long)n, left);
+        if (left < 1 + n) return wire_fail(r, "truncated (an ext of %llu bytes with %zu left)", (unsigned long long)n, left);
         *off += 1;                      /* the type byte */
         if (n) {                        /* the body is one msgpack object, exactly */
             size_t sub = 0;
@@ -254,12 +254,12 @@ static bool scan(WireR *r, const uint8_t *buf, size_t len, size_t *off, int dept
         return true;
     }
     if (n) {
-        if (n > left) return wire_fail(r, "a string of %llu bytes with %zu left", (unsigned long long)n, left);
+        if (n > left) return wire_fail(r, "truncated (a string of %llu bytes with %zu left)", (unsigned long long)n, left);
         *off += (size_t)n;
         return true;
     }
     /* every item takes at least one byte: refuse counts the frame cannot hold */
-    if (items > left) return wire_fail(r, "%llu items declared with %zu bytes left", (unsigned long long)items, left);
+    if (items > left) return wire_fail(r, "truncated (%llu items declared with %zu bytes left)", (unsigned long long)items, left);
     for (uint64_t i = 0; i < items; i++)
         if (!scan(r, buf, len, off, depth + 1)) return false;
     return true;
