@@ -371,7 +371,7 @@ static int open_links(Tz *t, const TzConfig *cfg, const char *pub, const char *s
         || setopt(t, t->pull, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg, "the message size limit"))
         return -1;
     if (zmq_bind(t->pull, me->endpoint) != 0) {
-        set_err(t, "party %s cannot listen on %s: %s (is the port in use? pick another in the parties file)",
+        set_err(t, "party %s cannot listen on %s: %s (is the port in use, or HOST not an address of this machine? fix the parties file)",
                 me->name, me->endpoint, zmq_strerror(errno));
         return -1;
     }
