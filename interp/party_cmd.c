@@ -120,6 +120,7 @@ static int serve(int argc, char **argv)
     while (go_on && !stop_asked) {
         int from; uint8_t *buf; size_t len;
         if (tz_deliver_any(t, &from, &buf, &len) != 0) {
+            if (stop_asked) break;
             if (strncmp(tz_error(t), "no message for", 14) != 0) fprintf(stderr, "ppdl serve %s: %s\n", name, tz_error(t));
             continue;
         }
