@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "interp.h"
+#include "party_cmd.h"
 #include "repl.h"
 
 enum { EXIT_SCRIPT = 1, EXIT_USAGE = 2 };
@@ -37,6 +38,10 @@ static const char usage_text[] =
     "  --dump-ast      print the syntax tree of the input instead of running it\n"
     "  --version       print the version and exit\n"
     "  -h, --help      print this help and exit\n"
+    "\n"
+    "\n"
+    "  ppdl keygen NAME                          write a CURVE key pair NAME.key, NAME.pub\n"
+    "  ppdl serve --party NAME --parties FILE    run one party (docs/distributed.md)\n"
     "\n"
     "Exit status: 0 success, 1 error in the script, 2 usage error.\n"
     "History: $PPDL_HISTORY or ~/.ppdl_history.  See ppdl(1).\n";
@@ -200,6 +205,7 @@ static int run_file(Interp *I, const Options *o, const char *path)
 
 int main(int argc, char **argv)
 {
+    if (party_cmd_is(argc, argv)) return party_cmd_main(argc, argv);   /* keygen, serve */
     Options o;
     memset(&o, 0, sizeof o);
     o.code = calloc((size_t)argc, sizeof *o.code);

@@ -44,6 +44,15 @@ printf 'x = 1\nprint(x)\nprint(nosuchname)\nprint("not reached")\n' >"$tmp/bad.p
 printf 'if true {\n  print(1)\n' >"$tmp/open.ppdl"
 
 check "--version"                 0 "ppdl 0.1.0" ''                      -- "$bin" --version
+# keygen: a key pair in the current directory, the secret 0600, never replaced
+abs=$(realpath "$bin"); mkdir -p "$tmp/keys"
+check "keygen writes a key pair"  0 '*' "wrote alice.key"                -- env -C "$tmp/keys" "$abs" keygen alice
+cp "$tmp/out" "$tmp/keygen.out"
+check "keygen prints the .pub"    0 "$(cat "$tmp/keygen.out")" ''         -- cat "$tmp/keys/alice.pub"
+check "keygen secret is 0600"     0 "600" ''                             -- stat -c %a "$tmp/keys/alice.key"
+check "keygen never replaces"     1 '' "exists already"                  -- env -C "$tmp/keys" "$abs" keygen alice
+check "keygen needs a NAME"       2 '' "keygen needs one NAME"           -- "$bin" keygen
+check "serve needs a party"       2 '' "serve needs --party NAME"        -- "$bin" serve
 check "--help goes to stdout"     0 '*' ''                               -- "$bin" --help
 check "--help shows usage"        0 '*' '*'                              -- grep -q '^usage: ppdl' <("$bin" --help)
 check "-h"                        0 '*' ''                               -- "$bin" -h
