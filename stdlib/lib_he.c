@@ -111,6 +111,8 @@ static Value scheme_field(Interp *I, Value self, Sym *name)
 
 static bool scheme_encode(Interp *I, Value self, struct WireW *w, int to);
 static void keyring_add(HeScheme *s);
+static HeScheme **keyring;
+static size_t nkeyring;
 static Value scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);
 
 const VClass lib_he_scheme_class = {
@@ -752,7 +754,22 @@ static Value b_he_refresh(Interp *I, Args *a)
 ** directly and nothing is sent. */
 
 /* The keyholder that helps (the lowest id). */
-static int helper_of(const HeScheme *s) { return s->has_priv ? __builtin_ctzll(s->keyholders) : 0; }
+/* The keyholder's own scheme, with its private key, as the keyholder holds it (its store,
+** the key ring): the copy a trainer received carries only the public key.  NULL when no
+** keyholder holds this key. */
+static const HeScheme *keyholder_scheme(const HeScheme *s)
+{
+    if (s->has_priv) return s;
+    for (size_t i = 0; i < nkeyring; i++)
+        if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub)) return keyring[i];
+    return NULL;
+}
+
+/* The keyholder that helps (the lowest id), 0 if none holds the key. */
+static int helper_of(const HeScheme *s)
+{
+    return keyholder_scheme(s) && s->keyholders ? __builtin_ctzll(s->keyholders) : 0;
+}
 
 /* Where a round trip runs: the interpreter's message layer, T and K with their own
 ** generators; transcript lines start with the builtin's name. */
@@ -809,7 +826,7 @@ static HeCt *rt_arg(Interp *I, Args *a, int i, int *T, int *K)
 {
     HeCt *c = ct_of(i < a->n ? a->v[i] : VNONE);
     if (!c) { lib_bad(I, a, i, "ciphertext"); return NULL; }
-    *T = a->v[i].owner ? a->v[i].owner : a->at;
+    *T = val_owner(a->v[i]) ? val_owner(a->v[i]) : a->at;
     *K = helper_of(c->s);
     if (!*K) { not_keyholder(I, a->fname, c->s, 0); return NULL; }
     return c;
@@ -844,7 +861,7 @@ static Value b_he_rescale(Interp *I, Args *a)
     PaiOpts o = opts_of(I, s);
     PaiLink link = link_of(I, T, K, a->fname);
     PaiVec *v = NULL;
-    int st = pai_blind_rescale(&v, &s->pub, &s->priv, c->v, s->frac_exp, claim, is_direct(s, T),
+    int st = pai_blind_rescale(&v, &s->pub, &keyholder_scheme(s)->priv, c->v, s->frac_exp, claim, is_direct(s, T),
                                &o, &link);
     if (st) return blind_fail(I, a->fname, st, s, claim);
     return ct_new(c->scheme, v, c->ndim, c->shape, a->v[0].owner);
@@ -891,12 +908,12 @@ static Value blinded_product(Interp *I, Args *a, bool matmul)
     PaiLink link = link_of(I, T, K, a->fname);
     bool direct = is_direct(s, T);
     PaiVec *p = NULL, *r = NULL;
-    int st = pai_blind_product(&p, &s->pub, &s->priv, x->v, ia, y->v, ib, len, nout, claim, direct,
+    int st = pai_blind_product(&p, &s->pub, &keyholder_scheme(s)->priv, x->v, ia, y->v, ib, len, nout, claim, direct,
                                &o, &link);
     free(ia); free(ib);
     if (st) return blind_fail(I, a->fname, st, s, claim);
     /* back to the scheme's precision: a second round trip, from the product's tracked bound */
-    st = pai_blind_rescale(&r, &s->pub, &s->priv, p, s->frac_exp, NAN, direct, &o, &link);
+    st = pai_blind_rescale(&r, &s->pub, &keyholder_scheme(s)->priv, p, s->frac_exp, NAN, direct, &o, &link);
     pai_vec_free(p);
     if (st) return blind_fail(I, a->fname, st, s, NAN);
     return ct_new(x->scheme, r, no, so, a->v[0].owner ? a->v[0].owner : a->v[1].owner);
@@ -1123,9 +1140,6 @@ const LibModule lib_mod_he = { "he", fns, NULL };
 
 /* The keyholders' private keys, as their parties hold them (a simulator's key ring): a
 ** scheme arriving at a keyholder gets its key from here, so private keys never travel. */
-static HeScheme **keyring;
-static size_t nkeyring;
-
 static void keyring_add(HeScheme *s)
 {
     HeScheme **k = realloc(keyring, (nkeyring + 1) * sizeof *k);

@@ -23,6 +23,20 @@ for t in "$build"/tests/test_*; do
   fi
   echo "unit $(basename "$t"): $p passed, $f failed"
 done
+# suite LABEL NAME BIN SCRIPT: runs a harness that ends with "N passed, N failed" and adds
+# its counts; on failure shows its lines other than "ok ...", and always its "skip" lines.
+suite() {
+  local label=$1 name=$2 out line p f
+  out=$("$4" "$3" 2>&1)
+  line=$(printf '%s\n' "$out" | tail -1)
+  p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+  f=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+  if [ -z "$p" ]; then p=0; f=1; fi
+  pass=$((pass + p)); fail=$((fail + f))
+  if [ "$f" != 0 ]; then failed_names+=("$name"); printf '%s\n' "$out" | grep -v '^ok ' | tail -40; fi
+  printf '%s\n' "$out" | grep '^skip '
+  echo "$label: $p passed, $f failed"
+}
 if [ $unit_only = 0 ]; then
   tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
   for s in tests/scripts/*.ppdl; do
@@ -46,34 +60,12 @@ if [ $unit_only = 0 ]; then
     fi
   done
   echo "scripts: $(ls tests/scripts/*.ppdl 2>/dev/null | wc -l) run"
-  # the command line and the REPL through a real pseudo-terminal
-  out=$(tests/pty/run.sh "$bin" 2>&1)
-  line=$(printf '%s\n' "$out" | tail -1)
-  p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-  f=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-  if [ -z "$p" ]; then p=0; f=1; fi
-  pass=$((pass + p)); fail=$((fail + f))
-  if [ "$f" != 0 ]; then failed_names+=("tests/pty"); printf '%s\n' "$out" | grep -v '^ok ' | tail -40; fi
-  echo "pty: $p passed, $f failed"
-  # round trips with python-paillier (skipped when it or python3 is absent)
-  out=$(tests/interop/phe.sh "$bin" 2>&1)
-  line=$(printf '%s\n' "$out" | tail -1)
-  p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-  f=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-  if [ -z "$p" ]; then p=0; f=1; fi
-  pass=$((pass + p)); fail=$((fail + f))
-  if [ "$f" != 0 ]; then failed_names+=("tests/interop"); printf '%s\n' "$out" | grep -v '^ok ' | tail -40; fi
-  printf '%s\n' "$out" | grep '^skip '
-  echo "interop: $p passed, $f failed"
-  # inputs that once crashed the fuzz target, replayed through the binary
-  out=$(tests/fuzz/replay.sh "$bin" 2>&1)
-  line=$(printf '%s\n' "$out" | tail -1)
-  p=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-  f=$(printf '%s' "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-  if [ -z "$p" ]; then p=0; f=1; fi
-  pass=$((pass + p)); fail=$((fail + f))
-  if [ "$f" != 0 ]; then failed_names+=("tests/fuzz/regress"); printf '%s\n' "$out" | tail -40; fi
-  echo "fuzz regressions: $p passed, $f failed"
+  # the command line and the REPL through a real pseudo-terminal; round trips with
+  # python-paillier (skipped when it or python3 is absent); inputs that once crashed the
+  # fuzz target, replayed through the binary
+  suite "pty" tests/pty "$bin" tests/pty/run.sh
+  suite "interop" tests/interop "$bin" tests/interop/phe.sh
+  suite "fuzz regressions" tests/fuzz/regress "$bin" tests/fuzz/replay.sh
 fi
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$pass passed, $fail failed"
