@@ -989,11 +989,12 @@ typedef struct EfArg { const SsTensor *a, *b; uint64_t **mat; size_t na; } EfArg
 static void ef_fill(void *arg, int i, size_t e0, size_t n, uint64_t *dst)
 {
     const EfArg *x = arg;
-    const uint64_t *as = x->a->s[i], *bs = x->b->s[i], *Ai = x->mat[i], *Bi = x->mat[i] + x->na;
-    for (size_t q = 0; q < n; q++) {
-        size_t e = e0 + q;
-        dst[q] = e < x->na ? as[e] - Ai[e] : bs[e - x->na] - Bi[e - x->na];
-    }
+    size_t na = x->na, q = 0;
+    const uint64_t *as = x->a->s[i], *Ai = x->mat[i];
+    for (; q < n && e0 + q < na; q++) dst[q] = as[e0 + q] - Ai[e0 + q];
+    if (q == n) return;
+    const uint64_t *bs = x->b->s[i] + (e0 + q - na), *Bi = x->mat[i] + e0;  /* B_i = mat + na */
+    for (size_t r = 0; q < n; q++, r++) dst[q] = bs[r] - Bi[q];
 }
 
 static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm)

@@ -58,11 +58,12 @@ typedef struct AndArg { uint64_t **x, **y, **mat; size_t len; } AndArg;
 static void and_fill(void *arg, int i, size_t e0, size_t n, uint64_t *dst)
 {
     const AndArg *p = arg;
-    const uint64_t *x = p->x[i], *y = p->y[i], *a = p->mat[i], *b = p->mat[i] + p->len;
-    for (size_t q = 0; q < n; q++) {
-        size_t w = e0 + q;
-        dst[q] = w < p->len ? x[w] ^ a[w] : y[w - p->len] ^ b[w - p->len];
-    }
+    size_t len = p->len, q = 0;
+    const uint64_t *x = p->x[i], *ab = p->mat[i];      /* [a_i | b_i], by w */
+    for (; q < n && e0 + q < len; q++) dst[q] = x[e0 + q] ^ ab[e0 + q];
+    if (q == n) return;
+    const uint64_t *y = p->y[i] + (e0 + q - len), *b = ab + e0;
+    for (size_t r = 0; q < n; q++, r++) dst[q] = y[r] ^ b[q];
 }
 
 /* z = x & y on len words per party (x, y, z: per-party arrays), one AND triple a word,

@@ -296,6 +296,23 @@ static int drain(SsCtx *ctx, const SsScheme *sc, int extra)
     return -1;
 }
 
+/* w[0..c) op= the c little-endian words at b (b need not be aligned). */
+static void combine(uint64_t *restrict w, const unsigned char *restrict b, size_t c, SsOp op)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (op == SS_ADD)
+        for (size_t e = 0; e < c; e++) { uint64_t v; memcpy(&v, b + 8 * e, 8); w[e] += v; }
+    else
+        for (size_t e = 0; e < c; e++) { uint64_t v; memcpy(&v, b + 8 * e, 8); w[e] ^= v; }
+#else
+    for (size_t e = 0; e < c; e++) {
+        uint64_t v = 0;
+        for (int q = 0; q < 8; q++) v |= (uint64_t)b[8 * e + q] << (8 * q);
+        if (op == SS_ADD) w[e] += v; else w[e] ^= v;
+    }
+#endif
+}
+
 /* Holder j's step of an exchange (op SS_ADD or SS_XOR): every frame from the other
 ** present holders is opened first, then the words are combined into w straight out of
 ** the frames' payloads, a cache-sized piece of w at a time (w is read and written once,
@@ -324,19 +341,7 @@ static int take_all(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int j, uint
         for (size_t e0 = 0; e0 < k; e0 += 512) {
             size_t c = k - e0 < 512 ? k - e0 : 512;
             uint64_t *we = w + e0;
-            for (int f = 0; f < cnt; f++) {
-                const unsigned char *b = pl[f] + 8 * e0;
-                for (size_t e = 0; e < c; e++) {
-                    uint64_t v;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                    memcpy(&v, b + 8 * e, 8);
-#else
-                    v = 0;
-                    for (int q = 0; q < 8; q++) v |= (uint64_t)b[8 * e + q] << (8 * q);
-#endif
-                    if (op == SS_ADD) we[e] += v; else we[e] ^= v;
-                }
-            }
+            for (int f = 0; f < cnt; f++) combine(we, pl[f] + 8 * e0, c, op);
         }
         for (int f = 0; f < cnt; f++) {
             const unsigned char *b = pl[f] + 8 * k;
