@@ -27,6 +27,8 @@
 #include "message.h"
 #include <math.h>
 #include <stdarg.h>
+#include <malloc.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,11 @@ static struct { void *p; size_t bytes; } cache[CACHE_SLOTS];
 
 static size_t rounded(size_t n) { return ((n ? n : 1) * sizeof(uint64_t) + 63) & ~(size_t)63; }
 
+/* Every buffer has SS_HEADROOM bytes past its rounded size (zero when handed out): room
+** for a frame's envelope and bin header, so that the dealer can build a frame of n words
+** in a buffer of n words and the receiver can adopt that buffer (ss__adopt). */
+#define SS_HEADROOM 64
+
 uint64_t *ss__words(size_t n)
 {
     size_t bytes = rounded(n);
@@ -70,10 +77,22 @@ uint64_t *ss__words(size_t n)
                 cache[i].p = NULL;
                 return p;                       /* wiped when it was freed */
             }
-    uint64_t *p = aligned_alloc(64, bytes);
+    uint64_t *p = aligned_alloc(64, bytes + SS_HEADROOM);
     if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    memset(p, 0, bytes);
+    memset(p, 0, bytes + SS_HEADROOM);
     return p;
+}
+
+size_t ss__frame_room(size_t n) { return rounded(n) + SS_HEADROOM; }
+
+uint64_t *ss__adopt(uint8_t *buf, size_t len, size_t off, size_t n)
+{
+    if (((uintptr_t)buf & 63) != 0 || off + 8 * n != len || len > ss__frame_room(n) ||
+        malloc_usable_size(buf) < ss__frame_room(n))
+        return NULL;
+    memmove(buf, buf + off, 8 * n);
+    explicit_bzero(buf + 8 * n, len - 8 * n);       /* the payload's tail, envelope gone */
+    return (uint64_t *)(void *)buf;
 }
 
 void ss__wipe_free(uint64_t *p, size_t n)
@@ -926,11 +945,11 @@ static int triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n, s
     size_t nc = mm ? (size_t)m * n : na, K = na + nb + nc;
     double t0 = ss__now();
     uint64_t *A[SS_MAXP], *B[SS_MAXP], *C[SS_MAXP];
-    for (int i = 0; i < sc->n; i++) {
-        mat[i] = ss__words(K);
-        A[i] = mat[i]; B[i] = mat[i] + na; C[i] = mat[i] + na + nb;
-    }
     if (sc->dealer == SS_NODEALER) {
+        for (int i = 0; i < sc->n; i++) {
+            mat[i] = ss__words(K);
+            A[i] = mat[i]; B[i] = mat[i] + na; C[i] = mat[i] + na + nb;
+        }
         int rc = ss__pai_triple(ctx, sc, mm, m, k, n, na, nb, A, B, C);
         ctx->offline_s += ss__now() - t0;
         if (rc == 0) return 0;
@@ -963,6 +982,20 @@ static int triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n, s
 /* --- products ------------------------------------------------------------------- */
 
 static SsTensor *shamir_reduce(SsCtx *ctx, SsTensor *d);
+
+/* Party i's share of E = a - A, F = b - B, words e0..e0+n of [E | F]. */
+typedef struct EfArg { const SsTensor *a, *b; uint64_t **mat; size_t na; } EfArg;
+
+static void ef_fill(void *arg, int i, size_t e0, size_t n, uint64_t *dst)
+{
+    const EfArg *x = arg;
+    size_t na = x->na, q = 0;
+    const uint64_t *as = x->a->s[i], *Ai = x->mat[i];
+    for (; q < n && e0 + q < na; q++) dst[q] = as[e0 + q] - Ai[e0 + q];
+    if (q == n) return;
+    const uint64_t *bs = x->b->s[i] + (e0 + q - na), *Bi = x->mat[i] + e0;  /* B_i = mat + na */
+    for (size_t r = 0; q < n; q++, r++) dst[q] = bs[r] - Bi[q];
+}
 
 static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm)
 {
@@ -997,17 +1030,13 @@ static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm
     /* Round 1, each party i: posts its share of E = a - A and F = b - B to every other
     ** party; then open[i] = E, F as it summed them from its inbox. */
     uint64_t *open[SS_MAXP];
-    for (int i = 0; i < N; i++) {
-        open[i] = ss__words(na + nb);
-        const uint64_t *Ai = mat[i], *Bi = mat[i] + na;
-        for (size_t e = 0; e < na; e++) open[i][e] = a->s[i][e] - Ai[e];
-        for (size_t e = 0; e < nb; e++) open[i][na + e] = b->s[i][e] - Bi[e];
-    }
+    for (int i = 0; i < N; i++) open[i] = ss__words(na + nb);
     char what[96];
     if (mm) snprintf(what, sizeof what, "E, F of a %dx%d @ %dx%d product", m, k, k, n);
     else snprintf(what, sizeof what, "E, F of %zu products", na);
     SsTensor *z = NULL;
-    if (ss__exchange(ctx, sc, 0, open, na + nb, 0, SS_ADD, open, what)) goto out;
+    EfArg ef = { a, b, mat, na };
+    if (ss__exchange_fill(ctx, sc, na + nb, SS_ADD, open, ef_fill, &ef, what)) goto out;
     /* Each party i, from its own material and opening: z_i = C_i + E B_i + A_i F
     ** (+ E F at party 0), the shares of (E + A)(F + B). */
     z = ss_new(sc, ond, osh, a->frac + b->frac);
@@ -1127,6 +1156,17 @@ static int trunc_local(SsCtx *ctx, SsTensor *t, int bits)
     return 0;
 }
 
+/* Party i's share of c = z + 2^62 + r, words e0..e0+n. */
+typedef struct TrArg { const SsTensor *t; uint64_t **mat; } TrArg;
+
+static void tr_fill(void *arg, int i, size_t e0, size_t n, uint64_t *dst)
+{
+    const TrArg *x = arg;
+    const uint64_t *z = x->t->s[i] + e0, *r = x->mat[i] + e0;
+    uint64_t off = i == 0 ? OFFSET : 0;
+    for (size_t q = 0; q < n; q++) dst[q] = z[q] + r[q] + off;
+}
+
 static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
 {
     const SsScheme *sc = &t->sc;
@@ -1138,7 +1178,6 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
     uint64_t *r = ss__words(len), *rm = ss__words(len), *rl = ss__words(len), *mat[SS_MAXP];
     ss__rnd(ctx, r, len);
     for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
-    for (int i = 0; i < N; i++) mat[i] = ss__words(3 * len);
     char what[80];
     snprintf(what, sizeof what, "truncation pairs for %zu values", len);
     SsOut out[SS_MAXP];
@@ -1153,12 +1192,10 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
     /* round 1, each party i: posts its share of c = z + 2^62 + r; c[i] is the opening it
     ** summed from its inbox */
     uint64_t *c[SS_MAXP];
-    for (int i = 0; i < N; i++) {
-        c[i] = ss__words(len);
-        for (size_t e = 0; e < len; e++) c[i][e] = t->s[i][e] + mat[i][e] + (i == 0 ? OFFSET : 0);
-    }
+    for (int i = 0; i < N; i++) c[i] = ss__words(len);
     snprintf(what, sizeof what, "z + r of %zu truncations", len);
-    if (rc == 0) rc = ss__exchange(ctx, sc, 0, c, len, 0, SS_ADD, c, what);
+    TrArg ta = { t, mat };
+    if (rc == 0) rc = ss__exchange_fill(ctx, sc, len, SS_ADD, c, tr_fill, &ta, what);
     /* each party i, from its opening and its pair */
     uint64_t half = OFFSET * 2 - 1;
     for (int i = 0; i < N && rc == 0; i++) {

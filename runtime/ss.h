@@ -258,6 +258,15 @@ int       ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, i
 /* --- internal helpers shared by the ss*.c files (not for other modules) ---------- */
 uint64_t *ss__words(size_t n);                 /* zeroed, 64-byte aligned; free() */
 void      ss__wipe_free(uint64_t *p, size_t n); /* wipes n words, frees */
+/* Bytes of a buffer from ss__words(n): enough for a frame carrying n words (an envelope
+** and bin header of at most 64 bytes, then 8n bytes). */
+size_t    ss__frame_room(size_t n);
+/* A received frame buf[0..len) whose payload is n words at buf + off becomes the
+** receiver's share storage without a second buffer: if buf is 64-byte aligned and has
+** ss__frame_room(n) bytes, the payload is moved to its start, the rest of the frame is
+** wiped and buf is returned as n words (free with ss__wipe_free(p, n)); otherwise NULL
+** (nothing changed: copy it out instead). */
+uint64_t *ss__adopt(uint8_t *buf, size_t len, size_t off, size_t n);
 void      ss__rnd(SsCtx *ctx, uint64_t *p, size_t n);   /* uniform words */
 int       ss__fail(SsCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -296,6 +305,13 @@ int       ss__out_end(SsCtx *ctx, SsOut *o);
 ** (sum[j] may be mine[j]).  absent: share indices that take no part. */
 int       ss__exchange(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t *const *mine,
                        size_t k, size_t nb, SsOp op, uint64_t **sum, const char *what);
+/* The same round with every holder present and k words, where holder i's buffer is
+** computed as it is sent: fill(arg, i, e0, n, dst) writes words e0..e0+n of it into dst
+** (= sum[i] + e0), and each piece goes into the outgoing frames while it is hot; then
+** sum[j] = its own buffer op what it received. */
+int       ss__exchange_fill(SsCtx *ctx, const SsScheme *sc, size_t k, SsOp op, uint64_t **sum,
+                            void (*fill)(void *arg, int i, size_t e0, size_t n, uint64_t *dst),
+                            void *arg, const char *what);
 /* One new round: party `from` posts parts[i] to each holder i (a holder that is `from`
 ** keeps its own); holder i's copy lands in got[i]. */
 int       ss__scatter(SsCtx *ctx, const SsScheme *sc, int from, const char *kind,
@@ -305,7 +321,9 @@ int       ss__scatter(SsCtx *ctx, const SsScheme *sc, int from, const char *kind
 ** holder (phase "offline"); the dealer appends uniform words (deal_random, summed or
 ** XORed into acc when not NULL) and additive or XOR shares of a value (deal_split:
 ** out[1..n) uniform, then out[0]); end carries the frames and each holder i takes its
-** own into got[i]. */
+** own: got[i] is set to k words (free with ss__wipe_free(got[i], k)), the frame's own
+** buffer when it can be adopted (ss__adopt); after a failure every got[i] is k zero
+** words, so that callers free alike. */
 void      ss__deal_begin(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, const char *what,
                          const char **old_phase);
 void      ss__deal_random(SsCtx *ctx, SsOut *o, uint64_t *acc, size_t len, int xor);

@@ -52,6 +52,20 @@ int ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out)
     return rc;
 }
 
+/* Party i's share of [x ^ a | y ^ b], words e0..e0+n. */
+typedef struct AndArg { uint64_t **x, **y, **mat; size_t len; } AndArg;
+
+static void and_fill(void *arg, int i, size_t e0, size_t n, uint64_t *dst)
+{
+    const AndArg *p = arg;
+    size_t len = p->len, q = 0;
+    const uint64_t *x = p->x[i], *ab = p->mat[i];      /* [a_i | b_i], by w */
+    for (; q < n && e0 + q < len; q++) dst[q] = x[e0 + q] ^ ab[e0 + q];
+    if (q == n) return;
+    const uint64_t *y = p->y[i] + (e0 + q - len), *b = ab + e0;
+    for (size_t r = 0; q < n; q++, r++) dst[q] = y[r] ^ b[q];
+}
+
 /* z = x & y on len words per party (x, y, z: per-party arrays), one AND triple a word,
 ** one round.  what names the step in the transcript. */
 static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, uint64_t **y,
@@ -72,7 +86,6 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
     ss__deal_begin(ctx, sc, out, 3 * len, buf, &old);
     uint64_t *sa = ss__words(len), *sb = ss__words(len), *sc_ = ss__words(len);
     for (int i = 0; i < N; i++) {
-        mat[i] = ss__words(3 * len);
         ss__deal_random(ctx, &out[i], sa, len, 1);
         ss__deal_random(ctx, &out[i], sb, len, 1);
         if (i > 0) ss__deal_random(ctx, &out[i], sc_, len, 1);
@@ -84,15 +97,10 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
     ctx->offline_s += ss__now() - t0;
     /* round 1, each party i: posts its share of e = x ^ a, f = y ^ b */
     uint64_t *ef[SS_MAXP];
-    for (int i = 0; i < N; i++) {
-        ef[i] = ss__words(2 * len);
-        for (size_t w = 0; w < len; w++) {
-            ef[i][w] = x[i][w] ^ mat[i][w];
-            ef[i][len + w] = y[i][w] ^ mat[i][len + w];
-        }
-    }
+    for (int i = 0; i < N; i++) ef[i] = ss__words(2 * len);
     snprintf(buf, sizeof buf, "x^a, y^b of %zu ANDs (%s)", len, what);
-    if (rc == 0) rc = ss__exchange(ctx, sc, 0, ef, 2 * len, 0, SS_XOR, ef, buf);
+    AndArg aa = { x, y, mat, len };
+    if (rc == 0) rc = ss__exchange_fill(ctx, sc, 2 * len, SS_XOR, ef, and_fill, &aa, buf);
     /* each party i, from its opening and its triple */
     for (int i = 0; i < N && rc == 0; i++) {
         const uint64_t *e = ef[i], *f = ef[i] + len, *a = mat[i], *b = mat[i] + len, *c = mat[i] + 2 * len;

@@ -118,8 +118,19 @@ static int carry(SsCtx *ctx, int from, int to, const char *kind, uint64_t payloa
 
 /* --- a frame written in pieces (the dealer streams its material) ------------------ */
 
+static void out_open(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
+                     const char *what, int adoptable);
+
 void ss__out_begin(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
                    const char *what)
+{
+    out_open(ctx, o, from, to, kind, k, what, 1);
+}
+
+/* adoptable: the frame is built in a share buffer (ss__words) whose receiver may keep it
+** (the dealer's material); else in a pooled frame buffer (openings go back to the pool). */
+static void out_open(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
+                     const char *what, int adoptable)
 {
     Msg *m = ctx->msg;
     uint64_t payload = wire_size_ring(k);
@@ -127,7 +138,13 @@ void ss__out_begin(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, siz
     WireHdr h = { .kind = kind, .from = from, .to = to, .round = m->tr->msgs[idx].round };
     size_t cap = (size_t)(wire_size_envelope(kind) + payload);
     wire_w_init(&o->w);
-    o->w.buf.data = (char *)frame_alloc(cap, &o->w.buf.alloc);
+    /* in a share buffer of k words (its headroom holds the envelope): the receiver can
+    ** adopt the frame as its storage (ss__deal_end) */
+    if (adoptable && cap <= ss__frame_room(k)) {
+        o->w.buf.data = (char *)ss__words(k);
+        o->w.buf.alloc = cap;
+    } else
+        o->w.buf.data = (char *)frame_alloc(cap, &o->w.buf.alloc);
     wire_put_envelope(&o->w, &h);
     msgpack_pack_bin(&o->w.pk, 8 * k);
     o->from = from; o->to = to; o->kind = kind; o->len = cap;
@@ -279,6 +296,62 @@ static int drain(SsCtx *ctx, const SsScheme *sc, int extra)
     return -1;
 }
 
+/* w[0..c) op= the c little-endian words at b (b need not be aligned). */
+static void combine(uint64_t *restrict w, const unsigned char *restrict b, size_t c, SsOp op)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (op == SS_ADD)
+        for (size_t e = 0; e < c; e++) { uint64_t v; memcpy(&v, b + 8 * e, 8); w[e] += v; }
+    else
+        for (size_t e = 0; e < c; e++) { uint64_t v; memcpy(&v, b + 8 * e, 8); w[e] ^= v; }
+#else
+    for (size_t e = 0; e < c; e++) {
+        uint64_t v = 0;
+        for (int q = 0; q < 8; q++) v |= (uint64_t)b[8 * e + q] << (8 * q);
+        if (op == SS_ADD) w[e] += v; else w[e] ^= v;
+    }
+#endif
+}
+
+/* Holder j's step of an exchange (op SS_ADD or SS_XOR): every frame from the other
+** present holders is opened first, then the words are combined into w straight out of
+** the frames' payloads, a cache-sized piece of w at a time (w is read and written once,
+** however many parties there are; nothing is copied out of a frame).  The bits follow,
+** frame by frame.  Openings are public among the parties: the frames go back to the pool
+** unwiped, as ss__take leaves them. */
+static int take_all(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int j, uint64_t *w,
+                    size_t k, size_t nb, SsOp op)
+{
+    SsFrame fr[SS_MAXP];
+    const unsigned char *pl[SS_MAXP];
+    int cnt = 0, rc = 0;
+    for (int i = 0; i < sc->n && rc == 0; i++) {
+        if (i == j || absent >> i & 1) continue;
+        rc = ss__receive(ctx, sc->party[i], sc->party[j], "open", &fr[cnt]);
+        const void *p = NULL;
+        size_t n = 0;
+        if (rc == 0 && !wire_get_bin(&fr[cnt].r, fr[cnt].payload, &p, &n))
+            rc = ss__fail(ctx, "%s", fr[cnt].r.err);
+        if (rc == 0 && n != body_len(k, nb))
+            rc = ss__fail(ctx, "malformed message from party %d: %zu bytes where %llu were "
+                          "expected", sc->party[i], n, (unsigned long long)body_len(k, nb));
+        pl[cnt++] = p;
+    }
+    if (rc == 0) {
+        for (size_t e0 = 0; e0 < k; e0 += 512) {
+            size_t c = k - e0 < 512 ? k - e0 : 512;
+            uint64_t *we = w + e0;
+            for (int f = 0; f < cnt; f++) combine(we, pl[f] + 8 * e0, c, op);
+        }
+        for (int f = 0; f < cnt; f++) {
+            const unsigned char *b = pl[f] + 8 * k;
+            for (size_t q = 0; q < nb; q++) w[k + q] ^= b[q >> 3] >> (q & 7) & 1;
+        }
+    }
+    for (int f = 0; f < cnt; f++) ss__frame_free(&fr[f], 0);
+    return rc;
+}
+
 int ss__exchange(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t *const *mine,
                  size_t k, size_t nb, SsOp op, uint64_t **sum, const char *what)
 {
@@ -294,11 +367,48 @@ int ss__exchange(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t *cons
     for (int j = 0; j < sc->n; j++) {
         if (absent >> j & 1) continue;
         if (sum[j] != mine[j]) memcpy(sum[j], mine[j], (k + nb) * sizeof(uint64_t));
+        if (op != SS_SET) {
+            if (take_all(ctx, sc, absent, j, sum[j], k, nb, op)) return drain(ctx, sc, 0);
+            continue;
+        }
         for (int i = 0; i < sc->n; i++)
             if (i != j && !(absent >> i & 1) &&
                 ss__take(ctx, sc->party[i], sc->party[j], "open", sum[j], k, sum[j] + k, nb, op))
                 return drain(ctx, sc, 0);
     }
+    return 0;
+}
+
+int ss__exchange_fill(SsCtx *ctx, const SsScheme *sc, size_t k, SsOp op, uint64_t **sum,
+                      void (*fill)(void *arg, int i, size_t e0, size_t n, uint64_t *dst),
+                      void *arg, const char *what)
+{
+    msg_round(ctx->msg);
+    int N = sc->n, rc = 0;
+    for (int i = 0; i < N; i++) {
+        /* holder i's step: its buffer a cache-sized piece at a time, each piece written
+        ** into every outgoing frame while it is hot */
+        SsOut out[SS_MAXP];
+        for (int j = 0; j < N; j++)
+            if (j != i) out_open(ctx, &out[j], sc->party[i], sc->party[j], "open", k, what, 0);
+        for (size_t e0 = 0; e0 < k; e0 += 512) {
+            size_t c = k - e0 < 512 ? k - e0 : 512;
+            fill(arg, i, e0, c, sum[i] + e0);
+            for (int j = 0; j < N; j++)
+                if (j != i) ss__out_words(&out[j], sum[i] + e0, c);
+        }
+        for (int j = 0; j < N; j++) {
+            if (j == i) continue;
+            if (rc == 0) rc = ss__out_end(ctx, &out[j]);
+            else {
+                size_t len;
+                frame_release(wire_w_take(&out[j].w, &len), len, 0);
+            }
+        }
+        if (rc) return drain(ctx, sc, 0);
+    }
+    for (int j = 0; j < N; j++)
+        if (take_all(ctx, sc, 0, j, sum[j], k, 0, op)) return drain(ctx, sc, 0);
     return 0;
 }
 
@@ -332,6 +442,38 @@ int ss__deal(SsCtx *ctx, const SsScheme *sc, uint64_t *const *parts, size_t k, s
 
 #define CHUNK 512               /* words of material the dealer holds at a time */
 
+/* Party `to`'s step of the dealer's round: its frame of k words becomes *got, the
+** frame's buffer itself when ss__adopt can take it (no copy), else a copy. */
+static int take_material(SsCtx *ctx, int from, int to, size_t k, uint64_t **got)
+{
+    SsFrame fr;
+    int rc = ss__receive(ctx, from, to, "triple", &fr);
+    const void *p = NULL;
+    size_t n = 0;
+    if (rc == 0 && !wire_get_bin(&fr.r, fr.payload, &p, &n)) rc = ss__fail(ctx, "%s", fr.r.err);
+    if (rc == 0 && n != 8 * k)
+        rc = ss__fail(ctx, "malformed message from party %d: %zu bytes where %llu were expected",
+                      from, n, (unsigned long long)(8 * k));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (rc == 0 && (*got = ss__adopt(fr.buf, fr.len, (size_t)((const uint8_t *)p - fr.buf), k))) {
+        fr.buf = NULL;                              /* ours now */
+        ss__frame_free(&fr, 1);
+        return 0;
+    }
+#endif
+    if (rc == 0) {
+        *got = ss__words(k);
+        const unsigned char *b = p;
+        for (size_t e = 0; e < k; e++) {
+            uint64_t v = 0;
+            for (int j = 0; j < 8; j++) v |= (uint64_t)b[8 * e + j] << (8 * j);
+            (*got)[e] = v;
+        }
+    }
+    ss__frame_free(&fr, 1);
+    return rc;
+}
+
 void ss__deal_begin(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, const char *what,
                     const char **old_phase)
 {
@@ -352,10 +494,13 @@ int ss__deal_end(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, uint64_t 
             frame_release(wire_w_take(&out[i].w, &len), len, 1);
         }
     }
+    for (int i = 0; i < sc->n; i++) got[i] = NULL;
     for (int i = 0; i < sc->n && rc == 0; i++)      /* each party's step: its own material */
-        rc = ss__take(ctx, sc->dealer, sc->party[i], "triple", got[i], k, NULL, 0, SS_SET);
+        rc = take_material(ctx, sc->dealer, sc->party[i], k, &got[i]);
     msg_phase(ctx->msg, old_phase);
-    return rc ? drain(ctx, sc, 0) : 0;
+    if (rc == 0) return 0;
+    for (int i = 0; i < sc->n; i++) { ss__wipe_free(got[i], k); got[i] = ss__words(k); }
+    return drain(ctx, sc, 0);
 }
 
 void ss__deal_random(SsCtx *ctx, SsOut *o, uint64_t *acc, size_t len, int xor)
