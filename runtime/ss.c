@@ -122,19 +122,34 @@ int ss__fail(SsCtx *ctx, const char *fmt, ...)
     return -1;
 }
 
+Rng *ss__rng(SsCtx *ctx, int party)
+{
+    Rng *r = ctx->party_rng ? ctx->party_rng(ctx->party_rng_u, party) : NULL;
+    return r ? r : ctx->rng;
+}
+
+/* The ChaCha20 stream of the party whose step is running, keyed on first use. */
+static struct SsStream *stream(SsCtx *ctx)
+{
+    for (int i = 0; i < ctx->nprg; i++)
+        if (ctx->prg[i].party == ctx->who) return &ctx->prg[i];
+    int n = (int)(sizeof ctx->prg / sizeof ctx->prg[0]);
+    struct SsStream *s = &ctx->prg[ctx->nprg < n ? ctx->nprg++ : n - 1];   /* full: reuse */
+    s->party = ctx->who;
+    rng_bytes(ss__rng(ctx, ctx->who), s->key, sizeof s->key);
+    s->ctr = 0;
+    return s;
+}
+
 void ss__rnd(SsCtx *ctx, uint64_t *p, size_t n)
 {
-    if (!ctx->prg_ready) {
-        rng_bytes(ctx->rng, ctx->prg_key, sizeof ctx->prg_key);
-        ctx->prg_ctr = 0;
-        ctx->prg_ready = 1;
-    }
+    struct SsStream *s = stream(ctx);
     size_t blocks = n / 8, rest = n % 8;          /* a ChaCha20 block is 8 words */
-    rng_chacha20_blocks(ctx->prg_key, ctx->prg_ctr, 0x73736d70u, p, blocks);
-    ctx->prg_ctr += blocks;
+    rng_chacha20_blocks(s->key, s->ctr, 0x73736d70u, p, blocks);
+    s->ctr += blocks;
     if (rest) {
         uint64_t tmp[8];
-        rng_chacha20_block(ctx->prg_key, ctx->prg_ctr++, 0x73736d70u, (unsigned char *)tmp);
+        rng_chacha20_block(s->key, s->ctr++, 0x73736d70u, (unsigned char *)tmp);
         memcpy(p + 8 * blocks, tmp, rest * sizeof *p);
         explicit_bzero(tmp, sizeof tmp);
     }
@@ -162,7 +177,7 @@ static uint64_t fp_from(int64_t v) { return v >= 0 ? fp_red((uint64_t)v) : fp_su
 static int64_t fp_centre(uint64_t v) { return v > SS_P61 / 2 ? -(int64_t)(SS_P61 - v) : (int64_t)v; }
 static uint64_t fp_rand(SsCtx *ctx)
 {
-    for (;;) { uint64_t r = rng_u64(ctx->rng) & SS_P61; if (r != SS_P61) return r; }
+    for (;;) { uint64_t r = rng_u64(ss__rng(ctx, ctx->who)) & SS_P61; if (r != SS_P61) return r; }
 }
 
 /* Lagrange coefficients at 0 for the evaluation points x = idx[i] + 1. */
@@ -341,6 +356,7 @@ SsTensor *ss_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int from)
         return t;
     }
     /* the owner's step: n shares of its value, in its own memory */
+    ss__as(ctx, from);
     uint64_t *parts[SS_MAXP];
     for (int i = 0; i < n; i++) parts[i] = ss__words(len);
     if (sc->kind == SS_ADDITIVE) {
@@ -1075,6 +1091,7 @@ static SsTensor *shamir_reduce(SsCtx *ctx, SsTensor *d)
     int rc = 0;
     msg_round(ctx->msg);
     for (int i = 0; i < m && rc == 0; i++) {        /* party i's step */
+        ss__as(ctx, sc->party[use[i]]);
         for (int j = 0; j < N; j++) part[j] = ss__words(len);
         for (size_t e = 0; e < len; e++) {
             shamir_split(ctx, N, sc->threshold, d->s[i][e], sh);
@@ -1176,6 +1193,7 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
     ** and streamed; party i receives mat[i] = [R_i | RM_i | RL_i] */
     double t0 = ss__now();
     uint64_t *r = ss__words(len), *rm = ss__words(len), *rl = ss__words(len), *mat[SS_MAXP];
+    ss__as(ctx, sc->dealer);
     ss__rnd(ctx, r, len);
     for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
     char what[80];

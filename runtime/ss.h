@@ -100,15 +100,19 @@ typedef struct SsBits {
 typedef struct SsCtx {
     struct Msg *msg;            /* borrowed; every frame of every round goes through it */
     int no_sim_check;           /* 1: skip sim_check (parties in separate processes) */
-    Rng *rng;
+    Rng *rng;                   /* the generator of a party without one of its own */
+    /* each party's own generator (NULL: rng for every party); a step draws from the
+    ** generator of the party whose step it is (ss__as) */
+    Rng *(*party_rng)(void *u, int party);
+    void *party_rng_u;
+    int who;                    /* the party whose step is drawing */
     int nthreads;               /* 0: one per CPU (at most 8) */
     double offline_s;           /* seconds spent making offline material (dealer or
                                 ** Paillier), accumulated; the rest is online work */
-    /* bulk masks come from ChaCha20 (rng.h's block function) keyed with 256 bits drawn
-    ** from rng on first use: one system call instead of one per 4 KiB */
-    int prg_ready;
-    uint32_t prg_key[8];
-    uint64_t prg_ctr;
+    /* bulk masks come from ChaCha20 (rng.h's block function), one stream a party, keyed
+    ** with 256 bits drawn from that party's generator on first use */
+    struct SsStream { int party; uint32_t key[8]; uint64_t ctr; } prg[SS_MAXP + 2];
+    int nprg;
     char err[SS_ERRLEN];        /* set when a function fails */
 } SsCtx;
 
@@ -267,7 +271,11 @@ size_t    ss__frame_room(size_t n);
 ** wiped and buf is returned as n words (free with ss__wipe_free(p, n)); otherwise NULL
 ** (nothing changed: copy it out instead). */
 uint64_t *ss__adopt(uint8_t *buf, size_t len, size_t off, size_t n);
-void      ss__rnd(SsCtx *ctx, uint64_t *p, size_t n);   /* uniform words */
+void      ss__rnd(SsCtx *ctx, uint64_t *p, size_t n);   /* uniform words, ctx->who's */
+/* The step that follows is party p's: its draws come from p's own generator. */
+static inline void ss__as(SsCtx *ctx, int party) { ctx->who = party; }
+/* Party p's generator (ctx->rng when p has none of its own). */
+Rng      *ss__rng(SsCtx *ctx, int party);
 int       ss__fail(SsCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Rounds (ss_msg.c).  A buffer of k words, then nb words of which only bit 0 travels

@@ -266,6 +266,7 @@ static SsTensor *bit_to_arith(SsCtx *ctx, const SsBits *b, const SsTensor *like)
     ** party i receives mat[i] = [ra_i | rb_i], the bits packed on the wire */
     double t0 = ss__now();
     uint64_t *r = ss__words(len), *part[SS_MAXP], *mat[SS_MAXP], *ra[SS_MAXP];
+    ss__as(ctx, sc->dealer);
     ss__rnd(ctx, r, len);
     for (size_t e = 0; e < len; e++) r[e] &= 1;
     for (int i = 0; i < N; i++) {

@@ -479,6 +479,7 @@ void ss__deal_begin(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, const 
 {
     *old_phase = msg_phase(ctx->msg, "offline");
     msg_round(ctx->msg);
+    ss__as(ctx, sc->dealer);                        /* the dealer's step draws */
     for (int i = 0; i < sc->n; i++)
         ss__out_begin(ctx, &out[i], sc->dealer, sc->party[i], "triple", k, what);
 }

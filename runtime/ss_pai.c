@@ -68,7 +68,7 @@ static const Key *key(SsCtx *ctx, const SsScheme *sc)
     Key *k = &keys[nkeys];
     k->id = sc->pai_key; k->holder = sc->party[0]; k->peer = sc->party[1]; k->bits = bits;
     k->pub = pai_pub_new(); k->priv = pai_priv_new();
-    int st = pai_keygen(k->pub, k->priv, bits, ctx->rng);
+    int st = pai_keygen(k->pub, k->priv, bits, ss__rng(ctx, sc->party[0]));   /* the keyholder's */
     if (st != PAI_OK) {
         pai_pub_free(k->pub); pai_priv_free(k->priv);
         ss__fail(ctx, "Paillier key generation failed: %s", pai_strerror(st));
@@ -172,15 +172,15 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
                         bound + 40 + 3);
     int p0 = sc->party[0], p1 = sc->party[1], rc = 0;
     /* each party draws its own shares of A and B */
-    for (int i = 0; i < 2; i++) { ss__rnd(ctx, A[i], na); ss__rnd(ctx, B[i], nb); }
+    for (int i = 0; i < 2; i++) { ss__as(ctx, sc->party[i]); ss__rnd(ctx, A[i], na); ss__rnd(ctx, B[i], nb); }
     size_t nc = mm ? (size_t)m * n : na, ctb = 2 * (size_t)kpub->bits / 8;
     const char *old = msg_phase(ctx->msg, "offline");
     mpz_t t, u, acc, rho;
     mpz_inits(t, u, acc, rho, NULL);
     /* round 1, party 0: Enc(a0), Enc(b0) under its key, to party 1 */
     mpz_t *e0 = mpz_vec(na + nb);
-    for (size_t e = 0; e < na; e++) { set_u64(t, A[0][e]); pai_encrypt(kpub, e0[e], t, ctx->rng); }
-    for (size_t e = 0; e < nb; e++) { set_u64(t, B[0][e]); pai_encrypt(kpub, e0[na + e], t, ctx->rng); }
+    for (size_t e = 0; e < na; e++) { set_u64(t, A[0][e]); pai_encrypt(kpub, e0[e], t, ss__rng(ctx, p0)); }
+    for (size_t e = 0; e < nb; e++) { set_u64(t, B[0][e]); pai_encrypt(kpub, e0[na + e], t, ss__rng(ctx, p0)); }
     char what[112], dg[17];
     pai_digest(kpub->n, dg);
     snprintf(what, sizeof what, "Enc(a0), Enc(b0) for dealer-free triples, under the sender's "
@@ -196,9 +196,10 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
     mpz_t *got = mpz_vec(na + nb), *back = mpz_vec(nc);
     if (rc == 0) rc = take_cts(ctx, p0, p1, kpub, got, na + nb, ctb);
     mpz_t *ea = got, *eb = got + na;
+    ss__as(ctx, p1);                                /* party 1's step draws */
     for (size_t o = 0; o < nc && rc == 0; o++) {
         set_u64(t, 0);
-        pai_encrypt(kpub, acc, t, ctx->rng);
+        pai_encrypt(kpub, acc, t, ss__rng(ctx, p1));
         for (int q = 0; q < terms; q++) {
             size_t ia, ib;
             if (mm) { int i = (int)(o / (size_t)n), j = (int)(o % (size_t)n);
@@ -209,7 +210,7 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
         }
         mask(ctx, rho, bound + 40);
         pai_add_plain(kpub, acc, acc, rho);
-        pai_rerandomize(kpub, acc, ctx->rng);
+        pai_rerandomize(kpub, acc, ss__rng(ctx, p1));
         mpz_set(back[o], acc);
         C[1][o] = (uint64_t)0 - low64(rho);
     }

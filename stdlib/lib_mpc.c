@@ -35,15 +35,19 @@ static void *xcalloc(size_t n, size_t sz)
     return p;
 }
 
+/* Each party's steps draw from that party's own generator (docs/parties.md). */
+static Rng *party_rng(void *u, int party) { return ev_rng(u, party); }
+
 static SsCtx ctx_of(Interp *I)
 {
     SsCtx c;
     memset(&c, 0, sizeof c);
-    c.msg = &I->msg; c.rng = &I->rng; c.nthreads = 0;
+    c.msg = &I->msg; c.rng = ev_rng(I, 0); c.nthreads = 0;
+    c.party_rng = party_rng; c.party_rng_u = I;
     return c;
 }
 
-static void wipe_ctx(SsCtx *c) { explicit_bzero(c->prg_key, sizeof c->prg_key); }
+static void wipe_ctx(SsCtx *c) { explicit_bzero(c->prg, sizeof c->prg); }
 
 static Value ss_fail(Interp *I, SsCtx *c)
 {
