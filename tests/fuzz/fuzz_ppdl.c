@@ -96,6 +96,33 @@ static Value small_paillier(Interp *I, Args *a)
 static LibReg small_paillier_reg = { "paillier", small_paillier, "paillier(...)",
                                      "paillier with a small default key (fuzzing)", "", 0 };
 
+/* additive(dealer = none) with a small key for its dealer-free triples: paillier_bits =
+** 256 when not given, at most 512. */
+static LibFn additive_fn;
+static Value small_additive(Interp *I, Args *a)
+{
+    bool dealerfree = false;
+    for (int i = 0; i < a->nkw; i++) {
+        if (!strcmp(a->kwname[i]->name, "paillier_bits")) {
+            if (a->kw[i].tag == V_NUM && a->kw[i].as.n > 512)
+                return err_raise(I, "fuzz sandbox: paillier keys are at most 512 bits");
+            return additive_fn(I, a);
+        }
+        if (!strcmp(a->kwname[i]->name, "dealer") && a->kw[i].tag == V_NONE) dealerfree = true;
+    }
+    if (!dealerfree || a->nkw >= 16) return additive_fn(I, a);
+    Sym *names[17]; Value vals[17];
+    memcpy(names, a->kwname, (size_t)a->nkw * sizeof *names);
+    memcpy(vals, a->kw, (size_t)a->nkw * sizeof *vals);
+    names[a->nkw] = sym_intern(&I->syms, "paillier_bits", 13);
+    vals[a->nkw] = VNUM(256);
+    Args b = *a;
+    b.nkw = a->nkw + 1; b.kwname = names; b.kw = vals;
+    return additive_fn(I, &b);
+}
+static LibReg small_additive_reg = { "additive", small_additive, "additive(...)",
+                                     "additive with a small dealer-free key (fuzzing)", "", 0 };
+
 static void fuzz_eval(const uint8_t *data, size_t size)
 {
     static FILE *sink;
@@ -111,8 +138,13 @@ static void fuzz_eval(const uint8_t *data, size_t size)
         small_paillier_reg.flags = pai->flags;
         ev_set_global(I, "paillier", (Value){ .tag = V_BUILTIN, .as.fn = &small_paillier_reg });
     }
-    rng_seed(&I->rng, 1);
-    ss_pai_bits = 256;                  /* dealer-free Beaver triples: a small key */
+    const LibReg *add = lib_find(I, "additive");
+    if (add) {
+        additive_fn = add->fn;
+        small_additive_reg.flags = add->flags;
+        ev_set_global(I, "additive", (Value){ .tag = V_BUILTIN, .as.fn = &small_additive_reg });
+    }
+    ev_seed(I, 1);                      /* every party's generator, reproducibly */
     budget_over = 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
