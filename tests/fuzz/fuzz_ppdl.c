@@ -73,26 +73,30 @@ static bool allowed(const LibReg *r)
     return true;
 }
 
-/* paillier() with small keys: bits = 256 when not given, at most 512. */
-static LibFn paillier_fn;
-static Value small_paillier(Interp *I, Args *a)
+/* Calls fn with the key-size keyword kw: at most 512 bits when given, 256 when not
+** given and `add` says a key will be made. */
+static Value small_key(Interp *I, Args *a, LibFn fn, const char *kw, bool add)
 {
     for (int i = 0; i < a->nkw; i++)
-        if (!strcmp(a->kwname[i]->name, "bits")) {
+        if (!strcmp(a->kwname[i]->name, kw)) {
             if (a->kw[i].tag == V_NUM && a->kw[i].as.n > 512)
                 return err_raise(I, "fuzz sandbox: paillier keys are at most 512 bits");
-            return paillier_fn(I, a);
+            return fn(I, a);
         }
-    if (a->nkw >= 16) return paillier_fn(I, a);
+    if (!add || a->nkw >= 16) return fn(I, a);
     Sym *names[17]; Value vals[17];
     memcpy(names, a->kwname, (size_t)a->nkw * sizeof *names);
     memcpy(vals, a->kw, (size_t)a->nkw * sizeof *vals);
-    names[a->nkw] = sym_intern(&I->syms, "bits", 4);
+    names[a->nkw] = sym_intern(&I->syms, kw, strlen(kw));
     vals[a->nkw] = VNUM(256);
     Args b = *a;
     b.nkw = a->nkw + 1; b.kwname = names; b.kw = vals;
-    return paillier_fn(I, &b);
+    return fn(I, &b);
 }
+
+/* paillier() with small keys: bits = 256 when not given, at most 512. */
+static LibFn paillier_fn;
+static Value small_paillier(Interp *I, Args *a) { return small_key(I, a, paillier_fn, "bits", true); }
 static LibReg small_paillier_reg = { "paillier", small_paillier, "paillier(...)",
                                      "paillier with a small default key (fuzzing)", "", 0 };
 
@@ -102,23 +106,9 @@ static LibFn additive_fn;
 static Value small_additive(Interp *I, Args *a)
 {
     bool dealerfree = false;
-    for (int i = 0; i < a->nkw; i++) {
-        if (!strcmp(a->kwname[i]->name, "paillier_bits")) {
-            if (a->kw[i].tag == V_NUM && a->kw[i].as.n > 512)
-                return err_raise(I, "fuzz sandbox: paillier keys are at most 512 bits");
-            return additive_fn(I, a);
-        }
+    for (int i = 0; i < a->nkw; i++)
         if (!strcmp(a->kwname[i]->name, "dealer") && a->kw[i].tag == V_NONE) dealerfree = true;
-    }
-    if (!dealerfree || a->nkw >= 16) return additive_fn(I, a);
-    Sym *names[17]; Value vals[17];
-    memcpy(names, a->kwname, (size_t)a->nkw * sizeof *names);
-    memcpy(vals, a->kw, (size_t)a->nkw * sizeof *vals);
-    names[a->nkw] = sym_intern(&I->syms, "paillier_bits", 13);
-    vals[a->nkw] = VNUM(256);
-    Args b = *a;
-    b.nkw = a->nkw + 1; b.kwname = names; b.kw = vals;
-    return additive_fn(I, &b);
+    return small_key(I, a, additive_fn, "paillier_bits", dealerfree);
 }
 static LibReg small_additive_reg = { "additive", small_additive, "additive(...)",
                                      "additive with a small dealer-free key (fuzzing)", "", 0 };
