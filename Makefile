@@ -38,7 +38,9 @@ IN_SRC   := $(filter-out interp/main.c,$(wildcard interp/*.c))
 RT_SRC   := $(wildcard runtime/*.c)
 LIB_SRC  := $(wildcard stdlib/*.c)
 CORE_SRC := $(RT_SRC) $(GR_SRC) $(IN_SRC) $(LIB_SRC)
-CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o) $(PARSER_C:.c=.o)
+PPDL_LIBS := $(sort $(wildcard stdlib/ppdl/*.ppdl))
+EMBED_C  := $(BUILD)/stdlib/embedded_libs.c
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o) $(PARSER_C:.c=.o) $(EMBED_C:.c=.o)
 MAIN_OBJ := $(BUILD)/interp/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -66,6 +68,14 @@ $(DEPS_STAMP):
 $(PARSER_C): $(PARSER_Y) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(LEMON) -q -d$(dir $@) $(PARSER_Y)
+
+# The ppdl libraries (`import "federated"`) are compiled in from stdlib/ppdl/.
+$(EMBED_C): $(PPDL_LIBS) tools/embed.sh
+	@mkdir -p $(dir $@)
+	tools/embed.sh $@ $(PPDL_LIBS)
+
+$(EMBED_C:.c=.o): $(EMBED_C)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/runtime/%.o: runtime/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)

@@ -4,7 +4,9 @@
 ** statements), files and imports, globals and parties, and the interpreter's life cycle.
 */
 #include "ev.h"
+#include "embed.h"
 #include "lib.h"
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -223,15 +225,51 @@ EvStatus ev_run_file(Interp *I, const char *path)
     return st;
 }
 
-int ev_exec_import(Interp *I, Node *n)
+/* A library name has no slash and no extension: `import "federated"`. */
+static bool is_library_name(const char *s)
 {
-    if (I->sandbox) {
-        err_raise(I, "import is disabled in this sandbox");
+    if (!*s) return false;
+    for (; *s; s++)
+        if (!(isalnum((unsigned char)*s) || *s == '_')) return false;
+    return true;
+}
+
+/* Runs an embedded library (stdlib/ppdl/NAME.ppdl) in the global scope. */
+static int import_library(Interp *I, Node *n, const char *name)
+{
+    const EmbeddedLib *lib = embed_find(name);
+    if (!lib) {
+        Sb b; sb_init(&b);
+        for (const EmbeddedLib *l = embedded_libs; l->name; l++)
+            sb_printf(&b, "%s\"%s\"", l == embedded_libs ? "" : ", ", l->name);
+        err_raise(I, "no library '%s' (libraries: %s; a file needs its '.ppdl' suffix)",
+                  name, b.n ? b.s : "none");
+        sb_free(&b);
         ev_locate(I, n);
         return XS_ERR;
     }
+    char label[128];
+    snprintf(label, sizeof label, "<library %s>", lib->name);
+    Source *src = src_new(label, lib->text, lib->len, 1);
+    const char *saved_dir = I->import_dir;
+    Env *saved_env = I->env;
+    I->import_dir = NULL; I->import_depth++; I->env = NULL;
+    EvStatus st = run_source(I, src, false, false);
+    I->import_depth--; I->import_dir = saved_dir; I->env = saved_env;
+    src_release(src);
+    return st == EV_OK ? XS_OK : XS_ERR;
+}
+
+int ev_exec_import(Interp *I, Node *n)
+{
     if (I->import_depth >= 16) {
         err_raise(I, "imports nested too deeply (more than 16; is there an import cycle?)");
+        ev_locate(I, n);
+        return XS_ERR;
+    }
+    if (is_library_name(n->v.str.s)) return import_library(I, n, n->v.str.s);
+    if (I->sandbox) {
+        err_raise(I, "import is disabled in this sandbox");
         ev_locate(I, n);
         return XS_ERR;
     }
