@@ -31,14 +31,6 @@ static double log_add(double a, double b)
     return a + log1p(exp(b - a));
 }
 
-/* log(e^a - e^b), a >= b; -inf when they are equal (or rounding makes b exceed a). */
-static double log_sub(double a, double b)
-{
-    if (b == -INFINITY) return a;
-    if (a <= b) return -INFINITY;
-    return b + log(expm1(a - b));
-}
-
 /* log(erfc(x)), accurate where erfc underflows (Laurent series at +inf). */
 static double log_erfc(double x)
 {
@@ -66,32 +58,34 @@ static double log_a_int(double q, double sigma, long alpha)
     return la;
 }
 
-/* Fractional alpha: the two halves of A split at z0, summed as a series in i until the
-** terms fall below exp(-30) (the binomial coefficients change sign past alpha). */
+/* Fractional alpha: the two halves of A split at z0 (Mironov, Talwar & Zhang 2019, section
+** 3.3), each a series in i.  Past i = alpha the binomial coefficients alternate in sign;
+** the terms are added by absolute value, which bounds A from above (the conservative
+** side), as google's dp_accounting does: a signed sum in log space loses everything when
+** a partial sum dips below a term.  The series stops when both halves' terms are falling
+** and below exp(-30) of the total; if it has not after 1000 terms the order is unusable
+** and gets +inf (so the conversion ignores it), again as the reference does. */
 static double log_a_frac(double q, double sigma, double alpha)
 {
-    double a0 = -INFINITY, a1 = -INFINITY;
+    double a0 = -INFINITY, a1 = -INFINITY, last0 = -INFINITY, last1 = -INFINITY;
     double z0 = sigma * sigma * log(1 / q - 1) + 0.5;
     double lq = log(q), l1q = log1p(-q), s2 = 2 * sigma * sigma, rs = M_SQRT2 * sigma;
-    double lcoef = 0;                           /* log |C(alpha, i)| */
-    int sign = 1;
-    for (long i = 0; i < 100000; i++) {
-        if (i > 0) {
-            double f = (alpha - (double)(i - 1)) / (double)i;
-            if (f < 0) sign = -sign;
-            lcoef += log(fabs(f));
-        }
+    double lga = lgamma(alpha + 1);
+    for (long i = 0; i < 1000; i++) {
         double di = (double)i, j = alpha - di;
+        double lcoef = lga - lgamma(di + 1) - lgamma(j + 1);     /* log |C(alpha, i)| */
         double t0 = lcoef + di * lq + j * l1q, t1 = lcoef + j * lq + di * l1q;
         double e0 = log(0.5) + log_erfc((di - z0) / rs);
         double e1 = log(0.5) + log_erfc((z0 - j) / rs);
         double s0 = t0 + (di * di - di) / s2 + e0;
         double s1 = t1 + (j * j - j) / s2 + e1;
-        if (sign > 0) { a0 = log_add(a0, s0); a1 = log_add(a1, s1); }
-        else          { a0 = log_sub(a0, s0); a1 = log_sub(a1, s1); }
-        if (fmax(s0, s1) < -30) break;
+        a0 = log_add(a0, s0);
+        a1 = log_add(a1, s1);
+        double total = log_add(a0, a1);
+        if (s0 < last0 && s1 < last1 && fmax(s0, s1) < total - 30) return total;
+        last0 = s0; last1 = s1;
     }
-    return log_add(a0, a1);
+    return INFINITY;
 }
 
 double dp_rdp_sgm(double q, double sigma, double alpha)
