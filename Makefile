@@ -14,16 +14,18 @@ BUILD   ?= build
 LEMON   ?= lemon
 OPT     ?= -O2
 SAN     ?=
+# CI sets WERROR=-Werror: a warning fails the build there.
+WERROR  ?=
 VERSION := 0.1.0
 
-PKGS    := gmp readline zlib msgpack libzmq
+PKGS    := gmp readline zlib msgpack libzmq libsodium
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE -DPPDL_VERSION='"$(VERSION)"' -DPPDL_DATADIR='"$(DATADIR)"' \
             -Igrammar -Iinterp -Iruntime -Istdlib -I$(BUILD)/grammar
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 $(WARN) -MMD -MP -pthread $(SAN) \
+CFLAGS  += -std=c11 $(WARN) $(WERROR) -MMD -MP -pthread $(SAN) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lreadline -lz -lmsgpackc -lzmq) -lopenblas -lm -pthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lreadline -lz -lmsgpackc -lzmq -lsodium) -lopenblas -lm -pthread
 TESTLIBS := -lcunit
 
 ifneq ($(SAN),)
@@ -56,7 +58,8 @@ all: ppdl
 # The Debian packages ppdl needs to build and test.  Installed with apt-get (through
 # sudo when not root) only when a tool or header is missing.
 DEB_PKGS := lemon libreadline-dev libgmp-dev libcunit1-dev pkg-config zlib1g-dev \
-            libopenblas-dev dataset-fashion-mnist bc python3 python3-click clang libmsgpack-dev libzmq3-dev
+            libopenblas-dev dataset-fashion-mnist bc python3 python3-click clang libmsgpack-dev libzmq3-dev \
+            libsodium-dev python3-numpy python3-scipy python3-attr python3-absl
 deps:
 	@tools/deps.sh $(DEB_PKGS)
 
@@ -125,7 +128,7 @@ unit: $(UNIT_BIN)
 # outside the range of the integer it is converted to), which clang's has.
 ASAN_SAN := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all
 check-asan:
-	$(MAKE) BUILD=build-asan CC=clang OPT=-O1 SAN="$(ASAN_SAN)" test-asan
+	$(MAKE) BUILD=build-asan CC=clang OPT=-O1 SAN="$(ASAN_SAN)" WERROR="$(WERROR)" test-asan
 
 # The sanitizer build's binary lives in its build folder, beside its test programs.
 $(BUILD)/ppdl: $(MAIN_OBJ) $(BUILD)/libppdl.a
@@ -167,8 +170,13 @@ bench-paillier: $(BUILD)/libppdl.a
 bench-mpc: ppdl
 	@bench/mpc.sh ./ppdl $(BUILD)
 
-bench-dp: ppdl
+bench-dp: ppdl $(BUILD)/bench/chacha
+	@$(BUILD)/bench/chacha
 	@bench/dp.sh ./ppdl
+
+$(BUILD)/bench/chacha: bench/chacha.c $(BUILD)/librt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/librt.a $(LDLIBS)
 
 # --- install ------------------------------------------------------------------------
 install: ppdl

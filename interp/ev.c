@@ -811,6 +811,7 @@ static Value __attribute__((noinline)) binop_general(Interp *I, Node *n, Value a
     int pb = pa < 0 ? -1 : ev_read(I, b, describe(n->b, bufb, sizeof bufb));
     int owner = pb < 0 ? -1 : pa;
     if (pb > 0 && pb != pa) owner = ev_common_owner(I, pa, pb, describe(n->b, bufb, sizeof bufb));
+    if (owner < 0) ev_locate(I, pa < 0 ? n->a : n->b);   /* the caret under the operand */
     Value r = owner < 0 ? VERR : ev_binop_values(I, n->op, a, b);
     if (!IS_ERR(r)) ev_place_result(I, &r, owner);
     if (!IS_ERR(r)) { val_inherit_ledger(r, a); val_inherit_ledger(r, b); }
