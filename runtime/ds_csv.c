@@ -185,9 +185,9 @@ Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
                      path, lineno, fs.n, fs.n == 1 ? "" : "s", ncols);
             goto done;
         }
-        if (nx + ncols > TN_MAXSIZE || ny >= (size_t)INT_MAX) {
+        if (nx + ncols > tn_max_size || ny >= (size_t)INT_MAX) {
             snprintf(err, DS_ERRLEN, "%s:%ld: too many values (a dataset holds at most %zu)",
-                     path, lineno, TN_MAXSIZE);
+                     path, lineno, tn_max_size);
             goto done;
         }
         if (nx + ncols > capx) { capx = capx ? 2 * capx : 1024; if (capx < nx + ncols) capx = nx + ncols; xs = xrealloc(xs, capx * sizeof *xs); }

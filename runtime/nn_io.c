@@ -26,19 +26,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
+/* CRC-32 (IEEE, as gzip and PNG) from zlib, which ppdl links for IDX files already. */
 static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n)
 {
-    static uint32_t table[256];
-    if (!table[1])
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    return (uint32_t)crc32_z(crc, p, n);
 }
 
 static void put_layer(Sb *b, const NnLayer *l)

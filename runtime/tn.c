@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t tn_max_size = TN_MAXSIZE;
+
 static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
 
 Tn *tn_empty(int ndim, const int *shape)
@@ -73,14 +75,14 @@ int tn_shape_check(int ndim, const int *shape, char *err)
                      tn_shape_fmt(s, sizeof s, ndim, shape));
             return -1;
         }
-        if (shape[i] && size > TN_MAXSIZE / (size_t)shape[i]) size = TN_MAXSIZE + 1;
+        if (shape[i] && size > tn_max_size / (size_t)shape[i]) size = tn_max_size + 1;
         else size *= (size_t)shape[i];
     }
     for (int i = 0; i < ndim; i++) if (shape[i] == 0) size = 0;
-    if (size > TN_MAXSIZE) {
+    if (size > tn_max_size) {
         char s[64];
         snprintf(err, TN_ERRLEN, "tensor of shape %s is too large (limit %zu elements)",
-                 tn_shape_fmt(s, sizeof s, ndim, shape), TN_MAXSIZE);
+                 tn_shape_fmt(s, sizeof s, ndim, shape), tn_max_size);
         return -1;
     }
     return 0;
@@ -134,8 +136,8 @@ Tn *tn_arange(double start, double stop, double step, char *err)
     }
     double n = ceil((stop - start) / step);
     if (n < 0) n = 0;
-    if (n > (double)TN_MAXSIZE) {
-        snprintf(err, TN_ERRLEN, "arange: %.0f elements is too many (limit %zu)", n, TN_MAXSIZE);
+    if (n > (double)tn_max_size) {
+        snprintf(err, TN_ERRLEN, "arange: %.0f elements is too many (limit %zu)", n, tn_max_size);
         return NULL;
     }
     int len = (int)n;
@@ -197,7 +199,7 @@ static int resolve_shape(const Tn *a, int ndim, const int *shape, int *out, char
             return -1;
         } else {
             known *= (size_t)shape[i];
-            if (known > TN_MAXSIZE) known = TN_MAXSIZE + 1;
+            if (known > tn_max_size) known = tn_max_size + 1;
         }
     }
     if (infer >= 0) {
@@ -333,7 +335,7 @@ Tn *tn_concat(int n, const Tn *const *ts, int axis, char *err)
     }
     if (joined > INT_MAX) {
         snprintf(err, TN_ERRLEN, "concat: the joined axis %d would have %lld entries (limit %zu elements)",
-                 axis, joined, TN_MAXSIZE);
+                 axis, joined, tn_max_size);
         return NULL;
     }
     shape[axis] = (int)joined;

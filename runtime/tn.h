@@ -27,6 +27,9 @@
 #define TN_MAXDIM 4
 #define TN_ERRLEN 256
 #define TN_MAXSIZE ((size_t)1 << 30)   /* elements (4 GiB): larger is an error, not OOM */
+/* The limit in force: TN_MAXSIZE unless lowered (the fuzz target lowers it, so that one
+** input cannot spend its time filling gigabytes). */
+extern size_t tn_max_size;
 #define TN_ALL INT_MIN                 /* "every axis" for tn_reduce */
 
 typedef struct Tn {
@@ -43,7 +46,7 @@ Tn  *tn_new(int ndim, const int *shape);          /* zero-filled */
 Tn  *tn_empty(int ndim, const int *shape);        /* contents undefined: fill it all */
 Tn  *tn_copy(const Tn *t);
 void tn_free(Tn *t);
-/* Checks 0 <= ndim <= TN_MAXDIM, every dim >= 0 and size <= TN_MAXSIZE. */
+/* Checks 0 <= ndim <= TN_MAXDIM, every dim >= 0 and size <= tn_max_size. */
 int  tn_shape_check(int ndim, const int *shape, char *err);
 /* Writes "[2, 3]" (a scalar: "[]") into buf of n bytes; returns buf. */
 char *tn_shape_fmt(char *buf, size_t n, int ndim, const int *shape);

@@ -8,7 +8,9 @@
 ** cannot read it or overwrite it (a value reaches another party only as a recorded
 ** message), nor can a party reach into another party's configured directory.  The
 ** experimenter at the top level may load a party's file: the value comes back at that
-** party, as if that party had loaded it.  What this does not do: sandbox the file
+** party, as if that party had loaded it.  A relative file to read that the working
+** directory does not have is looked for next to the running script (in a party's
+** default directory only).  What this does not do: sandbox the file
 ** system (absolute paths and files written before the session are outside the table).
 */
 #include "lib.h"
@@ -89,6 +91,16 @@ bool lib_path_at(Interp *I, Args *a, const char **path, int mode)
         res = xstrdup(b.s);
         sb_free(&b);
     } else res = xstrdup(*path);
+    /* a relative file to read that is not found from the working directory is taken next
+    ** to the running script, so installed samples run from anywhere (docs/data.md) */
+    bool default_dir = !dir || strcmp(dir, ".") == 0;
+    if (mode == LIB_READ && default_dir && (*path)[0] != '/' && I->import_dir &&
+        access(res, F_OK) != 0) {
+        Sb b; sb_init(&b);
+        sb_printf(&b, "%s/%s", I->import_dir, *path);
+        if (access(b.s, F_OK) == 0) { free(res); res = xstrdup(b.s); }
+        sb_free(&b);
+    }
     char *key = absolute(res);
     FileRec *f = file_find(I, key);
     int owner = f ? f->party : 0, in_dir = dir_owner(I, key, q);

@@ -7,6 +7,7 @@
 ** refused, builtins that touch files unbound (save, load_*, load_csv, plot, ...),
 ** Paillier keys of 256..512 bits (256 when bits = is not given, and for the dealer-free
 ** triples of additive(dealer = none)) so that a run stays fast, output discarded, and a
+** tensors of at most 2^22 elements, and a
 ** 200 ms CPU budget (ITIMER_PROF, leaving ITIMER_REAL to libFuzzer's -timeout) enforced
 ** through the interrupt flag the evaluator polls, so an endless loop ends as an
 ** "interrupted" error rather than a fuzzer timeout.  Build and run with `make fuzz`
@@ -22,6 +23,7 @@
 #include "lib.h"
 #include "parse.h"
 #include "ss.h"
+#include "tn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -120,6 +122,7 @@ static void fuzz_eval(const uint8_t *data, size_t size)
     Interp *I = ev_new();
     I->out = sink; I->errout = sink; I->sandbox = true;
     I->interrupt = &budget_over;
+    tn_max_size = (size_t)1 << 22;      /* 16 MiB tensors: a fill cannot outlast the budget */
     for (uint32_t i = 0; i < I->nbuiltins; i++)
         if (!allowed(I->builtins[i])) ev_set_global(I, I->builtins[i]->name, VNONE);
     const LibReg *pai = lib_find(I, "paillier");

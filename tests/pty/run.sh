@@ -96,6 +96,16 @@ err = p.communicate(timeout=30)[1].decode()
 sys.stderr.write(err)
 print(p.returncode if "interrupted" in err else "no interrupted error")' "$bin" "$tmp/spin.ppdl"
 
+# Installed samples run from anywhere: a data file not found from the working directory
+# is read next to the script (as `make install` lays samples out).
+mkdir -p "$tmp/share/samples/data" "$tmp/elsewhere"
+cp samples/pima_plain.ppdl "$tmp/share/samples/"; cp samples/data/pima_diabetes.csv "$tmp/share/samples/data/"
+case $bin in /*) abin=$bin ;; *) abin=$(pwd)/$bin ;; esac
+check "a sample runs from another directory" 0 '*' '' -- sh -c 'cd "$1" && "$2" "$3"' sh \
+      "$tmp/elsewhere" "$abin" "$tmp/share/samples/pima_plain.ppdl"
+check "a missing data file still names the path" 1 '' "cannot open" -- sh -c 'cd "$1" && "$2" -e "$3"' sh \
+      "$tmp/elsewhere" "$abin" 'load_csv("data/nowhere.csv")'
+
 # --- the REPL through a pseudo-terminal -------------------------------------------------
 if command -v python3 >/dev/null; then
   out=$(python3 "$here/drive.py" "$bin" "$here"/*.t 2>&1); rc=$?
