@@ -18,14 +18,14 @@ SAN     ?=
 WERROR  ?=
 VERSION := 0.1.0
 
-PKGS    := gmp readline zlib msgpack libzmq libsodium
+PKGS    := gmp readline zlib msgpack libzmq libsodium jansson
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE -DPPDL_VERSION='"$(VERSION)"' -DPPDL_DATADIR='"$(DATADIR)"' \
             -Igrammar -Iinterp -Iruntime -Istdlib -I$(BUILD)/grammar
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 $(WARN) $(WERROR) -MMD -MP -pthread $(SAN) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lreadline -lz -lmsgpackc -lzmq -lsodium) -lopenblas -lm -pthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lreadline -lz -lmsgpackc -lzmq -lsodium -ljansson) -lopenblas -lm -pthread
 TESTLIBS := -lcunit
 
 ifneq ($(SAN),)
@@ -59,7 +59,7 @@ all: ppdl
 # sudo when not root) only when a tool or header is missing.
 DEB_PKGS := lemon libreadline-dev libgmp-dev libcunit1-dev pkg-config zlib1g-dev \
             libopenblas-dev dataset-fashion-mnist bc python3 python3-click clang libmsgpack-dev libzmq3-dev \
-            libsodium-dev python3-numpy python3-scipy python3-attr python3-absl
+            libsodium-dev libjansson-dev python3-numpy python3-scipy python3-attr python3-absl
 deps:
 	@tools/deps.sh $(DEB_PKGS)
 

@@ -6,202 +6,74 @@
 ** exponent>}, vectors as nested arrays of those (exponents may differ: they are aligned
 ** exactly to the smallest on reading), and base64url.  Keys are checked on reading: a
 ** modulus that is even, too small, prime, a square or has a small factor is refused, and
-** so are factors that are not primes whose product is n.  A small JSON reader for exactly
-** these documents lives here; it is not a general JSON library.  Key and ciphertext
+** so are factors that are not primes whose product is n.  JSON is read and written by
+** jansson (every block it frees is wiped first: key documents pass through it) and
+** base64url by libsodium; this file owns only the documents' shape.  Key and ciphertext
 ** semantics are pai.c's.
 */
 #include "pai.h"
-#include "sb.h"
-#include <ctype.h>
-#include <errno.h>
+#include <jansson.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
 
-/* --- base64url ---------------------------------------------------------------------- */
+/* --- jansson and libsodium -------------------------------------------------------------- */
 
-static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-char *pai_b64_from_mpz(const mpz_t x)
+/* jansson allocates through these: every block is wiped before it is freed, because a
+** private key's document passes through jansson's strings. */
+static void *json_alloc(size_t n)
 {
-    size_t n = 0;
-    unsigned char *b = mpz_sgn(x) ? mpz_export(NULL, &n, 1, 1, 1, 0, x) : NULL;
-    Sb s; sb_init(&s);
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)b[i] << 16;
-        if (i + 1 < n) v |= (unsigned)b[i + 1] << 8;
-        if (i + 2 < n) v |= b[i + 2];
-        sb_putc(&s, B64[(v >> 18) & 63]);
-        sb_putc(&s, B64[(v >> 12) & 63]);
-        if (i + 1 < n) sb_putc(&s, B64[(v >> 6) & 63]);
-        if (i + 2 < n) sb_putc(&s, B64[v & 63]);
-    }
-    if (b) { memset(b, 0, n); free(b); }
-    if (!s.s) sb_puts(&s, "");
-    return sb_take(&s);
+    void *p = malloc(n);
+    if (!p) oom();
+    return p;
 }
 
-static int b64val(int c)
+static void json_wipe_free(void *p)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-' || c == '+') return 62;
-    if (c == '_' || c == '/') return 63;
-    return -1;
+    if (!p) return;
+    sodium_memzero(p, malloc_usable_size(p));
+    free(p);
 }
 
-int pai_b64_to_mpz(mpz_t x, const char *s, size_t len)
+static pthread_once_t json_once = PTHREAD_ONCE_INIT;
+static void json_setup(void) { json_set_alloc_funcs(json_alloc, json_wipe_free); }
+
+/* Parses a document; on failure writes jansson's reason (with line and column). */
+static json_t *parse(const char *text, char *err, size_t errlen)
 {
-    while (len && s[len - 1] == '=') len--;
-    if (len % 4 == 1) return PAI_EFORMAT;
-    unsigned char *b = malloc(len * 3 / 4 + 3);
-    if (!b) oom();
-    size_t n = 0;
-    unsigned acc = 0; int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64val((unsigned char)s[i]);
-        if (v < 0) { free(b); return PAI_EFORMAT; }
-        acc = (acc << 6) | (unsigned)v; bits += 6;
-        if (bits >= 8) { bits -= 8; b[n++] = (unsigned char)(acc >> bits); acc &= (1u << bits) - 1; }
-    }
-    mpz_import(x, n, 1, 1, 1, 0, b);
-    memset(b, 0, n);
-    free(b);
-    return PAI_OK;
+    pthread_once(&json_once, json_setup);
+    json_error_t je;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+    if (!root && err && errlen)
+        snprintf(err, errlen, "not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+    return root;
 }
 
-/* --- a small JSON reader ------------------------------------------------------------------ */
-
-typedef struct JV {
-    char t;                 /* 'n' null, 'b' bool, 'd' number (raw text), 's', '[', '{' */
-    char *s;                /* string value or raw number */
-    size_t n;               /* array or object members */
-    struct JV *a;
-    char **k;               /* object keys */
-} JV;
-
-typedef struct JP { const char *p; const char *err; } JP;
-
-static void jfree(JV *v)
+/* The document as text, with a newline when asked; NULL never (out of memory aborts). */
+static char *dump(json_t *root, bool newline)
 {
-    free(v->s);
-    for (size_t i = 0; i < v->n; i++) { jfree(&v->a[i]); if (v->k) free(v->k[i]); }
-    free(v->a); free(v->k);
-    memset(v, 0, sizeof *v);
+    char *s = json_dumps(root, JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!s) oom();
+    if (!newline) return s;
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (!t) oom();
+    t[n] = '\n'; t[n + 1] = 0;
+    return t;
 }
 
-static void ws(JP *P) { while (*P->p && isspace((unsigned char)*P->p)) P->p++; }
-
-static int jstring(JP *P, char **out)
+static void set(json_t *o, const char *key, json_t *v)
 {
-    if (*P->p != '"') { P->err = "string expected"; return 0; }
-    P->p++;
-    Sb b; sb_init(&b);
-    for (;;) {
-        char c = *P->p++;
-        if (!c) { sb_free(&b); P->err = "unterminated string"; return 0; }
-        if (c == '"') break;
-        if (c != '\\') { sb_putc(&b, c); continue; }
-        c = *P->p++;
-        switch (c) {
-        case '"': case '\\': case '/': sb_putc(&b, c); break;
-        case 'b': sb_putc(&b, '\b'); break;
-        case 'f': sb_putc(&b, '\f'); break;
-        case 'n': sb_putc(&b, '\n'); break;
-        case 'r': sb_putc(&b, '\r'); break;
-        case 't': sb_putc(&b, '\t'); break;
-        case 'u': {
-            unsigned u = 0;
-            for (int i = 0; i < 4; i++) {
-                int h = *P->p++;
-                if (!isxdigit(h)) { sb_free(&b); P->err = "bad \\u escape"; return 0; }
-                u = u * 16 + (unsigned)(isdigit(h) ? h - '0' : (tolower(h) - 'a' + 10));
-            }
-            sb_putc(&b, u < 0x80 ? (char)u : '?');
-            break;
-        }
-        default: sb_free(&b); P->err = "bad escape"; return 0;
-        }
-    }
-    if (!b.s) sb_puts(&b, "");
-    *out = sb_take(&b);
-    return 1;
-}
-
-static int jvalue(JP *P, JV *v, int depth)
-{
-    memset(v, 0, sizeof *v);
-    if (depth > 16) { P->err = "nested too deeply"; return 0; }
-    ws(P);
-    char c = *P->p;
-    if (c == '"') { v->t = 's'; return jstring(P, &v->s); }
-    if (c == '[' || c == '{') {
-        v->t = c; P->p++;
-        size_t cap = 0;
-        ws(P);
-        if (*P->p == (c == '[' ? ']' : '}')) { P->p++; return 1; }
-        for (;;) {
-            if (v->n == cap) {
-                cap = cap ? 2 * cap : 4;
-                v->a = realloc(v->a, cap * sizeof *v->a);
-                if (c == '{') v->k = realloc(v->k, cap * sizeof *v->k);
-                if (!v->a || (c == '{' && !v->k)) oom();
-            }
-            if (c == '{') {
-                ws(P);
-                if (!jstring(P, &v->k[v->n])) return 0;
-                ws(P);
-                if (*P->p != ':') { free(v->k[v->n]); P->err = "':' expected"; return 0; }
-                P->p++;
-            }
-            if (!jvalue(P, &v->a[v->n], depth + 1)) {
-                if (c == '{') free(v->k[v->n]);
-                jfree(&v->a[v->n]);
-                return 0;
-            }
-            v->n++;
-            ws(P);
-            if (*P->p == ',') { P->p++; continue; }
-            if (*P->p == (c == '[' ? ']' : '}')) { P->p++; return 1; }
-            P->err = c == '[' ? "',' or ']' expected" : "',' or '}' expected";
-            return 0;
-        }
-    }
-    if (c == '-' || isdigit((unsigned char)c)) {
-        const char *s = P->p;
-        while (*P->p && strchr("+-0123456789.eE", *P->p)) P->p++;
-        v->t = 'd';
-        v->s = strndup(s, (size_t)(P->p - s));
-        if (!v->s) oom();
-        return 1;
-    }
-    if (!strncmp(P->p, "true", 4) || !strncmp(P->p, "false", 5)) {
-        v->t = 'b'; P->p += *P->p == 't' ? 4 : 5; return 1;
-    }
-    if (!strncmp(P->p, "null", 4)) { v->t = 'n'; P->p += 4; return 1; }
-    P->err = "value expected";
-    return 0;
-}
-
-static int jparse(const char *text, JV *v, const char **err)
-{
-    JP P = { .p = text };
-    if (!jvalue(&P, v, 0)) { jfree(v); *err = P.err; return 0; }
-    ws(&P);
-    if (*P.p) { jfree(v); *err = "trailing characters"; return 0; }
-    return 1;
-}
-
-static JV *jget(JV *o, const char *key)
-{
-    if (o->t != '{') return NULL;
-    for (size_t i = 0; i < o->n; i++) if (!strcmp(o->k[i], key)) return &o->a[i];
-    return NULL;
+    if (!v || json_object_set_new(o, key, v) != 0) oom();
 }
 
 static void errf(char *err, size_t len, const char *msg)
@@ -209,76 +81,104 @@ static void errf(char *err, size_t len, const char *msg)
     if (err && len) snprintf(err, len, "%s", msg);
 }
 
+/* --- base64url (libsodium) ---------------------------------------------------------- */
+
+char *pai_b64_from_mpz(const mpz_t x)
+{
+    size_t n = 0;
+    unsigned char *b = mpz_sgn(x) ? mpz_export(NULL, &n, 1, 1, 1, 0, x) : NULL;
+    size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *s = malloc(len);
+    if (!s) oom();
+    sodium_bin2base64(s, len, b, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    if (b) { sodium_memzero(b, n); free(b); }
+    return s;
+}
+
+/* Reads base64url (python-paillier's form) or standard base64, padded or not. */
+int pai_b64_to_mpz(mpz_t x, const char *s, size_t len)
+{
+    while (len && s[len - 1] == '=') len--;
+    size_t max = len * 3 / 4 + 3, n = 0;
+    unsigned char *b = malloc(max);
+    if (!b) oom();
+    const char *end = NULL;
+    int ok = sodium_base642bin(b, max, s, len, NULL, &n, &end,
+                               sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 && end == s + len;
+    if (!ok)
+        ok = sodium_base642bin(b, max, s, len, NULL, &n, &end,
+                               sodium_base64_VARIANT_ORIGINAL_NO_PADDING) == 0 && end == s + len;
+    if (ok) mpz_import(x, n, 1, 1, 1, 0, b);
+    sodium_memzero(b, max);
+    free(b);
+    return ok ? PAI_OK : PAI_EFORMAT;
+}
+
 /* --- keys -------------------------------------------------------------------------------- */
 
-static void json_str(Sb *b, const char *s)
-{
-    sb_putc(b, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { sb_putc(b, '\\'); sb_putc(b, (char)c); }
-        else if (c < 0x20) sb_printf(b, "\\u%04x", c);
-        else sb_putc(b, (char)c);
-    }
-    sb_putc(b, '"');
-}
-
-static void put_b64(Sb *b, const mpz_t x)
+static json_t *b64_value(const mpz_t x)
 {
     char *s = pai_b64_from_mpz(x);
-    sb_printf(b, "\"%s\"", s);
-    memset(s, 0, strlen(s));
+    json_t *v = json_string(s);
+    sodium_memzero(s, strlen(s));
     free(s);
+    return v;
 }
 
-static void pub_json(Sb *b, const PaiPub *pub, const char *kid)
+/* A key id as a JSON string: text that is not UTF-8 gives the default id. */
+static json_t *kid_value(const char *kid, const char *dflt)
 {
-    sb_puts(b, "{\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"key_ops\": [\"encrypt\"], \"n\": ");
-    put_b64(b, pub->n);
-    sb_puts(b, ", \"kid\": ");
-    json_str(b, kid ? kid : "Paillier public key generated by ppdl");
-    sb_putc(b, '}');
+    json_t *v = kid ? json_string(kid) : NULL;
+    return v ? v : json_string(dflt);
+}
+
+static json_t *pub_json(const PaiPub *pub, const char *kid)
+{
+    json_t *o = json_object(), *ops = json_array();
+    if (!o || !ops || json_array_append_new(ops, json_string("encrypt"))) oom();
+    set(o, "kty", json_string("DAJ"));
+    set(o, "alg", json_string("PAI-GN1"));
+    set(o, "key_ops", ops);
+    set(o, "n", b64_value(pub->n));
+    set(o, "kid", kid_value(kid, "Paillier public key generated by ppdl"));
+    return o;
 }
 
 char *pai_jwk_public(const PaiPub *pub, const char *kid)
 {
-    Sb b; sb_init(&b);
-    pub_json(&b, pub, kid);
-    return sb_take(&b);
+    pthread_once(&json_once, json_setup);
+    return dump(pub_json(pub, kid), false);
 }
 
 char *pai_jwk_private(const PaiPub *pub, const PaiPriv *priv, const char *kid)
 {
-    Sb b; sb_init(&b);
-    sb_puts(&b, "{\"kty\": \"DAJ\", \"key_ops\": [\"decrypt\"], \"lambda\": ");
-    put_b64(&b, priv->lambda);
-    sb_puts(&b, ", \"mu\": ");
-    put_b64(&b, priv->mu);
-    sb_puts(&b, ", \"p\": ");
-    put_b64(&b, priv->p);
-    sb_puts(&b, ", \"q\": ");
-    put_b64(&b, priv->q);
-    sb_puts(&b, ", \"pub\": ");
-    pub_json(&b, pub, kid);
-    sb_puts(&b, ", \"kid\": ");
-    json_str(&b, kid ? kid : "Paillier private key generated by ppdl");
-    sb_putc(&b, '}');
-    return sb_take(&b);
+    pthread_once(&json_once, json_setup);
+    json_t *o = json_object(), *ops = json_array();
+    if (!o || !ops || json_array_append_new(ops, json_string("decrypt"))) oom();
+    set(o, "kty", json_string("DAJ"));
+    set(o, "key_ops", ops);
+    set(o, "lambda", b64_value(priv->lambda));
+    set(o, "mu", b64_value(priv->mu));
+    set(o, "p", b64_value(priv->p));
+    set(o, "q", b64_value(priv->q));
+    set(o, "pub", pub_json(pub, kid));
+    set(o, "kid", kid_value(kid, "Paillier private key generated by ppdl"));
+    return dump(o, false);
 }
 
-static int read_b64(JV *o, const char *key, mpz_t x)
+static int read_b64(json_t *o, const char *key, mpz_t x)
 {
-    JV *v = jget(o, key);
-    if (!v || v->t != 's') return PAI_EFORMAT;
-    return pai_b64_to_mpz(x, v->s, strlen(v->s));
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v)) return PAI_EFORMAT;
+    return pai_b64_to_mpz(x, json_string_value(v), json_string_length(v));
 }
 
-static int has_op(JV *o, const char *op)
+static int has_op(json_t *o, const char *op)
 {
-    JV *ops = jget(o, "key_ops");
-    if (!ops || ops->t != '[') return 0;
-    for (size_t i = 0; i < ops->n; i++)
-        if (ops->a[i].t == 's' && !strcmp(ops->a[i].s, op)) return 1;
+    json_t *ops = json_object_get(o, "key_ops"), *e;
+    size_t i;
+    json_array_foreach(ops, i, e)
+        if (json_is_string(e) && !strcmp(json_string_value(e), op)) return 1;
     return 0;
 }
 
@@ -345,10 +245,10 @@ static int check_modulus(const mpz_t n, char *err, size_t errlen)
 
 /* The private part: the factors from "p" and "q" (pheutil) or recovered from "lambda"
 ** and "mu" (the older form); when both are present they must agree.  Derives priv. */
-static int read_private(JV *root, const PaiPub *pub, PaiPriv *priv, char *err, size_t errlen)
+static int read_private(json_t *root, const PaiPub *pub, PaiPriv *priv, char *err, size_t errlen)
 {
-    JV *pj = jget(root, "p"), *qj = jget(root, "q");
-    JV *lj = jget(root, "lambda"), *mj = jget(root, "mu");
+    json_t *pj = json_object_get(root, "p"), *qj = json_object_get(root, "q");
+    json_t *lj = json_object_get(root, "lambda"), *mj = json_object_get(root, "mu");
     int st = PAI_EFORMAT;
     mpz_t lambda, mu, p, q, t; mpz_inits(lambda, mu, p, q, t, NULL);
     if (!pj && !qj && !lj && !mj) {
@@ -407,25 +307,24 @@ out:
 int pai_jwk_read(const char *json, PaiPub *pub, PaiPriv *priv, int *has_priv, Rng *rng,
                  char *err, size_t errlen)
 {
-    JV root;
-    const char *perr = NULL;
     *has_priv = 0;
-    if (!jparse(json, &root, &perr)) { errf(err, errlen, perr); return PAI_EFORMAT; }
+    json_t *root = parse(json, err, errlen);
+    if (!root) return PAI_EFORMAT;
     int st = PAI_EFORMAT;
-    JV *kty = jget(&root, "kty");
-    if (root.t != '{' || !kty || kty->t != 's' || strcmp(kty->s, "DAJ")) {
+    json_t *kty = json_object_get(root, "kty");
+    if (!json_is_string(kty) || strcmp(json_string_value(kty), "DAJ")) {
         errf(err, errlen, "not a Paillier JWK (kty must be \"DAJ\")");
         goto out;
     }
-    JV *pubj = jget(&root, "pub");
+    json_t *pubj = json_object_get(root, "pub");
     int is_priv = pubj != NULL;
-    if (is_priv && (pubj->t != '{' || !has_op(&root, "decrypt"))) {
+    if (is_priv && (!json_is_object(pubj) || !has_op(root, "decrypt"))) {
         errf(err, errlen, "private key must have \"key_ops\": [\"decrypt\"] and \"pub\"");
         goto out;
     }
-    JV *pk = is_priv ? pubj : &root;
-    JV *alg = jget(pk, "alg");
-    if (!alg || alg->t != 's' || strcmp(alg->s, "PAI-GN1")) {
+    json_t *pk = is_priv ? pubj : root;
+    json_t *alg = json_object_get(pk, "alg");
+    if (!json_is_string(alg) || strcmp(json_string_value(alg), "PAI-GN1")) {
         errf(err, errlen, "public key must have \"alg\": \"PAI-GN1\"");
         goto out;
     }
@@ -442,44 +341,45 @@ int pai_jwk_read(const char *json, PaiPub *pub, PaiPriv *priv, int *has_priv, Rn
     if (st) goto out;
     if (is_priv) {
         if (priv) {
-            st = read_private(&root, pub, priv, err, errlen);
+            st = read_private(root, pub, priv, err, errlen);
         } else {                    /* the public part only: the private one is checked */
             PaiPriv tmp; pai_priv_init(&tmp);
-            st = read_private(&root, pub, &tmp, err, errlen);
+            st = read_private(root, pub, &tmp, err, errlen);
             pai_priv_clear(&tmp);
         }
         *has_priv = st == PAI_OK;
     }
 out:
-    jfree(&root);
+    json_decref(root);
     return st;
 }
 
 /* --- ciphertexts ------------------------------------------------------------------------- */
 
-static void ct_put(Sb *b, const mpz_t c, int exp)
+static json_t *ct_value(const mpz_t c, int exp)
 {
     char *d = mpz_get_str(NULL, 10, c);
-    sb_printf(b, "{\"v\": \"%s\", \"e\": %d}", d, exp);
+    json_t *o = json_object();
+    if (!d || !o) oom();
+    set(o, "v", json_string(d));
+    set(o, "e", json_integer(exp));
     free(d);
+    return o;
 }
 
 char *pai_ct_json(const mpz_t c, int exp)
 {
-    Sb b; sb_init(&b);
-    ct_put(&b, c, exp);
-    return sb_take(&b);
+    pthread_once(&json_once, json_setup);
+    return dump(ct_value(c, exp), false);
 }
 
-static int ct_from(JV *o, const PaiPub *pub, mpz_t c, int *exp)
+static int ct_from(json_t *o, const PaiPub *pub, mpz_t c, int *exp)
 {
-    JV *v = jget(o, "v"), *e = jget(o, "e");
-    if (!v || !e || v->t != 's' || e->t != 'd') return PAI_EFORMAT;
-    if (mpz_set_str(c, v->s, 10) != 0) return PAI_EFORMAT;
-    char *end;
-    errno = 0;
-    long x = strtol(e->s, &end, 10);
-    if (*end || errno || x < -100000 || x > 100000) return PAI_EFORMAT;
+    json_t *v = json_object_get(o, "v"), *e = json_object_get(o, "e");
+    if (!json_is_string(v) || !json_is_integer(e)) return PAI_EFORMAT;
+    if (mpz_set_str(c, json_string_value(v), 10) != 0) return PAI_EFORMAT;
+    json_int_t x = json_integer_value(e);
+    if (x < -100000 || x > 100000) return PAI_EFORMAT;
     *exp = (int)x;
     if (pub && (mpz_sgn(c) <= 0 || mpz_cmp(c, pub->n2) >= 0)) return PAI_EFORMAT;
     return PAI_OK;
@@ -487,63 +387,58 @@ static int ct_from(JV *o, const PaiPub *pub, mpz_t c, int *exp)
 
 int pai_ct_read(const char *json, const PaiPub *pub, mpz_t c, int *exp)
 {
-    JV root;
-    const char *perr;
-    if (!jparse(json, &root, &perr)) return PAI_EFORMAT;
-    int st = ct_from(&root, pub, c, exp);
-    jfree(&root);
+    json_t *root = parse(json, NULL, 0);
+    if (!root) return PAI_EFORMAT;
+    int st = ct_from(root, pub, c, exp);
+    json_decref(root);
     return st;
 }
 
-static void vec_put(Sb *b, const PaiVec *v, int ndim, const int *shape, size_t *at)
+static json_t *vec_value(const PaiVec *v, int ndim, const int *shape, size_t *at)
 {
-    if (ndim == 0) { ct_put(b, v->c[(*at)++], v->exp); return; }
-    sb_putc(b, '[');
-    for (int i = 0; i < shape[0]; i++) {
-        if (i) sb_puts(b, ", ");
-        vec_put(b, v, ndim - 1, shape + 1, at);
-    }
-    sb_putc(b, ']');
+    if (ndim == 0) { json_t *o = ct_value(v->c[*at], v->exp); (*at)++; return o; }
+    json_t *a = json_array();
+    if (!a) oom();
+    for (int i = 0; i < shape[0]; i++)
+        if (json_array_append_new(a, vec_value(v, ndim - 1, shape + 1, at))) oom();
+    return a;
 }
 
 char *pai_vec_json(const PaiVec *v, int ndim, const int *shape)
 {
     if (v->slots) return NULL;
-    Sb b; sb_init(&b);
+    pthread_once(&json_once, json_setup);
     size_t at = 0;
-    vec_put(&b, v, ndim, shape, &at);
-    sb_putc(&b, '\n');
-    return sb_take(&b);
+    return dump(vec_value(v, ndim, shape, &at), true);
 }
 
 /* Walks nested arrays: shape from the first path, checked everywhere. */
-static int vec_shape(JV *j, int depth, int *ndim, int shape[4], size_t *count)
+static int vec_shape(json_t *j, int depth, int *ndim, int shape[4], size_t *count)
 {
-    if (j->t == '{') {
+    if (json_is_object(j)) {
         if (*ndim < 0) *ndim = depth;
         if (*ndim != depth) return PAI_EFORMAT;
         (*count)++;
         return PAI_OK;
     }
-    if (j->t != '[' || depth >= 4 || j->n == 0 || j->n > INT_MAX) return PAI_EFORMAT;
-    if (*ndim < 0 && depth >= 0) {
-        if (shape[depth] == 0) shape[depth] = (int)j->n;
-    }
-    if ((size_t)shape[depth] != j->n) return PAI_EFORMAT;
-    for (size_t i = 0; i < j->n; i++)
-        if (vec_shape(&j->a[i], depth + 1, ndim, shape, count)) return PAI_EFORMAT;
+    size_t n = json_array_size(j);
+    if (!json_is_array(j) || depth >= 4 || n == 0 || n > INT_MAX) return PAI_EFORMAT;
+    if (*ndim < 0 && shape[depth] == 0) shape[depth] = (int)n;
+    if ((size_t)shape[depth] != n) return PAI_EFORMAT;
+    for (size_t i = 0; i < n; i++)
+        if (vec_shape(json_array_get(j, i), depth + 1, ndim, shape, count)) return PAI_EFORMAT;
     return PAI_OK;
 }
 
-static int vec_fill(JV *j, const PaiPub *pub, PaiVec *v, size_t *at, int *exps)
+static int vec_fill(json_t *j, const PaiPub *pub, PaiVec *v, size_t *at, int *exps)
 {
-    if (j->t == '{') {
+    if (json_is_object(j)) {
         if (ct_from(j, pub, v->c[*at], &exps[*at])) return PAI_EFORMAT;
         (*at)++;
         return PAI_OK;
     }
-    for (size_t i = 0; i < j->n; i++)
-        if (vec_fill(&j->a[i], pub, v, at, exps)) return PAI_EFORMAT;
+    for (size_t i = 0; i < json_array_size(j); i++)
+        if (vec_fill(json_array_get(j, i), pub, v, at, exps)) return PAI_EFORMAT;
     return PAI_OK;
 }
 
@@ -583,24 +478,23 @@ int pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *ndim, i
                  char *err, size_t errlen)
 {
     *out = NULL;
-    JV root;
-    const char *perr;
-    if (!jparse(json, &root, &perr)) { errf(err, errlen, perr); return PAI_EFORMAT; }
+    json_t *root = parse(json, err, errlen);
+    if (!root) return PAI_EFORMAT;
     int nd = -1;
     size_t count = 0;
     for (int i = 0; i < 4; i++) shape[i] = 0;
-    int st = vec_shape(&root, 0, &nd, shape, &count);
+    int st = vec_shape(root, 0, &nd, shape, &count);
     if (st) {
         errf(err, errlen, "expected {\"v\": ..., \"e\": ...} or rectangular nested lists of them");
-        jfree(&root);
+        json_decref(root);
         return st;
     }
     PaiVec *v = pai_vec_new(count);
     int *exps = malloc(count * sizeof *exps);
     if (!exps) oom();
     size_t at = 0;
-    st = vec_fill(&root, pub, v, &at, exps);
-    jfree(&root);
+    st = vec_fill(root, pub, v, &at, exps);
+    json_decref(root);
     if (st)
         errf(err, errlen, "bad ciphertext (\"v\" must be a decimal string below n^2, "
                           "\"e\" an integer exponent)");
