@@ -167,7 +167,11 @@ bench-train: ppdl
 bench-paillier: $(BUILD)/libppdl.a
 	@bench/paillier.sh $(BUILD)
 
+# CrypTen's Python dependencies, for bench-mpc only (make test does not need them)
+BENCH_DEB_PKGS := python3-torch python3-omegaconf python3-onnx python3-scipy python3-sklearn \
+                  python3-pandas python3-torchvision libopenblas0-pthread
 bench-mpc: ppdl
+	@tools/deps.sh --check-or-install $(BENCH_DEB_PKGS) || echo "bench-mpc: could not install $(BENCH_DEB_PKGS); CrypTen will not be measured"
 	@bench/mpc.sh ./ppdl $(BUILD)
 
 bench-dp: ppdl $(BUILD)/bench/chacha

@@ -1,12 +1,19 @@
 #!/bin/bash
-# mpc.sh PPDL BUILD — make bench-mpc: three parties (and a dealer) in one process.
+# mpc.sh PPDL BUILD — make bench-mpc.
 # 1. bench/bench_mpc.c (built against BUILD/librt.a) times the runtime directly: a
 #    128x784 @ 784x128 shared product next to the int64 ring product one party needs,
 #    sigmoid and ReLU on 100x100, and one MLP 784-128-10 step at batch 128 on
-#    Fashion-MNIST, offline (dealer) and online time apart, CrypTen's 0.89 s alongside.
-# 2. The same operations through the interpreter, shared next to plaintext ppdl: each
+#    Fashion-MNIST (softmax cross-entropy), three parties and a dealer in one process,
+#    offline (dealer) and online time apart; then the same step with two parties and a
+#    dealer (dealer pairs, and local truncation as CrypTen's two parties do).
+# 2. CrypTen, in the same run: bench/crypten_mlp.py, the same model, batch, data and
+#    loss, two parties as two processes (crypten.mpc.run_multiprocess(world_size=2)),
+#    with Debian's python3 and PYTHONPATH=${CRYPTEN_SRC:-../shared/peers/crypten}.  Then
+#    both steps side by side: seconds, bytes each party sends, and the ratios.  If
+#    CrypTen cannot run, the reason is printed and no CrypTen figure is.
+# 3. The same operations through the interpreter, shared next to plaintext ppdl: each
 #    script runs K repetitions and once with none; the difference over K is one op.
-# Never part of make test.  Figures vary with machine load: best of several runs.
+# Never part of make test.  Figures vary with machine load.
 set -e
 ppdl=${1:-./ppdl}; build=${2:-build}
 here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
@@ -17,7 +24,43 @@ cc_flags="-O2 -g -std=c11 -D_GNU_SOURCE -pthread -Iruntime $(pkg-config --cflags
 libs="$(pkg-config --libs gmp zlib msgpack 2>/dev/null || echo -lgmp -lz -lmsgpackc) -lopenblas -lm -pthread"
 ${CC:-cc} $cc_flags -o "$build/bench_mpc" bench/bench_mpc.c "$build/librt.a" $libs
 echo "== runtime (C), best of ${REPS:-7}"
-"$build/bench_mpc" "$data" "${REPS:-7}"
+"$build/bench_mpc" "$data" "${REPS:-7}" | tee "$build/bench_mpc.txt"
+
+echo
+echo "== CrypTen, same run: MLP 784-128-10, batch 128, softmax cross-entropy, 2 parties as 2 processes"
+crypten_src=${CRYPTEN_SRC:-$(dirname "$root")/shared/peers/crypten}
+if [ ! -d "$crypten_src/crypten" ]; then
+  crypten_line="crypten: not measured: no CrypTen source at $crypten_src (set CRYPTEN_SRC)"
+else
+  crypten_line=$(FMNIST_DIR="$data" PYTHONPATH="$crypten_src" REPS=${CRYPTEN_REPS:-5} \
+    /usr/bin/python3 bench/crypten_mlp.py 2> "$build/crypten_mlp.log" | grep '^crypten:' | tail -1) || true
+  [ -n "$crypten_line" ] || crypten_line="crypten: not measured: bench/crypten_mlp.py printed nothing (log: $build/crypten_mlp.log)"
+fi
+echo "$crypten_line"
+echo
+echo "== one training step, side by side (one run; ppdl's parties in one process for now)"
+awk -v cl="$crypten_line" '
+  function after(str, key,   m) {   # the number after "key" in str
+    if (!match(str, key " [0-9.]+")) return ""
+    m = substr(str, RSTART + length(key) + 1, RLENGTH - length(key) - 1)
+    return m
+  }
+  /^ppdl-2pc / { for (i = 2; i < NF; i += 2) v[$3, $i] = $(i + 1) }
+  END {
+    fmt = "  %-40s %11s %11s %22s %14s %7s\n"
+    printf fmt, "", "wall s/step", "CPU s/step", "bytes sent/party/step", "dealer bytes", "rounds"
+    n = split("pair local", tr, " ")
+    for (k = 1; k <= n; k++) { t = tr[k]; if ((t, "seconds") in v)
+      printf fmt, "ppdl 2 parties + dealer, trunc. " t, v[t, "seconds"], v[t, "cpu"], v[t, "bytes"], v[t, "dealer"], v[t, "rounds"] }
+    if (cl ~ /not measured/) { print "  CrypTen: " cl; exit }
+    cs = after(cl, "seconds/step"); cc = after(cl, "cpu/step"); cb = after(cl, "sent/party/step")
+    printf fmt, "CrypTen 2PC (TFP), 2 processes", cs, cc, cb, "0 (party 0)", after(cl, "rounds")
+    for (k = 1; k <= n; k++) { t = tr[k]; if ((t, "seconds") in v)
+      printf "  CrypTen / ppdl (trunc. %s): wall x%.1f, CPU x%.1f (target >= 20); bytes ppdl / CrypTen %.2f (target <= 1)\n",
+             t, cs / v[t, "seconds"], cc / v[t, "cpu"], v[t, "bytes"] / cb }
+  }' "$build/bench_mpc.txt"
+echo "  ppdl's parties take turns in one process here (no network); the separate-process"
+echo "  figure comes with ppdl --processes (issue 11).  CrypTen: 2 processes, Gloo over loopback."
 
 echo
 echo "== through ppdl: one operation, shared vs plaintext (ms, from K repetitions)"

@@ -12,8 +12,9 @@
 **        -lopenblas -lm -pthread
 ** and against a runtime from before the message layer (6ec7b70 and earlier: SsCtx has
 ** .tr, no .msg) with -DOLD_CTX and that version's headers (git archive OLD runtime).
-** Alternate old and new builds in one session and compare best figures.  Usage:
-** mpc_cpu [reps].
+** Alternate old and new builds in one session and compare best figures.  Since softmax
+** on shares the step's default loss is softmax cross-entropy; build with -DSQUARED_LOSS
+** to time the squared loss on logits that older runtimes use.  Usage: mpc_cpu [reps].
 */
 #include <malloc.h>
 #include <stdio.h>
@@ -81,6 +82,9 @@ int main(int argc, char **argv)
     SsTensor *sxb = ss_share(&ctx, &sc, xb, 1), *syb = ss_share(&ctx, &sc, oh, 1);
     SsTensor *sy = ss_share(&ctx, &sc, y, 2);
     SsModel *sm = ss_model_share(&ctx, &sc, m, 0);
+#ifdef SQUARED_LOSS
+    if (sm) sm->loss = SS_LOSS_MSE;
+#endif
     double *t = calloc((size_t)reps, sizeof *t);
     if (!sxb || !syb || !sy || !sm || !t) { printf("setup: %s\n", ctx.err); return 1; }
     for (int r = 0; r < reps; r++) {

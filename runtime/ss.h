@@ -214,12 +214,41 @@ void      ss_bits_free(SsBits *b);
 SsBits   *ss_and(SsCtx *ctx, const SsBits *x, const SsBits *y);
 int       ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out);
 
+/* --- exp, reciprocal, softmax (ss_softmax.c) ------------------------------------- */
+/* exp(a) by the limit (1 + a/2^iters)^(2^iters) (iters squarings, 1..16; CrypTen uses 8),
+** the base clamped at 0 by one comparison, so a below -2^iters gives 0.  Error for
+** a <= 0: about exp(a) a^2 / 2^(iters+1) from the limit (below 1.1e-3 with 8) plus the
+** squarings' rounding; a positive a overflows once exp(a) passes the fixed-point range. */
+SsTensor *ss_exp(SsCtx *ctx, const SsTensor *a, int iters);
+/* 1/a for every element known to lie in [lo, hi] (public; 0 < lo < hi <= 4096 lo, lo
+** >= 1e-6, hi <= 1e9): Newton's iteration y <- y (2 - a y) on a scaled by a power of two
+** into (0, 1], from the linear minimax start on the (slightly widened) bounds, as many
+** times as bring the relative error below 2^-(frac_bits + 6) (two products each). */
+SsTensor *ss_reciprocal(SsCtx *ctx, const SsTensor *a, double lo, double hi);
+/* Softmax over the last axis (k <= 4096): the row maximum subtracted (ss_max), exp with 8
+** squarings (base clamped at 0), the row sum (in [1, k]) inverted by Newton's iteration,
+** one product.
+** With dealer pairs the inner values keep frac_bits + 8 fractional bits.  Error: within
+** 0.005 of the float softmax for any logits (tests/unit/test_rt_ss_softmax.c). */
+SsTensor *ss_softmax(SsCtx *ctx, const SsTensor *a);
+
 /* --- networks on shares (ss_nn.c) --------------------------------------------- */
 struct NnNet; struct NnModel;
 /* A network whose weights are shared: W[l], b[l] for dense layers (NULL otherwise). */
+/* The loss ss_model_step descends (its output gradient, divided by the batch size):
+** AUTO is CE after a final softmax, BCE after a final sigmoid or tanh, MSE otherwise. */
+typedef enum SsLoss {
+    SS_LOSS_AUTO,
+    SS_LOSS_MSE,                /* o - y: the squared error on the outputs (on the logits
+                                ** when the last layer is a softmax, which is skipped) */
+    SS_LOSS_BCE,                /* p(z) - y after a final sigmoid or tanh (p its polynomial) */
+    SS_LOSS_CE                  /* softmax(z) - y: softmax cross-entropy on the logits z (a
+                                ** final softmax layer, or the last layer's outputs) */
+} SsLoss;
 typedef struct SsModel {
     struct NnNet *net;          /* owned copy of the layer descriptions */
     SsTensor **W, **b;
+    SsLoss loss;                /* set by the caller after ss_model_share (AUTO there) */
 } SsModel;
 /* Shares m's weights from party `owner` (0: public weights, e.g. a fresh model).
 ** Layers supported: dense, relu, sigmoid and tanh (with approx = taylor(...) or
@@ -230,11 +259,10 @@ void      ss_model_free(SsModel *m);
 ** logits are returned; argmax is the same). */
 SsTensor *ss_model_forward(SsCtx *ctx, SsModel *m, const SsTensor *x);
 /* One step of gradient descent on a batch: x (B × d), y (B × out: one-hot rows for a
-** softmax output, 0/1 for a sigmoid output, targets otherwise).  Output gradient:
-** p(z) - y after a final sigmoid (p its polynomial: the cross-entropy gradient), z - y
-** otherwise (for a final softmax the squared loss on logits stands in for softmax
-** cross-entropy, which would need exp and division on shares).  0 or -1 with err (a
-** fixed-point overflow when the training diverges). */
+** softmax output or the CE loss, 0/1 for a sigmoid output, targets otherwise), on
+** m->loss (SsLoss: the output gradient, then backpropagated; CE computes ss_softmax of
+** the logits).  0 or -1 with err (a fixed-point overflow when the training diverges, a
+** loss that does not fit the network). */
 int       ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, double lr);
 /* Reveals the weights to party `to` into out (same network). */
 int       ss_model_reveal(SsCtx *ctx, const SsModel *m, struct NnModel *out, int to);

@@ -1,7 +1,8 @@
 /*
 ** ss_nn.c — training a feed-forward network whose data, weights and gradients all stay
 ** secret-shared: forward and backward passes of dense layers (matrix triples), ReLU
-** (secure comparison), polynomial sigmoid and tanh (Horner), and gradient descent.  The
+** (secure comparison), polynomial sigmoid and tanh (Horner), the output gradient of the
+** chosen loss (softmax cross-entropy through ss_softmax.c), and gradient descent.  The
 ** layer descriptions and polynomial fits are nn.h's, the share arithmetic ss.c's; this
 ** file only chains them.  Nothing is opened except the masked values inside products
 ** and comparisons; reveal is explicit (ss_model_reveal).
@@ -157,26 +158,49 @@ static int descend(SsCtx *ctx, SsTensor **dst, const SsTensor *g, double c)
     return 0;
 }
 
+/* The loss m->loss stands for on this network, or -1 with err when it does not fit. */
+static int resolve_loss(SsCtx *ctx, const SsModel *m)
+{
+    const NnNet *net = m->net;
+    NnKind last = net->layer[net->n - 1].kind;
+    int sig = last == NN_SIGMOID || last == NN_TANH, k = 0;
+    for (int l = net->n - 1; l >= 0 && !k; l--) if (net->layer[l].kind == NN_DENSE) k = net->layer[l].out;
+    switch (m->loss) {
+    case SS_LOSS_AUTO: return last == NN_SOFTMAX ? SS_LOSS_CE : sig ? SS_LOSS_BCE : SS_LOSS_MSE;
+    case SS_LOSS_BCE:
+        if (!sig) return ss__fail(ctx, "the bce loss on shares needs a final sigmoid (or tanh) "
+                                       "layer; use \"ce\" after a softmax, or \"mse\"");
+        return SS_LOSS_BCE;
+    case SS_LOSS_CE:
+        if (k < 2) return ss__fail(ctx, "the ce loss needs at least 2 outputs, the network has %d", k);
+        return SS_LOSS_CE;
+    default: return SS_LOSS_MSE;
+    }
+}
+
 int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, double lr)
 {
     int n = m->net->n, B = x->shape[0], rc = -1;
-    const NnLayer *last = &m->net->layer[n - 1];
-    int sig_out = last->kind == NN_SIGMOID || last->kind == NN_TANH;
+    int loss = resolve_loss(ctx, m);
+    if (loss < 0) return -1;
+    int sig_out = loss == SS_LOSS_BCE;      /* p(z) - y: the sigmoid's derivative folded in */
     SsTensor **acts = calloc((size_t)n + 1, sizeof *acts), **aux = calloc((size_t)n, sizeof *aux);
     SsTensor **gW = calloc((size_t)n, sizeof *gW), **gb = calloc((size_t)n, sizeof *gb);
     if (!acts || !aux || !gW || !gb) abort();
     SsTensor *d = NULL;
     if (forward(ctx, m, x, acts, aux, 0)) goto out;
-    /* output gradient: p(z) - y after a sigmoid (cross-entropy), z - y otherwise */
+    /* output gradient: softmax(z) - y (CE; z: the logits, a final softmax is left out by
+    ** forward), p(z) - y after a sigmoid (BCE), o - y otherwise (MSE) */
     {
-        SsTensor *o = acts[n];
+        SsTensor *o = acts[n], *p = NULL;
         if (o->size != y->size) {
             ss__fail(ctx, "labels have %zu values for %zu outputs", y->size, o->size);
             goto out;
         }
+        if (loss == SS_LOSS_CE && !(p = ss_softmax(ctx, o))) goto out;
         SsTensor *yy = ss_reshape(ctx, y, o->ndim, o->shape);
-        d = ss_sub(ctx, o, yy);
-        ss_free(yy);
+        d = ss_sub(ctx, p ? p : o, yy);
+        ss_free(yy); ss_free(p);
         if (!d) goto out;
     }
     for (int l = n - 1; l >= 0; l--) {

@@ -651,6 +651,18 @@ static Value max_arg(Interp *I, Args *a, bool arg)
     return new_shared(m, scheme_value_of(a->v[0]));
 }
 
+static Value b_softmax(Interp *I, Args *a)
+{
+    SsTensor *s = a->n >= 1 ? lib_shared_of(a->v[0]) : NULL;
+    if (!s) return lib_forward(I, a, "shared tensor (or no arguments, as a layer)");
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL))) return VERR;
+    SsCtx c = ctx_of(I);
+    SsTensor *r = ss_softmax(&c, s);
+    if (!r) return ss_fail(I, &c);
+    wipe_ctx(&c);
+    return new_shared(r, scheme_value_of(a->v[0]));
+}
+
 static Value b_max(Interp *I, Args *a) { return max_arg(I, a, false); }
 static Value b_argmax(Interp *I, Args *a) { return max_arg(I, a, true); }
 
@@ -692,9 +704,32 @@ static int join_rows(SsCtx *c, Value data, SsTensor **x, SsTensor **y, Value *sc
     return 0;
 }
 
+/* loss = "ce" (also "xent", "cross_entropy"), "bce" or "mse"; AUTO when absent. */
+static bool mpc_loss_kw(Interp *I, Args *a, SsLoss *out)
+{
+    const char *s = NULL;
+    *out = SS_LOSS_AUTO;
+    if (!lib_kwstr(I, a, "loss", &s)) return false;
+    if (!s) return true;
+    if (!strcmp(s, "ce") || !strcmp(s, "xent") || !strcmp(s, "cross_entropy")) *out = SS_LOSS_CE;
+    else if (!strcmp(s, "bce")) *out = SS_LOSS_BCE;
+    else if (!strcmp(s, "mse")) *out = SS_LOSS_MSE;
+    else { lib_badkw(I, a, "loss", "\"ce\" (or \"xent\"), \"bce\" or \"mse\""); return false; }
+    return true;
+}
+
+/* The number of classes of shared training data (0: targets, not classes). */
+static int shared_classes(Value data)
+{
+    SharedDs *one = val_user_as(data, &lib_shared_ds_class);
+    if (one) return one->nclasses;
+    const SharedDs *first = AS_USER(AS_LIST(data)->v[0])->p;
+    return first->nclasses;
+}
+
 Value lib_mpc_train(Interp *I, Args *a)
 {
-    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW("epochs", "lr", "batch", "verbose")))
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW("epochs", "lr", "batch", "verbose", "loss")))
         return VERR;
     NnModel *nm = lib_model_of(a->v[0]);
     if (!nm) return lib_bad(I, a, 0, "model");
@@ -707,6 +742,8 @@ Value lib_mpc_train(Interp *I, Args *a)
     if (epochs < 0 || epochs > 1000000) return lib_badkw(I, a, "epochs", "integer >= 0");
     if (batch < 1) return lib_badkw(I, a, "batch", "positive integer");
     if (!(lr > 0)) return lib_badkw(I, a, "lr", "positive number");
+    SsLoss loss;
+    if (!mpc_loss_kw(I, a, &loss)) return VERR;
     SsCtx c = ctx_of(I);
     SsTensor *x = NULL, *y = NULL;
     Value scheme;
@@ -722,6 +759,11 @@ Value lib_mpc_train(Interp *I, Args *a)
     }
     SsModel *sm = ss_model_share(&c, &so->sc, nm, a->v[0].owner);
     if (!sm) { ss_free(x); ss_free(y); return ss_fail(I, &c); }
+    /* auto: as plaintext training (nn_default_loss): ce after a softmax or for several
+    ** classes on several outputs, bce after a sigmoid, mse otherwise */
+    if (loss == SS_LOSS_AUTO && out >= 2 && nn_default_loss(net, shared_classes(a->v[1])) == NN_LOSS_CE)
+        loss = SS_LOSS_CE;
+    sm->loss = loss;
     int rows = x->shape[0];
     if (batch > rows) batch = rows;
     int nb = (rows + (int)batch - 1) / (int)batch;
@@ -821,22 +863,30 @@ static const LibReg fns[] = {
      "On a shared tensor: max(s, 0) through a secure comparison (the sign bit from binary\n"
      "shares and a carry circuit with AND triples).",
      PARTIES SS3 "s = share(tensor([-1, 2]), ss); print(reveal(relu(s)))", LIB_ANYOWNER},
+    {"softmax", b_softmax, "softmax(s)",
+     "On a shared tensor: softmax over the last axis, still shared (the row maximum\n"
+     "subtracted by secure comparisons, exp as (1 + x/256)^256, the row sum inverted by\n"
+     "Newton's iteration; within 0.005 of the float softmax).",
+     PARTIES SS3 "s = share(tensor([[1, 2, 3]]), ss); print(reveal(softmax(s)))", LIB_ANYOWNER},
     {"max", b_max, "max(s)",
      "On a shared tensor: the maximum along the last axis by a tournament of secure\n"
      "comparisons.", PARTIES SS3 "s = share(tensor([[1, 5, 2]]), ss); print(reveal(max(s)))", LIB_ANYOWNER},
     {"argmax", b_argmax, "argmax(s)",
      "On a shared tensor: the index of the maximum along the last axis (the first on\n"
      "ties), still shared.", PARTIES SS3 "s = share(tensor([[1, 5, 2]]), ss); print(reveal(argmax(s)))", LIB_ANYOWNER},
-    {"train", b_train, "train(m, shared_data, epochs = 1, lr = 0.1, batch = 32)",
+    {"train", b_train, "train(m, shared_data, epochs = 1, lr = 0.1, batch = 32, loss = auto)",
      "Training on secret shares: data, weights and gradients stay shared among the scheme's\n"
      "parties; returns a shared model (reveal(sm, to = p) hands it to p).  shared_data is\n"
      "share(d, scheme) or a list of them (rows joined).  Sigmoid layers need a polynomial\n"
-     "approx; a final softmax is trained with the squared loss on logits.  A fixed-point\n"
-     "overflow (divergence) stops training with a warning and sets sm.diverged.",
+     "approx.  loss: \"ce\" (or \"xent\": softmax cross-entropy, softmax on shares by exp\n"
+     "and Newton's reciprocal; default after a softmax or for several classes), \"bce\"\n"
+     "(default after a sigmoid) or \"mse\" (squared error; on the logits after a softmax,\n"
+     "cheaper: no comparisons).  A fixed-point overflow (divergence) stops training with a\n"
+     "warning and sets sm.diverged.",
      PARTIES SS3 "d = load_csv(\"samples/data/pima_diabetes.csv\", label = \"diabetes\", normalize = true); "
      "network n { dense(8, 1); sigmoid(approx = interpolate(degree = 3, over = [-6, 6])) }; "
      "sm = train(model(n), share(d, ss), epochs = 1, batch = 256, verbose = false); print(sm.steps)", LIB_ANYOWNER},
-    {"mpc_train", lib_mpc_train, "mpc_train(m, shared_data, epochs = 1, lr = 0.1, batch = 32)",
+    {"mpc_train", lib_mpc_train, "mpc_train(m, shared_data, epochs = 1, lr = 0.1, batch = 32, loss = auto)",
      "The same as train(m, shared_data, ...): training on secret shares.",
      PARTIES SS3 "d = load_csv(\"samples/data/pima_diabetes.csv\", label = \"diabetes\", normalize = true); "
      "network n { dense(8, 1); sigmoid(approx = interpolate(degree = 3, over = [-6, 6])) }; "
