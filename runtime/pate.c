@@ -145,8 +145,9 @@ int pate_plain(int nteachers, const double *const *x, size_t Q, int C, int *labe
 
 static size_t residue_bytes(const PaiPub *pub) { return (2 * (size_t)pub->bits + 7) / 8; }
 
-/* Posts k residues from `from` to `to` (one frame, the current round). */
-static int post(PateSpeed *P, int from, int to, mpz_t *c, size_t k, const char *what)
+/* Posts k residues from `from` to `to` as one frame: a round of its own, or with
+** together, the round of the enclosing parallel section (msg_parallel_begin). */
+static int post(PateSpeed *P, int from, int to, mpz_t *c, size_t k, bool together, const char *what)
 {
     WireW w;
     wire_w_init(&w);
@@ -155,7 +156,7 @@ static int post(PateSpeed *P, int from, int to, mpz_t *c, size_t k, const char *
     size_t len;
     uint8_t *frame = wire_w_take(&w, &len);
     wire_w_free(&w);
-    if (msg_send_frame(P->msg, from, to, "ciphertext", false, false, what, frame, len) < 0) {
+    if (msg_send_frame(P->msg, from, to, "ciphertext", together, false, what, frame, len) < 0) {
         snprintf(P->err, sizeof P->err, "the transport refused a frame");
         return -1;
     }
@@ -270,7 +271,7 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
         char what[160];
         snprintf(what, sizeof what, "SPEED: E(votes + noise share), %zu counts packed %u a "
                  "ciphertext (%zu ciphertexts)", V, L->slots, L->nct);
-        rc = post(P, me, P->A, c, L->nct, what);
+        rc = post(P, me, P->A, c, L->nct, true, what);
     }
     mpz_array_free(c, L->nct);
     return rc;
@@ -320,7 +321,7 @@ static int aggregator_mask(PateSpeed *P, const Layout *L, mpz_t *sum, size_t V, 
     snprintf(what, sizeof what, "SPEED: the encrypted histogram masked (h + r, r of %u bits, "
              "re-randomised; %zu ciphertexts); the key server sees only these",
              L->hb + PAI_MASK_SLACK, L->nct);
-    return post(P, P->A, P->S, sum, L->nct, what);
+    return post(P, P->A, P->S, sum, L->nct, false, what);
 }
 
 /* S's step (round 2, receiving): decrypts the masked counts with its private key; its
@@ -371,10 +372,11 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
 
     /* round 1: every present teacher encrypts and posts */
     double t0 = now();
-    msg_round(P->msg);
     int rc = 0;
+    msg_parallel_begin(P->msg);                 /* the teachers' frames travel in one round */
     for (int i = 0; i < P->nteachers && rc == 0; i++)
         if (!(P->dropped && P->dropped[i])) rc = teacher_step(P, i, x[i], V, C, &L);
+    msg_parallel_end(P->msg);
     double t1 = now();
     P->t_encrypt = t1 - t0;
     if (rc) return -1;
@@ -407,7 +409,6 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     if (rc == 0) {
         int shape[2] = { (int)Q, C };
         H = ss_new(&sc, 2, shape, PATE_FRAC);
-        msg_round(P->msg);
         rc = aggregator_mask(P, &L, sum, V, H->s[0]);
         if (rc == 0) rc = server_step(P, &L, V, present, H->s[1]);
     }
