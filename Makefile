@@ -49,7 +49,7 @@ FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps test check-asan test-asan unit scripts demo install uninstall clean bench \
-        bench-train bench-paillier bench-mpc bench-dp fuzz fuzz-wire
+        bench-train bench-paillier bench-mpc bench-dp bench-speed fuzz fuzz-wire
 all: ppdl
 
 # --- dependencies ---------------------------------------------------------------
@@ -169,6 +169,9 @@ bench-mpc: ppdl
 
 bench-dp: ppdl
 	@bench/dp.sh ./ppdl
+
+bench-speed: ppdl
+	@bench/speed.sh ./ppdl
 
 # --- install ------------------------------------------------------------------------
 install: ppdl

@@ -15,6 +15,7 @@
 #include "ds.h"
 #include "lib_data.h"
 #include "lib_he.h"
+#include "lib_nn.h"
 #include "lib_wire.h"
 #include "pate.h"
 #include <math.h>
@@ -249,6 +250,42 @@ static Value b_aggregate(Interp *I, Args *a)
     return r;
 }
 
+/* The experimenter's clean histogram: the sum of every teacher's votes.  No party can
+** compute it (each sees its own votes); the experimenter uses it for the analysis. */
+static Value b_histogram(Interp *I, Args *a)
+{
+    Teachers t;
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, NULL) || !teachers_arg(I, a, &t)) return VERR;
+    int shape[2] = { t.Q, t.C };
+    Tn *h = tn_new(2, shape);
+    for (int i = 0; i < t.n; i++)
+        for (size_t k = 0; k < h->size; k++) h->data[k] += (float)t.x[i][k];
+    teachers_free(&t);
+    return val_tensor(h);
+}
+
+/* The experimenter's mean accuracy of models that live at different parties (the
+** teachers) on one public evaluation set: a figure for the report, read at the top level. */
+static Value b_mean_accuracy(Interp *I, Args *a)
+{
+    if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
+    if (!IS_LIST(a->v[0]) || AS_LIST(a->v[0])->n == 0) return lib_bad(I, a, 0, "non-empty list of models");
+    Ds *d = lib_dataset_of(a->v[1]);
+    if (!d || d->nclasses < 2) return lib_bad(I, a, 1, "dataset of classes");
+    ObjList *L = AS_LIST(a->v[0]);
+    double sum = 0;
+    for (size_t i = 0; i < L->n; i++) {
+        NnModel *m = lib_model_of(L->v[i]);
+        if (!m) return err_raise(I, "'mean_accuracy': item %zu is a %s, not a model", i + 1, val_type_name(L->v[i]));
+        double loss, acc;
+        char err[NN_ERRLEN];
+        if (nn_evaluate(m, d->x, d->y, d->nclasses, NN_LOSS_AUTO, &loss, &acc, err) < 0)
+            return err_raise(I, "'mean_accuracy': model %zu: %s", i + 1, err);
+        sum += acc;
+    }
+    return VNUM(sum / (double)L->n);
+}
+
 /* --- SPEED ----------------------------------------------------------------------------- */
 
 static PateSpeed last;          /* the last run's timing, for speed_timing() */
@@ -469,6 +506,17 @@ static const LibReg fns[] = {
      "when its largest count plus N(0, sigma1^2) reaches the threshold; -1 otherwise).  The\n"
      "noise is exact discrete noise on a fine grid (docs/privacy.md).",
      "l = noisy_max(tensor([[40, 2, 8]]), {mechanism = \"gnmax\", sigma = 5}); print(l)", 0},
+    {"histogram", b_histogram, "histogram(votes)",
+     "The experimenter's clean vote histogram (queries x classes): the sum of the teachers'\n"
+     "votes, each a tensor at its teacher.  Top level only: no party can compute it, and it is\n"
+     "what the data-dependent analysis and the ensemble's accuracy are computed from.",
+     PARTIES "print(histogram([tensor([[1, 0]]) at t1, tensor([[0, 1]]) at t2]))",
+     LIB_ANYOWNER | LIB_NARRATOR},
+    {"mean_accuracy", b_mean_accuracy, "mean_accuracy(models, data)",
+     "The experimenter's mean accuracy of several models (each may live at its own party, as\n"
+     "PATE's teachers do) on one evaluation dataset.  Top level only.",
+     "network n { dense(2, 2); softmax }; d = dataset(tensor([[0, 1], [1, 0]]), tensor([0, 1])); "
+     "print(mean_accuracy([model(n), model(n)], d) <= 1)", LIB_ANYOWNER | LIB_NARRATOR},
     {"aggregate", b_aggregate, "aggregate(noised_votes, to = p)",
      "Plaintext PATE with distributed noise: each item (a teacher's votes plus its noise share,\n"
      "a queries x classes tensor at that teacher) is sent to p in one round, and p takes the\n"
