@@ -240,7 +240,12 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
     mpz_t *c = mpz_array(L->nct);
     mpz_t pt, e;
     mpz_inits(pt, e, NULL);
-    int rc = 0;
+    /* the noise factors hs^a first (the costly part; P->opts' threads), then one cheap
+    ** (1 + m n) r mod n^2 a ciphertext */
+    PaiNoise pool;
+    pai_noise_init(&pool);
+    int rc = pai_noise_fill(&pool, P->pub, NULL, L->nct, rng, &P->opts) == PAI_OK ? 0 : -1;
+    if (rc) snprintf(P->err, sizeof P->err, "interrupted");
     int64_t lim = (int64_t)ldexp(P->bound, PATE_FRAC) + 1;
     for (size_t k = 0; k < L->nct && rc == 0; k++) {
         if (P->opts.interrupt && *P->opts.interrupt) {
@@ -263,8 +268,12 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
             mpz_set_si(e, m + ((int64_t)1 << L->vb));   /* offset binary: non-negative */
             mpz_add(pt, pt, e);
         }
-        if (rc == 0) pai_encrypt(P->pub, c[k], pt, rng);
+        if (rc == 0 && pai_encrypt_pool(P->pub, &pool, c[k], pt) != PAI_OK) {
+            snprintf(P->err, sizeof P->err, "the noise pool ran out");
+            rc = -1;
+        }
     }
+    pai_noise_clear(&pool);
     pai_mpz_wipe(pt); pai_mpz_wipe(e);
     mpz_clears(pt, e, NULL);
     if (rc == 0) {

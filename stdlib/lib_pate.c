@@ -360,7 +360,7 @@ static Value b_speed(Interp *I, Args *a)
     PateSpeed P = { .msg = &I->msg, .nteachers = t.n, .teacher = t.party, .dropped = dropped,
                     .min_present = t.n - (int)k, .A = A, .S = S, .U = U, .D = D, .rng = party_rng,
                     .rng_u = I, .pub = pub, .priv = priv,
-                    .opts = { .threads = 1, .interrupt = I->interrupt },
+                    .opts = { .threads = 2, .interrupt = I->interrupt },
                     .bound = pate_share_bound(&m) };
     int *lab = xcalloc((size_t)t.Q, sizeof *lab);
     bool tty = isatty(2);
