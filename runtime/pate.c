@@ -35,6 +35,13 @@ static double now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static double cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 /* --- mechanisms, votes and noise -------------------------------------------------------- */
 
 int pate_mech_check(const PateMech *m, char *err, size_t errlen)
@@ -362,10 +369,21 @@ static int server_step(PateSpeed *P, const Layout *L, size_t V, int present, uin
     return rc;
 }
 
+/* After a refusal in round 1, A discards what the teachers had already sent, so that
+** no stale frame waits in the transport for a later run. */
+static void drain(PateSpeed *P)
+{
+    uint8_t *buf;
+    size_t len;
+    for (int i = 0; i < P->nteachers; i++)
+        while (msg_receive(P->msg, P->teacher[i], P->A, &buf, &len) == 0) free(buf);
+}
+
 int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *labels)
 {
     P->err[0] = 0;
     P->t_encrypt = P->t_aggregate = P->t_convert = P->t_argmax = 0;
+    P->c_encrypt = P->c_aggregate = P->c_convert = P->c_argmax = 0;
     size_t V = Q * (size_t)C;
     Layout L;
     if (C < 2 || Q == 0) {
@@ -380,28 +398,29 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     pai_pub_precompute((PaiPub *)P->pub);       /* idempotent; the table is public */
 
     /* round 1: every present teacher encrypts and posts */
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     int rc = 0;
     msg_parallel_begin(P->msg);                 /* the teachers' frames travel in one round */
     for (int i = 0; i < P->nteachers && rc == 0; i++)
         if (!(P->dropped && P->dropped[i])) rc = teacher_step(P, i, x[i], V, C, &L);
     msg_parallel_end(P->msg);
-    double t1 = now();
-    P->t_encrypt = t1 - t0;
-    if (rc) return -1;
+    double t1 = now(), c1 = cpu();
+    P->t_encrypt = t1 - t0; P->c_encrypt = c1 - c0;
+    if (rc) { drain(P); return -1; }
 
     /* A adds what arrived; too few teachers: the noise is not enough, refuse */
     mpz_t *sum = mpz_array(L.nct);
     int present = 0;
     rc = aggregator_sum(P, &L, sum, &present);
+    if (rc) drain(P);
     if (rc == 0 && present < P->min_present) {
         snprintf(P->err, sizeof P->err, "%d of %d teachers sent their votes; the noise shares need "
                  "at least %d (dropouts = %d), so the queries are refused and nothing is released",
                  present, P->nteachers, P->min_present, P->nteachers - P->min_present);
         rc = -1;
     }
-    double t2 = now();
-    P->t_aggregate = t2 - t1;
+    double t2 = now(), c2 = cpu();
+    P->t_aggregate = t2 - t1; P->c_aggregate = c2 - c1;
 
     /* round 2: A masks and posts to S; S decrypts: A and S hold additive shares */
     SsCtx ctx;
@@ -422,8 +441,8 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
         if (rc == 0) rc = server_step(P, &L, V, present, H->s[1]);
     }
     mpz_array_free(sum, L.nct);
-    double t3 = now();
-    P->t_convert = t3 - t2;
+    double t3 = now(), c3 = cpu();
+    P->t_convert = t3 - t2; P->c_convert = c3 - c2;
 
     /* the secure argmax on shares; only U receives the result */
     Tn *lab = NULL;
@@ -436,6 +455,6 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     tn_free(lab);
     ss_free(H); ss_free(am); ss_free(mx);
     explicit_bzero(ctx.prg, sizeof ctx.prg);
-    P->t_argmax = now() - t3;
+    P->t_argmax = now() - t3; P->c_argmax = cpu() - c3;
     return rc;
 }

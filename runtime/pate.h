@@ -63,8 +63,8 @@ int     pate_argmax(const int64_t *h, int C);
 ** parties (G1 - G2 with G1, G2 ~ Gamma(1/m, b)), or N(0, sigma^2 / m).  Confident GNMax
 ** shares the answering noise (sigma2).  -1 when m < 1. */
 int     pate_noise_share(Rng *r, const PateMech *mech, int m, double *out, size_t len);
-/* The public bound on |votes + noise share| of one count of one teacher: 1 + PATE_TAIL
-** times the noise scale of one share... of the whole noise (shares are smaller). */
+/* The public bound on |vote + noise share| of one count of one teacher: 1 + PATE_TAIL
+** times the scale of the whole noise (a share's is smaller). */
 double  pate_share_bound(const PateMech *mech);
 /* Central noisy max over Q queries of C counts (hist, row-major), drawing from r:
 ** labels[q] in 0..C-1, or -1 when confident GNMax declines.  Noise from the exact
@@ -108,7 +108,8 @@ typedef struct PateSpeed {
     PaiOpts opts;
     double bound;               /* public bound on |one teacher's value| */
     /* out: seconds of each phase, and the packing */
-    double t_encrypt, t_aggregate, t_convert, t_argmax;
+    double t_encrypt, t_aggregate, t_convert, t_argmax;     /* wall */
+    double c_encrypt, c_aggregate, c_convert, c_argmax;     /* CPU (every thread) */
     unsigned slots, slot_bits;
     size_t ciphertexts;         /* per teacher */
     char err[256];

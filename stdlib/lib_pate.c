@@ -383,7 +383,9 @@ static Value b_speed_timing(Interp *I, Args *a)
     Value r = val_rec();
     const struct { const char *k; double v; } f[] = {
         { "encrypt", last.t_encrypt }, { "aggregate", last.t_aggregate }, { "convert", last.t_convert },
-        { "argmax", last.t_argmax }, { "slots", last.slots }, { "slot_bits", last.slot_bits },
+        { "argmax", last.t_argmax }, { "cpu_encrypt", last.c_encrypt },
+        { "cpu_aggregate", last.c_aggregate }, { "cpu_convert", last.c_convert },
+        { "cpu_argmax", last.c_argmax }, { "slots", last.slots }, { "slot_bits", last.slot_bits },
         { "ciphertexts", (double)last.ciphertexts },
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) val_rec_set(r, sym_cstr(&I->syms, f[i].k), VNUM(f[i].v));
@@ -541,8 +543,9 @@ static const LibReg fns[] = {
      "l = speed([tensor([[0, 1]]) at t1, tensor([[0, 1]]) at t2], mechanism = m, he = he, "
      "aggregator = agg, server = srv, student = st); print(l)", LIB_ANYOWNER},
     {"speed_timing", b_speed_timing, "speed_timing()",
-     "The last speed(...) run's seconds per phase {encrypt, aggregate, convert, argmax} and its\n"
-     "packing {slots, slot_bits, ciphertexts (per teacher)}; none before the first run.",
+     "The last speed(...) run's wall seconds per phase {encrypt, aggregate, convert, argmax},\n"
+     "its CPU seconds (every thread) {cpu_encrypt, ...} and its packing {slots, slot_bits,\n"
+     "ciphertexts (per teacher)}; none before the first run.",
      "print(speed_timing() == none or true)", LIB_NARRATOR},
     {"pate_epsilon", b_pate_epsilon,
      "pate_epsilon(mechanism, queries = Q, votes = histogram, answered = labels, delta = 1e-5)",

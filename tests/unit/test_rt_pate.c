@@ -328,6 +328,14 @@ static void bad_parameters(void)
     CU_ASSERT_EQUAL(pate_speed(&w.P, (const double *const *)x, Q, C, lab), -1);
     CU_ASSERT(strstr(w.P.err, "beyond the public bound") != NULL);
     CU_ASSERT_EQUAL(frames_to(&w, A) + frames_to(&w, S), 1);   /* teacher 1's only */
+    /* and no stale frame is left for the next run over the same layer */
+    x[1][4] = 0;
+    x[0][0] += 5;                                     /* teacher 1's new value decides query 1 */
+    int ref[Q];
+    CU_ASSERT_EQUAL(pate_plain(NT, (const double *const *)x, Q, C, ref, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(pate_speed(&w.P, (const double *const *)x, Q, C, lab), 0);
+    CU_ASSERT(memcmp(lab, ref, sizeof lab) == 0);
+    CU_ASSERT_EQUAL(lab[0], 0);
     world_free(&w);
     values_free(x, NT);
 }
