@@ -265,8 +265,9 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
             size_t v = k * L->slots + j;
             int64_t m = 0;
             if (v < V && (!pate_fix(x[v], &m) || m > lim || m < -lim)) {
-                snprintf(P->err, sizeof P->err, "teacher %d's value %g (query %zu, class %zu) is "
-                         "beyond the public bound %g", i + 1, x[v], v / (size_t)C + 1, v % (size_t)C,
+                snprintf(P->err, sizeof P->err, "teacher %d's value for query %zu, class %zu is "
+                         "beyond the public bound %g on |vote + noise share| (the value stays "
+                         "private; nothing of it was sent)", i + 1, v / (size_t)C + 1, v % (size_t)C,
                          P->bound);
                 rc = -1;
                 break;
