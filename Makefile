@@ -51,7 +51,7 @@ FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps test check-asan test-asan unit scripts demo install uninstall clean bench \
-        bench-train bench-paillier bench-mpc bench-dp fuzz fuzz-wire
+        bench-train bench-paillier bench-mpc bench-dp bench-speed fuzz fuzz-wire
 all: ppdl
 
 # --- dependencies ---------------------------------------------------------------
@@ -181,6 +181,9 @@ bench-dp: ppdl $(BUILD)/bench/chacha
 $(BUILD)/bench/chacha: bench/chacha.c $(BUILD)/librt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/librt.a $(LDLIBS)
+
+bench-speed: ppdl
+	@bench/speed.sh ./ppdl
 
 # --- install ------------------------------------------------------------------------
 install: ppdl

@@ -821,6 +821,20 @@ static Value blind_fail(Interp *I, const char *what, int st, const HeScheme *s, 
     return r;
 }
 
+const PaiPriv *lib_he_priv(Value scheme, int party)
+{
+    HeScheme *s = scheme_of(scheme);
+    if (!s || party <= 0 || party >= 64 || !(s->keyholders >> party & 1)) return NULL;
+    const HeScheme *k = keyholder_scheme(s);
+    return k ? &k->priv : NULL;
+}
+
+void lib_he_precompute(Value scheme)
+{
+    HeScheme *s = scheme_of(scheme);
+    if (s) pai_pub_precompute(&s->pub);
+}
+
 /* Checks a ct argument, the party running the protocol and the helper. */
 static HeCt *rt_arg(Interp *I, Args *a, int i, int *T, int *K)
 {

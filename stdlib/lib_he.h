@@ -21,6 +21,12 @@ const PaiPub *lib_he_pub(Value scheme);
 /* True when `party` may decrypt under the scheme (it is a keyholder and the private
 ** key is present). */
 bool  lib_he_can_decrypt(Value scheme, int party);
+/* The private key of a scheme as keyholder `party` holds it (its own store: the key
+** ring), or NULL when `party` is not a keyholder of the scheme's key.  For protocols in
+** which the keyholder's step decrypts (SPEED's key server). */
+const PaiPriv *lib_he_priv(Value scheme, int party);
+/* Builds the scheme's public fixed-base table (bulk encryption; idempotent). */
+void  lib_he_precompute(Value scheme);
 /* Encrypts a number or tensor x under the scheme at party `at` (the result lives
 ** there); NULL-safe errors are raised by name `who` (the calling builtin). */
 Value lib_he_encrypt(Interp *I, const char *who, Value x, Value scheme, int at, bool packed);
