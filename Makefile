@@ -16,14 +16,14 @@ OPT     ?= -O2
 SAN     ?=
 VERSION := 0.1.0
 
-PKGS    := gmp readline zlib msgpack libzmq
+PKGS    := gmp readline zlib msgpack libzmq libsodium
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS += -D_GNU_SOURCE -DPPDL_VERSION='"$(VERSION)"' -DPPDL_DATADIR='"$(DATADIR)"' \
             -Igrammar -Iinterp -Iruntime -Istdlib -I$(BUILD)/grammar
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 $(WARN) -MMD -MP -pthread $(SAN) \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lreadline -lz -lmsgpackc -lzmq) -lopenblas -lm -pthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lgmp -lreadline -lz -lmsgpackc -lzmq -lsodium) -lopenblas -lm -pthread
 TESTLIBS := -lcunit
 
 ifneq ($(SAN),)
@@ -54,7 +54,8 @@ all: ppdl
 # The Debian packages ppdl needs to build and test.  Installed with apt-get (through
 # sudo when not root) only when a tool or header is missing.
 DEB_PKGS := lemon libreadline-dev libgmp-dev libcunit1-dev pkg-config zlib1g-dev \
-            libopenblas-dev dataset-fashion-mnist bc python3 python3-click clang libmsgpack-dev libzmq3-dev
+            libopenblas-dev dataset-fashion-mnist bc python3 python3-click clang libmsgpack-dev libzmq3-dev \
+            libsodium-dev
 deps:
 	@tools/deps.sh $(DEB_PKGS)
 
