@@ -47,7 +47,7 @@ FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps test check-asan test-asan unit scripts demo install uninstall clean bench \
-        bench-train bench-paillier bench-mpc bench-dp fuzz fuzz-wire
+        bench-train bench-paillier bench-mpc bench-dp bench-fl fuzz fuzz-wire
 all: ppdl
 
 # --- dependencies ---------------------------------------------------------------
@@ -160,6 +160,9 @@ bench-mpc: ppdl
 
 bench-dp: ppdl
 	@bench/dp.sh ./ppdl
+
+bench-fl: $(BUILD)/librt.a
+	@bench/fl.sh $(BUILD)
 
 # --- install ------------------------------------------------------------------------
 install: ppdl
