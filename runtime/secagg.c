@@ -27,10 +27,11 @@ static void *zalloc(size_t n)
     return p;
 }
 
+/* CPU seconds of this thread: a step's own work, whatever else the machine runs. */
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -161,28 +162,56 @@ static int pair_key(const uint8_t sk[32], const uint8_t pk_other[32], const uint
     return 0;
 }
 
-/* acc[0..m) += sign * PRG(key) as little-endian 32-bit words (ChaCha20, nonce 0). */
-static void prg_apply(uint32_t *acc, size_t m, const uint8_t key[32], int sign)
+/* A list of masks to add: ChaCha20 keys (nonce 0) with a sign each. */
+typedef struct Masks { uint8_t (*key)[32]; signed char *sign; size_t n, cap; } Masks;
+
+static void masks_push(Masks *k, const uint8_t key[32], int sign)
+{
+    if (k->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 16;
+        uint8_t (*nk)[32] = zalloc(k->cap * 32);
+        signed char *ns = zalloc(k->cap);
+        if (k->n) { memcpy(nk, k->key, k->n * 32); memcpy(ns, k->sign, k->n); }
+        if (k->key) sodium_memzero(k->key, k->n * 32);
+        free(k->key); free(k->sign);
+        k->key = nk; k->sign = ns;
+    }
+    memcpy(k->key[k->n], key, 32);
+    k->sign[k->n++] = (signed char)sign;
+}
+
+/* acc[0..m) += sum of sign * PRG(key) over the list, as little-endian 32-bit words; a
+** piece of acc at a time takes every mask (it stays in cache), then the keys are wiped. */
+static void masks_apply(Masks *k, uint32_t *acc, size_t m)
 {
     enum { WORDS = 4096 };                      /* 16 KiB: 256 ChaCha20 blocks */
     static const uint8_t nonce[8];
     uint8_t buf[4 * WORDS];
     uint64_t block = 0;
     for (size_t e = 0; e < m; e += WORDS, block += 4 * WORDS / 64) {
-        size_t k = m - e < WORDS ? m - e : WORDS;
-        memset(buf, 0, 4 * k);
-        crypto_stream_chacha20_xor_ic(buf, buf, 4 * k, nonce, block, key);
+        size_t len = m - e < WORDS ? m - e : WORDS;
         uint32_t *a = acc + e;
-        if (sign > 0)
-            for (size_t i = 0; i < k; i++)
-                a[i] += (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
-                        (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
-        else
-            for (size_t i = 0; i < k; i++)
-                a[i] -= (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
-                        (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
+        for (size_t q = 0; q < k->n; q++) {
+            memset(buf, 0, 4 * len);
+            crypto_stream_chacha20_xor_ic(buf, buf, 4 * len, nonce, block, k->key[q]);
+            if (k->sign[q] > 0)
+                for (size_t i = 0; i < len; i++)
+                    a[i] += (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
+                            (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
+            else
+                for (size_t i = 0; i < len; i++)
+                    a[i] -= (uint32_t)buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 |
+                            (uint32_t)buf[4 * i + 2] << 16 | (uint32_t)buf[4 * i + 3] << 24;
+        }
     }
     sodium_memzero(buf, sizeof buf);
+}
+
+static void masks_free(Masks *k)
+{
+    if (k->key) sodium_memzero(k->key, k->cap * 32);
+    free(k->key); free(k->sign);
+    memset(k, 0, sizeof *k);
 }
 
 /* The nonce of the box from party `from` to party `to` (each direction of a pair
@@ -431,20 +460,21 @@ static int client_mask(SaRun *r, Client *c)
     if (r->drop && r->drop[c->i] == SA_DROP_BEFORE) { c->gone = 1; return 0; }
     uint32_t *y = zalloc(r->m * sizeof *y);
     uint8_t key[32];
+    Masks mk = { 0 };
     rc = encode(r, c->i, y);
-    if (rc == 0) {
-        self_key(c->sec + 4, key);
-        prg_apply(y, r->m, key, +1);
-    }
+    self_key(c->sec + 4, key);
+    masks_push(&mk, key, +1);
     for (int j = 0; j < r->n && rc == 0; j++) {
         if (!c->in2[j] || j == c->i) continue;
         const uint8_t *lo = j < c->i ? c->spk[j] : c->s_pk, *hi = j < c->i ? c->s_pk : c->spk[j];
         if (pair_key(c->s_sk, c->spk[j], lo, hi, key) != 0)
             rc = fail(r, "%s advertised a degenerate public key", nm(r, r->client[j]));
         else
-            prg_apply(y, r->m, key, c->i < j ? +1 : -1);
+            masks_push(&mk, key, c->i < j ? +1 : -1);
     }
     sodium_memzero(key, sizeof key);
+    if (rc == 0) masks_apply(&mk, y, r->m);
+    masks_free(&mk);
     if (rc == 0) {
         uint8_t *body = zalloc(4 * r->m);
         for (size_t e = 0; e < r->m; e++) {
@@ -695,13 +725,14 @@ static int server_unmask(SaRun *r, Server *s, double *out)
     for (int v = 0, k = 0; v < r->n && k < t; v++)
         if (s->u5[v]) { resp[k] = v; x[k] = (uint64_t)v + 1; k++; }
     uint8_t key[32], sk[32], pk[32];
+    Masks mk = { 0 };
     for (int u = 0; u < r->n && rc == 0; u++) {
         if (!s->u2[u]) continue;
         for (int k = 0; k < t; k++) memcpy(y + 4 * k, s->sh + ((size_t)resp[k] * n + (size_t)u) * 4, 4 * sizeof *y);
         secagg_shamir_open(x, y, t, 4, sec);
         if (s->u3[u]) {                         /* it sent y_u: remove its self-mask */
             self_key(sec, key);
-            prg_apply(s->sum, r->m, key, -1);
+            masks_push(&mk, key, -1);
             continue;
         }
         mask_keys(sec, sk, pk);                 /* it dropped: remove its pairwise masks */
@@ -715,9 +746,11 @@ static int server_unmask(SaRun *r, Server *s, double *out)
             if (pair_key(sk, s->keys[v] + 32, lo, hi, key) != 0)
                 rc = fail(r, "%s advertised a degenerate public key", nm(r, r->client[v]));
             else
-                prg_apply(s->sum, r->m, key, v < u ? -1 : +1);
+                masks_push(&mk, key, v < u ? -1 : +1);
         }
     }
+    if (rc == 0) masks_apply(&mk, s->sum, r->m);
+    masks_free(&mk);
     sodium_memzero(key, sizeof key); sodium_memzero(sk, sizeof sk); sodium_memzero(sec, sizeof sec);
     sodium_memzero(y, (size_t)t * 4 * sizeof *y);
     free(x); free(y); free(resp);

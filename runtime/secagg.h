@@ -99,8 +99,8 @@ typedef struct SaRun {
     const char *(*name)(void *u, int party);    /* for messages; NULL: "party <id>" */
     void *u;
     SaFlaw flaw;
-    /* filled by secagg_run: seconds spent by all clients together and by the server in
-    ** each protocol round, and the error when it fails */
+    /* filled by secagg_run: CPU seconds spent by all clients together and by the server
+    ** in each protocol round, and the error when it fails */
     double client_s[4], server_s[4];
     int heard[4];               /* |U1|, |U2|, |U3|, |U5| */
     char err[320];
