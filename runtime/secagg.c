@@ -804,6 +804,24 @@ int secagg_check(SaRun *r)
     return rc;
 }
 
+/* After a failure: the frames of this run still in flight are dropped (the network loses
+** them), so that no later protocol between these parties reads them. */
+static void drain(SaRun *r)
+{
+    uint8_t *buf;
+    size_t len;
+    for (int i = 0; i < r->n; i++) {
+        while (msg_receive(r->msg, r->client[i], r->server, &buf, &len) == 0) { sodium_memzero(buf, len); free(buf); }
+        while (msg_receive(r->msg, r->server, r->client[i], &buf, &len) == 0) { sodium_memzero(buf, len); free(buf); }
+    }
+}
+
+/* Ctrl-C between two steps stops the run (its frames stay unread in the transport). */
+static int stop(SaRun *r)
+{
+    return r->interrupt && *r->interrupt ? fail(r, "interrupted") : 0;
+}
+
 int secagg_run(SaRun *r, double *out)
 {
     if (sodium_init() < 0) return fail(r, "libsodium could not be initialised");
@@ -819,22 +837,23 @@ int secagg_run(SaRun *r, double *out)
     double t0;
     /* 1: advertise keys */
     msg_round(r->msg);
-    for (int i = 0; i < r->n && rc == 0; i++) { t0 = now(); rc = client_advertise(r, &c[i]); r->client_s[0] += now() - t0; }
+    for (int i = 0; i < r->n && rc == 0; i++) { t0 = now(); rc = stop(r) ? -1 : client_advertise(r, &c[i]); r->client_s[0] += now() - t0; }
     if (rc == 0) { t0 = now(); rc = server_keys(r, &s); r->server_s[0] += now() - t0; }
     /* 2: share keys */
     if (rc == 0) msg_round(r->msg);
-    for (int i = 0; i < r->n && rc == 0; i++) { t0 = now(); rc = client_share(r, &c[i]); r->client_s[1] += now() - t0; }
+    for (int i = 0; i < r->n && rc == 0; i++) { t0 = now(); rc = stop(r) ? -1 : client_share(r, &c[i]); r->client_s[1] += now() - t0; }
     if (rc == 0) { t0 = now(); rc = server_relay(r, &s); r->server_s[1] += now() - t0; }
     /* 3: masked input */
     if (rc == 0) msg_round(r->msg);
     for (int i = 0; i < r->n && rc == 0; i++)
-        if (!c[i].gone) { t0 = now(); rc = client_mask(r, &c[i]); r->client_s[2] += now() - t0; }
+        if (!c[i].gone) { t0 = now(); rc = stop(r) ? -1 : client_mask(r, &c[i]); r->client_s[2] += now() - t0; }
     if (rc == 0) { t0 = now(); rc = server_collect(r, &s); r->server_s[2] += now() - t0; }
     /* 4: unmasking */
     if (rc == 0) msg_round(r->msg);
     for (int i = 0; i < r->n && rc == 0; i++)
-        if (!c[i].gone) { t0 = now(); rc = client_unmask(r, &c[i]); r->client_s[3] += now() - t0; }
+        if (!c[i].gone) { t0 = now(); rc = stop(r) ? -1 : client_unmask(r, &c[i]); r->client_s[3] += now() - t0; }
     if (rc == 0) { t0 = now(); rc = server_unmask(r, &s, out); r->server_s[3] += now() - t0; }
+    if (rc) drain(r);
     r->heard[0] = s.n1; r->heard[1] = s.n2; r->heard[2] = s.n3; r->heard[3] = s.n5;
     for (int i = 0; i < r->n; i++) client_free(&c[i], r);
     free(c);

@@ -60,6 +60,7 @@
 */
 #ifndef SECAGG_H
 #define SECAGG_H
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "rng.h"
@@ -99,6 +100,7 @@ typedef struct SaRun {
     const char *(*name)(void *u, int party);    /* for messages; NULL: "party <id>" */
     void *u;
     SaFlaw flaw;
+    volatile sig_atomic_t *interrupt;   /* non-zero: stop between steps (may be NULL) */
     /* filled by secagg_run: CPU seconds spent by all clients together and by the server
     ** in each protocol round, and the error when it fails */
     double client_s[4], server_s[4];
@@ -111,7 +113,7 @@ typedef struct SaRun {
 int    secagg_check(SaRun *r);
 /* Runs the protocol; out[0..m) receives the decoded sum, computed by the server from what
 ** it received.  0, or -1 with r->err (bad parameters, fewer than t clients left in a
-** round, a frame that is malformed or fails authentication). */
+** round, a frame that is malformed or fails authentication, *interrupt set: "interrupted"). */
 int    secagg_run(SaRun *r, double *out);
 /* The largest |x| a client may send: floor((2^31 - 1) / n) / scale. */
 double secagg_bound(int n, double scale);

@@ -100,9 +100,10 @@ static Value b_secagg(Interp *I, Args *a)
     if (!sum) abort();
     SaRun run = { .msg = &I->msg, .server = to, .n = n, .client = client, .t = (int)t,
                   .scale = scale, .m = m, .x = x, .drop = drop, .rng = party_rng,
-                  .name = party_name, .u = I };
+                  .name = party_name, .u = I, .interrupt = I->interrupt };
     if (secagg_run(&run, sum) != 0) {
-        err_raise(I, "'secagg': %s", run.err);
+        if (I->interrupt && *I->interrupt) { *I->interrupt = 0; err_raise(I, "interrupted"); }
+        else err_raise(I, "'secagg': %s", run.err);
     } else if (!shape) {
         r = VNUM(sum[0]);
     } else {

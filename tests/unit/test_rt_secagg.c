@@ -384,6 +384,12 @@ static int run_with(int n, int t, size_t m, int before, int after, uint64_t seed
     for (int i = 0; i < after; i++) w.drop[n - 1 - i] = SA_DROP_AFTER;
     int rc = secagg_run(&w.r, w.out);
     if (rc == 0) { CU_ASSERT(sum_is_exact(&w)); CU_ASSERT_EQUAL(tr_rounds(&w.tr), 7); }
+    /* every frame was taken, or dropped after a failure: nothing is left in flight */
+    for (int i = 0; i < n; i++) {
+        uint8_t *b; size_t len;
+        CU_ASSERT_EQUAL(msg_receive(&w.msg, w.client[i], SERVER, &b, &len), -1);
+        CU_ASSERT_EQUAL(msg_receive(&w.msg, SERVER, w.client[i], &b, &len), -1);
+    }
     if (err) snprintf(err, 320, "%s", w.r.err);
     world_free(&w);
     return rc;
@@ -524,8 +530,38 @@ static void too_big(World *w) { w->x[3][1] = 40000; }       /* bound at n = 5: 6
 static void not_finite(World *w) { w->x[0][0] = NAN; }
 static void bad_scale(World *w) { w->r.scale = -1; }
 
+static volatile sig_atomic_t flag = 1;
+static void interrupted(World *w) { w->r.interrupt = &flag; }
+
+/* Ctrl-C in the middle of round 1 (while client party 4 draws its keys): the run stops
+** and the frames already posted are dropped, not left for a later protocol. */
+static volatile sig_atomic_t mid;
+static Rng *rng_then_stop(void *u, int party)
+{
+    if (party == 4) mid = 1;
+    return party_rng(u, party);
+}
+
+static void interrupt_mid_run(void)
+{
+    World w;
+    world_init(&w, 6, 4, 10, 2);
+    mid = 0;
+    w.r.interrupt = &mid;
+    w.r.rng = rng_then_stop;
+    CU_ASSERT_EQUAL(secagg_run(&w.r, w.out), -1);
+    CU_ASSERT_STRING_EQUAL(w.r.err, "interrupted");
+    CU_ASSERT_EQUAL(w.cap->n, 3);                   /* parties 2, 3, 4 had posted */
+    for (int i = 0; i < 6; i++) {
+        uint8_t *b; size_t len;
+        CU_ASSERT_EQUAL(msg_receive(&w.msg, w.client[i], SERVER, &b, &len), -1);
+    }
+    world_free(&w);
+}
+
 static void bad_parameters_refused(void)
 {
+    CU_ASSERT_STRING_EQUAL(check_err(5, 3, 4, interrupted), "interrupted");
     CU_ASSERT(strstr(check_err(5, 6, 4, NULL), "threshold t = 6 is more than the 5 clients") != NULL);
     CU_ASSERT(strstr(check_err(6, 3, 4, NULL), "threshold t = 3 is not above n/2 = 3") != NULL);
     CU_ASSERT(strstr(check_err(1, 1, 4, NULL), "at least 2 clients, got 1") != NULL);
@@ -576,6 +612,7 @@ int main(void)
         { "shamir_definition", shamir_definition },
         { "bad_parameters_refused", bad_parameters_refused },
         { "seeded_runs_repeat", seeded_runs_repeat },
+        { "interrupt_mid_run", interrupt_mid_run },
         { NULL, NULL }
     };
     return tu_main("rt_secagg", tests);
