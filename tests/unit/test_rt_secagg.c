@@ -21,11 +21,14 @@
 
 /* --- a layer that keeps every frame ----------------------------------------------- */
 
+enum { SERVER = 1, MAXC = 40 };     /* the server's party id; most clients in a test */
+
 typedef struct Cap {
     MsgTransport t;                 /* first: a Cap is its MsgTransport */
     MsgTransport *inner;
     uint8_t **buf; size_t *len; int *from, *to;
     int n, cap;
+    int flip_to, flip_nth, seen;    /* flip the last byte of the nth frame server -> flip_to */
 } Cap;
 
 static int cap_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
@@ -38,6 +41,7 @@ static int cap_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
         c->from = realloc(c->from, (size_t)c->cap * sizeof *c->from);
         c->to = realloc(c->to, (size_t)c->cap * sizeof *c->to);
     }
+    if (c->flip_to && from == SERVER && to == c->flip_to && ++c->seen == c->flip_nth) buf[len - 1] ^= 1;
     c->buf[c->n] = malloc(len);
     memcpy(c->buf[c->n], buf, len);
     c->len[c->n] = len; c->from[c->n] = from; c->to[c->n] = to;
@@ -61,7 +65,6 @@ static void cap_close(MsgTransport *t)
 }
 
 /* One run: server = party 1, clients 2..n+1, inputs of integer multiples of 1/64. */
-enum { SERVER = 1, MAXC = 40 };
 typedef struct World {
     Tr tr; Msg msg; Cap *cap;
     Rng rng[MAXC + 2];
@@ -533,6 +536,18 @@ static void bad_scale(World *w) { w->r.scale = -1; }
 static volatile sig_atomic_t flag = 1;
 static void interrupted(World *w) { w->r.interrupt = &flag; }
 
+/* A bit flipped in transit inside a box (the last byte of the share list the server
+** forwards to party 2: the MAC of party 6's box) is caught by the receiver. */
+static void tampered_box_refused(void)
+{
+    World w;
+    world_init(&w, 5, 3, 10, 4);
+    w.cap->flip_to = 2; w.cap->flip_nth = 2;
+    CU_ASSERT_EQUAL(secagg_run(&w.r, w.out), -1);
+    CU_ASSERT_STRING_EQUAL(w.r.err, "the shares from party 6 to party 2 fail authentication");
+    world_free(&w);
+}
+
 /* Ctrl-C in the middle of round 1 (while client party 4 draws its keys): the run stops
 ** and the frames already posted are dropped, not left for a later protocol. */
 static volatile sig_atomic_t mid;
@@ -613,6 +628,7 @@ int main(void)
         { "bad_parameters_refused", bad_parameters_refused },
         { "seeded_runs_repeat", seeded_runs_repeat },
         { "interrupt_mid_run", interrupt_mid_run },
+        { "tampered_box_refused", tampered_box_refused },
         { NULL, NULL }
     };
     return tu_main("rt_secagg", tests);
