@@ -264,7 +264,7 @@ static int take(SaRun *r, int from, int to, const char *kind, In *in)
 {
     memset(in, 0, sizeof *in);
     wire_r_init(&in->rd, nm(r, from));
-    if (msg_receive(r->msg, from, to, &in->buf, &in->len) != 0) return 0;
+    if (msg_receive(r->msg, from, to, &in->buf, &in->len) != 0) { in_free(in); return 0; }
     WireHdr h;
     const msgpack_object *p;
     const void *b;
