@@ -288,11 +288,10 @@ static int malformed(SaRun *r, int from, const char *why)
     return fail(r, "malformed message from %s: %s", nm(r, from), why);
 }
 
-/* The roster index of party id, or -1. */
+/* The roster index of party id, or -1 (the roster is public: everyone knows it). */
 static int idx_of(const SaRun *r, unsigned id)
 {
-    for (int i = 0; i < r->n; i++) if ((unsigned)r->client[i] == id) return i;
-    return -1;
+    return id < 65536 ? (int)r->slot_[id] - 1 : -1;
 }
 
 /* Stops the protocol when fewer than t clients are left: the message names the missing. */
@@ -829,6 +828,8 @@ int secagg_run(SaRun *r, double *out)
     memset(r->server_s, 0, sizeof r->server_s);
     memset(r->heard, 0, sizeof r->heard);
     if (secagg_check(r)) return -1;
+    r->slot_ = zalloc(65536 * sizeof *r->slot_);
+    for (int i = 0; i < r->n; i++) r->slot_[r->client[i]] = (unsigned short)(i + 1);
     Client *c = zalloc((size_t)r->n * sizeof *c);
     for (int i = 0; i < r->n; i++) client_init(&c[i], r, i);
     Server s;
@@ -858,5 +859,7 @@ int secagg_run(SaRun *r, double *out)
     for (int i = 0; i < r->n; i++) client_free(&c[i], r);
     free(c);
     server_free(&s, r);
+    free(r->slot_);
+    r->slot_ = NULL;
     return rc;
 }

@@ -105,6 +105,7 @@ typedef struct SaRun {
     ** in each protocol round, and the error when it fails */
     double client_s[4], server_s[4];
     int heard[4];               /* |U1|, |U2|, |U3|, |U5| */
+    unsigned short *slot_;      /* internal: 1 + the roster index of each party id */
     char err[320];
 } SaRun;
 
