@@ -51,7 +51,7 @@ FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps test check-asan test-asan unit scripts demo install uninstall clean bench \
-        bench-train bench-paillier bench-mpc bench-dp bench-speed fuzz fuzz-wire
+        bench-train bench-paillier bench-mpc bench-dp bench-speed bench-fl fuzz fuzz-wire
 all: ppdl
 
 # --- dependencies ---------------------------------------------------------------
@@ -184,6 +184,9 @@ $(BUILD)/bench/chacha: bench/chacha.c $(BUILD)/librt.a
 
 bench-speed: ppdl
 	@bench/speed.sh ./ppdl
+
+bench-fl: $(BUILD)/librt.a
+	@bench/fl.sh $(BUILD)
 
 # --- install ------------------------------------------------------------------------
 install: ppdl
