@@ -44,6 +44,7 @@ struct Interp {
     bool err_set;
     char *err_msg;
     Source *err_src; uint32_t err_off, err_len; bool err_located;
+    bool err_interrupt;                 /* the error is an interrupt: `try` does not catch it */
     /* a "bad argument" type error: which argument and what was expected, so that a
     ** name registered by several modules can try the next one (see stdlib/lib.h) */
     int badarg; char badarg_expected[160];

@@ -266,11 +266,17 @@ static Value b_assert(Interp *I, Args *a)
     return err_raise(I, "assertion failed");
 }
 
+/* error(message) or error(e): a caught error record is raised again (rethrown) with
+** its message. */
 static Value b_error(Interp *I, Args *a)
 {
-    const char *m;
-    if (!lib_arity(I, a, 1, 1) || !lib_str(I, a, 0, &m)) return VERR;
-    return err_raise(I, "%s", m);
+    if (!lib_arity(I, a, 1, 1)) return VERR;
+    if (a->v[0].tag == V_REC) {
+        Value *m = val_rec_get(a->v[0], sym_cstr(&I->syms, "message"));
+        if (m && m->tag == V_STR) return err_raise(I, "%s", AS_STR(*m)->s);
+    }
+    if (a->v[0].tag != V_STR) return lib_bad(I, a, 0, "string or caught error");
+    return err_raise(I, "%s", AS_STR(a->v[0])->s);
 }
 
 static const LibReg fns[] = {
@@ -322,7 +328,10 @@ static const LibReg fns[] = {
      "help(len)", LIB_ANYOWNER},
     {"assert", b_assert, "assert(cond, message = none)", "Stops with an error when cond is false.",
      "assert(1 + 1 == 2, \"arithmetic\")", LIB_ANYOWNER | LIB_SHOW},
-    {"error", b_error, "error(message)", "Stops the script with an error.", "fn f(x) { if x < 0 { error(\"negative\") }; return x }; print(f(1))", 0},
+    {"error", b_error, "error(message) or error(e)",
+     "Raises an error: the script stops unless a `try` around it catches it.  error(e) raises a caught\n"
+     "error e again (rethrow) with its message, at the place of this call.",
+     "try { error(\"negative\") } catch e { print(\"caught:\", e.message) }", 0},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 
