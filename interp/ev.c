@@ -344,7 +344,8 @@ static bool __attribute__((noinline)) builtin_may_run(Interp *I, const LibReg *r
 static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw,
                           Sym **kwname, Value *kw)
 {
-    Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r };
+    Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r, I->bare_call };
+    I->bare_call = false;
     int owner = 0;
     if ((r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES | LIB_ANYOWNER)) && I->cur_party) {
         if (!builtin_may_run(I, r, n, pos, nkw, kwname, kw)) return VERR;
@@ -520,7 +521,10 @@ static Value eval_call(Interp *I, Node *n)
     else {
         Value *p = c.hpos ? c.hpos : c.pos, *k = c.hkw ? c.hkw : c.kw;
         Sym **kn = c.hkwname ? c.hkwname : c.kwname;
-        if (callee.tag == V_BUILTIN) r = call_builtin(I, callee.as.fn, c.n, p, c.nkw, kn, k);
+        if (callee.tag == V_BUILTIN) {
+            I->bare_call = n == I->bare_expr;   /* the call is a statement of its own */
+            r = call_builtin(I, callee.as.fn, c.n, p, c.nkw, kn, k);
+        }
         else r = call_func(I, (ObjFunc *)callee.as.o, c.n, p, c.nkw, kn, k, n);
     }
     args_free(&c);
@@ -668,8 +672,11 @@ static Value eval_field(Interp *I, Node *n)
                   strcmp(b->name, "len") == 0))
             r = call_builtin(I, b, 1, &obj, 0, NULL, NULL);
         else r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
+    } else if (obj.tag == V_PARTY && strcmp(n->v.name->name, "name") == 0) {
+        r = val_cstr(ev_party_name(I, (int)obj.as.i));     /* public, as the declaration */
     } else {
-        r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
+        r = err_raise(I, "a %s has no field '%s'%s", val_type_name(obj), n->v.name->name,
+                      obj.tag == V_PARTY ? " (it has: name)" : "");
     }
     if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = (uint16_t)val_owner(obj);
     if (!IS_ERR(r)) val_inherit_ledger(r, obj);    /* d.x keeps d's privacy ledger */
@@ -1043,7 +1050,10 @@ int ev_exec(Interp *I, Node *n)
 {
     switch ((NodeKind)n->kind) {
     case N_EXPR: {
+        const Node *outer = I->bare_expr;
+        I->bare_expr = n->a;
         Value v = ev_eval(I, n->a);
+        I->bare_expr = outer;
         if (IS_ERR(v)) return XS_ERR;
         val_release(v);
         return XS_OK;

@@ -55,6 +55,8 @@ struct Interp {
     Source *cur_src;                    /* source of the code being evaluated */
     AstUnit *cur_unit;                  /* its parse unit (functions made now keep it) */
     Value ret;                          /* the value a `return` carries out */
+    const Node *bare_expr;              /* the expression of the statement being run */
+    bool bare_call;                     /* the builtin called next is that expression */
     const char *import_dir;             /* directory of the running file */
     int import_depth;
     FILE *out;                          /* where print() writes (stdout) */

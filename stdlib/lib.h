@@ -19,6 +19,7 @@ typedef struct Args {
     int nkw; Sym **kwname; Value *kw;   /* keyword */
     int at;                     /* party the call runs at (I->cur_party) */
     const LibReg *self;         /* the entry being called (for lib_forward) */
+    bool bare;                  /* the call is a statement of its own (`cost()`, not `c = cost()`) */
 } Args;
 
 typedef Value (*LibFn)(Interp *I, Args *a);
