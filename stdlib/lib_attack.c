@@ -2,8 +2,8 @@
 ** lib_attack.c — what an attacker computes, so that a class can watch attacks work and
 ** fail: per-example losses of a model (membership inference, Yeom et al. 2018), the
 ** gradient of the loss with respect to the input (model inversion, Fredrikson et al.
-** 2015), the ROC curve and its area for an attack's scores, and images shown in the
-** terminal (Unicode half blocks) or written as SVG.  The model arithmetic is nn.c's; this
+** 2015), the ROC curve and its area for an attack's scores, images shown in the
+** terminal (Unicode half blocks) or written as SVG, and a clock to time a protocol.  The model arithmetic is nn.c's; this
 ** file owns the arguments, the statistics and the pictures.
 */
 #include "lib.h"
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void *xmalloc(size_t n)
 {
@@ -307,7 +308,20 @@ static Value b_show_image(Interp *I, Args *a)
     return r;
 }
 
+/* clock(): seconds on a monotonic clock, for timing a protocol. */
+static Value b_clock(Interp *I, Args *a)
+{
+    if (!lib_arity(I, a, 0, 0)) return VERR;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return VNUM((double)t.tv_sec + (double)t.tv_nsec * 1e-9);
+}
+
 static const LibReg fns[] = {
+    {"clock", b_clock, "clock()",
+     "Seconds on a monotonic clock (from an arbitrary start): the difference of two calls times\n"
+     "what ran between them.",
+     "t0 = clock(); s = sum(1..1000); print(clock() - t0 >= 0)", 0},
     {"losses", b_losses, "losses(m, data, loss = auto)",
      "Each example's loss under model m, as a tensor of n numbers: the score of a loss-threshold\n"
      "membership-inference attack (Yeom et al. 2018: a training example tends to have a smaller\n"
