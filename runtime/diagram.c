@@ -152,7 +152,7 @@ size_t dg_text(Sb *out, const DgChart *c, int width, bool color)
     if (leaks) {
         char lk[96];
         int ll = snprintf(lk, sizeof lk, "; %zu LEAK%s", leaks, leaks == 1 ? "" : "S");
-        const char *why = ": plaintext of the sender's private data";
+        const char *why = " (plaintext of the sender's data)";
         sb_printf(out, "%s%s%s%s", color ? "\x1b[31m" : "", lk,
                   sl + ll + (int)strlen(why) <= width ? why : "", color ? "\x1b[0m" : "");
     }
