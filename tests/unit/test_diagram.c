@@ -25,17 +25,26 @@ static const char *protocol =
     "x = share(3 at alice, ss)\n"
     "z = reveal(x * x, to = carol)\n";
 
+static FILE *err_stream;                /* the interpreter's errors (the small-key warning) */
+static char *err_text; static size_t err_len;
+
 static Interp *run(const char *code)
 {
     Interp *I = ev_new();
-    static char *err; static size_t ne;
-    I->errout = open_memstream(&err, &ne);       /* the small-key warning */
+    I->errout = err_stream = open_memstream(&err_text, &err_len);
     rng_seed(&I->rng, 7);
     Source *s = src_new("protocol", code, strlen(code), 1);
     EvStatus st = ev_run(I, s, false);
     src_release(s);
     CU_ASSERT_EQUAL_FATAL(st, EV_OK);
     return I;
+}
+
+static void done(Interp *I)
+{
+    ev_free(I);
+    fclose(err_stream);
+    free(err_text); err_text = NULL;
 }
 
 static const char *str_global(Interp *I, const char *name)
@@ -106,7 +115,7 @@ static void mermaid_matches_transcript(void)
     CU_ASSERT_EQUAL(nparts, 3);
     CU_ASSERT_EQUAL((uint32_t)notes, tr_rounds(&I->tr));
     free(text);
-    ev_free(I);
+    done(I);
 }
 
 static size_t count(const char *s, const char *what)
@@ -139,7 +148,7 @@ static void svg_is_xml(void)
     CU_ASSERT(leaks == 2);
     free(svg);
     unlink(path); rmdir(dir);
-    ev_free(I);
+    done(I);
 }
 
 /* Every line of the terminal chart fits the width (counting code points). */
@@ -159,7 +168,7 @@ static void text_fits_width(void)
         }
         CU_ASSERT(widest <= widths[w]);
         CU_ASSERT_EQUAL((size_t)lines, 2 + I->tr.n + tr_rounds(&I->tr) + 2);
-        ev_free(I);
+        done(I);
     }
 }
 
