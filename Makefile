@@ -50,7 +50,7 @@ FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
-.PHONY: all deps test check-asan test-asan unit scripts demo install uninstall clean bench \
+.PHONY: all deps test check-asan test-asan unit scripts demo diagrams install uninstall clean bench \
         bench-train bench-paillier bench-mpc bench-dp bench-speed bench-fl fuzz fuzz-wire
 all: ppdl
 
@@ -59,7 +59,7 @@ all: ppdl
 # sudo when not root) only when a tool or header is missing.
 DEB_PKGS := lemon libreadline-dev libgmp-dev libcunit1-dev pkg-config zlib1g-dev \
             libopenblas-dev dataset-fashion-mnist bc python3 python3-click clang libmsgpack-dev libzmq3-dev \
-            libsodium-dev libjansson-dev python3-numpy python3-scipy python3-attr python3-absl
+            libsodium-dev libjansson-dev python3-numpy python3-scipy python3-attr python3-absl libxml2-utils
 deps:
 	@tools/deps.sh $(DEB_PKGS)
 
@@ -139,6 +139,11 @@ test-asan: $(BUILD)/ppdl $(UNIT_BIN)
 
 demo: ppdl
 	./ppdl samples/tour.ppdl
+
+# The README's picture: the protocol of samples/secure_average.ppdl drawn by diagram().
+diagrams: ppdl
+	./ppdl -e 'import "samples/secure_average.ppdl"' -e 'diagram(file = "docs/secure_average.svg")' >/dev/null
+	xmllint --noout docs/secure_average.svg
 
 # --- fuzzing (clang + libFuzzer) --------------------------------------------------
 fuzz:

@@ -184,7 +184,8 @@ const char *ast_kind_name(NodeKind k)
         [N_AUGASSIGN] = "augassign", [N_IF] = "if", [N_FOR] = "for", [N_WHILE] = "while",
         [N_BREAK] = "break", [N_CONTINUE] = "continue", [N_RETURN] = "return",
         [N_IMPORT] = "import", [N_PARTY] = "party", [N_SCHEME] = "scheme",
-        [N_NETWORK] = "network", [N_ON] = "on", [N_PARALLEL] = "parallel", [N_BLOCK] = "block", [N_PROGRAM] = "program",
+        [N_NETWORK] = "network", [N_ON] = "on", [N_PARALLEL] = "parallel", [N_BLOCK] = "block",
+        [N_PROGRAM] = "program", [N_TRY] = "try",
     };
     return (unsigned)k < N__COUNT && names[k] ? names[k] : "?";
 }
@@ -274,6 +275,10 @@ static void dump(FILE *f, const Node *n)
         if (n->a) dump_opt(f, n->a);
         if (n->b) dump_opt(f, n->b);
         dump_list(f, n);
+        break;
+    case N_TRY:
+        fprintf(f, " %s", n->v.name ? n->v.name->name : "_");
+        dump_opt(f, n->b); dump_opt(f, n->c);
         break;
     default:
         if (n->a) dump_opt(f, n->a);

@@ -37,6 +37,7 @@
 **   N_NETWORK  v.name, list = layer expressions (N_NAME or N_CALL)
 **   N_ON       a = party expression, b = N_BLOCK
 **   N_PARALLEL b = N_BLOCK (its sends travel in one round)
+**   N_TRY      v.name = the catch variable or NULL, b = the tried N_BLOCK, c = the catch N_BLOCK
 **   N_BLOCK    list = statements    N_PROGRAM list = statements
 ** Every node has off/len: the byte span in the source that an error caret points at,
 ** and height: 1 for a leaf, 1 + the tallest child otherwise.  The parser rejects a tree
@@ -57,7 +58,7 @@ typedef enum NodeKind {
     N_FN, N_PARAM,
     N_EXPR, N_ASSIGN, N_AUGASSIGN, N_IF, N_FOR, N_WHILE, N_BREAK, N_CONTINUE,
     N_RETURN, N_IMPORT, N_PARTY, N_SCHEME, N_NETWORK, N_ON, N_BLOCK, N_PROGRAM,
-    N_PARALLEL, N__COUNT
+    N_PARALLEL, N_TRY, N__COUNT
 } NodeKind;
 
 typedef enum OpKind {

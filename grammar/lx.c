@@ -18,14 +18,14 @@
 const char *const lx_keywords[] = {
     "if", "else", "for", "in", "while", "break", "continue", "return", "fn", "import",
     "party", "scheme", "network", "on", "at", "and", "or", "not", "true", "false", "none",
-    "parallel", NULL
+    "parallel", "try", "catch", NULL
 };
 
 /* Token codes of lx_keywords[], in the same order. */
 static const int keyword_tk[] = {
     TK_IF, TK_ELSE, TK_FOR, TK_IN, TK_WHILE, TK_BREAK, TK_CONTINUE, TK_RETURN, TK_FN,
     TK_IMPORT, TK_PARTY, TK_SCHEME, TK_NETWORK, TK_ON, TK_AT, TK_AND, TK_OR, TK_NOT,
-    TK_TRUE, TK_FALSE, TK_NONE, TK_PARALLEL
+    TK_TRUE, TK_FALSE, TK_NONE, TK_PARALLEL, TK_TRY, TK_CATCH
 };
 
 enum { C_BAD, C_WS, C_NL, C_ID, C_DIGIT, C_QUOTE, C_HASH, C_OP, C_DOT, C_HIGH, C_NUL };
@@ -139,8 +139,15 @@ static int record_brace(int prev)
     return wants_operand(prev) || prev == TK_RETURN || prev == TK_IN || prev == TK_COLON;
 }
 
-/* If the next non-blank, non-comment line starts with `else`, returns its offset;
-** otherwise 0.  Stops at a NUL so the main loop reports it. */
+/* Does s[q, end) start with the word w (not a longer name)? */
+static int word_at(const Lexer *lx, uint32_t q, const char *w, uint32_t n)
+{
+    const unsigned char *s = (const unsigned char *)lx->s;
+    return lx->end - q >= n && memcmp(s + q, w, n) == 0 && (q + n >= lx->end || !is_ident(s[q + n]));
+}
+
+/* If the next non-blank, non-comment line starts with `else` or `catch`, returns its
+** offset; otherwise 0.  Stops at a NUL so the main loop reports it. */
 static uint32_t else_follows(const Lexer *lx, uint32_t q)
 {
     const unsigned char *s = (const unsigned char *)lx->s;
@@ -151,9 +158,7 @@ static uint32_t else_follows(const Lexer *lx, uint32_t q)
             while (q < lx->end && s[q] != '\n') { if (!s[q]) return 0; q++; }
         } else break;
     }
-    if (lx->end - q >= 4 && memcmp(s + q, "else", 4) == 0 &&
-        (q + 4 >= lx->end || !is_ident(s[q + 4])))
-        return q;
+    if (word_at(lx, q, "else", 4) || word_at(lx, q, "catch", 5)) return q;
     return 0;
 }
 
@@ -490,6 +495,8 @@ const char *lx_token_name(int kind)
     case TK_NETWORK: return "'network'";
     case TK_ON: return "'on'";
     case TK_PARALLEL: return "'parallel'";
+    case TK_TRY: return "'try'";
+    case TK_CATCH: return "'catch'";
     case TK_AT: return "'at'";
     case TK_AND: return "'and'";
     case TK_OR: return "'or'";

@@ -4,7 +4,7 @@
 ** kind, byte offset, length and, for numbers, the decoded value; nothing is copied.
 ** It owns the lexical rules: which newlines end a statement (none inside ( ) [ ] and
 ** record braces, none after an operator, '=', ',', '.', '..', '(' or '[', none before
-** a line starting with `else`), whether '{' opens a record (TK_LREC) or a block
+** a line starting with `else` or `catch`), whether '{' opens a record (TK_LREC) or a block
 ** (TK_LBRACE), the nesting cap, string escapes, f-string splitting, and the UTF-8 and
 ** NUL checks.  It does not build nodes or know the grammar beyond token codes.
 */

@@ -212,6 +212,14 @@ static int run(PsState *P)
         int k = lx_next(&lx, &t);
         if (k == LX_ERROR) { ps_fail(P, lx.err_off, lx.err_len, "%s", lx.msg); break; }
         P->tok_off = t.off; P->tok_len = t.len;
+        if (k == TK_NEWLINE && P->interactive && t.off + t.len >= P->end &&
+            (ppdlParseAccepts(pp, TK_ELSE) || ppdlParseAccepts(pp, TK_CATCH))) {
+            /* the REPL's entry ends after a block that `else` or `catch` may follow on
+               the next line, as in a file: wait for that line */
+            incomplete(P, t.off, "unexpected end of input; expected %s",
+                       ppdlParseAccepts(pp, TK_ELSE) ? "'else' or a statement" : "'catch'");
+            break;
+        }
         if (!ppdlParseAccepts(pp, k)) {
             char expected[160];
             ppdlParseExpected(pp, expected, sizeof expected);
@@ -235,7 +243,7 @@ AstUnit *ps_parse(SymTab *syms, Source *src, ParseDiag *d)
     memset(d, 0, sizeof *d);
     AstUnit *u = ast_unit_new(src);
     PsState P = { .u = u, .syms = syms, .d = d, .text = src->text,
-                  .start = 0, .end = (uint32_t)src->len };
+                  .start = 0, .end = (uint32_t)src->len, .interactive = src->interactive };
     if (src->len >= UINT32_MAX) {
         ps_fail(&P, 0, 0, "source too large (4 GiB or more)");
     } else if (run(&P)) {

@@ -34,6 +34,7 @@ typedef struct PsState {
     uint32_t start, end;    /* the range being parsed */
     uint32_t tok_off, tok_len;  /* the token being fed (for %stack_overflow) */
     int expr_mode;          /* parsing one expression (ps_parse_expr_into) */
+    int interactive;        /* a REPL entry (Source.interactive) */
     int failed;             /* *d holds an error: stop feeding tokens */
     Node *result;           /* N_PROGRAM or the expression, set on accept */
 } PsState;

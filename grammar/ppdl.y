@@ -22,7 +22,7 @@
        IF ELSE FOR IN WHILE BREAK CONTINUE RETURN FN IMPORT PARTY SCHEME NETWORK ON
        TRUE FALSE NONE
        ASSIGN PLUSEQ MINUSEQ STAREQ SLASHEQ DOT COMMA COLON
-       LPAREN RPAREN LBRACKET RBRACKET LBRACE LREC RBRACE XEXPR PARALLEL.
+       LPAREN RPAREN LBRACKET RBRACKET LBRACE LREC RBRACE XEXPR PARALLEL TRY CATCH.
 
 %nonassoc AT.
 %left OR.
@@ -101,6 +101,8 @@ stmt(A) ::= NETWORK(K) NAME(N) LBRACE layers(L) RBRACE(R).          { A = ast_wr
 stmt(A) ::= NETWORK(K) NAME(N) LBRACE layers(L) expr(X) RBRACE(R).  { ps_layer(P, L, X); A = ast_wrap(U, L, N_NETWORK, SYM(N), NULL, K.off, END(R)); }
 stmt(A) ::= ON(K) expr(E) block(B).           { A = ast_stmt(U, N_ON, K.off, END(K), NULL, E, B, NULL); }
 stmt(A) ::= PARALLEL(K) block(B).             { A = ast_stmt(U, N_PARALLEL, K.off, END(K), NULL, NULL, B, NULL); }
+stmt(A) ::= TRY(K) block(B) CATCH NAME(N) block(C). { A = ast_stmt(U, N_TRY, K.off, END(K), SYM(N), NULL, B, C); }
+stmt(A) ::= TRY(K) block(B) CATCH block(C).   { A = ast_stmt(U, N_TRY, K.off, END(K), NULL, NULL, B, C); }
 
 if(A) ::= IF(K) expr(C) block(B).             { A = ast_stmt(U, N_IF, K.off, END(K), NULL, C, B, NULL); }
 if(A) ::= IF(K) expr(C) block(B) ELSE block(E). { A = ast_stmt(U, N_IF, K.off, END(K), NULL, C, B, E); }
@@ -227,7 +229,7 @@ static const int expr_start[] = {
 };
 static const int stmt_start[] = {
     TK_IF, TK_FOR, TK_WHILE, TK_BREAK, TK_CONTINUE, TK_RETURN, TK_IMPORT, TK_PARTY,
-    TK_SCHEME, TK_NETWORK, TK_ON, TK_PARALLEL, 0
+    TK_SCHEME, TK_NETWORK, TK_ON, TK_PARALLEL, TK_TRY, 0
 };
 static const int operators[] = {
     TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_PERCENT, TK_POW, TK_MATMUL, TK_EQ, TK_NE,

@@ -15,6 +15,7 @@ Source *src_new(const char *name, const char *text, size_t len, int line0)
     if (!s || !n || !t) { fputs("ppdl: out of memory\n", stderr); abort(); }
     memcpy(t, text, len); t[len] = 0;
     s->rc = 1; s->name = n; s->text = t; s->len = len; s->line0 = line0 > 0 ? line0 : 1;
+    s->interactive = 0;
     return s;
 }
 

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef struct Source { int rc; char *name; char *text; size_t len; int line0; } Source;
+/* interactive: a REPL entry, which may go on with `else` or `catch` on the next line
+** (the parser reports it incomplete when it ends right after such a block). */
+typedef struct Source { int rc; char *name; char *text; size_t len; int line0; int interactive; } Source;
 
 /* Copies name and text (text may contain NUL bytes; a NUL is appended). line0 is the
 ** number of the first line (1 for files; REPL entries count on). */

@@ -41,7 +41,7 @@ void err_clear(Interp *I)
 {
     free(I->err_msg); I->err_msg = NULL;
     src_release(I->err_src); I->err_src = NULL;
-    I->err_set = I->err_located = false;
+    I->err_set = I->err_located = I->err_interrupt = false;
 }
 
 void err_report(Interp *I, FILE *f)
@@ -56,6 +56,7 @@ bool ev_interrupted(Interp *I)
 {
     if (!*I->interrupt) return false;
     *I->interrupt = 0;
+    if (!I->err_set) I->err_interrupt = true;
     err_raise(I, "interrupted");
     return true;
 }

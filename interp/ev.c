@@ -182,7 +182,7 @@ static inline Value read_name(Interp *I, Node *n)
 static bool __attribute__((noinline)) may_assign(Interp *I, Node *n, Value *slot, Value v)
 {
     if (!slot || slot->tag == V_ERR || val_owner(*slot) == I->cur_party) return true;
-    if (n->kind == N_FOR) return true;      /* a loop variable is rebound (docs/parties.md) */
+    if (n->kind == N_FOR || n->kind == N_TRY) return true;  /* a loop's or catch's variable is rebound (docs/parties.md) */
     const char *name = n->v.name ? n->v.name->name : "this variable", *at = ev_party_name(I, I->cur_party);
     int p = val_owner(*slot);
     if (p) err_raise(I, "'%s' lives at %s; %s cannot change it (code inside 'on %s' changes only %s's "
@@ -194,8 +194,8 @@ static bool __attribute__((noinline)) may_assign(Interp *I, Node *n, Value *slot
     return false;
 }
 
-/* Stores v (consumed) into the variable named by node n (N_NAME, N_FOR or named N_FN);
-** false after an error (v released). */
+/* Stores v (consumed) into the variable named by node n (N_NAME, N_FOR, N_TRY or named
+** N_FN); false after an error (v released). */
 static inline bool store_name(Interp *I, Node *n, Value v)
 {
     Value *slot;
@@ -268,28 +268,45 @@ static bool args_eval(Interp *I, Node *call, CallArgs *c)
     return true;
 }
 
-/* Adds the kinds in `what` ("a or b") to the list in b, skipping ones already there. */
+/* Adds the kinds in `what` ("a, b or c") to the list in b (items separated by '\n'),
+** skipping ones already there, so that two modules' lists are merged and each kind is
+** named once. */
 static void add_expected(Sb *b, const char *what)
 {
     const char *p = what;
     while (*p) {
-        const char *q = strstr(p, " or ");
+        const char *q = strstr(p, " or "), *c = strstr(p, ", ");
+        if (c && (!q || c < q)) q = c;
         size_t len = q ? (size_t)(q - p) : strlen(p);
-        char piece[160];
-        snprintf(piece, sizeof piece, "%.*s", (int)len, p);
         bool seen = false;
-        for (const char *h = b->s; h && *h; ) {             /* whole " or "-separated items */
-            const char *e = strstr(h, " or ");
+        for (const char *h = b->s; h && *h; ) {
+            const char *e = strchr(h, '\n');
             size_t hl = e ? (size_t)(e - h) : strlen(h);
-            if (hl == len && strncmp(h, piece, len) == 0) { seen = true; break; }
-            h = e ? e + 4 : h + hl;
+            if (hl == len && strncmp(h, p, len) == 0) { seen = true; break; }
+            h = e ? e + 1 : h + hl;
         }
-        if (!seen) {
-            if (b->n) sb_puts(b, " or ");
-            sb_puts(b, piece);
+        if (!seen && len) {
+            if (b->n) sb_putc(b, '\n');
+            sb_put(b, p, len);
         }
-        p = q ? q + 4 : p + len;
+        p = q ? q + (*q == ',' ? 2 : 4) : p + len;
     }
+}
+
+/* The list made by add_expected as text: "a, b or c". */
+static void join_expected(Sb *b)
+{
+    char *last = b->s ? strrchr(b->s, '\n') : NULL;
+    Sb o; sb_init(&o);
+    for (const char *h = b->s; h && *h; ) {
+        const char *e = strchr(h, '\n');
+        size_t hl = e ? (size_t)(e - h) : strlen(h);
+        sb_put(&o, h, hl);
+        if (e) sb_puts(&o, e == last ? " or " : ", ");
+        h = e ? e + 1 : h + hl;
+    }
+    sb_free(b);
+    *b = o;
 }
 
 /* The rules a builtin's flags ask for: the experimenter's builtins only at the top
@@ -327,7 +344,8 @@ static bool __attribute__((noinline)) builtin_may_run(Interp *I, const LibReg *r
 static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw,
                           Sym **kwname, Value *kw)
 {
-    Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r };
+    Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r, I->bare_call };
+    I->bare_call = false;
     int owner = 0;
     if ((r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES | LIB_ANYOWNER)) && I->cur_party) {
         if (!builtin_may_run(I, r, n, pos, nkw, kwname, kw)) return VERR;
@@ -376,6 +394,7 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
         }
         if (IS_ERR(r2) && I->badarg == which && which <= n) {
             err_clear(I);
+            join_expected(&exp);
             err_raise(I, "bad argument #%d to '%s' (%s expected, got %s)", which, r->name, exp.s,
                       val_type_name(pos[which - 1]));
         }
@@ -502,7 +521,10 @@ static Value eval_call(Interp *I, Node *n)
     else {
         Value *p = c.hpos ? c.hpos : c.pos, *k = c.hkw ? c.hkw : c.kw;
         Sym **kn = c.hkwname ? c.hkwname : c.kwname;
-        if (callee.tag == V_BUILTIN) r = call_builtin(I, callee.as.fn, c.n, p, c.nkw, kn, k);
+        if (callee.tag == V_BUILTIN) {
+            I->bare_call = n == I->bare_expr;   /* the call is a statement of its own */
+            r = call_builtin(I, callee.as.fn, c.n, p, c.nkw, kn, k);
+        }
         else r = call_func(I, (ObjFunc *)callee.as.o, c.n, p, c.nkw, kn, k, n);
     }
     args_free(&c);
@@ -650,8 +672,11 @@ static Value eval_field(Interp *I, Node *n)
                   strcmp(b->name, "len") == 0))
             r = call_builtin(I, b, 1, &obj, 0, NULL, NULL);
         else r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
+    } else if (obj.tag == V_PARTY && strcmp(n->v.name->name, "name") == 0) {
+        r = val_cstr(ev_party_name(I, (int)obj.as.i));     /* public, as the declaration */
     } else {
-        r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
+        r = err_raise(I, "a %s has no field '%s'%s", val_type_name(obj), n->v.name->name,
+                      obj.tag == V_PARTY ? " (it has: name)" : "");
     }
     if (!IS_ERR(r) && r.owner == 0 && ev_ownable(r)) r.owner = (uint16_t)val_owner(obj);
     if (!IS_ERR(r)) val_inherit_ledger(r, obj);    /* d.x keeps d's privacy ledger */
@@ -865,6 +890,8 @@ Value ev_eval(Interp *I, Node *n)
 
 /* ------------------------------------------------------------ statements ------- */
 
+bool ev_store_name(Interp *I, Node *n, Value v) { return store_name(I, n, v); }
+
 int ev_exec(Interp *I, Node *n);
 
 static int exec_block(Interp *I, Node *blk)
@@ -1024,7 +1051,10 @@ int ev_exec(Interp *I, Node *n)
 {
     switch ((NodeKind)n->kind) {
     case N_EXPR: {
+        const Node *outer = I->bare_expr;
+        I->bare_expr = n->a;
         Value v = ev_eval(I, n->a);
+        I->bare_expr = outer;
         if (IS_ERR(v)) return XS_ERR;
         val_release(v);
         return XS_OK;
@@ -1155,6 +1185,7 @@ int ev_exec(Interp *I, Node *n)
     }
     case N_BLOCK: return exec_block(I, n);
     case N_PARALLEL: return exec_parallel(I, n);
+    case N_TRY: return ev_exec_try(I, n);
     default:
         err_raise(I, "internal error: cannot execute %s", ast_kind_name(n->kind));
         ev_locate(I, n);

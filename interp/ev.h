@@ -28,6 +28,10 @@ enum { XS_OK, XS_ERR, XS_BREAK, XS_CONTINUE, XS_RETURN };   /* statement status 
 Value ev_eval(Interp *I, Node *n);             /* owned value or VERR */
 int   ev_exec(Interp *I, Node *n);             /* XS_* */
 int   ev_exec_import(Interp *I, Node *n);
+int   ev_exec_try(Interp *I, Node *n);        /* try { } catch e { } (ev_try.c) */
+/* Binds v (consumed) to the variable node n names, with the party rule; false after an
+** error (v released). */
+bool  ev_store_name(Interp *I, Node *n, Value v);
 void  ev_locate(Interp *I, const Node *n);     /* attach n's span to a pending error */
 void  ev_set_global_id(Interp *I, uint32_t id, Value v);   /* consumes v */
 bool  ev_ownable(Value v);                     /* data that can live at a party */

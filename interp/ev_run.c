@@ -167,7 +167,9 @@ static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
     for (int i = 0; i < prog->list.n; i++) {
         Node *s = prog->list.v[i];
         if (echo && s->kind == N_EXPR) {
+            I->bare_expr = s->a;
             Value v = ev_eval(I, s->a);
+            I->bare_expr = NULL;
             if (IS_ERR(v)) { status = EV_ERROR; break; }
             if (v.tag != V_NONE) {
                 Sb b; sb_init(&b);

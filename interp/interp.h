@@ -44,6 +44,7 @@ struct Interp {
     bool err_set;
     char *err_msg;
     Source *err_src; uint32_t err_off, err_len; bool err_located;
+    bool err_interrupt;                 /* the error is an interrupt: `try` does not catch it */
     /* a "bad argument" type error: which argument and what was expected, so that a
     ** name registered by several modules can try the next one (see stdlib/lib.h) */
     int badarg; char badarg_expected[160];
@@ -54,6 +55,8 @@ struct Interp {
     Source *cur_src;                    /* source of the code being evaluated */
     AstUnit *cur_unit;                  /* its parse unit (functions made now keep it) */
     Value ret;                          /* the value a `return` carries out */
+    const Node *bare_expr;              /* the expression of the statement being run */
+    bool bare_call;                     /* the builtin called next is that expression */
     const char *import_dir;             /* directory of the running file */
     int import_depth;
     FILE *out;                          /* where print() writes (stdout) */

@@ -2,7 +2,8 @@
 ** repl.c — the interactive loop, after Lua's lua.c.  It owns line input (readline's
 ** callback interface when stdin is a terminal, plain getline() on a pipe, so both show
 ** the same prompts and echo the same values), the continuation prompt while ev_run()
-** answers EV_INCOMPLETE, the history file (one entry per complete statement, a
+** answers EV_INCOMPLETE (also after an `if` block or a `try` block that an `else` or a
+** `catch` on the next line may continue: a blank line or any other statement ends it), the history file (one entry per complete statement, a
 ** multi-line block being one entry), tab completion of keywords, builtins and global
 ** names, and the SIGINT flag.  The signal handlers only set flags: at the prompt the
 ** input loop sees the flag and clears the line; while a statement runs the evaluator
@@ -317,10 +318,16 @@ int repl_run(Interp *I)
             if (!tty) fputc('\n', stdout);    /* readline 8 ends the line itself */
             fflush(stdout);
             if (entry.n) {
-                /* without its last newline, so the caret sits at the end of the text */
-                Source *src = src_new("<repl>", entry.s, entry.n - 1, first);
-                repl_report_incomplete(I, src);
+                /* an entry waiting only for a possible `else` runs as it is */
+                Source *src = src_new("<repl>", entry.s, entry.n, first);
+                EvStatus es = ev_run(I, src, true);
                 src_release(src);
+                if (es == EV_INCOMPLETE) {
+                    /* without its last newline, so the caret sits at the end of the text */
+                    src = src_new("<repl>", entry.s, entry.n - 1, first);
+                    repl_report_incomplete(I, src);
+                    src_release(src);
+                } else if (tty) hist_add(entry.s, entry.n);
             }
             break;
         }
@@ -331,6 +338,7 @@ int repl_run(Interp *I)
         line++;
         if (blank(entry.s, entry.n)) { clear(&entry); first = line; continue; }
         Source *src = src_new("<repl>", entry.s, entry.n, first);
+        src->interactive = 1;       /* `}` then `else` on the next line, as in a file */
         got_sigint = 0;
         EvStatus es = ev_run(I, src, true);
         got_sigint = 0;              /* a Ctrl-C the evaluator did not see is dropped */

@@ -45,6 +45,7 @@ static void collect(Scope *s, Node *n)
     case N_IF: collect(s, n->b); collect(s, n->c); return;
     case N_WHILE: collect(s, n->b); return;
     case N_ON: case N_PARALLEL: collect(s, n->b); return;
+    case N_TRY: if (n->v.name) add(s, n->v.name); collect(s, n->b); collect(s, n->c); return;
     case N_BLOCK: case N_PROGRAM:
         for (int i = 0; i < n->list.n; i++) collect(s, n->list.v[i]);
         return;
@@ -98,6 +99,9 @@ static void walk(Scope *s, Node *n, Arena *arena)
         if (n->v.name) place(s, n, n->v.name);
         walk_fn(s, n, arena);
         return;
+    case N_TRY:
+        if (n->v.name) place(s, n, n->v.name);
+        break;
     default: break;
     }
     walk(s, n->a, arena); walk(s, n->b, arena); walk(s, n->c, arena);

@@ -71,7 +71,7 @@ static char *xstrdup(const char *s)
 const char *nn_kind_name(NnKind k)
 {
     static const char *const names[] = { "dense", "conv2d", "maxpool2d", "flatten",
-        "dropout", "relu", "sigmoid", "tanh", "softmax" };
+        "dropout", "relu", "sigmoid", "tanh", "softmax", "square" };
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
 }
 
@@ -157,7 +157,7 @@ NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, char *err)
                 return NULL;
             }
             break;
-        case NN_FLATTEN: case NN_RELU: case NN_SOFTMAX: break;
+        case NN_FLATTEN: case NN_RELU: case NN_SOFTMAX: case NN_SQUARE: break;
         default: bad = "unknown layer kind";
         }
         if (bad) {
@@ -629,6 +629,9 @@ static void layer_forward(NnModel *m, int l, int B, bool train, Rng *r)
     case NN_RELU:
         for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
         break;
+    case NN_SQUARE:
+        for (size_t i = 0; i < n; i++) y[i] = x[i] * x[i];
+        break;
     case NN_SIGMOID: case NN_TANH:
         if (L->approx.kind != NN_APPROX_NONE) {
             for (size_t i = 0; i < n; i++) y[i] = (float)nn_poly_eval(L->approx.coef, L->approx.degree, x[i]);
@@ -687,6 +690,9 @@ static void layer_backward(NnModel *m, int l, int B)
         break;
     case NN_RELU:
         for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0.0f;
+        break;
+    case NN_SQUARE:
+        for (size_t i = 0; i < n; i++) dx[i] = 2.0f * x[i] * dy[i];
         break;
     case NN_SIGMOID: case NN_TANH:
         if (L->approx.kind != NN_APPROX_NONE) {
@@ -975,5 +981,25 @@ int nn_per_example_grads(NnModel *m, const float *x, const float *y, int B, int 
             return -1;
         memcpy(out + i * np, m->g, np * sizeof(float));
     }
+    return 0;
+}
+
+int nn_input_grad(NnModel *m, const float *x, const float *y, int B, int nclasses,
+                  NnLoss loss, float *out, double *loss_sum, char *err)
+{
+    NnWork *ws = m->ws;
+    if (!ws) { snprintf(err, NN_ERRLEN, "model is not bound to an input shape"); return -1; }
+    if (loss_sum) *loss_sum = 0;
+    if (B == 0) return 0;
+    if (B > ws->maxb) grow(ws, B);
+    nn_forward(m, x, B, false, NULL);
+    for (int i = 0; i < B; i++) ws->scale[i] = 1.0f;
+    int start;
+    if (loss_grad(m, B, y, nclasses, loss, 1.0f, loss_sum, NULL, &start, err) < 0)
+        return -1;
+    float *saved = ws->grad[0];         /* the input's delta: no buffer of its own */
+    ws->grad[0] = out;
+    for (int l = start; l >= 0; l--) layer_backward(m, l, B);
+    ws->grad[0] = saved;
     return 0;
 }

@@ -35,7 +35,8 @@
 
 typedef enum NnKind {
     NN_DENSE, NN_CONV2D, NN_MAXPOOL2D, NN_FLATTEN, NN_DROPOUT,
-    NN_RELU, NN_SIGMOID, NN_TANH, NN_SOFTMAX
+    NN_RELU, NN_SIGMOID, NN_TANH, NN_SOFTMAX,
+    NN_SQUARE                           /* x², CryptoNets' activation (a product, no comparison) */
 } NnKind;
 
 typedef enum NnFn { NN_FN_SIGMOID, NN_FN_TANH } NnFn;
@@ -155,6 +156,12 @@ int   nn_backprop(NnModel *m, const float *x, const float *y, int B, int nclasse
 /* Forward without dropout and the loss on one batch: *loss_sum, *correct as above. */
 int   nn_loss_eval(NnModel *m, const float *x, const float *y, int B, int nclasses,
                    NnLoss loss, double *loss_sum, long *correct, char *err);
+/* The gradient of each example's loss with respect to its input (no dropout): out
+** (B × per-example input size) gets d loss(f(x_i), y_i) / d x_i, and *loss_sum (may be
+** NULL) the summed loss.  What an attacker with the model computes for model inversion
+** and gradient-based attacks. */
+int   nn_input_grad(NnModel *m, const float *x, const float *y, int B, int nclasses,
+                    NnLoss loss, float *out, double *loss_sum, char *err);
 /* Per-example gradients by brute force (B backward passes of one example each) into
 ** out (B × nparams) — the reference that ghost clipping is tested against. */
 int   nn_per_example_grads(NnModel *m, const float *x, const float *y, int B, int nclasses,

@@ -148,6 +148,7 @@ static bool parse_layer(const char *s, NnLayer *l)
     else if (!strcmp(kind, "dropout")) { l->kind = NN_DROPOUT; sscanf(rest, " %lf%n", &l->p, &end); }
     else if (!strcmp(kind, "flatten")) { l->kind = NN_FLATTEN; end = 0; }
     else if (!strcmp(kind, "relu")) { l->kind = NN_RELU; end = 0; }
+    else if (!strcmp(kind, "square")) { l->kind = NN_SQUARE; end = 0; }
     else if (!strcmp(kind, "softmax")) { l->kind = NN_SOFTMAX; end = 0; }
     else if (!strcmp(kind, "sigmoid") || !strcmp(kind, "tanh")) {
         l->kind = kind[0] == 's' ? NN_SIGMOID : NN_TANH;

@@ -11,7 +11,7 @@
 static const LibModule *const modules[] = {
     &lib_mod_core, &lib_mod_party, &lib_mod_tensor, &lib_mod_nn, &lib_mod_data,
     &lib_mod_he, &lib_mod_mpc, &lib_mod_dp, &lib_mod_store,
-    &lib_mod_pate, &lib_mod_secagg, NULL
+    &lib_mod_pate, &lib_mod_secagg, &lib_mod_diagram, &lib_mod_attack, NULL
 };
 
 static void add_builtin(Interp *I, const LibReg *r)
@@ -80,9 +80,55 @@ Value lib_badkw(Interp *I, Args *a, const char *kw, const char *expected)
                      v ? ordinal_kind(*v) : "nothing");
 }
 
+/* Is `name` a parameter of the signature sig ("f(x, he, packed = false)")?  1: a keyword
+** one (with a default), 2: a positional one, 0: neither.  The accepted keywords are
+** appended to kws, comma-separated. */
+static int sig_param(const char *sig, const char *name, Sb *kws)
+{
+    const char *p = sig ? strchr(sig, '(') : NULL;
+    int found = 0;
+    while (p && *p && *p != ')') {
+        p++;
+        while (*p == ' ') p++;
+        size_t n = strcspn(p, " =,)");
+        const char *q = p + n;
+        while (*q == ' ') q++;
+        bool kw = *q == '=';
+        if (n && strncmp(p, "...", 3) != 0) {
+            if (n == strlen(name) && strncmp(p, name, n) == 0) found = kw ? 1 : 2;
+            if (kw) sb_printf(kws, "%s%.*s", kws->n ? ", " : "", (int)n, p);
+        }
+        int depth = 0;
+        for (p = q; *p && (depth || (*p != ',' && *p != ')')); p++) {
+            if (*p == '(' || *p == '[') depth++;
+            else if ((*p == ')' || *p == ']') && depth) depth--;
+        }
+    }
+    return found;
+}
+
 bool lib_arity(Interp *I, Args *a, int min, int max)
 {
     if (a->n >= min && (max < 0 || a->n <= max)) return true;
+    /* a missing argument given by a keyword the builtin does not take: name it */
+    for (int i = 0; a->n < min && a->self && i < a->nkw; i++) {
+        Sb kws; sb_init(&kws);
+        int k = sig_param(a->self->sig, a->kwname[i]->name, &kws);
+        if (k != 1) {
+            if (k == 2)
+                err_raise(I, "'%s' has no keyword argument '%s' (pass it by position: %s%s%s)", a->fname,
+                          a->kwname[i]->name, a->self->sig, kws.n ? "; its keywords are: " : "",
+                          kws.n ? kws.s : "");
+            else if (kws.n)
+                err_raise(I, "'%s' has no keyword argument '%s' (it takes: %s)", a->fname,
+                          a->kwname[i]->name, kws.s);
+            else
+                err_raise(I, "'%s' takes no keyword arguments (got '%s')", a->fname, a->kwname[i]->name);
+            sb_free(&kws);
+            return false;
+        }
+        sb_free(&kws);
+    }
     if (min == max)
         err_raise(I, "'%s' takes %d argument%s (got %d)", a->fname, min, min == 1 ? "" : "s", a->n);
     else if (max < 0)

@@ -19,6 +19,7 @@ typedef struct Args {
     int nkw; Sym **kwname; Value *kw;   /* keyword */
     int at;                     /* party the call runs at (I->cur_party) */
     const LibReg *self;         /* the entry being called (for lib_forward) */
+    bool bare;                  /* the call is a statement of its own (`cost()`, not `c = cost()`) */
 } Args;
 
 typedef Value (*LibFn)(Interp *I, Args *a);
@@ -102,5 +103,6 @@ extern const LibModule lib_mod_core, lib_mod_party, lib_mod_tensor, lib_mod_nn,
                        lib_mod_data, lib_mod_he, lib_mod_mpc, lib_mod_dp;
 extern const LibModule lib_mod_pate;
 extern const LibModule lib_mod_secagg;
+extern const LibModule lib_mod_diagram, lib_mod_attack;
 
 #endif

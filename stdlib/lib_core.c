@@ -5,6 +5,7 @@
 ** the same name (lib_forward).
 */
 #include "lib.h"
+#include "help.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,13 +247,31 @@ static Value b_help(Interp *I, Args *a)
             col += w;
         }
         fputs("\n", I->out);
+        for (int pass = 0; pass < 2; pass++) {
+            const char *kind = pass ? "concept" : "statement";
+            fprintf(I->out, "%s:", pass ? "concepts (help(\"mpc\") ...)" : "statements (help(\"on\") ...)");
+            for (const HelpTopic *t = help_topics; t->name; t++)
+                if (strcmp(t->kind, kind) == 0) fprintf(I->out, " %s", t->name);
+            fputc('\n', I->out);
+        }
         return VNONE;
     }
     Value v = a->v[0];
     const char *name = v.tag == V_BUILTIN ? v.as.fn->name : v.tag == V_STR ? AS_STR(v)->s : NULL;
     if (!name) return lib_bad(I, a, 0, "builtin or name");
+    const HelpTopic *t = v.tag == V_STR ? help_topic(name) : NULL;
     const LibReg *r = lib_find(I, name);
-    if (!r) return err_raise(I, "no builtin named '%s' (help() lists them)", name);
+    if (t) {
+        fprintf(I->out, "%s — %s\n\n%s\n\nExample:\n", t->name, t->title, t->text);
+        for (const char *p = t->example; *p; ) {
+            size_t n = strcspn(p, "\n");
+            fprintf(I->out, "    %.*s\n", (int)n, p);
+            p += n + (p[n] == '\n');
+        }
+        if (!r) return VNONE;
+        fprintf(I->out, "\nThe builtin %s:\n\n", name);
+    }
+    if (!r) return err_raise(I, "no builtin or help page named '%s' (help() lists them)", name);
     help_one(I, r);
     for (const LibReg *n = lib_next(I, r); n; n = lib_next(I, n)) { fputs("\n", I->out); help_one(I, n); }
     return VNONE;
@@ -266,11 +285,17 @@ static Value b_assert(Interp *I, Args *a)
     return err_raise(I, "assertion failed");
 }
 
+/* error(message) or error(e): a caught error record is raised again (rethrown) with
+** its message. */
 static Value b_error(Interp *I, Args *a)
 {
-    const char *m;
-    if (!lib_arity(I, a, 1, 1) || !lib_str(I, a, 0, &m)) return VERR;
-    return err_raise(I, "%s", m);
+    if (!lib_arity(I, a, 1, 1)) return VERR;
+    if (a->v[0].tag == V_REC) {
+        Value *m = val_rec_get(a->v[0], sym_cstr(&I->syms, "message"));
+        if (m && m->tag == V_STR) return err_raise(I, "%s", AS_STR(*m)->s);
+    }
+    if (a->v[0].tag != V_STR) return lib_bad(I, a, 0, "string or caught error");
+    return err_raise(I, "%s", AS_STR(a->v[0])->s);
 }
 
 static const LibReg fns[] = {
@@ -318,11 +343,15 @@ static const LibReg fns[] = {
     {"show", b_show, "show(x)",
      "Describes a value: where it lives, its kind and shape, and its contents (ciphertexts as short\n"
      "digests, shares per party as digests) — what the experimenter may look at.", "show([1, 2])", LIB_ANYOWNER | LIB_SHOW},
-    {"help", b_help, "help() or help(name)", "Lists the builtins, or shows one with its arguments and an example.",
+    {"help", b_help, "help() or help(name)", "Lists the builtins and the help pages, or shows one builtin with its arguments and an\n"
+     "example, or a page: help(\"on\"), help(\"party\"), help(\"mpc\"), help(\"rounds\"), ...",
      "help(len)", LIB_ANYOWNER},
     {"assert", b_assert, "assert(cond, message = none)", "Stops with an error when cond is false.",
      "assert(1 + 1 == 2, \"arithmetic\")", LIB_ANYOWNER | LIB_SHOW},
-    {"error", b_error, "error(message)", "Stops the script with an error.", "fn f(x) { if x < 0 { error(\"negative\") }; return x }; print(f(1))", 0},
+    {"error", b_error, "error(message) or error(e)",
+     "Raises an error: the script stops unless a `try` around it catches it.  error(e) raises a caught\n"
+     "error e again (rethrow) with its message, at the place of this call.",
+     "try { error(\"negative\") } catch e { print(\"caught:\", e.message) }", 0},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

@@ -251,6 +251,7 @@ static Value plain_layer(Interp *I, Args *a, NnKind kind)
 static Value b_flatten(Interp *I, Args *a) { return plain_layer(I, a, NN_FLATTEN); }
 static Value b_relu(Interp *I, Args *a) { return plain_layer(I, a, NN_RELU); }
 static Value b_softmax(Interp *I, Args *a) { return plain_layer(I, a, NN_SOFTMAX); }
+static Value b_square(Interp *I, Args *a) { return plain_layer(I, a, NN_SQUARE); }
 
 static Value act_layer(Interp *I, Args *a, NnKind kind)
 {
@@ -796,6 +797,10 @@ static const LibReg fns[] = {
     {"tanh", b_tanh, "tanh(approx = none)",
      "The hyperbolic tangent as a layer, optionally a polynomial stand-in as for sigmoid.",
      "network t { dense(2, 3); tanh(approx = interpolate(degree = 5, over = [-3, 3])); dense(3, 1) }; print(t)", 0},
+    {"square", b_square, "square",
+     "The square activation x * x (a layer): a product, no comparison, so a network with it can be\n"
+     "evaluated on Paillier ciphertexts with one blinded round trip a square (CryptoNets).",
+     "network n { dense(4, 3); square; dense(3, 2) }; print(n)", 0},
     {"softmax", b_softmax, "softmax",
      "Softmax over each example's outputs (a layer); with the ce loss the gradient is\n"
      "fused (p - y).", "print(softmax())", 0},
@@ -891,7 +896,7 @@ static bool get_layer(struct WireR *r, const msgpack_object *o, NnLayer *l)
     const msgpack_object_array *x;
     int64_t f[6];
     memset(l, 0, sizeof *l);
-    if (!wire_get_array(r, o, 8, 8, &x) || !wire_get_int(r, &x->ptr[0], 0, NN_SOFTMAX, &f[0])) return false;
+    if (!wire_get_array(r, o, 8, 8, &x) || !wire_get_int(r, &x->ptr[0], 0, NN_SQUARE, &f[0])) return false;
     for (int i = 1; i < 6; i++) if (!wire_get_int(r, &x->ptr[i], 0, 1 << 20, &f[i])) return false;
     if (!wire_get_double(r, &x->ptr[6], &l->p) || !get_approx(r, &x->ptr[7], &l->approx)) return false;
     l->kind = (NnKind)f[0]; l->in = (int)f[1]; l->out = (int)f[2];

@@ -8,6 +8,7 @@
 */
 #include "lib.h"
 #include "lib_wire.h"
+#include <stdlib.h>
 #include <string.h>
 
 /* The party a value is sent from: its own, or the party running the code. */
@@ -108,38 +109,70 @@ static Value b_messages(Interp *I, Args *a)
         val_rec_set(r, sym_cstr(&I->syms, "round"), VNUM(m->round));
         val_rec_set(r, sym_cstr(&I->syms, "phase"), val_cstr(m->phase));
         val_rec_set(r, sym_cstr(&I->syms, "leak"), VBOOL(m->leak));
+        val_rec_set(r, sym_cstr(&I->syms, "what"), val_cstr(m->what ? m->what : ""));
         val_list_push(l, r);
     }
     return l;
 }
 
+/* The value cost() returns: the table as it prints, and the totals as fields. */
+typedef struct CostTable { char *text; size_t messages; uint64_t bytes; uint32_t rounds; } CostTable;
+
+static void cost_free(void *p) { CostTable *c = p; free(c->text); free(c); }
+
+static void cost_show(Interp *I, const void *p, Sb *out, int verbose)
+{
+    (void)I; (void)verbose;
+    const CostTable *c = p;
+    size_t n = strlen(c->text);
+    sb_put(out, c->text, n && c->text[n - 1] == '\n' ? n - 1 : n);   /* print adds the newline */
+}
+
+static Value cost_field(Interp *I, Value self, Sym *name)
+{
+    const CostTable *c = AS_USER(self)->p;
+    if (strcmp(name->name, "messages") == 0) return VNUM((double)c->messages);
+    if (strcmp(name->name, "bytes") == 0) return VNUM((double)c->bytes);
+    if (strcmp(name->name, "rounds") == 0) return VNUM(c->rounds);
+    return err_raise(I, "a cost table has no field '%s' (it has: messages, bytes, rounds)", name->name);
+}
+
+static const VClass cost_class = { .name = "cost table", .free = cost_free, .show = cost_show,
+                                   .field = cost_field };
+
+/* cost(): printed when the call is a statement of its own, returned otherwise. */
 static Value b_cost(Interp *I, Args *a)
 {
     if (!lib_arity(I, a, 0, 0)) return VERR;
     Tr *t = &I->tr;
-    Value rec = val_rec();
-    fprintf(I->out, "cost: %zu message%s", t->n, t->n == 1 ? "" : "s");
+    Sb b; sb_init(&b);
+    sb_printf(&b, "cost: %zu message%s", t->n, t->n == 1 ? "" : "s");
     uint64_t total = 0;
     for (size_t i = 0; i < t->n; i++) total += t->msgs[i].bytes;
     uint32_t rounds = tr_rounds(t);
-    fprintf(I->out, ", %llu bytes, %u round%s\n", (unsigned long long)total, rounds, rounds == 1 ? "" : "s");
-    fprintf(I->out, "  %-12s %-10s %10s %12s %10s %12s %8s\n", "party", "phase", "sent", "bytes out",
-            "received", "bytes in", "rounds");
+    sb_printf(&b, ", %llu bytes, %u round%s\n", (unsigned long long)total, rounds, rounds == 1 ? "" : "s");
+    sb_printf(&b, "  %-12s %-10s %10s %12s %10s %12s %8s\n", "party", "phase", "sent", "bytes out",
+              "received", "bytes in", "rounds");
     for (int p = 0; p <= I->nparties; p++) {
         for (size_t ph = 0; ph < (t->nphases ? t->nphases : 1) + 1; ph++) {
             const char *phase = ph == 0 ? "online" : t->nphases ? t->phases[ph - 1] : NULL;
             if (!phase || (ph > 0 && strcmp(phase, "online") == 0)) continue;
             TrTotals s = tr_totals(t, p, -1, phase), r = tr_totals(t, -1, p, phase);
             if (!s.msgs && !r.msgs) continue;
-            fprintf(I->out, "  %-12s %-10s %10llu %12llu %10llu %12llu %8llu\n", ev_party_name(I, p), phase,
-                    (unsigned long long)s.msgs, (unsigned long long)s.bytes, (unsigned long long)r.msgs,
-                    (unsigned long long)r.bytes, (unsigned long long)s.rounds);
+            sb_printf(&b, "  %-12s %-10s %10llu %12llu %10llu %12llu %8llu\n", ev_party_name(I, p), phase,
+                      (unsigned long long)s.msgs, (unsigned long long)s.bytes, (unsigned long long)r.msgs,
+                      (unsigned long long)r.bytes, (unsigned long long)s.rounds);
         }
     }
-    val_rec_set(rec, sym_cstr(&I->syms, "messages"), VNUM((double)t->n));
-    val_rec_set(rec, sym_cstr(&I->syms, "bytes"), VNUM((double)total));
-    val_rec_set(rec, sym_cstr(&I->syms, "rounds"), VNUM(rounds));
-    return rec;
+    if (a->bare) {
+        fwrite(b.s, 1, b.n, I->out);
+        sb_free(&b);
+        return VNONE;
+    }
+    CostTable *c = malloc(sizeof *c);
+    if (!c) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    *c = (CostTable){ sb_take(&b), t->n, total, rounds };
+    return val_user(&cost_class, c);
 }
 
 static Value b_parties(Interp *I, Args *a)
@@ -176,12 +209,15 @@ static const LibReg fns[] = {
      "could see (ciphertext digests, masked values, or plaintext marked LEAK).",
      "party a, b; send(1 at a, to = b); view(b)", LIB_ANYOWNER | LIB_NARRATOR},
     {"messages", b_messages, "messages(party = all)",
-     "The transcript as a list of records {from, to, kind, bytes, round, phase, leak}.",
+     "The transcript as a list of records {from, to, kind, bytes, round, phase, leak, what}; what\n"
+     "is the description view prints (what the receiver could see).",
      "party a, b; send(1 at a, to = b); print(len(messages(b)))", LIB_ANYOWNER | LIB_NARRATOR},
     {"cost", b_cost, "cost()",
-     "Prints messages and bytes sent and received per party and phase (online/offline) from the\n"
-     "transcript, with the number of rounds in which the party sent, and returns the totals as a\n"
-     "record {messages, bytes, rounds}.", "c = cost(); print(c.messages)", LIB_ANYOWNER | LIB_NARRATOR},
+     "The table of messages and bytes sent and received per party and phase (online/offline) from\n"
+     "the transcript, with the number of rounds in which each party sent.  As a statement of its own\n"
+     "(`cost()`) it prints the table; `c = cost()` keeps it without printing: print(c) shows it and\n"
+     "c.messages, c.bytes and c.rounds are the totals.",
+     "party a, b; send(1 at a, to = b); c = cost(); print(c.messages, c.rounds); print(c)", LIB_ANYOWNER | LIB_NARRATOR},
     {"parties", b_parties, "parties()", "The declared parties, in order of declaration.",
      "party a, b; print(len(parties()))", LIB_ANYOWNER},
     {"owner", b_owner, "owner(x)", "The party x lives at, or none for a public value.",

@@ -70,7 +70,7 @@ static bool allowed(const LibReg *r)
 {
     static const char *const files[] = { "save", "load_model", "plot", "load_csv", "load_idx",
         "fashion_mnist", "save_key", "load_key", "save_ciphertext", "load_ciphertext",
-        "save_budget", "load_budget", NULL };
+        "save_budget", "load_budget", "diagram", "show_image", NULL };
     for (const char *const *f = files; *f; f++) if (!strcmp(r->name, *f)) return false;
     return true;
 }

@@ -1,5 +1,6 @@
 # An open block gets the continuation prompt; a blank line inside it does not cancel;
-# the block runs when it closes and is one history entry.  Ctrl-D inside an open block
+# an if block waits one more line for a possible `else` (a blank line ends it), then
+# runs and is one history entry.  Ctrl-D inside an open block
 # reports it as incomplete and exits.
 start
 expect ppdl> 
@@ -10,6 +11,8 @@ expect   ...
 sendline
 expect   ... 
 sendline }
+expect   ... 
+sendline
 expect inside\nppdl> 
 sendline [1,
 expect   ... 

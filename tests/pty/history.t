@@ -1,5 +1,6 @@
 # History survives sessions: one entry per statement, a block stays one entry and can
-# be recalled with the arrow keys and run again.
+# be recalled with the arrow keys and run again (an if block waits one line for a
+# possible `else`: the blank line after it runs it).
 start
 expect ppdl> 
 sendline a = 1
@@ -9,6 +10,8 @@ expect   ...
 sendline   print("block " + "ran")
 expect   ... 
 sendline }
+expect   ... 
+sendline
 expect block ran
 expect ppdl> 
 sendline print("from " + "session one")
@@ -29,6 +32,8 @@ expect ppdl>
 sendline a = 1
 expect ppdl> 
 send \e[A\e[A\e[A
+sendline
+expect   ... 
 sendline
 expect block ran
 expect ppdl> 

@@ -81,8 +81,12 @@ piped "'-' reads stdin"           0 "42" '' 'print(40 + 2)\n'             -- "$b
 piped "stdin error names <stdin>" 1 "1" "<stdin>:2:7: error:" 'print(1)\nprint(nosuchname)\n' -- "$bin"
 piped "stdin incomplete exits 1"  1 '' "error:" 'fn f(x) {\n  return x\n' -- "$bin"
 piped "stdin: no echo of values"  0 "" '' '1 + 2\n'                      -- "$bin"
+# after an if block the REPL waits one line for a possible `else`; the next statement
+# ends the wait and both run
 piped "-i on a pipe: prompts, echo, continuation" 0 \
-  "$(printf '%s\n' 'ppdl> 10' 'ppdl>   ... 3' 'ppdl> ')" '' 'x\nif true {\nprint(x - 7) }\n' -- sh -c '"$0" -i -e "x = 10" | tail -n +2' "$bin"
+  "$(printf '%s\n' 'ppdl> 10' 'ppdl>   ...   ... 3' '11' 'ppdl> ')" '' 'x\nif true {\nprint(x - 7) }\nx + 1\n' -- sh -c '"$0" -i -e "x = 10" | tail -n +2' "$bin"
+piped "-i on a pipe: an if block at the end of input runs" 0 \
+  "$(printf '%s\n' 'ppdl>   ... ' '3')" '' 'if true { print(3) }\n' -- sh -c '"$0" -i | tail -n +2' "$bin"
 check "--dump-ast prints the tree" 0 "(program (assign (name x) (num 1)))" '' -- "$bin" --dump-ast -e 'x = 1'
 check "--dump-ast syntax error"   1 '' "<-e>:1:4: error:"                -- "$bin" --dump-ast -e 'if {'
 printf 'x = 1\nwhile true { x = x + 1 }\n' >"$tmp/spin.ppdl"
@@ -105,6 +109,21 @@ check "a sample runs from another directory" 0 '*' 'warning: seed(1)' -- sh -c '
       "$tmp/elsewhere" "$abin" "$tmp/share/samples/pima_plain.ppdl"
 check "a missing data file still names the path" 1 '' "cannot open" -- sh -c 'cd "$1" && "$2" -e "$3"' sh \
       "$tmp/elsewhere" "$abin" 'load_csv("data/nowhere.csv")'
+printf 'try {\n  while true { }\n} catch e {\n  print("caught", e.message)\n}\nprint("after")\n' >"$tmp/trap.ppdl"
+check "Ctrl-C is not caught by try" 0 "1" "trap.ppdl:2:" -- python3 -c '
+import signal, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+time.sleep(0.5)
+p.send_signal(signal.SIGINT)
+out, err = p.communicate(timeout=30)
+sys.stderr.write(err.decode())
+print(p.returncode if "interrupted" in err.decode() and not out else "caught or went on: " + out.decode())' "$bin" "$tmp/trap.ppdl"
+
+# samples/encrypted_inference.ppdl prints timings, so its output is not a golden file:
+# it asserts its claims (predictions identical to the plaintext network's, ciphertexts
+# only at the server) and ends with its result line
+check "encrypted inference asserts its claims" 0 '*' '*' -- sh -c '"$0" samples/encrypted_inference.ppdl | tail -n 1 | grep -q "^result: encrypted inference matches the plaintext network on 100/100"' "$bin"
 
 # --- the REPL through a pseudo-terminal -------------------------------------------------
 if command -v python3 >/dev/null; then

@@ -144,10 +144,12 @@ static void test_keywords(void)
            "if else for in while break continue return fn import party NL EOF");
     LEX_IS("scheme network on at and or not true false none parallel",
            "scheme network on at and or not true false none parallel NL EOF");
+    LEX_IS("try catch tryx", "try catch name:tryx NL EOF");
+    LEX_IS("try { }\n\n  catch e { }", "try block{ } catch name:e block{ } NL EOF");
     LEX_IS("iff fn_ f _x None", "name:iff name:fn_ name:f name:_x name:None NL EOF");
     int n = 0;
     while (lx_keywords[n]) n++;
-    CU_ASSERT_EQUAL(n, 22);
+    CU_ASSERT_EQUAL(n, 24);
     CU_ASSERT_STRING_EQUAL(lx_keywords[0], "if");
     CU_ASSERT_STRING_EQUAL(lx_keywords[20], "none");
 }

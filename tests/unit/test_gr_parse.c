@@ -173,6 +173,10 @@ static void test_records_and_else(void)
     PARSES("if x {\n}\n# why\n\nelse if y {\n}\nelse\n{\n}\nz",
            "(program (if (name x) (block) (if (name y) (block) (block))) (expr (name z)))");
     PARSES("while x {\n}\nelse { }", "error@12+4: unexpected 'else'; expected end of statement");
+    PARSES("try { x = 1 } catch e { print(e) }",
+           "(program (try e (block (assign (name x) (num 1))) (block (expr (call (name print) (name e))))))");
+    PARSES("try {\n  f()\n}\n\ncatch {\n}", "(program (try _ (block (expr (call (name f)))) (block)))");
+    PARSES("try { f() }\nx = 1", "error@11+1: unexpected newline; expected 'catch'");
 }
 
 static void test_strings(void)

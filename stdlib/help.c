@@ -1,0 +1,95 @@
+/*
+** help.c — the pages of help("on"), help("mpc"), ... (see help.h): the statements that
+** are keywords rather than builtins, and one page a concept, each short enough for a
+** terminal and ending with an example that runs.  The builtins document themselves in
+** their own tables; the docs folder holds the long story.
+*/
+#include "help.h"
+#include <string.h>
+
+const HelpTopic help_topics[] = {
+    {"party", "statement", "party NAME, NAME, ...: declare who takes part",
+     "Declares parties. Each party has its own store of values, its own files directory and\n"
+     "its own random generator; a value crosses from one party to another only as a message,\n"
+     "which the transcript records (view, messages, cost, diagram). A party value has a\n"
+     "name: p.name. Top-level code is the experimenter: it may look at every party's values.",
+     "party alice, bob\nprint(alice.name, type(bob))"},
+    {"at", "statement", "x at p: place a value at a party",
+     "`expr at p` puts the value into p's store: it is p's private data from then on. Another\n"
+     "party cannot read it (`on bob { x + 1 }` is refused); moving it takes send, share or\n"
+     "encrypt. A file loaded with `load_csv(...) at p` is read from p's directory. `at` has\n"
+     "the lowest precedence: `x + 1 at p` places x + 1.",
+     "party alice\nx = 41 at alice\nprint(x + 1)   # the experimenter may look: 42, still alice's"},
+    {"on", "statement", "on p { ... }: run code as one party",
+     "Runs the block with p's view: p may read its own values and public ones, and what the\n"
+     "block creates lives at p. Reading another party's value is an error naming both, and\n"
+     "the block may change only p's variables (so nothing p computes shows through a public\n"
+     "one). The experimenter's builtins (view, messages, cost, diagram, seed) are refused\n"
+     "inside `on`.",
+     "party alice, bob\nx = 20 at alice\non alice { y = x * 2 }\ntry { on bob { z = x } } catch e { print(e.message) }\nprint(y)"},
+    {"scheme", "statement", "scheme NAME = ...: name a protection scheme",
+     "Binds a name to a scheme: paillier(bits, keyholder) for additively homomorphic\n"
+     "encryption, additive(among, dealer) or shamir(among, threshold) for secret sharing.\n"
+     "The same as an assignment, with a check that the value is a scheme. See help(\"mpc\")\n"
+     "and help(\"paillier\").",
+     "party a, b, c, d\nscheme ss = additive(among = [a, b, c], dealer = d)\nprint(type(ss))"},
+    {"network", "statement", "network NAME { layers }: declare a neural network",
+     "Declares a network architecture, one layer a line (or separated by `;`): dense(in, out),\n"
+     "relu, sigmoid, softmax, square, conv2d, maxpool, flatten, ... A bare layer name means a\n"
+     "call without arguments. model(net) makes trainable weights; train, predict and\n"
+     "evaluate use them (docs/training.md).",
+     "network tiny {\n    dense(2, 4)\n    relu\n    dense(4, 2)\n    softmax\n}\nprint(type(tiny))"},
+    {"try", "statement", "try { ... } catch e { ... }: go on after an error",
+     "Runs the first block; when it raises an error (a refusal, a bad argument, a spent\n"
+     "budget, error(...)), the catch block runs with e = {message, line, column, file}.\n"
+     "error(e) raises it again. Ctrl-C is not caught.",
+     "try { x = 1 / 0 } catch e { print(\"refused:\", e.message, \"at line\", e.line) }"},
+    {"mpc", "concept", "secure multi-party computation with secret sharing",
+     "Secret sharing splits a value into shares, one a party: with additive sharing the\n"
+     "shares are uniformly random numbers mod 2^64 that add up to the value, so any n - 1 of\n"
+     "them show nothing. Sums of shared values are local (each party adds its shares);\n"
+     "products need Beaver triples from a dealer (the offline phase) and one round of\n"
+     "openings (the online phase). Shamir sharing (threshold t) survives parties dropping\n"
+     "out. share(x, ss) splits, reveal(s, to = p) opens. Builtins: share, reveal, shares,\n"
+     "additive, shamir, train on a shared dataset. docs/mpc.md.",
+     "party h1, h2, h3, dealer\nss = additive(among = [h1, h2, h3], dealer = dealer)\n"
+     "a = share(3 at h1, ss)\nb = share(4 at h2, ss)\nprint(reveal(a * b + a, to = h3))\ncost()"},
+    {"paillier", "concept", "additively homomorphic encryption (Paillier 1999)",
+     "A Paillier public key encrypts; only the keyholder's private key decrypts. Anyone can\n"
+     "add ciphertexts and multiply them by plain numbers without the key: Enc(a) + Enc(b) is\n"
+     "Enc(a + b). A product of two ciphertexts needs the keyholder: a blinded round trip\n"
+     "(he_mul) in which the keyholder sees only masked values. Ciphertexts are re-randomised\n"
+     "when sent, so the receiver cannot link them. Builtins: paillier, encrypt, decrypt,\n"
+     "he_send, he_sum, he_mul, he_matmul. docs/paillier.md.",
+     "party client, server\nscheme he = paillier(bits = 512, keyholder = client)\n"
+     "c = encrypt(tensor([1, 2, 3]) at client, he)\nat_server = send(c, to = server)\n"
+     "on server { total = he_sum(at_server) * 2 }\nback = send(total, to = client)\n"
+     "on client { print(decrypt(back)) }   # 12\nview(server)"},
+    {"dp", "concept", "differential privacy: noise with a budget",
+     "A mechanism is (epsilon, delta)-differentially private when changing one person's\n"
+     "record changes the probability of any output by at most a factor e^epsilon (plus\n"
+     "delta). laplace and gaussian add calibrated noise to a statistic; train(..., dp =\n"
+     "dpsgd(clip, noise)) clips each example's gradient and adds noise (DP-SGD). A dataset\n"
+     "carries a budget: every release charges it, and one that would exceed it is refused.\n"
+     "Builtins: budget, laplace, gaussian, laplace_sum, dpsgd, epsilon. docs/privacy.md.",
+     "d = load_csv(\"samples/data/pima_diabetes.csv\", label = \"diabetes\")\nbudget(d, epsilon = 1)\n"
+     "n = laplace(len(d), epsilon = 0.5, data = d)\n"
+     "try { laplace(len(d), epsilon = 0.8, data = d) } catch e { print(\"refused:\", e.message) }"},
+    {"rounds", "concept", "rounds, messages and bytes: what a protocol costs",
+     "Every message between parties goes through one layer that records it in the\n"
+     "transcript: sender, receiver, kind, real size in bytes, round and phase. A round is a\n"
+     "set of messages that travel at the same time (one network latency): each send is a\n"
+     "round of its own, a parallel { } block makes its sends one round, and protocols count\n"
+     "their own rounds (a shared product: one online round). view(p) lists what p received,\n"
+     "messages() returns the records, cost() the totals, diagram() draws the protocol.",
+     "party a, b, c\nparallel { x = send(1 at a, to = b); y = send(2 at a, to = c) }\nz = send(x, to = c)\n"
+     "t = cost()\nprint(t.rounds, t.messages)"},
+    {NULL, NULL, NULL, NULL, NULL}
+};
+
+const HelpTopic *help_topic(const char *name)
+{
+    for (const HelpTopic *t = help_topics; t->name; t++)
+        if (strcmp(t->name, name) == 0) return t;
+    return NULL;
+}
