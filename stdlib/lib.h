@@ -100,5 +100,6 @@ Value lib_badkw(Interp *I, Args *a, const char *kw, const char *expected);
 extern const LibModule lib_mod_store;
 extern const LibModule lib_mod_core, lib_mod_party, lib_mod_tensor, lib_mod_nn,
                        lib_mod_data, lib_mod_he, lib_mod_mpc, lib_mod_dp;
+extern const LibModule lib_mod_fl;
 
 #endif
