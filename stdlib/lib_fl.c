@@ -126,6 +126,7 @@ static Value b_set_weights(Interp *I, Args *a)
                              m->net->name, m->net->nparams, t->size);
         memcpy(m->w, t->data, t->size * sizeof(float));
     } else return lib_bad(I, a, 1, "list of tensors or flat tensor");
+    nn_model_reset_opt(m);              /* momentum and moments belonged to the old weights */
     return VNONE;
 }
 
@@ -596,6 +597,45 @@ static Value b_defined(Interp *I, Args *a)
     return (Value){ .tag = V_BOOL, .as.b = lib_find(I, name) || ev_get_global(I, name) };
 }
 
+/* A public copy of a number, bool, string or (nested) list of them; NULL-free VERR
+** after raising for anything else (tensors, models, ... are data, not readings). */
+static Value observed(Interp *I, Value v, int depth)
+{
+    switch (v.tag) {
+    case V_NUM: return VNUM(v.as.n);
+    case V_BOOL: return VBOOL(v.as.b);
+    case V_NONE: return VNONE;
+    case V_RANGE: return val_at(val_retain(v), 0);
+    case V_STR: return val_str(AS_STR(v)->s, AS_STR(v)->len);
+    case V_LIST: {
+        if (depth > 8) break;
+        ObjList *l = AS_LIST(v);
+        Value out = val_list(l->n);
+        for (size_t i = 0; i < l->n; i++) {
+            Value x = observed(I, l->v[i], depth + 1);
+            if (IS_ERR(x)) { val_release(out); return VERR; }
+            val_list_push(out, x);
+        }
+        return out;
+    }
+    default: break;
+    }
+    return err_raise(I, "observe: a %s is data, not a reading; the experimenter observes numbers, "
+                     "bools, strings, ranges and lists of them (a measured accuracy, a count)", val_type_name(v));
+}
+
+static Value b_observe(Interp *I, Args *a)
+{
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL))) return VERR;
+    return observed(I, a->v[0], 0);
+}
+
+static Value b_terminal(Interp *I, Args *a)
+{
+    if (!lib_arity(I, a, 0, 0) || !lib_kwonly(I, a, KW(NULL))) return VERR;
+    return VBOOL(I->tty);
+}
+
 /* --- registration ------------------------------------------------------------------------- */
 
 #define NET "network n { dense(2, 3); relu; dense(3, 2); softmax }; "
@@ -608,7 +648,8 @@ static const LibReg fns[] = {
      NET "m = model(n); w = weights(m); print(len(w), shape(w[0]), shape(weights(m, flat = true)))", 0},
     {"set_weights", b_set_weights, "set_weights(m, w)",
      "Replaces model m's parameters in place with w: a list as weights(m) gives (each tensor\n"
-     "of the size of the one it replaces) or one flat vector of m.params values.",
+     "of the size of the one it replaces) or one flat vector of m.params values.  The\n"
+     "optimiser state (momentum, Adam's moments) is dropped with the old weights.",
      NET "m = model(n); w = weights(m); w[0] = w[0] * 0; set_weights(m, w); print(sum(weights(m)[0]))",
      LIB_WRITES},
     {"flatten_weights", b_flatten_weights, "flatten_weights(x)",
@@ -669,6 +710,15 @@ static const LibReg fns[] = {
      "Whether a builtin or global variable of that name exists (a library uses it to call\n"
      "an optional builtin, or to say clearly that it is missing).",
      "print(defined(\"print\"), defined(\"no_such_thing\"))", 0},
+    {"observe", b_observe, "observe(x)",
+     "The experimenter's reading of a number, bool, string or list of them, as a public\n"
+     "value: what a protocol reports (an accuracy measured on a party's model, a count).\n"
+     "Top level only, like print; tensors, models and data sets are refused.",
+     "party a; x = 0.9 at a; print(owner(x), owner(observe(x)))", LIB_NARRATOR | LIB_ANYOWNER},
+    {"terminal", b_terminal, "terminal()",
+     "Whether standard output is a terminal: protocols print progress only then (or when\n"
+     "asked with verbose = true), so that scripts piped to a file stay quiet.",
+     "print(type(terminal()))", 0},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
