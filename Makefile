@@ -49,7 +49,7 @@ FUZZ_SRC := tests/fuzz/fuzz_ppdl.c
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .PHONY: all deps test check-asan test-asan unit scripts demo install uninstall clean bench \
-        bench-train bench-paillier bench-mpc bench-dp fuzz fuzz-wire
+        bench-train bench-paillier bench-mpc bench-dp fuzz fuzz-wire samples-fl
 all: ppdl
 
 # --- dependencies ---------------------------------------------------------------
@@ -136,6 +136,13 @@ test-asan: $(BUILD)/ppdl $(UNIT_BIN)
 
 demo: ppdl
 	./ppdl samples/tour.ppdl
+
+# The federated-learning samples (docs/federated.md): each ends with a "result:" line and
+# stops with an error when its claim fails; too slow for `make test`.
+samples-fl: ppdl
+	./ppdl samples/fedavg_paillier.ppdl
+	./ppdl samples/dssgd.ppdl
+	./ppdl samples/fedavg.ppdl
 
 # --- fuzzing (clang + libFuzzer) --------------------------------------------------
 fuzz:
