@@ -2,7 +2,7 @@
 ** lib_fl.c — builtins of the 'fl' module, the building blocks of federated learning
 ** that stdlib/ppdl/federated.ppdl is written with: a model's parameters as a list of
 ** tensors or one flat vector and back (weights, set_weights, flatten_weights,
-** unflatten), arithmetic on models and weight lists (combine, average, difference,
+** unflatten), arithmetic on models and weight lists (combine, average_models, difference,
 ** clip_norm), sparse updates (topk, gather, scatter_add), ordering and sampling (sort,
 ** argsort, sample), and two helpers for protocol code (traffic: bytes per party from
 ** the transcript; defined: whether a name is bound).  The protocols themselves are ppdl.
@@ -271,7 +271,7 @@ static Value b_average(Interp *I, Args *a)
     if (!IS_LIST(a->v[0])) return lib_bad(I, a, 0, "list of models, weight lists or tensors");
     ObjList *items = AS_LIST(a->v[0]);
     size_t n = items->n;
-    if (n == 0) return err_raise(I, "average: the list is empty");
+    if (n == 0) return err_raise(I, "average_models: the list is empty");
     double *c;
     Value *wv = lib_kw(a, "weights");
     if (wv) {
@@ -282,10 +282,10 @@ static Value b_average(Interp *I, Args *a)
     }
     double s = 0;
     for (size_t k = 0; k < n; k++) {
-        if (c[k] < 0) { free(c); return err_raise(I, "average: weight %zu is negative", k + 1); }
+        if (c[k] < 0) { free(c); return err_raise(I, "average_models: weight %zu is negative", k + 1); }
         s += c[k];
     }
-    if (!(s > 0)) { free(c); return err_raise(I, "average: the weights sum to 0"); }
+    if (!(s > 0)) { free(c); return err_raise(I, "average_models: the weights sum to 0"); }
     for (size_t k = 0; k < n; k++) c[k] /= s;
     Value r = combine(I, a, items, c);
     free(c);
@@ -471,15 +471,14 @@ static Key *sort_keys(Interp *I, Args *a, size_t *n, bool *strings)
     return k;
 }
 
-static ObjList *str_list;
-static bool str_desc;
+typedef struct StrOrder { const ObjList *l; bool desc; } StrOrder;
 
-static int str_cmp(const void *x, const void *y)
+static int str_cmp(const void *x, const void *y, void *ctx)
 {
     const Key *p = x, *q = y;
-    Value a = str_list->v[p->i], b = str_list->v[q->i];
-    int c = strcmp(AS_STR(a)->s, AS_STR(b)->s);
-    if (str_desc) c = -c;
+    const StrOrder *o = ctx;
+    int c = strcmp(AS_STR(o->l->v[p->i])->s, AS_STR(o->l->v[q->i])->s);
+    if (o->desc) c = -c;
     return c ? c : (p->i < q->i ? -1 : p->i > q->i);
 }
 
@@ -491,8 +490,8 @@ static Key *ordered(Interp *I, Args *a, size_t *n)
     Key *k = sort_keys(I, a, n, &strings);
     if (!k) return NULL;
     if (strings) {
-        str_list = AS_LIST(a->v[0]); str_desc = desc;
-        qsort(k, *n, sizeof *k, str_cmp);
+        StrOrder o = { AS_LIST(a->v[0]), desc };
+        qsort_r(k, *n, sizeof *k, str_cmp, &o);
     } else qsort(k, *n, sizeof *k, desc ? key_desc : key_asc);
     return k;
 }
@@ -665,10 +664,10 @@ static const LibReg fns[] = {
      "double precision), of the kind of the first: for models a new model of the first's\n"
      "network.",
      NET "a = model(n); b = model(n); c = combine([a, b], [1, -1]); print(max(abs(flatten_weights(c))) > 0)", 0},
-    {"average", b_average, "average(items, weights = none)",
+    {"average_models", b_average, "average_models(items, weights = none)",
      "The (weighted) average of models, weight lists or tensors of one size: FedAvg's\n"
      "sum_k (n_k / n) w_k with weights = [n_1, n_2, ...].  Models give a new model.",
-     "print(average([tensor([1, 2]), tensor([3, 6])], weights = [1, 3]))", 0},
+     "print(average_models([tensor([1, 2]), tensor([3, 6])], weights = [1, 3]))", 0},
     {"difference", b_difference, "difference(a, b)",
      "a - b for two models, weight lists or tensors of one size (a model update).",
      NET "a = model(n); print(max(abs(flatten_weights(difference(a, a)))))", 0},
