@@ -4,8 +4,10 @@
 ** tensors or one flat vector and back (weights, set_weights, flatten_weights,
 ** unflatten), arithmetic on models and weight lists (combine, average_models, difference,
 ** clip_norm), sparse updates (topk, gather, scatter_add), ordering and sampling (sort,
-** argsort, sample), and two helpers for protocol code (traffic: bytes per party from
-** the transcript; defined: whether a name is bound).  The protocols themselves are ppdl.
+** argsort, sample), and helpers for protocol code (traffic: bytes per party from the
+** transcript; observe: the experimenter's public reading of a measurement; defined:
+** whether a name is bound; terminal: whether to print progress).  The protocols
+** themselves are ppdl.
 ** Ownership is the evaluator's job: these are ordinary builtins (one party's values in,
 ** the result there); sample draws from the generator of the party it runs at.
 */
