@@ -916,6 +916,12 @@ static int assign_to(Interp *I, Node *t, Value v)
     char what[96];
     if (I->cur_party && !ev_may_write(I, obj, describe(t->a, what, sizeof what))) {
         st = XS_ERR;
+    } else if (t->a->kind != N_NAME && IS_HEAP(obj) && obj.as.o->rc == 1) {
+        /* nothing else refers to it (m.weights[0] is a fresh copy): the change would be lost */
+        err_raise(I, "this assignment changes a temporary copy that nothing keeps (a model's "
+                  "weights field gives copies): the change would be lost; to change a model's "
+                  "parameters use w = weights(m), change w, then set_weights(m, w)");
+        st = XS_ERR;
     } else if (t->kind == N_FIELD) {
         if (obj.tag == V_REC) val_rec_set(obj, t->v.name, v), v = VNONE;
         else { err_raise(I, "cannot set field '%s' of a %s", t->v.name->name, val_type_name(obj)); st = XS_ERR; }

@@ -104,5 +104,6 @@ extern const LibModule lib_mod_core, lib_mod_party, lib_mod_tensor, lib_mod_nn,
 extern const LibModule lib_mod_pate;
 extern const LibModule lib_mod_secagg;
 extern const LibModule lib_mod_diagram, lib_mod_attack;
+extern const LibModule lib_mod_fl;
 
 #endif
