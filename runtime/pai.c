@@ -40,6 +40,21 @@ void pai_mpz_wipe(mpz_t x)
     x->_mp_size = 0;
 }
 
+mpz_t *pai_mpz_array(size_t n)
+{
+    mpz_t *a = malloc((n ? n : 1) * sizeof *a);
+    if (!a) oom();
+    for (size_t i = 0; i < n; i++) mpz_init(a[i]);
+    return a;
+}
+
+void pai_mpz_array_free(mpz_t *a, size_t n)
+{
+    if (!a) return;
+    for (size_t i = 0; i < n; i++) { pai_mpz_wipe(a[i]); mpz_clear(a[i]); }
+    free(a);
+}
+
 /* Wipes then clears. */
 static void wclear(mpz_t x) { pai_mpz_wipe(x); mpz_clear(x); }
 

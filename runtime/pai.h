@@ -361,5 +361,9 @@ int      pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
 void     pai_random_bits(mpz_t x, unsigned bits, Rng *rng);
 /* Wipes an mpz's limbs (its whole allocation) and sets it to 0; it stays initialised. */
 void     pai_mpz_wipe(mpz_t x);
+/* n initialised mpz (at least one allocation, so n = 0 is fine); free with the next. */
+mpz_t   *pai_mpz_array(size_t n);
+/* Wipes, clears and frees an array from pai_mpz_array (NULL is fine). */
+void     pai_mpz_array_free(mpz_t *a, size_t n);
 
 #endif

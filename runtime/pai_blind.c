@@ -29,23 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
-static mpz_t *mpz_array(size_t n)
-{
-    mpz_t *a = malloc((n ? n : 1) * sizeof *a);
-    if (!a) oom();
-    for (size_t i = 0; i < n; i++) mpz_init(a[i]);
-    return a;
-}
-
-/* Wipes, clears and frees an array made by mpz_array. */
-static void mpz_array_free(mpz_t *a, size_t n)
-{
-    if (!a) return;
-    for (size_t i = 0; i < n; i++) { pai_mpz_wipe(a[i]); mpz_clear(a[i]); }
-    free(a);
-}
 
 /* --- sizing an operand ---------------------------------------------------------------- */
 
@@ -175,7 +158,7 @@ static int take(const PaiLink *l, const PaiPub *pub, int from, int to, PaiVec **
 static int t_mask(PaiVec **out, mpz_t **masks, const PaiPub *pub, const PaiVec *v,
                   const Side *s, Rng *rng, const PaiOpts *opts)
 {
-    mpz_t *r = mpz_array(v->n);
+    mpz_t *r = pai_mpz_array(v->n);
     PaiVec *o = pai_vec_copy(v);
     for (size_t i = 0; i < v->n; i++) {
         pai_random_bits(r[i], s->mbits, rng);
@@ -183,7 +166,7 @@ static int t_mask(PaiVec **out, mpz_t **masks, const PaiPub *pub, const PaiVec *
     }
     o->lbound = NAN;                            /* what K receives carries no bound */
     int st = pai_vec_rerandomize(o, pub, NULL, rng, opts);
-    if (st) { mpz_array_free(r, v->n); pai_vec_free(o); return st; }
+    if (st) { pai_mpz_array_free(r, v->n); pai_vec_free(o); return st; }
     *out = o; *masks = r;
     return PAI_OK;
 }
@@ -246,13 +229,13 @@ static int k_product_step(const PaiLink *l, const PaiPub *pub, const PaiPriv *pr
     size_t n[2] = { nx, ny };
     int st = take(l, pub, l->T, l->K, got, n, 2);
     if (st) return st;
-    mpz_t *X = mpz_array(nx), *Y = mpz_array(ny);
+    mpz_t *X = pai_mpz_array(nx), *Y = pai_mpz_array(ny);
     st = k_decrypt(X, pub, priv, got[0], sx, 0, opts);
     if (st == PAI_OK) st = k_decrypt(Y, pub, priv, got[1], sy, 0, opts);
     PaiVec *ans = pai_vec_new(nout);
     if (st == PAI_OK) st = k_products(ans, pub, priv, X, ix, Y, iy, len, l->rng_k, opts);
     if (st == PAI_OK) st = post(l, pub, l->K, l->T, &ans, 1, "fresh encryptions of the masked products");
-    mpz_array_free(X, nx); mpz_array_free(Y, ny);
+    pai_mpz_array_free(X, nx); pai_mpz_array_free(Y, ny);
     pai_vec_free(got[0]); pai_vec_free(got[1]); pai_vec_free(ans);
     return st;
 }
@@ -272,12 +255,12 @@ int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
 
     PaiVec *r = NULL;
     if (direct) {                               /* T is a keyholder: nothing crosses */
-        mpz_t *X = mpz_array(x->n), *Y = mpz_array(y->n);
+        mpz_t *X = pai_mpz_array(x->n), *Y = pai_mpz_array(y->n);
         st = k_decrypt(X, pub, priv, x, &sx, 1, opts);
         if (st == PAI_OK) st = k_decrypt(Y, pub, priv, y, &sy, 1, opts);
         r = pai_vec_new(nout);
         if (st == PAI_OK) st = k_products(r, pub, priv, X, ix, Y, iy, len, link->rng_t, opts);
-        mpz_array_free(X, x->n); mpz_array_free(Y, y->n);
+        pai_mpz_array_free(X, x->n); pai_mpz_array_free(Y, y->n);
     } else {
         /* round 1, T: mask both operands, one frame */
         PaiVec *m[2] = { NULL, NULL };
@@ -314,7 +297,7 @@ int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
             pai_mpz_wipe(acc); pai_mpz_wipe(t);
             mpz_clears(acc, t, NULL);
         }
-        mpz_array_free(rx, rx ? x->n : 0); mpz_array_free(ry, ry ? y->n : 0);
+        pai_mpz_array_free(rx, rx ? x->n : 0); pai_mpz_array_free(ry, ry ? y->n : 0);
     }
     if (st == PAI_OK) {
         r->exp = x->exp + y->exp;
@@ -336,12 +319,12 @@ static int k_rescale_step(const PaiLink *l, const PaiPub *pub, const PaiPriv *pr
     PaiVec *got;
     int st = take(l, pub, l->T, l->K, &got, &n, 1);
     if (st) return st;
-    mpz_t *X = mpz_array(n);
+    mpz_t *X = pai_mpz_array(n);
     st = k_decrypt(X, pub, priv, got, s, 0, opts);
     PaiVec *ans = pai_vec_new(n);
     if (st == PAI_OK) st = k_quotients(ans, pub, priv, X, shift, l->rng_k, opts);
     if (st == PAI_OK) st = post(l, pub, l->K, l->T, &ans, 1, "fresh encryptions of floor((x + r) / 2^k)");
-    mpz_array_free(X, n);
+    pai_mpz_array_free(X, n);
     pai_vec_free(got); pai_vec_free(ans);
     return st;
 }
@@ -359,11 +342,11 @@ int pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, cons
     size_t n = v->n;
     PaiVec *r = NULL;
     if (direct) {                               /* T is a keyholder: nothing crosses */
-        mpz_t *X = mpz_array(n);
+        mpz_t *X = pai_mpz_array(n);
         st = k_decrypt(X, pub, priv, v, &s, 1, opts);
         r = pai_vec_new(n);
         if (st == PAI_OK) st = k_quotients(r, pub, priv, X, shift, link->rng_t, opts);
-        mpz_array_free(X, n);
+        pai_mpz_array_free(X, n);
     } else {
         /* round 1, T: mask */
         PaiVec *sent = NULL;
@@ -388,7 +371,7 @@ int pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, cons
             }
             pai_mpz_wipe(q); mpz_clear(q);
         }
-        mpz_array_free(rm, rm ? n : 0);
+        pai_mpz_array_free(rm, rm ? n : 0);
     }
     if (st == PAI_OK) {
         r->exp = target;

@@ -193,20 +193,6 @@ static int take(PateSpeed *P, int from, int to, mpz_t *c, size_t k)
     return ok ? 0 : -1;
 }
 
-static mpz_t *mpz_array(size_t n)
-{
-    mpz_t *a = xcalloc(n, sizeof *a);
-    for (size_t i = 0; i < n; i++) mpz_init(a[i]);
-    return a;
-}
-
-static void mpz_array_free(mpz_t *a, size_t n)
-{
-    if (!a) return;
-    for (size_t i = 0; i < n; i++) { pai_mpz_wipe(a[i]); mpz_clear(a[i]); }
-    free(a);
-}
-
 static unsigned ceil_log2(double x) { return x <= 1 ? 0 : (unsigned)ceil(log2(x) - 1e-12); }
 
 /* The public layout: a teacher's value m (|m| <= bound 2^16) travels as m + 2^vb in
@@ -244,7 +230,7 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
 {
     int me = P->teacher[i];
     Rng *rng = P->rng(P->rng_u, me);
-    mpz_t *c = mpz_array(L->nct);
+    mpz_t *c = pai_mpz_array(L->nct);
     mpz_t pt, e;
     mpz_inits(pt, e, NULL);
     /* the noise factors hs^a first (the costly part; P->opts' threads), then one cheap
@@ -290,7 +276,7 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
                  "ciphertext (%zu ciphertexts)", V, L->slots, L->nct);
         rc = post(P, me, P->A, c, L->nct, true, what);
     }
-    mpz_array_free(c, L->nct);
+    pai_mpz_array_free(c, L->nct);
     return rc;
 }
 
@@ -298,7 +284,7 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
 ** gets how many teachers sent. */
 static int aggregator_sum(PateSpeed *P, const Layout *L, mpz_t *sum, int *present)
 {
-    mpz_t *got = mpz_array(L->nct);
+    mpz_t *got = pai_mpz_array(L->nct);
     *present = 0;
     int rc = 0;
     for (size_t k = 0; k < L->nct; k++) mpz_set_ui(sum[k], 1);     /* E(0) with no noise */
@@ -309,7 +295,7 @@ static int aggregator_sum(PateSpeed *P, const Layout *L, mpz_t *sum, int *presen
         ++*present;
         for (size_t k = 0; k < L->nct; k++) pai_add(P->pub, sum[k], sum[k], got[k]);
     }
-    mpz_array_free(got, L->nct);
+    pai_mpz_array_free(got, L->nct);
     return rc;
 }
 
@@ -345,7 +331,7 @@ static int aggregator_mask(PateSpeed *P, const Layout *L, mpz_t *sum, size_t V, 
 ** share is X - present * 2^vb (the public offsets) mod 2^64. */
 static int server_step(PateSpeed *P, const Layout *L, size_t V, int present, uint64_t *shareS)
 {
-    mpz_t *got = mpz_array(L->nct);
+    mpz_t *got = pai_mpz_array(L->nct);
     int rc = take(P, P->A, P->S, got, L->nct);
     if (rc == 1) snprintf(P->err, sizeof P->err, "the aggregator's message did not arrive");
     mpz_t m, s;
@@ -366,7 +352,7 @@ static int server_step(PateSpeed *P, const Layout *L, size_t V, int present, uin
     }
     pai_mpz_wipe(m); pai_mpz_wipe(s);
     mpz_clears(m, s, NULL);
-    mpz_array_free(got, L->nct);
+    pai_mpz_array_free(got, L->nct);
     return rc;
 }
 
@@ -410,7 +396,7 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     if (rc) { drain(P); return -1; }
 
     /* A adds what arrived; too few teachers: the noise is not enough, refuse */
-    mpz_t *sum = mpz_array(L.nct);
+    mpz_t *sum = pai_mpz_array(L.nct);
     int present = 0;
     rc = aggregator_sum(P, &L, sum, &present);
     if (rc) drain(P);
@@ -441,7 +427,7 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
         rc = aggregator_mask(P, &L, sum, V, H->s[0]);
         if (rc == 0) rc = server_step(P, &L, V, present, H->s[1]);
     }
-    mpz_array_free(sum, L.nct);
+    pai_mpz_array_free(sum, L.nct);
     double t3 = now(), c3 = cpu();
     P->t_convert = t3 - t2; P->c_convert = c3 - c2;
 
