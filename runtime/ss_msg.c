@@ -7,7 +7,8 @@
 ** SCATTER (one sender posts a different buffer to each holder: sharing an input, the
 ** dealer's offline material, a re-sharing).  Nothing here reads a party's shares: it
 ** moves the buffers the protocol code hands it, and a receiver's result is computed from
-** its own buffer and its inbox only.
+** its own buffer and its inbox only.  It also owns the share buffers (ss__words and
+** their cache), since frames are built around them.
 **
 ** Payload: a bin of 8k bytes (k ring or field words, little endian: wire_size_ring(k))
 ** followed, when a protocol sends single bits, by ceil(nb / 8) bytes holding bit 0 of nb
@@ -45,7 +46,101 @@ static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
 #define LE64(v) __builtin_bswap64(v)
 #endif
 
-/* Frame buffers are recycled, as ss.c recycles share buffers: a training step sends
+/* --- share buffers ------------------------------------------------------------------ */
+
+/* Big share buffers are recycled: a training step allocates and frees megabytes, and
+** fresh pages from the kernel cost a fault and a zero-fill each.  A freed buffer is
+** wiped first (so it is all zeros when handed out again), then kept in a cache keyed
+** by size, big enough for a step's working set (each party now holds its own copy of
+** every opening and of its material); when it is full the slot stored longest ago is
+** freed.  Single-threaded: only the calling thread allocates. */
+#define CACHE_SLOTS 128
+#define CACHE_MIN   (64 * 1024)
+static struct { void *p; size_t bytes; } cache[CACHE_SLOTS];
+
+static size_t rounded(size_t n) { return ((n ? n : 1) * sizeof(uint64_t) + 63) & ~(size_t)63; }
+
+uint64_t *ss__words(size_t n)
+{
+    size_t bytes = rounded(n);
+    if (bytes >= CACHE_MIN)
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (cache[i].p && cache[i].bytes == bytes) {
+                void *p = cache[i].p;
+                cache[i].p = NULL;
+                return p;                       /* wiped when it was freed */
+            }
+    uint8_t *base = aligned_alloc(64, SS_HEADROOM + bytes);
+    if (!base) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    memset(base, 0, SS_HEADROOM + bytes);
+    return (uint64_t *)(void *)(base + SS_HEADROOM);
+}
+
+size_t ss__frame_room(size_t n) { return SS_HEADROOM + rounded(n); }
+
+void ss__wipe_free(uint64_t *p, size_t n)
+{
+    if (!p) return;
+    size_t bytes = rounded(n);
+    explicit_bzero(p, bytes);
+    if (bytes >= CACHE_MIN) {
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (!cache[i].p) { cache[i].p = p; cache[i].bytes = bytes; return; }
+        /* full: the oldest-stored slot makes room (sizes in use come back; others age out) */
+        static int victim;
+        free((uint8_t *)cache[victim].p - SS_HEADROOM);
+        cache[victim].p = p; cache[victim].bytes = bytes;
+        victim = (victim + 1) % CACHE_SLOTS;
+        return;
+    }
+    free((uint8_t *)p - SS_HEADROOM);
+}
+
+/* Buffers for openings (public among the parties) skip the wipe: freed into a cache of
+** their own, handed out again holding the public words of an earlier opening. */
+#define OPEN_SLOTS 32
+static struct { void *p; size_t bytes; } opened[OPEN_SLOTS];
+
+uint64_t *ss__words_open(size_t n)
+{
+    size_t bytes = rounded(n);
+    for (int i = 0; i < OPEN_SLOTS; i++)
+        if (opened[i].p && opened[i].bytes == bytes) {
+            void *p = opened[i].p;
+            opened[i].p = NULL;
+            return p;
+        }
+    return ss__words(n);
+}
+
+void ss__free_open(uint64_t *p, size_t n)
+{
+    if (!p) return;
+    size_t bytes = rounded(n);
+    if (bytes >= CACHE_MIN) {
+        static int victim;
+        int i = 0;
+        while (i < OPEN_SLOTS && opened[i].p) i++;
+        if (i == OPEN_SLOTS) {
+            i = victim;
+            victim = (victim + 1) % OPEN_SLOTS;
+            free((uint8_t *)opened[i].p - SS_HEADROOM);
+        }
+        opened[i].p = p; opened[i].bytes = bytes;
+        return;
+    }
+    free((uint8_t *)p - SS_HEADROOM);
+}
+
+void ss__words_drop(uint8_t *base, size_t cap)
+{
+    explicit_bzero(base, SS_HEADROOM);          /* an envelope may be there */
+    ss__wipe_free((uint64_t *)(void *)(base + SS_HEADROOM), (cap - SS_HEADROOM) / 8);
+}
+
+/* --- frames ------------------------------------------------------------------------- */
+
+/* Frame buffers are recycled, as share buffers are: a training step sends
 ** megabytes a round, and fresh pages would cost a fault each.  Buffers are 64-byte
 ** aligned; once a block's last holder lets go, its buffer (wiped by the layer if the
 ** block held a secret: a share, the dealer's material; openings are public among the
