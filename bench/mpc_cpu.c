@@ -13,7 +13,11 @@
 ** and against a runtime from before the message layer (6ec7b70 and earlier: SsCtx has
 ** .tr, no .msg) with -DOLD_CTX and that version's headers (git archive OLD runtime).
 ** Alternate old and new builds in one session and compare best figures.  Usage:
-** mpc_cpu [reps].
+** mpc_cpu [reps].  On a loaded machine, count instead (repeatable): per steady step,
+**     valgrind --tool=callgrind --cache-sim=yes --LL=1048576,8,64 \
+**        --toggle-collect=ss_model_step --toggle-collect=run_half mpc_cpu R
+** with R = 1 and R = 4, the difference over 3 (run_half: the old runtime's second
+** generator thread); "LL misses" then model a 1 MB L2.
 */
 #include <malloc.h>
 #include <stdio.h>
