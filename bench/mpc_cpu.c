@@ -15,6 +15,11 @@
 ** Alternate old and new builds in one session and compare best figures.  Since softmax
 ** on shares the step's default loss is softmax cross-entropy; build with -DSQUARED_LOSS
 ** to time the squared loss on logits that older runtimes use.  Usage: mpc_cpu [reps].
+** On a loaded machine, count instead (repeatable): per steady step,
+**     valgrind --tool=callgrind --cache-sim=yes --LL=1048576,8,64 \
+**        --toggle-collect=ss_model_step --toggle-collect=run_half mpc_cpu R
+** with R = 1 and R = 4, the difference over 3 (run_half: the old runtime's second
+** generator thread); "LL misses" then model a 1 MB L2.
 */
 #include <malloc.h>
 #include <stdio.h>

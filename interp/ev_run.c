@@ -173,7 +173,7 @@ static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
             if (IS_ERR(v)) { status = EV_ERROR; break; }
             if (v.tag != V_NONE) {
                 Sb b; sb_init(&b);
-                val_show(I, v, &b, false);
+                val_show_seen(I, v, &b, false, val_owner(v));
                 if (val_owner(v)) sb_printf(&b, "   (at %s)", ev_party_name(I, val_owner(v)));
                 fprintf(I->out, "%s\n", b.s);
                 sb_free(&b);

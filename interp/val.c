@@ -438,9 +438,18 @@ static void show_str_quoted(Sb *out, const ObjStr *s)
 /* Provided by the tensor module when present (weak: the core does not need it). */
 void lib_tensor_show(const Tn *t, Sb *out) __attribute__((weak));
 
-static void show_depth(Interp *I, Value v, Sb *out, bool raw, int depth)
+/* at: the party whose data the enclosing display is (0: public), or -1 for no labels;
+** a value at another party is followed by " (at party)", its contents shown as that
+** party's. */
+static void show_depth(Interp *I, Value v, Sb *out, bool raw, int depth, int at)
 {
     if (depth > 20) { sb_puts(out, "..."); return; }
+    int own = at >= 0 ? val_owner(v) : 0;
+    if (own && own != at) {
+        show_depth(I, v, out, raw, depth, own);
+        sb_printf(out, " (at %s)", I ? ev_party_name(I, own) : "?");
+        return;
+    }
     switch ((ValTag)v.tag) {
     case V_NONE: sb_puts(out, "none"); break;
     case V_BOOL: sb_puts(out, v.as.b ? "true" : "false"); break;
@@ -457,7 +466,7 @@ static void show_depth(Interp *I, Value v, Sb *out, bool raw, int depth)
         for (size_t i = 0; i < l->n; i++) {
             if (i) sb_puts(out, ", ");
             if (i >= 100) { sb_printf(out, "... (%zu more)", l->n - i); break; }
-            show_depth(I, l->v[i], out, false, depth + 1);
+            show_depth(I, l->v[i], out, false, depth + 1, at);
         }
         sb_putc(out, ']');
         break;
@@ -468,7 +477,7 @@ static void show_depth(Interp *I, Value v, Sb *out, bool raw, int depth)
         for (size_t i = 0; i < r->n; i++) {
             if (i) sb_puts(out, ", ");
             sb_printf(out, "%s = ", r->k[i]->name);
-            show_depth(I, r->v[i], out, false, depth + 1);
+            show_depth(I, r->v[i], out, false, depth + 1, at);
         }
         sb_putc(out, '}');
         break;
@@ -498,7 +507,12 @@ static void show_depth(Interp *I, Value v, Sb *out, bool raw, int depth)
     }
 }
 
-void val_show(Interp *I, Value v, Sb *out, bool raw) { show_depth(I, v, out, raw, 0); }
+void val_show(Interp *I, Value v, Sb *out, bool raw) { show_depth(I, v, out, raw, 0, -1); }
+
+void val_show_seen(Interp *I, Value v, Sb *out, bool raw, int at)
+{
+    show_depth(I, v, out, raw, 0, I && I->cur_party ? -1 : at);
+}
 
 Value val_copy(Value v)
 {

@@ -177,6 +177,11 @@ bool  val_equal(Value a, Value b);
 /* Appends a display of v: strings raw when top-level and raw is set, quoted inside
 ** containers.  Secrets are never shown: classes decide what their show() reveals. */
 void  val_show(Interp *I, Value v, Sb *out, bool raw);
+/* The same display as the narrator sees it (print and the REPL's echo): at the top
+** level, a value or item at a party other than its container's is followed by
+** " (at party)" — `at` is the party the display is already known to be at (0: none);
+** inside `on p` (where p sees only its own and public data) there are no labels. */
+void  val_show_seen(Interp *I, Value v, Sb *out, bool raw, int at);
 /* A deep copy (lists, records, tensors copied; immutable objects shared). */
 Value val_copy(Value v);
 

@@ -11,45 +11,134 @@
 
 static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
 
+/* --- blocks ---------------------------------------------------------------------- */
+
+MsgBlock *msg_block_new(uint8_t *base, size_t cap, size_t off, size_t len,
+                        void (*drop)(uint8_t *, size_t))
+{
+    MsgBlock *b = malloc(sizeof *b);
+    if (!b) oom();
+    *b = (MsgBlock){ .base = base, .cap = cap, .off = off, .len = len, .holders = 1,
+                     .drop = drop };
+    return b;
+}
+
+void msg_block_release(MsgBlock *b)
+{
+    if (!b || --b->holders > 0) return;
+    if (b->secret) explicit_bzero(b->base, b->cap);
+    if (b->drop) b->drop(b->base, b->cap); else free(b->base);
+    free(b);
+}
+
+uint8_t *msg_block_keep(MsgBlock *b)
+{
+    uint8_t *base = b->base;
+    free(b);
+    return base;
+}
+
+/* Writes `to` into the envelope of frame f (wire_put_envelope's layout: array header,
+** "ppdl", version, kind as a fixstr, from and to as uint16, round).  False if f does not
+** have that layout (it is left as it is, and its receiver will refuse it). */
+static bool patch_to(uint8_t *f, size_t len, int to)
+{
+    if (len < 8 || f[0] != 0x97 || f[1] != 0xa4 || (f[7] & 0xe0) != 0xa0) return false;
+    size_t off = 8 + (f[7] & 0x1f) + 3;
+    if (off + 3 > len || f[off] != 0xcd || f[off - 3] != 0xcd) return false;
+    f[off + 1] = (uint8_t)(to >> 8); f[off + 2] = (uint8_t)to;
+    return true;
+}
+
 /* --- the in-process transport: one FIFO queue per (from, to) pair ------------------- */
 
-typedef struct Frame { struct Frame *next; int from, to; uint8_t *buf; size_t len; } Frame;
+typedef struct Frame {
+    struct Frame *next;
+    int from, to;
+    uint8_t *buf; size_t len;   /* a plain frame, or */
+    MsgBlock *blk;              /* a block (one of its holders) */
+} Frame;
 
 typedef struct Local {
     MsgTransport t;             /* first: a Local is its MsgTransport */
     Frame *head, *tail;         /* every frame in flight, oldest first */
 } Local;
 
-static int local_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
+static void enqueue(Local *l, Frame fr)
 {
-    Local *l = (Local *)t;
     Frame *f = malloc(sizeof *f);
     if (!f) oom();
-    *f = (Frame){ .from = from, .to = to, .buf = buf, .len = len };
+    *f = fr;
+    f->next = NULL;
     if (l->tail) l->tail->next = f; else l->head = f;
     l->tail = f;
-    return 0;
 }
 
-static int local_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
+/* The oldest frame from `from` waiting at `to`, unlinked (NULL: none). */
+static Frame *dequeue(Local *l, int from, int to)
 {
-    Local *l = (Local *)t;
     Frame *prev = NULL;
     for (Frame *f = l->head; f; prev = f, f = f->next) {
         if (f->from != from || f->to != to) continue;
         if (prev) prev->next = f->next; else l->head = f->next;
         if (l->tail == f) l->tail = prev;
-        *buf = f->buf; *len = f->len;
-        free(f);
-        return 0;
+        return f;
     }
-    return -1;
+    return NULL;
+}
+
+static int local_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
+{
+    enqueue((Local *)t, (Frame){ .from = from, .to = to, .buf = buf, .len = len });
+    return 0;
+}
+
+static int local_post_block(MsgTransport *t, int from, int to, MsgBlock *b)
+{
+    enqueue((Local *)t, (Frame){ .from = from, .to = to, .blk = b });
+    return 0;
+}
+
+static int local_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
+{
+    Frame *f = dequeue((Local *)t, from, to);
+    if (!f) return -1;
+    if (f->blk) {                       /* a plain receiver gets its own copy */
+        MsgBlock *b = f->blk;
+        *buf = malloc(b->len ? b->len : 1);
+        if (!*buf) oom();
+        memcpy(*buf, b->base + b->off, b->len);
+        patch_to(*buf, b->len, to);
+        *len = b->len;
+        msg_block_release(b);
+    } else {
+        *buf = f->buf; *len = f->len;
+    }
+    free(f);
+    return 0;
+}
+
+static int local_deliver_block(MsgTransport *t, int from, int to, MsgBlock **b)
+{
+    Frame *f = dequeue((Local *)t, from, to);
+    if (!f) return -1;
+    if (f->blk) {
+        *b = f->blk;
+        patch_to((*b)->base + (*b)->off, (*b)->len, to);
+    } else
+        *b = msg_block_new(f->buf, f->len, 0, f->len, NULL);
+    free(f);
+    return 0;
 }
 
 static void local_close(MsgTransport *t)
 {
     Local *l = (Local *)t;
-    for (Frame *f = l->head, *n; f; f = n) { n = f->next; free(f->buf); free(f); }
+    for (Frame *f = l->head, *n; f; f = n) {
+        n = f->next;
+        if (f->blk) msg_block_release(f->blk); else free(f->buf);
+        free(f);
+    }
     free(l);
 }
 
@@ -58,7 +147,8 @@ MsgTransport *msg_transport_local(void)
     Local *l = calloc(1, sizeof *l);
     if (!l) oom();
     l->t = (MsgTransport){ .name = "in-process", .post = local_post, .deliver = local_deliver,
-                           .close = local_close };
+                           .close = local_close, .post_block = local_post_block,
+                           .deliver_block = local_deliver_block };
     return &l->t;
 }
 
@@ -150,4 +240,32 @@ void msg_describe(Msg *m, size_t idx, const char *what)
 int msg_receive(Msg *m, int from, int to, uint8_t **frame, size_t *len)
 {
     return m->tp->deliver(m->tp, from, to, frame, len);
+}
+
+int msg_carry_block(Msg *m, int from, int to, MsgBlock *b)
+{
+    if (m->tp->post_block) {
+        if (m->tp->post_block(m->tp, from, to, b) == 0) return 0;
+        msg_block_release(b);
+        return -1;
+    }
+    uint8_t *f = malloc(b->len ? b->len : 1);
+    if (!f) oom();
+    memcpy(f, b->base + b->off, b->len);
+    patch_to(f, b->len, to);
+    size_t len = b->len;
+    msg_block_release(b);
+    if (m->tp->post(m->tp, from, to, f, len) == 0) return 0;
+    free(f);
+    return -1;
+}
+
+int msg_receive_block(Msg *m, int from, int to, MsgBlock **b)
+{
+    if (m->tp->deliver_block) return m->tp->deliver_block(m->tp, from, to, b);
+    uint8_t *f;
+    size_t len;
+    if (m->tp->deliver(m->tp, from, to, &f, &len) != 0) return -1;
+    *b = msg_block_new(f, len, 0, len, NULL);
+    return 0;
 }

@@ -28,20 +28,53 @@
 #include <stdint.h>
 #include "tr.h"
 
+/* A BLOCK: a frame that lies inside a larger buffer, base[off, off + len), so that its
+** payload can sit where the receiver wants it (64-byte aligned: the share buffer a
+** receiver adopts as it is) and one payload can go to several receivers without a copy
+** each (an opening: every holder sends the same bytes to every other).  Once posted a
+** block is read-only: the sender has given it up (it may keep a holder's reference to
+** READ what it sent, its own data).  The in-process transport hands the block itself to
+** each receiver and, when the same block goes to several, writes the receiver's number
+** into the envelope's `to` field as it delivers it — the only bytes in which the frames
+** differ; transports without blocks get a plain malloc'd copy per receiver.  The block
+** is freed by its last holder (msg_block_release): wiped first if `secret`, then
+** base goes to `drop` (free() when NULL). */
+typedef struct MsgBlock {
+    uint8_t *base;              /* the buffer */
+    size_t cap;                 /* its size */
+    size_t off, len;            /* the frame inside it */
+    int holders;                /* references: each undelivered post, each receiver, ... */
+    bool secret;                /* wipe base[0, cap) before it is dropped */
+    void (*drop)(uint8_t *base, size_t cap);    /* frees base (NULL: free) */
+} MsgBlock;
+
+/* A block over base (one holder: the caller). */
+MsgBlock *msg_block_new(uint8_t *base, size_t cap, size_t off, size_t len,
+                        void (*drop)(uint8_t *, size_t));
+/* One holder lets go; the last one wipes (if secret) and drops the buffer. */
+void msg_block_release(MsgBlock *b);
+/* The last holder keeps the buffer for itself: the block goes, base stays (returned). */
+uint8_t *msg_block_keep(MsgBlock *b);
+
 /* A carrier of frames between parties.  post takes ownership of buf (malloc'd) when
 ** it succeeds;
 ** deliver gives the oldest frame from `from` waiting at `to` (the caller frees *buf).
-** Both return 0, or -1 (post: cannot carry; deliver: nothing waiting). */
+** Both return 0, or -1 (post: cannot carry; deliver: nothing waiting).
+** post_block and deliver_block are optional (NULL: the layer posts a malloc'd copy of
+** the frame and wraps what deliver gives); post_block takes one holder of b, which
+** deliver_block hands to the receiver. */
 typedef struct MsgTransport MsgTransport;
 struct MsgTransport {
     const char *name;           /* "in-process", "zeromq", ... */
     int  (*post)(MsgTransport *t, int from, int to, uint8_t *buf, size_t len);
     int  (*deliver)(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len);
     void (*close)(MsgTransport *t);      /* frees t and every frame still queued */
+    int  (*post_block)(MsgTransport *t, int from, int to, MsgBlock *b);
+    int  (*deliver_block)(MsgTransport *t, int from, int to, MsgBlock **b);
 };
 
-/* The in-process carrier: a FIFO queue per (from, to) pair; frames are handed over
-** without copying (the sender's writer has given them up). */
+/* The in-process carrier: a FIFO queue per (from, to) pair; frames and blocks are
+** handed over without copying (the sender has given them up). */
 MsgTransport *msg_transport_local(void);
 
 typedef struct Msg {
@@ -83,5 +116,13 @@ void msg_describe(Msg *m, size_t idx, const char *what);
 /* Takes the oldest frame from `from` waiting at `to`: 0 and the bytes (the caller frees
 ** them), or -1 if none is waiting. */
 int msg_receive(Msg *m, int from, int to, uint8_t **frame, size_t *len);
+/* Carries block b (a frame built by wire_put_envelope + payload, already recorded with
+** msg_post) from `from` to `to`, taking one of its holders (the caller adds one per post
+** beforehand); its envelope's `to` is `to` when it is delivered.  -1 if the transport
+** refused (the holder is released). */
+int msg_carry_block(Msg *m, int from, int to, MsgBlock *b);
+/* Takes the oldest frame from `from` waiting at `to` as a block (one holder: the
+** caller), whether it travelled as a block or as a plain frame.  -1 if none waits. */
+int msg_receive_block(Msg *m, int from, int to, MsgBlock **b);
 
 #endif

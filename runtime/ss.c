@@ -50,69 +50,6 @@ static void *xcalloc(size_t n, size_t sz)
     return p;
 }
 
-/* Big share buffers are recycled: a training step allocates and frees megabytes, and
-** fresh pages from the kernel cost a fault and a zero-fill each.  A freed buffer is
-** wiped first (so it is all zeros when handed out again), then kept in a cache keyed
-** by size, big enough for a step's working set (each party now holds its own copy of
-** every opening and of its material); when it is full the slot stored longest ago is
-** freed.  Single-threaded: only the calling thread allocates. */
-#define CACHE_SLOTS 128
-#define CACHE_MIN   (64 * 1024)
-static struct { void *p; size_t bytes; } cache[CACHE_SLOTS];
-
-static size_t rounded(size_t n) { return ((n ? n : 1) * sizeof(uint64_t) + 63) & ~(size_t)63; }
-
-/* Every buffer has SS_HEADROOM bytes past its rounded size (zero when handed out): room
-** for a frame's envelope and bin header, so that the dealer can build a frame of n words
-** in a buffer of n words and the receiver can adopt that buffer (ss__adopt). */
-#define SS_HEADROOM 64
-
-uint64_t *ss__words(size_t n)
-{
-    size_t bytes = rounded(n);
-    if (bytes >= CACHE_MIN)
-        for (int i = 0; i < CACHE_SLOTS; i++)
-            if (cache[i].p && cache[i].bytes == bytes) {
-                void *p = cache[i].p;
-                cache[i].p = NULL;
-                return p;                       /* wiped when it was freed */
-            }
-    uint64_t *p = aligned_alloc(64, bytes + SS_HEADROOM);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    memset(p, 0, bytes + SS_HEADROOM);
-    return p;
-}
-
-size_t ss__frame_room(size_t n) { return rounded(n) + SS_HEADROOM; }
-
-uint64_t *ss__adopt(uint8_t *buf, size_t len, size_t off, size_t n)
-{
-    if (((uintptr_t)buf & 63) != 0 || off + 8 * n != len || len > ss__frame_room(n) ||
-        malloc_usable_size(buf) < ss__frame_room(n))
-        return NULL;
-    memmove(buf, buf + off, 8 * n);
-    explicit_bzero(buf + 8 * n, len - 8 * n);       /* the payload's tail, envelope gone */
-    return (uint64_t *)(void *)buf;
-}
-
-void ss__wipe_free(uint64_t *p, size_t n)
-{
-    if (!p) return;
-    size_t bytes = rounded(n);
-    explicit_bzero(p, bytes);
-    if (bytes >= CACHE_MIN) {
-        for (int i = 0; i < CACHE_SLOTS; i++)
-            if (!cache[i].p) { cache[i].p = p; cache[i].bytes = bytes; return; }
-        /* full: the oldest-stored slot makes room (sizes in use come back; others age out) */
-        static int victim;
-        free(cache[victim].p);
-        cache[victim].p = p; cache[victim].bytes = bytes;
-        victim = (victim + 1) % CACHE_SLOTS;
-        return;
-    }
-    free(p);
-}
-
 int ss__fail(SsCtx *ctx, const char *fmt, ...)
 {
     va_list ap;
@@ -277,7 +214,7 @@ SsTensor *ss_copy(const SsTensor *t)
     SsTensor *c = like(t, t->frac);
     for (int i = 0; i < t->sc.n; i++) {
         if (t->s[i]) memcpy(c->s[i], t->s[i], t->size * sizeof(uint64_t));
-        else { free(c->s[i]); c->s[i] = NULL; }
+        else { ss__wipe_free(c->s[i], t->size); c->s[i] = NULL; }
     }
     return c;
 }
@@ -782,7 +719,7 @@ SsTensor *ss_mul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
     r->frac = a->frac + f;
     if (after_product(ctx, r)) { ss_free(r); r = NULL; }
 out:
-    free(k);
+    ss__wipe_free((uint64_t *)k, x->size);
     return r;
 }
 
@@ -888,7 +825,7 @@ SsTensor *ss_transpose(SsCtx *ctx, const SsTensor *a)
     SsTensor *r = ss_new(&a->sc, 2, sh, a->frac);
     int R = a->shape[0], C = a->shape[1];
     for (int i = 0; i < a->sc.n; i++) {
-        if (!a->s[i]) { free(r->s[i]); r->s[i] = NULL; continue; }
+        if (!a->s[i]) { ss__wipe_free(r->s[i], r->size); r->s[i] = NULL; continue; }
         for (int y = 0; y < R; y++)
             for (int x = 0; x < C; x++) r->s[i][(size_t)x * R + y] = a->s[i][(size_t)y * C + x];
     }
@@ -932,7 +869,7 @@ SsTensor *ss_rows(SsCtx *ctx, const SsTensor *a, int lo, int hi)
     SsTensor *r = ss_new(&a->sc, a->ndim, sh, a->frac);
     size_t row = a->size / (size_t)a->shape[0];
     for (int i = 0; i < a->sc.n; i++) {
-        if (!a->s[i]) { free(r->s[i]); r->s[i] = NULL; continue; }
+        if (!a->s[i]) { ss__wipe_free(r->s[i], r->size); r->s[i] = NULL; continue; }
         memcpy(r->s[i], a->s[i] + (size_t)lo * row, r->size * sizeof(uint64_t));
     }
     return r;
@@ -1046,7 +983,7 @@ static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm
     /* Round 1, each party i: posts its share of E = a - A and F = b - B to every other
     ** party; then open[i] = E, F as it summed them from its inbox. */
     uint64_t *open[SS_MAXP];
-    for (int i = 0; i < N; i++) open[i] = ss__words(na + nb);
+    for (int i = 0; i < N; i++) open[i] = ss__words_open(na + nb);
     char what[96];
     if (mm) snprintf(what, sizeof what, "E, F of a %dx%d @ %dx%d product", m, k, k, n);
     else snprintf(what, sizeof what, "E, F of %zu products", na);
@@ -1072,7 +1009,7 @@ static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm
         }
     }
 out:
-    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], na + nb + nc); ss__wipe_free(open[i], na + nb); }
+    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], na + nb + nc); ss__free_open(open[i], na + nb); }
     return z;
 }
 
@@ -1210,7 +1147,7 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
     /* round 1, each party i: posts its share of c = z + 2^62 + r; c[i] is the opening it
     ** summed from its inbox */
     uint64_t *c[SS_MAXP];
-    for (int i = 0; i < N; i++) c[i] = ss__words(len);
+    for (int i = 0; i < N; i++) c[i] = ss__words_open(len);
     snprintf(what, sizeof what, "z + r of %zu truncations", len);
     TrArg ta = { t, mat };
     if (rc == 0) rc = ss__exchange_fill(ctx, sc, len, SS_ADD, c, tr_fill, &ta, what);
@@ -1226,7 +1163,7 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
             t->s[i][e] = v;
         }
     }
-    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], 3 * len); ss__wipe_free(c[i], len); }
+    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], 3 * len); ss__free_open(c[i], len); }
     if (rc == 0) t->frac -= bits;
     return rc;
 }

@@ -288,17 +288,23 @@ int       ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, i
                          size_t na, size_t nb, uint64_t **A, uint64_t **B, uint64_t **C);
 
 /* --- internal helpers shared by the ss*.c files (not for other modules) ---------- */
-uint64_t *ss__words(size_t n);                 /* zeroed, 64-byte aligned; free() */
+/* Share buffers: n words, zeroed, 64-byte aligned, with SS_HEADROOM bytes of room
+** before them (zero too), where a frame's envelope and bin header fit so that a frame
+** of n words can be built around the words themselves (ss_msg.c): its receiver keeps
+** the buffer as its share buffer.  Free with ss__wipe_free, never free(). */
+#define SS_HEADROOM 64
+uint64_t *ss__words(size_t n);
 void      ss__wipe_free(uint64_t *p, size_t n); /* wipes n words, frees */
-/* Bytes of a buffer from ss__words(n): enough for a frame carrying n words (an envelope
-** and bin header of at most 64 bytes, then 8n bytes). */
+/* A buffer of n words for an opening (public among the parties): not zeroed (it may hold
+** an earlier opening's words: the caller overwrites them all) and freed with
+** ss__free_open, unwiped. */
+uint64_t *ss__words_open(size_t n);
+void      ss__free_open(uint64_t *p, size_t n);
+/* Bytes of the buffer behind ss__words(n), headroom included. */
 size_t    ss__frame_room(size_t n);
-/* A received frame buf[0..len) whose payload is n words at buf + off becomes the
-** receiver's share storage without a second buffer: if buf is 64-byte aligned and has
-** ss__frame_room(n) bytes, the payload is moved to its start, the rest of the frame is
-** wiped and buf is returned as n words (free with ss__wipe_free(p, n)); otherwise NULL
-** (nothing changed: copy it out instead). */
-uint64_t *ss__adopt(uint8_t *buf, size_t len, size_t off, size_t n);
+/* A MsgBlock's drop for a block built in a share buffer (base = words - SS_HEADROOM,
+** cap = ss__frame_room(n)): the words are wiped and the buffer recycled. */
+void      ss__words_drop(uint8_t *base, size_t cap);
 void      ss__rnd(SsCtx *ctx, uint64_t *p, size_t n);   /* uniform words, ctx->who's */
 /* The step that follows is party p's: its draws come from p's own generator. */
 static inline void ss__as(SsCtx *ctx, int party) { ctx->who = party; }
@@ -319,7 +325,8 @@ int       ss__take(SsCtx *ctx, int from, int to, const char *kind, uint64_t *w, 
 /* A frame with any payload (ciphertexts): post the payload written into body (the
 ** envelope is added), and receive one, checked, with its payload opened. */
 typedef struct SsFrame {
-    uint8_t *buf; size_t len;
+    struct MsgBlock *blk;       /* the received frame (message.h) */
+    const uint8_t *buf; size_t len;
     WireR r;
     const msgpack_object *payload;
     char sender[24];
@@ -329,12 +336,20 @@ int       ss__post_payload(SsCtx *ctx, int from, int to, const char *kind, const
 int       ss__receive(SsCtx *ctx, int from, int to, const char *kind, SsFrame *fr);
 void      ss__frame_free(SsFrame *fr, int secret);  /* secret: wiped first; recycled */
 /* A frame of k words written in pieces (the dealer streams material it never holds
-** whole): begin records it in the current round, words appends, end carries it (after
-** exactly k words). */
-typedef struct SsOut { WireW w; int from, to; const char *kind; size_t len; } SsOut;
+** whole): begin records it in the current round, words appends (room hands out the next
+** n words of the frame to be written in place, little endian; NULL if the frame has
+** fewer left), end carries it (after exactly k words). */
+typedef struct SsOut {
+    struct MsgBlock *blk;       /* the frame being written (NULL: it could not be built) */
+    uint64_t *w;                /* its payload */
+    size_t k, at;               /* words in all, written so far */
+    int from, to;
+    const char *kind;
+} SsOut;
 void      ss__out_begin(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
                         const char *what);
 void      ss__out_words(SsOut *o, const uint64_t *w, size_t n);
+uint64_t *ss__out_room(SsOut *o, size_t n);
 int       ss__out_end(SsCtx *ctx, SsOut *o);
 /* One new round: every present holder i posts mine[i] (k words + nb bits) to every other
 ** present holder ("open"); then holder j sets sum[j] = mine[j] op (what it received)
@@ -358,7 +373,7 @@ int       ss__scatter(SsCtx *ctx, const SsScheme *sc, int from, const char *kind
 ** XORed into acc when not NULL) and additive or XOR shares of a value (deal_split:
 ** out[1..n) uniform, then out[0]); end carries the frames and each holder i takes its
 ** own: got[i] is set to k words (free with ss__wipe_free(got[i], k)), the frame's own
-** buffer when it can be adopted (ss__adopt); after a failure every got[i] is k zero
+** buffer when it travelled as a block (no copy); after a failure every got[i] is k zero
 ** words, so that callers free alike. */
 void      ss__deal_begin(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, const char *what,
                          const char **old_phase);

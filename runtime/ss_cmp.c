@@ -97,7 +97,7 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
     ctx->offline_s += ss__now() - t0;
     /* round 1, each party i: posts its share of e = x ^ a, f = y ^ b */
     uint64_t *ef[SS_MAXP];
-    for (int i = 0; i < N; i++) ef[i] = ss__words(2 * len);
+    for (int i = 0; i < N; i++) ef[i] = ss__words_open(2 * len);
     snprintf(buf, sizeof buf, "x^a, y^b of %zu ANDs (%s)", len, what);
     AndArg aa = { x, y, mat, len };
     if (rc == 0) rc = ss__exchange_fill(ctx, sc, 2 * len, SS_XOR, ef, and_fill, &aa, buf);
@@ -107,7 +107,7 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
         for (size_t w = 0; w < len; w++)
             z[i][w] = c[w] ^ (e[w] & b[w]) ^ (f[w] & a[w]) ^ (i == 0 ? e[w] & f[w] : 0);
     }
-    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], 3 * len); ss__wipe_free(ef[i], 2 * len); }
+    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], 3 * len); ss__free_open(ef[i], 2 * len); }
     return rc;
 }
 

@@ -7,7 +7,8 @@
 ** SCATTER (one sender posts a different buffer to each holder: sharing an input, the
 ** dealer's offline material, a re-sharing).  Nothing here reads a party's shares: it
 ** moves the buffers the protocol code hands it, and a receiver's result is computed from
-** its own buffer and its inbox only.
+** its own buffer and its inbox only.  It also owns the share buffers (ss__words and
+** their cache), since frames are built around them.
 **
 ** Payload: a bin of 8k bytes (k ring or field words, little endian: wire_size_ring(k))
 ** followed, when a protocol sends single bits, by ceil(nb / 8) bytes holding bit 0 of nb
@@ -15,9 +16,19 @@
 ** frame's exact size (msg_post with the payload's encoded size; the frame built here has
 ** exactly that size), so cost() counts real bytes.
 **
+** Frames of words are message-layer BLOCKS (message.h): the envelope and bin header end
+** at base + SS_HEADROOM, where the payload starts, 64-byte aligned.  So a sender writes
+** its words straight into the frame (the dealer's generator, an opening's fill), a
+** receiver of the dealer's material keeps the frame's buffer as its share buffer as it
+** is (the buffer is an ss__words one), and an opening is ONE block posted to every other
+** holder: the in-process transport hands each receiver the same read-only bytes (with
+** its own number in the envelope), where a network transport sends each a copy.  The
+** sender keeps a reference to read its own opening back.
+**
 ** Until the layer offers a call for protocol frames in the current round, a frame is
-** recorded with msg_post() and carried by the layer's transport (ctx->msg->tp): the
-** same two steps msg_send_frame() takes, without making each frame a round of its own.
+** recorded with msg_post() and carried by msg_carry_block() (or, for ciphertexts, the
+** transport's post): the same two steps msg_send_frame() takes, without making each
+** frame a round of its own.
 */
 #include "ss.h"
 #include "message.h"
@@ -27,184 +38,291 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Frame buffers are recycled, as ss.c recycles share buffers: a training step sends
-** megabytes a round, and fresh pages would cost a fault each.  Frames are malloc'd (the
-** transport frees those it never delivers); once read, a frame is wiped if it held a
-** secret (a share, the dealer's material; openings are public among the parties) and
-** kept for the next frame of its size; when the pool is full the oldest kept one goes.
-** Single-threaded. */
+static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LE64(v) (v)
+#else
+#define LE64(v) __builtin_bswap64(v)
+#endif
+
+/* --- share buffers ------------------------------------------------------------------ */
+
+/* Big share buffers are recycled: a training step allocates and frees megabytes, and
+** fresh pages from the kernel cost a fault and a zero-fill each.  A freed buffer is
+** wiped first (so it is all zeros when handed out again), then kept in a cache keyed
+** by size, big enough for a step's working set (each party now holds its own copy of
+** every opening and of its material); when it is full the slot stored longest ago is
+** freed.  Single-threaded: only the calling thread allocates. */
+#define CACHE_SLOTS 128
+#define CACHE_MIN   (64 * 1024)
+static struct { void *p; size_t bytes; } cache[CACHE_SLOTS];
+
+static size_t rounded(size_t n) { return ((n ? n : 1) * sizeof(uint64_t) + 63) & ~(size_t)63; }
+
+uint64_t *ss__words(size_t n)
+{
+    size_t bytes = rounded(n);
+    if (bytes >= CACHE_MIN)
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (cache[i].p && cache[i].bytes == bytes) {
+                void *p = cache[i].p;
+                cache[i].p = NULL;
+                return p;                       /* wiped when it was freed */
+            }
+    uint8_t *base = aligned_alloc(64, SS_HEADROOM + bytes);
+    if (!base) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    memset(base, 0, SS_HEADROOM + bytes);
+    return (uint64_t *)(void *)(base + SS_HEADROOM);
+}
+
+size_t ss__frame_room(size_t n) { return SS_HEADROOM + rounded(n); }
+
+void ss__wipe_free(uint64_t *p, size_t n)
+{
+    if (!p) return;
+    size_t bytes = rounded(n);
+    explicit_bzero(p, bytes);
+    if (bytes >= CACHE_MIN) {
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (!cache[i].p) { cache[i].p = p; cache[i].bytes = bytes; return; }
+        /* full: the oldest-stored slot makes room (sizes in use come back; others age out) */
+        static int victim;
+        free((uint8_t *)cache[victim].p - SS_HEADROOM);
+        cache[victim].p = p; cache[victim].bytes = bytes;
+        victim = (victim + 1) % CACHE_SLOTS;
+        return;
+    }
+    free((uint8_t *)p - SS_HEADROOM);
+}
+
+/* Buffers for openings (public among the parties) skip the wipe: freed into a cache of
+** their own, handed out again holding the public words of an earlier opening. */
+#define OPEN_SLOTS 32
+static struct { void *p; size_t bytes; } opened[OPEN_SLOTS];
+
+uint64_t *ss__words_open(size_t n)
+{
+    size_t bytes = rounded(n);
+    for (int i = 0; i < OPEN_SLOTS; i++)
+        if (opened[i].p && opened[i].bytes == bytes) {
+            void *p = opened[i].p;
+            opened[i].p = NULL;
+            return p;
+        }
+    return ss__words(n);
+}
+
+void ss__free_open(uint64_t *p, size_t n)
+{
+    if (!p) return;
+    size_t bytes = rounded(n);
+    if (bytes >= CACHE_MIN) {
+        static int victim;
+        int i = 0;
+        while (i < OPEN_SLOTS && opened[i].p) i++;
+        if (i == OPEN_SLOTS) {
+            i = victim;
+            victim = (victim + 1) % OPEN_SLOTS;
+            free((uint8_t *)opened[i].p - SS_HEADROOM);
+        }
+        opened[i].p = p; opened[i].bytes = bytes;
+        return;
+    }
+    free((uint8_t *)p - SS_HEADROOM);
+}
+
+void ss__words_drop(uint8_t *base, size_t cap)
+{
+    explicit_bzero(base, SS_HEADROOM);          /* an envelope may be there */
+    ss__wipe_free((uint64_t *)(void *)(base + SS_HEADROOM), (cap - SS_HEADROOM) / 8);
+}
+
+/* --- frames ------------------------------------------------------------------------- */
+
+/* Frame buffers are recycled, as share buffers are: a training step sends
+** megabytes a round, and fresh pages would cost a fault each.  Buffers are 64-byte
+** aligned; once a block's last holder lets go, its buffer (wiped by the layer if the
+** block held a secret: a share, the dealer's material; openings are public among the
+** parties) is kept for the next frame of its size; when the pool is full the oldest kept
+** one goes.  Single-threaded. */
 #define POOL      128
 #define POOL_MIN  (64 * 1024)
 static struct { uint8_t *p; size_t cap; } pool[POOL];
 static int pool_next;
 
-static uint8_t *frame_alloc(size_t need, size_t *cap)
+static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+static uint8_t *frame_alloc(size_t cap)
 {
+    size_t need = round64(cap ? cap : 1);
     if (need >= POOL_MIN)
         for (int i = 0; i < POOL; i++)
             if (pool[i].p && pool[i].cap == need) {
                 uint8_t *p = pool[i].p;
                 pool[i].p = NULL;
-                *cap = need;
                 return p;
             }
-    uint8_t *p = malloc(need ? need : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    *cap = need;
+    uint8_t *p = aligned_alloc(64, need);
+    if (!p) oom();
     return p;
 }
 
-static void frame_release(uint8_t *p, size_t len, int secret)
+static void frame_drop(uint8_t *p, size_t cap)
 {
-    if (!p) return;
-    if (secret) explicit_bzero(p, len);
-    if (len < POOL_MIN || malloc_usable_size(p) < len) { free(p); return; }
+    size_t need = round64(cap ? cap : 1);
+    if (need < POOL_MIN) { free(p); return; }
     int i = 0;
     while (i < POOL && pool[i].p) i++;
     if (i == POOL) { i = pool_next; pool_next = (pool_next + 1) % POOL; free(pool[i].p); }
-    pool[i].p = p; pool[i].cap = len;
+    pool[i].p = p; pool[i].cap = need;
 }
 
 static uint64_t body_len(size_t k, size_t nb) { return 8 * (uint64_t)k + (nb + 7) / 8; }
 
-/* A frame of k words then nb bits; the round is the one msg_post put it in. */
-static uint8_t *build(const WireHdr *h, const uint64_t *w, size_t k, const uint64_t *bits,
-                      size_t nb, size_t *len)
+/* A block for a frame of k words then nb bits with header h (recorded by the caller):
+** the envelope and bin header are written to end at base + SS_HEADROOM, where the
+** payload (*pl) starts.  adopt: the buffer is a share buffer of k words (ss__words) that
+** its receiver can keep; else a pooled frame buffer.  NULL if the header does not fit. */
+static MsgBlock *block_new(const WireHdr *h, size_t k, size_t nb, int adopt, uint64_t **pl)
 {
     uint64_t body = body_len(k, nb);
-    size_t cap = (size_t)(wire_size_envelope(h->kind) + wire_size_bin(body));
     WireW ww;
     wire_w_init(&ww);
-    ww.buf.data = (char *)frame_alloc(cap, &ww.buf.alloc);   /* no growth: one buffer */
     wire_put_envelope(&ww, h);
     msgpack_pack_bin(&ww.pk, (size_t)body);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (k) msgpack_pack_bin_body(&ww.pk, w, 8 * k);
-#else
-    for (size_t e = 0; e < k; e++) {
-        unsigned char b[8];
-        for (int j = 0; j < 8; j++) b[j] = (unsigned char)(w[e] >> (8 * j));
-        msgpack_pack_bin_body(&ww.pk, b, 8);
+    size_t hn = ww.buf.size;
+    if (hn > SS_HEADROOM) { wire_w_free(&ww); return NULL; }
+    MsgBlock *b;
+    if (adopt && nb == 0) {
+        uint64_t *w = ss__words(k);
+        b = msg_block_new((uint8_t *)w - SS_HEADROOM, ss__frame_room(k), SS_HEADROOM - hn,
+                          hn + (size_t)body, ss__words_drop);
+    } else {
+        size_t cap = SS_HEADROOM + (size_t)body;
+        b = msg_block_new(frame_alloc(cap), cap, SS_HEADROOM - hn, hn + (size_t)body,
+                          frame_drop);
     }
-#endif
-    unsigned char chunk[512];
-    for (size_t e = 0; e < nb; e += 8 * sizeof chunk) {
-        size_t n = nb - e < 8 * sizeof chunk ? nb - e : 8 * sizeof chunk;
-        memset(chunk, 0, sizeof chunk);
-        for (size_t q = 0; q < n; q++) chunk[q >> 3] |= (unsigned char)((bits[e + q] & 1) << (q & 7));
-        msgpack_pack_bin_body(&ww.pk, chunk, (n + 7) / 8);
-    }
-    explicit_bzero(chunk, sizeof chunk);
-    return wire_w_take(&ww, len);
+    memcpy(b->base + b->off, ww.buf.data, hn);
+    wire_w_free(&ww);
+    *pl = (uint64_t *)(void *)(b->base + SS_HEADROOM);
+    return b;
 }
 
-/* Records and carries one frame. */
-static int carry(SsCtx *ctx, int from, int to, const char *kind, uint64_t payload,
-                 uint8_t *(*make)(const WireHdr *, const void *, size_t *), const void *arg,
-                 const char *what)
+/* Records a frame of k words and nb bits from `from` to `to` in the current round and
+** makes its block; NULL (with ctx->err) if it cannot be built. */
+static MsgBlock *open_block(SsCtx *ctx, int from, int to, const char *kind, size_t k,
+                            size_t nb, const char *what, int adopt, uint64_t **pl)
 {
     Msg *m = ctx->msg;
-    size_t idx = msg_post(m, from, to, kind, payload, what);
+    size_t idx = msg_post(m, from, to, kind, wire_size_bin(body_len(k, nb)), what);
     WireHdr h = { .kind = kind, .from = from, .to = to, .round = m->tr->msgs[idx].round };
-    size_t len;
-    uint8_t *f = make(&h, arg, &len);
-    if (len != wire_size_envelope(kind) + payload || m->tp->post(m->tp, from, to, f, len) != 0) {
-        frame_release(f, len, 1);
-        return ss__fail(ctx, "the %s transport could not carry a %s frame from party %d to %d",
-                        m->tp->name, kind, from, to);
+    MsgBlock *b = block_new(&h, k, nb, adopt, pl);
+    if (!b || b->len != wire_size_envelope(kind) + wire_size_bin(body_len(k, nb))) {
+        msg_block_release(b);
+        ss__fail(ctx, "internal error: a %s frame of %zu words does not have its recorded size",
+                 kind, k);
+        return NULL;
     }
-    return 0;
+    return b;
+}
+
+/* Carries one holder of block b from `from` to `to`. */
+static int carry_block(SsCtx *ctx, MsgBlock *b, int from, int to, const char *kind)
+{
+    if (msg_carry_block(ctx->msg, from, to, b) == 0) return 0;
+    return ss__fail(ctx, "the %s transport could not carry a %s frame from party %d to %d",
+                    ctx->msg->tp->name, kind, from, to);
+}
+
+/* w[0..k) as little-endian words at dst, bit 0 of bits[0..nb) packed after them. */
+static void put_words(uint64_t *dst, const uint64_t *w, size_t k, const uint64_t *bits, size_t nb)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (k) memcpy(dst, w, 8 * k);
+#else
+    for (size_t e = 0; e < k; e++) dst[e] = LE64(w[e]);
+#endif
+    unsigned char *b = (unsigned char *)(dst + k);
+    if (nb) memset(b, 0, (nb + 7) / 8);
+    for (size_t q = 0; q < nb; q++) b[q >> 3] |= (unsigned char)((bits[q] & 1) << (q & 7));
 }
 
 /* --- a frame written in pieces (the dealer streams its material) ------------------ */
 
-static void out_open(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
-                     const char *what, int adoptable);
-
 void ss__out_begin(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
                    const char *what)
 {
-    out_open(ctx, o, from, to, kind, k, what, 1);
+    *o = (SsOut){ .from = from, .to = to, .kind = kind, .k = k };
+    o->blk = open_block(ctx, from, to, kind, k, 0, what, 1, &o->w);
 }
 
-/* adoptable: the frame is built in a share buffer (ss__words) whose receiver may keep it
-** (the dealer's material); else in a pooled frame buffer (openings go back to the pool). */
-static void out_open(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
-                     const char *what, int adoptable)
+uint64_t *ss__out_room(SsOut *o, size_t n)
 {
-    Msg *m = ctx->msg;
-    uint64_t payload = wire_size_ring(k);
-    size_t idx = msg_post(m, from, to, kind, payload, what);
-    WireHdr h = { .kind = kind, .from = from, .to = to, .round = m->tr->msgs[idx].round };
-    size_t cap = (size_t)(wire_size_envelope(kind) + payload);
-    wire_w_init(&o->w);
-    /* in a share buffer of k words (its headroom holds the envelope): the receiver can
-    ** adopt the frame as its storage (ss__deal_end) */
-    if (adoptable && cap <= ss__frame_room(k)) {
-        o->w.buf.data = (char *)ss__words(k);
-        o->w.buf.alloc = cap;
-    } else
-        o->w.buf.data = (char *)frame_alloc(cap, &o->w.buf.alloc);
-    wire_put_envelope(&o->w, &h);
-    msgpack_pack_bin(&o->w.pk, 8 * k);
-    o->from = from; o->to = to; o->kind = kind; o->len = cap;
+    if (!o->blk || o->at + n > o->k) return NULL;
+    uint64_t *p = o->w + o->at;
+    o->at += n;
+    return p;
 }
 
 void ss__out_words(SsOut *o, const uint64_t *w, size_t n)
 {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n) msgpack_pack_bin_body(&o->w.pk, w, 8 * n);
-#else
-    for (size_t e = 0; e < n; e++) {
-        unsigned char b[8];
-        for (int j = 0; j < 8; j++) b[j] = (unsigned char)(w[e] >> (8 * j));
-        msgpack_pack_bin_body(&o->w.pk, b, 8);
-    }
-#endif
+    if (!o->blk || o->at + n > o->k) { o->at = o->k + 1; return; }    /* refused at the end */
+    put_words(o->w + o->at, w, n, NULL, 0);
+    o->at += n;
 }
 
 int ss__out_end(SsCtx *ctx, SsOut *o)
 {
-    MsgTransport *tp = ctx->msg->tp;
-    size_t len;
-    uint8_t *f = wire_w_take(&o->w, &len);
-    if (len != o->len || tp->post(tp, o->from, o->to, f, len) != 0) {
-        frame_release(f, len, 1);
-        return ss__fail(ctx, "the %s transport could not carry a %s frame from party %d to %d",
-                        tp->name, o->kind, o->from, o->to);
+    MsgBlock *b = o->blk;
+    o->blk = NULL;
+    if (!b) return -1;                  /* open_block said why */
+    if (o->at != o->k) {
+        b->secret = true;
+        msg_block_release(b);
+        return ss__fail(ctx, "internal error: a %s frame got %zu of its %zu words", o->kind,
+                        o->at, o->k);
     }
-    return 0;
+    return carry_block(ctx, b, o->from, o->to, o->kind);
 }
 
-typedef struct Words { const uint64_t *w, *bits; size_t k, nb; } Words;
-
-static uint8_t *make_words(const WireHdr *h, const void *arg, size_t *len)
+/* Drops an unsent frame (its words are secrets). */
+static void out_drop(SsOut *o)
 {
-    const Words *a = arg;
-    return build(h, a->w, a->k, a->bits, a->nb, len);
+    if (!o->blk) return;
+    o->blk->secret = true;
+    msg_block_release(o->blk);
+    o->blk = NULL;
 }
 
 int ss__post(SsCtx *ctx, int from, int to, const char *kind, const uint64_t *w, size_t k,
              const uint64_t *bits, size_t nb, const char *what)
 {
-    Words a = { w, bits, k, nb };
-    return carry(ctx, from, to, kind, wire_size_bin(body_len(k, nb)), make_words, &a, what);
-}
-
-static uint8_t *make_body(const WireHdr *h, const void *arg, size_t *len)
-{
-    const WireW *body = arg;
-    WireW ww;
-    wire_w_init(&ww);
-    wire_put_envelope(&ww, h);
-    msgpack_sbuffer_write(&ww.buf, body->buf.data, body->buf.size);
-    return wire_w_take(&ww, len);
+    uint64_t *pl;
+    MsgBlock *b = open_block(ctx, from, to, kind, k, nb, what, 0, &pl);
+    if (!b) return -1;
+    put_words(pl, w, k, bits, nb);
+    return carry_block(ctx, b, from, to, kind);
 }
 
 int ss__post_payload(SsCtx *ctx, int from, int to, const char *kind, const WireW *body,
                      const char *what)
 {
-    return carry(ctx, from, to, kind, body->buf.size, make_body, body, what);
+    Msg *m = ctx->msg;
+    size_t idx = msg_post(m, from, to, kind, body->buf.size, what);
+    WireHdr h = { .kind = kind, .from = from, .to = to, .round = m->tr->msgs[idx].round };
+    WireW ww;
+    wire_w_init(&ww);
+    wire_put_envelope(&ww, &h);
+    msgpack_sbuffer_write(&ww.buf, body->buf.data, body->buf.size);
+    size_t len;
+    uint8_t *f = wire_w_take(&ww, &len);
+    if (len != wire_size_envelope(kind) + body->buf.size || m->tp->post(m->tp, from, to, f, len) != 0) {
+        free(f);
+        return ss__fail(ctx, "the %s transport could not carry a %s frame from party %d to %d",
+                        m->tp->name, kind, from, to);
+    }
+    return 0;
 }
 
 int ss__receive(SsCtx *ctx, int from, int to, const char *kind, SsFrame *fr)
@@ -212,9 +330,11 @@ int ss__receive(SsCtx *ctx, int from, int to, const char *kind, SsFrame *fr)
     memset(fr, 0, sizeof *fr);
     snprintf(fr->sender, sizeof fr->sender, "party %d", from);
     wire_r_init(&fr->r, fr->sender);
-    if (msg_receive(ctx->msg, from, to, &fr->buf, &fr->len) != 0)
+    if (msg_receive_block(ctx->msg, from, to, &fr->blk) != 0)
         return ss__fail(ctx, "party %d expected a %s message from party %d, none arrived",
                         to, kind, from);
+    fr->buf = fr->blk->base + fr->blk->off;
+    fr->len = fr->blk->len;
     WireHdr h;
     if (!wire_open_frame(&fr->r, fr->buf, fr->len, &h, &fr->payload))
         return ss__fail(ctx, "%s", fr->r.err);
@@ -226,9 +346,24 @@ int ss__receive(SsCtx *ctx, int from, int to, const char *kind, SsFrame *fr)
 
 void ss__frame_free(SsFrame *fr, int secret)
 {
-    frame_release(fr->buf, fr->len, secret);
+    if (fr->blk) {
+        if (secret) fr->blk->secret = true;
+        msg_block_release(fr->blk);
+    }
     wire_r_free(&fr->r);
     memset(fr, 0, sizeof *fr);
+}
+
+/* Opens a received frame's bin of k words and nb bits: its bytes, or NULL (ctx->err). */
+static const unsigned char *words_of(SsCtx *ctx, SsFrame *fr, int from, size_t k, size_t nb)
+{
+    const void *p = NULL;
+    size_t n = 0;
+    if (!wire_get_bin(&fr->r, fr->payload, &p, &n)) return ss__fail(ctx, "%s", fr->r.err), NULL;
+    if (n != body_len(k, nb))
+        return ss__fail(ctx, "malformed message from party %d: %zu bytes where %llu were "
+                        "expected", from, n, (unsigned long long)body_len(k, nb)), NULL;
+    return p;
 }
 
 int ss__take(SsCtx *ctx, int from, int to, const char *kind, uint64_t *w, size_t k,
@@ -236,34 +371,20 @@ int ss__take(SsCtx *ctx, int from, int to, const char *kind, uint64_t *w, size_t
 {
     SsFrame fr;
     int rc = ss__receive(ctx, from, to, kind, &fr);
-    const void *p = NULL;
-    size_t n = 0;
-    if (rc == 0 && !wire_get_bin(&fr.r, fr.payload, &p, &n)) rc = ss__fail(ctx, "%s", fr.r.err);
-    if (rc == 0 && n != body_len(k, nb))
-        rc = ss__fail(ctx, "malformed message from party %d: %zu bytes where %llu were expected",
-                      from, n, (unsigned long long)body_len(k, nb));
+    const unsigned char *b = rc == 0 ? words_of(ctx, &fr, from, k, nb) : NULL;
+    if (!b) rc = -1;
     if (rc == 0) {
-        const unsigned char *b = p;
         switch (op) {
         case SS_SET:
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            /* a secret: copied and wiped a cache-sized piece at a time (one pass) */
-            for (size_t e = 0; e < k; e += 512) {
-                size_t c = k - e < 512 ? k - e : 512;
-                memcpy(w + e, b + 8 * e, 8 * c);
-                explicit_bzero(fr.buf + (b - fr.buf) + 8 * e, 8 * c);
-            }
+            memcpy(w, b, 8 * k);
             break;
 #endif
         case SS_ADD: case SS_XOR:
             for (size_t e = 0; e < k; e++) {
                 uint64_t v;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
                 memcpy(&v, b + 8 * e, 8);
-#else
-                v = 0;
-                for (int j = 0; j < 8; j++) v |= (uint64_t)b[8 * e + j] << (8 * j);
-#endif
+                v = LE64(v);
                 w[e] = op == SS_ADD ? w[e] + v : op == SS_XOR ? w[e] ^ v : v;
             }
             break;
@@ -274,8 +395,8 @@ int ss__take(SsCtx *ctx, int from, int to, const char *kind, uint64_t *w, size_t
             bits[q] = op == SS_SET ? bit : bits[q] ^ bit;
         }
     }
-    /* shares and material are secrets: wiped (the words above already, little endian) */
-    ss__frame_free(&fr, op == SS_SET && (rc != 0 || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || nb));
+    /* shares and material are secrets: wiped */
+    ss__frame_free(&fr, op == SS_SET);
     return rc;
 }
 
@@ -288,9 +409,11 @@ static int drain(SsCtx *ctx, const SsScheme *sc, int extra)
         int from = i == -2 ? extra : i == -1 ? sc->dealer : sc->party[i];
         if (from == SS_NODEALER || from == 0) continue;
         for (int j = 0; j < sc->n; j++) {
-            uint8_t *f;
-            size_t len;
-            while (msg_receive(ctx->msg, from, sc->party[j], &f, &len) == 0) frame_release(f, len, 1);
+            MsgBlock *b;
+            while (msg_receive_block(ctx->msg, from, sc->party[j], &b) == 0) {
+                b->secret = true;
+                msg_block_release(b);
+            }
         }
     }
     return -1;
@@ -314,13 +437,13 @@ static void combine(uint64_t *restrict w, const unsigned char *restrict b, size_
 }
 
 /* Holder j's step of an exchange (op SS_ADD or SS_XOR): every frame from the other
-** present holders is opened first, then the words are combined into w straight out of
-** the frames' payloads, a cache-sized piece of w at a time (w is read and written once,
-** however many parties there are; nothing is copied out of a frame).  The bits follow,
-** frame by frame.  Openings are public among the parties: the frames go back to the pool
-** unwiped, as ss__take leaves them. */
+** present holders is opened first, then w = own op (their words), a cache-sized piece
+** at a time (w written once, however many parties there are; nothing is copied out of
+** a frame).  own: holder j's words (little endian), or NULL when w already holds them.
+** The bits follow, frame by frame.  Openings are public among the parties: the frames
+** go back to the pool unwiped. */
 static int take_all(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int j, uint64_t *w,
-                    size_t k, size_t nb, SsOp op)
+                    const unsigned char *own, size_t k, size_t nb, SsOp op)
 {
     SsFrame fr[SS_MAXP];
     const unsigned char *pl[SS_MAXP];
@@ -328,19 +451,22 @@ static int take_all(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int j, uint
     for (int i = 0; i < sc->n && rc == 0; i++) {
         if (i == j || absent >> i & 1) continue;
         rc = ss__receive(ctx, sc->party[i], sc->party[j], "open", &fr[cnt]);
-        const void *p = NULL;
-        size_t n = 0;
-        if (rc == 0 && !wire_get_bin(&fr[cnt].r, fr[cnt].payload, &p, &n))
-            rc = ss__fail(ctx, "%s", fr[cnt].r.err);
-        if (rc == 0 && n != body_len(k, nb))
-            rc = ss__fail(ctx, "malformed message from party %d: %zu bytes where %llu were "
-                          "expected", sc->party[i], n, (unsigned long long)body_len(k, nb));
-        pl[cnt++] = p;
+        pl[cnt] = rc == 0 ? words_of(ctx, &fr[cnt], sc->party[i], k, nb) : NULL;
+        if (!pl[cnt]) rc = -1;
+        cnt++;
     }
     if (rc == 0) {
         for (size_t e0 = 0; e0 < k; e0 += 512) {
             size_t c = k - e0 < 512 ? k - e0 : 512;
             uint64_t *we = w + e0;
+            if (own) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                memcpy(we, own + 8 * e0, 8 * c);
+#else
+                memset(we, 0, 8 * c);
+                combine(we, own + 8 * e0, c, SS_XOR);
+#endif
+            }
             for (int f = 0; f < cnt; f++) combine(we, pl[f] + 8 * e0, c, op);
         }
         for (int f = 0; f < cnt; f++) {
@@ -352,23 +478,62 @@ static int take_all(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int j, uint
     return rc;
 }
 
+/* Holder i's opening as one block posted to every other present holder (a multicast:
+** the same bytes to each, see message.h); the caller keeps one reference.  NULL after a
+** failure (ctx->err). */
+static MsgBlock *multicast(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int i, size_t k,
+                           size_t nb, const char *what, const uint64_t *w, const uint64_t *bits)
+{
+    int first = -1;
+    for (int j = 0; j < sc->n && first < 0; j++)
+        if (j != i && !(absent >> j & 1)) first = j;
+    if (first < 0) return NULL;
+    uint64_t *pl;
+    MsgBlock *b = open_block(ctx, sc->party[i], sc->party[first], "open", k, nb, what, 0, &pl);
+    if (!b) return NULL;
+    if (w) put_words(pl, w, k, bits, nb);
+    /* the other receivers: recorded with the same frame (its `to` is theirs on delivery) */
+    for (int j = first + 1; j < sc->n; j++)
+        if (j != i && !(absent >> j & 1))
+            msg_post(ctx->msg, sc->party[i], sc->party[j], "open", wire_size_bin(body_len(k, nb)),
+                     what);
+    return b;
+}
+
+/* Posts block b from holder i to every other present holder (one reference each). */
+static int send_all(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int i, MsgBlock *b)
+{
+    for (int j = 0; j < sc->n; j++) {
+        if (j == i || absent >> j & 1) continue;
+        b->holders++;
+        if (carry_block(ctx, b, sc->party[i], sc->party[j], "open")) return -1;
+    }
+    return 0;
+}
+
 int ss__exchange(SsCtx *ctx, const SsScheme *sc, uint32_t absent, uint64_t *const *mine,
                  size_t k, size_t nb, SsOp op, uint64_t **sum, const char *what)
 {
     msg_round(ctx->msg);
     for (int i = 0; i < sc->n; i++) {
         if (absent >> i & 1) continue;
-        for (int j = 0; j < sc->n; j++)
-            if (j != i && !(absent >> j & 1) &&
-                ss__post(ctx, sc->party[i], sc->party[j], "open", mine[i], k, mine[i] + k, nb, what))
-                return drain(ctx, sc, 0);
+        MsgBlock *b = multicast(ctx, sc, absent, i, k, nb, what, mine[i], mine[i] + k);
+        if (!b) {
+            int alone = 1;
+            for (int j = 0; j < sc->n; j++) if (j != i && !(absent >> j & 1)) alone = 0;
+            if (alone) continue;                    /* nobody to send to */
+            return drain(ctx, sc, 0);
+        }
+        int rc = send_all(ctx, sc, absent, i, b);
+        msg_block_release(b);
+        if (rc) return drain(ctx, sc, 0);
     }
     /* each present holder: its own buffer, then its inbox */
     for (int j = 0; j < sc->n; j++) {
         if (absent >> j & 1) continue;
         if (sum[j] != mine[j]) memcpy(sum[j], mine[j], (k + nb) * sizeof(uint64_t));
         if (op != SS_SET) {
-            if (take_all(ctx, sc, absent, j, sum[j], k, nb, op)) return drain(ctx, sc, 0);
+            if (take_all(ctx, sc, absent, j, sum[j], NULL, k, nb, op)) return drain(ctx, sc, 0);
             continue;
         }
         for (int i = 0; i < sc->n; i++)
@@ -385,31 +550,30 @@ int ss__exchange_fill(SsCtx *ctx, const SsScheme *sc, size_t k, SsOp op, uint64_
 {
     msg_round(ctx->msg);
     int N = sc->n, rc = 0;
-    for (int i = 0; i < N; i++) {
-        /* holder i's step: its buffer a cache-sized piece at a time, each piece written
-        ** into every outgoing frame while it is hot */
-        SsOut out[SS_MAXP];
-        for (int j = 0; j < N; j++)
-            if (j != i) out_open(ctx, &out[j], sc->party[i], sc->party[j], "open", k, what, 0);
+    if (N < 2) {                        /* nobody to open to */
+        for (size_t e0 = 0; e0 < k; e0 += 512) fill(arg, 0, e0, k - e0 < 512 ? k - e0 : 512, sum[0] + e0);
+        return 0;
+    }
+    MsgBlock *own[SS_MAXP] = { 0 };
+    for (int i = 0; i < N && rc == 0; i++) {
+        /* holder i's step: its buffer computed straight into its frame, which goes to
+        ** every other holder; it keeps a reference to read its own words back */
+        own[i] = multicast(ctx, sc, 0, i, k, 0, what, NULL, NULL);
+        if (!own[i]) { rc = -1; break; }
+        uint64_t *pl = (uint64_t *)(void *)(own[i]->base + SS_HEADROOM);
         for (size_t e0 = 0; e0 < k; e0 += 512) {
             size_t c = k - e0 < 512 ? k - e0 : 512;
-            fill(arg, i, e0, c, sum[i] + e0);
-            for (int j = 0; j < N; j++)
-                if (j != i) ss__out_words(&out[j], sum[i] + e0, c);
+            fill(arg, i, e0, c, pl + e0);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+            for (size_t q = 0; q < c; q++) pl[e0 + q] = LE64(pl[e0 + q]);
+#endif
         }
-        for (int j = 0; j < N; j++) {
-            if (j == i) continue;
-            if (rc == 0) rc = ss__out_end(ctx, &out[j]);
-            else {
-                size_t len;
-                frame_release(wire_w_take(&out[j].w, &len), len, 0);
-            }
-        }
-        if (rc) return drain(ctx, sc, 0);
+        rc = send_all(ctx, sc, 0, i, own[i]);
     }
-    for (int j = 0; j < N; j++)
-        if (take_all(ctx, sc, 0, j, sum[j], k, 0, op)) return drain(ctx, sc, 0);
-    return 0;
+    for (int j = 0; j < N && rc == 0; j++)
+        rc = take_all(ctx, sc, 0, j, sum[j], own[j]->base + SS_HEADROOM, k, 0, op);
+    for (int i = 0; i < N; i++) msg_block_release(own[i]);
+    return rc ? drain(ctx, sc, 0) : 0;
 }
 
 int ss__scatter(SsCtx *ctx, const SsScheme *sc, int from, const char *kind,
@@ -440,34 +604,36 @@ int ss__deal(SsCtx *ctx, const SsScheme *sc, uint64_t *const *parts, size_t k, s
 
 /* --- the dealer, streaming ------------------------------------------------------------ */
 
-#define CHUNK 512               /* words of material the dealer holds at a time */
+#define CHUNK 512               /* words of material the dealer works on at a time */
 
-/* Party `to`'s step of the dealer's round: its frame of k words becomes *got, the
-** frame's buffer itself when ss__adopt can take it (no copy), else a copy. */
+/* Party `to`'s step of the dealer's round: its frame of k words becomes *got — the
+** frame's buffer itself when it is a share buffer with the payload at its start (the
+** in-process transport; no copy), else a copy. */
 static int take_material(SsCtx *ctx, int from, int to, size_t k, uint64_t **got)
 {
     SsFrame fr;
     int rc = ss__receive(ctx, from, to, "triple", &fr);
-    const void *p = NULL;
-    size_t n = 0;
-    if (rc == 0 && !wire_get_bin(&fr.r, fr.payload, &p, &n)) rc = ss__fail(ctx, "%s", fr.r.err);
-    if (rc == 0 && n != 8 * k)
-        rc = ss__fail(ctx, "malformed message from party %d: %zu bytes where %llu were expected",
-                      from, n, (unsigned long long)(8 * k));
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (rc == 0 && (*got = ss__adopt(fr.buf, fr.len, (size_t)((const uint8_t *)p - fr.buf), k))) {
-        fr.buf = NULL;                              /* ours now */
-        ss__frame_free(&fr, 1);
+    const unsigned char *p = rc == 0 ? words_of(ctx, &fr, from, k, 0) : NULL;
+    if (!p) rc = -1;
+    MsgBlock *b = fr.blk;
+    if (rc == 0 && b->drop == ss__words_drop && b->holders == 1 &&
+        p == b->base + SS_HEADROOM && b->cap == ss__frame_room(k)) {
+        uint8_t *base = msg_block_keep(b);         /* ours now */
+        fr.blk = NULL;
+        explicit_bzero(base, SS_HEADROOM);         /* the envelope: the headroom is zero */
+        ss__frame_free(&fr, 0);
+        *got = (uint64_t *)(void *)(base + SS_HEADROOM);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+        for (size_t e = 0; e < k; e++) (*got)[e] = LE64((*got)[e]);
+#endif
         return 0;
     }
-#endif
     if (rc == 0) {
         *got = ss__words(k);
-        const unsigned char *b = p;
         for (size_t e = 0; e < k; e++) {
-            uint64_t v = 0;
-            for (int j = 0; j < 8; j++) v |= (uint64_t)b[8 * e + j] << (8 * j);
-            (*got)[e] = v;
+            uint64_t v;
+            memcpy(&v, p + 8 * e, 8);
+            (*got)[e] = LE64(v);
         }
     }
     ss__frame_free(&fr, 1);
@@ -490,10 +656,7 @@ int ss__deal_end(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, uint64_t 
     int rc = 0;
     for (int i = 0; i < sc->n; i++) {
         if (rc == 0) rc = ss__out_end(ctx, &out[i]);
-        else {
-            size_t len;
-            frame_release(wire_w_take(&out[i].w, &len), len, 1);
-        }
+        else out_drop(&out[i]);
     }
     for (int i = 0; i < sc->n; i++) got[i] = NULL;
     for (int i = 0; i < sc->n && rc == 0; i++)      /* each party's step: its own material */
@@ -506,30 +669,43 @@ int ss__deal_end(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, uint64_t 
 
 void ss__deal_random(SsCtx *ctx, SsOut *o, uint64_t *acc, size_t len, int xor)
 {
-    uint64_t buf[CHUNK];
     for (size_t e = 0; e < len; e += CHUNK) {
         size_t n = len - e < CHUNK ? len - e : CHUNK;
-        ss__rnd(ctx, buf, n);
+        uint64_t *dst = ss__out_room(o, n);         /* drawn straight into the frame */
+        if (!dst) { o->at = o->k + 1; return; }     /* refused at the end */
+        ss__rnd(ctx, dst, n);
         if (acc) {
-            if (xor) for (size_t q = 0; q < n; q++) acc[e + q] ^= buf[q];
-            else for (size_t q = 0; q < n; q++) acc[e + q] += buf[q];
+            uint64_t *a = acc + e;
+            if (xor) for (size_t q = 0; q < n; q++) a[q] ^= LE64(dst[q]);
+            else for (size_t q = 0; q < n; q++) a[q] += LE64(dst[q]);
         }
-        ss__out_words(o, buf, n);
     }
-    explicit_bzero(buf, sizeof buf);
 }
 
 void ss__deal_split(SsCtx *ctx, const SsScheme *sc, SsOut *out, const uint64_t *value,
                     size_t len, int xor)
 {
-    uint64_t *acc = ss__words(len), buf[CHUNK];
-    for (int i = 1; i < sc->n; i++) ss__deal_random(ctx, &out[i], acc, len, xor);
+    /* out[1..n) uniform, drawn straight into their frames; out[0] = value minus (or XOR)
+    ** those words, read back from the frames (still the dealer's: not posted yet) */
+    const uint64_t *drawn[SS_MAXP];
+    for (int i = 1; i < sc->n; i++) {
+        drawn[i] = out[i].blk && out[i].at + len <= out[i].k ? out[i].w + out[i].at : NULL;
+        ss__deal_random(ctx, &out[i], NULL, len, xor);
+    }
+    uint64_t *dst = ss__out_room(&out[0], len);
+    for (int i = 1; i < sc->n; i++) if (!drawn[i]) dst = NULL;
+    if (!dst) { out[0].at = out[0].k + 1; return; }         /* refused at the end */
     for (size_t e = 0; e < len; e += CHUNK) {
         size_t n = len - e < CHUNK ? len - e : CHUNK;
-        for (size_t q = 0; q < n; q++)
-            buf[q] = xor ? value[e + q] ^ acc[e + q] : value[e + q] - acc[e + q];
-        ss__out_words(&out[0], buf, n);
+        uint64_t *d = dst + e;
+        memcpy(d, value + e, 8 * n);
+        for (int i = 1; i < sc->n; i++) {
+            const uint64_t *r = drawn[i] + e;
+            if (xor) for (size_t q = 0; q < n; q++) d[q] ^= LE64(r[q]);
+            else for (size_t q = 0; q < n; q++) d[q] -= LE64(r[q]);
+        }
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+        for (size_t q = 0; q < n; q++) d[q] = LE64(d[q]);
+#endif
     }
-    explicit_bzero(buf, sizeof buf);
-    ss__wipe_free(acc, len);
 }

@@ -421,7 +421,8 @@ MsgTransport *tz_open(const TzConfig *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    t->base = (MsgTransport){ "zeromq", tz_post, tz_deliver, tz_close };
+    t->base = (MsgTransport){ .name = "zeromq", .post = tz_post, .deliver = tz_deliver,
+                              .close = tz_close };     /* no blocks: plain copies */
     pthread_mutex_init(&t->lock, NULL);
     t->n = pf->n; t->self = cfg->self;
     t->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : TZ_TIMEOUT_MS;

@@ -18,7 +18,7 @@ static Value b_print(Interp *I, Args *a)
         !lib_kwstr(I, a, "sep", &sep) || !lib_kwstr(I, a, "end", &end)) { sb_free(&b); return VERR; }
     for (int i = 0; i < a->n; i++) {
         if (i) sb_puts(&b, sep);
-        val_show(I, a->v[i], &b, true);
+        val_show_seen(I, a->v[i], &b, true, 0);     /* the narrator sees where */
     }
     sb_puts(&b, end);
     fwrite(b.s, 1, b.n, I->out);
@@ -218,7 +218,7 @@ static Value b_show(Interp *I, Args *a)
     }
     sb_puts(&b, ":\n");
     if (v.tag == V_OBJ && AS_USER(v)->cls->show) AS_USER(v)->cls->show(I, AS_USER(v)->p, &b, 1);
-    else val_show(I, v, &b, false);
+    else val_show_seen(I, v, &b, false, val_owner(v));
     sb_putc(&b, '\n');
     fwrite(b.s, 1, b.n, I->out);
     sb_free(&b);

@@ -725,7 +725,7 @@ static void t_mm_kernel(void)
             if (w != Cm[i * n + j]) bad++;
         }
     CU_ASSERT_EQUAL(bad, 0);
-    free(A); free(B); free(Cm);
+    ss__wipe_free(A, (size_t)m * k); ss__wipe_free(B, (size_t)k * n); ss__wipe_free(Cm, (size_t)m * n);
 }
 
 static void t_prg(void)

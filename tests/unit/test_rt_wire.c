@@ -3,7 +3,8 @@
 ** size formulas equal what msgpack-c writes, a frame opens to its envelope, malformed,
 ** truncated, oversized and random frames are errors naming the sender (never a crash,
 ** never a huge allocation), rounds are numbered from 1 and a parallel section is one
-** round, protocol posts count the envelope, the in-process transport is FIFO per pair.
+** round, protocol posts count the envelope, the in-process transport is FIFO per pair,
+** a block reaches each of its receivers with its own envelope and is freed once.
 */
 #include "tu.h"
 #include "message.h"
@@ -249,6 +250,67 @@ static void rounds_and_parallel(void)
     tr_free(&t);
 }
 
+/* The `to` field of a frame's envelope, or -1 if it does not open. */
+static int frame_to(const uint8_t *f, size_t len)
+{
+    WireR r;
+    WireHdr h;
+    const msgpack_object *p;
+    wire_r_init(&r, "test");
+    int to = wire_open_frame(&r, f, len, &h, &p) ? h.to : -1;
+    wire_r_free(&r);
+    return to;
+}
+
+static int drops;
+static void count_drop(uint8_t *base, size_t cap) { (void)cap; drops++; free(base); }
+
+/* A block posted to several receivers: each takes the same bytes with its own number in
+** the envelope (as a block, or as a plain copy), the transcript is the caller's, and the
+** buffer goes when the last holder lets go; a transport without blocks gets copies. */
+static void blocks_reach_each_receiver(void)
+{
+    for (int plain_tp = 0; plain_tp < 2; plain_tp++) {
+        Tr t;
+        Msg m;
+        tr_init(&t);
+        MsgTransport *tp = msg_transport_local();
+        if (plain_tp) tp->post_block = NULL, tp->deliver_block = NULL;   /* as ZeroMQ */
+        msg_init(&m, &t, tp);
+        WireW w;
+        wire_w_init(&w);
+        wire_put_envelope(&w, &(WireHdr){ .kind = "open", .from = 1, .to = 2 });
+        wire_put_int(&w, 77);
+        size_t len = w.buf.size, off = 40;
+        uint8_t *base = malloc(off + len);
+        memcpy(base + off, w.buf.data, len);
+        wire_w_free(&w);
+        drops = 0;
+        MsgBlock *b = msg_block_new(base, off + len, off, len, count_drop);
+        for (int to = 2; to <= 4; to++) {
+            b->holders++;
+            CU_ASSERT_FATAL(msg_carry_block(&m, 1, to, b) == 0);
+        }
+        msg_block_release(b);                                     /* the sender lets go */
+        CU_ASSERT_EQUAL(drops, plain_tp ? 1 : 0);                 /* copies were made */
+        MsgBlock *got;
+        CU_ASSERT_FATAL(msg_receive_block(&m, 1, 3, &got) == 0);
+        CU_ASSERT_EQUAL(frame_to(got->base + got->off, got->len), 3);
+        CU_ASSERT_EQUAL(got->base[got->off + got->len - 1], 77);
+        uint8_t *f;
+        size_t n;
+        CU_ASSERT_FATAL(msg_receive(&m, 1, 2, &f, &n) == 0);      /* a plain receiver: a copy */
+        CU_ASSERT(n == len && frame_to(f, n) == 2 && f[n - 1] == 77);
+        free(f);
+        CU_ASSERT_EQUAL(frame_to(got->base + got->off, got->len), 3);   /* still its own */
+        msg_block_release(got);
+        CU_ASSERT_EQUAL(drops, plain_tp ? 1 : 0);                 /* 1 -> 4 still waits */
+        msg_free(&m);                                             /* drops what is left */
+        CU_ASSERT_EQUAL(drops, 1);
+        tr_free(&t);
+    }
+}
+
 int main(void)
 {
     static const TU_Test tests[] = {
@@ -257,6 +319,7 @@ int main(void)
         {"malformed frames are errors", malformed_frames_are_errors},
         {"random bytes never crash", random_bytes_never_crash},
         {"rounds and parallel sections", rounds_and_parallel},
+        {"blocks reach each receiver", blocks_reach_each_receiver},
         {NULL, NULL}};
     return tu_main("wire", tests);
 }
