@@ -167,6 +167,9 @@ static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
         if (echo && s->kind == N_EXPR) {
             Value v = ev_eval(I, s->a);
             if (IS_ERR(v)) { status = EV_ERROR; break; }
+            if (!ev_may_peek(I, v, "the value of this expression")) {
+                val_release(v); ev_locate(I, s->a); status = EV_ERROR; break;
+            }
             if (v.tag != V_NONE) {
                 Sb b; sb_init(&b);
                 val_show(I, v, &b, false);

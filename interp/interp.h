@@ -60,6 +60,7 @@ struct Interp {
     FILE *errout;                       /* where errors are reported (stderr) */
     bool tty;                           /* stdout is a terminal: progress bars allowed */
     bool sandbox;                       /* fuzzing: no imports (builtins are pruned) */
+    bool strict;                        /* --strict: the narrator may not peek (store.c) */
     /* files per party (stdlib/lib_store.c) */
     FileRec *files; size_t nfiles, capfiles;
     char *paths[4]; int npaths;         /* paths resolved for the running builtin */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "interp.h"
+#include "distrib.h"
 #include "party_cmd.h"
 #include "repl.h"
 
@@ -25,6 +26,9 @@ typedef struct Options {
     bool interactive;                   /* -i */
     bool dump_ast;                      /* --dump-ast: parse and print, do not run */
     bool seeded; uint64_t seed;         /* --seed N */
+    bool strict;                        /* --strict: refuse the narrator's peeks */
+    bool processes;                     /* --processes: one process per party */
+    int timeout_ms;                     /* --timeout MS (distributed runs) */
 } Options;
 
 static const char usage_text[] =
@@ -35,6 +39,11 @@ static const char usage_text[] =
     "  -e CODE         run CODE (may be repeated; runs before FILE)\n"
     "  -i              after the code and FILE, stay in the REPL with their state\n"
     "  --seed N        reproducible, INSECURE randomness (for classes and tests)\n"
+    "  --strict        refuse the narrator's peeks (a party's value shown or branched on\n"
+    "                  at the top level): check a script before running it distributed\n"
+    "  --processes     run FILE with one process per party on this machine (ZeroMQ,\n"
+    "                  CURVE; docs/distributed.md)\n"
+    "  --timeout MS    distributed runs: wait at most MS ms for a party (default 10000)\n"
     "  --dump-ast      print the syntax tree of the input instead of running it\n"
     "  --version       print the version and exit\n"
     "  -h, --help      print this help and exit\n"
@@ -85,6 +94,17 @@ static int parse_args(int argc, char **argv, Options *o)
             }
             if (strcmp(a, "-i") == 0) { o->interactive = true; continue; }
             if (strcmp(a, "--dump-ast") == 0) { o->dump_ast = true; continue; }
+            if (strcmp(a, "--strict") == 0) { o->strict = true; continue; }
+            if (strcmp(a, "--processes") == 0) { o->processes = true; continue; }
+            if (strcmp(a, "--timeout") == 0 || strncmp(a, "--timeout=", 10) == 0) {
+                const char *ms = a[9] == '=' ? a + 10 : argv[++i];
+                char *end = NULL;
+                long t = ms ? strtol(ms, &end, 10) : 0;
+                if (!ms || *end || t < 1 || t > 3600000)
+                    return usage_error("invalid timeout '%s' (milliseconds, 1 to 3600000)", ms ? ms : "");
+                o->timeout_ms = (int)t;
+                continue;
+            }
             if (strncmp(a, "-e", 2) == 0 && strncmp(a, "-e=", 3) != 0) {
                 const char *code = a[2] ? a + 2 : argv[++i];
                 if (!code) return usage_error("option '%s' needs an argument (the code to run)", "-e");
@@ -215,6 +235,16 @@ int main(int argc, char **argv)
     if (rc < 0 && o.file && !stdin_script && !readable(o.file)) rc = EXIT_USAGE;
     if (rc >= 0) { free(o.code); return rc; }
 
+    if (o.processes) {
+        if (!o.file || stdin_script || o.ncode || o.interactive || o.dump_ast) {
+            free(o.code);
+            return usage_error("%s runs one script FILE (no -e, -i, --dump-ast or stdin)", "--processes");
+        }
+        DistribOptions d = { o.file, o.seeded, o.seed, o.timeout_ms, o.strict };
+        free(o.code);
+        return distrib_processes(&d);
+    }
+
     /* With nothing to run, a terminal gets the REPL and a pipe is read as a script. */
     bool repl = o.interactive;
     if (!o.file && o.ncode == 0 && !o.interactive) {
@@ -226,6 +256,7 @@ int main(int argc, char **argv)
     I->tty = isatty(STDOUT_FILENO);
     repl_catch_sigint(I, !repl);       /* scripts: a second Ctrl-C kills */
     if (o.seeded) ev_seed(I, o.seed);
+    I->strict = o.strict;
 
     rc = 0;
     for (int i = 0; i < o.ncode && rc == 0; i++)

@@ -66,6 +66,7 @@ if [ $unit_only = 0 ]; then
   suite "pty" tests/pty "$bin" tests/pty/run.sh
   suite "interop" tests/interop "$bin" tests/interop/phe.sh
   suite "fuzz regressions" tests/fuzz/regress "$bin" tests/fuzz/replay.sh
+  suite "distributed" tests/distributed "$bin" tests/distributed/run.sh
 fi
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$pass passed, $fail failed"
