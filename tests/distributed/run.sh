@@ -103,5 +103,32 @@ printf 'party a\nprint(1)\n' >"$tmp/one.ppdl"
 "$bin" --processes "$tmp/one.ppdl" >/dev/null 2>"$tmp/err"; rc=$?
 if [ $rc = 2 ] && grep -q "needs at least two" "$tmp/err"; then ok "--processes needs two parties"; else bad "--processes needs two parties" "exit $rc"; fi
 
+# Rounds cost latency: in a network namespace whose loopback delays every packet by
+# 20 ms (tc netem), a run's wall time grows by at least rounds x 20 ms.  Needs root,
+# `ip netns` and the netem qdisc; skipped with the reason otherwise.
+netem_skip=
+ns=ppdl-dist-$$
+if [ "$(id -u)" != 0 ]; then netem_skip="not root"
+elif ! ip netns add $ns 2>/dev/null; then netem_skip="ip netns is not available"
+else
+  ip netns exec $ns ip link set lo up
+  if ! ip netns exec $ns tc qdisc add dev lo root netem delay 0ms 2>/dev/null; then
+    netem_skip="the netem qdisc is not available (kernel module sch_netem)"
+  fi
+fi
+if [ -n "$netem_skip" ]; then
+  echo "skip netem: $netem_skip"
+else
+  cp "$here/product.ppdl" "$tmp/netem.ppdl"
+  rounds=$("$bin" "$tmp/netem.ppdl" 2>/dev/null | sed -n 's/^cost: .* \([0-9]*\) rounds$/\1/p')
+  timed() { local s0; s0=$(date +%s%N); ip netns exec $ns "$bin" --processes --seed 1 "$tmp/netem.ppdl" >/dev/null 2>&1; echo $(( ($(date +%s%N) - s0) / 1000000 )); }
+  t0=$(timed)
+  ip netns exec $ns tc qdisc change dev lo root netem delay 20ms
+  t1=$(timed)
+  if [ -n "$rounds" ] && [ $((t1 - t0)) -ge $((rounds * 20)) ]; then ok "netem: $rounds rounds at 20 ms cost $((t1 - t0)) ms more (>= $((rounds * 20)))"
+  else bad "netem: wall time grows with rounds x latency" "$rounds rounds, ${t0} ms without delay, ${t1} ms with 20 ms"; fi
+fi
+[ -n "$(ip netns list 2>/dev/null | grep -w $ns)" ] && ip netns del $ns
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
