@@ -50,7 +50,7 @@ static const char *interp_party(void *ctx, int id)
 
 /* PPDL_TEST_LEAVE=NAME:ROUND (tests only): party NAME's process dies when the run goes
 ** past round ROUND (its first frame of a later round), as a machine going down would. */
-static int leave_round(const char *self)
+int distrib_leave_round(const char *self)
 {
     const char *e = getenv("PPDL_TEST_LEAVE");
     size_t n = strlen(self);
@@ -61,7 +61,7 @@ static int leave_round(const char *self)
 int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, const DistribOptions *o)
 {
     Interp *I = ev_new();
-    MirrorConfig mc = { net, pf, self, interp_party, I, leave_round(self) };
+    MirrorConfig mc = { net, pf, self, interp_party, I, distrib_leave_round(self), NULL };
     msg_free(&I->msg);
     msg_init(&I->msg, &I->tr, mirror_open(&mc));
     I->strict = o->strict;

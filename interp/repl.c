@@ -332,7 +332,7 @@ int repl_run(Interp *I)
         if (blank(entry.s, entry.n)) { clear(&entry); first = line; continue; }
         Source *src = src_new("<repl>", entry.s, entry.n, first);
         got_sigint = 0;
-        EvStatus es = ev_run(I, src, true);
+        EvStatus es = I->run_hook ? I->run_hook(I, src, true) : ev_run(I, src, true);
         got_sigint = 0;              /* a Ctrl-C the evaluator did not see is dropped */
         src_release(src);
         fflush(stdout);

@@ -23,6 +23,7 @@ typedef struct Mirror {
     int me;                     /* this party's id, once the script has declared it */
     int checked;                /* interpreter ids 1..checked agree with the file */
     int leave_after_round;
+    void (*on_fatal)(void *ctx, const char *msg);
 } Mirror;
 
 static void __attribute__((noreturn)) fatal(Mirror *m, const char *why, const uint8_t *frame, size_t len)
@@ -30,10 +31,13 @@ static void __attribute__((noreturn)) fatal(Mirror *m, const char *why, const ui
     WireR r; WireHdr h; const msgpack_object *p;
     fflush(stdout);
     wire_r_init(&r, "this process");
+    char msg[768];
     if (frame && wire_open_frame(&r, frame, len, &h, &p))
-        fprintf(stderr, "ppdl: party %s: %s (round %u, a '%s' frame)\n", m->self, why, h.round, h.kind);
-    else fprintf(stderr, "ppdl: party %s: %s\n", m->self, why);
+        snprintf(msg, sizeof msg, "ppdl: party %s: %s (round %u, a '%s' frame)\n", m->self, why, h.round, h.kind);
+    else snprintf(msg, sizeof msg, "ppdl: party %s: %s\n", m->self, why);
     wire_r_free(&r);
+    fputs(msg, stderr);
+    if (m->on_fatal) m->on_fatal(m->ctx, msg);
     exit(1);
 }
 
@@ -56,9 +60,11 @@ static void check_ids(Mirror *m, int id)
     }
 }
 
+/* This party's id, 0 while the script has not declared it yet. */
 static int who_am_i(Mirror *m)
 {
-    if (!m->me) check_ids(m, m->pf.n);
+    while (!m->me && m->checked < m->pf.n && m->party_name(m->ctx, m->checked + 1))
+        check_ids(m, m->checked + 1);
     return m->me;
 }
 
@@ -126,13 +132,14 @@ static void mirror_close(MsgTransport *t)
 MsgTransport *mirror_open(const MirrorConfig *cfg)
 {
     Mirror *m = calloc(1, sizeof *m);
-    PartyEntry *p = calloc((size_t)cfg->parties->n, sizeof *p);
+    int n = cfg->parties->n - (cfg->parties->narrator != 0);    /* the narrator is last */
+    PartyEntry *p = calloc((size_t)n, sizeof *p);
     if (!m || !p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    for (int i = 0; i < cfg->parties->n; i++) {
+    for (int i = 0; i < n; i++) {
         p[i] = cfg->parties->p[i];
         p[i].endpoint = NULL;
     }
-    m->pf = (PartiesFile){ p, cfg->parties->n };
+    m->pf = (PartiesFile){ p, n, 0 };
     snprintf(m->self, sizeof m->self, "%s", cfg->self);
     m->t = (MsgTransport){ .name = "zeromq (mirrored)", .post = mirror_post,
                            .deliver = mirror_deliver, .close = mirror_close };
@@ -141,5 +148,6 @@ MsgTransport *mirror_open(const MirrorConfig *cfg)
     m->party_name = cfg->party_name;
     m->ctx = cfg->ctx;
     m->leave_after_round = cfg->leave_after_round;
+    m->on_fatal = cfg->on_fatal;
     return &m->t;
 }

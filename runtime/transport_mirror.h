@@ -31,6 +31,9 @@ typedef struct MirrorConfig {
     void *ctx;
     int leave_after_round;      /* test hook: > 0 ends the process (SIGKILL) when the
                                    run posts its first frame of a later round */
+    void (*on_fatal)(void *ctx, const char *msg);   /* optional: told the fatal error
+                                   before the process exits (a narrator's session
+                                   answers its narrator with it) */
 } MirrorConfig;
 
 /* Wraps the network end for the mirrored run.  A network failure (timeout, refusal,

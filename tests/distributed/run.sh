@@ -14,6 +14,7 @@ tmp=$(mktemp -d /tmp/ppdl-dist-test.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 export PPDL_HISTORY=/dev/null
 
 ok()  { pass=$((pass + 1)); echo "ok   $1"; }
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; for l in "$@"; do printf '  %s\n' "$l"; done; }
 
 # No process of this test's runs may outlive them: every run's script lives in $tmp.
@@ -73,7 +74,6 @@ check_no_leftovers "killed"
 # mallory's key for bob): nothing from bob reaches alice, and she says so
 mkdir "$tmp/keys" && cd "$tmp/keys" || exit 1
 for p in alice bob mallory; do "$bin" keygen $p >/dev/null 2>&1; done
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pa=$(port); pb=$(port)
 printf 'party alice endpoint tcp://127.0.0.1:%s key %s\nparty bob endpoint tcp://127.0.0.1:%s key %s\n' "$pa" "$(cat alice.pub)" "$pb" "$(cat mallory.pub)" >alice.parties
 printf 'party alice endpoint tcp://127.0.0.1:%s key %s\nparty bob endpoint tcp://127.0.0.1:%s key %s\n' "$pa" "$(cat alice.pub)" "$pb" "$(cat bob.pub)" >bob.parties
@@ -86,6 +86,19 @@ if [ $rc = 1 ] && [ ! -s "$tmp/out" ] && grep -q "no message from bob within 150
 else bad "a wrong CURVE key is refused" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"; fi
 check_no_leftovers "wrong key"
 
+# two processes that run different scripts diverge: found at the first frame that shows it
+printf 'party alice, bob\nx = send(5 at alice, to = bob)\non bob { print(x) }\n' >"$tmp/div_a.ppdl"
+printf 'party alice, bob\nx = send(6 at alice, to = bob)\non bob { print(x) }\n' >"$tmp/div_b.ppdl"
+cd "$tmp/keys" || exit 1
+"$bin" serve --party alice --parties bob.parties --key alice.key --timeout 3000 --seed 1 --run "$tmp/div_a.ppdl" >/dev/null 2>&1 &
+"$bin" serve --party bob --parties bob.parties --key bob.key --timeout 3000 --seed 1 --run "$tmp/div_b.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait
+cd - >/dev/null || exit 1
+if [ $rc = 1 ] && [ ! -s "$tmp/out" ] && grep -q "ppdl: party bob: the frame from alice is not the one this process computed for alice: the processes diverged" "$tmp/err"; then
+  ok "diverging processes are caught"
+else bad "diverging processes are caught" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"; fi
+check_no_leftovers "divergence"
+
 # Ctrl-C at the driver stops every party
 cp samples/diabetes_mpc.ppdl "$tmp/long.ppdl"
 "$bin" --processes "$tmp/long.ppdl" >/dev/null 2>"$tmp/err" &
@@ -97,6 +110,87 @@ sleep 0.3
 if [ "$n" = 4 ] && [ $rc = 130 ] && grep -q "interrupted: stopping the parties" "$tmp/err"; then ok "Ctrl-C stops the run (4 parties were running)"
 else bad "Ctrl-C stops the run" "exit $rc, $n parties seen running" "$(cat "$tmp/err")"; fi
 check_no_leftovers "Ctrl-C"
+
+# Driving parties started with `ppdl serve` from a script and from the REPL
+# (--parties FILE with a narrator line): what the showing parties print comes back
+mkdir "$tmp/class" && cd "$tmp/class" || exit 1
+for p in teacher alice bob dealer; do "$bin" keygen $p >/dev/null 2>&1; done
+{ printf 'narrator teacher endpoint tcp://127.0.0.1:%s key %s\n' "$(port)" "$(cat teacher.pub)"
+  for p in alice bob dealer; do printf 'party %s endpoint tcp://127.0.0.1:%s key %s\n' $p "$(port)" "$(cat $p.pub)"; done; } >class.parties
+cd - >/dev/null || exit 1
+# serve_all [ARGS FOR alice] [ARGS FOR bob] [ARGS FOR dealer]: the three parties, in the background
+serve_all() {
+  local i=0 p
+  for p in alice bob dealer; do
+    i=$((i + 1))
+    "$bin" serve --party $p --parties "$tmp/class/class.parties" --key "$tmp/class/$p.key" --timeout ${TMO:-5000} ${!i} \
+      >"$tmp/class/$p.out" 2>"$tmp/class/$p.err" </dev/null &
+  done
+}
+cp "$here/product.ppdl" "$tmp/driven.ppdl"
+serve_all --show-narrator --show-narrator --show-narrator
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait
+"$bin" "$tmp/driven.ppdl" >"$tmp/want" 2>/dev/null
+if [ $rc = 0 ] && cmp -s "$tmp/out" "$tmp/want" && cmp -s "$tmp/class/bob.out" "$tmp/want"; then ok "--parties: the driven script prints the in-process output"
+else bad "--parties: the driven script prints the in-process output" "exit $rc" "$(diff "$tmp/want" "$tmp/out" | head -5)" "$(cat "$tmp/err")"; fi
+check_no_leftovers "--parties"
+# bob does not show his values: the narrator's peek of one is refused (in every party)
+serve_all --show-narrator "" ""
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait
+if [ $rc = 1 ] && grep -qF "argument #1 to 'print' lives at bob, which does not show its values to the narrator" "$tmp/err" \
+   && [ "$(head -2 "$tmp/out")" = "$(head -2 "$tmp/want")" ]; then ok "--parties: a peek at a party without --show-narrator is refused"
+else bad "--parties: a peek at a party without --show-narrator is refused" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"; fi
+# the REPL drives them: state kept across entries, echo of a shown value, an error keeps the REPL
+serve_all --show-narrator "" --show-narrator
+cat >"$tmp/repl.t" <<EOT
+start --parties $tmp/class/class.parties --key $tmp/class/teacher.key
+expect ppdl> 
+sendline party alice, bob, dealer
+expect ppdl> 
+sendline x = 41 at alice
+expect ppdl> 
+sendline x + 1
+expect 42   (at alice)
+sendline y = send(x, to = bob)
+expect ppdl> 
+sendline y
+expect lives at bob, which does not show its values
+expect ppdl> 
+sendline on bob { z = y * 2 }
+expect ppdl> 
+sendline z2 = send(z, to = alice)
+expect ppdl> 
+sendline z2
+expect 82   (at alice)
+send \x04
+exit 0
+EOT
+out=$(python3 tests/pty/drive.py "$bin" "$tmp/repl.t" 2>&1); rc=$?
+wait
+if [ $rc = 0 ]; then ok "--parties: the REPL drives the parties"; else bad "--parties: the REPL drives the parties" "$out"; fi
+check_no_leftovers "--parties REPL"
+# a party that dies during a driven entry: the others' error names it and the round,
+# and the driver stops waiting for the dead one
+export PPDL_TEST_LEAVE=bob:2
+TMO=1500 serve_all --show-narrator --show-narrator --show-narrator
+unset PPDL_TEST_LEAVE
+s0=$(date +%s%N)
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" --timeout 1500 "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+ms=$(( ($(date +%s%N) - s0) / 1000000 ))
+wait
+if [ $rc = 1 ] && grep -qE "^ppdl: party (alice|dealer): no message from bob within 1500 ms .*round" "$tmp/err" \
+   && grep -q "party bob did not answer" "$tmp/err" && [ $ms -lt 10000 ]; then ok "--parties: a party killed mid-entry is named (${ms} ms)"
+else bad "--parties: a party killed mid-entry is named" "exit $rc, ${ms} ms" "$(cat "$tmp/err")"; fi
+check_no_leftovers "--parties killed"
+# a party that never started: the driver says which, within the timeout
+"$bin" serve --party alice --parties "$tmp/class/class.parties" --key "$tmp/class/alice.key" >/dev/null 2>&1 </dev/null &
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" --timeout 1000 "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait
+if [ $rc = 1 ] && grep -q "party bob has not answered within 1000 ms" "$tmp/err"; then ok "--parties: a missing party is named"
+else bad "--parties: a missing party is named" "exit $rc" "$(cat "$tmp/err")"; fi
+check_no_leftovers "--parties missing"
 
 # a script with fewer than two parties is a usage error
 printf 'party a\nprint(1)\n' >"$tmp/one.ppdl"
