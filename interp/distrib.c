@@ -58,6 +58,9 @@ int distrib_leave_round(const char *self)
     return atoi(e + n + 1);
 }
 
+static char scratch[] = "/tmp/ppdl-mirror-XXXXXX";
+static void remove_scratch(void) { distrib_remove_dir(scratch); }
+
 int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, const DistribOptions *o)
 {
     Interp *I = ev_new();
@@ -65,9 +68,14 @@ int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, co
     msg_free(&I->msg);
     msg_init(&I->msg, &I->tr, mirror_open(&mc));
     I->strict = o->strict;
+    if (mkdtemp(scratch)) {     /* removed at exit, a fatal network error's too */
+        I->mirror_self = self; I->mirror_dir = scratch;
+        atexit(remove_scratch);
+    }
     if (o->seeded) ev_seed(I, o->seed);
     EvStatus st = ev_run_file(I, o->script);
     fflush(stdout);
+    I->mirror_dir = NULL;
     ev_free(I);                 /* closes the links: lingers until the last frames left */
     return st == EV_OK ? 0 : 1;
 }
@@ -132,8 +140,9 @@ static int free_port(void)
     return port;
 }
 
-/* Removes the run's directory: the keys, the parties file, the logs. */
-static void remove_dir(const char *dir)
+/* Removes a directory of plain files: a run's keys, parties file and logs, or a
+** mirrored process's copies of the files of the parties it simulates. */
+void distrib_remove_dir(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d) {
@@ -239,7 +248,7 @@ int distrib_processes(const DistribOptions *o)
     uint64_t seed = o->seed;
     if (!o->seeded && getrandom(&seed, sizeof seed, 0) != sizeof seed) rc = 1;
     seed &= (1ULL << 53) - 1;
-    if (rc) { remove_dir(dir); return rc; }
+    if (rc) { distrib_remove_dir(dir); return rc; }
 
     struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
     sigaction(SIGINT, &sa, &old_int);
@@ -302,7 +311,7 @@ int distrib_processes(const DistribOptions *o)
             rc = 1;
         }
     }
-    remove_dir(dir);
+    distrib_remove_dir(dir);
     if (stop_signal) rc = 130;
     return rc;
 }

@@ -29,6 +29,9 @@ int distrib_processes(const DistribOptions *o);
 ** frames carried by net (owned from now on); returns the exit status. */
 int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, const DistribOptions *o);
 
+/* Removes dir and the plain files in it. */
+void distrib_remove_dir(const char *dir);
+
 /* The test hook PPDL_TEST_LEAVE=NAME:ROUND: the round after which party `self`'s
 ** process kills itself, as a machine going down would (0: never). */
 int distrib_leave_round(const char *self);

@@ -63,6 +63,9 @@ struct Interp {
     bool strict;                        /* --strict: the narrator may not peek (store.c) */
     uint64_t peek_ok;                   /* under strict, bit p: party p shows its values
                                            to the narrator (--show-narrator) */
+    /* a mirrored party process (interp/distrib.c): the files of the parties it only
+       simulates go to mirror_dir, so that one file is written by one process */
+    const char *mirror_self, *mirror_dir;
     /* files per party (stdlib/lib_store.c) */
     FileRec *files; size_t nfiles, capfiles;
     char *paths[4]; int npaths;         /* paths resolved for the running builtin */

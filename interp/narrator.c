@@ -109,6 +109,9 @@ static int run_chunk(Interp *I, const char *name, const char *text, bool echo, c
     return st == EV_OK ? 0 : 1;
 }
 
+/* The session's directory for the files of the parties it simulates. */
+static char scratch[] = "/tmp/ppdl-mirror-XXXXXX";
+
 /* The session's state that a fatal network error reports to the narrator. */
 static struct { MsgTransport *net; int me, nar; uint32_t chunk; } live;
 
@@ -145,6 +148,7 @@ static void answer_run(Interp **Ip, MsgTransport *net, const PartiesFile *pf, co
         msg_free(&I->msg);
         msg_init(&I->msg, &I->tr, mirror_open(&mc));
         I->strict = true;       /* peeks only of the values of parties that show them */
+        if (mkdtemp(scratch)) { I->mirror_self = self; I->mirror_dir = scratch; }
         I->interrupt = &session_stop;   /* Ctrl-C at the party stops its entry, then it */
     }
     I->peek_ok = (uint64_t)mask;
@@ -194,8 +198,11 @@ int distrib_session(MsgTransport *net, const PartiesFile *pf, const char *self, 
         wire_r_free(&r);
         free(buf);
     }
-    if (I) ev_free(I);          /* closes the mirror and with it net */
-    else net->close(net);
+    if (I) {
+        I->mirror_dir = NULL;
+        ev_free(I);             /* closes the mirror and with it net */
+        distrib_remove_dir(scratch);
+    } else net->close(net);
     return 0;
 }
 
