@@ -59,7 +59,10 @@ int distrib_leave_round(const char *self)
 }
 
 static char scratch[] = "/tmp/ppdl-mirror-XXXXXX";
-static void remove_scratch(void) { distrib_remove_dir(scratch); }
+static void remove_scratch(void)
+{
+    if (strcmp(scratch + sizeof scratch - 7, "XXXXXX") != 0) distrib_remove_dir(scratch);  /* made */
+}
 
 int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, const DistribOptions *o)
 {
@@ -68,10 +71,9 @@ int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, co
     msg_free(&I->msg);
     msg_init(&I->msg, &I->tr, mirror_open(&mc));
     I->strict = o->strict;
-    if (mkdtemp(scratch)) {     /* removed at exit, a fatal network error's too */
-        I->mirror_self = self; I->mirror_dir = scratch;
-        atexit(remove_scratch);
-    }
+    I->mirror_self = self;      /* made at the first copy; removed at exit, even a */
+    I->mirror_dir = scratch;    /* fatal network error's */
+    atexit(remove_scratch);
     if (o->seeded) ev_seed(I, o->seed);
     EvStatus st = ev_run_file(I, o->script);
     fflush(stdout);

@@ -65,7 +65,7 @@ struct Interp {
                                            to the narrator (--show-narrator) */
     /* a mirrored party process (interp/distrib.c): the files of the parties it only
        simulates go to mirror_dir, so that one file is written by one process */
-    const char *mirror_self, *mirror_dir;
+    const char *mirror_self; char *mirror_dir; bool mirror_made;   /* made on first use */
     /* files per party (stdlib/lib_store.c) */
     FileRec *files; size_t nfiles, capfiles;
     char *paths[4]; int npaths;         /* paths resolved for the running builtin */

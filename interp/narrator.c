@@ -148,7 +148,8 @@ static void answer_run(Interp **Ip, MsgTransport *net, const PartiesFile *pf, co
         msg_free(&I->msg);
         msg_init(&I->msg, &I->tr, mirror_open(&mc));
         I->strict = true;       /* peeks only of the values of parties that show them */
-        if (mkdtemp(scratch)) { I->mirror_self = self; I->mirror_dir = scratch; }
+        I->mirror_self = self;  /* the scratch directory is made at the first copy */
+        I->mirror_dir = scratch;
         I->interrupt = &session_stop;   /* Ctrl-C at the party stops its entry, then it */
     }
     I->peek_ok = (uint64_t)mask;
@@ -199,9 +200,10 @@ int distrib_session(MsgTransport *net, const PartiesFile *pf, const char *self, 
         free(buf);
     }
     if (I) {
+        bool made = I->mirror_made;
         I->mirror_dir = NULL;
         ev_free(I);             /* closes the mirror and with it net */
-        distrib_remove_dir(scratch);
+        if (made) distrib_remove_dir(scratch);
     } else net->close(net);
     return 0;
 }

@@ -74,11 +74,17 @@ static int dir_owner(Interp *I, const char *key, int q)
 /* In a mirrored party process (docs/distributed.md), every process runs every party's
 ** steps: a file is written for real only by the process of the party whose file it is
 ** (public files: by the first party's), the others write their copy under mirror_dir,
-** and a read takes that copy when there is one.  Takes res; returns the path to use. */
+** (made at the first copy) and a read takes that copy when there is one.  Takes res;
+** returns the path to use. */
 static char *mirrored(Interp *I, char *res, int mode, int q)
 {
     int self = ev_party_id(I, I->mirror_self);
     if (q ? q == self : self == 1) return res;
+    if (!I->mirror_made) {          /* a mkdtemp template until the first copy */
+        if (mode != LIB_WRITE) return res;
+        if (!mkdtemp(I->mirror_dir)) return res;
+        I->mirror_made = true;
+    }
     char *key = absolute(res);
     Sb b; sb_init(&b);
     sb_printf(&b, "%s/", I->mirror_dir);

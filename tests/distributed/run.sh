@@ -12,6 +12,8 @@ here=tests/distributed
 pass=0; fail=0
 tmp=$(mktemp -d /tmp/ppdl-dist-test.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 export PPDL_HISTORY=/dev/null
+tmpdirs() { ls -d /tmp/ppdl-run-* /tmp/ppdl-mirror-* 2>/dev/null | wc -l; }
+dirs0=$(tmpdirs)
 
 ok()  { pass=$((pass + 1)); echo "ok   $1"; }
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -259,6 +261,11 @@ else
   else bad "netem: wall time grows with rounds x latency" "$rounds rounds, ${t0} ms without delay, ${t1} ms with 20 ms"; fi
 fi
 [ -n "$(ip netns list 2>/dev/null | grep -w $ns)" ] && ip netns del $ns
+
+# the runs' key directories and the mirrors' scratch directories are gone
+sleep 0.3
+if [ "$(tmpdirs)" -le "$dirs0" ]; then ok "no temporary directory left behind"
+else bad "no temporary directory left behind" "$(ls -d /tmp/ppdl-run-* /tmp/ppdl-mirror-* 2>/dev/null | head -5)"; fi
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
