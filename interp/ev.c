@@ -314,7 +314,16 @@ static void join_expected(Sb *b)
 static bool __attribute__((noinline)) builtin_may_run(Interp *I, const LibReg *r, int n, Value *pos,
                                                       int nkw, Sym **kwname, Value *kw)
 {
-    if (!I->cur_party) return true;
+    if (!I->cur_party) {
+        if (!(r->flags & LIB_SHOW) || !I->strict) return true;
+        for (int i = 0; i < n + nkw; i++) {          /* --strict: no narrator peeks */
+            char buf[96];
+            if (i < n) snprintf(buf, sizeof buf, "argument #%d to '%s'", i + 1, r->name);
+            else snprintf(buf, sizeof buf, "argument '%s' to '%s'", kwname[i - n]->name, r->name);
+            if (!ev_may_peek(I, i < n ? pos[i] : kw[i - n], buf)) return false;
+        }
+        return true;
+    }
     const char *at = ev_party_name(I, I->cur_party);
     if (r->flags & LIB_NARRATOR) {
         err_raise(I, "'%s' is the experimenter's, not a party's: call it at the top level, outside "
@@ -347,7 +356,7 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
     Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r, I->bare_call };
     I->bare_call = false;
     int owner = 0;
-    if ((r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES | LIB_ANYOWNER)) && I->cur_party) {
+    if ((r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES | LIB_ANYOWNER)) && (I->cur_party || I->strict)) {
         if (!builtin_may_run(I, r, n, pos, nkw, kwname, kw)) return VERR;
     }
     if (!(r->flags & LIB_ANYOWNER)) {
@@ -753,6 +762,9 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
     case N_AND: case N_OR: {
         Value a = ev_eval(I, n->a);
         if (IS_ERR(a)) return VERR;
+        if (!ev_may_peek(I, a, n->kind == N_AND ? "the left operand of 'and'" : "the left operand of 'or'")) {
+            val_release(a); ev_locate(I, n->a); return VERR;
+        }
         bool t = val_truthy(a);
         if ((n->kind == N_AND) != t) return a;
         val_release(a);
@@ -1088,6 +1100,7 @@ int ev_exec(Interp *I, Node *n)
     case N_IF: {
         Value c = ev_eval(I, n->a);
         if (IS_ERR(c)) return XS_ERR;
+        if (!ev_may_peek(I, c, "the condition of 'if'")) { val_release(c); ev_locate(I, n->a); return XS_ERR; }
         bool t = val_truthy(c);
         val_release(c);
         if (t) return exec_block(I, n->b);
@@ -1099,6 +1112,7 @@ int ev_exec(Interp *I, Node *n)
             if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); return XS_ERR; }
             Value c = ev_eval(I, n->a);
             if (IS_ERR(c)) return XS_ERR;
+            if (!ev_may_peek(I, c, "the condition of 'while'")) { val_release(c); ev_locate(I, n->a); return XS_ERR; }
             bool t = val_truthy(c);
             val_release(c);
             if (!t) return XS_OK;

@@ -54,6 +54,11 @@ bool  ev_may_write(Interp *I, Value target, const char *what);
 /* Places a result computed from party's data at party (its store too when fresh). */
 void  ev_place_result(Interp *I, Value *r, int party);
 
+/* The narrator's peek rule: at the top level, under --strict, a value whose contents are
+** a party's may not be shown, echoed or decide a branch (what: "argument #1 to 'print'",
+** "the condition of 'if'").  False after raising the error; true otherwise. */
+bool  ev_may_peek(Interp *I, Value v, const char *what);
+
 /* Owner of a combination of values, or -1 after raising the "lives at" error. */
 int   ev_common_owner(Interp *I, int oa, int ob, const char *what_b);
 

@@ -171,6 +171,9 @@ static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
             Value v = ev_eval(I, s->a);
             I->bare_expr = NULL;
             if (IS_ERR(v)) { status = EV_ERROR; break; }
+            if (!ev_may_peek(I, v, "the value of this expression")) {
+                val_release(v); ev_locate(I, s->a); status = EV_ERROR; break;
+            }
             if (v.tag != V_NONE) {
                 Sb b; sb_init(&b);
                 val_show_seen(I, v, &b, false, val_owner(v));

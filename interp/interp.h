@@ -63,11 +63,19 @@ struct Interp {
     FILE *errout;                       /* where errors are reported (stderr) */
     bool tty;                           /* stdout is a terminal: progress bars allowed */
     bool sandbox;                       /* fuzzing: no imports (builtins are pruned) */
+    bool strict;                        /* --strict: the narrator may not peek (store.c) */
+    uint64_t peek_ok;                   /* under strict, bit p: party p shows its values
+                                           to the narrator (--show-narrator) */
+    /* a mirrored party process (interp/distrib.c): the files of the parties it only
+       simulates go to mirror_dir, so that one file is written by one process */
+    const char *mirror_self; char *mirror_dir; bool mirror_made;   /* made on first use */
     /* files per party (stdlib/lib_store.c) */
     FileRec *files; size_t nfiles, capfiles;
     char *paths[4]; int npaths;         /* paths resolved for the running builtin */
     int file_party;                     /* a file the running builtin read was this party's */
     int file_at;                        /* `expr at p` at the top level: files are p's */
+    /* `ppdl --parties FILE`: the REPL's entries go to the parties (interp/narrator.c) */
+    EvStatus (*run_hook)(Interp *I, Source *src, bool echo);
     /* hooks that stdlib modules install */
     Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);
     /* builtin table (name -> entry), filled by lib_register */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "interp.h"
+#include "distrib.h"
 #include "party_cmd.h"
 #include "repl.h"
 
@@ -25,6 +26,10 @@ typedef struct Options {
     bool interactive;                   /* -i */
     bool dump_ast;                      /* --dump-ast: parse and print, do not run */
     bool seeded; uint64_t seed;         /* --seed N */
+    bool strict;                        /* --strict: refuse the narrator's peeks */
+    bool processes;                     /* --processes: one process per party */
+    int timeout_ms;                     /* --timeout MS (distributed runs) */
+    const char *parties, *key;          /* --parties FILE, --key FILE: drive parties */
 } Options;
 
 static const char usage_text[] =
@@ -35,6 +40,13 @@ static const char usage_text[] =
     "  -e CODE         run CODE (may be repeated; runs before FILE)\n"
     "  -i              after the code and FILE, stay in the REPL with their state\n"
     "  --seed N        reproducible, INSECURE randomness (for classes and tests)\n"
+    "  --strict        refuse the narrator's peeks (a party's value shown or branched on\n"
+    "                  at the top level): check a script before running it distributed\n"
+    "  --processes     run FILE with one process per party on this machine (ZeroMQ,\n"
+    "                  CURVE; docs/distributed.md)\n"
+    "  --timeout MS    distributed runs: wait at most MS ms for a party (default 10000)\n"
+    "  --parties FILE  drive the parties of FILE (started with 'ppdl serve') from this\n"
+    "                  script or REPL, as FILE's narrator (--key: its secret key file)\n"
     "  --dump-ast      print the syntax tree of the input instead of running it\n"
     "  --version       print the version and exit\n"
     "  -h, --help      print this help and exit\n"
@@ -85,6 +97,23 @@ static int parse_args(int argc, char **argv, Options *o)
             }
             if (strcmp(a, "-i") == 0) { o->interactive = true; continue; }
             if (strcmp(a, "--dump-ast") == 0) { o->dump_ast = true; continue; }
+            if (strcmp(a, "--strict") == 0) { o->strict = true; continue; }
+            if (strcmp(a, "--processes") == 0) { o->processes = true; continue; }
+            if (strcmp(a, "--parties") == 0 || strcmp(a, "--key") == 0) {
+                const char *v = argv[++i];
+                if (!v) return usage_error("option '%s' needs an argument (a file)", a);
+                if (a[2] == 'p') o->parties = v; else o->key = v;
+                continue;
+            }
+            if (strcmp(a, "--timeout") == 0 || strncmp(a, "--timeout=", 10) == 0) {
+                const char *ms = a[9] == '=' ? a + 10 : argv[++i];
+                char *end = NULL;
+                long t = ms ? strtol(ms, &end, 10) : 0;
+                if (!ms || *end || t < 1 || t > 3600000)
+                    return usage_error("invalid timeout '%s' (milliseconds, 1 to 3600000)", ms ? ms : "");
+                o->timeout_ms = (int)t;
+                continue;
+            }
             if (strncmp(a, "-e", 2) == 0 && strncmp(a, "-e=", 3) != 0) {
                 const char *code = a[2] ? a + 2 : argv[++i];
                 if (!code) return usage_error("option '%s' needs an argument (the code to run)", "-e");
@@ -203,6 +232,37 @@ static int run_file(Interp *I, const Options *o, const char *path)
     return rc;
 }
 
+/* ppdl --parties FILE: the script, stdin or the REPL, sent to the parties. */
+static int drive_parties(const Options *o, bool repl, bool stdin_script)
+{
+    Interp *I = ev_new();
+    I->tty = isatty(STDOUT_FILENO);
+    repl_catch_sigint(I, !repl);
+    DistribOptions d = { o->file, o->seeded, o->seed, o->timeout_ms, o->strict };
+    int rc = distrib_drive_open(I, o->parties, o->key, &d);
+    if (rc == 0) {
+        if (o->file || stdin_script) {
+            FILE *f = stdin_script ? stdin : fopen(o->file, "rb");
+            size_t len = 0;
+            char *text = f ? slurp(f, &len) : NULL;
+            if (f && f != stdin) fclose(f);
+            if (!text) {
+                fprintf(stderr, "ppdl: cannot read '%s': %s\n", o->file ? o->file : "<stdin>", strerror(errno));
+                rc = EXIT_USAGE;
+            } else {
+                Source *src = src_new(o->file && !stdin_script ? o->file : "<stdin>", text, len, 1);
+                rc = distrib_drive_run(I, src, false) == EV_OK ? 0 : EXIT_SCRIPT;
+                src_release(src);
+                free(text);
+            }
+        }
+        if (repl && rc == 0) rc = repl_run(I);
+        distrib_drive_close(I);
+    }
+    ev_free(I);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (party_cmd_is(argc, argv)) return party_cmd_main(argc, argv);   /* keygen, serve */
@@ -215,17 +275,36 @@ int main(int argc, char **argv)
     if (rc < 0 && o.file && !stdin_script && !readable(o.file)) rc = EXIT_USAGE;
     if (rc >= 0) { free(o.code); return rc; }
 
+    if (o.processes) {
+        if (!o.file || stdin_script || o.ncode || o.interactive || o.dump_ast) {
+            free(o.code);
+            return usage_error("%s runs one script FILE (no -e, -i, --dump-ast or stdin)", "--processes");
+        }
+        DistribOptions d = { o.file, o.seeded, o.seed, o.timeout_ms, o.strict };
+        free(o.code);
+        return distrib_processes(&d);
+    }
+
     /* With nothing to run, a terminal gets the REPL and a pipe is read as a script. */
     bool repl = o.interactive;
     if (!o.file && o.ncode == 0 && !o.interactive) {
         if (isatty(STDIN_FILENO) && !o.dump_ast) repl = true;
         else stdin_script = true;
     }
+    if (o.parties) {
+        if (o.ncode || o.dump_ast || o.processes) {
+            free(o.code);
+            return usage_error("%s drives a script FILE or the REPL (no -e, --dump-ast or --processes)", "--parties");
+        }
+        free(o.code);
+        return drive_parties(&o, repl, stdin_script);
+    }
 
     Interp *I = ev_new();
     I->tty = isatty(STDOUT_FILENO);
     repl_catch_sigint(I, !repl);       /* scripts: a second Ctrl-C kills */
     if (o.seeded) ev_seed(I, o.seed);
+    I->strict = o.strict;
 
     rc = 0;
     for (int i = 0; i < o.ncode && rc == 0; i++)

@@ -1,11 +1,13 @@
 /*
 ** party_cmd.c — `ppdl keygen` and `ppdl serve` (party_cmd.h).  Keys and links are the
 ** runtime's (transport_zmq.h); this file reads the command line, prints, and runs
-** serve's loop.  For now a serving party answers the frames of kind "ping" with a
-** "pong" carrying the same payload and stops on "stop" or SIGTERM/SIGINT; running the
-** script's statements (the replicated narrator of the design note) is to come.
+** serve's loop: with --run the party runs a script (interp/distrib.c), under a
+** narrator it runs what the narrator sends (interp/narrator.c), otherwise it answers
+** the frames of kind "ping" with a "pong" carrying the same payload and stops on
+** "stop" or SIGTERM/SIGINT.
 */
 #include "party_cmd.h"
+#include "distrib.h"
 #include "transport_zmq.h"
 #include "wire.h"
 #include <signal.h>
@@ -19,8 +21,12 @@ static const char keygen_usage[] =
     "the public key for the parties file's line 'party NAME endpoint tcp://HOST:PORT key PUBLIC'.\n";
 static const char serve_usage[] =
     "usage: ppdl serve --party NAME --parties FILE [--key FILE] [--timeout MS]\n"
+    "                  [--run SCRIPT [--seed N] [--strict]] [--show-narrator]\n"
     "Runs party NAME's end of a distributed run: listens at its endpoint in FILE, with\n"
-    "its secret key from --key (default NAME.key), and answers until stopped.\n"
+    "its secret key from --key (default NAME.key).  With --run it runs SCRIPT as party\n"
+    "NAME (every party runs it, with the same seed); when FILE has a 'narrator' line it\n"
+    "runs what the narrator (ppdl --parties FILE) sends; otherwise it answers pings.\n"
+    "  --show-narrator what this party prints goes to the narrator (else peeks are refused)\n"
     "  --timeout MS    wait at most MS milliseconds for a peer's message (default 10000)\n";
 
 static int usage(const char *text, const char *why, const char *arg)
@@ -78,18 +84,28 @@ static int serve(int argc, char **argv)
 {
     const char *name = NULL, *file = NULL, *key = NULL;
     int timeout = 0;
+    DistribOptions run = { 0 };
+    bool show = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fputs(serve_usage, stdout); return 0; }
+        if (strcmp(a, "--strict") == 0) { run.strict = true; continue; }
+        if (strcmp(a, "--show-narrator") == 0) { show = true; continue; }
         bool known = strcmp(a, "--party") == 0 || strcmp(a, "--parties") == 0 || strcmp(a, "--key") == 0
-                     || strcmp(a, "--timeout") == 0;
+                     || strcmp(a, "--timeout") == 0 || strcmp(a, "--run") == 0 || strcmp(a, "--seed") == 0;
         if (!known) return usage(serve_usage, "serve: unknown argument '%s'", a);
         if (!v) return usage(serve_usage, "serve: option '%s' needs an argument", a);
         i++;
         if (strcmp(a, "--party") == 0) name = v;
         else if (strcmp(a, "--parties") == 0) file = v;
         else if (strcmp(a, "--key") == 0) key = v;
-        else {
+        else if (strcmp(a, "--run") == 0) run.script = v;
+        else if (strcmp(a, "--seed") == 0) {
+            char *end;
+            run.seed = strtoull(v, &end, 10);
+            if (*end || v[0] < '0' || v[0] > '9') return usage(serve_usage, "serve: invalid seed '%s' (a non-negative integer)", v);
+            run.seeded = true;
+        } else {
             char *end;
             long ms = strtol(v, &end, 10);
             if (*end || ms < 1 || ms > 3600000) return usage(serve_usage, "serve: invalid timeout '%s' (milliseconds, 1 to 3600000)", v);
@@ -101,6 +117,12 @@ static int serve(int argc, char **argv)
     PartiesFile pf;
     if (pf_load(&pf, file, err, sizeof err) != 0) { fprintf(stderr, "ppdl: %s\n", err); return 1; }
     int self = pf_find(&pf, name);
+    if (self && self == pf.narrator) {
+        fprintf(stderr, "ppdl: serve: '%s' is the narrator in %s, not a party (the narrator runs "
+                "'ppdl --parties %s')\n", name, file, file);
+        pf_free(&pf);
+        return 1;
+    }
     if (!self) {
         fprintf(stderr, "ppdl: serve: no party '%s' in %s (add a 'party %s ...' line)\n", name, file, name);
         pf_free(&pf);
@@ -111,6 +133,17 @@ static int serve(int argc, char **argv)
     TzConfig c = { &pf, self, sec, timeout, 0 };
     MsgTransport *t = tz_open(&c, err, sizeof err);
     explicit_bzero(sec, sizeof sec);
+    if (t && !run.script && pf.narrator) {
+        int rc = distrib_session(t, &pf, name, show);
+        pf_free(&pf);
+        return rc;
+    }
+    if (t && run.script) {
+        run.timeout_ms = timeout;
+        int rc = distrib_party(t, &pf, name, &run);
+        pf_free(&pf);
+        return rc;
+    }
     pf_free(&pf);
     if (!t) { fprintf(stderr, "ppdl: serve: %s\n", err); return 1; }
     struct sigaction sa = { .sa_handler = on_stop };

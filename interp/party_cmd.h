@@ -2,7 +2,9 @@
 ** party_cmd.h — ppdl's subcommands for parties in separate processes:
 **   ppdl keygen NAME                writes NAME.key (secret, 0600) and NAME.pub
 **   ppdl serve --party NAME --parties FILE [--key FILE] [--timeout MS]
-**                                   runs party NAME's end and answers pings
+**              [--run SCRIPT [--seed N] [--strict]] [--show-narrator]
+**                                   runs party NAME's end: a script, a narrator's
+**                                   chunks, or answers to pings
 ** (docs/distributed.md).  main.c hands argv over when argv[1] is one of them.
 */
 #ifndef PARTY_CMD_H

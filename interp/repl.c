@@ -340,7 +340,7 @@ int repl_run(Interp *I)
         Source *src = src_new("<repl>", entry.s, entry.n, first);
         src->interactive = 1;       /* `}` then `else` on the next line, as in a file */
         got_sigint = 0;
-        EvStatus es = ev_run(I, src, true);
+        EvStatus es = I->run_hook ? I->run_hook(I, src, true) : ev_run(I, src, true);
         got_sigint = 0;              /* a Ctrl-C the evaluator did not see is dropped */
         src_release(src);
         fflush(stdout);

@@ -46,6 +46,21 @@ int ev_read(Interp *I, Value v, const char *what)
     return p;
 }
 
+bool ev_may_peek(Interp *I, Value v, const char *what)
+{
+    if (!I->strict || I->cur_party) return true;
+    int other, p = v.tag < V_STR ? v.owner : val_party(v, &other);
+    if (!p || (p < 64 && (I->peek_ok >> p & 1))) return true;
+    if (I->peek_ok)
+        err_raise(I, "%s lives at %s, which does not show its values to the narrator (it was "
+                  "started without --show-narrator): do it inside 'on %s { }', or reveal or send "
+                  "the value first", what, ev_party_name(I, p), ev_party_name(I, p));
+    else err_raise(I, "%s lives at %s; --strict refuses the narrator's peeks (the top level showing "
+              "or branching on a party's value): do it inside 'on %s { }', or reveal or send "
+              "the value first", what, ev_party_name(I, p), ev_party_name(I, p));
+    return false;
+}
+
 int ev_join(Interp *I, int p, int q, const char *what)
 {
     if (p == q || q == 0) return p;

@@ -91,7 +91,7 @@ void pf_free(PartiesFile *pf)
 {
     for (int i = 0; i < pf->n; i++) free(pf->p[i].endpoint);
     free(pf->p);
-    pf->p = NULL; pf->n = 0;
+    pf->p = NULL; pf->n = 0; pf->narrator = 0;
 }
 
 int pf_find(const PartiesFile *pf, const char *name)
@@ -107,7 +107,10 @@ static int parse_line(PartiesFile *pf, const char *file, int ln, const char *s, 
     int n = split(s, len, w, 7);
     if (n == 0) return 0;
     static const char *shape = "expected 'party NAME endpoint tcp://HOST:PORT key PUBLICKEY'";
-    if (!is_word(&w[0], "party"))
+    bool narrator = is_word(&w[0], "narrator");
+    if (narrator && pf->narrator)
+        return fail(err, errlen, file, ln, w[0].col, "a second 'narrator' line (one driver a run)");
+    if (!is_word(&w[0], "party") && !narrator)
         return fail(err, errlen, file, ln, w[0].col, "unknown word '%.*s' (%s)", (int)w[0].n, w[0].s, shape);
     if (n < 6)
         return fail(err, errlen, file, ln, (int)len + 1, "incomplete line (%s)", shape);
@@ -140,6 +143,12 @@ static int parse_line(PartiesFile *pf, const char *file, int ln, const char *s, 
     if (!p) return fail(err, errlen, file, ln, 1, "out of memory");
     pf->p = p;
     PartyEntry *e = &pf->p[pf->n];
+    if (pf->narrator) {             /* the narrator stays last */
+        pf->p[pf->n] = pf->p[pf->n - 1];
+        e = &pf->p[pf->n - 1];
+        pf->narrator = pf->n + 1;
+    }
+    if (narrator) pf->narrator = pf->n + 1;
     memset(e, 0, sizeof *e);
     memcpy(e->name, w[1].s, w[1].n);
     memcpy(e->key, w[5].s, PF_KEY_LEN);
@@ -152,7 +161,7 @@ static int parse_line(PartiesFile *pf, const char *file, int ln, const char *s, 
 int pf_parse(PartiesFile *pf, const char *file, const char *text, size_t len,
              char *err, size_t errlen)
 {
-    pf->p = NULL; pf->n = 0;
+    pf->p = NULL; pf->n = 0; pf->narrator = 0;
     int ln = 1;
     for (size_t i = 0; i <= len; ln++) {
         size_t b = i;
@@ -164,7 +173,7 @@ int pf_parse(PartiesFile *pf, const char *file, const char *text, size_t len,
         if (parse_line(pf, file, ln, text + b, i - b, err, errlen) != 0) { pf_free(pf); return -1; }
         i++;
     }
-    if (pf->n < 2) {
+    if (pf->n - (pf->narrator != 0) < 2) {
         pf_free(pf);
         return fail(err, errlen, file, 1, 1, "fewer than two parties (list every party, one 'party' line each)");
     }
@@ -173,7 +182,7 @@ int pf_parse(PartiesFile *pf, const char *file, const char *text, size_t len,
 
 int pf_load(PartiesFile *pf, const char *path, char *err, size_t errlen)
 {
-    pf->p = NULL; pf->n = 0;
+    pf->p = NULL; pf->n = 0; pf->narrator = 0;
     FILE *f = fopen(path, "rb");
     if (!f) { snprintf(err, errlen, "cannot open parties file '%s': %s", path, strerror(errno)); return -1; }
     char *text = NULL;

@@ -13,6 +13,11 @@
 ** Z85 text of a CURVE public key as `ppdl keygen NAME` prints it.  A party's id is its
 ** position in the file, from 1.  Names, endpoints and keys must be unique.
 **
+** One optional line `narrator NAME endpoint tcp://HOST:PORT key PUBLICKEY` names the
+** driver of a distributed run (`ppdl --parties FILE`, docs/distributed.md): it is not a
+** party of the script, sends the parties what to run and receives what they show.  It
+** is kept last, whatever its line, so the parties' ids are their lines' order.
+**
 ** This file only parses and checks; runtime/transport_zmq.c uses the result.  Errors
 ** read "FILE:LINE:COLUMN: what is wrong (what to do)".
 */
@@ -31,7 +36,8 @@ typedef struct PartyEntry {
 
 typedef struct PartiesFile {
     PartyEntry *p;                  /* p[0] is party 1 */
-    int n;
+    int n;                          /* entries, the narrator's included */
+    int narrator;                   /* the narrator's id (n), or 0 when there is none */
 } PartiesFile;
 
 /* Parses text (len bytes; `file` names it in errors).  0 and *pf filled, or -1 with

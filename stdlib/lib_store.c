@@ -73,6 +73,30 @@ static int dir_owner(Interp *I, const char *key, int q)
     return 0;
 }
 
+/* In a mirrored party process (docs/distributed.md), every process runs every party's
+** steps: a file is written for real only by the process of the party whose file it is
+** (public files: by the first party's), the others write their copy under mirror_dir,
+** (made at the first copy) and a read takes that copy when there is one.  Takes res;
+** returns the path to use. */
+static char *mirrored(Interp *I, char *res, int mode, int q)
+{
+    int self = ev_party_id(I, I->mirror_self);
+    if (q ? q == self : self == 1) return res;
+    if (!I->mirror_made) {          /* a mkdtemp template until the first copy */
+        if (mode != LIB_WRITE) return res;
+        if (!mkdtemp(I->mirror_dir)) return res;
+        I->mirror_made = true;
+    }
+    char *key = absolute(res);
+    Sb b; sb_init(&b);
+    sb_printf(&b, "%s/", I->mirror_dir);
+    for (const char *c = key; *c; c++) sb_putc(&b, *c == '/' ? '%' : *c);
+    free(key);
+    if (mode == LIB_WRITE || access(b.s, F_OK) == 0) { free(res); res = xstrdup(b.s); }
+    sb_free(&b);
+    return res;
+}
+
 bool lib_path_at(Interp *I, Args *a, const char **path, int mode)
 {
     int q = I->cur_party ? I->cur_party : I->file_at;
@@ -136,6 +160,7 @@ bool lib_path_at(Interp *I, Args *a, const char **path, int mode)
         if (ok) err_raise(I, "%s: too many paths in one call", a->fname);
         return false;
     }
+    if (I->mirror_dir) res = mirrored(I, res, mode, q);
     I->paths[I->npaths++] = res;
     *path = res;
     return true;

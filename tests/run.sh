@@ -82,6 +82,7 @@ if [ $unit_only = 0 ]; then
   suite "interop-dp" tests/interop "$bin" tests/interop/dp_accounting.sh
   suite "readme" tests/readme "$bin" tests/readme/check.py
   suite "fuzz regressions" tests/fuzz/regress "$bin" tests/fuzz/replay.sh
+  suite "distributed" tests/distributed "$bin" tests/distributed/run.sh
 fi
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$pass passed, $fail failed"

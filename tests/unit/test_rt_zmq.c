@@ -286,6 +286,32 @@ static void parse_error(const char *text, const char *want)
     CU_ASSERT_PTR_NULL(pf.p);
 }
 
+/* The narrator's line: kept last whatever its place, one a file, not a party. */
+static void parties_file_narrator(void)
+{
+    char a[41], b[41], n[41], s[41];
+    zmq_curve_keypair(a, s); zmq_curve_keypair(b, s); zmq_curve_keypair(n, s);
+    char t[600];
+    snprintf(t, sizeof t, "narrator teacher endpoint tcp://127.0.0.1:5600 key %s\n"
+             "party alice endpoint tcp://127.0.0.1:5601 key %s\nparty bob endpoint tcp://127.0.0.1:5602 key %s\n", n, a, b);
+    PartiesFile pf;
+    char err[256];
+    CU_ASSERT_FATAL(pf_parse(&pf, "p.txt", t, strlen(t), err, sizeof err) == 0);
+    CU_ASSERT_EQUAL(pf.n, 3);
+    CU_ASSERT_EQUAL(pf.narrator, 3);
+    CU_ASSERT_STRING_EQUAL(pf.p[0].name, "alice");
+    CU_ASSERT_STRING_EQUAL(pf.p[1].name, "bob");
+    CU_ASSERT_STRING_EQUAL(pf.p[2].name, "teacher");
+    CU_ASSERT_STRING_EQUAL(pf.p[2].endpoint, "tcp://127.0.0.1:5600");
+    CU_ASSERT_STRING_EQUAL(pf.p[2].key, n);
+    CU_ASSERT_STRING_EQUAL(pf.p[0].key, a);
+    pf_free(&pf);
+    snprintf(t, sizeof t, "narrator teacher endpoint tcp://127.0.0.1:5600 key %s\nparty alice endpoint tcp://127.0.0.1:5601 key %s\n", n, a);
+    parse_error(t, "p.txt:1:1: fewer than two parties (list every party, one 'party' line each)");
+    snprintf(t, sizeof t, "narrator t endpoint tcp://h:1 key %s\nparty alice endpoint tcp://h:2 key %s\nnarrator u endpoint tcp://h:3 key %s\n", n, a, b);
+    parse_error(t, "p.txt:3:1: a second 'narrator' line (one driver a run)");
+}
+
 static void parties_file_errors(void)
 {
     char a[41], b[41], s[41];
@@ -485,6 +511,7 @@ int main(void)
         { "replayed, oversized, malformed, spoofed refused", replayed_oversized_malformed_spoofed_refused },
         { "the secret key must match the file", secret_key_must_match },
         { "parties file errors", parties_file_errors },
+        { "the parties file's narrator line", parties_file_narrator },
         { "key files", key_files },
         { "serve processes answer pings", serve_processes_answer_pings },
         { NULL, NULL }

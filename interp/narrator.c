@@ -1,0 +1,377 @@
+/*
+** narrator.c — a distributed run driven from elsewhere (distrib.h, docs/distributed.md,
+** "Driving parties"): the parties file names a NARRATOR (the teacher's script or REPL),
+** and the parties, started with `ppdl serve --party NAME --parties FILE`, run what it
+** sends.  Both ends are here:
+**
+**  - a party's SESSION: waits for the narrator's "run" frames (a chunk of source: a
+**    whole script or one REPL entry), runs each in one interpreter that lives for the
+**    session (its frames over the mirrored carrier, transport_mirror.h), and answers
+**    each with a "shown" frame: the status, the errors, and — only when the party was
+**    started with --show-narrator — what the chunk printed.  A party started without it
+**    runs with --strict, so the narrator's peeks are refused there;
+**  - the DRIVER: sends each chunk to every party, waits for their answers (Ctrl-C stops
+**    waiting and keeps the REPL; the parties finish the chunk), prints the first shown
+**    output and the first error, and at the end sends "stop".
+**
+** The narrator's frames travel on the same CURVE links as the protocol's, with their own
+** kinds ("run", "shown", "stop"), and never through the message layer: they are not in
+** the transcript and cost() does not count them.
+*/
+#include "distrib.h"
+#include "interp.h"
+#include "transport_mirror.h"
+#include "transport_zmq.h"
+#include "wire.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include "repl.h"
+
+/* A narrator frame's payload: an array of these. */
+typedef struct Item { int type; const char *s; size_t n; int64_t i; } Item;  /* 0 nil 1 str 2 int 3 bool */
+
+/* Sends one narrator frame (kind, the chunk's number in the round field, the items).
+** 0, or -1 with the transport's error printed to errf. */
+static int send_items(MsgTransport *t, int from, int to, const char *kind, uint32_t chunk,
+                      const Item *it, int n, FILE *errf)
+{
+    WireW w;
+    wire_w_init(&w);
+    WireHdr h = { kind, from, to, chunk };
+    wire_put_envelope(&w, &h);
+    wire_put_array(&w, (size_t)n);
+    for (int k = 0; k < n; k++) {
+        if (it[k].type == 1) wire_put_str(&w, it[k].s, it[k].n);
+        else if (it[k].type == 2) wire_put_int(&w, it[k].i);
+        else if (it[k].type == 3) wire_put_bool(&w, it[k].i != 0);
+        else wire_put_nil(&w);
+    }
+    size_t len;
+    uint8_t *f = wire_w_take(&w, &len);
+    if (t->post(t, from, to, f, len) != 0) {
+        free(f);
+        fprintf(errf, "ppdl: %s\n", tz_error(t));
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens a narrator frame: true, *it its payload array's items and *n their count;
+** false if the frame is malformed or its payload is not an array. */
+static bool open_items(WireR *r, const uint8_t *buf, size_t len, WireHdr *h,
+                       const msgpack_object **it, uint32_t *n)
+{
+    const msgpack_object *p;
+    if (!wire_open_frame(r, buf, len, h, &p) || p->type != MSGPACK_OBJECT_ARRAY) return false;
+    *it = p->via.array.ptr;
+    *n = p->via.array.size;
+    return true;
+}
+
+/* A str item as a malloc'd C string, NULL for nil or another type. */
+static char *str_item(WireR *r, const msgpack_object *o)
+{
+    const char *s; size_t n;
+    if (o->type == MSGPACK_OBJECT_NIL || !wire_get_str(r, o, &s, &n)) return NULL;
+    return strndup(s, n);
+}
+
+/* ------------------------------------------------------------ a party's session --- */
+
+static volatile sig_atomic_t session_stop;
+static void on_stop(int sig) { (void)sig; session_stop = 1; }
+
+static const char *interp_party(void *ctx, int id)
+{
+    Interp *I = ctx;
+    return id > 0 && id <= I->nparties ? I->parties[id].name->name : NULL;
+}
+
+/* Runs one chunk with its output captured (*out, *err malloc'd); returns the status. */
+static int run_chunk(Interp *I, const char *name, const char *text, bool echo, char **out, char **err)
+{
+    size_t on = 0, en = 0;
+    *out = *err = NULL;
+    FILE *o = open_memstream(out, &on), *e = open_memstream(err, &en);
+    FILE *so = I->out, *se = I->errout;
+    if (o && e) { I->out = o; I->errout = e; }
+    Source *src = src_new(name, text, strlen(text), 1);
+    EvStatus st = ev_run(I, src, echo);
+    if (st == EV_INCOMPLETE) repl_report_incomplete(I, src);
+    src_release(src);
+    I->out = so; I->errout = se;
+    if (o) fclose(o);
+    if (e) fclose(e);
+    return st == EV_OK ? 0 : 1;
+}
+
+/* The session's directory for the files of the parties it simulates. */
+static char scratch[] = "/tmp/ppdl-mirror-XXXXXX";
+
+/* The session's state that a fatal network error reports to the narrator. */
+static struct { MsgTransport *net; int me, nar; uint32_t chunk; } live;
+
+static void tell_narrator(void *ctx, const char *msg)
+{
+    (void)ctx;
+    Item it[3] = { { 2, NULL, 0, 1 }, { 0, NULL, 0, 0 }, { 1, msg, strlen(msg), 0 } };
+    send_items(live.net, live.me, live.nar, "shown", live.chunk, it, 3, stderr);
+    live.net->close(live.net);          /* lingers until the answer has left */
+}
+
+/* Runs a "run" frame's chunk (payload [name, text, echo, seed or nil, the mask of the
+** parties that show their values to the narrator]) and answers. */
+static void answer_run(Interp **Ip, MsgTransport *net, const PartiesFile *pf, const char *self,
+                       bool show, WireR *r, const msgpack_object *a, uint32_t chunk)
+{
+    int me = pf_find(pf, self), nar = pf->narrator;
+    char *name = str_item(r, &a[0]), *text = str_item(r, &a[1]);
+    bool echo = false;
+    int64_t seed = -1;
+    int64_t mask = 0;
+    bool ok = name && text && wire_get_bool(r, &a[2], &echo)
+              && (a[3].type == MSGPACK_OBJECT_NIL || wire_get_int(r, &a[3], 0, INT64_MAX, &seed))
+              && wire_get_int(r, &a[4], 0, INT64_MAX, &mask);
+    if (!ok) {
+        fprintf(stderr, "ppdl: party %s: a malformed 'run' frame from the narrator, ignored\n", self);
+        free(name); free(text);
+        return;
+    }
+    Interp *I = *Ip;
+    if (!I) {
+        *Ip = I = ev_new();
+        MirrorConfig mc = { net, pf, self, interp_party, I, distrib_leave_round(self), tell_narrator };
+        msg_free(&I->msg);
+        msg_init(&I->msg, &I->tr, mirror_open(&mc));
+        I->strict = true;       /* peeks only of the values of parties that show them */
+        I->mirror_self = self;  /* the scratch directory is made at the first copy */
+        I->mirror_dir = scratch;
+        I->interrupt = &session_stop;   /* Ctrl-C at the party stops its entry, then it */
+    }
+    I->peek_ok = (uint64_t)mask;
+    if (seed >= 0) ev_seed(I, (uint64_t)seed);
+    live.net = net; live.me = me; live.nar = nar; live.chunk = chunk;
+    char *out, *err;
+    int st = run_chunk(I, name, text, echo, &out, &err);
+    if (out) fputs(out, stdout);
+    if (err) fputs(err, stderr);
+    fflush(stdout);
+    Item it[3] = { { 2, NULL, 0, st }, { 0, NULL, 0, 0 }, { 0, NULL, 0, 0 } };
+    if (show && out) it[1] = (Item){ 1, out, strlen(out), 0 };
+    if (err) it[2] = (Item){ 1, err, strlen(err), 0 };
+    send_items(net, me, nar, "shown", chunk, it, 3, stderr);
+    free(out); free(err); free(name); free(text);
+}
+
+int distrib_session(MsgTransport *net, const PartiesFile *pf, const char *self, bool show)
+{
+    int me = pf_find(pf, self), nar = pf->narrator;
+    Interp *I = NULL;
+    struct sigaction sa = { .sa_handler = on_stop };
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    fprintf(stderr, "ppdl: party %s is waiting for the narrator %s%s\n", self, pf->p[nar - 1].name,
+            show ? " (what it prints is shown to the narrator)" : " (the narrator's peeks are refused)");
+    Item hello = { 3, NULL, 0, show };
+    send_items(net, me, nar, "hello", 0, &hello, 1, stderr);
+    bool go_on = true;
+    while (go_on && !session_stop) {
+        uint8_t *buf; size_t len;
+        if (net->deliver(net, nar, me, &buf, &len) != 0) {
+            if (session_stop) break;
+            if (strncmp(tz_error(net), "no message from", 15) != 0) fprintf(stderr, "ppdl: party %s: %s\n", self, tz_error(net));
+            continue;
+        }
+        WireR r; WireHdr h;
+        wire_r_init(&r, pf->p[nar - 1].name);
+        const msgpack_object *a = NULL;
+        uint32_t n = 0;
+        bool ok = open_items(&r, buf, len, &h, &a, &n);
+        if (ok && strcmp(h.kind, "stop") == 0) go_on = false;
+        else if (ok && strcmp(h.kind, "run") == 0 && n >= 5 && h.round > 0)
+            answer_run(&I, net, pf, self, show, &r, a, h.round);
+        else fprintf(stderr, "ppdl: party %s: ignoring a message from the narrator (%s)\n", self,
+                     r.err[0] ? r.err : "an unknown kind");
+        wire_r_free(&r);
+        free(buf);
+    }
+    if (I) {
+        bool made = I->mirror_made;
+        I->mirror_dir = NULL;
+        ev_free(I);             /* closes the mirror and with it net */
+        if (made) distrib_remove_dir(scratch);
+    } else net->close(net);
+    return 0;
+}
+
+/* ------------------------------------------------------------ the driver --------- */
+
+typedef struct Driver {
+    MsgTransport *net;
+    PartiesFile pf;
+    int me, nparties;
+    uint32_t chunk;             /* the number of the last chunk sent */
+    bool seed_sent; uint64_t seed;
+    bool told_hidden;
+    uint64_t show_mask;         /* bit p: party p was started with --show-narrator */
+    int timeout;                /* ms */
+} Driver;
+
+static Driver drv;
+
+/* False once Ctrl-C was pressed at the driver. */
+static bool rc_ok(Interp *I) { return !*I->interrupt; }
+
+EvStatus distrib_drive_run(Interp *I, Source *src, bool echo)
+{
+    ParseDiag d;
+    memset(&d, 0, sizeof d);
+    AstUnit *u = ps_parse(&I->syms, src, &d);
+    if (!u) {
+        if (d.status == PARSE_INCOMPLETE && echo) return EV_INCOMPLETE;
+        src_report(I->errout, src, d.off, d.len ? d.len : 1, "error", d.msg[0] ? d.msg : "unexpected end of input");
+        return EV_ERROR;
+    }
+    ast_unit_release(u);
+    uint32_t no = ++drv.chunk;
+    for (int p = 1; p <= drv.nparties; p++) {
+        Item it[5] = { { 1, src->name, strlen(src->name), 0 }, { 1, src->text, src->len, 0 },
+                       { 3, NULL, 0, echo }, { 0, NULL, 0, 0 }, { 2, NULL, 0, (int64_t)drv.show_mask } };
+        if (!drv.seed_sent) it[3] = (Item){ 2, NULL, 0, (int64_t)drv.seed };
+        if (send_items(drv.net, drv.me, p, "run", no, it, 5, I->errout) != 0) return EV_ERROR;
+    }
+    drv.seed_sent = true;
+    char *shown = NULL, *error = NULL;
+    int status = 0;
+    bool interrupted = false;
+    /* answers in any order; shown output is kept per party, the first party's first */
+    char *outs[64] = { 0 };
+    bool answered[64] = { 0 };
+    int left = drv.nparties, waited = 0;
+    while (left > 0) {
+        if (*I->interrupt) { interrupted = true; break; }
+        uint8_t *buf; size_t len;
+        int p;
+        if (tz_deliver_any(drv.net, &p, &buf, &len) != 0) {
+            /* still working; but once a party failed, one that stays silent longer than
+               the timeout has stopped */
+            if (status && (waited += 250) > drv.timeout) {
+                for (int q = 1; q <= drv.nparties; q++)
+                    if (!answered[q]) fprintf(I->errout, "ppdl: party %s did not answer within %d ms of the "
+                                              "failure (it stopped?)\n", drv.pf.p[q - 1].name, drv.timeout);
+                break;
+            }
+            if (strncmp(tz_error(drv.net), "no message for", 14) == 0) continue;
+            fprintf(I->errout, "ppdl: %s\n", tz_error(drv.net));
+            status = 1;
+            continue;
+        }
+        WireR r; WireHdr h;
+        wire_r_init(&r, drv.pf.p[p - 1].name);
+        const msgpack_object *a = NULL;
+        uint32_t n = 0;
+        bool mine = p >= 1 && p <= drv.nparties && p < 64 && !answered[p]
+                    && open_items(&r, buf, len, &h, &a, &n) && n >= 3 && strcmp(h.kind, "shown") == 0
+                    && h.round == no;    /* an older entry's answer (after Ctrl-C) is skipped */
+        if (mine) {
+            int64_t st = 1;
+            wire_get_int(&r, &a[0], 0, 255, &st);
+            char *e = str_item(&r, &a[2]);
+            outs[p] = str_item(&r, &a[1]);
+            if (e && *e && st && !error) error = e; else free(e);
+            if (st) status = 1;
+            answered[p] = true;
+            left--;
+        }
+        wire_r_free(&r);
+        free(buf);
+    }
+    for (int q = 1; q <= drv.nparties && q < 64; q++) {
+        if (outs[q] && !shown) shown = outs[q]; else free(outs[q]);
+    }
+    if (shown) fputs(shown, I->out);
+    else if (!drv.told_hidden && !interrupted) {
+        fprintf(I->errout, "ppdl: no party shows its output to the narrator (start one with "
+                "'ppdl serve ... --show-narrator' to see it here)\n");
+        drv.told_hidden = true;
+    }
+    if (error) fputs(error, I->errout);
+    if (interrupted) fprintf(I->errout, "ppdl: interrupted: the parties finish this entry on their own\n");
+    fflush(I->out);
+    free(shown); free(error);
+    return interrupted || status ? EV_ERROR : EV_OK;
+}
+
+int distrib_drive_open(Interp *I, const char *parties, const char *key, const DistribOptions *o)
+{
+    char err[512], sec[TZ_KEY_LEN + 1], kpath[64];
+    if (pf_load(&drv.pf, parties, err, sizeof err) != 0) { fprintf(stderr, "ppdl: %s\n", err); return 1; }
+    if (!drv.pf.narrator) {
+        fprintf(stderr, "ppdl: %s has no 'narrator NAME endpoint tcp://HOST:PORT key PUBLIC' line "
+                "(the driver of the run listens there; make its key with 'ppdl keygen NAME')\n", parties);
+        pf_free(&drv.pf);
+        return 2;
+    }
+    drv.me = drv.pf.narrator;
+    drv.nparties = drv.pf.n - 1;
+    if (drv.nparties > 63) {
+        fprintf(stderr, "ppdl: %s lists %d parties; a driven run takes at most 63\n", parties, drv.nparties);
+        pf_free(&drv.pf);
+        return 2;
+    }
+    const char *name = drv.pf.p[drv.me - 1].name;
+    if (!key) { snprintf(kpath, sizeof kpath, "%s.key", name); key = kpath; }
+    if (tz_read_key(key, true, sec, err, sizeof err) != 0) { fprintf(stderr, "ppdl: %s\n", err); pf_free(&drv.pf); return 1; }
+    TzConfig c = { &drv.pf, drv.me, sec, 250, 0 };     /* short waits: Ctrl-C is polled between */
+    drv.net = tz_open(&c, err, sizeof err);
+    explicit_bzero(sec, sizeof sec);
+    if (!drv.net) { fprintf(stderr, "ppdl: %s\n", err); pf_free(&drv.pf); return 1; }
+    /* every party says hello (and whether it shows its values) before anything runs */
+    int waited = 0, timeout = o->timeout_ms > 0 ? o->timeout_ms : TZ_TIMEOUT_MS;
+    drv.timeout = timeout;
+    for (int p = 1; p <= drv.nparties && rc_ok(I); ) {
+        uint8_t *buf; size_t len;
+        if (drv.net->deliver(drv.net, p, drv.me, &buf, &len) != 0) {
+            waited += 250;
+            if (waited < timeout) continue;
+            fprintf(stderr, "ppdl: party %s has not answered within %d ms (start it with 'ppdl serve "
+                    "--party %s --parties %s'; each party serves one narrator run)\n",
+                    drv.pf.p[p - 1].name, timeout, drv.pf.p[p - 1].name, parties);
+            distrib_drive_close(I);
+            return 1;
+        }
+        WireR r; WireHdr h;
+        wire_r_init(&r, drv.pf.p[p - 1].name);
+        const msgpack_object *a = NULL;
+        uint32_t n = 0;
+        bool show = false;
+        if (open_items(&r, buf, len, &h, &a, &n) && n >= 1 && strcmp(h.kind, "hello") == 0
+            && wire_get_bool(&r, &a[0], &show)) {
+            if (show && p < 64) drv.show_mask |= 1ULL << p;
+            p++;
+            waited = 0;
+        }
+        wire_r_free(&r);
+        free(buf);
+    }
+    if (!rc_ok(I)) { distrib_drive_close(I); return 1; }
+    drv.seed = o->seed;
+    if (!o->seeded && getrandom(&drv.seed, sizeof drv.seed, 0) != sizeof drv.seed) drv.seed = (uint64_t)time(NULL);
+    drv.seed &= (1ULL << 53) - 1;
+    I->run_hook = distrib_drive_run;
+    return 0;
+}
+
+void distrib_drive_close(Interp *I)
+{
+    if (!drv.net) return;
+    for (int p = 1; p <= drv.nparties; p++) send_items(drv.net, drv.me, p, "stop", 0, NULL, 0, stderr);
+    drv.net->close(drv.net);
+    drv.net = NULL;
+    pf_free(&drv.pf);
+    I->run_hook = NULL;
+}

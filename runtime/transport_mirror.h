@@ -1,0 +1,44 @@
+/*
+** transport_mirror.h — the carrier of a MIRRORED party process (docs/distributed.md,
+** "The model"): every process of a `ppdl --processes` run executes the whole script
+** with the same seed, so each one computes every party's steps; this transport makes
+** the frames of ITS party real.  A frame its party sends goes to the receiver's process
+** over the network carrier (transport_zmq.h: CURVE, sequence numbers, size limit) as
+** well as to the local mirror; a frame its party receives is taken from the network,
+** checked to be byte for byte the one the local mirror computed for the sender, and
+** handed to the protocol.  Frames between two other parties stay local.
+**
+** So the bytes a party's protocol reads arrived from the sender's process, each link
+** carries exactly its party's traffic, a silent or dead party stops the run within the
+** timeout with an error naming it and the protocol step, and a divergence between two
+** processes (another script, seed or input) is found at the first frame it touches.
+** What it does not give: separation of the parties' data.  Every process holds every
+** party's values (it simulates them), so this is a tool for measuring and testing
+** distributed runs, not a deployment; see docs/distributed.md.
+*/
+#ifndef TRANSPORT_MIRROR_H
+#define TRANSPORT_MIRROR_H
+#include "message.h"
+#include "parties_file.h"
+
+typedef struct MirrorConfig {
+    MsgTransport *net;          /* this party's network end (owned from now on) */
+    const PartiesFile *parties; /* the network's party list (copied): names give ids */
+    const char *self;           /* this process's party name */
+    /* The name of the interpreter's party id (NULL when none): interpreter ids follow
+    ** the script's declarations, the network's the parties file; names join them. */
+    const char *(*party_name)(void *ctx, int id);
+    void *ctx;
+    int leave_after_round;      /* test hook: > 0 ends the process (SIGKILL) when the
+                                   run posts its first frame of a later round */
+    void (*on_fatal)(void *ctx, const char *msg);   /* optional: told the fatal error
+                                   before the process exits (a narrator's session
+                                   answers its narrator with it) */
+} MirrorConfig;
+
+/* Wraps the network end for the mirrored run.  A network failure (timeout, refusal,
+** divergence) is fatal to the process: it prints "ppdl: party NAME: WHY (round R, a
+** KIND frame)" on stderr and exits with status 1, since the run cannot go on. */
+MsgTransport *mirror_open(const MirrorConfig *cfg);
+
+#endif

@@ -1,0 +1,271 @@
+#!/bin/bash
+# tests/distributed/run.sh [BIN] — one script across processes (docs/distributed.md), on
+# loopback only: --strict refuses the narrator's peeks; `ppdl --processes` prints what
+# the in-process run prints (a shared product, a small HE aggregation, a short training
+# run, Shamir with a party killed mid-run); a killed party is an error naming it and the
+# round within the timeout; a peer with a wrong key is refused; Ctrl-C stops every
+# party; no `ppdl serve` process is left behind.  Prints "N passed, N failed".
+# Run from the repository root (make test does).
+bin=${1:-./ppdl}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+here=tests/distributed
+pass=0; fail=0
+tmp=$(mktemp -d /tmp/ppdl-dist-test.XXXXXX); trap 'rm -rf "$tmp"' EXIT
+export PPDL_HISTORY=/dev/null
+tmpdirs() { ls -d /tmp/ppdl-run-* /tmp/ppdl-mirror-* 2>/dev/null | wc -l; }
+dirs0=$(tmpdirs)
+
+ok()  { pass=$((pass + 1)); echo "ok   $1"; }
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; for l in "$@"; do printf '  %s\n' "$l"; done; }
+
+# No process of this test's runs may outlive them: every run's script lives in $tmp.
+leftovers() { ps -eo pid=,args= | grep -F "$tmp/" | grep -v grep; }
+check_no_leftovers() {
+  local l; l=$(leftovers)
+  if [ -z "$l" ]; then ok "$1: no process left behind"; else bad "$1: processes left behind" "$l"; kill $(echo "$l" | awk '{print $1}') 2>/dev/null; fi
+}
+
+# --strict: the narrator's peek is allowed in one process, refused under --strict
+cp "$here/peek.ppdl" "$tmp/peek.ppdl"
+"$bin" "$tmp/peek.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc = 0 ] && grep -q "the narrator peeks: 42" "$tmp/out"; then ok "peek allowed in one process"; else bad "peek allowed in one process" "exit $rc"; fi
+"$bin" --strict "$tmp/peek.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc = 1 ] && grep -qF "argument #2 to 'print' lives at alice; --strict refuses the narrator's peeks" "$tmp/err" \
+   && grep -q "bob got 42" "$tmp/out" && ! grep -q "narrator peeks" "$tmp/out"; then ok "--strict refuses the peek"
+else bad "--strict refuses the peek" "exit $rc" "$(cat "$tmp/err")"; fi
+printf 'party a, b\nx = 1 at a\nif x > 0 { print(1) }\n' >"$tmp/branch.ppdl"
+"$bin" --strict "$tmp/branch.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc = 1 ] && grep -qF "the condition of 'if' lives at a" "$tmp/err"; then ok "--strict refuses a branch on a party's value"
+else bad "--strict refuses a branch on a party's value" "exit $rc" "$(cat "$tmp/err")"; fi
+printf 'party a, b\nx = 1 at a\non a { if x > 0 { print("a decides") } }\ny = send(x + 1, to = b)\n' >"$tmp/clean.ppdl"
+"$bin" --strict "$tmp/clean.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc = 0 ] && [ "$(cat "$tmp/out")" = "a decides" ]; then ok "--strict runs a script without peeks"
+else bad "--strict runs a script without peeks" "exit $rc" "$(cat "$tmp/err")"; fi
+
+# same NAME SCRIPT [ENV...]: --processes prints what the in-process run prints
+same() {
+  local name=$1 script=$2; shift 2
+  cp "$script" "$tmp/$name.ppdl"
+  "$bin" "$tmp/$name.ppdl" >"$tmp/$name.want" 2>/dev/null; local rc1=$?
+  env "$@" "$bin" --processes --timeout 5000 "$tmp/$name.ppdl" >"$tmp/$name.got" 2>"$tmp/$name.err"; local rc2=$?
+  if [ $rc1 = 0 ] && [ $rc2 = 0 ] && cmp -s "$tmp/$name.want" "$tmp/$name.got"; then ok "$name: --processes prints the in-process output"
+  else bad "$name: --processes prints the in-process output" "exit $rc1 / $rc2" "$(diff "$tmp/$name.want" "$tmp/$name.got" | head -5)" "$(grep -v '^warning' "$tmp/$name.err" | head -5)"; fi
+  check_no_leftovers "$name"
+}
+same product "$here/product.ppdl"
+same he_small "$here/he_small.ppdl"
+same train_small "$here/train_small.ppdl"
+# hospital3's process is killed when the run goes past round 4 (after the product that
+# needs it, before the reveals that tolerate its absence)
+same shamir_killed samples/shamir_dropout.ppdl PPDL_TEST_LEAVE=hospital3:4 X=1
+if grep -q "party hospital3 left the run (signal 9)" "$tmp/shamir_killed.err"; then ok "shamir_killed: hospital3 was killed"
+else bad "shamir_killed: hospital3 was killed" "$(cat "$tmp/shamir_killed.err")"; fi
+
+# files: each is written by one process, that of the party whose file it is (public
+# ones by the first party's); a party reads back what it wrote; the files equal those
+# of the one-process run
+mkdir -p "$tmp/f1" "$tmp/f2"
+cat >"$tmp/files.ppdl" <<EOT
+seed(3)
+party alice, bob
+network tiny { dense(2, 1) }
+save(model(tiny), "DIR/public.model")
+on alice { ma = model(tiny); save(ma, "DIR/alice.model") }
+on bob { mb = model(tiny); save(mb, "DIR/bob.model") }
+on bob { lb = load_model("DIR/bob.model") }
+r = send(lb, to = alice)
+print(type(load_model("DIR/public.model")), type(r))
+EOT
+sed "s|DIR|$tmp/f1|g" "$tmp/files.ppdl" >"$tmp/files1.ppdl"
+sed "s|DIR|$tmp/f2|g" "$tmp/files.ppdl" >"$tmp/files2.ppdl"
+before=$(ls -d /tmp/ppdl-mirror-* 2>/dev/null | wc -l)
+"$bin" "$tmp/files1.ppdl" >"$tmp/files.want" 2>/dev/null
+"$bin" --processes "$tmp/files2.ppdl" >"$tmp/files.got" 2>"$tmp/err"; rc=$?
+after=$(ls -d /tmp/ppdl-mirror-* 2>/dev/null | wc -l)
+if [ $rc = 0 ] && cmp -s "$tmp/files.want" "$tmp/files.got" && cmp -s "$tmp/f1/public.model" "$tmp/f2/public.model" \
+   && cmp -s "$tmp/f1/alice.model" "$tmp/f2/alice.model" && cmp -s "$tmp/f1/bob.model" "$tmp/f2/bob.model" \
+   && [ "$(ls "$tmp/f2" | wc -l)" = 3 ] && [ "$before" -ge "$after" ]; then ok "files: written once each, read back, equal to the one-process run's"
+else bad "files: written once each, read back, equal to the one-process run's" "exit $rc" "$(cat "$tmp/err")" "$(ls "$tmp/f2")"; fi
+check_no_leftovers "files"
+if command -v strace >/dev/null; then    # who wrote each file: one process each, bob's its own
+  rm -f "$tmp/f2"/*
+  strace -f -e trace=rename,renameat,renameat2 -o "$tmp/trace" "$bin" --processes "$tmp/files2.ppdl" >/dev/null 2>&1
+  w() { grep -F "$tmp/f2/$1\"" "$tmp/trace" | grep -v ppdl-mirror | awk '{print $1}' | sort -u | tr '\n' ' '; }
+  pa=$(w public.model); pal=$(w alice.model); pbo=$(w bob.model)
+  if [ "$(echo $pa | wc -w)" = 1 ] && [ "$pa" = "$pal" ] && [ "$(echo $pbo | wc -w)" = 1 ] && [ "$pbo" != "$pa" ]; then
+    ok "files: the first party's process writes the public and alice's file, bob's process bob's"
+  else bad "files: one writer each" "public: $pa alice: $pal bob: $pbo"; fi
+else echo "skip files' writers: strace is not installed"; fi
+
+# a killed party: the error names it and the round, within the timeout
+cp "$here/product.ppdl" "$tmp/killed.ppdl"
+s0=$(date +%s%N)
+PPDL_TEST_LEAVE=bob:2 "$bin" --processes --timeout 1500 "$tmp/killed.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+ms=$(( ($(date +%s%N) - s0) / 1000000 ))
+if [ $rc = 1 ] && grep -qE "^ppdl: party alice: no message from bob within 1500 ms .*\(round [0-9]+, a '[a-z_]+' frame\)" "$tmp/err" && [ $ms -lt 8000 ]; then
+  ok "killed party: named with its round within the timeout (${ms} ms)"
+else bad "killed party: named with its round within the timeout" "exit $rc, ${ms} ms" "$(cat "$tmp/err")"; fi
+check_no_leftovers "killed"
+
+# a peer whose key is not the one in the parties file is refused (alice's file lists
+# mallory's key for bob): nothing from bob reaches alice, and she says so
+mkdir "$tmp/keys" && cd "$tmp/keys" || exit 1
+for p in alice bob mallory; do "$bin" keygen $p >/dev/null 2>&1; done
+pa=$(port); pb=$(port)
+printf 'party alice endpoint tcp://127.0.0.1:%s key %s\nparty bob endpoint tcp://127.0.0.1:%s key %s\n' "$pa" "$(cat alice.pub)" "$pb" "$(cat mallory.pub)" >alice.parties
+printf 'party alice endpoint tcp://127.0.0.1:%s key %s\nparty bob endpoint tcp://127.0.0.1:%s key %s\n' "$pa" "$(cat alice.pub)" "$pb" "$(cat bob.pub)" >bob.parties
+printf 'party alice, bob\nx = send(5 at bob, to = alice)\non alice { print(x) }\n' >"$tmp/wrongkey.ppdl"
+"$bin" serve --party bob --parties bob.parties --key bob.key --timeout 1500 --seed 1 --run "$tmp/wrongkey.ppdl" >/dev/null 2>"$tmp/err.b" &
+"$bin" serve --party alice --parties alice.parties --key alice.key --timeout 1500 --seed 1 --run "$tmp/wrongkey.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait 2>/dev/null
+cd - >/dev/null || exit 1
+if [ $rc = 1 ] && [ ! -s "$tmp/out" ] && grep -q "no message from bob within 1500 ms" "$tmp/err"; then ok "a wrong CURVE key is refused"
+else bad "a wrong CURVE key is refused" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"; fi
+check_no_leftovers "wrong key"
+
+# two processes that run different scripts diverge: found at the first frame that shows it
+printf 'party alice, bob\nx = send(5 at alice, to = bob)\non bob { print(x) }\n' >"$tmp/div_a.ppdl"
+printf 'party alice, bob\nx = send(6 at alice, to = bob)\non bob { print(x) }\n' >"$tmp/div_b.ppdl"
+cd "$tmp/keys" || exit 1
+"$bin" serve --party alice --parties bob.parties --key alice.key --timeout 3000 --seed 1 --run "$tmp/div_a.ppdl" >/dev/null 2>&1 &
+"$bin" serve --party bob --parties bob.parties --key bob.key --timeout 3000 --seed 1 --run "$tmp/div_b.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait 2>/dev/null
+cd - >/dev/null || exit 1
+if [ $rc = 1 ] && [ ! -s "$tmp/out" ] && grep -q "ppdl: party bob: the frame from alice is not the one this process computed for alice: the processes diverged" "$tmp/err"; then
+  ok "diverging processes are caught"
+else bad "diverging processes are caught" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"; fi
+check_no_leftovers "divergence"
+
+# Ctrl-C at the driver stops every party
+cp samples/diabetes_mpc.ppdl "$tmp/long.ppdl"
+"$bin" --processes "$tmp/long.ppdl" >/dev/null 2>"$tmp/err" &
+drv=$!
+sleep 1.5
+n=$(leftovers | grep -c "ppdl serve --party")
+kill -INT $drv; wait $drv; rc=$?
+sleep 0.3
+if [ "$n" = 4 ] && [ $rc = 130 ] && grep -q "interrupted: stopping the parties" "$tmp/err"; then ok "Ctrl-C stops the run (4 parties were running)"
+else bad "Ctrl-C stops the run" "exit $rc, $n parties seen running" "$(cat "$tmp/err")"; fi
+check_no_leftovers "Ctrl-C"
+
+# Driving parties started with `ppdl serve` from a script and from the REPL
+# (--parties FILE with a narrator line): what the showing parties print comes back
+mkdir "$tmp/class" && cd "$tmp/class" || exit 1
+for p in teacher alice bob dealer; do "$bin" keygen $p >/dev/null 2>&1; done
+{ printf 'narrator teacher endpoint tcp://127.0.0.1:%s key %s\n' "$(port)" "$(cat teacher.pub)"
+  for p in alice bob dealer; do printf 'party %s endpoint tcp://127.0.0.1:%s key %s\n' $p "$(port)" "$(cat $p.pub)"; done; } >class.parties
+cd - >/dev/null || exit 1
+# serve_all [ARGS FOR alice] [ARGS FOR bob] [ARGS FOR dealer]: the three parties, in the background
+serve_all() {
+  local i=0 p
+  for p in alice bob dealer; do
+    i=$((i + 1))
+    "$bin" serve --party $p --parties "$tmp/class/class.parties" --key "$tmp/class/$p.key" --timeout ${TMO:-5000} ${!i} \
+      >"$tmp/class/$p.out" 2>"$tmp/class/$p.err" </dev/null &
+  done
+}
+cp "$here/product.ppdl" "$tmp/driven.ppdl"
+serve_all --show-narrator --show-narrator --show-narrator
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait 2>/dev/null
+"$bin" "$tmp/driven.ppdl" >"$tmp/want" 2>/dev/null
+if [ $rc = 0 ] && cmp -s "$tmp/out" "$tmp/want" && cmp -s "$tmp/class/bob.out" "$tmp/want"; then ok "--parties: the driven script prints the in-process output"
+else bad "--parties: the driven script prints the in-process output" "exit $rc" "$(diff "$tmp/want" "$tmp/out" | head -5)" "$(cat "$tmp/err")"; fi
+check_no_leftovers "--parties"
+# bob does not show his values: the narrator's peek of one is refused (in every party)
+serve_all --show-narrator "" ""
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait 2>/dev/null
+if [ $rc = 1 ] && grep -qF "argument #1 to 'print' lives at bob, which does not show its values to the narrator" "$tmp/err" \
+   && [ "$(head -2 "$tmp/out")" = "$(head -2 "$tmp/want")" ]; then ok "--parties: a peek at a party without --show-narrator is refused"
+else bad "--parties: a peek at a party without --show-narrator is refused" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"; fi
+# the REPL drives them: state kept across entries, echo of a shown value, an error keeps the REPL
+serve_all --show-narrator "" --show-narrator
+cat >"$tmp/repl.t" <<EOT
+start --parties $tmp/class/class.parties --key $tmp/class/teacher.key
+expect ppdl> 
+sendline party alice, bob, dealer
+expect ppdl> 
+sendline x = 41 at alice
+expect ppdl> 
+sendline x + 1
+expect 42   (at alice)
+sendline y = send(x, to = bob)
+expect ppdl> 
+sendline y
+expect lives at bob, which does not show its values
+expect ppdl> 
+sendline on bob { z = y * 2 }
+expect ppdl> 
+sendline z2 = send(z, to = alice)
+expect ppdl> 
+sendline z2
+expect 82   (at alice)
+send \x04
+exit 0
+EOT
+out=$(python3 tests/pty/drive.py "$bin" "$tmp/repl.t" 2>&1); rc=$?
+wait 2>/dev/null
+if [ $rc = 0 ]; then ok "--parties: the REPL drives the parties"; else bad "--parties: the REPL drives the parties" "$out"; fi
+check_no_leftovers "--parties REPL"
+# a party that dies during a driven entry: the others' error names it and the round,
+# and the driver stops waiting for the dead one
+export PPDL_TEST_LEAVE=bob:2
+TMO=1500 serve_all --show-narrator --show-narrator --show-narrator
+unset PPDL_TEST_LEAVE
+s0=$(date +%s%N)
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" --timeout 1500 "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+ms=$(( ($(date +%s%N) - s0) / 1000000 ))
+wait 2>/dev/null
+if [ $rc = 1 ] && grep -qE "^ppdl: party (alice|dealer): no message from bob within 1500 ms .*round" "$tmp/err" \
+   && grep -q "party bob did not answer" "$tmp/err" && [ $ms -lt 10000 ]; then ok "--parties: a party killed mid-entry is named (${ms} ms)"
+else bad "--parties: a party killed mid-entry is named" "exit $rc, ${ms} ms" "$(cat "$tmp/err")"; fi
+check_no_leftovers "--parties killed"
+# a party that never started: the driver says which, within the timeout
+"$bin" serve --party alice --parties "$tmp/class/class.parties" --key "$tmp/class/alice.key" >/dev/null 2>&1 </dev/null &
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" --timeout 1000 "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait 2>/dev/null
+if [ $rc = 1 ] && grep -q "party bob has not answered within 1000 ms" "$tmp/err"; then ok "--parties: a missing party is named"
+else bad "--parties: a missing party is named" "exit $rc" "$(cat "$tmp/err")"; fi
+check_no_leftovers "--parties missing"
+
+# a script with fewer than two parties is a usage error
+printf 'party a\nprint(1)\n' >"$tmp/one.ppdl"
+"$bin" --processes "$tmp/one.ppdl" >/dev/null 2>"$tmp/err"; rc=$?
+if [ $rc = 2 ] && grep -q "needs at least two" "$tmp/err"; then ok "--processes needs two parties"; else bad "--processes needs two parties" "exit $rc"; fi
+
+# Rounds cost latency: in a network namespace whose loopback delays every packet by
+# 20 ms (tc netem), a run's wall time grows by at least rounds x 20 ms.  Needs root,
+# `ip netns` and the netem qdisc; skipped with the reason otherwise.
+netem_skip=
+ns=ppdl-dist-$$
+if [ "$(id -u)" != 0 ]; then netem_skip="not root"
+elif ! ip netns add $ns 2>/dev/null; then netem_skip="ip netns is not available"
+else
+  ip netns exec $ns ip link set lo up
+  if ! ip netns exec $ns tc qdisc add dev lo root netem delay 0ms 2>/dev/null; then
+    netem_skip="the netem qdisc is not available (kernel module sch_netem)"
+  fi
+fi
+if [ -n "$netem_skip" ]; then
+  echo "skip netem: $netem_skip"
+else
+  cp "$here/product.ppdl" "$tmp/netem.ppdl"
+  rounds=$("$bin" "$tmp/netem.ppdl" 2>/dev/null | sed -n 's/^cost: .* \([0-9]*\) rounds$/\1/p')
+  timed() { local s0; s0=$(date +%s%N); ip netns exec $ns "$bin" --processes --seed 1 "$tmp/netem.ppdl" >/dev/null 2>&1; echo $(( ($(date +%s%N) - s0) / 1000000 )); }
+  t0=$(timed)
+  ip netns exec $ns tc qdisc change dev lo root netem delay 20ms
+  t1=$(timed)
+  if [ -n "$rounds" ] && [ $((t1 - t0)) -ge $((rounds * 20)) ]; then ok "netem: $rounds rounds at 20 ms cost $((t1 - t0)) ms more (>= $((rounds * 20)))"
+  else bad "netem: wall time grows with rounds x latency" "$rounds rounds, ${t0} ms without delay, ${t1} ms with 20 ms"; fi
+fi
+[ -n "$(ip netns list 2>/dev/null | grep -w $ns)" ] && ip netns del $ns
+
+# the runs' key directories and the mirrors' scratch directories are gone
+sleep 0.3
+if [ "$(tmpdirs)" -le "$dirs0" ]; then ok "no temporary directory left behind"
+else bad "no temporary directory left behind" "$(ls -d /tmp/ppdl-run-* /tmp/ppdl-mirror-* 2>/dev/null | head -5)"; fi
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
