@@ -8,6 +8,7 @@
 # Run from the repository root (make test does).
 bin=${1:-./ppdl}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+exec </dev/null   # no check reads the terminal: a driver left waiting on stdin would hang the suite
 here=tests/distributed
 pass=0; fail=0
 tmp=$(mktemp -d /tmp/ppdl-dist-test.XXXXXX); trap 'rm -rf "$tmp"' EXIT
@@ -138,7 +139,7 @@ else bad "diverging processes are caught" "exit $rc" "$(cat "$tmp/out" "$tmp/err
 check_no_leftovers "divergence"
 
 # Ctrl-C at the driver stops every party
-cp samples/diabetes_mpc.ppdl "$tmp/long.ppdl"
+cp samples/diabetes_mpc.ppdl "$tmp/long.ppdl"; mkdir -p "$tmp/data"; cp samples/data/pima_diabetes.csv "$tmp/data/"
 "$bin" --processes "$tmp/long.ppdl" >/dev/null 2>"$tmp/err" &
 drv=$!
 sleep 1.5
