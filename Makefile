@@ -157,7 +157,7 @@ fuzz:
 	clang -fsanitize=fuzzer,address,undefined,float-cast-overflow $(CPPFLAGS) -g -O1 -o build-fuzz/fuzz_ppdl $(FUZZ_SRC) build-fuzz/libppdl.a $(LDLIBS)
 	@mkdir -p build-fuzz/corpus
 	@cp samples/*.ppdl tests/scripts/*.ppdl tests/fuzz/seeds/* tests/fuzz/regress/* build-fuzz/corpus/ 2>/dev/null || true
-	build-fuzz/fuzz_ppdl -max_total_time=$${FUZZ_SECONDS:-600} -max_len=4096 -timeout=20 -rss_limit_mb=8192 -malloc_limit_mb=6000 \
+	build-fuzz/fuzz_ppdl -max_total_time=$${FUZZ_SECONDS:-600} -seed=$${FUZZ_SEED:-0} -max_len=4096 -timeout=20 -rss_limit_mb=8192 -malloc_limit_mb=6000 \
 	    -dict=tests/fuzz/ppdl.dict -artifact_prefix=build-fuzz/ build-fuzz/corpus
 
 # The wire format's decoders (tests/fuzz/fuzz_wire.c): one frame an input.
