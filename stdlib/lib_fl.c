@@ -13,6 +13,7 @@
 */
 #include "lib.h"
 #include "lib_nn.h"
+#include "lib_wire.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -625,10 +626,35 @@ static Value observed(Interp *I, Value v, int depth)
                      "bools, strings, ranges and lists of them (a measured accuracy, a count)", val_type_name(v));
 }
 
+/* Making a party's value public releases it to every party: each other party gets it
+** through the message layer, so its view records what it can now read. */
+static bool publish(Interp *I, Value v, int depth)
+{
+    int o = val_owner(v);
+    if (o > 0) {
+        for (int q = 1; q <= I->nparties; q++) {
+            if (q == o) continue;
+            Value c = lib_wire_send(I, v, o, q, false);
+            if (IS_ERR(c)) return false;
+            val_release(c);
+        }
+        return true;
+    }
+    if (v.tag == V_LIST && depth <= 8) {
+        ObjList *l = AS_LIST(v);
+        for (size_t i = 0; i < l->n; i++)
+            if (!publish(I, l->v[i], depth + 1)) return false;
+    }
+    return true;
+}
+
 static Value b_observe(Interp *I, Args *a)
 {
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL))) return VERR;
-    return observed(I, a->v[0], 0);
+    Value r = observed(I, a->v[0], 0);
+    if (IS_ERR(r)) return r;
+    if (!publish(I, a->v[0], 0)) { val_release(r); return VERR; }
+    return r;
 }
 
 static Value b_terminal(Interp *I, Args *a)
@@ -714,7 +740,9 @@ static const LibReg fns[] = {
     {"observe", b_observe, "observe(x)",
      "The experimenter's reading of a number, bool, string or list of them, as a public\n"
      "value: what a protocol reports (an accuracy measured on a party's model, a count).\n"
-     "Top level only, like print; tensors, models and data sets are refused.",
+     "Top level only, like print; tensors, models and data sets are refused.  A public value\n"
+     "is readable by every party, so observing a party's value sends it to every other party\n"
+     "through the message layer: their views record it (as a leak of plaintext).",
      "party a; x = 0.9 at a; print(owner(x), owner(observe(x)))", LIB_NARRATOR | LIB_ANYOWNER},
     {"terminal", b_terminal, "terminal()",
      "Whether standard output is a terminal: protocols print progress only then (or when\n"
