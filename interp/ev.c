@@ -315,12 +315,13 @@ static bool __attribute__((noinline)) builtin_may_run(Interp *I, const LibReg *r
                                                       int nkw, Sym **kwname, Value *kw)
 {
     if (!I->cur_party) {
-        if (!(r->flags & LIB_SHOW) || !I->strict) return true;
-        for (int i = 0; i < n + nkw; i++) {          /* --strict: no narrator peeks */
+        if (!(r->flags & LIB_SHOW) || (!I->strict && !I->mirror_self)) return true;
+        for (int i = 0; i < n + nkw; i++) {          /* --strict: no narrator peeks; across
+                                                        processes, a peek is the owner's value */
             char buf[96];
             if (i < n) snprintf(buf, sizeof buf, "argument #%d to '%s'", i + 1, r->name);
             else snprintf(buf, sizeof buf, "argument '%s' to '%s'", kwname[i - n]->name, r->name);
-            if (!ev_may_peek(I, i < n ? pos[i] : kw[i - n], buf)) return false;
+            if (!ev_may_peek(I, i < n ? &pos[i] : &kw[i - n], buf)) return false;
         }
         return true;
     }
@@ -356,7 +357,9 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
     Args a = { r->name, n, pos, nkw, kwname, kw, I->cur_party, r, I->bare_call };
     I->bare_call = false;
     int owner = 0;
-    if ((r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES | LIB_ANYOWNER)) && (I->cur_party || I->strict)) {
+    if ((r->flags & LIB_NARRATOR) && I->mirror_self && !I->cur_party && !rep_sync(I)) return VERR;
+    if ((r->flags & (LIB_NARRATOR | LIB_SHOW | LIB_WRITES | LIB_ANYOWNER)) &&
+        (I->cur_party || I->strict || I->mirror_self)) {
         if (!builtin_may_run(I, r, n, pos, nkw, kwname, kw)) return VERR;
     }
     if (!(r->flags & LIB_ANYOWNER)) {
@@ -384,9 +387,27 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
     }
     size_t tr_before = I->tr.n;
     int saved_paths = I->npaths, saved_file_party = I->file_party;
+    int saved_standin = I->standin_from; bool saved_publish = I->standin_publish;
     I->file_party = 0;
     I->badarg = 0;
+    I->standin_from = 0; I->standin_publish = false;
     Value r2 = r->fn(I, &a);
+    int standin = I->standin_from; bool publish = I->standin_publish;
+    I->standin_from = saved_standin; I->standin_publish = saved_publish;
+    if (standin) {
+        /* across processes: another party's file is read in its own process only; this
+           one builds the stand-in from what that process says (interp/replica.c) */
+        while (I->npaths > saved_paths) free(I->paths[--I->npaths]);
+        I->file_party = saved_file_party;
+        I->badarg = 0;
+        val_release(r2);
+        if (I->err_set) err_clear(I);
+        return rep_standin_take(I, standin, r->name);
+    }
+    if (publish) {
+        if (IS_ERR(r2) && !I->err_set) err_raise(I, "%s failed", r->name);
+        rep_standin_send(I, r2);
+    }
     if (IS_ERR(r2) && I->badarg) {
         /* the entry rejected an argument's kind: try the other modules' entries */
         int which = I->badarg;
@@ -450,6 +471,8 @@ static Value call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw
     }
     for (int i = 0; i < n + nkw; i++)          /* data derived from a dataset keeps its ledger */
         val_inherit_ledger(r2, i < n ? pos[i] : kw[i - n]);
+    if ((r->flags & LIB_ANYOWNER) && I->mirror_self && !I->cur_party && I->tr.n > tr_before &&
+        !rep_public_result(I, &r2, tr_before)) { val_release(r2); return VERR; }
     return r2;
 }
 
@@ -762,7 +785,7 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
     case N_AND: case N_OR: {
         Value a = ev_eval(I, n->a);
         if (IS_ERR(a)) return VERR;
-        if (!ev_may_peek(I, a, n->kind == N_AND ? "the left operand of 'and'" : "the left operand of 'or'")) {
+        if (!ev_may_peek(I, &a, n->kind == N_AND ? "the left operand of 'and'" : "the left operand of 'or'")) {
             val_release(a); ev_locate(I, n->a); return VERR;
         }
         bool t = val_truthy(a);
@@ -1100,7 +1123,7 @@ int ev_exec(Interp *I, Node *n)
     case N_IF: {
         Value c = ev_eval(I, n->a);
         if (IS_ERR(c)) return XS_ERR;
-        if (!ev_may_peek(I, c, "the condition of 'if'")) { val_release(c); ev_locate(I, n->a); return XS_ERR; }
+        if (!ev_may_peek(I, &c, "the condition of 'if'")) { val_release(c); ev_locate(I, n->a); return XS_ERR; }
         bool t = val_truthy(c);
         val_release(c);
         if (t) return exec_block(I, n->b);
@@ -1112,7 +1135,7 @@ int ev_exec(Interp *I, Node *n)
             if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); return XS_ERR; }
             Value c = ev_eval(I, n->a);
             if (IS_ERR(c)) return XS_ERR;
-            if (!ev_may_peek(I, c, "the condition of 'while'")) { val_release(c); ev_locate(I, n->a); return XS_ERR; }
+            if (!ev_may_peek(I, &c, "the condition of 'while'")) { val_release(c); ev_locate(I, n->a); return XS_ERR; }
             bool t = val_truthy(c);
             val_release(c);
             if (!t) return XS_OK;
@@ -1198,7 +1221,7 @@ int ev_exec(Interp *I, Node *n)
         int saved = I->cur_party;
         I->cur_party = (int)p.as.i;
         val_set_store(I->cur_party);        /* what the block creates is p's */
-        int st = exec_block(I, n->b);
+        int st = saved || !I->mirror_self ? exec_block(I, n->b) : rep_on(I, I->cur_party, exec_block, n->b);
         I->cur_party = saved;
         val_set_store(saved);
         return st;

@@ -57,7 +57,35 @@ void  ev_place_result(Interp *I, Value *r, int party);
 /* The narrator's peek rule: at the top level, under --strict, a value whose contents are
 ** a party's may not be shown, echoed or decide a branch (what: "argument #1 to 'print'",
 ** "the condition of 'if'").  False after raising the error; true otherwise. */
-bool  ev_may_peek(Interp *I, Value v, const char *what);
+bool  ev_may_peek(Interp *I, Value *v, const char *what);
+
+/* The replicated narrator in a party's process (interp/replica.c; all do nothing in one
+** process).  rep_self: this process's party (0: one process).  rep_standin: are p's
+** values stand-ins here?  rep_peek: replaces a party's value *v by its owner's real one
+** (false after raising).  rep_standin_send: the owner tells the others the skeleton of
+** the value its file gave (r borrowed; VERR: the error raised).  rep_standin_take: that
+** value's stand-in, at `from` (owned), or VERR after raising.  rep_on: runs `on p`'s
+** body as this process does (output from p's process; a stand-in's error ends the block). */
+int   rep_self(Interp *I);
+bool  rep_standin(Interp *I, int p);
+bool  rep_peek(Interp *I, Value *v, const char *what);
+void  rep_standin_send(Interp *I, Value r);
+Value rep_standin_take(Interp *I, int from, const char *fname);
+int   rep_on(Interp *I, int p, int (*run)(Interp *I, Node *body), Node *body);
+/* Makes the transcript true: a message between two other parties was recorded here as
+** this process's stand-ins computed it; its sender's process sends the real size and
+** description.  Called after each top-level statement and before the experimenter's
+** builtins (view, cost, ...).  False after raising (the processes diverged). */
+bool  rep_sync(Interp *I);
+/* A protocol's public result (*r, made by a call whose messages are the transcript's
+** from index `from` on) is known for real only in the processes of parties that
+** received them: the first of those sends it to the processes of the others, which
+** take it in place of their stand-in's.  False after raising. */
+bool  rep_public_result(Interp *I, Value *r, size_t from);
+/* The side channel for class peek hooks: this process's party posts `what` (a frame
+** built by the caller, taken) to party `to`; takes the next frame of kind from `from`. */
+void  rep_side_post(Interp *I, int to, uint8_t *frame, size_t len);
+void  rep_side_take(Interp *I, int from, const char *kind, uint8_t **frame, size_t *len);
 
 /* Owner of a combination of values, or -1 after raising the "lives at" error. */
 int   ev_common_owner(Interp *I, int oa, int ob, const char *what_b);

@@ -98,7 +98,9 @@ Rng *ev_rng(Interp *I, int party)
     if (!p->rng) {
         p->rng = malloc(sizeof *p->rng);
         if (!p->rng) { fputs("ppdl: out of memory\n", stderr); abort(); }
-        if (I->seeded) rng_seed(p->rng, party_seed(I->rng.seed, p->name->name));
+        /* across processes, a party this process stands in for draws from the OS: no
+           process can recompute another's keys, shares or noise (interp/replica.c) */
+        if (I->seeded && !rep_standin(I, party)) rng_seed(p->rng, party_seed(I->rng.seed, p->name->name));
         else rng_init(p->rng);
     }
     return p->rng;
@@ -109,7 +111,8 @@ void ev_seed(Interp *I, uint64_t seed)
     rng_seed(&I->rng, seed);
     I->seeded = true;
     for (int i = 1; i <= I->nparties; i++)      /* every party restarts from the new seed */
-        if (I->parties[i].rng) rng_seed(I->parties[i].rng, party_seed(seed, I->parties[i].name->name));
+        if (I->parties[i].rng && !rep_standin(I, i))
+            rng_seed(I->parties[i].rng, party_seed(seed, I->parties[i].name->name));
     fprintf(I->errout, "warning: seed(%llu): randomness is now reproducible and INSECURE "
             "(keys, shares and noise can be recomputed); for classrooms and tests only\n",
             (unsigned long long)seed);
@@ -171,7 +174,7 @@ static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
             Value v = ev_eval(I, s->a);
             I->bare_expr = NULL;
             if (IS_ERR(v)) { status = EV_ERROR; break; }
-            if (!ev_may_peek(I, v, "the value of this expression")) {
+            if (!ev_may_peek(I, &v, "the value of this expression")) {
                 val_release(v); ev_locate(I, s->a); status = EV_ERROR; break;
             }
             if (v.tag != V_NONE) {
@@ -191,6 +194,7 @@ static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
                 status = EV_ERROR; break;
             }
         }
+        if (!rep_sync(I)) { ev_locate(I, s); status = EV_ERROR; break; }
         fflush(I->out);
         maybe_collect(I);
     }

@@ -69,6 +69,11 @@ struct Interp {
     /* a mirrored party process (interp/distrib.c): the files of the parties it only
        simulates go to mirror_dir, so that one file is written by one process */
     const char *mirror_self; char *mirror_dir; bool mirror_made;   /* made on first use */
+    int rep_me;                         /* its party id, once known (interp/replica.c) */
+    size_t rep_synced;                  /* transcript entries made true by rep_sync */
+    int standin_from;                   /* the running builtin needs party p's file: its
+                                           value is p's stand-in (replica.c) */
+    bool standin_publish;               /* the running builtin read this party's file */
     /* files per party (stdlib/lib_store.c) */
     FileRec *files; size_t nfiles, capfiles;
     char *paths[4]; int npaths;         /* paths resolved for the running builtin */

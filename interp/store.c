@@ -46,11 +46,13 @@ int ev_read(Interp *I, Value v, const char *what)
     return p;
 }
 
-bool ev_may_peek(Interp *I, Value v, const char *what)
+bool ev_may_peek(Interp *I, Value *vp, const char *what)
 {
-    if (!I->strict || I->cur_party) return true;
+    if (I->cur_party) return true;
+    if (!I->strict) return rep_peek(I, vp, what);
+    Value v = *vp;
     int other, p = v.tag < V_STR ? v.owner : val_party(v, &other);
-    if (!p || (p < 64 && (I->peek_ok >> p & 1))) return true;
+    if (!p || (p < 64 && (I->peek_ok >> p & 1))) return rep_peek(I, vp, what);
     if (I->peek_ok)
         err_raise(I, "%s lives at %s, which does not show its values to the narrator (it was "
                   "started without --show-narrator): do it inside 'on %s { }', or reveal or send "

@@ -79,6 +79,10 @@ typedef struct VClass {
                                                            records the message, returns the copy */
     void *(*ledger)(void *p);                           /* the privacy ledger of the data it
                                                            holds (runtime/dp.h), or NULL */
+    /* Across processes (interp/replica.c): before the narrator shows a public value of
+    ** this kind, fetch from the other processes what show() displays of the parts they
+    ** hold (a share's digest); false after err_raise. */
+    bool  (*peek)(Interp *I, Value self);
     bool distributed;       /* its parts live at several parties (shared values): the
                                handle is public wherever it is made */
     /* The wire (runtime/wire.h, stdlib/lib_wire.c): a kind that can travel has an ext

@@ -395,7 +395,9 @@ Tn *ss_reveal(SsCtx *ctx, const SsTensor *t, int to, uint32_t absent)
         if (mi >= 0 && (absent >> mi & 1)) mi = -1;
         uint64_t *got = gather(ctx, t, me, mi, use, m, lam, to ? "share" : "open");
         if (!got) { ss__wipe_free(val, t->size); return NULL; }
-        if (!val) val = got;            /* everyone reconstructs the same public value */
+        /* everyone reconstructs the same public value; across processes, this
+           process's party's reconstruction is the one made from real shares */
+        if (!val || (me == ctx->self && !to)) { ss__wipe_free(val, t->size); val = got; }
         else ss__wipe_free(got, t->size);
     }
     Tn *out = tn_new(t->ndim, t->shape);

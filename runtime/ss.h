@@ -100,6 +100,8 @@ typedef struct SsBits {
 typedef struct SsCtx {
     struct Msg *msg;            /* borrowed; every frame of every round goes through it */
     int no_sim_check;           /* 1: skip sim_check (parties in separate processes) */
+    int self;                   /* across processes, this process's party (0: one process
+                                   holds them all): whose result becomes a public one */
     Rng *rng;                   /* the generator of a party without one of its own */
     /* each party's own generator (NULL: rng for every party); a step draws from the
     ** generator of the party whose step it is (ss__as) */

@@ -31,7 +31,7 @@ static void __attribute__((noreturn)) fatal(Mirror *m, const char *why, const ui
     WireR r; WireHdr h; const msgpack_object *p;
     fflush(stdout);
     wire_r_init(&r, "this process");
-    char msg[768];
+    char msg[1024];
     if (frame && wire_open_frame(&r, frame, len, &h, &p))
         snprintf(msg, sizeof msg, "ppdl: party %s: %s (round %u, a '%s' frame)\n", m->self, why, h.round, h.kind);
     else snprintf(msg, sizeof msg, "ppdl: party %s: %s\n", m->self, why);
@@ -93,8 +93,22 @@ static int mirror_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t l
     return m->local->post(m->local, from, to, buf, len);
 }
 
-/* Where the protocol reads a frame its party receives: the network's bytes, which must
-** be the mirror's. */
+/* The envelope of a frame (kind copied into kind[]); false if it has none. */
+static bool header(const uint8_t *buf, size_t len, WireHdr *h, char *kind, size_t kn)
+{
+    WireR r; const msgpack_object *p;
+    wire_r_init(&r, "this process");
+    bool ok = wire_open_frame(&r, buf, len, h, &p);
+    if (ok) snprintf(kind, kn, "%s", h->kind);
+    wire_r_free(&r);
+    h->kind = kind;
+    return ok;
+}
+
+/* Where the protocol reads a frame its party receives: the network's bytes.  The local
+** simulation's frame (computed on the sender's stand-ins, docs/distributed.md) only
+** says which frame the protocol expects: the two must agree in kind, sender, receiver
+** and round, or the processes diverged. */
 static int mirror_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
 {
     Mirror *m = (Mirror *)t;
@@ -106,17 +120,61 @@ static int mirror_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size
     if (m->net->deliver(m->net, from, to, &got, &glen) != 0) {
         fatal(m, tz_error(m->net), mine, mlen);
     }
-    if (glen != mlen || memcmp(got, mine, mlen) != 0) {
-        char why[256];
-        snprintf(why, sizeof why, "the frame from %s is not the one this process computed for %s: the "
-                 "processes diverged (another script, seed or input file?)", m->pf.p[from - 1].name,
-                 m->pf.p[from - 1].name);
+    WireHdr hm, hg; char km[64], kg[64];
+    if (!header(mine, mlen, &hm, km, sizeof km) || !header(got, glen, &hg, kg, sizeof kg) ||
+        strcmp(km, kg) != 0 || hm.from != hg.from || hm.to != hg.to || hm.round != hg.round) {
+        char why[640];
+        snprintf(why, sizeof why, "the frame from %s is not the one this process expected from %s (a '%s' "
+                 "frame of round %u): the processes diverged (another script or seed, or %s's messages "
+                 "depend on its private values, which the other processes cannot follow)",
+                 m->pf.p[from - 1].name, m->pf.p[from - 1].name, km, hm.round, m->pf.p[from - 1].name);
         free(got);
         fatal(m, why, mine, mlen);
     }
     free(mine);
     *buf = got; *len = glen;
     return 0;
+}
+
+int mirror_me(MsgTransport *t) { return who_am_i((Mirror *)t); }
+int mirror_nparties(MsgTransport *t) { return ((Mirror *)t)->pf.n; }
+
+void mirror_side_post(MsgTransport *t, int to, uint8_t *frame, size_t len)
+{
+    Mirror *m = (Mirror *)t;
+    int me = who_am_i(m);
+    check_ids(m, to);
+    if (m->net->post(m->net, me, to, frame, len) != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", tz_error(m->net));
+        free(frame);
+        fatal(m, why, NULL, 0);
+    }
+}
+
+void mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t round, uint8_t **frame,
+                      size_t *len)
+{
+    Mirror *m = (Mirror *)t;
+    int me = who_am_i(m);
+    check_ids(m, from);
+    /* twice the timeout: a party that waits on another party's side frame waits longer
+       than one that waits on a protocol frame, so that the party nearest a stalled one
+       reports first, naming it */
+    if (m->net->deliver(m->net, from, me, frame, len) != 0 &&
+        (strncmp(tz_error(m->net), "no message from", 15) != 0 ||
+         m->net->deliver(m->net, from, me, frame, len) != 0)) {
+        char why[512];
+        snprintf(why, sizeof why, "%s (after round %u, a '%s' side frame)", tz_error(m->net), round, kind);
+        fatal(m, why, NULL, 0);
+    }
+    WireHdr h; char k[64];
+    if (!header(*frame, *len, &h, k, sizeof k) || strcmp(k, kind) != 0 || h.from != from) {
+        char why[256];
+        snprintf(why, sizeof why, "expected a '%s' side frame from %s: the processes diverged (another "
+                 "script or seed?)", kind, m->pf.p[from - 1].name);
+        fatal(m, why, *frame, *len);
+    }
 }
 
 static void mirror_close(MsgTransport *t)

@@ -41,4 +41,18 @@ typedef struct MirrorConfig {
 ** KIND frame)" on stderr and exits with status 1, since the run cannot go on. */
 MsgTransport *mirror_open(const MirrorConfig *cfg);
 
+/* This process's party id (the interpreter's numbering), 0 while the script has not
+** declared it; and the number of parties in the file. */
+int mirror_me(MsgTransport *t);
+int mirror_nparties(MsgTransport *t);
+/* The replicated narrator's SIDE frames (interp/replica.c): a stand-in's shape, a
+** peeked value.  They travel on the same CURVE link as the protocol's frames, in
+** program order, but never through the message layer (not in the transcript, not
+** counted by cost()).  post takes frame; take waits (the timeout) for the next frame from
+** `from` and checks that it is a side frame of that kind.  A failure is fatal, as for
+** protocol frames. */
+void mirror_side_post(MsgTransport *t, int to, uint8_t *frame, size_t len);
+void mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t round, uint8_t **frame,
+                      size_t *len);
+
 #endif

@@ -474,3 +474,81 @@ bool wire_get_ext(WireR *r, const msgpack_object *o, int8_t *type, const msgpack
     *body = b;
     return true;
 }
+
+/* --- skeletons ----------------------------------------------------------------------- */
+
+/* Copies o into pk; flesh == false: bins become WIRE_EXT_ZEROS exts; true: those exts
+** become zero bins, counted against *budget. */
+static bool reshape(WireR *r, msgpack_packer *pk, const msgpack_object *o, bool flesh,
+                    size_t *budget, int depth)
+{
+    if (depth > WIRE_MAX_DEPTH) return wire_fail(r, "nested deeper than %d", WIRE_MAX_DEPTH);
+    switch (o->type) {
+    case MSGPACK_OBJECT_ARRAY:
+        PK(msgpack_pack_array(pk, o->via.array.size));
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            if (!reshape(r, pk, &o->via.array.ptr[i], flesh, budget, depth + 1)) return false;
+        return true;
+    case MSGPACK_OBJECT_MAP:
+        PK(msgpack_pack_map(pk, o->via.map.size));
+        for (uint32_t i = 0; i < o->via.map.size; i++)
+            if (!reshape(r, pk, &o->via.map.ptr[i].key, flesh, budget, depth + 1) ||
+                !reshape(r, pk, &o->via.map.ptr[i].val, flesh, budget, depth + 1)) return false;
+        return true;
+    case MSGPACK_OBJECT_BIN:
+        if (flesh) return wire_fail(r, "a skeleton that carries data");
+        {
+            WireW b; wire_w_init(&b);
+            wire_put_uint(&b, o->via.bin.size);
+            PK(msgpack_pack_ext(pk, b.buf.size, WIRE_EXT_ZEROS));
+            PK(msgpack_pack_ext_body(pk, b.buf.data, b.buf.size));
+            wire_w_free(&b);
+        }
+        return true;
+    case MSGPACK_OBJECT_EXT: {
+        msgpack_object body;
+        if (!unpack(r, o->via.ext.ptr, o->via.ext.size, &body)) return false;
+        if (o->via.ext.type == WIRE_EXT_ZEROS) {
+            if (!flesh) return wire_fail(r, "a frame that is already a skeleton");
+            int64_t n;
+            if (!wire_get_int(r, &body, 0, (int64_t)WIRE_MAX_FRAME, &n)) return false;
+            if ((size_t)n > *budget) return wire_fail(r, "a stand-in larger than the limit");
+            *budget -= (size_t)n;
+            PK(msgpack_pack_bin(pk, (size_t)n));
+            static const char zero[4096];
+            for (size_t k = 0; k < (size_t)n; k += sizeof zero)
+                PK(msgpack_pack_bin_body(pk, zero, (size_t)n - k < sizeof zero ? (size_t)n - k : sizeof zero));
+            return true;
+        }
+        WireW b; wire_w_init(&b);
+        if (!reshape(r, &b.pk, &body, flesh, budget, depth + 1)) { wire_w_free(&b); return false; }
+        PK(msgpack_pack_ext(pk, b.buf.size, o->via.ext.type));
+        PK(msgpack_pack_ext_body(pk, b.buf.data, b.buf.size));
+        wire_w_free(&b);
+        return true;
+    }
+    default:
+        return msgpack_pack_object(pk, *o) == 0 || (oom(), false);
+    }
+}
+
+static uint8_t *reshape_frame(WireR *r, const uint8_t *in, size_t len, bool flesh, size_t max,
+                              size_t *out)
+{
+    msgpack_object o;
+    if (!wire_check(r, in, len, WIRE_MAX_FRAME) || !unpack(r, in, len, &o)) return NULL;
+    WireW w; wire_w_init(&w);
+    size_t budget = max;
+    if (!reshape(r, &w.pk, &o, flesh, &budget, 0)) { wire_w_free(&w); return NULL; }
+    return wire_w_take(&w, out);
+}
+
+uint8_t *wire_skeleton(WireR *r, const uint8_t *frame, size_t len, size_t *out)
+{
+    return reshape_frame(r, frame, len, false, WIRE_MAX_FRAME, out);
+}
+
+uint8_t *wire_flesh(WireR *r, const uint8_t *skel, size_t len, size_t max, size_t *out)
+{
+    return reshape_frame(r, skel, len, true, max, out);
+}

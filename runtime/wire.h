@@ -39,7 +39,8 @@ enum {
     WIRE_EXT_SS_SCHEME = 20, WIRE_EXT_SHARED = 21, WIRE_EXT_SHARED_DATASET = 22,
     WIRE_EXT_SHARED_MODEL = 23,
     WIRE_EXT_LAYER = 30, WIRE_EXT_NETWORK = 31, WIRE_EXT_MODEL = 32, WIRE_EXT_APPROX = 33,
-    WIRE_EXT_DATASET = 40, WIRE_EXT_DP_BUDGET = 41
+    WIRE_EXT_DATASET = 40, WIRE_EXT_DP_BUDGET = 41,
+    WIRE_EXT_ZEROS = 99               /* a skeleton's bin: its size only (wire_skeleton) */
 };
 
 /* The envelope's fields (kind is borrowed). */
@@ -140,5 +141,17 @@ bool wire_get_ext(WireR *r, const msgpack_object *o, int8_t *type, const msgpack
 
 /* A static English name of a msgpack object type ("array", "str", ...). */
 const char *wire_type_name(const msgpack_object *o);
+
+/* --- skeletons ------------------------------------------------------------------
+** The SKELETON of a frame is the frame with the contents of every bin removed (inside
+** ext bodies too): a bin of n bytes becomes an ext of type WIRE_EXT_ZEROS whose body is
+** n.  It keeps what another process needs to build a stand-in of the same kind and
+** shape (the structure, strings, integers, float scalars) and none of the bytes a
+** party's data is made of (tensor values, ciphertexts, key material are all bins).
+** wire_flesh() turns a skeleton back into a frame whose bins are all zeros, refusing
+** one that would grow past max bytes.  Both: NULL and r->err when the input is
+** malformed (it is checked as wire_check does). */
+uint8_t *wire_skeleton(WireR *r, const uint8_t *frame, size_t len, size_t *out);
+uint8_t *wire_flesh(WireR *r, const uint8_t *skel, size_t len, size_t max, size_t *out);
 
 #endif

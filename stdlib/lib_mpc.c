@@ -9,6 +9,7 @@
 ** Every message goes to the interpreter's transcript, so cost() and view() see them.
 */
 #include "lib_mpc.h"
+#include "ev.h"
 #include "lib_wire.h"
 #include <math.h>
 #include <stdio.h>
@@ -24,7 +25,12 @@
 /* --- values --------------------------------------------------------------------------- */
 
 typedef struct SchemeObj { SsScheme sc; uint32_t dropped; } SchemeObj;
-typedef struct SharedObj { SsTensor *t; Value scheme; } SharedObj;
+typedef struct SharedObj {
+    SsTensor *t; Value scheme;
+    /* across processes: each holder's share digest as its own process computed it
+       (shared_peek; bit i of shown set), for show() */
+    uint32_t shown; uint64_t digest[SS_MAXP];
+} SharedObj;
 typedef struct SharedDs { SsTensor *x, *y; int nclasses; Value scheme; char *origin; } SharedDs;
 typedef struct SharedModel { SsModel *m; Value scheme; int diverged; long steps; } SharedModel;
 
@@ -44,6 +50,10 @@ static SsCtx ctx_of(Interp *I)
     memset(&c, 0, sizeof c);
     c.msg = &I->msg; c.rng = ev_rng(I, 0); c.nthreads = 0;
     c.party_rng = party_rng; c.party_rng_u = I;
+    /* across processes another party's shares are stand-ins: the simulator's overflow
+       check, which reads every share, cannot be made (runtime/ss.h) */
+    c.no_sim_check = I->mirror_self != NULL;
+    c.self = rep_self(I);
     return c;
 }
 
@@ -125,7 +135,8 @@ static void shape_show(const int *sh, int nd, Sb *out)
     sb_putc(out, ']');
 }
 
-static void tensor_shares_show(Interp *I, const SsTensor *t, Sb *out)
+static void tensor_shares_show(Interp *I, const SsTensor *t, Sb *out, uint32_t shown,
+                               const uint64_t *known)
 {
     sb_printf(out, "shared tensor ");
     shape_show(t->shape, t->ndim, out);
@@ -133,7 +144,7 @@ static void tensor_shares_show(Interp *I, const SsTensor *t, Sb *out)
               t->sc.kind == SS_SHAMIR ? "Shamir" : "additive", t->frac);
     for (int i = 0; i < t->sc.n; i++) {
         sb_printf(out, "\n  %s: ", ev_party_name(I, t->sc.party[i]));
-        if (t->s[i]) sb_printf(out, "share %016llx", (unsigned long long)digest(t->s[i], t->size));
+        if (t->s[i]) sb_printf(out, "share %016llx", (unsigned long long)(shown >> i & 1 ? known[i] : digest(t->s[i], t->size)));
         else sb_puts(out, "(dropped out)");
     }
 }
@@ -149,7 +160,46 @@ static void shared_show(Interp *I, const void *p, Sb *out, int verbose)
         sb_puts(out, ">");
         return;
     }
-    tensor_shares_show(I, s->t, out);
+    tensor_shares_show(I, s->t, out, s->shown, s->digest);
+}
+
+/* Across processes: every holder's process sends the others its share's digest, so that
+** show() displays the real shares' digests (interp/replica.c). */
+static bool shared_peek(Interp *I, Value self)
+{
+    SharedObj *s = AS_USER(self)->p;
+    const SsTensor *t = s->t;
+    int me = rep_self(I);
+    s->shown = 0;
+    if (!me) return true;
+    int mine = -1;
+    for (int i = 0; i < t->sc.n; i++) if (t->sc.party[i] == me && t->s[i]) mine = i;
+    if (mine >= 0) {
+        uint64_t d = digest(t->s[mine], t->size);
+        for (int q = 1; q <= I->nparties; q++) {
+            if (q == me) continue;
+            WireW w; wire_w_init(&w);
+            WireHdr h = { "digest", me, q, 0 };
+            wire_put_envelope(&w, &h);
+            wire_put_uint(&w, d);
+            size_t len;
+            uint8_t *f = wire_w_take(&w, &len);
+            rep_side_post(I, q, f, len);
+        }
+    }
+    for (int i = 0; i < t->sc.n; i++) {
+        if (!t->s[i] || t->sc.party[i] == me) continue;
+        uint8_t *f; size_t len;
+        rep_side_take(I, t->sc.party[i], "digest", &f, &len);
+        WireR r; wire_r_init(&r, ev_party_name(I, t->sc.party[i]));
+        WireHdr h; const msgpack_object *pl;
+        bool ok = wire_open_frame(&r, f, len, &h, &pl) && pl->type == MSGPACK_OBJECT_POSITIVE_INTEGER;
+        if (ok) { s->digest[i] = pl->via.u64; s->shown |= 1u << i; }
+        wire_r_free(&r);
+        free(f);
+        if (!ok) { err_raise(I, "malformed digest from %s", ev_party_name(I, t->sc.party[i])); return false; }
+    }
+    return true;
 }
 
 static Value shared_binop(Interp *I, int op, Value a, Value b);
@@ -157,6 +207,7 @@ static Value shared_unop(Interp *I, int op, Value a);
 static Value shared_field(Interp *I, Value self, Sym *name);
 
 const VClass lib_shared_class = { .name = "shared tensor", .distributed = true, .free = shared_free, .show = shared_show,
+    .peek = shared_peek,
     .binop = shared_binop, .unop = shared_unop, .field = shared_field, .visit = shared_visit,
     .wire = WIRE_EXT_SHARED, .encode = shared_encode, .decode = shared_decode };
 
@@ -200,9 +251,9 @@ static void sds_show(Interp *I, const void *p, Sb *out, int verbose)
     party_list(I, &d->x->sc, out);
     if (verbose) {
         sb_puts(out, "\n x: ");
-        tensor_shares_show(I, d->x, out);
+        tensor_shares_show(I, d->x, out, 0, NULL);
         sb_puts(out, "\n y: ");
-        tensor_shares_show(I, d->y, out);
+        tensor_shares_show(I, d->y, out, 0, NULL);
     }
 }
 

@@ -14,6 +14,7 @@
 ** system (absolute paths and files written before the session are outside the table).
 */
 #include "lib.h"
+#include "ev.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +145,17 @@ bool lib_path_at(Interp *I, Args *a, const char **path, int mode)
         err_raise(I, "%s: '%s' is %s's file; %s cannot write it (files are per party)", a->fname,
                   *path, owner ? ev_party_name(I, owner) : "the public", q ? ev_party_name(I, q) : "the top level");
         ok = false;
+    }
+    if (ok && mode == LIB_READ && I->mirror_self) {
+        /* across processes a party's file is read by that party's process only; the
+           others build a stand-in from the value's skeleton (interp/replica.c) */
+        int reader = q ? q : owner;
+        if (rep_standin(I, reader)) {
+            I->standin_from = reader;
+            free(key); free(res);
+            return false;
+        }
+        if (reader) I->standin_publish = true;
     }
     if (ok && mode == LIB_WRITE && !f) {
         if (I->nfiles == I->capfiles) {

@@ -128,17 +128,48 @@ else bad "a wrong CURVE key is refused" "exit $rc" "$(cat "$tmp/out" "$tmp/err")
 check_no_leftovers "wrong key"
 
 # two processes that run different scripts diverge: found at the first frame that shows it
+# (alice sends a number where bob's script expects a model; bob cannot see alice's data,
+# so a script that differs only in alice's private values is not a divergence)
 printf 'party alice, bob\nx = send(5 at alice, to = bob)\non bob { print(x) }\n' >"$tmp/div_a.ppdl"
-printf 'party alice, bob\nx = send(6 at alice, to = bob)\non bob { print(x) }\n' >"$tmp/div_b.ppdl"
+printf 'party alice, bob\nnetwork n { dense(1, 1) }\nx = send(model(n) at alice, to = bob)\non bob { print(x) }\n' >"$tmp/div_b.ppdl"
 cd "$tmp/keys" || exit 1
 "$bin" serve --party alice --parties bob.parties --key alice.key --timeout 3000 --seed 1 --run "$tmp/div_a.ppdl" >/dev/null 2>&1 &
 "$bin" serve --party bob --parties bob.parties --key bob.key --timeout 3000 --seed 1 --run "$tmp/div_b.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
 wait 2>/dev/null
 cd - >/dev/null || exit 1
-if [ $rc = 1 ] && [ ! -s "$tmp/out" ] && grep -q "ppdl: party bob: the frame from alice is not the one this process computed for alice: the processes diverged" "$tmp/err"; then
+if [ $rc = 1 ] && [ ! -s "$tmp/out" ] && grep -q "ppdl: party bob: the frame from alice is not the one this process expected from alice (a .model. frame of round 1): the processes diverged" "$tmp/err"; then
   ok "diverging processes are caught"
 else bad "diverging processes are caught" "exit $rc" "$(cat "$tmp/out" "$tmp/err")"; fi
 check_no_leftovers "divergence"
+
+# where values live: alice's file is read in alice's process only (bob's machine does not
+# have it); bob's process holds a stand-in of the same shape (zeros: PPDL_TEST_STANDINS
+# makes it show its own stand-in instead of alice's value), and what alice sends him is real
+mkdir -p "$tmp/sep/alice" "$tmp/sep/bob"
+printf 'a,b,label\n1,2,0\n3,4,1\n5,9,1\n' >"$tmp/sep/alice/mine.csv"
+cat >"$tmp/sep.ppdl" <<EOT
+party alice, bob
+d = load_csv("mine.csv", label = "label") at alice
+print(d)
+t = send(sum(d.x), to = bob)
+on bob { print("bob got", t) }
+print(sum(d.x) + 1)
+EOT
+(cd "$tmp/sep/alice" && "$bin" "$tmp/sep.ppdl" >"$tmp/sep.want" 2>/dev/null)
+sep_run() {
+  (cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --run "$tmp/sep.ppdl" >"$tmp/sep.a" 2>"$tmp/sep.ae") &
+  (cd "$tmp/sep/bob" && env "$@" "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --run "$tmp/sep.ppdl" >"$tmp/sep.b" 2>"$tmp/sep.be"); rc=$?
+  wait 2>/dev/null
+}
+sep_run X=1
+if [ $rc = 0 ] && grep -q "^bob got 24$" "$tmp/sep.want" && cmp -s "$tmp/sep.want" "$tmp/sep.b" && cmp -s "$tmp/sep.want" "$tmp/sep.a"; then
+  ok "a party's file is read on its own machine only; the other prints the in-process output"
+else bad "a party's file is read on its own machine only" "exit $rc" "$(diff "$tmp/sep.want" "$tmp/sep.b")" "$(cat "$tmp/sep.be" "$tmp/sep.ae")"; fi
+sep_run PPDL_TEST_STANDINS=1
+if [ $rc = 0 ] && grep -q "^bob got 24$" "$tmp/sep.b" && grep -q "^1 (at alice)$" "$tmp/sep.b" && grep -q "^25 (at alice)$" "$tmp/sep.want" && grep -q "3 rows" "$tmp/sep.b"; then
+  ok "bob's process holds a stand-in of alice's data (its shape, zeros), and alice's message"
+else bad "bob's process holds a stand-in of alice's data" "exit $rc" "$(cat "$tmp/sep.b" "$tmp/sep.be")"; fi
+check_no_leftovers "separation"
 
 # Ctrl-C at the driver stops every party
 cp samples/diabetes_mpc.ppdl "$tmp/long.ppdl"; mkdir -p "$tmp/data"; cp samples/data/pima_diabetes.csv "$tmp/data/"

@@ -1,0 +1,369 @@
+/*
+** replica.c — the replicated narrator's rules inside one party's process
+** (docs/distributed.md, "The model").  Every party's process runs the whole script;
+** each holds the data of ITS party only.  Another party's values exist here as
+** STAND-INS: the same kind and shape, with zeros (or whatever its code computes from
+** zeros) where the contents would be, so that every process follows the same statements
+** and protocol rounds, while the bytes its own party reads from others arrive as real
+** frames (runtime/transport_mirror.c).  This file owns the four places where a stand-in
+** would otherwise show:
+**
+**  - a FILE of another party (`load_csv(path) at alice`): only alice's process reads
+**    it; it sends every other process the value's skeleton (runtime/wire.h: structure
+**    and shape, no bin contents), from which they build the stand-in;
+**  - a PEEK (the top level showing or branching on a party's value, docs/distributed.md
+**    "The narrator rule"): the owner's process sends the real value to every process,
+**    which uses it in place of its stand-in;
+**  - OUTPUT inside `on p { }`: p's process prints it and sends the text to the others
+**    (when p shows its values to the narrator), which print it instead of what their
+**    stand-ins would print;
+**  - ERRORS inside `on p { }` in another process: raised by a stand-in, they are not
+**    p's (p's own process reports p's real errors), so they end the block quietly.
+**
+** These side frames travel on the parties' CURVE links in program order, outside the
+** message layer: never in the transcript, never counted by cost().  A party's own
+** randomness is its own: the generator of a party this process stands in for is seeded
+** from the operating system (interp/ev_run.c), so no process can recompute another's
+** keys, shares or noise, even in a seeded run.
+** What it does not do: follow a party whose messages depend on its private values (the
+** processes then disagree on the next frame, and the mirror reports the divergence).
+*/
+#include "ev.h"
+#include "lib_wire.h"
+#include "transport_mirror.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rep_self(Interp *I)
+{
+    if (!I->mirror_self) return 0;
+    if (!I->rep_me) I->rep_me = mirror_me(I->msg.tp);
+    return I->rep_me;
+}
+
+bool rep_standin(Interp *I, int p)
+{
+    int self = rep_self(I);
+    return self && p && p != self;
+}
+
+/* Does party p's output reach the narrator?  With --processes (no per-party rule) every
+** party's does; across machines, that of the parties started with --show-narrator. */
+static bool shows(Interp *I, int p) { return !I->peek_ok || (p < 64 && (I->peek_ok >> p & 1)); }
+
+/* --- peeks ------------------------------------------------------------------------- */
+
+bool rep_peek(Interp *I, Value *v, const char *what)
+{
+    int self = rep_self(I);
+    if (!self) return true;
+    int other = 0, p = v->tag < V_STR ? v->owner : val_party(*v, &other);
+    if (!p) {           /* public: parts held by parties (a shared value's shares) */
+        if (v->tag == V_OBJ) return !AS_USER(*v)->cls->peek || AS_USER(*v)->cls->peek(I, *v);
+        if (v->tag == V_LIST) {
+            ObjList *l = AS_LIST(*v);
+            for (size_t i = 0; i < l->n; i++) if (!rep_peek(I, &l->v[i], what)) return false;
+        } else if (v->tag == V_REC) {
+            ObjRec *r = AS_REC(*v);
+            for (size_t i = 0; i < r->n; i++) if (!rep_peek(I, &r->v[i], what)) return false;
+        }
+        return true;
+    }
+    if (other) {        /* items of several parties: each from its owner */
+        if (v->tag == V_LIST) {
+            ObjList *l = AS_LIST(*v);
+            for (size_t i = 0; i < l->n; i++) if (!rep_peek(I, &l->v[i], what)) return false;
+            return true;
+        }
+        if (v->tag == V_REC) {
+            ObjRec *r = AS_REC(*v);
+            for (size_t i = 0; i < r->n; i++) if (!rep_peek(I, &r->v[i], what)) return false;
+            return true;
+        }
+        err_raise(I, "%s holds data of %s and of %s; across processes it cannot be shown", what,
+                  ev_party_name(I, p), ev_party_name(I, other));
+        return false;
+    }
+    MsgTransport *t = I->msg.tp;
+    if (p == self) {
+        int n = mirror_nparties(t);
+        for (int k = 1; k <= n; k++) {
+            if (k == self) continue;
+            size_t len;
+            uint8_t *f = lib_wire_frame(I, *v, "peek", self, k, &len);
+            if (!f) return false;
+            mirror_side_post(t, k, f, len);
+        }
+        return true;
+    }
+    uint8_t *f; size_t len;
+    mirror_side_take(t, p, "peek", I->tr.round, &f, &len);
+    Value real = lib_wire_read(I, f, len, p);
+    free(f);
+    if (IS_ERR(real)) return false;
+    if (getenv("PPDL_TEST_STANDINS")) {     /* tests only: show this process's stand-in */
+        val_release(real);
+        return true;
+    }
+    if (IS_HEAP(real)) val_place(&real, p, -1);
+    else real = val_at(real, p);
+    val_release(*v);
+    *v = real;
+    return true;
+}
+
+/* --- files: stand-ins from skeletons --------------------------------------------------- */
+
+void rep_standin_send(Interp *I, Value r)
+{
+    int self = rep_self(I), n = mirror_nparties(I->msg.tp);
+    for (int k = 1; k <= n; k++) {
+        if (k == self) continue;
+        WireW w; wire_w_init(&w);
+        WireHdr h = { "standin", self, k, 0 };
+        wire_put_envelope(&w, &h);
+        wire_put_array(&w, 2);
+        bool ok = !IS_ERR(r);
+        wire_put_bool(&w, ok);
+        /* encoded for this party itself (a private key may be written), then stripped of
+           every bin: nothing of the contents leaves */
+        if (ok && !lib_wire_put(I, &w, r, self, self)) {
+            ok = false;
+            wire_w_free(&w); wire_w_init(&w);
+            wire_put_envelope(&w, &h);
+            wire_put_array(&w, 2);
+            wire_put_bool(&w, false);
+        }
+        if (!ok) {
+            const char *m = I->err_msg ? I->err_msg : "this value cannot be sent";
+            wire_put_cstr(&w, m);
+        }
+        size_t len, slen;
+        uint8_t *f = wire_w_take(&w, &len);
+        WireR rd; wire_r_init(&rd, "this process");
+        uint8_t *s = wire_skeleton(&rd, f, len, &slen);
+        wire_r_free(&rd);
+        free(f);
+        if (!s) { fputs("ppdl: internal error: a stand-in without a skeleton\n", stderr); abort(); }
+        mirror_side_post(I->msg.tp, k, s, slen);
+    }
+}
+
+Value rep_standin_take(Interp *I, int from, const char *fname)
+{
+    uint8_t *s; size_t slen, len;
+    mirror_side_take(I->msg.tp, from, "standin", I->tr.round, &s, &slen);
+    WireR r; wire_r_init(&r, ev_party_name(I, from));
+    uint8_t *f = wire_flesh(&r, s, slen, WIRE_MAX_FRAME, &len);
+    free(s);
+    Value v = VERR;
+    WireHdr h; const msgpack_object *pl, *x;
+    const msgpack_object_array *a;
+    bool ok = false;
+    if (f && wire_open_frame(&r, f, len, &h, &pl) && wire_get_array(&r, pl, 2, 2, &a) &&
+        wire_get_bool(&r, &a->ptr[0], &ok)) {
+        x = &a->ptr[1];
+        if (ok) v = lib_wire_get(I, &r, x);
+        else {
+            const char *m; size_t n;
+            if (wire_get_str(&r, x, &m, &n)) {
+                err_raise(I, "%.*s", (int)n, m);
+                wire_r_free(&r); free(f);
+                return VERR;
+            }
+        }
+    }
+    if (IS_ERR(v))
+        err_raise(I, "%s: the stand-in for %s's value cannot be built in this process (%s); "
+                  "docs/distributed.md lists what runs across processes", fname,
+                  ev_party_name(I, from), r.failed ? r.err : "unreadable");
+    wire_r_free(&r);
+    free(f);
+    if (!IS_ERR(v)) {
+        if (IS_HEAP(v)) val_place(&v, from, -1);
+        else v = val_at(v, from);
+    }
+    return v;
+}
+
+/* --- `on p { }` --------------------------------------------------------------------- */
+
+int rep_on(Interp *I, int p, int (*run)(Interp *I, Node *body), Node *body)
+{
+    int self = rep_self(I);
+    if (!self) return run(I, body);
+    FILE *out = I->out;
+    char *text = NULL; size_t tlen = 0;
+    FILE *cap = open_memstream(&text, &tlen);
+    if (!cap) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    I->out = cap;
+    int st = run(I, body);
+    I->out = out;
+    fclose(cap);
+    if (p == self) {
+        fwrite(text, 1, tlen, out);
+        if (shows(I, p)) {
+            int n = mirror_nparties(I->msg.tp);
+            for (int k = 1; k <= n; k++) {
+                if (k == self) continue;
+                WireW w; wire_w_init(&w);
+                WireHdr h = { "output", self, k, 0 };
+                wire_put_envelope(&w, &h);
+                wire_put_str(&w, text, tlen);
+                size_t len;
+                uint8_t *f = wire_w_take(&w, &len);
+                mirror_side_post(I->msg.tp, k, f, len);
+            }
+        }
+    } else {
+        /* what the stand-ins printed is not p's output; their errors are not p's */
+        if (st == XS_ERR && !I->err_interrupt) { err_clear(I); st = XS_OK; }
+        if (shows(I, p)) {
+            uint8_t *f; size_t len;
+            mirror_side_take(I->msg.tp, p, "output", I->tr.round, &f, &len);
+            WireR r; wire_r_init(&r, ev_party_name(I, p));
+            WireHdr h; const msgpack_object *pl; const char *s; size_t n;
+            if (wire_open_frame(&r, f, len, &h, &pl) && wire_get_str(&r, pl, &s, &n)) fwrite(s, 1, n, out);
+            wire_r_free(&r);
+            free(f);
+        }
+    }
+    free(text);
+    return st;
+}
+
+/* --- the transcript ----------------------------------------------------------------- */
+
+void rep_side_post(Interp *I, int to, uint8_t *frame, size_t len) { mirror_side_post(I->msg.tp, to, frame, len); }
+void rep_side_take(Interp *I, int from, const char *kind, uint8_t **frame, size_t *len)
+{
+    mirror_side_take(I->msg.tp, from, kind, I->tr.round, frame, len);
+}
+
+static bool apply_records(Interp *I, int q, size_t lo, size_t hi, const uint8_t *f, size_t len)
+{
+    WireR r; wire_r_init(&r, ev_party_name(I, q));
+    WireHdr h; const msgpack_object *pl;
+    const msgpack_object_array *a, *e;
+    bool ok = wire_open_frame(&r, f, len, &h, &pl) && wire_get_array(&r, pl, 0, hi - lo, &a);
+    for (uint32_t i = 0; ok && i < a->size; i++) {
+        int64_t idx, bytes;
+        ok = wire_get_array(&r, &a->ptr[i], 3, 3, &e) &&
+             wire_get_int(&r, &e->ptr[0], (int64_t)lo, (int64_t)hi - 1, &idx) &&
+             wire_get_int(&r, &e->ptr[1], 0, INT64_MAX, &bytes);
+        if (!ok) break;
+        TrMsg *m = &I->tr.msgs[idx];
+        if (m->from != q) { ok = wire_fail(&r, "message %lld was not sent by %s", (long long)idx, r.sender); break; }
+        m->bytes = (uint64_t)bytes;
+        const char *w; size_t wn;
+        if (e->ptr[2].type == MSGPACK_OBJECT_NIL) continue;
+        if (!(ok = wire_get_str(&r, &e->ptr[2], &w, &wn))) break;
+        char *d = strndup(w, wn);
+        if (!d) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        free(m->what);
+        m->what = d;
+    }
+    if (!ok) err_raise(I, "the processes diverged: %s's record of its messages does not match this "
+                       "process's (%s)", ev_party_name(I, q), r.err);
+    wire_r_free(&r);
+    return ok;
+}
+
+bool rep_sync(Interp *I)
+{
+    int self = rep_self(I);
+    if (!self) return true;
+    Tr *t = &I->tr;
+    if (I->rep_synced > t->n) I->rep_synced = t->n;     /* the transcript was cleared */
+    size_t lo = I->rep_synced, hi = t->n;
+    if (lo == hi) return true;
+    int n = mirror_nparties(I->msg.tp);
+    uint64_t senders = 0;
+    for (size_t k = lo; k < hi; k++)
+        if (t->msgs[k].from > 0 && t->msgs[k].from <= n && t->msgs[k].from < 64) senders |= 1ull << t->msgs[k].from;
+    I->rep_synced = hi;
+    if (senders >> self & 1) {
+        for (int q = 1; q <= n; q++) {
+            if (q == self) continue;
+            WireW w; wire_w_init(&w);
+            WireHdr h = { "records", self, q, 0 };
+            wire_put_envelope(&w, &h);
+            size_t cnt = 0;
+            for (size_t k = lo; k < hi; k++) cnt += t->msgs[k].from == self;
+            wire_put_array(&w, cnt);
+            for (size_t k = lo; k < hi; k++) {
+                if (t->msgs[k].from != self) continue;
+                wire_put_array(&w, 3);
+                wire_put_uint(&w, k);
+                wire_put_uint(&w, t->msgs[k].bytes);
+                if (t->msgs[k].what) wire_put_cstr(&w, t->msgs[k].what); else wire_put_nil(&w);
+            }
+            size_t len;
+            uint8_t *f = wire_w_take(&w, &len);
+            mirror_side_post(I->msg.tp, q, f, len);
+        }
+    }
+    for (int q = 1; q <= n; q++) {
+        if (q == self || !(senders >> q & 1)) continue;
+        uint8_t *f; size_t len;
+        mirror_side_take(I->msg.tp, q, "records", I->tr.round, &f, &len);
+        bool ok = apply_records(I, q, lo, hi, f, len);
+        free(f);
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* --- public results of protocols ------------------------------------------------------- */
+
+/* A public value every process can hold whole (no shared value's per-party parts). */
+static bool whole_public(Value v, int depth)
+{
+    if (depth > 32) return false;
+    if (v.tag < V_STR) return !v.owner;
+    if (val_owner(v)) return false;
+    if (v.tag == V_OBJ) return !AS_USER(v)->cls->distributed && AS_USER(v)->cls->wire;
+    if (v.tag == V_LIST) {
+        ObjList *l = AS_LIST(v);
+        for (size_t i = 0; i < l->n; i++) if (!whole_public(l->v[i], depth + 1)) return false;
+    } else if (v.tag == V_REC) {
+        ObjRec *r = AS_REC(v);
+        for (size_t i = 0; i < r->n; i++) if (!whole_public(r->v[i], depth + 1)) return false;
+    }
+    return v.tag != V_FUNC && v.tag != V_BUILTIN;
+}
+
+bool rep_public_result(Interp *I, Value *r, size_t from)
+{
+    int self = rep_self(I);
+    if (!self || IS_ERR(*r) || !whole_public(*r, 0)) return true;
+    int n = mirror_nparties(I->msg.tp), src = 0;
+    uint64_t got = 0;
+    for (size_t k = from; k < I->tr.n; k++) {
+        int to = I->tr.msgs[k].to;
+        if (to > 0 && to <= n && to < 64) got |= 1ull << to;
+    }
+    for (int q = 1; q <= n && q < 64 && !src; q++) if (got >> q & 1) src = q;
+    if (!src) return true;
+    if (src == self) {
+        for (int q = 1; q <= n && q < 64; q++) {
+            if (q == self || (got >> q & 1)) continue;
+            size_t len;
+            uint8_t *f = lib_wire_frame(I, *r, "public", self, q, &len);
+            if (!f) return false;
+            mirror_side_post(I->msg.tp, q, f, len);
+        }
+        return true;
+    }
+    if (got >> self & 1) return true;
+    uint8_t *f; size_t len;
+    mirror_side_take(I->msg.tp, src, "public", I->tr.round, &f, &len);
+    Value v = lib_wire_read(I, f, len, src);
+    free(f);
+    if (IS_ERR(v)) return false;
+    val_release(*r);
+    *r = v;
+    return true;
+}
