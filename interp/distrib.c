@@ -4,7 +4,8 @@
 ** The driver (`ppdl --processes FILE`) reads the parties the script declares at its top
 ** level, makes a private directory with a fresh CURVE key pair per party and a parties
 ** file on 127.0.0.1 with free ports, and starts one process per party:
-** `ppdl serve --party NAME --parties FILE --key KEY --run SCRIPT --seed N`.  They form
+** `ppdl serve --party NAME --parties FILE --key KEY --run SCRIPT --public-seed N` (or
+** `--seed N` when the user gave one).  They form
 ** one process group of their own (Ctrl-C at the terminal reaches the driver, which
 ** stops them) and each dies with the driver (PR_SET_PDEATHSIG).  The first party's
 ** process writes to the driver's stdout and stderr; the others' stdout is discarded and
@@ -75,6 +76,7 @@ int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, co
     I->mirror_dir = scratch;    /* fatal network error's */
     atexit(remove_scratch);
     if (o->seeded) ev_seed(I, o->seed);
+    else if (o->pub_seeded) ev_public_seed(I, o->pub_seed);
     EvStatus st = ev_run_file(I, o->script);
     fflush(stdout);
     I->mirror_dir = NULL;
@@ -188,7 +190,8 @@ static pid_t start_party(const DistribOptions *o, const char *dir, const char *n
     int a = 0;
     argv[a++] = "ppdl"; argv[a++] = "serve"; argv[a++] = "--party"; argv[a++] = name;
     argv[a++] = "--parties"; argv[a++] = pfile; argv[a++] = "--key"; argv[a++] = key;
-    argv[a++] = "--timeout"; argv[a++] = tmo; argv[a++] = "--seed"; argv[a++] = seeds;
+    argv[a++] = "--timeout"; argv[a++] = tmo;
+    argv[a++] = o->seeded ? "--seed" : "--public-seed"; argv[a++] = seeds;
     if (o->strict) argv[a++] = "--strict";
     argv[a++] = "--run"; argv[a++] = o->script; argv[a] = NULL;
     fflush(stdout); fflush(stderr);

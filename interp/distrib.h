@@ -16,7 +16,9 @@
 
 typedef struct DistribOptions {
     const char *script;         /* the script file */
-    bool seeded; uint64_t seed; /* --seed N (otherwise one fresh seed for the run) */
+    bool seeded; uint64_t seed; /* --seed N: every stream reproducible (insecure) */
+    bool pub_seeded; uint64_t pub_seed; /* --public-seed N (serve): the public stream only,
+                                   the same in every process; each party's own from the OS */
     int timeout_ms;             /* --timeout MS; <= 0: the network's default */
     bool strict;                /* --strict in every process */
 } DistribOptions;

@@ -106,6 +106,11 @@ Rng *ev_rng(Interp *I, int party)
     return p->rng;
 }
 
+void ev_public_seed(Interp *I, uint64_t seed)
+{
+    rng_seed(&I->rng, seed);
+}
+
 void ev_seed(Interp *I, uint64_t seed)
 {
     rng_seed(&I->rng, seed);

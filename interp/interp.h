@@ -116,6 +116,10 @@ size_t   ev_store_audit(Interp *I, Sb *log);
 Rng     *ev_rng(Interp *I, int party);
 /* Seeds the generators (insecure, reproducible) and warns on stderr. */
 void     ev_seed(Interp *I, uint64_t seed);
+/* Seeds the public stream only (public randomness: the same in every party's process of
+** a distributed run); each party's generator stays the operating system's.  No warning:
+** nothing secret is predictable. */
+void     ev_public_seed(Interp *I, uint64_t seed);
 /* True (and raises "interrupted") if Ctrl-C was pressed: poll in long loops. */
 bool     ev_interrupted(Interp *I);
 

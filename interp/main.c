@@ -238,7 +238,7 @@ static int drive_parties(const Options *o, bool repl, bool stdin_script)
     Interp *I = ev_new();
     I->tty = isatty(STDOUT_FILENO);
     repl_catch_sigint(I, !repl);
-    DistribOptions d = { o->file, o->seeded, o->seed, o->timeout_ms, o->strict };
+    DistribOptions d = { .script = o->file, .seeded = o->seeded, .seed = o->seed, .timeout_ms = o->timeout_ms, .strict = o->strict };
     int rc = distrib_drive_open(I, o->parties, o->key, &d);
     if (rc == 0) {
         if (o->file || stdin_script) {
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
             free(o.code);
             return usage_error("%s runs one script FILE (no -e, -i, --dump-ast or stdin)", "--processes");
         }
-        DistribOptions d = { o.file, o.seeded, o.seed, o.timeout_ms, o.strict };
+        DistribOptions d = { .script = o.file, .seeded = o.seeded, .seed = o.seed, .timeout_ms = o.timeout_ms, .strict = o.strict };
         free(o.code);
         return distrib_processes(&d);
     }

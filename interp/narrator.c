@@ -153,7 +153,10 @@ static void answer_run(Interp **Ip, MsgTransport *net, const PartiesFile *pf, co
         I->interrupt = &session_stop;   /* Ctrl-C at the party stops its entry, then it */
     }
     I->peek_ok = (uint64_t)mask;
-    if (seed >= 0) ev_seed(I, (uint64_t)seed);
+    /* bit 60: the driver's own fresh seed, for the public stream only (each party's
+       generator stays the operating system's) */
+    if (seed >= 0 && (seed >> 60 & 1)) ev_public_seed(I, (uint64_t)seed & ((1ULL << 53) - 1));
+    else if (seed >= 0) ev_seed(I, (uint64_t)seed);
     live.net = net; live.me = me; live.nar = nar; live.chunk = chunk;
     char *out, *err;
     int st = run_chunk(I, name, text, echo, &out, &err);
@@ -362,6 +365,7 @@ int distrib_drive_open(Interp *I, const char *parties, const char *key, const Di
     drv.seed = o->seed;
     if (!o->seeded && getrandom(&drv.seed, sizeof drv.seed, 0) != sizeof drv.seed) drv.seed = (uint64_t)time(NULL);
     drv.seed &= (1ULL << 53) - 1;
+    if (!o->seeded) drv.seed |= 1ULL << 60;    /* public stream only (see run_chunk) */
     I->run_hook = distrib_drive_run;
     return 0;
 }

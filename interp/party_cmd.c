@@ -21,7 +21,7 @@ static const char keygen_usage[] =
     "the public key for the parties file's line 'party NAME endpoint tcp://HOST:PORT key PUBLIC'.\n";
 static const char serve_usage[] =
     "usage: ppdl serve --party NAME --parties FILE [--key FILE] [--timeout MS]\n"
-    "                  [--run SCRIPT [--seed N] [--strict]] [--show-narrator]\n"
+    "                  [--run SCRIPT [--seed N | --public-seed N] [--strict]] [--show-narrator]\n"
     "Runs party NAME's end of a distributed run: listens at its endpoint in FILE, with\n"
     "its secret key from --key (default NAME.key).  With --run it runs SCRIPT as party\n"
     "NAME (every party runs it, with the same seed); when FILE has a 'narrator' line it\n"
@@ -92,7 +92,8 @@ static int serve(int argc, char **argv)
         if (strcmp(a, "--strict") == 0) { run.strict = true; continue; }
         if (strcmp(a, "--show-narrator") == 0) { show = true; continue; }
         bool known = strcmp(a, "--party") == 0 || strcmp(a, "--parties") == 0 || strcmp(a, "--key") == 0
-                     || strcmp(a, "--timeout") == 0 || strcmp(a, "--run") == 0 || strcmp(a, "--seed") == 0;
+                     || strcmp(a, "--timeout") == 0 || strcmp(a, "--run") == 0 || strcmp(a, "--seed") == 0
+                     || strcmp(a, "--public-seed") == 0;
         if (!known) return usage(serve_usage, "serve: unknown argument '%s'", a);
         if (!v) return usage(serve_usage, "serve: option '%s' needs an argument", a);
         i++;
@@ -100,11 +101,12 @@ static int serve(int argc, char **argv)
         else if (strcmp(a, "--parties") == 0) file = v;
         else if (strcmp(a, "--key") == 0) key = v;
         else if (strcmp(a, "--run") == 0) run.script = v;
-        else if (strcmp(a, "--seed") == 0) {
+        else if (strcmp(a, "--seed") == 0 || strcmp(a, "--public-seed") == 0) {
             char *end;
-            run.seed = strtoull(v, &end, 10);
+            uint64_t sd = strtoull(v, &end, 10);
             if (*end || v[0] < '0' || v[0] > '9') return usage(serve_usage, "serve: invalid seed '%s' (a non-negative integer)", v);
-            run.seeded = true;
+            if (a[2] == 's') { run.seed = sd; run.seeded = true; }
+            else { run.pub_seed = sd; run.pub_seeded = true; }
         } else {
             char *end;
             long ms = strtol(v, &end, 10);

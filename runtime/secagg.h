@@ -101,6 +101,9 @@ typedef struct SaRun {
     void *u;
     SaFlaw flaw;
     volatile sig_atomic_t *interrupt;   /* non-zero: stop between steps (may be NULL) */
+    int self;                   /* across processes, this process's party (0: one process
+                                   holds them all); another party's steps run on stand-ins
+                                   and skip the checks that their junk would fail */
     /* filled by secagg_run: CPU seconds spent by all clients together and by the server
     ** in each protocol round, and the error when it fails */
     double client_s[4], server_s[4];

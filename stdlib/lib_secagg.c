@@ -7,6 +7,7 @@
 ** fixed point and what each party sees are described in docs/secagg.md.
 */
 #include "lib.h"
+#include "ev.h"
 #include "secagg.h"
 #include <math.h>
 #include <stdlib.h>
@@ -99,7 +100,7 @@ static Value b_secagg(Interp *I, Args *a)
     double *sum = calloc(m ? m : 1, sizeof *sum);
     if (!sum) abort();
     SaRun run = { .msg = &I->msg, .server = to, .n = n, .client = client, .t = (int)t,
-                  .scale = scale, .m = m, .x = x, .drop = drop, .rng = party_rng,
+                  .scale = scale, .m = m, .x = x, .drop = drop, .rng = party_rng, .self = rep_self(I),
                   .name = party_name, .u = I, .interrupt = I->interrupt };
     if (secagg_run(&run, sum) != 0) {
         if (I->interrupt && *I->interrupt) { *I->interrupt = 0; err_raise(I, "interrupted"); }

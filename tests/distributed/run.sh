@@ -169,6 +169,16 @@ sep_run PPDL_TEST_STANDINS=1
 if [ $rc = 0 ] && grep -q "^bob got 24$" "$tmp/sep.b" && grep -q "^1 (at alice)$" "$tmp/sep.b" && grep -q "^25 (at alice)$" "$tmp/sep.want" && grep -q "3 rows" "$tmp/sep.b"; then
   ok "bob's process holds a stand-in of alice's data (its shape, zeros), and alice's message"
 else bad "bob's process holds a stand-in of alice's data" "exit $rc" "$(cat "$tmp/sep.b" "$tmp/sep.be")"; fi
+# a party's randomness is its own: even in a seeded run, bob's process cannot recompute
+# the number alice draws (its stand-in of alice's generator is the operating system's)
+printf 'party alice, bob\nx = random() at alice\nprint(x)\n' >"$tmp/rnd.ppdl"
+(cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --seed 3 --run "$tmp/rnd.ppdl" >"$tmp/rnd.a" 2>/dev/null) &
+(cd "$tmp/sep/bob" && PPDL_TEST_STANDINS=1 "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --seed 3 --run "$tmp/rnd.ppdl" >"$tmp/rnd.b" 2>/dev/null); rc=$?
+wait 2>/dev/null
+"$bin" --seed 3 "$tmp/rnd.ppdl" >"$tmp/rnd.want" 2>/dev/null
+if [ $rc = 0 ] && cmp -s "$tmp/rnd.a" "$tmp/rnd.want" && [ -s "$tmp/rnd.b" ] && ! cmp -s "$tmp/rnd.b" "$tmp/rnd.want"; then
+  ok "a seeded run: bob's process cannot recompute alice's random draw"
+else bad "a seeded run: bob's process cannot recompute alice's random draw" "exit $rc" "$(cat "$tmp/rnd.a" "$tmp/rnd.b" "$tmp/rnd.want")"; fi
 check_no_leftovers "separation"
 
 # Ctrl-C at the driver stops every party
