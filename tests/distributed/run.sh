@@ -171,7 +171,7 @@ if [ $rc = 0 ] && grep -q "^bob got 24$" "$tmp/sep.b" && grep -q "^1 (at alice)$
 else bad "bob's process holds a stand-in of alice's data" "exit $rc" "$(cat "$tmp/sep.b" "$tmp/sep.be")"; fi
 # a party's randomness is its own: even in a seeded run, bob's process cannot recompute
 # the number alice draws (its stand-in of alice's generator is the operating system's)
-printf 'party alice, bob\nx = random() at alice\nprint(x)\n' >"$tmp/rnd.ppdl"
+printf 'party alice, bob\non alice { x = random() }\nprint(x)\n' >"$tmp/rnd.ppdl"
 (cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --seed 3 --run "$tmp/rnd.ppdl" >"$tmp/rnd.a" 2>/dev/null) &
 (cd "$tmp/sep/bob" && PPDL_TEST_STANDINS=1 "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --seed 3 --run "$tmp/rnd.ppdl" >"$tmp/rnd.b" 2>/dev/null); rc=$?
 wait 2>/dev/null
