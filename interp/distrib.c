@@ -14,9 +14,9 @@
 ** with the first party's status (1 if another party failed on its own).
 **
 ** A party's process runs the script through the evaluator like `ppdl FILE`, with its
-** message layer's transport replaced by the mirrored carrier (transport_mirror.h).
-** What it does not do: separate the parties' data (the mirrored model computes every
-** party in every process); docs/distributed.md says why this is the model today.
+** message layer's transport replaced by the party's carrier (transport_mirror.h) and
+** the other parties' values as stand-ins (interp/replica.c): the replicated narrator of
+** docs/distributed.md.
 */
 #include "distrib.h"
 #include "interp.h"

@@ -1,20 +1,20 @@
 /*
-** transport_mirror.h — the carrier of a MIRRORED party process (docs/distributed.md,
-** "The model"): every process of a `ppdl --processes` run executes the whole script
-** with the same seed, so each one computes every party's steps; this transport makes
-** the frames of ITS party real.  A frame its party sends goes to the receiver's process
+** transport_mirror.h — the carrier of a party's process in a distributed run
+** (docs/distributed.md, "The model"): every process runs the whole script, its own party
+** on real data and the others on stand-ins (interp/replica.c).  This transport makes the
+** frames of ITS party real.  A frame its party sends goes to the receiver's process
 ** over the network carrier (transport_zmq.h: CURVE, sequence numbers, size limit) as
-** well as to the local mirror; a frame its party receives is taken from the network,
-** checked to be byte for byte the one the local mirror computed for the sender, and
+** well as to the local queues; a frame its party receives is taken from the network,
+** after checking that it is the frame the local run expects next (the same kind,
+** sender, receiver and round: the stand-in's bytes differ, its envelope must not), and
 ** handed to the protocol.  Frames between two other parties stay local.
 **
 ** So the bytes a party's protocol reads arrived from the sender's process, each link
 ** carries exactly its party's traffic, a silent or dead party stops the run within the
 ** timeout with an error naming it and the protocol step, and a divergence between two
-** processes (another script, seed or input) is found at the first frame it touches.
-** What it does not give: separation of the parties' data.  Every process holds every
-** party's values (it simulates them), so this is a tool for measuring and testing
-** distributed runs, not a deployment; see docs/distributed.md.
+** processes (another script, or a party whose messages depend on its private data) is
+** found at the first frame it touches.  It also carries the replicated narrator's SIDE
+** frames (mirror_side_post/take), which never enter the message layer.
 */
 #ifndef TRANSPORT_MIRROR_H
 #define TRANSPORT_MIRROR_H

@@ -5,6 +5,8 @@
 ** value or be refused with "malformed message from a: ...", never crash, leak or
 ** allocate beyond the frame's size.  Build and run with `make fuzz-wire` (an empty seed
 ** corpus: the envelope is found from the error messages' branches within seconds).
+** The same bytes are also read as a stand-in's skeleton from another process
+** (wire_flesh, interp/replica.c), capped at 1 MiB of zeros.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,5 +33,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!I->err_msg || strncmp(I->err_msg, "malformed message from a: ", 26) != 0) abort();
         err_clear(I);
     } else val_release(v);
+    WireR r;
+    wire_r_init(&r, "a");
+    size_t n;
+    uint8_t *f = wire_flesh(&r, data, size, 1 << 20, &n);
+    if (!f && !r.failed) abort();
+    if (f) {
+        Value w = lib_wire_read(I, f, n, 1);
+        if (IS_ERR(w)) err_clear(I); else val_release(w);
+        free(f);
+    }
+    wire_r_free(&r);
     return 0;
 }
