@@ -84,6 +84,16 @@ const HelpTopic help_topics[] = {
      "messages() returns the records, cost() the totals, diagram() draws the protocol.",
      "party a, b, c\nparallel { x = send(1 at a, to = b); y = send(2 at a, to = c) }\nz = send(x, to = c)\n"
      "t = cost()\nprint(t.rounds, t.messages)"},
+    {"lab", "concept", "a 90-minute lab in six exercises (docs/lab/README.md)",
+     "A lab for a class, one exercise a quarter of an hour, each with code to type,\n"
+     "questions and what to observe: (1) placement and views, (2) a secure sum and its\n"
+     "rounds, (3) Paillier aggregation and what the server sees, (4) the gradient-leak\n"
+     "attack and secure aggregation, (5) DP-SGD and the membership attack, (6) the privacy\n"
+     "budget. The pages are docs/lab/1-placement.md ... 6-budget.md; the solutions run as\n"
+     "./ppdl samples/lab/ex1_placement.ppdl ... ex6_budget.ppdl. Exercise 1 starts:",
+     "party alice, bob, server\nage = 41 at alice\n"
+     "try { on bob { guess = age * 2 } } catch e { print(\"refused:\", e.message) }\n"
+     "copy = send(age, to = server)\nview(server)"},
     {NULL, NULL, NULL, NULL, NULL}
 };
 

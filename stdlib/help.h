@@ -1,8 +1,9 @@
 /*
 ** help.h — the help pages that are not builtins: the language's statements (`on`,
 ** `party`, `scheme`, `network`, `at`, `try`) and the concepts a course needs (`mpc`,
-** `paillier`, `dp`, `rounds`).  help() lists them, help("name") shows one; every page
-** has an example that tests/unit/test_examples.c runs, as builtins' examples are.
+** `paillier`, `dp`, `rounds`; `lab` points at docs/lab/).  help() lists them,
+** help("name") shows one; every page has an example that tests/unit/test_examples.c
+** runs, as builtins' examples are.
 */
 #ifndef HELP_H
 #define HELP_H

@@ -202,8 +202,9 @@ static Value b_roc(Interp *I, Args *a) { return roc_value(I, a, true); }
 
 typedef struct Img { const float *p; int h, w; float lo, hi; } Img;
 
-/* An image from a tensor: h × w, 1 × h × w, or a vector whose size is a square. */
-static bool image_of(Interp *I, Value v, Img *out, const char *who)
+/* An image from a tensor: h × w, 1 × h × w, or a vector whose size is a square, of
+** finite pixels (a nan or infinite pixel has no grey level); k numbers it in errors. */
+static bool image_of(Interp *I, Value v, int k, Img *out, const char *who)
 {
     if (!IS_TENSOR(v)) { err_raise(I, "%s: an image is a tensor (got %s)", who, val_type_name(v)); return false; }
     Tn *t = AS_TENSOR(v);
@@ -219,6 +220,11 @@ static bool image_of(Interp *I, Value v, Img *out, const char *who)
     if (h > 512 || w > 512) { err_raise(I, "%s: at most 512 × 512 pixels (got %d × %d)", who, h, w); return false; }
     *out = (Img){ t->data, h, w, INFINITY, -INFINITY };
     for (size_t i = 0; i < (size_t)h * w; i++) {
+        if (!isfinite(t->data[i])) {
+            err_raise(I, "%s: pixel (%zu, %zu) of image #%d is %s; an image needs finite values", who,
+                      i / (size_t)w, i % (size_t)w, k + 1, isnan(t->data[i]) ? "nan" : "infinite");
+            return false;
+        }
         if (t->data[i] < out->lo) out->lo = t->data[i];
         if (t->data[i] > out->hi) out->hi = t->data[i];
     }
@@ -288,7 +294,7 @@ static Value b_show_image(Interp *I, Args *a)
     if (nim < 1 || nim > 64) return err_raise(I, "show_image: 1 to 64 images (got %d)", nim);
     Img *im = xmalloc((size_t)nim * sizeof *im);
     for (int k = 0; k < nim; k++)
-        if (!image_of(I, IS_LIST(v) ? AS_LIST(v)->v[k] : v, &im[k], "show_image")) { free(im); return VERR; }
+        if (!image_of(I, IS_LIST(v) ? AS_LIST(v)->v[k] : v, k, &im[k], "show_image")) { free(im); return VERR; }
     if (file && !lib_path_at(I, a, &file, LIB_WRITE)) { free(im); return VERR; }
     Sb b; sb_init(&b);
     Value r = VNONE;
@@ -349,7 +355,7 @@ static const LibReg fns[] = {
      "Shows images (tensors h × w, 1 × h × w, or a square number of pixels such as 784) side by\n"
      "side, each scaled to its own range: in the terminal with Unicode half blocks (grey levels\n"
      "on a terminal, ▀ ▄ █ otherwise), or as an SVG picture with file = \"x.svg\" (scale pixels a\n"
-     "pixel).",
+     "pixel). Pixels must be finite numbers (a nan or infinite pixel is refused, named).",
      "show_image(tensor([[0, 1, 0], [1, 1, 1], [0, 1, 0], [1, 0, 1]]))", 0},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };

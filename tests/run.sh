@@ -81,6 +81,7 @@ if [ $unit_only = 0 ]; then
   suite "interop" tests/interop "$bin" tests/interop/phe.sh
   suite "interop-dp" tests/interop "$bin" tests/interop/dp_accounting.sh
   suite "readme" tests/readme "$bin" tests/readme/check.py
+  suite "lab" tests/lab "$bin" tests/lab/run.sh
   suite "fuzz regressions" tests/fuzz/regress "$bin" tests/fuzz/replay.sh
   suite "distributed" tests/distributed "$bin" tests/distributed/run.sh
 fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """check.py — runs the README's examples as they are written, so the README cannot drift.
 
-Usage: check.py BIN [FILE.md ...]   (default README.md; run from the repository root)
+Usage: check.py BIN [FILE.md | FILE.ppdl ...]   (default README.md; run from the repository
+root).  A FILE.ppdl is checked as a ```ppdl block is, run where it is (docs/lab's
+solutions in samples/lab/).
 
 Fenced blocks are taken by their info string:
   ```repl   a REPL session: each "ppdl> " line is typed into the real REPL in a
@@ -70,7 +72,8 @@ def check_repl(binary, where, body):
     return failed == 0
 
 
-def check_script(binary, root, where, body):
+def check_script(binary, root, where, body, path=None):
+    """Runs body (or the script at path, in place) in a private directory."""
     want = []
     for ln in body:
         m = re.search(r"#\s*prints\s+(.*\S)\s*$", ln)
@@ -78,9 +81,10 @@ def check_script(binary, root, where, body):
             want.append(m.group(1))
     with tempfile.TemporaryDirectory(prefix="ppdl-readme-") as work:
         os.symlink(os.path.join(root, "samples"), os.path.join(work, "samples"))
-        path = os.path.join(work, "block.ppdl")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(body) + "\n")
+        if path is None:
+            path = os.path.join(work, "block.ppdl")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("\n".join(body) + "\n")
         env = dict(os.environ, PPDL_HISTORY="/dev/null")
         p = subprocess.run([binary, path], cwd=work, env=env, capture_output=True,
                            text=True, timeout=300, stdin=subprocess.DEVNULL)
@@ -116,6 +120,13 @@ def main():
     root = os.getcwd()
     passed = failed = 0
     for md in sys.argv[2:] or ["README.md"]:
+        if md.endswith(".ppdl"):
+            with open(md, encoding="utf-8") as f:
+                body = f.read().split("\n")
+            ok = check_script(binary, root, md, body, os.path.abspath(md))
+            passed += ok
+            failed += not ok
+            continue
         for info, line, body in blocks(md):
             where = "%s:%d (%s block)" % (md, line, info)
             if info == "repl":
