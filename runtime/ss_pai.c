@@ -32,8 +32,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One key pair: party `holder` keeps priv; `peer` sees only ciphertexts under pub. */
-typedef struct Key { unsigned id; int holder, peer; unsigned bits; PaiPub *pub; PaiPriv *priv; } Key;
+/* One key pair: party `holder` keeps priv; `peer` sees only ciphertexts under pub, and
+** encrypts with peer_pub, its own copy of pub that arrived in a message (so that across
+** processes, where the holder's key is a stand-in in the peer's process, the peer uses
+** the real one). */
+typedef struct Key {
+    unsigned id; int holder, peer; unsigned bits;
+    PaiPub *pub; PaiPriv *priv; PaiPub *peer_pub;
+} Key;
 
 static Key *keys;
 static size_t nkeys, capkeys;
@@ -74,6 +80,39 @@ static const Key *key(SsCtx *ctx, const SsScheme *sc)
         ss__fail(ctx, "Paillier key generation failed: %s", pai_strerror(st));
         return NULL;
     }
+    /* the holder sends its public key (n, hs) to the peer, which keeps its own copy */
+    k->peer_pub = pai_pub_new();
+    WireW body;
+    wire_w_init(&body);
+    wire_put_array(&body, 2);
+    wire_put_mpz(&body, k->pub->n);
+    wire_put_mpz(&body, k->pub->hs);
+    const char *old = msg_phase(ctx->msg, "offline");
+    msg_round(ctx->msg);
+    char what[96], dg[17];
+    pai_digest(k->pub->n, dg);
+    snprintf(what, sizeof what, "the sender's %u-bit Paillier public key %.8s (n, hs)", k->pub->bits, dg);
+    int rc = ss__post_payload(ctx, k->holder, k->peer, "public key", &body, what);
+    wire_w_free(&body);
+    msg_phase(ctx->msg, old);
+    SsFrame fr;
+    if (rc == 0) rc = ss__receive(ctx, k->holder, k->peer, "public key", &fr);
+    if (rc == 0) {
+        const msgpack_object_array *a;
+        mpz_t n, hs;
+        mpz_inits(n, hs, NULL);
+        if (!wire_get_array(&fr.r, fr.payload, 2, 2, &a) || !wire_get_mpz(&fr.r, &a->ptr[0], n) ||
+            !wire_get_mpz(&fr.r, &a->ptr[1], hs))
+            rc = ss__fail(ctx, "%s", fr.r.err);
+        else if (pai_pub_set_nh(k->peer_pub, n, hs) != PAI_OK)
+            rc = ss__fail(ctx, "malformed message from party %d: an unusable Paillier public key", k->holder);
+        mpz_clears(n, hs, NULL);
+        ss__frame_free(&fr, 0);
+    }
+    if (rc) {
+        pai_pub_free(k->pub); pai_priv_free(k->priv); pai_pub_free(k->peer_pub);
+        return NULL;
+    }
     nkeys++;
     return k;
 }
@@ -84,7 +123,8 @@ int ss_pai_key_info(SsCtx *ctx, const SsScheme *sc, int *holder, unsigned *bits,
     if (!k) return -1;
     *holder = k->holder;
     *bits = k->pub->bits;
-    pai_digest(k->pub->n, digest);
+    /* across processes the peer knows the holder's key from its message */
+    pai_digest(ctx->self && ctx->self != k->holder ? k->peer_pub->n : k->pub->n, digest);
     return 0;
 }
 
@@ -134,7 +174,8 @@ static int take_cts(SsCtx *ctx, int from, int to, const PaiPub *pub, mpz_t *c, s
                                          "%zu bytes, %zu expected", from, n, ctb);
         else {
             mpz_import(c[e], n, 1, 1, 1, 0, p);
-            if (mpz_cmp(c[e], pub->n2) >= 0)
+            if (ctx->self && ctx->self != to) mpz_mod(c[e], c[e], pub->n2);  /* a stand-in's junk */
+            else if (mpz_cmp(c[e], pub->n2) >= 0)
                 rc = ss__fail(ctx, "malformed message from party %d: a ciphertext out of range", from);
         }
     }
@@ -161,7 +202,7 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
 {
     const Key *key_ = key(ctx, sc);
     if (!key_) return -1;
-    const PaiPub *kpub = key_->pub;
+    const PaiPub *kpub = key_->pub, *ppub = key_->peer_pub;  /* the holder's; the peer's copy */
     const PaiPriv *kpriv = key_->priv;
     int terms = mm ? k : 1;
     int bound = 129 + 1;                        /* cross terms are below 2^bound */
@@ -194,23 +235,23 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
     mpz_vec_free(e0, na + nb);
     /* round 2, party 1: from its inbox, Enc(sum of cross terms + rho), re-randomised */
     mpz_t *got = mpz_vec(na + nb), *back = mpz_vec(nc);
-    if (rc == 0) rc = take_cts(ctx, p0, p1, kpub, got, na + nb, ctb);
+    if (rc == 0) rc = take_cts(ctx, p0, p1, ppub, got, na + nb, ctb);
     mpz_t *ea = got, *eb = got + na;
     ss__as(ctx, p1);                                /* party 1's step draws */
     for (size_t o = 0; o < nc && rc == 0; o++) {
         set_u64(t, 0);
-        pai_encrypt(kpub, acc, t, ss__rng(ctx, p1));
+        pai_encrypt(ppub, acc, t, ss__rng(ctx, p1));
         for (int q = 0; q < terms; q++) {
             size_t ia, ib;
             if (mm) { int i = (int)(o / (size_t)n), j = (int)(o % (size_t)n);
                       ia = (size_t)i * k + q; ib = (size_t)q * n + j; }
             else { ia = o; ib = nb == 1 ? 0 : o % nb; }
-            set_u64(u, B[1][ib]); pai_mul_plain(kpub, t, ea[ia], u); pai_add(kpub, acc, acc, t);
-            set_u64(u, A[1][ia]); pai_mul_plain(kpub, t, eb[ib], u); pai_add(kpub, acc, acc, t);
+            set_u64(u, B[1][ib]); pai_mul_plain(ppub, t, ea[ia], u); pai_add(ppub, acc, acc, t);
+            set_u64(u, A[1][ia]); pai_mul_plain(ppub, t, eb[ib], u); pai_add(ppub, acc, acc, t);
         }
         mask(ctx, rho, bound + 40);
-        pai_add_plain(kpub, acc, acc, rho);
-        pai_rerandomize(kpub, acc, ss__rng(ctx, p1));
+        pai_add_plain(ppub, acc, acc, rho);
+        pai_rerandomize(ppub, acc, ss__rng(ctx, p1));
         mpz_set(back[o], acc);
         C[1][o] = (uint64_t)0 - low64(rho);
     }
@@ -225,8 +266,10 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
     if (rc == 0) rc = take_cts(ctx, p1, p0, kpub, back, nc, ctb);
     for (size_t o = 0; o < nc && rc == 0; o++) {
         int st = pai_decrypt(kpriv, kpub, t, back[o]);
-        if (st != PAI_OK) rc = ss__fail(ctx, "Paillier decryption failed: %s", pai_strerror(st));
-        else C[0][o] = low64(t);
+        /* across processes, party 0's stand-in decrypts another key's ciphertexts: junk */
+        if (st != PAI_OK && (!ctx->self || ctx->self == p0))
+            rc = ss__fail(ctx, "Paillier decryption failed: %s", pai_strerror(st));
+        else C[0][o] = st == PAI_OK ? low64(t) : 0;
     }
     msg_phase(ctx->msg, old);
     /* each party: its local terms a_i b_i */
