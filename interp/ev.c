@@ -1037,6 +1037,8 @@ static int exec_for(Interp *I, Node *n)
             err_raise(I, "a range needs numbers"); ev_locate(I, it);
             return XS_ERR;
         }
+        if (!ev_may_peek(I, &a, "the start of the range of 'for'") ||
+            !ev_may_peek(I, &b, "the end of the range of 'for'")) { ev_locate(I, it); return XS_ERR; }
         if (!ev_range_ok(I, a.as.n, b.as.n, 1)) { ev_locate(I, it); return XS_ERR; }
         /* counted in integers: x += 1 would stick at 2^53 */
         for (int64_t x = (int64_t)a.as.n, hi = (int64_t)b.as.n; x <= hi; x++) {
@@ -1051,6 +1053,8 @@ static int exec_for(Interp *I, Node *n)
     }
     Value seq = ev_eval(I, it);
     if (IS_ERR(seq)) return XS_ERR;
+    /* the top level looping over a party's value is a peek (interp/store.c) */
+    if (!ev_may_peek(I, &seq, "the sequence of 'for'")) { val_release(seq); ev_locate(I, it); return XS_ERR; }
     int result = XS_OK;
     size_t len;
     switch (seq.tag) {

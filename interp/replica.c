@@ -55,6 +55,30 @@ static bool shows(Interp *I, int p) { return !I->peek_ok || (p < 64 && (I->peek_
 
 /* --- peeks ------------------------------------------------------------------------- */
 
+/* Gives `real` (decoded from the owner's frame, public throughout) the placement of the
+** stand-in it replaces: each list item, record field and container at the party it
+** lives at, as in the owner's process.  p: the owner, for what the walk cannot match. */
+static void copy_places(Value *real, Value standin, int p, int depth)
+{
+    if (real->tag < V_STR) { *real = val_at(*real, standin.tag == real->tag ? standin.owner : p); return; }
+    int q = standin.tag == real->tag && IS_HEAP(standin) ? standin.as.o->party : p;
+    if (depth < 32 && standin.tag == real->tag && real->tag == V_LIST &&
+        AS_LIST(*real)->n == AS_LIST(standin)->n) {
+        real->as.o->party = (uint16_t)q; real->owner = standin.owner;
+        for (size_t i = 0; i < AS_LIST(*real)->n; i++)
+            copy_places(&AS_LIST(*real)->v[i], AS_LIST(standin)->v[i], p, depth + 1);
+        return;
+    }
+    if (depth < 32 && standin.tag == real->tag && real->tag == V_REC &&
+        AS_REC(*real)->n == AS_REC(standin)->n) {
+        real->as.o->party = (uint16_t)q; real->owner = standin.owner;
+        for (size_t i = 0; i < AS_REC(*real)->n; i++)
+            copy_places(&AS_REC(*real)->v[i], AS_REC(standin)->v[i], p, depth + 1);
+        return;
+    }
+    val_place(real, q ? q : p, -1);
+}
+
 bool rep_peek(Interp *I, Value *v, const char *what)
 {
     int self = rep_self(I);
@@ -107,8 +131,7 @@ bool rep_peek(Interp *I, Value *v, const char *what)
         val_release(real);
         return true;
     }
-    if (IS_HEAP(real)) val_place(&real, p, -1);
-    else real = val_at(real, p);
+    copy_places(&real, *v, p, 0);
     val_release(*v);
     *v = real;
     return true;
@@ -199,7 +222,16 @@ int rep_on(Interp *I, int p, int (*run)(Interp *I, Node *body), Node *body)
     FILE *cap = open_memstream(&text, &tlen);
     if (!cap) { fputs("ppdl: out of memory\n", stderr); abort(); }
     I->out = cap;
-    int st = run(I, body);
+    int st = XS_OK;
+    if (p == self || body->kind != N_BLOCK) st = run(I, body);
+    else {
+        /* a stand-in's errors are not p's: each statement that fails is passed over, so
+           that the block's later statements (its messages) still run */
+        for (int i = 0; i < body->list.n && st == XS_OK; i++) {
+            st = ev_exec(I, body->list.v[i]);
+            if (st == XS_ERR && !I->err_interrupt) { err_clear(I); st = XS_OK; }
+        }
+    }
     I->out = out;
     fclose(cap);
     if (p == self) {
@@ -218,8 +250,7 @@ int rep_on(Interp *I, int p, int (*run)(Interp *I, Node *body), Node *body)
             }
         }
     } else {
-        /* what the stand-ins printed is not p's output; their errors are not p's */
-        if (st == XS_ERR && !I->err_interrupt) { err_clear(I); st = XS_OK; }
+        /* what the stand-ins printed is not p's output */
         if (shows(I, p)) {
             uint8_t *f; size_t len;
             mirror_side_take(I->msg.tp, p, "output", I->tr.round, &f, &len);

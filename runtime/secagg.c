@@ -429,7 +429,8 @@ static int encode(SaRun *r, int i, uint32_t *y)
     double scale = r->scale, lim = floor(2147483647.0 / r->n);
     for (size_t e = 0; e < r->m; e++) {
         double v = nearbyint((double)r->x[i][e] * scale);
-        if (!(fabs(v) <= lim)) {
+        if (!(fabs(v) <= lim) && !real(r, r->client[i])) v = 0;     /* a stand-in's junk */
+        else if (!(fabs(v) <= lim)) {
             return fail(r, "%s's update: element %zu is %s the bound +-%.6g = (2^31 - 1) / (n * "
                         "scale) that keeps the sum of n = %d clients exact in Z_2^32 (lower "
                         "scale = or scale the update down)", nm(r, r->client[i]), e + 1,
