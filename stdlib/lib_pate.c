@@ -494,37 +494,42 @@ static const LibReg fns[] = {
     {"votes", b_votes, "votes(predictions)",
      "A teacher's votes: the one-hot rows (queries x classes) of the argmax of each row of its\n"
      "predictions.",
-     "print(votes(tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]])))", 0},
+     "print(votes(tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]])))\n"
+     "# -> tensor([[0, 1, 0],\n"
+     "# ->         [1, 0, 0]])", 0},
     {"noise_share", b_noise_share, "noise_share(mechanism, queries, classes, teachers = n, dropouts = 0)",
      "One teacher's share of the aggregation noise (queries x classes), drawn from the\n"
      "generator of the party it runs at: LNMax's Laplace(b) split as G1 - G2 with G1, G2 from\n"
      "Gamma(1/m, b), GNMax's N(0, sigma^2) split as N(0, sigma^2 / m), m = teachers - dropouts.\n"
      "The shares of any m teachers sum to exactly the mechanism's noise, so no party knows it.",
-     "z = noise_share({mechanism = \"lnmax\", scale = 20}, 4, 10, teachers = 50); print(shape(z))", 0},
+     "z = noise_share({mechanism = \"lnmax\", scale = 20}, 4, 10, teachers = 50); print(shape(z))\n"
+     "# -> [4, 10]", 0},
     {"noisy_max", b_noisy_max, "noisy_max(histogram, mechanism)",
      "PATE's aggregation in the clear (the trusted aggregator of Papernot et al.): the argmax of\n"
      "each row of the vote histogram (queries x classes) plus noise from the aggregator's\n"
      "generator - LNMax (Laplace), GNMax (Gaussian), or confident GNMax (a row is answered only\n"
      "when its largest count plus N(0, sigma1^2) reaches the threshold; -1 otherwise).  The\n"
      "noise is exact discrete noise on a fine grid (docs/privacy.md).",
-     "l = noisy_max(tensor([[40, 2, 8]]), {mechanism = \"gnmax\", sigma = 5}); print(l)", 0},
+     "l = noisy_max(tensor([[40, 2, 8]]), {mechanism = \"gnmax\", sigma = 5}); print(l)\n"
+     "# -> tensor([0])", 0},
     {"histogram", b_histogram, "histogram(votes)",
      "The experimenter's clean vote histogram (queries x classes): the sum of the teachers'\n"
      "votes, each a tensor at its teacher.  Top level only: no party can compute it, and it is\n"
      "what the data-dependent analysis and the ensemble's accuracy are computed from.",
-     PARTIES "print(histogram([tensor([[1, 0]]) at t1, tensor([[0, 1]]) at t2]))",
+     PARTIES "print(histogram([tensor([[1, 0]]) at t1, tensor([[0, 1]]) at t2]))   # -> tensor([[1, 1]])",
      LIB_ANYOWNER | LIB_NARRATOR},
     {"mean_accuracy", b_mean_accuracy, "mean_accuracy(models, data)",
      "The experimenter's mean accuracy of several models (each may live at its own party, as\n"
      "PATE's teachers do) on one evaluation dataset.  Top level only.",
      "network n { dense(2, 2); softmax }; d = dataset(tensor([[0, 1], [1, 0]]), tensor([0, 1])); "
-     "print(mean_accuracy([model(n), model(n)], d) <= 1)", LIB_ANYOWNER | LIB_NARRATOR},
+     "print(mean_accuracy([model(n), model(n)], d) <= 1)   # -> true", LIB_ANYOWNER | LIB_NARRATOR},
     {"aggregate", b_aggregate, "aggregate(noised_votes, to = p)",
      "Plaintext PATE with distributed noise: each item (a teacher's votes plus its noise share,\n"
      "a queries x classes tensor at that teacher) is sent to p in one round, and p takes the\n"
      "argmax of their sum in the fixed point of SPEED (2^-16).  Every message is flagged as its\n"
      "teacher's data: the reference that speed(...) must match.",
-     PARTIES "l = aggregate([tensor([[1, 0]]) at t1, tensor([[1, 0]]) at t2], to = agg); print(l)",
+     PARTIES "l = aggregate([tensor([[1, 0]]) at t1, tensor([[1, 0]]) at t2], to = agg); print(l)\n"
+     "# -> tensor([0]) (at agg)",
      LIB_ANYOWNER},
     {"speed", b_speed,
      "speed(noised_votes, mechanism = m, he = scheme, aggregator = a, server = s, student = u, "
@@ -541,12 +546,12 @@ static const LibReg fns[] = {
      "refused before the server sees anything.",
      PARTIES "scheme he = paillier(bits = 512, keyholder = srv); m = {mechanism = \"lnmax\", scale = 2}; "
      "l = speed([tensor([[0, 1]]) at t1, tensor([[0, 1]]) at t2], mechanism = m, he = he, "
-     "aggregator = agg, server = srv, student = st); print(l)", LIB_ANYOWNER},
+     "aggregator = agg, server = srv, student = st); print(l)   # -> tensor([1]) (at st)", LIB_ANYOWNER},
     {"speed_timing", b_speed_timing, "speed_timing()",
      "The last speed(...) run's wall seconds per phase {encrypt, aggregate, convert, argmax},\n"
      "its CPU seconds (every thread) {cpu_encrypt, ...} and its packing {slots, slot_bits,\n"
      "ciphertexts (per teacher)}; none before the first run.",
-     "print(speed_timing() == none or true)", LIB_NARRATOR},
+     "print(speed_timing() == none or true)   # -> true", LIB_NARRATOR},
     {"pate_epsilon", b_pate_epsilon,
      "pate_epsilon(mechanism, queries = Q, votes = histogram, answered = labels, delta = 1e-5)",
      "The privacy of Q answered queries by the Renyi-DP accountant: data_independent (LNMax\n"
@@ -555,14 +560,16 @@ static const LibReg fns[] = {
      "Theorem 6 with the q bound of Proposition 7; only the answered rows for confident GNMax).\n"
      "The data-dependent figure depends on the votes and is not itself private: ppdl reports it\n"
      "to the experimenter and never charges it.",
-     "print(format(pate_epsilon({mechanism = \"gnmax\", sigma = 40}, queries = 1000).data_independent, \".3f\"))",
+     "print(format(pate_epsilon({mechanism = \"gnmax\", sigma = 40}, queries = 1000).data_independent, \".3f\"))\n"
+     "# -> 5.990",
      LIB_ANYOWNER},
     {"pate_charge", b_pate_charge, "pate_charge(mechanism, queries = Q, data = [d1, ...], delta = 1e-5)",
      "Charges every teacher's dataset (each distinct ledger once) with the data-independent\n"
      "cost of Q queries, all or none: a charge that does not fit one ledger refuses the whole\n"
      "call with that ledger's account.  Returns the epsilon charged.",
      "d = load_csv(\"samples/data/pima_diabetes.csv\", label = \"diabetes\"); budget(d, epsilon = 5, delta = 1e-5); "
-     "print(format(pate_charge({mechanism = \"gnmax\", sigma = 40}, queries = 100, data = [d]), \".3f\"))",
+     "print(format(pate_charge({mechanism = \"gnmax\", sigma = 40}, queries = 100, data = [d]), \".3f\"))\n"
+     "# -> 1.760",
      LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
