@@ -781,14 +781,14 @@ static const LibReg fns[] = {
     {"save_budget", b_save_budget, "save_budget(d, path)",
      "Writes dataset d's privacy ledger (budget and every charge) to a text file, so that it\n"
      "survives the session: load_budget(d, path) restores it onto the reloaded data.",
-     "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"/tmp/pima.ledger\"); print(\"saved\")\n"
+     "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"pima.ledger\"); print(\"saved\")\n"
      "# -> saved", LIB_ANYOWNER},
     {"load_budget", b_load_budget, "load_budget(d, path)",
      "Restores a ledger written by save_budget onto dataset d (which must have no charges\n"
      "yet) and returns it, so spending continues where it stopped.  The file's cap may not\n"
      "be above one d already has.",
-     "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"/tmp/pima2.ledger\"); "
-     "e = " PIMA "; print(load_budget(e, \"/tmp/pima2.ledger\").epsilon)   # -> 1", LIB_ANYOWNER},
+     "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"pima2.ledger\"); "
+     "e = " PIMA "; print(load_budget(e, \"pima2.ledger\").epsilon)   # -> 1", LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

@@ -1145,25 +1145,25 @@ static const LibReg fns[] = {
      "Writes the scheme's public key (or, at a keyholder, its private key) as a JWK file in\n"
      "python-paillier's format: {\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"n\": ...}, or {\"p\", \"q\", \"lambda\", \"mu\",\n"
      "\"pub\"} (pheutil decrypt reads p and q; older readers lambda and mu).",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"/tmp/ppdl_pub.jwk\"); print(\"saved\")\n"
+     "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"pub.jwk\"); print(\"saved\")\n"
      "# -> saved", LIB_ANYOWNER},
     {"load_key", b_load_key, "load_key(path, keyholder = party, precision = 32, range = 2^20)",
      "Reads a python-paillier JWK key file into a scheme: private keys with \"p\" and \"q\" (pheutil) or\n"
      "\"lambda\" and \"mu\".  A modulus that is even, small, prime or has a small factor is refused.  A private\n"
      "key needs its keyholder (by default the party running the call); a public key alone can encrypt but\n"
      "nobody can decrypt.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"/tmp/ppdl_pub.jwk\"); pk = load_key(\"/tmp/ppdl_pub.jwk\"); print(pk.bits)\n"
+     "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"pub.jwk\"); pk = load_key(\"pub.jwk\"); print(pk.bits)\n"
      "# -> 512",
      LIB_ANYOWNER},
     {"save_ciphertext", b_save_ciphertext, "save_ciphertext(c, path)",
      "Writes a ciphertext as python-paillier does: {\"v\": \"<decimal>\", \"e\": <exponent>} for each value\n"
      "(nested lists following the shape); the value is the plaintext integer times 16^e.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); save_ciphertext(encrypt(1.5, he), \"/tmp/ppdl_ct.json\"); print(\"saved\")\n"
+     "party s; scheme he = paillier(bits = 512, keyholder = s); save_ciphertext(encrypt(1.5, he), \"ct.json\"); print(\"saved\")\n"
      "# -> saved", 0},
     {"load_ciphertext", b_load_ciphertext, "load_ciphertext(path, he)",
      "Reads a ciphertext file in python-paillier's {\"v\", \"e\"} format under the scheme's key.  Values with\n"
      "different exponents (phe gives each float its own) are aligned exactly to the smallest.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); save_ciphertext(encrypt(1.5, he), \"/tmp/ppdl_ct.json\"); c = load_ciphertext(\"/tmp/ppdl_ct.json\", he); on s { print(decrypt(c)) }\n"
+     "party s; scheme he = paillier(bits = 512, keyholder = s); save_ciphertext(encrypt(1.5, he), \"ct.json\"); c = load_ciphertext(\"ct.json\", he); on s { print(decrypt(c)) }\n"
      "# -> 1.5",
      LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}

@@ -852,10 +852,10 @@ static const LibReg fns[] = {
     {"save", b_save, "save(m, path)",
      "Writes a model (layers and weights, format in docs/training.md) atomically: to a\n"
      "temporary file that is renamed over path, so a crash never leaves half a file.",
-     NET "save(model(xor), \"/tmp/ppdl_xor.model\"); print(\"saved\")   # -> saved", 0},
+     NET "save(model(xor), \"xor.model\"); print(\"saved\")   # -> saved", 0},
     {"load_model", b_load_model, "load_model(path)",
      "Reads a model written by save; a truncated or damaged file is an error naming it.",
-     NET "save(model(xor), \"/tmp/ppdl_xor2.model\"); print(load_model(\"/tmp/ppdl_xor2.model\"))\n"
+     NET "save(model(xor), \"xor2.model\"); print(load_model(\"xor2.model\"))\n"
      "# -> <model xor: 4 layers; 42 parameters>", 0},
     {"plot", b_plot, "plot(history, file = none)",
      "Draws each curve of a training history (loss, accuracy, ...) in the terminal with\n"

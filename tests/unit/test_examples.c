@@ -3,16 +3,20 @@
 ** example that says what it prints.  An example's lines holding "# -> " give its expected
 ** standard output, one line each, so help(name) shows the result beside the code:
 **     print(len([1, 2, 3]))   # -> 3
-** Each example runs in a fresh interpreter (from the repository root, as `make test`
-** runs) under two different seeds and must print exactly that; "..." in an expected line
-** matches anything (digests of ciphertexts, which are random by design).  A builtin or
-** help page added without an example, or an example without its output, fails here.
+** Each example runs in a fresh interpreter, in a private working directory where samples/
+** is the repository's (examples that save write there), under two different seeds and must print exactly that; "..." in an expected line
+** matches anything (what is random by design: a ciphertext's digest and size, the last
+** digits of a fixed-point approximation).  A builtin or help page added without an
+** example, or an example without its output, fails here.
 */
 #include "tu.h"
 #include "lib.h"
 #include "help.h"
+#include <ftw.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void every_builtin_documented(void)
 {
@@ -52,8 +56,7 @@ static char *expected_output(const char *ex)
 }
 
 /* Whether line got (len gn) matches line want (len wn), where "..." in want stands for
-** any run of characters: the part of an output that is random by design (a ciphertext's
-** digest, the last digit of a fixed-point approximation). */
+** any run of characters: the part of an output that is random by design. */
 static bool line_matches(const char *want, size_t wn, const char *got, size_t gn)
 {
     if (wn >= 3 && memcmp(want, "...", 3) == 0) {
@@ -203,13 +206,42 @@ static void every_help_page(void)
     free(list); free(err);
 }
 
+/* The examples run in a private working directory (what they save goes there and
+** vanishes with it) where samples/ links to the repository's; the suite starts at the
+** repository root, as `make test` runs it. */
+static char root[PATH_MAX], work[] = "/tmp/ppdl-examples.XXXXXX";
+
+static bool enter_work(void)
+{
+    char link[PATH_MAX + 16];
+    if (!getcwd(root, sizeof root) || !mkdtemp(work)) return false;
+    snprintf(link, sizeof link, "%s/samples", root);
+    char at[sizeof work + 16];
+    snprintf(at, sizeof at, "%s/samples", work);
+    return symlink(link, at) == 0 && chdir(work) == 0;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+static void leave_work(void)
+{
+    if (chdir(root) == 0) nftw(work, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
+    if (!enter_work()) { perror("test_examples: private working directory"); return 2; }
     static const TU_Test tests[] = {
         {"every builtin documented", every_builtin_documented},
         {"the expected-output checker", expected_output_checker},
         {"every example prints its output", every_example_prints_its_output},
         {"every help page", every_help_page},
         {NULL, NULL}};
-    return tu_main("examples", tests);
+    int rc = tu_main("examples", tests);
+    leave_work();
+    return rc;
 }
