@@ -175,13 +175,13 @@ bench: ppdl
 bench-train: ppdl
 	@bench/train.sh ./ppdl
 
-bench-paillier: $(BUILD)/libppdl.a
+bench-paillier: $(BUILD)/bench/bench_paillier
 	@bench/paillier.sh $(BUILD)
 
 # CrypTen's Python dependencies, for bench-mpc only (make test does not need them)
 BENCH_DEB_PKGS := python3-torch python3-omegaconf python3-onnx python3-scipy python3-sklearn \
                   python3-pandas python3-torchvision libopenblas0-pthread
-bench-mpc: ppdl
+bench-mpc: ppdl $(BUILD)/bench/bench_mpc
 	@tools/deps.sh --check-or-install $(BENCH_DEB_PKGS) || echo "bench-mpc: could not install $(BENCH_DEB_PKGS); CrypTen will not be measured"
 	@bench/mpc.sh ./ppdl $(BUILD)
 
@@ -189,14 +189,15 @@ bench-dp: ppdl $(BUILD)/bench/chacha
 	@$(BUILD)/bench/chacha
 	@bench/dp.sh ./ppdl
 
-$(BUILD)/bench/chacha: bench/chacha.c $(BUILD)/librt.a
+# The C benchmarks, each one program over the runtime library.
+$(BUILD)/bench/%: bench/%.c $(BUILD)/librt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/librt.a $(LDLIBS)
 
 bench-speed: ppdl
 	@bench/speed.sh ./ppdl
 
-bench-fl: $(BUILD)/librt.a
+bench-fl: $(BUILD)/bench/bench_secagg
 	@bench/fl.sh $(BUILD)
 
 # --- install ------------------------------------------------------------------------

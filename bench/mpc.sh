@@ -1,8 +1,8 @@
 #!/bin/bash
 # mpc.sh PPDL BUILD — make bench-mpc.
-# 1. bench/bench_mpc.c (built against BUILD/librt.a) times the runtime directly: a
-#    128x784 @ 784x128 shared product next to the int64 ring product one party needs,
-#    sigmoid and ReLU on 100x100, and one MLP 784-128-10 step at batch 128 on
+# 1. BUILD/bench/bench_mpc (bench/bench_mpc.c over the runtime library) times the
+#    runtime directly: a 128x784 @ 784x128 shared product next to the int64 ring
+#    product one party needs, sigmoid and ReLU on 100x100, and one MLP 784-128-10 step at batch 128 on
 #    Fashion-MNIST (softmax cross-entropy), three parties and a dealer in one process,
 #    offline (dealer) and online time apart; then the same step with two parties and a
 #    dealer (dealer pairs, and local truncation as CrypTen's two parties do).
@@ -19,12 +19,9 @@ ppdl=${1:-./ppdl}; build=${2:-build}
 here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
 cd "$root"
 data=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
-make -s "$build/librt.a"
-cc_flags="-O2 -g -std=c11 -D_GNU_SOURCE -pthread -Iruntime $(pkg-config --cflags gmp zlib msgpack 2>/dev/null) -I/usr/include/x86_64-linux-gnu/openblas-pthread"
-libs="$(pkg-config --libs gmp zlib msgpack 2>/dev/null || echo -lgmp -lz -lmsgpackc) -lopenblas -lm -pthread"
-${CC:-cc} $cc_flags -o "$build/bench_mpc" bench/bench_mpc.c "$build/librt.a" $libs
+make -s BUILD="$build" "$build/bench/bench_mpc"
 echo "== runtime (C), best of ${REPS:-7}"
-"$build/bench_mpc" "$data" "${REPS:-7}" | tee "$build/bench_mpc.txt"
+"$build/bench/bench_mpc" "$data" "${REPS:-7}" | tee "$build/bench_mpc.txt"
 
 echo
 echo "== CrypTen, same run: MLP 784-128-10, batch 128, softmax cross-entropy, 2 parties as 2 processes"

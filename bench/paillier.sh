@@ -1,16 +1,14 @@
 #!/bin/bash
-# paillier.sh BUILD [--quick] — make bench-paillier: builds bench/bench_paillier.c against
-# BUILD/librt.a, installs paillier-bigint into bench/node_modules with npm (once; skipped
-# with a note when node or npm is missing or offline) and prints ppdl's figures next to
-# raw GMP and paillier-bigint.  Not part of make test.
+# paillier.sh BUILD [--quick] — make bench-paillier: builds BUILD/bench/bench_paillier
+# (bench/bench_paillier.c over the runtime library), installs paillier-bigint into
+# bench/node_modules with npm (once; skipped with a note when node or npm is missing or
+# offline) and prints ppdl's figures next to raw GMP and paillier-bigint.  Not part of
+# make test.
 set -e
 build=${1:-build}; shift || true
 here=$(cd "$(dirname "$0")" && pwd); root=$(dirname "$here")
 cd "$root"
-make -s "$build/librt.a"
-cc_flags="-O2 -g -std=c11 -D_GNU_SOURCE -pthread -Iruntime $(pkg-config --cflags gmp 2>/dev/null)"
-libs="$(pkg-config --libs gmp 2>/dev/null || echo -lgmp) -lm -pthread"
-${CC:-cc} $cc_flags -o "$build/bench_paillier" bench/bench_paillier.c "$build/librt.a" $libs
+make -s BUILD="$build" "$build/bench/bench_paillier"
 
 nodefile=$(mktemp); trap 'rm -f "$nodefile"' EXIT
 if command -v node >/dev/null && command -v npm >/dev/null; then
@@ -28,4 +26,4 @@ else
   echo "note: node/npm not found; the node column stays empty" >&2
 fi
 echo "timing ppdl and raw GMP (about a minute)..." >&2
-"$build/bench_paillier" --node "$nodefile" "$@"
+"$build/bench/bench_paillier" --node "$nodefile" "$@"

@@ -8,32 +8,12 @@ The data is loaded once into tensors and each epoch indexes a fresh random permu
 PyTorch).  Prints one line per epoch and a final summary line:
     torch: epochs E, seconds/epoch S, test accuracy A
 """
-import gzip
-import os
-import struct
 import sys
 import time
 
-import numpy as np
 import torch
 
-DIR = os.environ.get("FMNIST_DIR", "/usr/share/datasets/fashion-mnist")
-
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 0x803:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, np.uint8, offset=16).reshape(n, rows * cols)
-    return np.frombuffer(data, np.uint8, offset=8)
-
-
-def load(prefix):
-    x = idx(os.path.join(DIR, prefix + "-images-idx3-ubyte.gz")).astype(np.float32) / 255.0
-    y = idx(os.path.join(DIR, prefix + "-labels-idx1-ubyte.gz")).astype(np.int64)
-    return torch.from_numpy(x), torch.from_numpy(y)
+from fmnist_torch import load, mlp
 
 
 def main():
@@ -44,12 +24,7 @@ def main():
     torch.manual_seed(seed)
     xtr, ytr = load("train")
     xte, yte = load("t10k")
-    model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
-    # He init for the layer before ReLU, Xavier for the output, zero biases (as ppdl)
-    torch.nn.init.kaiming_normal_(model[0].weight, nonlinearity="relu")
-    torch.nn.init.xavier_uniform_(model[2].weight)
-    torch.nn.init.zeros_(model[0].bias)
-    torch.nn.init.zeros_(model[2].bias)
+    model = mlp()                   # He init before the ReLU, Xavier for the output (as ppdl)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     lossf = torch.nn.CrossEntropyLoss()
     n = xtr.shape[0]

@@ -3,7 +3,7 @@
 ** `party`, `scheme`, `network`, `at`, `try`) and the concepts a course needs (`mpc`,
 ** `paillier`, `dp`, `rounds`; `lab` points at docs/lab/).  help() lists them,
 ** help("name") shows one; every page has an example that tests/unit/test_examples.c
-** runs, as builtins' examples are.
+** runs and compares, as builtins' are.
 */
 #ifndef HELP_H
 #define HELP_H
@@ -13,7 +13,7 @@ typedef struct HelpTopic {
     const char *kind;           /* "statement" or "concept" */
     const char *title;          /* one line */
     const char *text;           /* the page */
-    const char *example;        /* ppdl code that runs */
+    const char *example;        /* ppdl code that runs, then "# -> " lines: what it prints */
 } HelpTopic;
 
 /* The pages, terminated by an entry whose name is NULL. */

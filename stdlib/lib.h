@@ -29,7 +29,8 @@ struct LibReg {
     LibFn fn;
     const char *sig;            /* "train(m, data, epochs = 1, lr = 0.1, ...)" */
     const char *help;           /* what it does, what it returns, errors */
-    const char *example;        /* ppdl code that runs (tests run every example) */
+    const char *example;        /* ppdl code that runs, then "# -> " lines: what it prints
+                                   (tests/unit/test_examples.c compares) */
     int flags;                  /* LIB_* below; 0 for ordinary builtins */
 };
 

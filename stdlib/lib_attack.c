@@ -327,36 +327,40 @@ static const LibReg fns[] = {
     {"clock", b_clock, "clock()",
      "Seconds on a monotonic clock (from an arbitrary start): the difference of two calls times\n"
      "what ran between them.",
-     "t0 = clock(); s = sum(1..1000); print(clock() - t0 >= 0)", 0},
+     "t0 = clock(); s = sum(1..1000); print(clock() - t0 >= 0)   # -> true", 0},
     {"losses", b_losses, "losses(m, data, loss = auto)",
      "Each example's loss under model m, as a tensor of n numbers: the score of a loss-threshold\n"
      "membership-inference attack (Yeom et al. 2018: a training example tends to have a smaller\n"
      "loss than an unseen one).",
-     "network n { dense(2, 2); softmax }; m = model(n); d = dataset(tensor([[0, 1], [1, 0]]), tensor([0, 1])); print(len(losses(m, d)))",
+     "network n { dense(2, 2); softmax }; m = model(n); d = dataset(tensor([[0, 1], [1, 0]]), tensor([0, 1])); print(len(losses(m, d)))\n"
+     "# -> 2",
      0},
     {"input_grad", b_input_grad, "input_grad(m, x, y, loss = auto)",
      "The gradient of the loss of m on input x with label y, with respect to x (same shape as x):\n"
      "x one example and y its label, or x a batch (n × ...) and y a tensor of n labels.  Gradient\n"
      "descent on x with it is model inversion (Fredrikson et al. 2015): an input the model finds\n"
      "most typical of a class.",
-     "network n { dense(4, 3); softmax }; m = model(n); g = input_grad(m, tensor([1, 0, 0, 1]), 2); print(shape(g))",
+     "network n { dense(4, 3); softmax }; m = model(n); g = input_grad(m, tensor([1, 0, 0, 1]), 2); print(shape(g))\n"
+     "# -> [4]",
      0},
     {"auc", b_auc, "auc(scores, labels)",
      "The area under the ROC curve of scores (higher: more likely positive) against labels 0/1:\n"
      "the probability that a positive outscores a negative, ties counting one half.  0.5 is\n"
      "guessing; an attack's AUC above 0.5 means it tells members from non-members.",
-     "print(auc([0.9, 0.8, 0.3, 0.1], [1, 1, 0, 0]), auc([1, 1, 1, 1], [1, 0, 1, 0]))", 0},
+     "print(auc([0.9, 0.8, 0.3, 0.1], [1, 1, 0, 0]), auc([1, 1, 1, 1], [1, 0, 1, 0]))   # -> 1 0.5", 0},
     {"roc", b_roc, "roc(scores, labels)",
      "The ROC curve of scores against labels 0/1: a record {auc, advantage, threshold, fpr, tpr,\n"
      "thresholds}; advantage is the largest tpr - fpr (the membership advantage of Yeom et al.)\n"
      "and threshold the score that reaches it.",
-     "r = roc([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0]); print(r.auc, r.advantage)", 0},
+     "r = roc([0.9, 0.8, 0.3, 0.1], [1, 0, 1, 0]); print(r.auc, r.advantage)   # -> 0.75 0.5", 0},
     {"show_image", b_show_image, "show_image(img or [img, ...], file = none, scale = 8)",
      "Shows images (tensors h × w, 1 × h × w, or a square number of pixels such as 784) side by\n"
      "side, each scaled to its own range: in the terminal with Unicode half blocks (grey levels\n"
      "on a terminal, ▀ ▄ █ otherwise), or as an SVG picture with file = \"x.svg\" (scale pixels a\n"
      "pixel). Pixels must be finite numbers (a nan or infinite pixel is refused, named).",
-     "show_image(tensor([[0, 1, 0], [1, 1, 1], [0, 1, 0], [1, 0, 1]]))", 0},
+     "show_image(tensor([[0, 1, 0], [1, 1, 1], [0, 1, 0], [1, 0, 1]]))\n"
+     "# -> ▄█▄\n"
+     "# -> ▄▀▄", 0},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

@@ -225,11 +225,22 @@ static Value b_show(Interp *I, Args *a)
     return VNONE;
 }
 
+/* Prints an example indented, every line of it (its `# -> ` lines show what it prints). */
+static void example_show(Interp *I, const char *ex)
+{
+    fputs("\nExample:\n", I->out);
+    for (const char *p = ex; *p; ) {
+        size_t n = strcspn(p, "\n");
+        fprintf(I->out, "    %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
 static void help_one(Interp *I, const LibReg *r)
 {
     fprintf(I->out, "%s\n\n", r->sig ? r->sig : r->name);
     if (r->help) fprintf(I->out, "%s\n", r->help);
-    if (r->example) fprintf(I->out, "\nExample:\n    %s\n", r->example);
+    if (r->example) example_show(I, r->example);
 }
 
 static Value b_help(Interp *I, Args *a)
@@ -262,12 +273,8 @@ static Value b_help(Interp *I, Args *a)
     const HelpTopic *t = v.tag == V_STR ? help_topic(name) : NULL;
     const LibReg *r = lib_find(I, name);
     if (t) {
-        fprintf(I->out, "%s — %s\n\n%s\n\nExample:\n", t->name, t->title, t->text);
-        for (const char *p = t->example; *p; ) {
-            size_t n = strcspn(p, "\n");
-            fprintf(I->out, "    %.*s\n", (int)n, p);
-            p += n + (p[n] == '\n');
-        }
+        fprintf(I->out, "%s — %s\n\n%s\n", t->name, t->title, t->text);
+        example_show(I, t->example);
         if (!r) return VNONE;
         fprintf(I->out, "\nThe builtin %s:\n\n", name);
     }
@@ -301,57 +308,78 @@ static Value b_error(Interp *I, Args *a)
 static const LibReg fns[] = {
     {"print", b_print, "print(x, ..., sep = \" \", end = \"\\n\")",
      "Prints its arguments separated by sep and followed by end. Strings print without quotes;\n"
-     "keys, shares and ciphertexts print only what their owner may show.", "print(\"hello\", 1 + 2)", LIB_ANYOWNER | LIB_SHOW},
+     "keys, shares and ciphertexts print only what their owner may show.", "print(\"hello\", 1 + 2)\n"
+     "# -> hello 3", LIB_ANYOWNER | LIB_SHOW},
     {"len", b_len, "len(x)", "Length of a string, list, record, range, or the first dimension of a tensor.",
-     "print(len([1, 2, 3]))", LIB_STRUCT},
+     "print(len([1, 2, 3]))   # -> 3", LIB_STRUCT},
     {"type", b_type, "type(x)", "The kind of a value as a string: number, string, list, tensor, ciphertext, ...",
-     "print(type(1..3))", LIB_ANYOWNER},
-    {"str", b_str, "str(x)", "The value displayed as a string.", "print(str(0.5) + \"!\")", 0},
+     "print(type(1..3))   # -> range", LIB_ANYOWNER},
+    {"str", b_str, "str(x)", "The value displayed as a string.", "print(str(0.5) + \"!\")   # -> 0.5!", 0},
     {"num", b_num, "num(x)", "Converts a string or bool to a number; an invalid string is an error.",
-     "print(num(\"2.5\") * 2)", 0},
+     "print(num(\"2.5\") * 2)   # -> 5", 0},
     {"format", b_format, "format(x, spec)",
      "Formats a number with a printf-like spec: \".3f\", \"8.2e\", \"d\". f-strings do the same: f\"{x:.3f}\".",
-     "print(format(3.14159, \".2f\"))", 0},
-    {"append", b_append, "append(list, x)", "Appends x to the list (in place).", "l = [1]; append(l, 2); print(l)", LIB_WRITES | LIB_STRUCT},
-    {"pop", b_pop, "pop(list)", "Removes and returns the last item of the list.", "l = [1, 2]; print(pop(l), l)", LIB_WRITES | LIB_STRUCT},
-    {"keys", b_keys, "keys(record)", "The field names of a record, in order.", "print(keys({a = 1, b = 2}))", LIB_STRUCT},
+     "print(format(3.14159, \".2f\"))   # -> 3.14", 0},
+    {"append", b_append, "append(list, x)", "Appends x to the list (in place).", "l = [1]; append(l, 2); print(l)\n"
+     "# -> [1, 2]", LIB_WRITES | LIB_STRUCT},
+    {"pop", b_pop, "pop(list)", "Removes and returns the last item of the list.", "l = [1, 2]; print(pop(l), l)\n"
+     "# -> 2 [1]", LIB_WRITES | LIB_STRUCT},
+    {"keys", b_keys, "keys(record)", "The field names of a record, in order.", "print(keys({a = 1, b = 2}))\n"
+     "# -> [\"a\", \"b\"]", LIB_STRUCT},
     {"range", b_range, "range(lo, hi, step = 1)", "The numbers lo, lo+step, ... up to and including hi (like lo..hi); whole numbers within ±2^53, step >= 1.",
-     "for i in range(0, 10, 5) { print(i) }", 0},
-    {"sqrt", b_sqrt, "sqrt(x)", "Square root of a number (tensors: elementwise).", "print(sqrt(16))", 0},
-    {"exp", b_exp, "exp(x)", "e to the power x (tensors: elementwise).", "print(exp(0))", 0},
-    {"log", b_log, "log(x)", "Natural logarithm of a positive number (tensors: elementwise).", "print(log(1))", 0},
-    {"abs", b_abs, "abs(x)", "Absolute value (tensors: elementwise).", "print(abs(-2))", 0},
-    {"floor", b_floor, "floor(x)", "Largest whole number <= x.", "print(floor(2.7))", 0},
-    {"ceil", b_ceil, "ceil(x)", "Smallest whole number >= x.", "print(ceil(2.1))", 0},
+     "for i in range(0, 10, 5) { print(i) }\n"
+     "# -> 0\n"
+     "# -> 5\n"
+     "# -> 10", 0},
+    {"sqrt", b_sqrt, "sqrt(x)", "Square root of a number (tensors: elementwise).", "print(sqrt(16))\n"
+     "# -> 4", 0},
+    {"exp", b_exp, "exp(x)", "e to the power x (tensors: elementwise).", "print(exp(0))   # -> 1", 0},
+    {"log", b_log, "log(x)", "Natural logarithm of a positive number (tensors: elementwise).", "print(log(1))\n"
+     "# -> 0", 0},
+    {"abs", b_abs, "abs(x)", "Absolute value (tensors: elementwise).", "print(abs(-2))   # -> 2", 0},
+    {"floor", b_floor, "floor(x)", "Largest whole number <= x.", "print(floor(2.7))   # -> 2", 0},
+    {"ceil", b_ceil, "ceil(x)", "Smallest whole number >= x.", "print(ceil(2.1))   # -> 3", 0},
     {"round", b_round, "round(x, digits = 0)", "Rounds to the nearest whole number, or to digits decimals.",
-     "print(round(2.567, 2))", 0},
-    {"sin", b_sin, "sin(x)", "Sine (radians).", "print(sin(0))", 0},
-    {"cos", b_cos, "cos(x)", "Cosine (radians).", "print(cos(0))", 0},
-    {"tanh", b_tanh, "tanh(x)", "Hyperbolic tangent (tensors: elementwise).", "print(tanh(0))", 0},
-    {"sigmoid", b_sigmoid, "sigmoid(x)", "The logistic function 1 / (1 + exp(-x)) of a number.", "print(sigmoid(0))", 0},
+     "print(round(2.567, 2))   # -> 2.57", 0},
+    {"sin", b_sin, "sin(x)", "Sine (radians).", "print(sin(0))   # -> 0", 0},
+    {"cos", b_cos, "cos(x)", "Cosine (radians).", "print(cos(0))   # -> 1", 0},
+    {"tanh", b_tanh, "tanh(x)", "Hyperbolic tangent (tensors: elementwise).", "print(tanh(0))   # -> 0", 0},
+    {"sigmoid", b_sigmoid, "sigmoid(x)", "The logistic function 1 / (1 + exp(-x)) of a number.", "print(sigmoid(0))\n"
+     "# -> 0.5", 0},
     {"min", b_min, "min(a, b, ...) or min(list)", "Smallest of numbers (tensors: see the tensor module).",
-     "print(min(3, 1, 2))", 0},
+     "print(min(3, 1, 2))   # -> 1", 0},
     {"max", b_max, "max(a, b, ...) or max(list)", "Largest of numbers (tensors: see the tensor module).",
-     "print(max([3, 1, 2]))", 0},
+     "print(max([3, 1, 2]))   # -> 3", 0},
     {"sum", b_sum, "sum(list) or sum(a, b, ...)", "Sum of numbers, a list or a range (tensors: see the tensor module).",
-     "print(sum(1..100))", 0},
+     "print(sum(1..100))   # -> 5050", 0},
     {"seed", b_seed, "seed(n)",
      "Makes all randomness reproducible from n, for classrooms and tests. INSECURE: keys, shares\n"
-     "and noise become predictable; ppdl says so on stderr every time.", "seed(42); print(random() < 1)", LIB_NARRATOR},
+     "and noise become predictable; ppdl says so on stderr every time.", "seed(42); print(random() < 1)\n"
+     "# -> true", LIB_NARRATOR},
     {"random", b_random, "random()", "A uniform random number in [0, 1) from the interpreter's generator.",
-     "print(random() >= 0)", 0},
+     "print(random() >= 0)   # -> true", 0},
     {"show", b_show, "show(x)",
      "Describes a value: where it lives, its kind and shape, and its contents (ciphertexts as short\n"
-     "digests, shares per party as digests) — what the experimenter may look at.", "show([1, 2])", LIB_ANYOWNER | LIB_SHOW},
+     "digests, shares per party as digests) — what the experimenter may look at.", "show([1, 2])\n"
+     "# -> list at public:\n"
+     "# -> [1, 2]", LIB_ANYOWNER | LIB_SHOW},
     {"help", b_help, "help() or help(name)", "Lists the builtins and the help pages, or shows one builtin with its arguments and an\n"
      "example, or a page: help(\"on\"), help(\"party\"), help(\"mpc\"), help(\"rounds\"), ...",
-     "help(len)", LIB_ANYOWNER},
+     "help(str)\n"
+     "# -> str(x)\n"
+     "# ->\n"
+     "# -> The value displayed as a string.\n"
+     "# ->\n"
+     "# -> Example:\n"
+     "# ->     print(str(0.5) + \"!\")   # -> 0.5!", LIB_ANYOWNER},
     {"assert", b_assert, "assert(cond, message = none)", "Stops with an error when cond is false.",
-     "assert(1 + 1 == 2, \"arithmetic\")", LIB_ANYOWNER | LIB_SHOW},
+     "assert(1 + 1 == 2, \"arithmetic\")\n"
+     "try { assert(1 > 2, \"order\") } catch e { print(e.message) }\n"
+     "# -> assertion failed: order", LIB_ANYOWNER | LIB_SHOW},
     {"error", b_error, "error(message) or error(e)",
      "Raises an error: the script stops unless a `try` around it catches it.  error(e) raises a caught\n"
      "error e again (rethrow) with its message, at the place of this call.",
-     "try { error(\"negative\") } catch e { print(\"caught:\", e.message) }", 0},
+     "try { error(\"negative\") } catch e { print(\"caught:\", e.message) }   # -> caught: negative", 0},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

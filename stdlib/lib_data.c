@@ -380,32 +380,39 @@ static const LibReg fns[] = {
      "every feature (z-score) with statistics of the WHOLE file; to keep test data out of\n"
      "the statistics, split first and use normalize(test, like = train).  A bad value is an\n"
      "error naming file, line and column, never a silent zero.",
-     "d = load_csv(" PIMA ", label = \"diabetes\"); show(d)", 0},
+     "d = load_csv(" PIMA ", label = \"diabetes\"); show(d)\n"
+     "# -> dataset at public:\n"
+     "# -> dataset pima_diabetes.csv: 768 rows, 8 features (pregnant, glucose, pressure, triceps, insulin, mass, pedigree, age)\n"
+     "# ->   label 'diabetes': 2 classes (0: 500, 1: 268)", 0},
     {"load_idx", b_load_idx, "load_idx(images, labels, flat = true)",
      "Reads an IDX image file and its IDX label file (the MNIST format), gzip-compressed or\n"
      "not.  Pixels are scaled to [0, 1]; x is n x (rows*cols), or n x 1 x rows x cols with\n"
      "flat = false (for conv2d).  Magic numbers, sizes and counts are checked.",
      "d = load_idx(\"/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz\", "
-     "\"/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz\"); print(d.n, d.features)", 0},
+     "\"/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz\"); print(d.n, d.features)\n"
+     "# -> 10000 784", 0},
     {"fashion_mnist", b_fashion_mnist, "fashion_mnist(split = \"train\", flat = true)",
      "Fashion-MNIST (10 classes of 28x28 clothing images): split \"train\" (60000) or \"test\"\n"
      "(10000), from /usr/share/datasets/fashion-mnist/ (the Debian package\n"
      "dataset-fashion-mnist; PPDL_FASHION_MNIST names another folder).",
-     "t = fashion_mnist(\"test\"); print(t.n, t.classes)", 0},
+     "t = fashion_mnist(\"test\"); print(t.n, t.classes)   # -> 10000 10", 0},
     {"dataset", b_dataset, "dataset(x, y, classes = auto, name = \"dataset\")",
      "A dataset from a feature tensor (n x d; a vector is n x 1) and a label tensor (n).\n"
      "classes defaults to max(y) + 1 when every label is 0, 1, 2, ...; classes = 0 makes y a\n"
      "numeric target.",
-     "d = dataset(tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), tensor([0, 1, 1, 0]), name = \"xor\"); show(d)", 0},
+     "d = dataset(tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), tensor([0, 1, 1, 0]), name = \"xor\"); show(d)\n"
+     "# -> dataset at public:\n"
+     "# -> dataset xor: 4 rows, 2 features\n"
+     "# ->   label: 2 classes (0: 2, 1: 2)", 0},
     {"split", b_split, "split(d, train = 0.8, shuffle = true)",
      "Splits a dataset into [training, test]: round(train * n) rows and the rest, shuffled\n"
      "with the interpreter's generator (seed(n) makes it reproducible; shuffle = false keeps\n"
      "file order).",
-     "d = load_csv(" PIMA "); s = split(d, train = 0.75); print(s[0].n, s[1].n)", 0},
+     "d = load_csv(" PIMA "); s = split(d, train = 0.75); print(s[0].n, s[1].n)   # -> 576 192", 0},
     {"batches", b_batches, "batches(d, size, shuffle = false)",
      "A list of datasets of size rows each (the last one may be shorter), in order or\n"
      "shuffled.",
-     "d = load_csv(" PIMA "); b = batches(d, 100); print(len(b), b[7].n)", 0},
+     "d = load_csv(" PIMA "); b = batches(d, 100); print(len(b), b[7].n)   # -> 8 68", 0},
     {"partition", b_partition,
      "partition(d, among = [p1, p2, ...], iid = true | dirichlet = alpha | shards = k)",
      "Deals the rows of a dataset to parties: one part each, the part placed at its party.\n"
@@ -415,23 +422,31 @@ static const LibReg fns[] = {
      "by label are cut into k shards a party (McMahan et al.), so each party sees about k\n"
      "labels.  When d lives at a party, every part given to another party is recorded in the\n"
      "transcript as a plaintext message.",
-     "party h1, h2, h3; d = load_csv(" PIMA "); ps = partition(d, among = [h1, h2, h3], dirichlet = 0.5); "
-     "for p in ps { show(p) }", LIB_ANYOWNER},
+     "party h1, h2, h3; seed(1); d = load_csv(" PIMA ", label = \"diabetes\"); ps = partition(d, among = [h1, h2, h3], dirichlet = 0.5); "
+     "for p in ps { print(class_counts(p)) }\n"
+     "# -> [41, 223] (at h1)\n"
+     "# -> [94, 31] (at h2)\n"
+     "# -> [365, 14] (at h3)", LIB_ANYOWNER},
     {"normalize", b_normalize, "normalize(d, like = none)",
      "A copy of the dataset with every feature standardised (x - mean) / std.  Statistics come\n"
      "from d itself, or from the dataset given as like (a training split), so a test split is\n"
      "scaled exactly as the training data was.  d.mean and d.std show the statistics used.",
      "s = split(load_csv(" PIMA "), train = 0.8); tr = normalize(s[0]); te = normalize(s[1], like = s[0]); "
-     "print(tr.n, te.n)", 0},
+     "print(tr.n, te.n)   # -> 614 154", 0},
     {"head", b_head, "head(d, k = 5)",
      "Prints the first k rows of a dataset (features, then the label) - the only builtin that\n"
      "shows rows.",
-     "head(load_csv(" PIMA "), 3)", 0},
+     "head(load_csv(" PIMA "), 3)\n"
+     "# -> pregnant\tglucose\tpressure\ttriceps\tinsulin\tmass\tpedigree\tage\tdiabetes\n"
+     "# -> 6\t148\t72\t35\t0\t33.6\t0.627\t50\t1\n"
+     "# -> 1\t85\t66\t29\t0\t26.6\t0.351\t31\t0\n"
+     "# -> 8\t183\t64\t0\t0\t23.3\t0.672\t32\t1\n"
+     "# -> (3 of 768 rows)", 0},
     {"class_counts", b_class_counts, "class_counts(d)",
      "The number of rows of each class, as a list (class 0 first): the label distribution.",
-     "print(class_counts(load_csv(" PIMA ")))", 0},
+     "print(class_counts(load_csv(" PIMA ")))   # -> [500, 268]", 0},
     {"len", b_len, "len(d)", "The number of rows of a dataset.",
-     "print(len(load_csv(" PIMA ")))", 0},
+     "print(len(load_csv(" PIMA ")))   # -> 768", 0},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

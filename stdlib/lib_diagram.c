@@ -120,7 +120,16 @@ static const LibReg fns[] = {
      "terminal; a long chart goes through $PAGER on a terminal); d = diagram() returns the text.\n"
      "file = \"x.svg\" writes an SVG picture; format = \"mermaid\" gives Mermaid sequenceDiagram\n"
      "text for slides (file = \"x.mmd\" writes it).",
-     "party a, b, c; x = send(1 at a, to = b); parallel { y = send(x, to = c); z = send(2 at c, to = a) }; diagram(width = 60)",
+     "party a, b, c; x = send(1 at a, to = b); parallel { y = send(x, to = c); z = send(2 at c, to = a) }; diagram(width = 60)\n"
+     "# ->           a                   b                   c\n"
+     "# ->           │                   │                   │\n"
+     "# -> ── round 1 · online ──────────┼───────────────────┼─────────\n"
+     "# ->           ├─ plain 25 B LEAK ▶│                   │\n"
+     "# -> ── round 2 · online ──────────┼───────────────────┼─────────\n"
+     "# ->           │                   ├─ plain 25 B LEAK ▶│\n"
+     "# ->           │◀────────── plain 25 B LEAK ───────────┤\n"
+     "# ->           │                   │                   │\n"
+     "# -> 3 messages, 75 B, 2 rounds; 3 LEAKS",
      LIB_ANYOWNER | LIB_NARRATOR},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };

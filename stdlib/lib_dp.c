@@ -714,7 +714,8 @@ static const LibReg fns[] = {
      "to d's privacy budget first, and refused if it does not fit.  Noise is drawn on a\n"
      "power-of-two grid from the exact discrete Laplace distribution, so the output never\n"
      "leaks x through floating-point rounding (docs/privacy.md).",
-     "d = " PIMA "; budget(d, epsilon = 1); print(laplace(len(d), epsilon = 0.5, data = d) > 700)",
+     "d = " PIMA "; budget(d, epsilon = 1); print(laplace(len(d), epsilon = 0.5, data = d) > 700)\n"
+     "# -> true",
      0},
     {"gaussian", b_gaussian,
      "gaussian(x, sensitivity = 1, epsilon = e, delta = dl | sigma = s, data = d)",
@@ -722,24 +723,24 @@ static const LibReg fns[] = {
      "analytic calibration of Balle & Wang (2018), valid for any epsilon.  sigma = s gives the\n"
      "standard deviation directly; with data = d (and delta =) it is charged at the epsilon\n"
      "that sigma buys.  Noise is exact discrete Gaussian on a fine grid.",
-     "print(abs(gaussian(10, epsilon = 1, delta = 1e-5) - 10) < 30)", 0},
+     "print(abs(gaussian(10, epsilon = 1, delta = 1e-5) - 10) < 30)   # -> true", 0},
     {"sparse_vector", b_sparse_vector,
      "sparse_vector(queries, threshold = t, epsilon = e, sensitivity = 1, count = 1, data = d)",
      "The sparse vector technique: the indices (from 0) of the first count queries whose\n"
      "noisy value reaches the noisy threshold, for epsilon in total however many queries are\n"
      "below it (Lyu, Su & Li 2017, Algorithm 1).  queries is a list or tensor of numbers each\n"
      "of the given sensitivity.",
-     "print(sparse_vector([1, 2, 90, 3, 95], threshold = 50, epsilon = 2, count = 2))", 0},
+     "print(sparse_vector([1, 2, 90, 3, 95], threshold = 50, epsilon = 2, count = 2))   # -> [2, 4]", 0},
     {"above_threshold", b_above_threshold,
      "above_threshold(queries, threshold = t, epsilon = e, sensitivity = 1, data = d)",
      "AboveThreshold (Dwork & Roth, Algorithm 1): the index of the first query whose noisy\n"
      "value reaches the noisy threshold, or none; epsilon-DP.",
-     "print(above_threshold([3, 1, 80, 2], threshold = 40, epsilon = 1))", 0},
+     "print(above_threshold([3, 1, 80, 2], threshold = 40, epsilon = 1))   # -> 2", 0},
     {"laplace_shares", b_laplace_shares, "laplace_shares(n, scale)",
      "n parties' parts of one Laplace(scale) noise: each part is G1 - G2 with G1, G2 drawn\n"
      "from Gamma(1/n, scale), so the parts sum to exactly Laplace(scale) while no party knows\n"
      "the total noise (SPEED; each part alone has variance 2 scale^2 / n).",
-     "s = laplace_shares(3, 2.0); print(len(s))", 0},
+     "s = laplace_shares(3, 2.0); print(len(s))   # -> 3", 0},
     {"laplace_sum", b_laplace_sum,
      "laplace_sum(xs, to = p, sensitivity = 1, epsilon = e | scale = b)",
      "The sum of xs (a list of numbers, tensors or ciphertexts, each living at its party) plus\n"
@@ -748,7 +749,8 @@ static const LibReg fns[] = {
      "it to p, which adds what it received; the result lives at p.  epsilon-DP for the sum when\n"
      "one person changes it by at most sensitivity.  A plaintext part carries only 1/n of the\n"
      "noise (the transcript flags it): send ciphertexts so that p sees only the noised sum.",
-     "party a, b, s; t = laplace_sum([3 at a, 4 at b], to = s, scale = 0.5); print(type(t))", LIB_ANYOWNER},
+     "party a, b, s; t = laplace_sum([3 at a, 4 at b], to = s, scale = 0.5); print(type(t))\n"
+     "# -> number", LIB_ANYOWNER},
     {"dpsgd", b_dpsgd, "dpsgd(clip = C, noise = sigma, delta = 1e-5, sampling = \"poisson\")",
      "DP-SGD settings for train(m, d, dp = dpsgd(...)): each example's gradient is clipped to\n"
      "L2 norm clip, Gaussian noise of standard deviation noise * clip is added to each\n"
@@ -756,7 +758,7 @@ static const LibReg fns[] = {
      "sampling = \"poisson\" takes each example independently with rate batch/n (what the\n"
      "accountant assumes); \"shuffle\" uses fixed-size batches of a shuffle (faster, and\n"
      "accounted as if Poisson - the common practice, slightly optimistic).",
-     "p = dpsgd(clip = 1.0, noise = 1.1); print(p.noise, p.sampling)", 0},
+     "p = dpsgd(clip = 1.0, noise = 1.1); print(p.noise, p.sampling)   # -> 1.1 poisson", 0},
     {"epsilon", b_epsilon,
      "epsilon(q = rate, sigma = s, steps = T | epochs = E, delta = 1e-5, "
      "conversion = \"classic\")",
@@ -764,7 +766,7 @@ static const LibReg fns[] = {
      "and noise multiplier sigma) at delta, by the Renyi-DP accountant with TF Privacy's\n"
      "orders.  epochs = E means ceil(E / q) steps.  conversion = \"improved\" uses the tighter\n"
      "RDP-to-DP conversion of Balle et al. 2020 (the classic one is TF Privacy's default).",
-     "print(format(epsilon(q = 256 / 60000, sigma = 1.1, epochs = 60), \".3g\"))", 0},
+     "print(format(epsilon(q = 256 / 60000, sigma = 1.1, epochs = 60), \".3g\"))   # -> 3.01", 0},
     {"budget", b_budget, "budget(d, epsilon = e, delta = dl)",
      "With epsilon (and delta): sets dataset d's privacy budget.  Alone: d's ledger - each\n"
      "charge (what, epsilon, delta), the total spent and what is left.  DP releases with\n"
@@ -775,17 +777,18 @@ static const LibReg fns[] = {
      "only the party that set it may lower it.  The value has fields epsilon, delta, spent,\n"
      "left and charges.",
      "d = " PIMA "; budget(d, epsilon = 2, delta = 1e-5); laplace(len(d), epsilon = 0.5, "
-     "data = d); print(budget(d).left.epsilon)", LIB_ANYOWNER | LIB_WRITES},
+     "data = d); print(budget(d).left.epsilon)   # -> 1.5", LIB_ANYOWNER | LIB_WRITES},
     {"save_budget", b_save_budget, "save_budget(d, path)",
      "Writes dataset d's privacy ledger (budget and every charge) to a text file, so that it\n"
      "survives the session: load_budget(d, path) restores it onto the reloaded data.",
-     "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"/tmp/pima.ledger\")", LIB_ANYOWNER},
+     "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"pima.ledger\"); print(\"saved\")\n"
+     "# -> saved", LIB_ANYOWNER},
     {"load_budget", b_load_budget, "load_budget(d, path)",
      "Restores a ledger written by save_budget onto dataset d (which must have no charges\n"
      "yet) and returns it, so spending continues where it stopped.  The file's cap may not\n"
      "be above one d already has.",
-     "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"/tmp/pima2.ledger\"); "
-     "e = " PIMA "; print(load_budget(e, \"/tmp/pima2.ledger\").epsilon)", LIB_ANYOWNER},
+     "d = " PIMA "; budget(d, epsilon = 1); save_budget(d, \"pima2.ledger\"); "
+     "e = " PIMA "; print(load_budget(e, \"pima2.ledger\").epsilon)   # -> 1", LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

@@ -672,82 +672,91 @@ static const LibReg fns[] = {
      "A model's parameters as new tensors [W1, b1, W2, b2, ...] (one weight and one bias\n"
      "per layer with parameters), or with flat = true as one vector in the model's layout.\n"
      "Changing them does not change the model: set_weights(m, w) does.",
-     NET "m = model(n); w = weights(m); print(len(w), shape(w[0]), shape(weights(m, flat = true)))", 0},
+     NET "m = model(n); w = weights(m); print(len(w), shape(w[0]), shape(weights(m, flat = true)))\n"
+     "# -> 4 [2, 3] [17]", 0},
     {"set_weights", b_set_weights, "set_weights(m, w)",
      "Replaces model m's parameters in place with w: a list as weights(m) gives (each tensor\n"
      "of the size of the one it replaces) or one flat vector of m.params values.  The\n"
      "optimiser state (momentum, Adam's moments) is dropped with the old weights.",
-     NET "m = model(n); w = weights(m); w[0] = w[0] * 0; set_weights(m, w); print(sum(weights(m)[0]))",
+     NET "m = model(n); w = weights(m); w[0] = w[0] * 0; set_weights(m, w); print(sum(weights(m)[0]))\n"
+     "# -> 0",
      LIB_WRITES},
     {"flatten_weights", b_flatten_weights, "flatten_weights(x)",
      "One flat vector of the parameters of a model or of a list of tensors (concatenated in\n"
      "order); unflatten(v, like) undoes it.",
-     NET "m = model(n); v = flatten_weights(m); print(shape(v), allclose(v, flatten_weights(weights(m))))", 0},
+     NET "m = model(n); v = flatten_weights(m); print(shape(v), allclose(v, flatten_weights(weights(m))))\n"
+     "# -> [17] true", 0},
     {"unflatten", b_unflatten, "unflatten(v, like)",
      "A flat vector cut into tensors shaped like the weights of a model (or like a list of\n"
      "tensors): the inverse of flatten_weights.",
-     NET "m = model(n); w = unflatten(flatten_weights(m), m); print(len(w), shape(w[2]))", 0},
+     NET "m = model(n); w = unflatten(flatten_weights(m), m); print(len(w), shape(w[2]))   # -> 4 [3, 2]", 0},
     {"combine", b_combine, "combine(items, coefs)",
      "The scaled sum c1*x1 + c2*x2 + ... of models, weight lists or tensors of one size (in\n"
      "double precision), of the kind of the first: for models a new model of the first's\n"
      "network.",
-     NET "a = model(n); b = model(n); c = combine([a, b], [1, -1]); print(max(abs(flatten_weights(c))) > 0)", 0},
+     NET "a = model(n); b = model(n); c = combine([a, b], [1, -1]); print(max(abs(flatten_weights(c))) > 0)\n"
+     "# -> true", 0},
     {"average_models", b_average, "average_models(items, weights = none)",
      "The (weighted) average of models, weight lists or tensors of one size: FedAvg's\n"
      "sum_k (n_k / n) w_k with weights = [n_1, n_2, ...].  Models give a new model.",
-     "print(average_models([tensor([1, 2]), tensor([3, 6])], weights = [1, 3]))", 0},
+     "print(average_models([tensor([1, 2]), tensor([3, 6])], weights = [1, 3]))\n"
+     "# -> tensor([2.5, 5.0])", 0},
     {"difference", b_difference, "difference(a, b)",
      "a - b for two models, weight lists or tensors of one size (a model update).",
-     NET "a = model(n); print(max(abs(flatten_weights(difference(a, a)))))", 0},
+     NET "a = model(n); print(max(abs(flatten_weights(difference(a, a)))))   # -> 0", 0},
     {"clip_norm", b_clip_norm, "clip_norm(x, c)",
      "x scaled by min(1, c / ||x||), its L2 norm over every parameter at most c (a model, a\n"
      "weight list or a tensor): the per-client clipping of DP-FedAvg.",
-     "print(clip_norm(tensor([3, 4]), 1))", 0},
+     "print(clip_norm(tensor([3, 4]), 1))   # -> tensor([0.6, 0.8])", 0},
     {"topk", b_topk, "topk(t, k, by = \"value\")",
      "The k largest elements of a tensor (flattened) as {values, indices}, largest first\n"
      "(ties: the lower index first); by = \"abs\" ranks by absolute value (DSSGD's largest\n"
      "updates).  indices is a tensor of flat positions.",
-     "r = topk(tensor([0.1, -5, 3, 2]), 2, by = \"abs\"); print(r.values, r.indices)", 0},
+     "r = topk(tensor([0.1, -5, 3, 2]), 2, by = \"abs\"); print(r.values, r.indices)\n"
+     "# -> tensor([-5,  3]) tensor([1, 2])", 0},
     {"gather", b_gather, "gather(t, indices)",
      "The elements of a tensor (flattened) at the given flat positions, as a vector.",
-     "print(gather(tensor([[1, 2], [3, 4]]), [3, 0]))", 0},
+     "print(gather(tensor([[1, 2], [3, 4]]), [3, 0]))   # -> tensor([4, 1])", 0},
     {"scatter_add", b_scatter_add, "scatter_add(t, indices, values)",
      "A copy of t with values[i] added at flat position indices[i] (a sparse update).",
-     "print(scatter_add(zeros(4), tensor([1, 3]), tensor([5, 7])))", 0},
+     "print(scatter_add(zeros(4), tensor([1, 3]), tensor([5, 7])))   # -> tensor([0, 5, 0, 7])", 0},
     {"sort", b_sort, "sort(x, descending = false)",
      "A sorted copy of a list of numbers (or of strings), or of a tensor's elements as a\n"
      "vector.  Stable; nan is an error.",
-     "print(sort([3, 1, 2]), sort(tensor([2, -1, 5]), descending = true))", 0},
+     "print(sort([3, 1, 2]), sort(tensor([2, -1, 5]), descending = true))\n"
+     "# -> [1, 2, 3] tensor([ 5,  2, -1])", 0},
     {"argsort", b_argsort, "argsort(x, descending = false)",
      "The positions that sort x (a list gives a list, a tensor a vector of flat positions);\n"
      "stable, so equal items keep their order.",
-     "print(argsort([30, 10, 20]))", 0},
+     "print(argsort([30, 10, 20]))   # -> [1, 2, 0]", 0},
     {"sample", b_sample, "sample(xs, k)",
      "k distinct items of the list or range xs (or k of 0..n-1 for a number n) drawn without\n"
      "replacement from the generator of the party the call runs at (the public stream at\n"
      "the top level), in the order drawn.",
-     "seed(3); s = sample([\"a\", \"b\", \"c\", \"d\"], 2); print(len(s))", 0},
+     "seed(3); s = sample([\"a\", \"b\", \"c\", \"d\"], 2); print(len(s))   # -> 2", 0},
     {"traffic", b_traffic, "traffic(since = 0)",
      "Bytes each party sent and received, from the transcript's messages numbered since and\n"
      "later: {messages (the count so far), sent = {party = bytes}, received = {...}}.  A\n"
      "protocol reads it before and after a round to report the round's cost.",
-     "party a, b; t0 = traffic().messages; x = send(1 at a, to = b); print(traffic(since = t0).sent.a > 0)",
+     "party a, b; t0 = traffic().messages; x = send(1 at a, to = b); print(traffic(since = t0).sent.a > 0)\n"
+     "# -> true",
      LIB_NARRATOR},
     {"defined", b_defined, "defined(name)",
      "Whether a builtin or global variable of that name exists (a library uses it to call\n"
      "an optional builtin, or to say clearly that it is missing).",
-     "print(defined(\"print\"), defined(\"no_such_thing\"))", 0},
+     "print(defined(\"print\"), defined(\"no_such_thing\"))   # -> true false", 0},
     {"observe", b_observe, "observe(x)",
      "The experimenter's reading of a number, bool, string or list of them, as a public\n"
      "value: what a protocol reports (an accuracy measured on a party's model, a count).\n"
      "Top level only, like print; tensors, models and data sets are refused.  A public value\n"
      "is readable by every party, so observing a party's value sends it to every other party\n"
      "through the message layer: their views record it (as a leak of plaintext).",
-     "party a; x = 0.9 at a; print(owner(x), owner(observe(x)))", LIB_NARRATOR | LIB_ANYOWNER},
+     "party a; x = 0.9 at a; print(owner(x), owner(observe(x)))\n"
+     "# -> <party a> none", LIB_NARRATOR | LIB_ANYOWNER},
     {"terminal", b_terminal, "terminal()",
      "Whether standard output is a terminal: protocols print progress only then (or when\n"
      "asked with verbose = true), so that scripts piped to a file stay quiet.",
-     "print(type(terminal()))", 0},
+     "print(type(terminal()))   # -> bool", 0},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 

@@ -1068,43 +1068,57 @@ static const LibReg fns[] = {
      "insecure and print a warning.  Reals are encoded in fixed point with `precision` fractional bits\n"
      "(a multiple of 4: python-paillier's base 16); |x| <= range for everything encrypted, which makes\n"
      "overflow detectable.  Packed encryption leaves room for 2^headroom additions.",
-     "party server; scheme he = paillier(bits = 512, keyholder = server); print(he.bits)", LIB_ANYOWNER},
+     "party server; scheme he = paillier(bits = 512, keyholder = server); print(he.bits)\n"
+     "# -> 512", LIB_ANYOWNER},
     {"encrypt", b_encrypt, "encrypt(x, he, packed = false)",
      "Encrypts a number or tensor under the scheme's public key: a ciphertext of the same shape, living\n"
      "where x lives.  Anyone may compute on it: + and - with ciphertexts or plain values, * and / by plain\n"
      "values, @ with plain matrices, he_sum.  packed = true puts many values in one ciphertext\n"
      "(BatchCrypt-style): much faster to encrypt, send and add, but only + is defined on it.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); c = encrypt(tensor([1.5, -2]), he); show(c)",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = encrypt(tensor([1.5, -2]), he); show(c)\n"
+     "# -> ciphertext at public:\n"
+     "# -> ciphertext[2] ... ...\n"
+     "# ->   512-bit Paillier, scale 16^-8; digests only: the numbers are never shown",
      LIB_ANYOWNER},
     {"decrypt", b_decrypt, "decrypt(c)",
      "Decrypts a ciphertext: only inside `on keyholder { }`; anywhere else it is an error that names the\n"
      "keyholder.  A result that overflowed is an error, never a wrong number.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); c = encrypt(2, he) * 3; on s { print(decrypt(c)) }",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = encrypt(2, he) * 3; on s { print(decrypt(c)) }\n"
+     "# -> 6",
      LIB_ANYOWNER},
     {"he_sum", b_he_sum, "he_sum(c, axis = none)",
      "Sum of a ciphertext's elements (a 0-d ciphertext), or along one axis.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_sum(encrypt(tensor([1, 2, 3]), he)); on s { print(decrypt(c)) }",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_sum(encrypt(tensor([1, 2, 3]), he)); on s { print(decrypt(c)) }\n"
+     "# -> 6",
      0},
     {"he_transpose", b_he_transpose, "he_transpose(c)",
      "The transpose of a 2-D ciphertext (no cryptography: the ciphertexts are reordered).",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_transpose(encrypt(tensor([[1, 2, 3]]), he)); print(c.shape)",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_transpose(encrypt(tensor([[1, 2, 3]]), he)); print(c.shape)\n"
+     "# -> [3, 1]",
      0},
     {"sum", b_he_sum, "sum(c, axis = none)",
      "On a ciphertext: the same as he_sum — additions of ciphertexts, no decryption.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); c = sum(encrypt(tensor([1, 2, 3]), he)); on s { print(decrypt(c)) }",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = sum(encrypt(tensor([1, 2, 3]), he)); on s { print(decrypt(c)) }\n"
+     "# -> 6",
      0},
     {"transpose", b_he_transpose, "transpose(c)",
      "On a 2-D ciphertext: the same as he_transpose (c.T works too).",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); c = transpose(encrypt(tensor([[1, 2, 3]]), he)); print(c.shape)",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = transpose(encrypt(tensor([[1, 2, 3]]), he)); print(c.shape)\n"
+     "# -> [3, 1]",
      0},
     {"he_send", b_he_send, "he_send(c, to = party)",
      "Sends a ciphertext to another party, re-randomised first (so it cannot be linked to ciphertexts the\n"
      "receiver saw before); the transcript records one 'ciphertext' message with its digests.",
-     "party a, b; scheme he = paillier(bits = 512, keyholder = b); c = encrypt(1 at a, he); d = he_send(c, to = b); view(b)",
+     "party a, b; scheme he = paillier(bits = 512, keyholder = b); c = encrypt(1 at a, he); d = he_send(c, to = b); view(b)\n"
+     "# -> view(b): 1 message received, ... bytes; no plaintext of another party's data\n"
+     "# ->   round 1    a          -> b          ciphertext        ... B  ciphertext[] ... (re-randomised)",
      LIB_ANYOWNER},
     {"he_refresh", b_he_refresh, "he_refresh(c)",
      "The same plaintexts under fresh randomness (a re-randomised ciphertext).",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_refresh(encrypt(1, he)); show(c)", 0},
+     "party s; scheme he = paillier(bits = 512, keyholder = s); c = he_refresh(encrypt(1, he)); show(c)\n"
+     "# -> ciphertext at public:\n"
+     "# -> ciphertext[] ...\n"
+     "# ->   512-bit Paillier, scale 16^-8; digests only: the numbers are never shown", 0},
     {"he_mul", b_he_mul, "he_mul(a, b, bound = none)",
      "Elementwise product of two ciphertexts by a blinded round trip: the holder masks both with random\n"
      "values 40 bits wider than their public bound and re-randomises them, the keyholder decrypts only\n"
@@ -1112,38 +1126,45 @@ static const LibReg fns[] = {
      "The result is rescaled to the scheme's precision (a second round trip).  A product whose bound\n"
      "cannot fit in the key is refused.  bound = B states |values| <= B: masks are sized from it and\n"
      "the keyholder checks it (for long computations, and ciphertexts read from files).",
-     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = encrypt(3, he); d = send(he_mul(c, c), to = k) }; on k { print(decrypt(d)) }",
+     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = encrypt(3, he); d = send(he_mul(c, c), to = k) }; on k { print(decrypt(d)) }\n"
+     "# -> 9",
      0},
     {"he_matmul", b_he_matmul, "he_matmul(a, b, bound = none)",
      "Matrix product of two ciphertexts (1-D or 2-D) by the same blinded round trip as he_mul.",
-     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { a = encrypt(tensor([[1, 2]]), he); b = send(he_matmul(a, encrypt(tensor([[3], [4]]), he)), to = k) }; on k { print(decrypt(b)) }",
+     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { a = encrypt(tensor([[1, 2]]), he); b = send(he_matmul(a, encrypt(tensor([[3], [4]]), he)), to = k) }; on k { print(decrypt(b)) }\n"
+     "# -> tensor([[11]])",
      0},
     {"he_rescale", b_he_rescale, "he_rescale(c, bound = none)",
      "Brings a ciphertext whose scale grew (after multiplications by fractional plain values) back to the\n"
      "scheme's precision, by a blinded round trip with the keyholder (who sees only masked values;\n"
      "bound = B as for he_mul).",
-     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = send(he_rescale(encrypt(1.5, he) * 0.5), to = k) }; on k { print(decrypt(c)) }",
+     "party t, k; scheme he = paillier(bits = 512, keyholder = k); on t { c = send(he_rescale(encrypt(1.5, he) * 0.5), to = k) }; on k { print(decrypt(c)) }\n"
+     "# -> 0.75",
      0},
     {"save_key", b_save_key, "save_key(he, path, private = false)",
      "Writes the scheme's public key (or, at a keyholder, its private key) as a JWK file in\n"
      "python-paillier's format: {\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"n\": ...}, or {\"p\", \"q\", \"lambda\", \"mu\",\n"
      "\"pub\"} (pheutil decrypt reads p and q; older readers lambda and mu).",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"/tmp/ppdl_pub.jwk\")", LIB_ANYOWNER},
+     "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"pub.jwk\"); print(\"saved\")\n"
+     "# -> saved", LIB_ANYOWNER},
     {"load_key", b_load_key, "load_key(path, keyholder = party, precision = 32, range = 2^20)",
      "Reads a python-paillier JWK key file into a scheme: private keys with \"p\" and \"q\" (pheutil) or\n"
      "\"lambda\" and \"mu\".  A modulus that is even, small, prime or has a small factor is refused.  A private\n"
      "key needs its keyholder (by default the party running the call); a public key alone can encrypt but\n"
      "nobody can decrypt.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"/tmp/ppdl_pub.jwk\"); pk = load_key(\"/tmp/ppdl_pub.jwk\"); print(pk.bits)",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"pub.jwk\"); pk = load_key(\"pub.jwk\"); print(pk.bits)\n"
+     "# -> 512",
      LIB_ANYOWNER},
     {"save_ciphertext", b_save_ciphertext, "save_ciphertext(c, path)",
      "Writes a ciphertext as python-paillier does: {\"v\": \"<decimal>\", \"e\": <exponent>} for each value\n"
      "(nested lists following the shape); the value is the plaintext integer times 16^e.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); save_ciphertext(encrypt(1.5, he), \"/tmp/ppdl_ct.json\")", 0},
+     "party s; scheme he = paillier(bits = 512, keyholder = s); save_ciphertext(encrypt(1.5, he), \"ct.json\"); print(\"saved\")\n"
+     "# -> saved", 0},
     {"load_ciphertext", b_load_ciphertext, "load_ciphertext(path, he)",
      "Reads a ciphertext file in python-paillier's {\"v\", \"e\"} format under the scheme's key.  Values with\n"
      "different exponents (phe gives each float its own) are aligned exactly to the smallest.",
-     "party s; scheme he = paillier(bits = 512, keyholder = s); save_ciphertext(encrypt(1.5, he), \"/tmp/ppdl_ct.json\"); c = load_ciphertext(\"/tmp/ppdl_ct.json\", he); on s { print(decrypt(c)) }",
+     "party s; scheme he = paillier(bits = 512, keyholder = s); save_ciphertext(encrypt(1.5, he), \"ct.json\"); c = load_ciphertext(\"ct.json\", he); on s { print(decrypt(c)) }\n"
+     "# -> 1.5",
      LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };

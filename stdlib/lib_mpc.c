@@ -879,52 +879,65 @@ static const LibReg fns[] = {
      "a key of the scheme's first party (paillier_bits, 2048 by default; smaller is insecure\n"
      "and warns).  trunc: how products are truncated (\"pair\": a dealer pair, exact to one unit in the\n"
      "last place; \"local\": two parties shift their shares, no messages, rare failures).",
-     PARTIES SS3 "print(ss)", 0},
+     PARTIES SS3 "print(ss)   # -> additive(among = [h1, h2, h3], frac_bits = 16, dealer = dealer)", 0},
     {"shamir", b_shamir, "shamir(among = [p1, p2, ...], threshold = t, frac_bits = 16)",
      "Shamir's threshold sharing over the prime field 2^61 - 1: any t+1 parties reveal a\n"
      "value, t learn nothing, so the value survives parties dropping out.  Supports +, -,\n"
      "products by public values, and share products when there are at least 2t+1 parties.",
-     PARTIES "sh = shamir(among = [h1, h2, h3], threshold = 1); print(sh)", 0},
+     PARTIES "sh = shamir(among = [h1, h2, h3], threshold = 1); print(sh)\n"
+     "# -> shamir(among = [h1, h2, h3], threshold = 1, frac_bits = 16)", 0},
     {"share", b_share, "share(x, scheme)",
      "Splits x (a number, tensor or dataset living at its owner) into fresh shares, one sent\n"
      "to each party of the scheme.  A dataset's labels are shared one-hot for classes.",
-     PARTIES SS3 "s = share(tensor([1, 2]), ss); show(s)", LIB_ANYOWNER},
+     PARTIES SS3 "s = share(tensor([1, 2]), ss); show(s)\n"
+     "# -> shared tensor at public:\n"
+     "# -> shared tensor [2], additive shares, 16 fractional bits\n"
+     "# ->   h1: share 3fdb674f6434e97e\n"
+     "# ->   h2: share 88201fb960ff6465\n"
+     "# ->   h3: share 88201fb960ff6465", LIB_ANYOWNER},
     {"reveal", b_reveal, "reveal(s, to = p)",
      "The holders send their shares to p (to everyone without `to`), who reconstructs: the\n"
      "value comes back placed at p.  Additive shares need every holder, Shamir any t+1.  A\n"
      "shared model (from train on shares) comes back as a model at p.",
-     PARTIES SS3 "s = share(tensor([1.5, -2]), ss); print(reveal(s, to = h1))", LIB_ANYOWNER},
+     PARTIES SS3 "s = share(tensor([1.5, -2]), ss); print(reveal(s, to = h1))\n"
+     "# -> tensor([ 1.5, -2.0]) (at h1)", LIB_ANYOWNER},
     {"drop", b_drop, "drop(s, p)",
      "Simulates party p dropping out: its share of s (or, given a scheme, its shares of\n"
      "every value of that scheme when revealed) is gone.",
      PARTIES "sh = shamir(among = [h1, h2, h3], threshold = 1); s = share(7, sh); drop(s, h2); "
-     "print(reveal(s))", LIB_ANYOWNER},
+     "print(reveal(s))   # -> 7", LIB_ANYOWNER},
     {"shares", b_shares, "shares(s, p)",
      "Party p's own share of s, decoded as if it were a value: random-looking numbers that\n"
      "say nothing about s.  Placed at p.",
-     PARTIES SS3 "s = share(tensor([1, 2]), ss); print(type(shares(s, h1)))", LIB_ANYOWNER},
+     PARTIES SS3 "s = share(tensor([1, 2]), ss); print(type(shares(s, h1)))   # -> tensor", LIB_ANYOWNER},
     {"sigmoid", b_sigmoid, "sigmoid(s, degree = 5, over = [-8, 8], taylor = false)",
      "On a shared tensor: a polynomial stand-in for the logistic function (interpolation on\n"
      "`over`, or the Taylor series around 0), evaluated by Horner's rule on shares.",
-     PARTIES SS3 "s = share(tensor([-1, 0, 1]), ss); print(reveal(sigmoid(s, degree = 3)))", LIB_ANYOWNER},
+     PARTIES SS3 "s = share(tensor([-1, 0, 1]), ss); print(reveal(sigmoid(s, degree = 3)))\n"
+     "# -> tensor([0.3363, 0.5000, 0.6637])", LIB_ANYOWNER},
     {"tanh", b_tanh, "tanh(s, degree = 5, over = [-8, 8], taylor = false)",
      "On a shared tensor: a polynomial stand-in for tanh, as sigmoid.",
-     PARTIES SS3 "s = share(tensor([-0.5, 0.5]), ss); print(reveal(tanh(s, taylor = true, degree = 3)))", LIB_ANYOWNER},
+     PARTIES SS3 "s = share(tensor([-0.5, 0.5]), ss); print(reveal(tanh(s, taylor = true, degree = 3)))\n"
+     "# -> tensor([-0.4583,  0.4583])", LIB_ANYOWNER},
     {"relu", b_relu, "relu(s)",
      "On a shared tensor: max(s, 0) through a secure comparison (the sign bit from binary\n"
      "shares and a carry circuit with AND triples).",
-     PARTIES SS3 "s = share(tensor([-1, 2]), ss); print(reveal(relu(s)))", LIB_ANYOWNER},
+     PARTIES SS3 "s = share(tensor([-1, 2]), ss); print(reveal(relu(s)))\n"
+     "# -> tensor([0, 2])", LIB_ANYOWNER},
     {"softmax", b_softmax, "softmax(s)",
      "On a shared tensor: softmax over the last axis, still shared (the row maximum\n"
      "subtracted by secure comparisons, exp as (1 + x/256)^256, the row sum inverted by\n"
      "Newton's iteration; within 0.005 of the float softmax).",
-     PARTIES SS3 "s = share(tensor([[1, 2, 3]]), ss); print(reveal(softmax(s)))", LIB_ANYOWNER},
+     PARTIES SS3 "s = share(tensor([[1, 2, 3]]), ss); print(reveal(softmax(s)))\n"
+     "# -> tensor([[0.089..., 0.244..., 0.66...]])", LIB_ANYOWNER},
     {"max", b_max, "max(s)",
      "On a shared tensor: the maximum along the last axis by a tournament of secure\n"
-     "comparisons.", PARTIES SS3 "s = share(tensor([[1, 5, 2]]), ss); print(reveal(max(s)))", LIB_ANYOWNER},
+     "comparisons.", PARTIES SS3 "s = share(tensor([[1, 5, 2]]), ss); print(reveal(max(s)))\n"
+     "# -> tensor([5])", LIB_ANYOWNER},
     {"argmax", b_argmax, "argmax(s)",
      "On a shared tensor: the index of the maximum along the last axis (the first on\n"
-     "ties), still shared.", PARTIES SS3 "s = share(tensor([[1, 5, 2]]), ss); print(reveal(argmax(s)))", LIB_ANYOWNER},
+     "ties), still shared.", PARTIES SS3 "s = share(tensor([[1, 5, 2]]), ss); print(reveal(argmax(s)))\n"
+     "# -> tensor([1])", LIB_ANYOWNER},
     {"train", b_train, "train(m, shared_data, epochs = 1, lr = 0.1, batch = 32, loss = auto)",
      "Training on secret shares: data, weights and gradients stay shared among the scheme's\n"
      "parties; returns a shared model (reveal(sm, to = p) hands it to p).  shared_data is\n"
@@ -936,12 +949,14 @@ static const LibReg fns[] = {
      "warning and sets sm.diverged.",
      PARTIES SS3 "d = load_csv(\"samples/data/pima_diabetes.csv\", label = \"diabetes\", normalize = true); "
      "network n { dense(8, 1); sigmoid(approx = interpolate(degree = 3, over = [-6, 6])) }; "
-     "sm = train(model(n), share(d, ss), epochs = 1, batch = 256, verbose = false); print(sm.steps)", LIB_ANYOWNER},
+     "sm = train(model(n), share(d, ss), epochs = 1, batch = 256, verbose = false); print(sm.steps)\n"
+     "# -> 3", LIB_ANYOWNER},
     {"mpc_train", lib_mpc_train, "mpc_train(m, shared_data, epochs = 1, lr = 0.1, batch = 32, loss = auto)",
      "The same as train(m, shared_data, ...): training on secret shares.",
      PARTIES SS3 "d = load_csv(\"samples/data/pima_diabetes.csv\", label = \"diabetes\", normalize = true); "
      "network n { dense(8, 1); sigmoid(approx = interpolate(degree = 3, over = [-6, 6])) }; "
-     "sm = mpc_train(model(n), share(d, ss), epochs = 1, batch = 256, verbose = false); print(sm.steps)", LIB_ANYOWNER},
+     "sm = mpc_train(model(n), share(d, ss), epochs = 1, batch = 256, verbose = false); print(sm.steps)\n"
+     "# -> 3", LIB_ANYOWNER},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 

@@ -774,49 +774,56 @@ static const LibReg fns[] = {
     {"dense", b_dense, "dense(in, out)",
      "A fully connected layer for network blocks: y = x @ W + b with W of shape in x out\n"
      "(He-initialised before relu, Xavier otherwise) and b zero.",
-     "network n { dense(4, 2); softmax }; print(n)", 0},
+     "network n { dense(4, 2); softmax }; print(n)\n"
+     "# -> <network n: dense(4, 2) -> softmax; 10 parameters>", 0},
     {"conv2d", b_conv2d, "conv2d(in_channels, out_channels, kernel, stride = 1, padding = 0)",
      "A 2-D convolution layer over c x h x w images (weights out x in x k x k).  A flat\n"
      "input of in*s*s values is read as an in x s x s image.",
-     "network c { conv2d(1, 4, 3, padding = 1); relu; maxpool2d(2); flatten; dense(64, 10) }; print(c)", 0},
+     "network c { conv2d(1, 4, 3, padding = 1); relu; maxpool2d(2); flatten; dense(64, 10) }; print(c)\n"
+     "# -> <network c: conv2d(1, 4, 3, padding = 1) -> relu -> maxpool2d(2) -> flatten -> dense(64, 10); 690 parameters>", 0},
     {"maxpool2d", b_maxpool2d, "maxpool2d(k)",
-     "Max pooling over k x k windows with stride k (a layer).", "print(maxpool2d(2))", 0},
+     "Max pooling over k x k windows with stride k (a layer).", "print(maxpool2d(2))\n"
+     "# -> <layer maxpool2d(2)>", 0},
     {"flatten", b_flatten, "flatten",
-     "Turns each c x h x w example into a vector (a layer).", "print(flatten())", 0},
+     "Turns each c x h x w example into a vector (a layer).", "print(flatten())   # -> <layer flatten>", 0},
     {"dropout", b_dropout, "dropout(p)",
      "Drops each unit with probability p while training, scaling the others by 1/(1-p);\n"
-     "the identity when evaluating (a layer).", "print(dropout(0.5))", 0},
+     "the identity when evaluating (a layer).", "print(dropout(0.5))   # -> <layer dropout(0.5)>", 0},
     {"relu", b_relu, "relu",
      "The rectifier max(x, 0) as a layer (relu(tensor) applies it to a tensor).",
-     "print(relu())", 0},
+     "print(relu())   # -> <layer relu>", 0},
     {"sigmoid", b_sigmoid, "sigmoid(approx = none)",
      "The logistic activation as a layer.  approx = taylor(degree = d) or\n"
      "interpolate(degree = d, over = [a, b]) replaces it by a polynomial (evaluated by\n"
      "Horner's rule) -- the form HE and MPC can compute; .coef lists the coefficients.",
-     "s = sigmoid(approx = taylor(degree = 3)); print(s, s.coef)", 0},
+     "s = sigmoid(approx = taylor(degree = 3)); print(s, s.coef)\n"
+     "# -> <layer sigmoid(approx = taylor(degree = 3))> [0.5, 0.25, 0, -0.0208333]", 0},
     {"tanh", b_tanh, "tanh(approx = none)",
      "The hyperbolic tangent as a layer, optionally a polynomial stand-in as for sigmoid.",
-     "network t { dense(2, 3); tanh(approx = interpolate(degree = 5, over = [-3, 3])); dense(3, 1) }; print(t)", 0},
+     "network t { dense(2, 3); tanh(approx = interpolate(degree = 5, over = [-3, 3])); dense(3, 1) }; print(t)\n"
+     "# -> <network t: dense(2, 3) -> tanh(approx = interpolate(degree = 5, over = [-3, 3])) -> dense(3, 1); 13 parameters>", 0},
     {"square", b_square, "square",
      "The square activation x * x (a layer): a product, no comparison, so a network with it can be\n"
      "evaluated on Paillier ciphertexts with one blinded round trip a square (CryptoNets).",
-     "network n { dense(4, 3); square; dense(3, 2) }; print(n)", 0},
+     "network n { dense(4, 3); square; dense(3, 2) }; print(n)\n"
+     "# -> <network n: dense(4, 3) -> square -> dense(3, 2); 23 parameters>", 0},
     {"softmax", b_softmax, "softmax",
      "Softmax over each example's outputs (a layer); with the ce loss the gradient is\n"
-     "fused (p - y).", "print(softmax())", 0},
+     "fused (p - y).", "print(softmax())   # -> <layer softmax>", 0},
     {"taylor", b_taylor, "taylor(degree = d)",
      "A polynomial approximation spec for sigmoid/tanh: the Taylor polynomial around 0.\n"
      "Exact near 0, useless far from it (compare interpolate).",
-     "print(sigmoid(approx = taylor(degree = 5)).coef)", 0},
+     "print(sigmoid(approx = taylor(degree = 5)).coef)   # -> [0.5, 0.25, 0, -0.0208333, 0, 0.00208333]", 0},
     {"interpolate", b_interpolate, "interpolate(degree = d, over = [a, b])",
      "A polynomial approximation spec for sigmoid/tanh: Chebyshev interpolation on [a, b]\n"
      "(default [-6, 6]) at d+1 Chebyshev nodes, a near-minimax fit, as monomial\n"
-     "coefficients.", "print(sigmoid(approx = interpolate(degree = 3, over = [-6, 6])).coef)", 0},
+     "coefficients.", "c = sigmoid(approx = interpolate(degree = 3, over = [-6, 6])).coef; print(format(c[1], \".4f\"), format(c[3], \".6f\"))\n"
+     "# -> 0.1962 -0.003474", 0},
     {"model", b_model, "model(net)",
      "A model of a network with freshly initialised weights, drawn from the interpreter's\n"
      "generator (seed(n) reproduces them).  `model(net) at p` places it at party p.\n"
      "Fields: name, params, layers, weights (copies [W1, b1, W2, b2, ...]).",
-     NET "m = model(xor); print(m.params)", 0},
+     NET "m = model(xor); print(m.params)   # -> 42", 0},
     {"train", b_train,
      "train(m, data, epochs = 1, lr = 0.01, batch = 32, optimizer = \"sgd\", loss = auto, "
      "dp = none, validation = none, momentum = 0.9, verbose = true)",
@@ -831,28 +838,56 @@ static const LibReg fns[] = {
      "budget BEFORE the first step.  A progress bar shows on a terminal; Ctrl-C stops\n"
      "after the current step with the weights of the steps done.",
      "seed(1); " NET XOR "m = model(xor); h = train(m, d, epochs = 300, lr = 0.1, batch = 4, "
-     "optimizer = \"adam\"); print(accuracy(m, d))", LIB_WRITES},
+     "optimizer = \"adam\"); print(accuracy(m, d))   # -> 0.75", LIB_WRITES},
     {"evaluate", b_evaluate, "evaluate(m, data, loss = auto)",
      "The mean loss and the accuracy of m on a dataset: {loss, accuracy}.",
-     NET XOR "print(evaluate(model(xor), d).loss > 0)", 0},
+     NET XOR "print(evaluate(model(xor), d).loss > 0)   # -> true", 0},
     {"accuracy", b_accuracy, "accuracy(m, data)",
      "The fraction of examples of a dataset that m classifies correctly.",
-     NET XOR "a = accuracy(model(xor), d); print(a >= 0 and a <= 1)", 0},
+     NET XOR "a = accuracy(model(xor), d); print(a >= 0 and a <= 1)   # -> true", 0},
     {"predict", b_predict, "predict(m, x)",
      "The network's outputs for a tensor of examples (n x features, or one example as a\n"
      "vector) or for a dataset's features.",
-     NET "print(shape(predict(model(xor), tensor([[0, 1], [1, 1]]))))", 0},
+     NET "print(shape(predict(model(xor), tensor([[0, 1], [1, 1]]))))   # -> [2, 2]", 0},
     {"save", b_save, "save(m, path)",
      "Writes a model (layers and weights, format in docs/training.md) atomically: to a\n"
      "temporary file that is renamed over path, so a crash never leaves half a file.",
-     NET "save(model(xor), \"/tmp/ppdl_xor.model\")", 0},
+     NET "save(model(xor), \"xor.model\"); print(\"saved\")   # -> saved", 0},
     {"load_model", b_load_model, "load_model(path)",
      "Reads a model written by save; a truncated or damaged file is an error naming it.",
-     NET "save(model(xor), \"/tmp/ppdl_xor2.model\"); print(load_model(\"/tmp/ppdl_xor2.model\"))", 0},
+     NET "save(model(xor), \"xor2.model\"); print(load_model(\"xor2.model\"))\n"
+     "# -> <model xor: 4 layers; 42 parameters>", 0},
     {"plot", b_plot, "plot(history, file = none)",
      "Draws each curve of a training history (loss, accuracy, ...) in the terminal with\n"
      "text, or, with file = \"x.svg\", writes them as an SVG picture.",
-     "plot({loss = [0.9, 0.5, 0.3, 0.25], accuracy = [0.6, 0.8, 0.9, 0.92]})", 0},
+     "plot({loss = [0.9, 0.5, 0.3, 0.25], accuracy = [0.6, 0.8, 0.9, 0.92]})\n"
+     "# -> loss\n"
+     "# ->       0.9 |*\n"
+     "# ->           |\n"
+     "# ->           |\n"
+     "# ->           |\n"
+     "# ->           |\n"
+     "# ->    0.5389 |\n"
+     "# ->           |                *\n"
+     "# ->           |\n"
+     "# ->           |                                 *\n"
+     "# ->      0.25 |                                                 *\n"
+     "# ->           +--------------------------------------------------\n"
+     "# ->            1                                                4  (epoch)\n"
+     "# ->\n"
+     "# -> accuracy\n"
+     "# ->      0.92 |                                                 *\n"
+     "# ->           |                                 *\n"
+     "# ->           |\n"
+     "# ->           |                *\n"
+     "# ->           |\n"
+     "# ->    0.7422 |\n"
+     "# ->           |\n"
+     "# ->           |\n"
+     "# ->           |\n"
+     "# ->       0.6 |*\n"
+     "# ->           +--------------------------------------------------\n"
+     "# ->            1                                                4  (epoch)", 0},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 

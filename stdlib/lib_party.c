@@ -198,30 +198,41 @@ static const LibReg fns[] = {
      "Ciphertexts are re-randomised; a paillier scheme carries its private key only to a\n"
      "keyholder; shared values cannot be sent (reveal them). A plaintext of private data is\n"
      "flagged as a leak in the receiver's view.",
-     "party alice, bob; x = 5 at alice; y = send(x, to = bob); view(bob)", LIB_ANYOWNER},
+     "party alice, bob; x = 5 at alice; y = send(x, to = bob); view(bob)\n"
+     "# -> view(bob): 1 message received, 25 bytes\n"
+     "# ->   1 message carried another party's plaintext data\n"
+     "# ->   round 1    alice      -> bob        plain              25 B  5   << LEAK: plaintext of alice's data", LIB_ANYOWNER},
     {"send_all", b_send_all, "send_all(values, to = parties)",
      "Sends values[i] to parties[i], all in one round (as sends inside parallel { } are). Returns\n"
      "the list of the receivers' copies.",
-     "party a, b, c; xs = [1, 2] at a; got = send_all(xs, to = [b, c]); print(messages()[1].round)",
+     "party a, b, c; xs = [1, 2] at a; got = send_all(xs, to = [b, c]); print(messages()[1].round)   # -> 1",
      LIB_ANYOWNER},
     {"view", b_view, "view(party)",
      "Prints every message the party received, in order: round, sender, kind, bytes and what it\n"
      "could see (ciphertext digests, masked values, or plaintext marked LEAK).",
-     "party a, b; send(1 at a, to = b); view(b)", LIB_ANYOWNER | LIB_NARRATOR},
+     "party a, b; send(1 at a, to = b); view(b)\n"
+     "# -> view(b): 1 message received, 25 bytes\n"
+     "# ->   1 message carried another party's plaintext data\n"
+     "# ->   round 1    a          -> b          plain              25 B  1   << LEAK: plaintext of a's data", LIB_ANYOWNER | LIB_NARRATOR},
     {"messages", b_messages, "messages(party = all)",
      "The transcript as a list of records {from, to, kind, bytes, round, phase, leak, what}; what\n"
      "is the description view prints (what the receiver could see).",
-     "party a, b; send(1 at a, to = b); print(len(messages(b)))", LIB_ANYOWNER | LIB_NARRATOR},
+     "party a, b; send(1 at a, to = b); print(len(messages(b)))   # -> 1", LIB_ANYOWNER | LIB_NARRATOR},
     {"cost", b_cost, "cost()",
      "The table of messages and bytes sent and received per party and phase (online/offline) from\n"
      "the transcript, with the number of rounds in which each party sent.  As a statement of its own\n"
      "(`cost()`) it prints the table; `c = cost()` keeps it without printing: print(c) shows it and\n"
      "c.messages, c.bytes and c.rounds are the totals.",
-     "party a, b; send(1 at a, to = b); c = cost(); print(c.messages, c.rounds); print(c)", LIB_ANYOWNER | LIB_NARRATOR},
+     "party a, b; send(1 at a, to = b); c = cost(); print(c.messages, c.rounds); print(c)\n"
+     "# -> 1 1\n"
+     "# -> cost: 1 message, 25 bytes, 1 round\n"
+     "# ->   party        phase            sent    bytes out   received     bytes in   rounds\n"
+     "# ->   a            online              1           25          0            0        1\n"
+     "# ->   b            online              0            0          1           25        0", LIB_ANYOWNER | LIB_NARRATOR},
     {"parties", b_parties, "parties()", "The declared parties, in order of declaration.",
-     "party a, b; print(len(parties()))", LIB_ANYOWNER},
+     "party a, b; print(len(parties()))   # -> 2", LIB_ANYOWNER},
     {"owner", b_owner, "owner(x)", "The party x lives at, or none for a public value.",
-     "party a; print(owner(1 at a))", LIB_ANYOWNER},
+     "party a; print(owner(1 at a))   # -> <party a>", LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

@@ -250,8 +250,37 @@ static Value b_aggregate(Interp *I, Args *a)
     return r;
 }
 
+/* The experimenter's figure fig (consumed), computed from the data of the parties
+** from[0..n) (0: public; repeats allowed), placed by the store rule (docs/parties.md):
+** a value derived from one party's data is that party's.  One computed from several
+** parties' data is public, and a public value is readable by every party, so each of
+** those parties first releases the figure to every other party through the message
+** layer, as observe() does: their views record it as plaintext of its data.  The placed
+** figure, or VERR after err_raise. */
+static Value place_figure(Interp *I, Value fig, const int *from, int n)
+{
+    int *ps = xcalloc((size_t)n, sizeof *ps), np = 0;
+    for (int i = 0; i < n; i++) {
+        int j = 0;
+        while (j < np && ps[j] != from[i]) j++;
+        if (from[i] && j == np) ps[np++] = from[i];
+    }
+    if (np == 1) fig.owner = (uint16_t)ps[0];
+    for (int i = 0; np > 1 && i < np; i++)
+        for (int q = 1; q <= I->nparties; q++) {
+            if (q == ps[i]) continue;
+            Value c = fig;
+            c.owner = (uint16_t)ps[i];          /* sent as ps[i]'s data */
+            Value got = lib_wire_send(I, c, ps[i], q, false);
+            if (IS_ERR(got)) { free(ps); val_release(fig); return VERR; }
+            val_release(got);
+        }
+    free(ps);
+    return fig;
+}
+
 /* The experimenter's clean histogram: the sum of every teacher's votes.  No party can
-** compute it (each sees its own votes); the experimenter uses it for the analysis. */
+** compute it (each sees its own votes); it is placed as place_figure says. */
 static Value b_histogram(Interp *I, Args *a)
 {
     Teachers t;
@@ -260,30 +289,44 @@ static Value b_histogram(Interp *I, Args *a)
     Tn *h = tn_new(2, shape);
     for (int i = 0; i < t.n; i++)
         for (size_t k = 0; k < h->size; k++) h->data[k] += (float)t.x[i][k];
+    Value r = place_figure(I, val_tensor(h), t.party, t.n);
     teachers_free(&t);
-    return val_tensor(h);
+    return r;
 }
 
-/* The experimenter's mean accuracy of models that live at different parties (the
-** teachers) on one public evaluation set: a figure for the report, read at the top level. */
+/* The experimenter's mean accuracy of models that may live at different parties (the
+** teachers) on one evaluation set.  Each model's accuracy is accuracy(m, data) called
+** through the evaluator, so the store rule places it (a model at one party on another
+** party's data is refused there); the mean is placed as place_figure says. */
 static Value b_mean_accuracy(Interp *I, Args *a)
 {
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
     if (!IS_LIST(a->v[0]) || AS_LIST(a->v[0])->n == 0) return lib_bad(I, a, 0, "non-empty list of models");
     Ds *d = lib_dataset_of(a->v[1]);
     if (!d || d->nclasses < 2) return lib_bad(I, a, 1, "dataset of classes");
+    const LibReg *acc = lib_find(I, "accuracy");
+    if (!acc) return err_raise(I, "'mean_accuracy' needs the builtin 'accuracy'");
+    Value fn = { .tag = V_BUILTIN, .as.fn = acc };
     ObjList *L = AS_LIST(a->v[0]);
+    int *from = xcalloc(L->n, sizeof *from);
     double sum = 0;
     for (size_t i = 0; i < L->n; i++) {
-        NnModel *m = lib_model_of(L->v[i]);
-        if (!m) return err_raise(I, "'mean_accuracy': item %zu is a %s, not a model", i + 1, val_type_name(L->v[i]));
-        double loss, acc;
-        char err[NN_ERRLEN];
-        if (nn_evaluate(m, d->x, d->y, d->nclasses, NN_LOSS_AUTO, &loss, &acc, err) < 0)
-            return err_raise(I, "'mean_accuracy': model %zu: %s", i + 1, err);
-        sum += acc;
+        if (!lib_model_of(L->v[i])) {
+            free(from);
+            return err_raise(I, "'mean_accuracy': item %zu is a %s, not a model", i + 1, val_type_name(L->v[i]));
+        }
+        Value r = ev_call(I, fn, 2, (Value[]){ L->v[i], a->v[1] });
+        if (IS_ERR(r)) { free(from); return VERR; }
+        if (r.tag != V_NUM) {
+            val_release(r); free(from);
+            return err_raise(I, "'mean_accuracy': model %zu has no accuracy on this data", i + 1);
+        }
+        sum += r.as.n;
+        from[i] = val_owner(r);
     }
-    return VNUM(sum / (double)L->n);
+    Value m = place_figure(I, VNUM(sum / (double)L->n), from, (int)L->n);
+    free(from);
+    return m;
 }
 
 /* --- SPEED ----------------------------------------------------------------------------- */
@@ -494,37 +537,48 @@ static const LibReg fns[] = {
     {"votes", b_votes, "votes(predictions)",
      "A teacher's votes: the one-hot rows (queries x classes) of the argmax of each row of its\n"
      "predictions.",
-     "print(votes(tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]])))", 0},
+     "print(votes(tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]])))\n"
+     "# -> tensor([[0, 1, 0],\n"
+     "# ->         [1, 0, 0]])", 0},
     {"noise_share", b_noise_share, "noise_share(mechanism, queries, classes, teachers = n, dropouts = 0)",
      "One teacher's share of the aggregation noise (queries x classes), drawn from the\n"
      "generator of the party it runs at: LNMax's Laplace(b) split as G1 - G2 with G1, G2 from\n"
      "Gamma(1/m, b), GNMax's N(0, sigma^2) split as N(0, sigma^2 / m), m = teachers - dropouts.\n"
      "The shares of any m teachers sum to exactly the mechanism's noise, so no party knows it.",
-     "z = noise_share({mechanism = \"lnmax\", scale = 20}, 4, 10, teachers = 50); print(shape(z))", 0},
+     "z = noise_share({mechanism = \"lnmax\", scale = 20}, 4, 10, teachers = 50); print(shape(z))\n"
+     "# -> [4, 10]", 0},
     {"noisy_max", b_noisy_max, "noisy_max(histogram, mechanism)",
      "PATE's aggregation in the clear (the trusted aggregator of Papernot et al.): the argmax of\n"
      "each row of the vote histogram (queries x classes) plus noise from the aggregator's\n"
      "generator - LNMax (Laplace), GNMax (Gaussian), or confident GNMax (a row is answered only\n"
      "when its largest count plus N(0, sigma1^2) reaches the threshold; -1 otherwise).  The\n"
      "noise is exact discrete noise on a fine grid (docs/privacy.md).",
-     "l = noisy_max(tensor([[40, 2, 8]]), {mechanism = \"gnmax\", sigma = 5}); print(l)", 0},
+     "l = noisy_max(tensor([[40, 2, 8]]), {mechanism = \"gnmax\", sigma = 5}); print(l)\n"
+     "# -> tensor([0])", 0},
     {"histogram", b_histogram, "histogram(votes)",
      "The experimenter's clean vote histogram (queries x classes): the sum of the teachers'\n"
      "votes, each a tensor at its teacher.  Top level only: no party can compute it, and it is\n"
-     "what the data-dependent analysis and the ensemble's accuracy are computed from.",
-     PARTIES "print(histogram([tensor([[1, 0]]) at t1, tensor([[0, 1]]) at t2]))",
+     "what the data-dependent analysis and the ensemble's accuracy are computed from.  Like any\n"
+     "derived value it lives where its inputs do: one teacher's histogram is that teacher's.\n"
+     "Over several teachers it is public, so every party can read it: each teacher first\n"
+     "sends it to every other party through the message layer (views show it as a leak).",
+     PARTIES "print(histogram([tensor([[1, 0]]) at t1, tensor([[0, 1]]) at t2]))   # -> tensor([[1, 1]])",
      LIB_ANYOWNER | LIB_NARRATOR},
     {"mean_accuracy", b_mean_accuracy, "mean_accuracy(models, data)",
      "The experimenter's mean accuracy of several models (each may live at its own party, as\n"
-     "PATE's teachers do) on one evaluation dataset.  Top level only.",
+     "PATE's teachers do) on one evaluation dataset.  Top level only.  Each accuracy lives\n"
+     "where its model and the data do (a model at one party on another's data is refused);\n"
+     "the mean of one party's accuracies is that party's, the mean over several parties is\n"
+     "public and reaches every party through the message layer first, as histogram's does.",
      "network n { dense(2, 2); softmax }; d = dataset(tensor([[0, 1], [1, 0]]), tensor([0, 1])); "
-     "print(mean_accuracy([model(n), model(n)], d) <= 1)", LIB_ANYOWNER | LIB_NARRATOR},
+     "print(mean_accuracy([model(n), model(n)], d) <= 1)   # -> true", LIB_ANYOWNER | LIB_NARRATOR},
     {"aggregate", b_aggregate, "aggregate(noised_votes, to = p)",
      "Plaintext PATE with distributed noise: each item (a teacher's votes plus its noise share,\n"
      "a queries x classes tensor at that teacher) is sent to p in one round, and p takes the\n"
      "argmax of their sum in the fixed point of SPEED (2^-16).  Every message is flagged as its\n"
      "teacher's data: the reference that speed(...) must match.",
-     PARTIES "l = aggregate([tensor([[1, 0]]) at t1, tensor([[1, 0]]) at t2], to = agg); print(l)",
+     PARTIES "l = aggregate([tensor([[1, 0]]) at t1, tensor([[1, 0]]) at t2], to = agg); print(l)\n"
+     "# -> tensor([0]) (at agg)",
      LIB_ANYOWNER},
     {"speed", b_speed,
      "speed(noised_votes, mechanism = m, he = scheme, aggregator = a, server = s, student = u, "
@@ -541,12 +595,12 @@ static const LibReg fns[] = {
      "refused before the server sees anything.",
      PARTIES "scheme he = paillier(bits = 512, keyholder = srv); m = {mechanism = \"lnmax\", scale = 2}; "
      "l = speed([tensor([[0, 1]]) at t1, tensor([[0, 1]]) at t2], mechanism = m, he = he, "
-     "aggregator = agg, server = srv, student = st); print(l)", LIB_ANYOWNER},
+     "aggregator = agg, server = srv, student = st); print(l)   # -> tensor([1]) (at st)", LIB_ANYOWNER},
     {"speed_timing", b_speed_timing, "speed_timing()",
      "The last speed(...) run's wall seconds per phase {encrypt, aggregate, convert, argmax},\n"
      "its CPU seconds (every thread) {cpu_encrypt, ...} and its packing {slots, slot_bits,\n"
      "ciphertexts (per teacher)}; none before the first run.",
-     "print(speed_timing() == none or true)", LIB_NARRATOR},
+     "print(speed_timing() == none or true)   # -> true", LIB_NARRATOR},
     {"pate_epsilon", b_pate_epsilon,
      "pate_epsilon(mechanism, queries = Q, votes = histogram, answered = labels, delta = 1e-5)",
      "The privacy of Q answered queries by the Renyi-DP accountant: data_independent (LNMax\n"
@@ -554,15 +608,17 @@ static const LibReg fns[] = {
      "and, given the clean vote histogram, data_dependent (GNMax: Papernot et al. 2018,\n"
      "Theorem 6 with the q bound of Proposition 7; only the answered rows for confident GNMax).\n"
      "The data-dependent figure depends on the votes and is not itself private: ppdl reports it\n"
-     "to the experimenter and never charges it.",
-     "print(format(pate_epsilon({mechanism = \"gnmax\", sigma = 40}, queries = 1000).data_independent, \".3f\"))",
-     LIB_ANYOWNER},
+     "to the experimenter and never charges it; it lives where the votes (and answered) live.",
+     "print(format(pate_epsilon({mechanism = \"gnmax\", sigma = 40}, queries = 1000).data_independent, \".3f\"))\n"
+     "# -> 5.990",
+     0},
     {"pate_charge", b_pate_charge, "pate_charge(mechanism, queries = Q, data = [d1, ...], delta = 1e-5)",
      "Charges every teacher's dataset (each distinct ledger once) with the data-independent\n"
      "cost of Q queries, all or none: a charge that does not fit one ledger refuses the whole\n"
      "call with that ledger's account.  Returns the epsilon charged.",
      "d = load_csv(\"samples/data/pima_diabetes.csv\", label = \"diabetes\"); budget(d, epsilon = 5, delta = 1e-5); "
-     "print(format(pate_charge({mechanism = \"gnmax\", sigma = 40}, queries = 100, data = [d]), \".3f\"))",
+     "print(format(pate_charge({mechanism = \"gnmax\", sigma = 40}, queries = 100, data = [d]), \".3f\"))\n"
+     "# -> 1.760",
      LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };

@@ -137,7 +137,7 @@ static const LibReg fns[] = {
      "See docs/secagg.md.",
      "party s, a, b, c; u = [tensor([1, 2]) at a, tensor([3, 4]) at b, tensor([5, 6]) at c]; "
      "z = secagg(u, to = s, threshold = 2, dropout_before = [c]); assert(z[0] == 4 and z[1] == 6); "
-     "print(owner(z))",
+     "print(owner(z))   # -> <party s>",
      LIB_ANYOWNER},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };

@@ -215,12 +215,12 @@ static const LibReg fns[] = {
      "The directory party p reads and writes its files in (relative paths inside `on p` and\n"
      "for p's data); \".\" (the working directory) until set.  A file a party writes is its\n"
      "own: another party cannot read or overwrite it, nor reach into its directory.",
-     "party alice; party_dir(alice, \"/tmp\"); print(party_dir(alice))", LIB_NARRATOR},
+     "party alice; party_dir(alice, \"/tmp\"); print(party_dir(alice))   # -> /tmp", LIB_NARRATOR},
     {"store_audit", b_store_audit, "store_audit(verbose = false)",
      "Checks every value reachable from the variables: each object in a party's store is\n"
      "reached only as that party's data, and was created there or arrived in a message the\n"
      "party received.  Prints the problems found; true when there are none.",
-     "party a, b; x = [1, 2] at a; print(store_audit())", LIB_NARRATOR},
+     "party a, b; x = [1, 2] at a; print(store_audit())   # -> true", LIB_NARRATOR},
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 

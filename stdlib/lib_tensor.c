@@ -700,108 +700,138 @@ static const LibReg fns[] = {
     {"tensor", b_tensor, "tensor(x)",
      "A float32 tensor from a number (0-D), a nested list of numbers (up to 4 levels), a "
      "range, or another tensor (copied).  Ragged lists are an error.",
-     "x = tensor([[1, 2], [3, 4]]); print(x, shape(x))", 0},
+     "x = tensor([[1, 2], [3, 4]]); print(x, shape(x))\n"
+     "# -> tensor([[1, 2],\n"
+     "# ->         [3, 4]]) [2, 2]", 0},
     {"zeros", b_zeros, "zeros(d1, d2, ...) or zeros([d1, d2, ...])",
      "A tensor of zeros with the given shape (at most 4 dimensions).",
-     "print(zeros(2, 3))", 0},
+     "print(zeros(2, 3))\n"
+     "# -> tensor([[0, 0, 0],\n"
+     "# ->         [0, 0, 0]])", 0},
     {"ones", b_ones, "ones(d1, d2, ...) or ones([d1, d2, ...])",
-     "A tensor of ones with the given shape.", "print(ones([3]))", 0},
+     "A tensor of ones with the given shape.", "print(ones([3]))   # -> tensor([1, 1, 1])", 0},
     {"full", b_full, "full(shape, value)",
      "A tensor of the given shape (a number or a list) filled with value.",
-     "print(full([2, 2], 7))", 0},
+     "print(full([2, 2], 7))\n"
+     "# -> tensor([[7, 7],\n"
+     "# ->         [7, 7]])", 0},
     {"arange", b_arange, "arange(stop) or arange(start, stop, step = 1)",
      "Numbers from start (0) up to but not including stop, by step, as a 1-D tensor "
      "(numpy's arange; a range lo..hi includes hi, arange does not).",
-     "print(arange(5), arange(1, 2, 0.25))", 0},
+     "print(arange(5), arange(1, 2, 0.25))\n"
+     "# -> tensor([0, 1, 2, 3, 4]) tensor([1.00, 1.25, 1.50, 1.75])", 0},
     {"eye", b_eye, "eye(n, m = n)", "The n × m identity matrix (ones on the diagonal).",
-     "print(eye(3))", 0},
+     "print(eye(3))\n"
+     "# -> tensor([[1, 0, 0],\n"
+     "# ->         [0, 1, 0],\n"
+     "# ->         [0, 0, 1]])", 0},
     {"rand", b_rand, "rand(d1, d2, ..., lo = 0, hi = 1)",
      "A tensor of the given shape drawn uniformly from [lo, hi) with the interpreter's "
      "random generator (seed(n) makes it reproducible).",
-     "seed(1); print(shape(rand(2, 3, lo = -1, hi = 1)))", 0},
+     "seed(1); print(shape(rand(2, 3, lo = -1, hi = 1)))   # -> [2, 3]", 0},
     {"randn", b_randn, "randn(d1, d2, ..., mean = 0, std = 1)",
      "A tensor of the given shape drawn from a normal distribution N(mean, std²).",
-     "seed(1); x = randn(1000); print(abs(mean(x)) < 0.2)", 0},
+     "seed(1); x = randn(1000); print(abs(mean(x)) < 0.2)   # -> true", 0},
     {"xavier", b_xavier, "xavier(fan_in, fan_out)",
      "A fan_in × fan_out weight matrix with Glorot/Xavier uniform initialisation: "
      "U(-a, a), a = sqrt(6 / (fan_in + fan_out)).  Suits tanh and sigmoid layers.",
-     "seed(1); w = xavier(4, 2); print(shape(w), max(abs(w)) <= sqrt(1))", 0},
+     "seed(1); w = xavier(4, 2); print(shape(w), max(abs(w)) <= sqrt(1))   # -> [4, 2] true", 0},
     {"he", b_he, "he(fan_in, fan_out)",
      "A fan_in × fan_out weight matrix with He/Kaiming normal initialisation: "
      "N(0, 2 / fan_in).  Suits ReLU layers.",
-     "seed(1); print(shape(he(784, 128)))", 0},
+     "seed(1); print(shape(he(784, 128)))   # -> [784, 128]", 0},
     {"shape", b_shape, "shape(x)",
      "The shape of a tensor as a list of numbers ([] for a number).  Also x.shape.",
-     "print(shape(zeros(2, 3)), zeros(4).shape)", 0},
+     "print(shape(zeros(2, 3)), zeros(4).shape)   # -> [2, 3] [4]", 0},
     {"numel", b_numel, "numel(x)", "The number of elements of a tensor (1 for a number).",
-     "print(numel(zeros(2, 3)))", 0},
+     "print(numel(zeros(2, 3)))   # -> 6", 0},
     {"size", b_numel, "size(x)", "The number of elements of a tensor (same as numel).",
-     "print(size(ones(4, 5)))", 0},
+     "print(size(ones(4, 5)))   # -> 20", 0},
     {"reshape", b_reshape, "reshape(x, d1, d2, ...) or reshape(x, [d1, ...])",
      "The elements of x, in order, in a new shape with as many elements; one dimension "
      "may be -1 and is then inferred.",
-     "print(reshape(arange(6), 2, -1))", 0},
+     "print(reshape(arange(6), 2, -1))\n"
+     "# -> tensor([[0, 1, 2],\n"
+     "# ->         [3, 4, 5]])", 0},
     {"transpose", b_transpose, "transpose(x) or transpose(x, axes...)",
      "x with its axes reversed (a matrix's transpose; also x.T), or permuted so that "
      "axis i of the result is axis axes[i] of x.",
-     "x = tensor([[1, 2, 3], [4, 5, 6]]); print(transpose(x)); print(allclose(x.T, transpose(x, 1, 0)))", 0},
+     "x = tensor([[1, 2, 3], [4, 5, 6]]); print(transpose(x)); print(allclose(x.T, transpose(x, 1, 0)))\n"
+     "# -> tensor([[1, 4],\n"
+     "# ->         [2, 5],\n"
+     "# ->         [3, 6]])\n"
+     "# -> true", 0},
     {"tolist", b_tolist, "tolist(x)", "The tensor as nested lists of numbers.",
-     "print(tolist(eye(2)))", 0},
+     "print(tolist(eye(2)))   # -> [[1, 0], [0, 1]]", 0},
     {"item", b_item, "item(x)", "The single number in a one-element tensor.",
-     "print(item(tensor([[3]])))", 0},
-    {"exp", b_exp, "exp(x)", "Elementwise e to the power x.", "print(exp(zeros(2)))", 0},
+     "print(item(tensor([[3]])))   # -> 3", 0},
+    {"exp", b_exp, "exp(x)", "Elementwise e to the power x.", "print(exp(zeros(2)))\n"
+     "# -> tensor([1, 1])", 0},
     {"log", b_log, "log(x)", "Elementwise natural logarithm (nan below 0, -inf at 0).",
-     "print(log(tensor([1, 2.718282])))", 0},
+     "print(log(tensor([1, 2.718282])))   # -> tensor([0, 1])", 0},
     {"sqrt", b_sqrt, "sqrt(x)", "Elementwise square root (nan below 0).",
-     "print(sqrt(tensor([4, 9])))", 0},
-    {"abs", b_abs, "abs(x)", "Elementwise absolute value.", "print(abs(tensor([-1, 2])))", 0},
-    {"tanh", b_tanh, "tanh(x)", "Elementwise hyperbolic tangent.", "print(tanh(zeros(2)))", 0},
+     "print(sqrt(tensor([4, 9])))   # -> tensor([2, 3])", 0},
+    {"abs", b_abs, "abs(x)", "Elementwise absolute value.", "print(abs(tensor([-1, 2])))\n"
+     "# -> tensor([1, 2])", 0},
+    {"tanh", b_tanh, "tanh(x)", "Elementwise hyperbolic tangent.", "print(tanh(zeros(2)))\n"
+     "# -> tensor([0, 0])", 0},
     {"sigmoid", b_sigmoid, "sigmoid(x)",
      "Elementwise logistic function 1 / (1 + exp(-x)), computed exactly and without "
      "overflow (no polynomial approximation).",
-     "print(sigmoid(tensor([-2, 0, 2])))", 0},
+     "print(sigmoid(tensor([-2, 0, 2])))   # -> tensor([0.1192, 0.5000, 0.8808])", 0},
     {"relu", b_relu, "relu(x)", "Elementwise max(x, 0) of a tensor or a number.",
-     "print(relu(tensor([-1, 0, 2])))", 0},
+     "print(relu(tensor([-1, 0, 2])))   # -> tensor([0, 0, 2])", 0},
     {"clip", b_clip, "clip(x, lo, hi)", "Each element limited to [lo, hi].",
-     "print(clip(tensor([-5, 0.5, 5]), 0, 1))", 0},
+     "print(clip(tensor([-5, 0.5, 5]), 0, 1))   # -> tensor([0.0, 0.5, 1.0])", 0},
     {"sum", b_sum, "sum(x, axis = none, keepdims = false)",
      "Sum of a tensor's elements (a number), or along one axis (a tensor with that axis "
      "removed, or kept with size 1 when keepdims).  Accumulates in double precision.",
-     "x = tensor([[1, 2], [3, 4]]); print(sum(x), sum(x, axis = 0), sum(x, axis = -1))", 0},
+     "x = tensor([[1, 2], [3, 4]]); print(sum(x), sum(x, axis = 0), sum(x, axis = -1))\n"
+     "# -> 10 tensor([4, 6]) tensor([3, 7])", 0},
     {"mean", b_mean, "mean(x, axis = none, keepdims = false)",
      "Mean of a tensor's (or a list's) elements, or along one axis.",
-     "print(mean(tensor([[1, 2], [3, 4]]), axis = 1), mean([1, 2, 3]))", 0},
+     "print(mean(tensor([[1, 2], [3, 4]]), axis = 1), mean([1, 2, 3]))   # -> tensor([1.5, 3.5]) 2", 0},
     {"max", b_max, "max(x, axis = none, keepdims = false) or max(x, y)",
      "Largest element of a tensor, or along one axis; with two arguments the elementwise "
      "maximum (a number broadcasts).  nan propagates.",
-     "x = tensor([[1, 5], [7, 2]]); print(max(x), max(x, axis = 0), max(x, 3))", 0},
+     "x = tensor([[1, 5], [7, 2]]); print(max(x), max(x, axis = 0), max(x, 3))\n"
+     "# -> 7 tensor([7, 5]) tensor([[3, 5],\n"
+     "# ->         [7, 3]])", 0},
     {"min", b_min, "min(x, axis = none, keepdims = false) or min(x, y)",
      "Smallest element of a tensor, or along one axis; with two arguments the elementwise "
-     "minimum.", "print(min(tensor([[1, 5], [7, 2]]), axis = 1))", 0},
+     "minimum.", "print(min(tensor([[1, 5], [7, 2]]), axis = 1))   # -> tensor([1, 2])", 0},
     {"argmax", b_argmax, "argmax(x, axis = none, keepdims = false)",
      "Index of the largest element (the first on ties): a flat index over the whole "
      "tensor, or indices along one axis, e.g. the predicted class of each row.",
-     "print(argmax(tensor([[1, 9, 3], [8, 2, 4]]), axis = 1))", 0},
+     "print(argmax(tensor([[1, 9, 3], [8, 2, 4]]), axis = 1))   # -> tensor([1, 0])", 0},
     {"argmin", b_argmin, "argmin(x, axis = none, keepdims = false)",
      "Index of the smallest element (the first on ties), flat or along one axis.",
-     "print(argmin(tensor([3, 1, 2])))", 0},
+     "print(argmin(tensor([3, 1, 2])))   # -> 1", 0},
     {"dot", b_dot, "dot(a, b)",
      "Matrix product, like a @ b (numpy's matmul rules): vector · vector is a number, "
      "matrix @ vector a vector, batched for 3-D and 4-D tensors.",
-     "print(dot(tensor([1, 2, 3]), tensor([4, 5, 6])), dot(eye(2), tensor([1, 2])))", 0},
+     "print(dot(tensor([1, 2, 3]), tensor([4, 5, 6])), dot(eye(2), tensor([1, 2])))\n"
+     "# -> 32 tensor([1, 2])", 0},
     {"concat", b_concat, "concat([a, b, ...], axis = 0) or concat(a, b, ..., axis = 0)",
      "Joins tensors along an existing axis; the other dimensions must agree.",
-     "print(concat([ones(1, 2), zeros(2, 2)]))", 0},
+     "print(concat([ones(1, 2), zeros(2, 2)]))\n"
+     "# -> tensor([[1, 1],\n"
+     "# ->         [0, 0],\n"
+     "# ->         [0, 0]])", 0},
     {"stack", b_stack, "stack([a, b, ...], axis = 0) or stack(a, b, ..., axis = 0)",
      "Joins tensors of one shape along a new axis.",
-     "print(stack(tensor([1, 2]), tensor([3, 4]), axis = 1))", 0},
+     "print(stack(tensor([1, 2]), tensor([3, 4]), axis = 1))\n"
+     "# -> tensor([[1, 3],\n"
+     "# ->         [2, 4]])", 0},
     {"allclose", b_allclose, "allclose(a, b, rtol = 1e-5, atol = 1e-6)",
      "True when a and b have one shape and |a - b| <= atol + rtol * |b| everywhere.",
-     "print(allclose(tensor([1, 2]), tensor([1, 2.0000001])))", 0},
+     "print(allclose(tensor([1, 2]), tensor([1, 2.0000001])))   # -> true", 0},
     {"__setindex", b_setindex, "__setindex(t, v, index...)",
      "The evaluator's hook for t[i, j] = v and t[a:b] = v (v a number or a tensor that "
      "broadcasts to the selection).",
-     "x = zeros(2, 3); x[1] = 5; x[0, 1:] = tensor([1, 2]); print(x)", LIB_WRITES},
+     "x = zeros(2, 3); x[1] = 5; x[0, 1:] = tensor([1, 2]); print(x)\n"
+     "# -> tensor([[0, 1, 2],\n"
+     "# ->         [5, 5, 5]])", LIB_WRITES},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 

@@ -12,19 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static Rng R;
-static PaiPub PUB;
-static PaiPriv PRIV;
-
-static void setup_key(void)
-{
-    static int done;
-    if (done) return;
-    rng_seed(&R, 20240601);
-    pai_pub_init(&PUB); pai_priv_init(&PRIV);
-    CU_ASSERT_EQUAL_FATAL(pai_keygen(&PUB, &PRIV, 512, &R), PAI_OK);
-    done = 1;
-}
+#define PAIKEY_SEED 20240601
+#include "paikey.h"
 
 /* c = g^m r^n mod n^2 with g = n + 1, the definition (no shortcut). */
 static void textbook(mpz_t c, const PaiPub *pub, const mpz_t m, const mpz_t r)
@@ -818,7 +807,7 @@ static void round_trip_2048(void)
 
 static void teardown_last(void)
 {
-    pai_pub_clear(&PUB); pai_priv_clear(&PRIV);
+    paikey_clear();
     rng_wipe(&R);
 }
 

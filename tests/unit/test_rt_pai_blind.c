@@ -11,71 +11,26 @@
 #include "pai.h"
 #include "message.h"
 #include "wire.h"
+#include "capture.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static Rng R;
-static PaiPub PUB;
-static PaiPriv PRIV;
+#define PAIKEY_SEED 20261128
+#include "paikey.h"
 
-static void setup_key(void)
-{
-    static int done;
-    if (done) return;
-    rng_seed(&R, 20261128);
-    pai_pub_init(&PUB); pai_priv_init(&PRIV);
-    CU_ASSERT_EQUAL_FATAL(pai_keygen(&PUB, &PRIV, 512, &R), PAI_OK);
-    done = 1;
-}
-
-/* What crosses: a transport that keeps a copy of every frame (then carries it in
-** process), and a message layer over it.  Parties: T = 1, K = 2. */
-enum { T = 1, K = 2, MAXF = 8 };
-typedef struct Cap {
-    MsgTransport t;                 /* first: a Cap is its MsgTransport */
-    MsgTransport *inner;
-    uint8_t *buf[MAXF]; size_t len[MAXF]; int from[MAXF], to[MAXF];
-    int n;
-} Cap;
-
-static int cap_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
-{
-    Cap *c = (Cap *)t;
-    if (c->n < MAXF) {
-        c->buf[c->n] = malloc(len);
-        memcpy(c->buf[c->n], buf, len);
-        c->len[c->n] = len; c->from[c->n] = from; c->to[c->n] = to;
-    }
-    c->n++;
-    return c->inner->post(c->inner, from, to, buf, len);
-}
-
-static int cap_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
-{
-    Cap *c = (Cap *)t;
-    return c->inner->deliver(c->inner, from, to, buf, len);
-}
-
-static void cap_close(MsgTransport *t)
-{
-    Cap *c = (Cap *)t;
-    c->inner->close(c->inner);
-    for (int i = 0; i < c->n && i < MAXF; i++) free(c->buf[i]);
-    free(c);
-}
+/* What crosses: a capturing transport (capture.h) under a message layer.  Parties:
+** T = 1, K = 2. */
+enum { T = 1, K = 2 };
 
 /* A layer over a capturing transport; *cap borrows the transport (the layer owns it). */
-typedef struct Seen { Tr tr; Msg msg; Cap *cap; PaiLink link; } Seen;
+typedef struct Seen { Tr tr; Msg msg; Capture *cap; PaiLink link; } Seen;
 
 static void seen_init(Seen *s)
 {
     memset(s, 0, sizeof *s);
     tr_init(&s->tr);
-    s->cap = calloc(1, sizeof *s->cap);
-    s->cap->t = (MsgTransport){ .name = "capture", .post = cap_post, .deliver = cap_deliver,
-                                .close = cap_close };
-    s->cap->inner = msg_transport_local();
+    s->cap = capture_new();
     msg_init(&s->msg, &s->tr, &s->cap->t);
     s->link = (PaiLink){ .msg = &s->msg, .T = T, .K = K, .rng_t = &R, .rng_k = &R, .label = "test" };
 }
@@ -178,7 +133,7 @@ static void check_fresh(const Seen *s, const mpz_t opnoise, const mpz_t rhon, mp
 {
     mpz_t rn; mpz_init(rn);
     int got = 0;
-    for (int i = 0; i < s->cap->n && i < MAXF; i++) {
+    for (int i = 0; i < s->cap->n; i++) {
         if (s->cap->to[i] != K) continue;
         got = 1;
         PaiVec *v[2] = { NULL, NULL };
@@ -428,12 +383,10 @@ static void frames_are_real_two_rounds(void)
 
 /* A frame that is not what the protocol expects is refused by its receiver, never read
 ** past: K gets bytes that are not a list of residues. */
-static int bad_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
+static void truncate_payload(Capture *c, int from, int to, uint8_t *buf, size_t *len, void *ctx)
 {
-    Cap *c = (Cap *)t;
-    if (len > 40) buf[len - 3] ^= 0xff, len -= 20;     /* truncate the payload */
-    c->n++;
-    return c->inner->post(c->inner, from, to, buf, len);
+    (void)c; (void)from; (void)to; (void)ctx;
+    if (*len > 40) buf[*len - 3] ^= 0xff, *len -= 20;
 }
 
 static void malformed_frame_refused(void)
@@ -444,10 +397,18 @@ static void malformed_frame_refused(void)
     size_t ix[2] = { 0, 1 };
     Seen s;
     seen_init(&s);
-    s.cap->t.post = bad_post;
+    s.cap->tamper = truncate_payload;
     CU_ASSERT_EQUAL(pai_blind_product(&p, &PUB, &PRIV, x, ix, x, ix, 1, 2, NAN, 0, NULL, &s.link),
                     PAI_EFORMAT);
     CU_ASSERT(p == NULL);
+    /* what was kept is what K received: the shortened frame, which does not open */
+    CU_ASSERT_EQUAL_FATAL(s.cap->n, 1);
+    WireR r;
+    WireHdr h;
+    const msgpack_object *o;
+    wire_r_init(&r, "test");
+    CU_ASSERT(!wire_open_frame(&r, s.cap->buf[0], s.cap->len[0], &h, &o));
+    wire_r_free(&r);
     seen_free(&s);
     pai_vec_free(x);
     mpz_clear(rhon);
@@ -466,6 +427,6 @@ int main(void)
         { NULL, NULL }
     };
     int rc = tu_main("rt_pai_blind", tests);
-    pai_pub_clear(&PUB); pai_priv_clear(&PRIV);
+    paikey_clear();
     return rc;
 }

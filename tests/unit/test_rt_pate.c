@@ -14,23 +14,13 @@
 #include "dp.h"
 #include "message.h"
 #include "wire.h"
+#include "capture.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static Rng R;
-static PaiPub PUB;
-static PaiPriv PRIV;
-
-static void setup_key(void)
-{
-    static int done;
-    if (done) return;
-    rng_seed(&R, 20261128);
-    pai_pub_init(&PUB); pai_priv_init(&PRIV);
-    CU_ASSERT_EQUAL_FATAL(pai_keygen(&PUB, &PRIV, 512, &R), PAI_OK);
-    done = 1;
-}
+#define PAIKEY_SEED 20261128
+#include "paikey.h"
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -91,57 +81,20 @@ static void noise_shares_sum_to_the_law(void)
     free(sum);
 }
 
-/* --- a layer that keeps every frame ------------------------------------------------------ */
-
-enum { MAXF = 4096 };
-typedef struct Cap {
-    MsgTransport t;
-    MsgTransport *inner;
-    uint8_t *buf[MAXF]; size_t len[MAXF]; int from[MAXF], to[MAXF];
-    int n;
-} Cap;
-
-static int cap_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
-{
-    Cap *c = (Cap *)t;
-    if (c->n < MAXF) {
-        c->buf[c->n] = malloc(len);
-        memcpy(c->buf[c->n], buf, len);
-        c->len[c->n] = len; c->from[c->n] = from; c->to[c->n] = to;
-        c->n++;
-    }
-    return c->inner->post(c->inner, from, to, buf, len);
-}
-
-static int cap_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
-{
-    Cap *c = (Cap *)t;
-    return c->inner->deliver(c->inner, from, to, buf, len);
-}
-
-static void cap_close(MsgTransport *t)
-{
-    Cap *c = (Cap *)t;
-    c->inner->close(c->inner);
-    for (int i = 0; i < c->n; i++) free(c->buf[i]);
-    free(c);
-}
+/* --- a layer that keeps every frame (capture.h) ------------------------------------------ */
 
 static Rng PR[16];
 static Rng *prng(void *u, int party) { (void)u; return &PR[party]; }
 
 /* Parties: teachers 1..T, A = 10, S = 11, U = 12, D = 13. */
 enum { A = 10, S = 11, U = 12, D = 13, TMAX = 8 };
-typedef struct World { Tr tr; Msg msg; Cap *cap; PateSpeed P; int teacher[TMAX]; } World;
+typedef struct World { Tr tr; Msg msg; Capture *cap; PateSpeed P; int teacher[TMAX]; } World;
 
 static void world_init(World *w, int nt, double bound)
 {
     memset(w, 0, sizeof *w);
     tr_init(&w->tr);
-    w->cap = calloc(1, sizeof *w->cap);
-    w->cap->t = (MsgTransport){ .name = "capture", .post = cap_post, .deliver = cap_deliver,
-                                .close = cap_close };
-    w->cap->inner = msg_transport_local();
+    w->cap = capture_new();
     msg_init(&w->msg, &w->tr, &w->cap->t);
     for (int i = 0; i < 16; i++) rng_seed(&PR[i], 100 + (uint64_t)i);
     for (int i = 0; i < nt; i++) w->teacher[i] = i + 1;
@@ -270,13 +223,6 @@ static void views_hold_no_histogram_and_no_label(void)
     values_free(x, NT);
 }
 
-static int frames_to(const World *w, int to)
-{
-    int n = 0;
-    for (int f = 0; f < w->cap->n; f++) n += w->cap->to[f] == to;
-    return n;
-}
-
 static void dropped_teacher(void)
 {
     setup_key();
@@ -300,8 +246,8 @@ static void dropped_teacher(void)
     w.P.dropped = dropped;
     CU_ASSERT_EQUAL(pate_speed(&w.P, (const double *const *)x, Q, C, lab), -1);
     CU_ASSERT(strstr(w.P.err, "4 of 5 teachers") != NULL);
-    CU_ASSERT_EQUAL(frames_to(&w, S), 0);
-    CU_ASSERT_EQUAL(frames_to(&w, U), 0);
+    CU_ASSERT_EQUAL(capture_count_to(w.cap, S), 0);
+    CU_ASSERT_EQUAL(capture_count_to(w.cap, U), 0);
     world_free(&w);
     values_free(x, NT);
 }
@@ -327,7 +273,7 @@ static void bad_parameters(void)
     world_init(&w, NT, 10);
     CU_ASSERT_EQUAL(pate_speed(&w.P, (const double *const *)x, Q, C, lab), -1);
     CU_ASSERT(strstr(w.P.err, "beyond the public bound") != NULL);
-    CU_ASSERT_EQUAL(frames_to(&w, A) + frames_to(&w, S), 1);   /* teacher 1's only */
+    CU_ASSERT_EQUAL(capture_count_to(w.cap, A) + capture_count_to(w.cap, S), 1);   /* teacher 1's only */
     /* and no stale frame is left for the next run over the same layer */
     x[1][4] = 0;
     x[0][2] = 9;            /* teacher 1's new value makes query 1 class 2 (its votes were 0 or 1) */
@@ -391,6 +337,6 @@ int main(void)
         { NULL, NULL }
     };
     int rc = tu_main("rt_pate", tests);
-    pai_pub_clear(&PUB); pai_priv_clear(&PRIV);
+    paikey_clear();
     return rc;
 }

@@ -14,59 +14,30 @@
 #include "secagg.h"
 #include "message.h"
 #include "wire.h"
+#include "capture.h"
 #include <math.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* --- a layer that keeps every frame ----------------------------------------------- */
+/* --- a layer that keeps every frame (capture.h) ----------------------------------- */
 
 enum { SERVER = 1, MAXC = 40 };     /* the server's party id; most clients in a test */
 
-typedef struct Cap {
-    MsgTransport t;                 /* first: a Cap is its MsgTransport */
-    MsgTransport *inner;
-    uint8_t **buf; size_t *len; int *from, *to;
-    int n, cap;
-    int flip_to, flip_nth, seen;    /* flip the last byte of the nth frame server -> flip_to */
-} Cap;
+/* Flips the last byte of the nth frame the server sends to party `to` (a bit flipped in
+** transit), when set. */
+typedef struct Flip { int to, nth, seen; } Flip;
 
-static int cap_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
+static void flip_in_transit(Capture *c, int from, int to, uint8_t *buf, size_t *len, void *ctx)
 {
-    Cap *c = (Cap *)t;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 256;
-        c->buf = realloc(c->buf, (size_t)c->cap * sizeof *c->buf);
-        c->len = realloc(c->len, (size_t)c->cap * sizeof *c->len);
-        c->from = realloc(c->from, (size_t)c->cap * sizeof *c->from);
-        c->to = realloc(c->to, (size_t)c->cap * sizeof *c->to);
-    }
-    if (c->flip_to && from == SERVER && to == c->flip_to && ++c->seen == c->flip_nth) buf[len - 1] ^= 1;
-    c->buf[c->n] = malloc(len);
-    memcpy(c->buf[c->n], buf, len);
-    c->len[c->n] = len; c->from[c->n] = from; c->to[c->n] = to;
-    c->n++;
-    return c->inner->post(c->inner, from, to, buf, len);
-}
-
-static int cap_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
-{
-    Cap *c = (Cap *)t;
-    return c->inner->deliver(c->inner, from, to, buf, len);
-}
-
-static void cap_close(MsgTransport *t)
-{
-    Cap *c = (Cap *)t;
-    c->inner->close(c->inner);
-    for (int i = 0; i < c->n; i++) free(c->buf[i]);
-    free(c->buf); free(c->len); free(c->from); free(c->to);
-    free(c);
+    Flip *f = ctx;
+    (void)c;
+    if (f->to && from == SERVER && to == f->to && ++f->seen == f->nth) buf[*len - 1] ^= 1;
 }
 
 /* One run: server = party 1, clients 2..n+1, inputs of integer multiples of 1/64. */
 typedef struct World {
-    Tr tr; Msg msg; Cap *cap;
+    Tr tr; Msg msg; Capture *cap; Flip flip;
     Rng rng[MAXC + 2];
     int client[MAXC];
     float *x[MAXC];
@@ -81,10 +52,9 @@ static void world_init(World *w, int n, int t, size_t m, uint64_t seed)
 {
     memset(w, 0, sizeof *w);
     tr_init(&w->tr);
-    w->cap = calloc(1, sizeof *w->cap);
-    w->cap->t = (MsgTransport){ .name = "capture", .post = cap_post, .deliver = cap_deliver,
-                                .close = cap_close };
-    w->cap->inner = msg_transport_local();
+    w->cap = capture_new();
+    w->cap->tamper = flip_in_transit;
+    w->cap->tamper_ctx = &w->flip;
     msg_init(&w->msg, &w->tr, &w->cap->t);
     for (int p = 0; p < MAXC + 2; p++) rng_seed(&w->rng[p], seed * 1000 + (uint64_t)p);
     Rng data;
@@ -546,7 +516,7 @@ static void tampered_box_refused(void)
 {
     World w;
     world_init(&w, 5, 3, 10, 4);
-    w.cap->flip_to = 2; w.cap->flip_nth = 2;
+    w.flip.to = 2; w.flip.nth = 2;
     CU_ASSERT_EQUAL(secagg_run(&w.r, w.out), -1);
     CU_ASSERT_STRING_EQUAL(w.r.err, "the shares from party 6 to party 2 fail authentication");
     world_free(&w);
