@@ -11,6 +11,7 @@
 ** created there live at p.
 */
 #include "ev.h"
+#include "mem.h"
 #include "lib.h"
 #include <errno.h>
 #include <libgen.h>
@@ -23,19 +24,11 @@
 /* Provided by the tensor module (stdlib/lib_tensor.c); weak so the core links alone. */
 Value lib_tensor_getindex(Interp *I, Value t, int n, Node **items, Value *vals) __attribute__((weak));
 
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p && n) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
 /* ------------------------------------------------------ functions, envs -------- */
 
 static Env *env_new(Env *parent, int n)
 {
-    Env *e = malloc(sizeof *e + (size_t)n * sizeof(Value));
-    if (!e) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Env *e = xmalloc(sizeof *e + (size_t)n * sizeof(Value));
     val_gc_link(&e->h, O_ENV);
     e->parent = parent; e->n = n;
     if (parent) parent->h.rc++;
@@ -87,8 +80,7 @@ const char *ev_func_name(Obj *o)
 
 static Value make_func(Interp *I, Node *fn)
 {
-    ObjFunc *f = malloc(sizeof *f);
-    if (!f) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    ObjFunc *f = xmalloc(sizeof *f);
     val_gc_link(&f->h, O_FUNC);
     f->fn = fn;
     f->unit = ast_unit_retain(I->cur_unit);
@@ -465,7 +457,7 @@ static Value call_func(Interp *I, ObjFunc *f, int n, Value *pos, int nkw, Sym **
     if (I->depth >= EV_MAX_DEPTH)
         return err_raise(I, "recursion too deep (more than %d nested calls)", EV_MAX_DEPTH);
     Env *e = env_new(f->env, fi->nlocals);
-    bool *given = fi->nparams ? calloc((size_t)fi->nparams, 1) : NULL;
+    bool *given = fi->nparams ? xcalloc((size_t)fi->nparams, 1) : NULL;
     for (int i = 0; i < n; i++) { e->slot[i] = val_retain(pos[i]); given[i] = true; }
     for (int i = 0; i < nkw; i++) {
         int j = 0;
@@ -1160,7 +1152,7 @@ int ev_exec(Interp *I, Node *n)
     }
     case N_NETWORK: {
         int k = n->list.n;
-        Value *layers = calloc((size_t)(k ? k : 1), sizeof *layers);
+        Value *layers = xcalloc((size_t)(k ? k : 1), sizeof *layers);
         int st = XS_OK, got = 0;
         for (int i = 0; i < k && st == XS_OK; i++) {
             Value v = ev_eval(I, n->list.v[i]);

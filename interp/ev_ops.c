@@ -4,6 +4,7 @@
 ** shares) dispatched to their modules, and values living at two parties refused.
 */
 #include "ev.h"
+#include "mem.h"
 #include "lib.h"
 #include <errno.h>
 #include <libgen.h>
@@ -106,8 +107,7 @@ static Value str_concat(Interp *I, Value a, Value b)
     ObjStr *x = AS_STR(a), *y = AS_STR(b);
     if (x->len + y->len > EV_MAX_ITEMS)
         return err_raise(I, "string too long (%zu bytes; the limit is %u)", x->len + y->len, EV_MAX_ITEMS);
-    char *s = malloc(x->len + y->len + 1);
-    if (!s) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    char *s = xmalloc(x->len + y->len + 1);
     memcpy(s, x->s, x->len); memcpy(s + x->len, y->s, y->len);
     Value r = val_str(s, x->len + y->len);
     free(s);

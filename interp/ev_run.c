@@ -4,6 +4,7 @@
 ** statements), files and imports, globals and parties, and the interpreter's life cycle.
 */
 #include "ev.h"
+#include "mem.h"
 #include "embed.h"
 #include "lib.h"
 #include <ctype.h>
@@ -14,13 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p && n) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 static volatile sig_atomic_t no_interrupt;
 
@@ -96,8 +90,7 @@ Rng *ev_rng(Interp *I, int party)
     if (party <= 0 || party > I->nparties) return &I->rng;
     Party *p = &I->parties[party];
     if (!p->rng) {
-        p->rng = malloc(sizeof *p->rng);
-        if (!p->rng) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        p->rng = xmalloc(sizeof *p->rng);
         if (I->seeded) rng_seed(p->rng, party_seed(I->rng.seed, p->name->name));
         else rng_init(p->rng);
     }
@@ -219,9 +212,9 @@ EvStatus ev_run_file(Interp *I, const char *path)
     }
     Source *src = src_new(path, text, len, 1);
     free(text);
-    char *dup = strdup(path);
+    char *dup = xstrdup(path);
     const char *saved = I->import_dir;
-    char *dir = strdup(dirname(dup));
+    char *dir = xstrdup(dirname(dup));
     I->import_dir = dir;
     EvStatus st = ev_run(I, src, false);
     I->import_dir = saved;
@@ -291,8 +284,8 @@ int ev_exec_import(Interp *I, Node *n)
     }
     Source *src = src_new(path, text, len, 1);
     free(text);
-    char *dup = strdup(path);
-    char *dir = strdup(dirname(dup));
+    char *dup = xstrdup(path);
+    char *dir = xstrdup(dirname(dup));
     const char *saved_dir = I->import_dir;
     Env *saved_env = I->env;
     I->import_dir = dir; I->import_depth++; I->env = NULL;
@@ -307,8 +300,7 @@ int ev_exec_import(Interp *I, Node *n)
 
 Interp *ev_new(void)
 {
-    Interp *I = calloc(1, sizeof *I);
-    if (!I) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Interp *I = xcalloc(1, sizeof *I);
     sym_init(&I->syms);
     tr_init(&I->tr);
     msg_init(&I->msg, &I->tr, NULL);

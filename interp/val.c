@@ -6,6 +6,7 @@
 ** statements, when the only roots are the globals.
 */
 #include "val.h"
+#include "mem.h"
 #include "interp.h"
 #include "ev.h"
 #include "lib.h"
@@ -18,13 +19,6 @@
 static Obj gc_head = { 0, 0, 0, 0, -1, &gc_head, &gc_head };
 static size_t gc_count;
 static uint16_t cur_store;          /* the store new objects live in (val_set_store) */
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 void val_gc_link(Obj *o, ObjType t)
 {
@@ -74,8 +68,7 @@ void val_list_push(Value list, Value item)
     ObjList *l = AS_LIST(list);
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 4;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        if (!l->v) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
     l->v[l->n++] = item;
 }
@@ -102,9 +95,8 @@ void val_rec_set(Value rec, Sym *k, Value v)
     ObjRec *r = AS_REC(rec);
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 4;
-        r->k = realloc(r->k, r->cap * sizeof *r->k);
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        if (!r->k || !r->v) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        r->k = xrealloc(r->k, r->cap * sizeof *r->k);
+        r->v = xrealloc(r->v, r->cap * sizeof *r->v);
     }
     r->k[r->n] = k; r->v[r->n] = v; r->n++;
 }
@@ -316,8 +308,7 @@ static void push_obj(MarkStack *s, Obj *o)
     o->mark = 1;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
-        s->v = realloc(s->v, s->cap * sizeof *s->v);
-        if (!s->v) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
     }
     s->v[s->n++] = o;
 }
@@ -334,7 +325,7 @@ void val_collect(Value *roots, size_t n, Obj **extra, size_t nextra)
        then drop the hold so each is freed exactly once. */
     size_t ng = 0;
     for (Obj *o = gc_head.gc_next; o != &gc_head; o = o->gc_next) if (!o->mark) ng++;
-    Obj **g = ng ? malloc(ng * sizeof *g) : NULL;
+    Obj **g = ng ? xmalloc(ng * sizeof *g) : NULL;
     size_t k = 0;
     for (Obj *o = gc_head.gc_next; o != &gc_head; o = o->gc_next) {
         if (!o->mark && k < ng) { g[k++] = o; o->rc++; }

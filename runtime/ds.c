@@ -6,24 +6,11 @@
 ** from the Rng the caller passes.
 */
 #include "ds.h"
+#include "mem.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n), s, n);
-}
 
 static void *dupmem(const void *p, size_t n)
 {
@@ -51,8 +38,7 @@ Ds *ds_new(Tn *x, Tn *y, int nclasses, char *err)
         return NULL;
     }
     if (y->ndim == 2) y->ndim = 1;          /* n × 1 -> n: same data */
-    Ds *d = calloc(1, sizeof *d);
-    if (!d) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Ds *d = xcalloc(1, sizeof *d);
     d->x = x; d->y = y; d->nclasses = nclasses;
     return d;
 }
@@ -109,8 +95,7 @@ static void copy_meta(Ds *d, const Ds *s)
 
 static Ds *bare(Tn *x, Tn *y)
 {
-    Ds *d = calloc(1, sizeof *d);
-    if (!d) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Ds *d = xcalloc(1, sizeof *d);
     d->x = x; d->y = y;
     return d;
 }
@@ -163,8 +148,7 @@ void ds_class_counts(const Ds *d, size_t *counts)
 void ds_stats(const Ds *d, float *mean, float *std)
 {
     size_t n = ds_n(d), dim = ds_dim(d);
-    double *s = calloc(dim ? dim : 1, sizeof *s), *s2 = calloc(dim ? dim : 1, sizeof *s2);
-    if (!s || !s2) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    double *s = xcalloc(dim, sizeof *s), *s2 = xcalloc(dim, sizeof *s2);
     for (size_t i = 0; i < n; i++) {
         const float *row = d->x->data + i * dim;
         for (size_t j = 0; j < dim; j++) s[j] += row[j];

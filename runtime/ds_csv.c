@@ -7,6 +7,7 @@
 ** and column — a bad value is never read as zero.
 */
 #include "ds.h"
+#include "mem.h"
 #include <errno.h>
 #include <float.h>
 #include <limits.h>
@@ -14,19 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xrealloc(NULL, n), s, n);
-}
 
 /* A growable array of fields, each pointing into the line buffer. */
 typedef struct Fields { char **f; size_t n, cap; } Fields;

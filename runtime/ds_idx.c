@@ -7,6 +7,7 @@
 ** zero-padded.  Also the Fashion-MNIST convenience loader with its Debian-package hint.
 */
 #include "ds.h"
+#include "mem.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -114,8 +115,7 @@ static unsigned char *read_idx(const char *path, uint32_t magic, int ndim, uint3
         snprintf(err, DS_ERRLEN, "%s: %zu bytes of data is more than ppdl loads at once", path, total);
         goto fail;
     }
-    data = malloc(total);
-    if (!data) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    data = xmalloc(total);
     k = read_n(g, path, data, total, err);
     if (k < 0) goto fail;
     if ((size_t)k < total) {
@@ -161,8 +161,7 @@ Ds *ds_load_idx(const char *images, const char *labels, int flat, char *err)
     free(px); free(lb);
     Ds *d = ds_new(x, y, maxl + 1, err);
     if (!d) return NULL;
-    d->origin = strdup(images);
-    if (!d->origin) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    d->origin = xstrdup(images);
     ds_set_name(d, base_name(images));
     return d;
 }

@@ -14,6 +14,7 @@
 ** nn_poly.c.
 */
 #include "nn.h"
+#include "mem.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
@@ -38,32 +39,12 @@ struct NnWork {
     double *norm2;              /* per-example squared gradient norms, maxb */
 };
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
 static float *falloc(size_t n)
 {
     size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
     float *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    if (!p) mem_oom();
     return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n), s, n);
 }
 
 /* --- networks ------------------------------------------------------------------ */

@@ -18,6 +18,7 @@
 ** the destination, so a crash or Ctrl-C leaves either the old file or the new one.
 */
 #include "nn.h"
+#include "mem.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -68,8 +69,7 @@ int nn_save(const NnModel *m, const char *path, char *err)
     sb_printf(&b, "crc32 %08x\n", crc);
 
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    char *tmp = xmalloc(plen + 16);
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp.XXXXXX", 12);
     int fd = mkstemp(tmp);
@@ -201,8 +201,7 @@ NnModel *nn_load(const char *path, char *err)
         ints(line + 7, 1, (int *[]){ &n }) != (int)strlen(line + 7) || n < 1 || n > 10000) {
         why = "truncated or damaged header (line 'layers')"; goto fail;
     }
-    layers = calloc((size_t)n, sizeof *layers);
-    if (!layers) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    layers = xcalloc((size_t)n, sizeof *layers);
     for (int l = 0; l < n; l++) {
         if (!next_line(&c, line, sizeof line)) { why = "truncated in the layer list"; goto fail; }
         if (!parse_layer(line, &layers[l])) {

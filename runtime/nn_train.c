@@ -13,18 +13,12 @@
 ** size is itself private).  An epoch is round(n / batch) such steps.
 */
 #include "nn.h"
+#include "mem.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 void nn_train_defaults(NnTrainCfg *cfg)
 {
@@ -43,9 +37,8 @@ void nn_opt_step(NnModel *m, const NnTrainCfg *cfg)
     float lr = (float)cfg->lr;
     if (cfg->opt != NN_OPT_SGD && m->opt_kind != (int)cfg->opt) {
         nn_model_reset_opt(m);
-        m->m1 = calloc(n ? n : 1, sizeof(float));
-        if (cfg->opt == NN_OPT_ADAM) m->m2 = calloc(n ? n : 1, sizeof(float));
-        if (!m->m1 || (cfg->opt == NN_OPT_ADAM && !m->m2)) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        m->m1 = xcalloc(n, sizeof(float));
+        if (cfg->opt == NN_OPT_ADAM) m->m2 = xcalloc(n, sizeof(float));
         m->opt_kind = (int)cfg->opt;
     }
     switch (cfg->opt) {

@@ -5,6 +5,7 @@
 ** matrix products live in tn_ops.c; printing in tn_show.c.
 */
 #include "tn.h"
+#include "mem.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +13,14 @@
 
 size_t tn_max_size = TN_MAXSIZE;
 
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
 Tn *tn_empty(int ndim, const int *shape)
 {
-    Tn *t = calloc(1, sizeof *t);
-    if (!t) oom();
+    Tn *t = xcalloc(1, sizeof *t);
     t->ndim = ndim; t->size = 1;
     for (int i = 0; i < ndim; i++) { t->shape[i] = shape[i]; t->size *= (size_t)shape[i]; }
     size_t bytes = (t->size * sizeof(float) + 63) & ~(size_t)63;
     t->data = aligned_alloc(64, bytes ? bytes : 64);
-    if (!t->data) oom();
+    if (!t->data) mem_oom();
     return t;
 }
 

@@ -6,6 +6,7 @@
 ** moves live in tn.c; printing in tn_show.c.
 */
 #include "tn.h"
+#include "mem.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -245,8 +246,7 @@ Tn *tn_reduce(TnRed r, const Tn *a, int axis, bool keepdims, char *err)
     float *o = t->data;
     const float *src = a->data;
     if (r == TN_SUM || r == TN_MEAN) {
-        double *acc = calloc(inner, sizeof *acc);
-        if (!acc) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        double *acc = xcalloc(inner, sizeof *acc);
         for (size_t p = 0; p < outer; p++) {
             const float *s = src + p * n * inner;
             if (inner == 1) {

@@ -4,6 +4,7 @@
 ** is a global read like any other and users may shadow builtins.
 */
 #include "lib.h"
+#include "mem.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,7 @@ static void add_builtin(Interp *I, const LibReg *r)
 {
     if (I->nbuiltins == I->capbuiltins) {
         I->capbuiltins = I->capbuiltins ? I->capbuiltins * 2 : 256;
-        I->builtins = realloc(I->builtins, I->capbuiltins * sizeof *I->builtins);
-        if (!I->builtins) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        I->builtins = xrealloc(I->builtins, I->capbuiltins * sizeof *I->builtins);
     }
     I->builtins[I->nbuiltins++] = r;
     if (lib_find(I, r->name) == r)          /* the first registration of a name is bound */

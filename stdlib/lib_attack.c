@@ -7,6 +7,7 @@
 ** file owns the arguments, the statistics and the pictures.
 */
 #include "lib.h"
+#include "mem.h"
 #include "lib_data.h"
 #include "lib_nn.h"
 #include <math.h>
@@ -14,13 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 static NnModel *model_arg(Interp *I, Args *a, int i)
 {

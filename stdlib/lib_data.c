@@ -10,6 +10,7 @@
 ** ledger hook hands the evaluator for the tensors and datasets derived from it.
 */
 #include "lib_data.h"
+#include "mem.h"
 #include "dp.h"
 #include "lib.h"
 #include <math.h>
@@ -212,8 +213,7 @@ static Value b_split(Interp *I, Args *a)
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("train", "shuffle")) ||
         !lib_kwnum(I, a, "train", &train) || !lib_kwbool(I, a, "shuffle", &shuf)) return VERR;
     char err[DS_ERRLEN];
-    Ds **parts = malloc(2 * sizeof *parts);
-    if (!parts) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Ds **parts = xmalloc(2 * sizeof *parts);
     if (ds_split(d, train, shuf ? ev_rng(I, a->at) : NULL, &parts[0], &parts[1], err) < 0) {
         free(parts);
         return err_raise(I, "split: %s", err);
@@ -271,8 +271,7 @@ static Value b_partition(Interp *I, Args *a)
                          "(e.g. 0.5) or shards = k (label shards a party)");
     DsPart mode = kd ? DS_DIRICHLET : ks ? DS_SHARDS : DS_IID;
     int k = (int)l->n;
-    Ds **parts = malloc((size_t)k * sizeof *parts);
-    if (!parts) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Ds **parts = xmalloc((size_t)k * sizeof *parts);
     char err[DS_ERRLEN];
     if (ds_partition(d, k, mode, kd ? alpha : shards, ev_rng(I, a->at), parts, err) < 0) {
         free(parts);
@@ -321,8 +320,7 @@ static Value b_normalize(Interp *I, Args *a)
     if (ref && ref->mean) ds_normalize(c, ref->mean, ref->std);
     else if (ref) {
         size_t dim = ds_dim(ref);
-        float *m = malloc(dim * sizeof *m), *s = malloc(dim * sizeof *s);
-        if (!m || !s) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        float *m = xmalloc(dim * sizeof *m), *s = xmalloc(dim * sizeof *s);
         ds_stats(ref, m, s);
         ds_normalize(c, m, s);
         free(m); free(s);
@@ -354,8 +352,7 @@ static Value b_class_counts(Interp *I, Args *a)
     if (!d) return lib_forward(I, a, "dataset");
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, NULL)) return VERR;
     if (!d->nclasses) return err_raise(I, "class_counts: this dataset has a numeric target, not classes");
-    size_t *cnt = malloc((size_t)d->nclasses * sizeof *cnt);
-    if (!cnt) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    size_t *cnt = xmalloc((size_t)d->nclasses * sizeof *cnt);
     ds_class_counts(d, cnt);
     Value l = val_list((size_t)d->nclasses);
     for (int c = 0; c < d->nclasses; c++) val_list_push(l, VNUM((double)cnt[c]));
@@ -480,7 +477,7 @@ static bool get_opt_str(struct WireR *r, const msgpack_object *o, char **out)
     if (o->type == MSGPACK_OBJECT_NIL) return true;
     if (!wire_get_str(r, o, &s, &n)) return false;
     if (memchr(s, 0, n)) return wire_fail(r, "a name with a NUL byte");
-    *out = strndup(s, n);
+    *out = xstrndup(s, n);
     return true;
 }
 
@@ -502,7 +499,7 @@ static Value dataset_decode(Interp *I, struct WireR *r, const msgpack_object *o)
         const msgpack_object_array *f;
         ok = wire_get_array(r, &a->ptr[3], 0, 1 << 20, &f);
         if (ok) {
-            d->features = calloc(f->size ? f->size : 1, sizeof *d->features);
+            d->features = xcalloc(f->size ? f->size : 1, sizeof *d->features);
             d->nfeatures = (int)f->size;
             for (uint32_t i = 0; ok && i < f->size; i++) ok = get_opt_str(r, &f->ptr[i], &d->features[i]);
         }
@@ -510,15 +507,15 @@ static Value dataset_decode(Interp *I, struct WireR *r, const msgpack_object *o)
     ok = ok && get_opt_str(r, &a->ptr[4], &d->label) && get_opt_str(r, &a->ptr[5], &d->origin) &&
          get_opt_str(r, &a->ptr[6], &d->name);
     if (ok && a->ptr[7].type != MSGPACK_OBJECT_NIL) {
-        d->classval = malloc(((size_t)nc ? (size_t)nc : 1) * sizeof *d->classval);
+        d->classval = xmalloc(((size_t)nc ? (size_t)nc : 1) * sizeof *d->classval);
         ok = d->classval && wire_get_f64s(r, &a->ptr[7], d->classval, (size_t)nc);
     }
     if (ok && a->ptr[8].type != MSGPACK_OBJECT_NIL) {
         const msgpack_object_array *ms;
         ok = wire_get_array(r, &a->ptr[8], 2, 2, &ms);
         if (ok) {
-            d->mean = malloc((dim ? dim : 1) * sizeof *d->mean);
-            d->std = malloc((dim ? dim : 1) * sizeof *d->std);
+            d->mean = xmalloc((dim ? dim : 1) * sizeof *d->mean);
+            d->std = xmalloc((dim ? dim : 1) * sizeof *d->std);
             ok = d->mean && d->std && wire_get_f32s(r, &ms->ptr[0], d->mean, dim) &&
                  wire_get_f32s(r, &ms->ptr[1], d->std, dim);
         }

@@ -12,6 +12,7 @@
 ** the ciphertext's wire codec.  Nothing here writes the transcript: the layer does.
 */
 #include "lib_he.h"
+#include "mem.h"
 #include "lib_tensor.h"
 #include "lib_wire.h"
 #include <errno.h>
@@ -38,18 +39,9 @@ typedef struct HeCt {
     int ndim, shape[TN_MAXDIM];
 } HeCt;
 
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
 /* The generator a party draws from (its masks, noise and re-randomisation).  One place
 ** to change when parties get generators of their own (ev_rng). */
 static Rng *party_rng(Interp *I, int party) { return ev_rng(I, party); }
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) oom();
-    return p;
-}
 
 /* --- the scheme kind ------------------------------------------------------------------ */
 
@@ -534,8 +526,7 @@ static bool options(Interp *I, Args *a, HeScheme *s)
 
 static HeScheme *scheme_alloc(void)
 {
-    HeScheme *s = calloc(1, sizeof *s);
-    if (!s) oom();
+    HeScheme *s = xcalloc(1, sizeof *s);
     pai_pub_init(&s->pub);
     pai_priv_init(&s->priv);
     return s;
@@ -1156,8 +1147,7 @@ const LibModule lib_mod_he = { "he", fns, NULL };
 ** scheme arriving at a keyholder gets its key from here, so private keys never travel. */
 static void keyring_add(HeScheme *s)
 {
-    HeScheme **k = realloc(keyring, (nkeyring + 1) * sizeof *k);
-    if (!k) oom();
+    HeScheme **k = xrealloc(keyring, (nkeyring + 1) * sizeof *k);
     keyring = k;
     keyring[nkeyring++] = s;
 }

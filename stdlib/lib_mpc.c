@@ -9,6 +9,7 @@
 ** Every message goes to the interpreter's transcript, so cost() and view() see them.
 */
 #include "lib_mpc.h"
+#include "mem.h"
 #include "lib_wire.h"
 #include <math.h>
 #include <stdio.h>
@@ -27,13 +28,6 @@ typedef struct SchemeObj { SsScheme sc; uint32_t dropped; } SchemeObj;
 typedef struct SharedObj { SsTensor *t; Value scheme; } SharedObj;
 typedef struct SharedDs { SsTensor *x, *y; int nclasses; Value scheme; char *origin; } SharedDs;
 typedef struct SharedModel { SsModel *m; Value scheme; int diverged; long steps; } SharedModel;
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n, sz);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 /* Each party's steps draw from that party's own generator (docs/parties.md). */
 static Rng *party_rng(void *u, int party) { return ev_rng(u, party); }
@@ -366,7 +360,7 @@ static Value share_dataset(Interp *I, Args *a, Ds *d, int from, Value scheme)
     SharedDs *s = xcalloc(1, sizeof *s);
     s->x = sx; s->y = sy; s->nclasses = d->nclasses;
     s->scheme = val_retain(scheme);
-    s->origin = d->origin ? strdup(d->origin) : NULL;
+    s->origin = d->origin ? xstrdup(d->origin) : NULL;
     return val_user(&lib_shared_ds_class, s);
 }
 
@@ -1065,7 +1059,7 @@ static Value sds_decode(Interp *I, struct WireR *r, const msgpack_object *o)
     else if ((d->x = get_sst(I, r, &a->ptr[1])) && (d->y = get_sst(I, r, &a->ptr[2]))) {
         if (a->ptr[4].type == MSGPACK_OBJECT_NIL) return val_user(&lib_shared_ds_class, d);
         if (wire_get_str(r, &a->ptr[4], &s, &n)) {
-            d->origin = strndup(s, n);
+            d->origin = xstrndup(s, n);
             return val_user(&lib_shared_ds_class, d);
         }
     }

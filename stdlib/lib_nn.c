@@ -10,6 +10,7 @@
 ** the evaluator's job (these builtins are ordinary: one party's values in, result there).
 */
 #include "lib_nn.h"
+#include "mem.h"
 #include "lib_wire.h"
 #include "dp.h"
 #include "lib.h"
@@ -22,13 +23,6 @@
 #include <time.h>
 
 #define KW(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 /* --- the layer, network and model kinds --------------------------------------------------- */
 
@@ -288,8 +282,7 @@ static bool degree_kw(Interp *I, Args *a, int *out)
 
 static Value b_taylor(Interp *I, Args *a)
 {
-    NnApprox *ap = calloc(1, sizeof *ap);
-    if (!ap) abort();
+    NnApprox *ap = xcalloc(1, sizeof *ap);
     ap->kind = NN_APPROX_TAYLOR;
     if (!lib_arity(I, a, 0, 0) || !lib_kwonly(I, a, KW("degree")) || !degree_kw(I, a, &ap->degree)) {
         free(ap); return VERR;
@@ -299,8 +292,7 @@ static Value b_taylor(Interp *I, Args *a)
 
 static Value b_interpolate(Interp *I, Args *a)
 {
-    NnApprox *ap = calloc(1, sizeof *ap);
-    if (!ap) abort();
+    NnApprox *ap = xcalloc(1, sizeof *ap);
     ap->kind = NN_APPROX_INTERVAL;
     ap->lo = -6; ap->hi = 6;
     if (!lib_arity(I, a, 0, 0) || !lib_kwonly(I, a, KW("degree", "over")) || !degree_kw(I, a, &ap->degree)) {
@@ -323,8 +315,7 @@ static Value b_interpolate(Interp *I, Args *a)
 static Value network_hook(Interp *I, Sym *name, int n, Value *layers)
 {
     if (n == 0) return err_raise(I, "network %s has no layers", name->name);
-    NnLayer *ls = calloc((size_t)n, sizeof *ls);
-    if (!ls) abort();
+    NnLayer *ls = xcalloc((size_t)n, sizeof *ls);
     for (int i = 0; i < n; i++) {
         const NnLayer *l = lib_layer_of(layers[i]);
         if (!l) {

@@ -11,6 +11,7 @@
 ** results here carry the non-zero owner of their operands as well.
 */
 #include "lib_tensor.h"
+#include "mem.h"
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -655,8 +656,7 @@ static Value join(Interp *I, Args *a, bool stack)
     int n = a->n, owner = 0;
     if (n == 1 && v[0].tag == V_LIST) { n = (int)AS_LIST(v[0])->n; v = AS_LIST(v[0])->v; }
     if (n == 0) return err_raise(I, "%s: no tensors to join", a->fname);
-    const Tn **ts = malloc((size_t)n * sizeof *ts);
-    if (!ts) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    const Tn **ts = xmalloc((size_t)n * sizeof *ts);
     for (int i = 0; i < n; i++) {
         if (v[i].tag != V_TENSOR) {
             free(ts);
