@@ -500,6 +500,7 @@ static Value call_func(Interp *I, ObjFunc *f, int n, Value *pos, int nkw, Sym **
 
 Value ev_call(Interp *I, Value fn, int argc, Value *argv)
 {
+    val_use_heap(&I->heap);
     if (fn.tag == V_BUILTIN) return call_builtin(I, fn.as.fn, argc, argv, 0, NULL, NULL);
     if (fn.tag == V_FUNC) return call_func(I, (ObjFunc *)fn.as.o, argc, argv, 0, NULL, NULL, NULL);
     return err_raise(I, "%s is not callable", val_type_name(fn));

@@ -33,6 +33,7 @@ static void ensure_global(Interp *I, uint32_t id)
 
 void ev_set_global_id(Interp *I, uint32_t id, Value v)
 {
+    val_use_heap(&I->heap);
     ensure_global(I, id);
     Value old = I->globals[id];
     I->globals[id] = v; I->gdefined[id] = true;
@@ -125,19 +126,18 @@ static char *read_file(const char *path, size_t *len, int *err)
     return sb_take(&b);
 }
 
-static size_t gc_threshold = 10000;
-
 static void maybe_collect(Interp *I)
 {
     if (I->env || I->depth || I->import_depth) return;
-    if (val_live_objects() < gc_threshold) return;
+    if (I->heap.made < I->heap.budget) return;
+    val_use_heap(&I->heap);
     val_collect(I->globals, I->gcap, NULL, 0);
-    gc_threshold = val_live_objects() * 2 + 10000;
 }
 
 /* Parses, resolves and runs src at the top level or inside an import. */
 static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
 {
+    val_use_heap(&I->heap);
     ParseDiag d;
     memset(&d, 0, sizeof d);
     AstUnit *u = ps_parse(&I->syms, src, &d);
@@ -301,6 +301,8 @@ int ev_exec_import(Interp *I, Node *n)
 Interp *ev_new(void)
 {
     Interp *I = xcalloc(1, sizeof *I);
+    val_heap_init(&I->heap);
+    val_use_heap(&I->heap);
     sym_init(&I->syms);
     tr_init(&I->tr);
     msg_init(&I->msg, &I->tr, NULL);
@@ -317,10 +319,11 @@ Interp *ev_new(void)
 void ev_free(Interp *I)
 {
     if (!I) return;
+    val_use_heap(&I->heap);
     err_clear(I);
     for (uint32_t i = 0; i < I->gcap; i++) { Value v = I->globals[i]; I->globals[i] = VNONE; val_release(v); }
     val_release(I->ret); I->ret = VNONE;
-    val_collect(NULL, 0, NULL, 0);
+    val_heap_close(&I->heap);
     free(I->globals); free(I->gdefined);
     for (int i = 0; i <= I->nparties && I->parties; i++) {
         free(I->parties[i].dir);

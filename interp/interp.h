@@ -1,7 +1,8 @@
 /*
 ** interp.h — the interpreter state and the evaluator's public entry points.  One Interp
-** holds the symbol table, the global variables (indexed by symbol id), the parties,
-** the transcript, the random generator, the builtin table, and the error being raised.
+** holds the symbol table, the global variables (indexed by symbol id), the heap of its
+** objects (val.h), the parties, the transcript, the random generator, the builtin
+** table, and the error being raised.
 ** stdlib/ modules read and extend it through the functions below; the fields are
 ** visible so that builtins stay short, but only the evaluator writes globals directly.
 */
@@ -34,6 +35,7 @@ typedef struct Env Env;                 /* a function activation's variables (ev
 struct Interp {
     SymTab syms;
     Value *globals; bool *gdefined; uint32_t gcap;  /* by symbol id */
+    ValHeap heap;                       /* its objects, for the cycle collector (val.h) */
     Party *parties; int nparties;       /* parties[1..nparties]; [0] is "public" */
     int cur_party;                      /* 0 at top level, p inside `on p { }` */
     Tr tr;                              /* the transcript: read it; only msg writes it */

@@ -185,10 +185,32 @@ void  val_show_seen(Interp *I, Value v, Sb *out, bool raw, int at);
 /* A deep copy (lists, records, tensors copied; immutable objects shared). */
 Value val_copy(Value v);
 
-/* --- the object list and the cycle collector --- */
+/* --- heaps: the object list and the cycle collector ---
+** Every heap object is on the list of one heap, the heap current when it was made.  An
+** interpreter owns one (Interp.heap) and makes it current at its entry points (ev_new,
+** ev_run, ev_run_file, ev_call, ev_set_global), so two interpreters in one process never
+** collect each other's objects.  A value made outside an interpreter joins the heap
+** used last (the process's own before any); a value must not be shared between
+** interpreters (the collector of one would not see the other's references). */
+#define VAL_GC_STEP 10000    /* objects made after a collection before the next is due */
+typedef struct ValHeap {
+    Obj head;                /* sentinel of the circular list of live objects */
+    size_t made;             /* objects made since the last collection */
+    size_t budget;           /* a collection is due when made reaches it */
+} ValHeap;
+void  val_heap_init(ValHeap *h);
+/* Makes h the heap new objects join (NULL: the process's own). */
+void  val_use_heap(ValHeap *h);
+ValHeap *val_heap(void);
+/* Collects all of h with no roots (an interpreter being freed); objects something
+** outside still holds move to the process's heap.  h is no longer current. */
+void  val_heap_close(ValHeap *h);
 void  val_gc_link(Obj *o, ObjType t);        /* for modules allocating Obj subtypes */
+/* Live objects of the current heap / of h (walks the list). */
 size_t val_live_objects(void);
-/* Frees every object not reachable from roots[0..n) (cycles refcounting cannot free). */
-void  val_collect(Value *roots, size_t n, Obj **extra_roots, size_t nextra);
+size_t val_live_objects_of(const ValHeap *h);
+/* Frees every object of the current heap not reachable from roots[0..n) and
+** extra_roots (cycles refcounting cannot free); returns how many objects are left. */
+size_t val_collect(Value *roots, size_t n, Obj **extra_roots, size_t nextra);
 
 #endif
