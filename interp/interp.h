@@ -79,6 +79,8 @@ struct Interp {
     /* `ppdl --parties FILE`: the REPL's entries go to the parties (interp/narrator.c) */
     EvStatus (*run_hook)(Interp *I, Source *src, bool echo);
     /* hooks that stdlib modules install */
+    const VClass *tagclass[V_ERR + 1];  /* the class of a built-in tag (V_TENSOR, V_LIST,
+                                           V_STR), or NULL: see val.h; ev_class reads it */
     Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);
     /* builtin table (name -> entry), filled by lib_register */
     const LibReg **builtins; uint32_t nbuiltins, capbuiltins;

@@ -464,9 +464,6 @@ static void show_str_quoted(Sb *out, const ObjStr *s)
     sb_putc(out, '"');
 }
 
-/* Provided by the tensor module when present (weak: the core does not need it). */
-void lib_tensor_show(const Tn *t, Sb *out) __attribute__((weak));
-
 /* at: the party whose data the enclosing display is (0: public), or -1 for no labels;
 ** a value at another party is followed by " (at party)", its contents shown as that
 ** party's. */
@@ -518,8 +515,9 @@ static void show_depth(Interp *I, Value v, Sb *out, bool raw, int depth, int at)
     }
     case V_FUNC: sb_printf(out, "<fn %s>", ev_func_name(v.as.o)); break;
     case V_TENSOR:
-        if (lib_tensor_show) lib_tensor_show(AS_TENSOR(v), out);
-        else {
+        if (I && I->tagclass[V_TENSOR] && I->tagclass[V_TENSOR]->show)
+            I->tagclass[V_TENSOR]->show(I, AS_TENSOR(v), out, 0);
+        else {                                  /* no tensor module: the shape only */
             Tn *t = AS_TENSOR(v);
             sb_puts(out, "tensor(shape [");
             for (int i = 0; i < t->ndim; i++) sb_printf(out, "%s%d", i ? ", " : "", t->shape[i]);

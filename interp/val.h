@@ -21,8 +21,11 @@
 ** (ev_read, interp/store.c) compares that with the party running the code.
 **
 ** Runtime-defined kinds are V_OBJ objects with a VClass: a name for type(), a free
-** function, and optional hooks for display, operators, fields and the cycle
-** collector.  A module adds a kind without touching this file.
+** function, and optional hooks for display, operators, fields, indexing and the cycle
+** collector.  A module adds a kind without touching this file.  The built-in tags may
+** have a class too, registered by a stdlib module in Interp.tagclass (the tensor module
+** gives tensors their operators, indexing, fields and display; core gives lists and
+** strings their fields): the evaluator knows no module's names.
 */
 #ifndef VAL_H
 #define VAL_H
@@ -73,6 +76,13 @@ typedef struct VClass {
     Value (*binop)(Interp *I, int op, Value a, Value b); /* a or b has this class */
     Value (*unop)(Interp *I, int op, Value a);
     Value (*field)(Interp *I, Value self, Sym *name);   /* self.name: owned, or VERR */
+    /* self[i, j, lo:hi]: n indices (n <= VAL_MAX_INDEX); idx[2k] is index k's value or a
+    ** slice's start, idx[2k + 1] a slice's stop (VNONE when left out, and after a plain
+    ** index); slice[k] tells which.  index returns an owned value or VERR; setindex
+    ** stores v (borrowed) there and returns false after err_raise.  The evaluator has
+    ** checked the parties of self, v and the indices. */
+    Value (*index)(Interp *I, Value self, int n, const Value *idx, const bool *slice);
+    bool  (*setindex)(Interp *I, Value self, int n, const Value *idx, const bool *slice, Value v);
     void  (*visit)(void *p, void (*fn)(Value *v, void *ctx), void *ctx); /* child Values */
     size_t (*bytes)(const void *p);                     /* wire size, for the transcript */
     Value (*send)(Interp *I, Value self, int to);       /* he_send(x, to = p) for this kind:
@@ -94,6 +104,7 @@ typedef struct VClass {
 } VClass;
 
 typedef struct ObjUser  { Obj h; const VClass *cls; void *p; } ObjUser;
+#define VAL_MAX_INDEX TN_MAXDIM     /* indices in one x[i, j, ...] handed to a class */
 
 /* --- construction (results are owned) --- */
 #define VNONE          ((Value){ .tag = V_NONE })

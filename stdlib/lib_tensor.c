@@ -1,8 +1,9 @@
 /*
 ** lib_tensor.c — the 'tensor' module: builtins that make, reshape, combine, reduce and
 ** inspect plaintext tensors (tensor, zeros, rand, reshape, sum, argmax, concat, ...),
-** plus the entry points the evaluator calls for tensor operators, indexing, index
-** assignment (the hidden builtin __setindex) and display (see lib_tensor.h).  The
+** plus the tensor class the module registers for the V_TENSOR tag (Interp.tagclass):
+** the hooks the evaluator calls for operators, indexing, index assignment, the fields
+** x.T, x.shape and x.len, and display.  The
 ** arithmetic itself is runtime/tn*.c; this file converts Values, checks arguments and
 ** turns runtime error text into raised errors.  Math names shared with core (exp, max,
 ** sum, ...) arrive here when core forwards a tensor argument; what this module does not
@@ -244,13 +245,18 @@ static bool nonzero_divisor(Interp *I, int op, const Tn *d)
     return true;
 }
 
-Value lib_tensor_binop(Interp *I, int op, Value a, Value b)
+/* a op b for an OpKind (OP_ADD .. OP_GE, OP_MATMUL) where a or b is a tensor and the
+** other a tensor or number: elementwise with broadcasting, comparisons give 1/0
+** tensors, @ is numpy's matmul (a 1-D @ 1-D product is a number).  Owner: the
+** operands' non-zero owner (the evaluator has already checked they agree). */
+static Value tensor_binop(Interp *I, int op, Value a, Value b)
 {
     char err[TN_ERRLEN];
     int owner = a.owner ? a.owner : b.owner;
     float s = 0;
     bool ta = a.tag == V_TENSOR, tb = b.tag == V_TENSOR;
-    if ((!ta && !scalar_of(a, &s)) || (!tb && !scalar_of(b, &s)) || (!ta && !tb))
+    if ((!ta && a.tag != V_NUM) || (!tb && b.tag != V_NUM) ||
+        (!ta && !scalar_of(a, &s)) || (!tb && !scalar_of(b, &s)) || (!ta && !tb))
         return err_raise(I, "unsupported operand types for '%s': %s and %s",
                          ast_op_name(op), val_type_name(a), val_type_name(b));
     if (op == OP_MATMUL) {
@@ -278,7 +284,8 @@ Value lib_tensor_binop(Interp *I, int op, Value a, Value b)
     return r ? tval(r, owner) : raise_tn(I, err);
 }
 
-Value lib_tensor_unop(Interp *I, int op, Value a)
+/* OP_NEG (a negated copy) and OP_POS (a copy) of a tensor; OP_NOT is an error. */
+static Value tensor_unop(Interp *I, int op, Value a)
 {
     if (a.tag != V_TENSOR)
         return err_raise(I, "unsupported operand type for unary '%s': %s", ast_op_name(op), val_type_name(a));
@@ -323,55 +330,72 @@ static bool to_index(Interp *I, int n, const bool *slice, const Value *lo, const
     return true;
 }
 
-Value lib_tensor_getindex(Interp *I, Value t, int n, Node **items, Value *vals)
+/* The index items of VClass.index (idx[2k], idx[2k + 1], slice[k]) as TnIndex items. */
+static bool hook_index(Interp *I, int n, const Value *idx, const bool *slice, TnIndex *ix)
+{
+    Value lo[TN_MAXDIM], hi[TN_MAXDIM];
+    if (n > TN_MAXDIM) { err_raise(I, "too many indices (%d) for a tensor", n); return false; }
+    for (int i = 0; i < n; i++) { lo[i] = idx[2 * i]; hi[i] = idx[2 * i + 1]; }
+    return to_index(I, n, slice, lo, hi, ix);
+}
+
+/* t[i, j, a:b]: all-integer indexing gives a number, else a tensor (a view copied). */
+static Value tensor_index(Interp *I, Value t, int n, const Value *idx, const bool *slice)
 {
     char err[TN_ERRLEN];
     TnIndex ix[TN_MAXDIM];
-    bool slice[TN_MAXDIM];
-    Value lo[TN_MAXDIM], hi[TN_MAXDIM];
-    if (n > TN_MAXDIM) return err_raise(I, "too many indices (%d) for a tensor", n);
-    for (int i = 0; i < n; i++) {
-        slice[i] = items[i]->kind == N_SLICE;
-        lo[i] = vals[2 * i]; hi[i] = vals[2 * i + 1];
-    }
-    if (!to_index(I, n, slice, lo, hi, ix)) return VERR;
+    if (!hook_index(I, n, idx, slice, ix)) return VERR;
     Tn *r = tn_index(AS_TENSOR(t), n, ix, err);
     return r ? tval_or_num(r, t.owner) : raise_tn(I, err);
 }
 
-/* __setindex(t, v, i1, i2, ...): t[i1, i2, ...] = v.  A slice item arrives as a list
-** [start, stop] (none for an omitted bound); an integer index as a number. */
-static Value b_setindex(Interp *I, Args *a)
+/* t[i, j, a:b] = v: v a number or bool (filled in), or a tensor, list or range that
+** broadcasts to the selection. */
+static bool tensor_setindex(Interp *I, Value t, int n, const Value *idx, const bool *slice, Value v)
 {
     char err[TN_ERRLEN];
     TnIndex ix[TN_MAXDIM];
-    bool slice[TN_MAXDIM];
-    Value lo[TN_MAXDIM], hi[TN_MAXDIM];
-    Tn *t;
-    if (!lib_arity(I, a, 2, 2 + TN_MAXDIM) || !lib_tensor(I, a, 0, &t)) return VERR;
-    int n = a->n - 2;
-    for (int i = 0; i < n; i++) {
-        Value it = a->v[2 + i];
-        slice[i] = it.tag == V_LIST;
-        if (slice[i] && AS_LIST(it)->n != 2) return err_raise(I, "__setindex: a slice is [start, stop]");
-        lo[i] = slice[i] ? AS_LIST(it)->v[0] : it;
-        hi[i] = slice[i] ? AS_LIST(it)->v[1] : VNONE;
-    }
-    if (!to_index(I, n, slice, lo, hi, ix)) return VERR;
-    Value v = a->v[1];
+    if (!hook_index(I, n, idx, slice, ix)) return false;
     float s;
     int rc;
-    if (scalar_of(v, &s)) rc = tn_index_fill(t, n, ix, s, err);
+    if (scalar_of(v, &s)) rc = tn_index_fill(AS_TENSOR(t), n, ix, s, err);
+    else if (v.tag == V_TENSOR) rc = tn_index_set(AS_TENSOR(t), n, ix, AS_TENSOR(v), err);
     else {
-        Tn *own, *src = arg_tn(I, a, 1, &own);
-        if (!src) return VERR;
-        rc = tn_index_set(t, n, ix, src, err);
-        tn_free(own);
+        Tn *src = lib_tensor_from(I, v, "index assignment");
+        if (!src) return false;
+        rc = tn_index_set(AS_TENSOR(t), n, ix, src, err);
+        tn_free(src);
     }
-    return rc ? raise_tn(I, err) : VNONE;
+    if (rc) raise_tn(I, err);
+    return rc == 0;
 }
 
-void lib_tensor_show(const Tn *t, Sb *out) { tn_show(out, t, "tensor"); }
+/* x.T, x.shape and x.len: the builtin of that name applied to x, called as the program
+** would call it (the evaluator's party checks included). */
+static Value tensor_field(Interp *I, Value self, Sym *name)
+{
+    const char *f = name->name;
+    const LibReg *b = lib_find(I, strcmp(f, "T") == 0 ? "transpose" : f);
+    if (b && (strcmp(f, "T") == 0 || strcmp(f, "shape") == 0 || strcmp(f, "len") == 0))
+        return ev_call(I, (Value){ .tag = V_BUILTIN, .as.fn = b }, 1, &self);
+    return err_raise(I, "a %s has no field '%s'", val_type_name(self), f);
+}
+
+/* tensor([[1, 2],\n        [3, 4]]), numpy-like. */
+static void tensor_show(Interp *I, const void *p, Sb *out, int verbose)
+{
+    (void)I; (void)verbose;
+    tn_show(out, p, "tensor");
+}
+
+/* The class of the V_TENSOR tag.  Its objects are the evaluator's (ObjTensor, freed and
+** placed by val.c), so it has no free hook; it travels through lib_wire.c's own codec. */
+static const VClass tensor_class = {
+    .name = "tensor", .show = tensor_show, .binop = tensor_binop, .unop = tensor_unop,
+    .field = tensor_field, .index = tensor_index, .setindex = tensor_setindex,
+};
+
+static void tensor_init(Interp *I) { I->tagclass[V_TENSOR] = &tensor_class; }
 
 /* --- constructors ------------------------------------------------------------------ */
 
@@ -798,11 +822,7 @@ static const LibReg fns[] = {
     {"allclose", b_allclose, "allclose(a, b, rtol = 1e-5, atol = 1e-6)",
      "True when a and b have one shape and |a - b| <= atol + rtol * |b| everywhere.",
      "print(allclose(tensor([1, 2]), tensor([1, 2.0000001])))", 0},
-    {"__setindex", b_setindex, "__setindex(t, v, index...)",
-     "The evaluator's hook for t[i, j] = v and t[a:b] = v (v a number or a tensor that "
-     "broadcasts to the selection).",
-     "x = zeros(2, 3); x[1] = 5; x[0, 1:] = tensor([1, 2]); print(x)", LIB_WRITES},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
-const LibModule lib_mod_tensor = { "tensor", fns, NULL };
+const LibModule lib_mod_tensor = { "tensor", fns, tensor_init };
