@@ -70,13 +70,13 @@ SsModel *ss_model_share(SsCtx *ctx, const SsScheme *sc, const NnModel *nm, int o
 
 int ss_model_reveal(SsCtx *ctx, const SsModel *m, NnModel *out, int to)
 {
-    char err[NN_ERRLEN];
+    RtErr err;
     for (int l = 0; l < m->net->n; l++) {
         if (!m->W[l]) continue;
         Tn *w = ss_reveal(ctx, m->W[l], to, 0), *b = w ? ss_reveal(ctx, m->b[l], to, 0) : NULL;
         int rc = w && b ? 0 : -1;
-        if (rc == 0 && (nn_model_set_weight(out, l, w, err) || nn_model_set_bias(out, l, b, err)))
-            rc = ss__fail(ctx, "%s", err);
+        if (rc == 0 && (nn_model_set_weight(out, l, w, &err) || nn_model_set_bias(out, l, b, &err)))
+            rc = ss__fail(ctx, "%s", err.msg);
         tn_free(w); tn_free(b);
         if (rc) return -1;
     }

@@ -950,14 +950,14 @@ static SsTensor *get_sst(Interp *I, struct WireR *r, const msgpack_object *o)
     SsScheme sc;
     int shape[TN_MAXDIM];
     int64_t d, frac;
-    char err[128];
+    RtErr err;
     if (!wire_get_array(r, o, 4, 4, &a) || !get_sc(I, r, &a->ptr[0], &sc) ||
         !wire_get_array(r, &a->ptr[1], 0, TN_MAXDIM, &sh)) return NULL;
     for (uint32_t i = 0; i < sh->size; i++) {
         if (!wire_get_int(r, &sh->ptr[i], 0, INT32_MAX, &d)) return NULL;
         shape[i] = (int)d;
     }
-    if (tn_shape_check((int)sh->size, shape, err)) { wire_fail(r, "shares: %s", err); return NULL; }
+    if (tn_shape_check((int)sh->size, shape, &err)) { wire_fail(r, "shares: %s", err.msg); return NULL; }
     if (!wire_get_int(r, &a->ptr[2], 0, 62, &frac) || !wire_get_array(r, &a->ptr[3], (size_t)sc.n, (size_t)sc.n, &ss))
         return NULL;
     size_t size = 1, k = 0;

@@ -272,9 +272,9 @@ static Value b_mean_accuracy(Interp *I, Args *a)
         NnModel *m = lib_model_of(L->v[i]);
         if (!m) return err_raise(I, "'mean_accuracy': item %zu is a %s, not a model", i + 1, val_type_name(L->v[i]));
         double loss, acc;
-        char err[NN_ERRLEN];
-        if (nn_evaluate(m, d->x, d->y, d->nclasses, NN_LOSS_AUTO, &loss, &acc, err) < 0)
-            return err_raise(I, "'mean_accuracy': model %zu: %s", i + 1, err);
+        RtErr err;
+        if (nn_evaluate(m, d->x, d->y, d->nclasses, NN_LOSS_AUTO, &loss, &acc, &err) < 0)
+            return err_raise(I, "'mean_accuracy': model %zu: %s", i + 1, err.msg);
         sum += acc;
     }
     return VNUM(sum / (double)L->n);
