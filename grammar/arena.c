@@ -3,6 +3,7 @@
 ** geometrically; a request larger than a block gets a block of its own.
 */
 #include "arena.h"
+#include "mem.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,7 @@ void *arena_alloc(Arena *a, size_t n)
     if (!a->head || a->used + n > a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 4096;
         if (cap < n) cap = n;
-        ArenaBlock *b = malloc(sizeof *b + cap);
-        if (!b) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        ArenaBlock *b = xmalloc(sizeof *b + cap);
         b->next = a->head; b->cap = cap;
         a->head = b; a->used = 0; a->cap = cap;
     }

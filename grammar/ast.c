@@ -8,6 +8,7 @@
 ** print quoted with C escapes, e.g. (call (name f) (num 1) (kwarg lr (num 0.1))).
 */
 #include "ast.h"
+#include "mem.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,7 @@
 
 AstUnit *ast_unit_new(Source *src)
 {
-    AstUnit *u = malloc(sizeof *u);
-    if (!u) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    AstUnit *u = xmalloc(sizeof *u);
     u->rc = 1; u->src = src_retain(src); u->root = NULL; u->too_deep = NULL;
     arena_init(&u->arena);
     return u;

@@ -8,6 +8,7 @@
 ** unit's arena, through lx_unescape and lx_fstr_next.
 */
 #include "lx.h"
+#include "mem.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -208,8 +209,7 @@ static int scan_number(Lexer *lx, LxToken *t, uint32_t p)
     char small[64], *buf = small;
     size_t n = i - p;
     if (n >= sizeof small) {
-        buf = malloc(n + 1);
-        if (!buf) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        buf = xmalloc(n + 1);
     }
     memcpy(buf, s + p, n);
     buf[n] = 0;

@@ -9,6 +9,7 @@
 ** network layers).  It owns no tokenizing and no tree layout.
 */
 #include "parse.h"
+#include "mem.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,7 +206,7 @@ static int run(PsState *P)
     Lexer lx;
     lx_init(&lx, P->text, P->start, P->end, P->expr_mode);
     void *pp = ppdlParseAlloc(malloc, P);
-    if (!pp) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    if (!pp) mem_oom();
     LxToken t = { .off = P->start, .len = 0, .num = 0 };
     if (P->expr_mode) ppdlParse(pp, TK_XEXPR, t);
     for (;;) {

@@ -4,15 +4,15 @@
 ** control characters in the echoed line are shown as spaces so the caret lines up.
 */
 #include "src.h"
+#include "mem.h"
 #include <stdlib.h>
 #include <string.h>
 
 Source *src_new(const char *name, const char *text, size_t len, int line0)
 {
-    Source *s = malloc(sizeof *s);
-    char *n = strdup(name ? name : "<input>");
-    char *t = malloc(len + 1);
-    if (!s || !n || !t) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Source *s = xmalloc(sizeof *s);
+    char *n = xstrdup(name ? name : "<input>");
+    char *t = xmalloc(len + 1);
     memcpy(t, text, len); t[len] = 0;
     s->rc = 1; s->name = n; s->text = t; s->len = len; s->line0 = line0 > 0 ? line0 : 1;
     s->interactive = 0;

@@ -3,16 +3,10 @@
 ** hashes, doubled at half load, plus an id-indexed array for reverse lookup.
 */
 #include "sym.h"
+#include "mem.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 static uint32_t fnv(const char *s, size_t n)
 {
@@ -24,9 +18,8 @@ static uint32_t fnv(const char *s, size_t n)
 void sym_init(SymTab *t)
 {
     t->cap = 256; t->count = 0;
-    t->slots = calloc(t->cap, sizeof *t->slots);
+    t->slots = xcalloc(t->cap, sizeof *t->slots);
     t->byid = xrealloc(NULL, t->cap * sizeof *t->byid);
-    if (!t->slots) { fputs("ppdl: out of memory\n", stderr); abort(); }
 }
 
 void sym_free(SymTab *t)
@@ -39,8 +32,7 @@ void sym_free(SymTab *t)
 static void grow(SymTab *t)
 {
     uint32_t ncap = t->cap * 2;
-    Sym **ns = calloc(ncap, sizeof *ns);
-    if (!ns) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Sym **ns = xcalloc(ncap, sizeof *ns);
     for (uint32_t i = 0; i < t->count; i++) {
         Sym *s = t->byid[i];
         uint32_t j = s->hash & (ncap - 1);

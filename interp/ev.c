@@ -11,6 +11,7 @@
 ** created there live at p.
 */
 #include "ev.h"
+#include "mem.h"
 #include "lib.h"
 #include <errno.h>
 #include <libgen.h>
@@ -20,22 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Provided by the tensor module (stdlib/lib_tensor.c); weak so the core links alone. */
-Value lib_tensor_getindex(Interp *I, Value t, int n, Node **items, Value *vals) __attribute__((weak));
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p && n) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
 /* ------------------------------------------------------ functions, envs -------- */
 
 static Env *env_new(Env *parent, int n)
 {
-    Env *e = malloc(sizeof *e + (size_t)n * sizeof(Value));
-    if (!e) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Env *e = xmalloc(sizeof *e + (size_t)n * sizeof(Value));
     val_gc_link(&e->h, O_ENV);
     e->parent = parent; e->n = n;
     if (parent) parent->h.rc++;
@@ -87,8 +77,7 @@ const char *ev_func_name(Obj *o)
 
 static Value make_func(Interp *I, Node *fn)
 {
-    ObjFunc *f = malloc(sizeof *f);
-    if (!f) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    ObjFunc *f = xmalloc(sizeof *f);
     val_gc_link(&f->h, O_FUNC);
     f->fn = fn;
     f->unit = ast_unit_retain(I->cur_unit);
@@ -488,7 +477,7 @@ static Value call_func(Interp *I, ObjFunc *f, int n, Value *pos, int nkw, Sym **
     if (I->depth >= EV_MAX_DEPTH)
         return err_raise(I, "recursion too deep (more than %d nested calls)", EV_MAX_DEPTH);
     Env *e = env_new(f->env, fi->nlocals);
-    bool *given = fi->nparams ? calloc((size_t)fi->nparams, 1) : NULL;
+    bool *given = fi->nparams ? xcalloc((size_t)fi->nparams, 1) : NULL;
     for (int i = 0; i < n; i++) { e->slot[i] = val_retain(pos[i]); given[i] = true; }
     for (int i = 0; i < nkw; i++) {
         int j = 0;
@@ -531,6 +520,7 @@ static Value call_func(Interp *I, ObjFunc *f, int n, Value *pos, int nkw, Sym **
 
 Value ev_call(Interp *I, Value fn, int argc, Value *argv)
 {
+    val_use_heap(&I->heap);
     if (fn.tag == V_BUILTIN) return call_builtin(I, fn.as.fn, argc, argv, 0, NULL, NULL);
     if (fn.tag == V_FUNC) return call_func(I, (ObjFunc *)fn.as.o, argc, argv, 0, NULL, NULL, NULL);
     return err_raise(I, "%s is not callable", val_type_name(fn));
@@ -596,28 +586,44 @@ static bool to_index(Interp *I, Value v, size_t len, size_t *out)
     return true;
 }
 
+/* Evaluates the indices of obj[...] (node n) for a class's index hooks, as VClass.index
+** takes them: idx[2k], idx[2k + 1] and slice[k].  False after an error, with nothing
+** left to release. */
+static bool eval_indices(Interp *I, Value obj, const Node *n, Value *idx, bool *slice)
+{
+    if (n->list.n > VAL_MAX_INDEX) {
+        err_raise(I, "too many indices for a %s", val_type_name(obj));
+        return false;
+    }
+    for (int i = 0; i < n->list.n; i++) {
+        Node *it = n->list.v[i];
+        slice[i] = it->kind == N_SLICE;
+        Node *parts[2] = { slice[i] ? it->a : it, slice[i] ? it->b : NULL };
+        for (int k = 0; k < 2; k++) {
+            int j = 2 * i + k;
+            idx[j] = parts[k] ? ev_eval(I, parts[k]) : VNONE;
+            if (IS_ERR(idx[j])) {
+                while (j > 0) val_release(idx[--j]);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
 static Value eval_index(Interp *I, Node *n)
 {
     Value obj = ev_eval(I, n->a);
     if (IS_ERR(obj)) return VERR;
     Value r = VERR;
-    if (obj.tag == V_TENSOR) {
-        if (!lib_tensor_getindex) { val_release(obj); return err_raise(I, "tensor indexing is not available"); }
-        Value vals[TN_MAXDIM * 2];
-        int nv = 0; bool ok = n->list.n <= TN_MAXDIM;
-        if (!ok) err_raise(I, "too many indices for a tensor");
-        for (int i = 0; ok && i < n->list.n; i++) {
-            Node *it = n->list.v[i];
-            Node *parts[2] = { it->kind == N_SLICE ? it->a : it, it->kind == N_SLICE ? it->b : NULL };
-            for (int k = 0; k < 2; k++) {
-                if (!parts[k]) { vals[nv++] = VNONE; continue; }
-                Value v = ev_eval(I, parts[k]);
-                if (IS_ERR(v)) { ok = false; break; }
-                vals[nv++] = v;
-            }
+    const VClass *c = ev_class(I, obj);
+    if (c && c->index) {
+        Value idx[2 * VAL_MAX_INDEX];
+        bool slice[VAL_MAX_INDEX];
+        if (eval_indices(I, obj, n, idx, slice)) {
+            r = c->index(I, obj, n->list.n, idx, slice);
+            for (int i = 0; i < 2 * n->list.n; i++) val_release(idx[i]);
         }
-        if (ok) r = lib_tensor_getindex(I, obj, n->list.n, n->list.v, vals);
-        for (int i = 0; i < nv; i++) val_release(vals[i]);
         if (!IS_ERR(r) && r.owner == 0) r.owner = (uint16_t)val_owner(obj);
         if (!IS_ERR(r)) val_inherit_ledger(r, obj);
         val_release(obj);
@@ -692,18 +698,12 @@ static Value eval_field(Interp *I, Node *n)
     Value obj = ev_eval(I, n->a);
     if (IS_ERR(obj)) return VERR;
     Value r;
+    const VClass *c = ev_class(I, obj);
     if (obj.tag == V_REC) {
         Value *f = val_rec_get(obj, n->v.name);
         r = f ? val_retain(*f) : err_raise(I, "record has no field '%s'", n->v.name->name);
-    } else if (obj.tag == V_OBJ && AS_USER(obj)->cls->field) {
-        r = AS_USER(obj)->cls->field(I, obj, n->v.name);
-    } else if (obj.tag == V_TENSOR || obj.tag == V_LIST || obj.tag == V_STR) {
-        /* x.T, x.shape and friends: the builtin of that name applied to x */
-        const LibReg *b = lib_find(I, strcmp(n->v.name->name, "T") == 0 ? "transpose" : n->v.name->name);
-        if (b && (strcmp(b->name, "shape") == 0 || strcmp(b->name, "transpose") == 0 ||
-                  strcmp(b->name, "len") == 0))
-            r = call_builtin(I, b, 1, &obj, 0, NULL, NULL);
-        else r = err_raise(I, "a %s has no field '%s'", val_type_name(obj), n->v.name->name);
+    } else if (c && c->field) {        /* a kind's fields, a tensor's x.T, a list's l.len */
+        r = c->field(I, obj, n->v.name);
     } else if (obj.tag == V_PARTY && strcmp(n->v.name->name, "name") == 0) {
         r = val_cstr(ev_party_name(I, (int)obj.as.i));     /* public, as the declaration */
     } else {
@@ -938,6 +938,28 @@ static int exec_block(Interp *I, Node *blk)
     return XS_OK;
 }
 
+/* The reads of an index assignment obj[idx] = v (node t): the contents of obj, v and
+** the indices are read where the code runs and must be of one party (or public); false
+** after raising the error that names which. */
+static bool setindex_reads(Interp *I, const Node *t, Value obj, Value v, const Value *idx)
+{
+    int owner = 0;
+    for (int i = -2; i < 2 * t->list.n; i++) {
+        Value x = i == -2 ? obj : i == -1 ? v : idx[i];
+        if (x.tag < V_STR && (!x.owner || x.owner == owner)) continue;   /* public number */
+        char buf[96];
+        const char *what = buf;
+        if (i == -2) what = describe(t->a, buf, sizeof buf);
+        else if (i == -1) what = "the value assigned";
+        else snprintf(buf, sizeof buf, "index #%d", i / 2 + 1);
+        int o = ev_read(I, x, what);
+        if (o < 0) return false;
+        if (o && owner && o != owner) { ev_common_owner(I, owner, o, what); return false; }
+        if (o) owner = o;
+    }
+    return true;
+}
+
 static int assign_to(Interp *I, Node *t, Value v)
 {
     if (t->kind == N_NAME) {
@@ -972,38 +994,16 @@ static int assign_to(Interp *I, Node *t, Value v)
         else if (idx.tag != V_STR) { err_raise(I, "a record's index is a field name string"); st = XS_ERR; }
         else { val_rec_set(obj, sym_intern(&I->syms, AS_STR(idx)->s, AS_STR(idx)->len), v); v = VNONE; }
         val_release(idx);
-    } else if (obj.tag == V_TENSOR) {
-        /* t[i, j] = v: delegated to the tensor module's setindex builtin */
-        const LibReg *b = lib_find(I, "__setindex");
-        if (!b) { err_raise(I, "tensor index assignment is not available"); st = XS_ERR; }
+    } else if (ev_class(I, obj) && ev_class(I, obj)->setindex) {
+        /* t[i, j] = v: the class's hook, once the parties of t, v and the indices agree */
+        Value idx[2 * VAL_MAX_INDEX];
+        bool slice[VAL_MAX_INDEX];
+        if (!eval_indices(I, obj, t, idx, slice)) st = XS_ERR;
         else {
-            Value args[2 + TN_MAXDIM * 2]; int na = 0;
-            args[na++] = obj; args[na++] = v;
-            bool ok = t->list.n <= TN_MAXDIM;
-            if (!ok) err_raise(I, "too many indices for a tensor");
-            for (int i = 0; ok && i < t->list.n; i++) {
-                Node *it = t->list.v[i];
-                Node *parts[2] = { it->kind == N_SLICE ? it->a : it, it->kind == N_SLICE ? it->b : NULL };
-                Value lohi[2] = { VNONE, VNONE };
-                for (int k = 0; k < 2; k++) {
-                    if (!parts[k]) continue;
-                    lohi[k] = ev_eval(I, parts[k]);
-                    if (IS_ERR(lohi[k])) { ok = false; break; }
-                }
-                if (!ok) break;
-                if (it->kind == N_SLICE) {
-                    Value rg = val_list(2);
-                    val_list_push(rg, lohi[0]); val_list_push(rg, lohi[1]);
-                    args[na++] = rg;
-                } else args[na++] = lohi[0];
-            }
-            if (ok) {
-                Value r = call_builtin(I, b, na, args, 0, NULL, NULL);
-                if (IS_ERR(r)) st = XS_ERR;
-                else val_inherit_ledger(obj, v);    /* t[i] = d.x[j]: t holds d's data now */
-                val_release(r);
-            } else st = XS_ERR;
-            for (int i = 2; i < na; i++) val_release(args[i]);
+            if (!setindex_reads(I, t, obj, v, idx) ||
+                !ev_class(I, obj)->setindex(I, obj, t->list.n, idx, slice, v)) st = XS_ERR;
+            else val_inherit_ledger(obj, v);    /* t[i] = d.x[j]: t holds d's data now */
+            for (int i = 0; i < 2 * t->list.n; i++) val_release(idx[i]);
         }
     } else {
         err_raise(I, "cannot assign into a %s by index", val_type_name(obj));
@@ -1187,7 +1187,7 @@ int ev_exec(Interp *I, Node *n)
     }
     case N_NETWORK: {
         int k = n->list.n;
-        Value *layers = calloc((size_t)(k ? k : 1), sizeof *layers);
+        Value *layers = xcalloc((size_t)(k ? k : 1), sizeof *layers);
         int st = XS_OK, got = 0;
         for (int i = 0; i < k && st == XS_OK; i++) {
             Value v = ev_eval(I, n->list.v[i]);

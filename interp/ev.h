@@ -25,6 +25,13 @@ const char *ev_func_name(Obj *o);
 
 enum { XS_OK, XS_ERR, XS_BREAK, XS_CONTINUE, XS_RETURN };   /* statement status */
 
+/* The class whose hooks serve v: a kind's own, or the one a module registered for its
+** tag (Interp.tagclass); NULL when there is none. */
+static inline const VClass *ev_class(const Interp *I, Value v)
+{
+    return v.tag == V_OBJ ? AS_USER(v)->cls : v.tag <= V_ERR ? I->tagclass[v.tag] : NULL;
+}
+
 Value ev_eval(Interp *I, Node *n);             /* owned value or VERR */
 int   ev_exec(Interp *I, Node *n);             /* XS_* */
 int   ev_exec_import(Interp *I, Node *n);

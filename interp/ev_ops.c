@@ -4,6 +4,7 @@
 ** shares) dispatched to their modules, and values living at two parties refused.
 */
 #include "ev.h"
+#include "mem.h"
 #include "lib.h"
 #include <errno.h>
 #include <libgen.h>
@@ -13,9 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-Value lib_tensor_binop(Interp *I, int op, Value a, Value b) __attribute__((weak));
-Value lib_tensor_unop(Interp *I, int op, Value a) __attribute__((weak));
 
 /* ------------------------------------------------------------- owners ---------- */
 
@@ -106,8 +104,7 @@ static Value str_concat(Interp *I, Value a, Value b)
     ObjStr *x = AS_STR(a), *y = AS_STR(b);
     if (x->len + y->len > EV_MAX_ITEMS)
         return err_raise(I, "string too long (%zu bytes; the limit is %u)", x->len + y->len, EV_MAX_ITEMS);
-    char *s = malloc(x->len + y->len + 1);
-    if (!s) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    char *s = xmalloc(x->len + y->len + 1);
     memcpy(s, x->s, x->len); memcpy(s + x->len, y->s, y->len);
     Value r = val_str(s, x->len + y->len);
     free(s);
@@ -117,16 +114,15 @@ static Value str_concat(Interp *I, Value a, Value b)
 Value ev_binop_values(Interp *I, int op, Value a, Value b)
 {
     if (a.tag == V_NUM && b.tag == V_NUM) return ev_num_binop(I, op, a.as.n, b.as.n);
-    bool tensors = a.tag == V_TENSOR || b.tag == V_TENSOR;   /* elementwise, as numpy */
-    if (op == OP_EQ && !tensors) return VBOOL(val_equal(a, b));
-    if (op == OP_NE && !tensors) return VBOOL(!val_equal(a, b));
+    /* a built-in tag whose class has operators (tensors) takes every operator, == too
+       (elementwise, as numpy); a kind (ciphertexts, shares) takes all but == and != */
+    const VClass *ca = a.tag != V_OBJ ? ev_class(I, a) : NULL, *cb = b.tag != V_OBJ ? ev_class(I, b) : NULL;
+    const VClass *tagged = ca && ca->binop ? ca : cb && cb->binop ? cb : NULL;
+    if (op == OP_EQ && !tagged) return VBOOL(val_equal(a, b));
+    if (op == OP_NE && !tagged) return VBOOL(!val_equal(a, b));
     if (a.tag == V_OBJ && AS_USER(a)->cls->binop) return AS_USER(a)->cls->binop(I, op, a, b);
     if (b.tag == V_OBJ && AS_USER(b)->cls->binop) return AS_USER(b)->cls->binop(I, op, a, b);
-    if ((a.tag == V_TENSOR && (b.tag == V_TENSOR || b.tag == V_NUM)) ||
-        (b.tag == V_TENSOR && a.tag == V_NUM)) {
-        if (lib_tensor_binop) return lib_tensor_binop(I, op, a, b);
-        return err_raise(I, "tensor arithmetic is not available in this build");
-    }
+    if (tagged) return tagged->binop(I, op, a, b);
     if (a.tag == V_STR && b.tag == V_STR) {
         if (op == OP_ADD) return str_concat(I, a, b);
         if (op >= OP_LT && op <= OP_GE) {
@@ -178,8 +174,7 @@ Value ev_unop(Interp *I, int op, Value a)
     Value r;
     if (op == OP_NOT) r = VBOOL(!val_truthy(a));
     else if (a.tag == V_NUM) r = VNUM(op == OP_NEG ? -a.as.n : a.as.n);
-    else if (a.tag == V_TENSOR && lib_tensor_unop) r = lib_tensor_unop(I, op, a);
-    else if (a.tag == V_OBJ && AS_USER(a)->cls->unop) r = AS_USER(a)->cls->unop(I, op, a);
+    else if (ev_class(I, a) && ev_class(I, a)->unop) r = ev_class(I, a)->unop(I, op, a);
     else return err_raise(I, "unsupported operand type for unary '%s': %s",
                           ast_op_name(op), val_type_name(a));
     if (!IS_ERR(r)) ev_place_result(I, &r, val_owner(a));

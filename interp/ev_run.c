@@ -4,6 +4,7 @@
 ** statements), files and imports, globals and parties, and the interpreter's life cycle.
 */
 #include "ev.h"
+#include "mem.h"
 #include "embed.h"
 #include "lib.h"
 #include <ctype.h>
@@ -14,13 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p && n) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 static volatile sig_atomic_t no_interrupt;
 
@@ -39,6 +33,7 @@ static void ensure_global(Interp *I, uint32_t id)
 
 void ev_set_global_id(Interp *I, uint32_t id, Value v)
 {
+    val_use_heap(&I->heap);
     ensure_global(I, id);
     Value old = I->globals[id];
     I->globals[id] = v; I->gdefined[id] = true;
@@ -96,8 +91,7 @@ Rng *ev_rng(Interp *I, int party)
     if (party <= 0 || party > I->nparties) return &I->rng;
     Party *p = &I->parties[party];
     if (!p->rng) {
-        p->rng = malloc(sizeof *p->rng);
-        if (!p->rng) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        p->rng = xmalloc(sizeof *p->rng);
         /* across processes, a party this process stands in for draws from the OS: no
            process can recompute another's keys, shares or noise (interp/replica.c) */
         if (I->seeded && !rep_standin(I, party)) rng_seed(p->rng, party_seed(I->rng.seed, p->name->name));
@@ -140,19 +134,18 @@ static char *read_file(const char *path, size_t *len, int *err)
     return sb_take(&b);
 }
 
-static size_t gc_threshold = 10000;
-
 static void maybe_collect(Interp *I)
 {
     if (I->env || I->depth || I->import_depth) return;
-    if (val_live_objects() < gc_threshold) return;
+    if (I->heap.made < I->heap.budget) return;
+    val_use_heap(&I->heap);
     val_collect(I->globals, I->gcap, NULL, 0);
-    gc_threshold = val_live_objects() * 2 + 10000;
 }
 
 /* Parses, resolves and runs src at the top level or inside an import. */
 static EvStatus run_source(Interp *I, Source *src, bool echo, bool report)
 {
+    val_use_heap(&I->heap);
     ParseDiag d;
     memset(&d, 0, sizeof d);
     AstUnit *u = ps_parse(&I->syms, src, &d);
@@ -228,9 +221,9 @@ EvStatus ev_run_file(Interp *I, const char *path)
     }
     Source *src = src_new(path, text, len, 1);
     free(text);
-    char *dup = strdup(path);
+    char *dup = xstrdup(path);
     const char *saved = I->import_dir;
-    char *dir = strdup(dirname(dup));
+    char *dir = xstrdup(dirname(dup));
     I->import_dir = dir;
     EvStatus st = ev_run(I, src, false);
     I->import_dir = saved;
@@ -300,8 +293,8 @@ int ev_exec_import(Interp *I, Node *n)
     }
     Source *src = src_new(path, text, len, 1);
     free(text);
-    char *dup = strdup(path);
-    char *dir = strdup(dirname(dup));
+    char *dup = xstrdup(path);
+    char *dir = xstrdup(dirname(dup));
     const char *saved_dir = I->import_dir;
     Env *saved_env = I->env;
     I->import_dir = dir; I->import_depth++; I->env = NULL;
@@ -316,8 +309,9 @@ int ev_exec_import(Interp *I, Node *n)
 
 Interp *ev_new(void)
 {
-    Interp *I = calloc(1, sizeof *I);
-    if (!I) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Interp *I = xcalloc(1, sizeof *I);
+    val_heap_init(&I->heap);
+    val_use_heap(&I->heap);
     sym_init(&I->syms);
     tr_init(&I->tr);
     msg_init(&I->msg, &I->tr, NULL);
@@ -334,10 +328,11 @@ Interp *ev_new(void)
 void ev_free(Interp *I)
 {
     if (!I) return;
+    val_use_heap(&I->heap);
     err_clear(I);
     for (uint32_t i = 0; i < I->gcap; i++) { Value v = I->globals[i]; I->globals[i] = VNONE; val_release(v); }
     val_release(I->ret); I->ret = VNONE;
-    val_collect(NULL, 0, NULL, 0);
+    val_heap_close(&I->heap);
     free(I->globals); free(I->gdefined);
     for (int i = 0; i <= I->nparties && I->parties; i++) {
         free(I->parties[i].dir);

@@ -1,7 +1,8 @@
 /*
 ** interp.h — the interpreter state and the evaluator's public entry points.  One Interp
-** holds the symbol table, the global variables (indexed by symbol id), the parties,
-** the transcript, the random generator, the builtin table, and the error being raised.
+** holds the symbol table, the global variables (indexed by symbol id), the heap of its
+** objects (val.h), the parties, the transcript, the random generator, the builtin
+** table, and the error being raised.
 ** stdlib/ modules read and extend it through the functions below; the fields are
 ** visible so that builtins stay short, but only the evaluator writes globals directly.
 */
@@ -34,6 +35,7 @@ typedef struct Env Env;                 /* a function activation's variables (ev
 struct Interp {
     SymTab syms;
     Value *globals; bool *gdefined; uint32_t gcap;  /* by symbol id */
+    ValHeap heap;                       /* its objects, for the cycle collector (val.h) */
     Party *parties; int nparties;       /* parties[1..nparties]; [0] is "public" */
     int cur_party;                      /* 0 at top level, p inside `on p { }` */
     Tr tr;                              /* the transcript: read it; only msg writes it */
@@ -82,6 +84,8 @@ struct Interp {
     /* `ppdl --parties FILE`: the REPL's entries go to the parties (interp/narrator.c) */
     EvStatus (*run_hook)(Interp *I, Source *src, bool echo);
     /* hooks that stdlib modules install */
+    const VClass *tagclass[V_ERR + 1];  /* the class of a built-in tag (V_TENSOR, V_LIST,
+                                           V_STR), or NULL: see val.h; ev_class reads it */
     Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);
     /* builtin table (name -> entry), filled by lib_register */
     const LibReg **builtins; uint32_t nbuiltins, capbuiltins;

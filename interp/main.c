@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "interp.h"
+#include "mem.h"
 #include "distrib.h"
 #include "party_cmd.h"
 #include "repl.h"
@@ -154,13 +155,12 @@ static bool readable(const char *path)
 static char *slurp(FILE *f, size_t *len)
 {
     size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
+    char *buf = xmalloc(cap);
     while (buf) {
         n += fread(buf + n, 1, cap - n, f);
         if (n < cap) break;
-        char *bigger = realloc(buf, cap * 2);
-        if (!bigger) { free(buf); buf = NULL; break; }
-        buf = bigger; cap *= 2;
+        buf = xrealloc(buf, cap * 2);
+        cap *= 2;
     }
     if (buf && ferror(f)) { free(buf); buf = NULL; }
     *len = n;
@@ -268,8 +268,7 @@ int main(int argc, char **argv)
     if (party_cmd_is(argc, argv)) return party_cmd_main(argc, argv);   /* keygen, serve */
     Options o;
     memset(&o, 0, sizeof o);
-    o.code = calloc((size_t)argc, sizeof *o.code);
-    if (!o.code) { fputs("ppdl: out of memory\n", stderr); return EXIT_USAGE; }
+    o.code = xcalloc((size_t)argc, sizeof *o.code);
     int rc = parse_args(argc, argv, &o);
     bool stdin_script = o.file && strcmp(o.file, "-") == 0;
     if (rc < 0 && o.file && !stdin_script && !readable(o.file)) rc = EXIT_USAGE;

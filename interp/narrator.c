@@ -19,6 +19,7 @@
 ** the transcript and cost() does not count them.
 */
 #include "distrib.h"
+#include "mem.h"
 #include "interp.h"
 #include "transport_mirror.h"
 #include "transport_zmq.h"
@@ -77,7 +78,7 @@ static char *str_item(WireR *r, const msgpack_object *o)
 {
     const char *s; size_t n;
     if (o->type == MSGPACK_OBJECT_NIL || !wire_get_str(r, o, &s, &n)) return NULL;
-    return strndup(s, n);
+    return xstrndup(s, n);
 }
 
 /* ------------------------------------------------------------ a party's session --- */

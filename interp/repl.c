@@ -12,6 +12,7 @@
 ** line0 continues the session's line count, handed to ev_run(I, src, echo = true).
 */
 #include "repl.h"
+#include "mem.h"
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
@@ -158,7 +159,7 @@ static void hist_open(void)
     const char *p = getenv("PPDL_HISTORY");
     if (p) {
         if (!*p || strcmp(p, "/dev/null") == 0) return;
-        hist_path = strdup(p);
+        hist_path = xstrdup(p);
     } else {
         const char *home = getenv("HOME");
         if (!home || !*home) {
@@ -167,8 +168,8 @@ static void hist_open(void)
         }
         if (!home) return;
         size_t n = strlen(home) + sizeof "/.ppdl_history";
-        hist_path = malloc(n);
-        if (hist_path) snprintf(hist_path, n, "%s/.ppdl_history", home);
+        hist_path = xmalloc(n);
+        snprintf(hist_path, n, "%s/.ppdl_history", home);
     }
     if (hist_path) read_history(hist_path);      /* a missing file is not an error */
 }
@@ -220,14 +221,14 @@ static char *complete_gen(const char *text, int state)
     if (phase == 0) {
         while (lx_keywords[idx]) {
             const char *k = lx_keywords[idx++];
-            if (strncmp(k, text, len) == 0) return strdup(k);
+            if (strncmp(k, text, len) == 0) return xstrdup(k);
         }
         phase = 1; idx = 0;
     }
     if (phase == 1) {
         while (idx < I->nbuiltins) {
             const char *k = I->builtins[idx++]->name;
-            if (strncmp(k, text, len) == 0) return strdup(k);
+            if (strncmp(k, text, len) == 0) return xstrdup(k);
         }
         phase = 2; idx = 0;
     }
@@ -236,7 +237,7 @@ static char *complete_gen(const char *text, int state)
         if (!I->gdefined[id]) continue;
         Sym *s = sym_byid(&I->syms, id);
         if (s && s->len >= len && strncmp(s->name, text, len) == 0 && !lib_find(I, s->name))
-            return strndup(s->name, s->len);
+            return xstrndup(s->name, s->len);
     }
     return NULL;
 }

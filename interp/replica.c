@@ -31,6 +31,7 @@
 #include "ev.h"
 #include "lib_wire.h"
 #include "transport_mirror.h"
+#include "mem.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,7 +221,7 @@ int rep_on(Interp *I, int p, int (*run)(Interp *I, Node *body), Node *body)
     FILE *out = I->out;
     char *text = NULL; size_t tlen = 0;
     FILE *cap = open_memstream(&text, &tlen);
-    if (!cap) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    if (!cap) mem_oom();
     I->out = cap;
     int st = XS_OK;
     if (p == self || body->kind != N_BLOCK) st = run(I, body);
@@ -291,8 +292,7 @@ static bool apply_records(Interp *I, int q, size_t lo, size_t hi, const uint8_t 
         const char *w; size_t wn;
         if (e->ptr[2].type == MSGPACK_OBJECT_NIL) continue;
         if (!(ok = wire_get_str(&r, &e->ptr[2], &w, &wn))) break;
-        char *d = strndup(w, wn);
-        if (!d) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        char *d = xstrndup(w, wn);
         free(m->what);
         m->what = d;
     }

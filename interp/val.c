@@ -6,6 +6,7 @@
 ** statements, when the only roots are the globals.
 */
 #include "val.h"
+#include "mem.h"
 #include "interp.h"
 #include "ev.h"
 #include "lib.h"
@@ -15,33 +16,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-static Obj gc_head = { 0, 0, 0, 0, -1, &gc_head, &gc_head };
-static size_t gc_count;
+/* The process's own heap, for values made before (or without) an interpreter. */
+static ValHeap default_heap = { { 0, 0, 0, 0, -1, &default_heap.head, &default_heap.head }, 0, VAL_GC_STEP };
+static ValHeap *cur_heap = &default_heap;   /* where new objects are linked (val_use_heap) */
 static uint16_t cur_store;          /* the store new objects live in (val_set_store) */
 
-static void *xmalloc(size_t n)
+void val_heap_init(ValHeap *h)
 {
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
+    h->head = (Obj){ 0, 0, 0, 0, -1, &h->head, &h->head };
+    h->made = 0; h->budget = VAL_GC_STEP;
 }
+
+void val_use_heap(ValHeap *h) { cur_heap = h ? h : &default_heap; }
+ValHeap *val_heap(void) { return cur_heap; }
 
 void val_gc_link(Obj *o, ObjType t)
 {
+    ValHeap *h = cur_heap;
     o->rc = 1; o->type = (uint8_t)t; o->mark = 0;
     o->party = cur_store; o->origin = -1;
-    o->gc_next = gc_head.gc_next; o->gc_prev = &gc_head;
-    gc_head.gc_next->gc_prev = o; gc_head.gc_next = o;
-    gc_count++;
+    o->gc_next = h->head.gc_next; o->gc_prev = &h->head;
+    h->head.gc_next->gc_prev = o; h->head.gc_next = o;
+    h->made++;
 }
 
 static void gc_unlink(Obj *o)
 {
     o->gc_prev->gc_next = o->gc_next; o->gc_next->gc_prev = o->gc_prev;
-    gc_count--;
 }
 
-size_t val_live_objects(void) { return gc_count; }
+size_t val_live_objects_of(const ValHeap *h)
+{
+    size_t n = 0;
+    for (const Obj *o = h->head.gc_next; o != &h->head; o = o->gc_next) n++;
+    return n;
+}
+
+size_t val_live_objects(void) { return val_live_objects_of(cur_heap); }
+
+void val_heap_close(ValHeap *h)
+{
+    if (h == &default_heap) return;
+    ValHeap *saved = cur_heap == h ? &default_heap : cur_heap;
+    cur_heap = h;
+    val_collect(NULL, 0, NULL, 0);
+    if (h->head.gc_next != &h->head) {      /* still held (by the host): adopt them */
+        Obj *first = h->head.gc_next, *last = h->head.gc_prev, *d = &default_heap.head;
+        last->gc_next = d->gc_next; d->gc_next->gc_prev = last;
+        d->gc_next = first; first->gc_prev = d;
+        h->head.gc_next = h->head.gc_prev = &h->head;
+    }
+    cur_heap = saved;
+}
 
 Value val_str(const char *s, size_t n)
 {
@@ -74,8 +100,7 @@ void val_list_push(Value list, Value item)
     ObjList *l = AS_LIST(list);
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 4;
-        l->v = realloc(l->v, l->cap * sizeof *l->v);
-        if (!l->v) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
     l->v[l->n++] = item;
 }
@@ -102,9 +127,8 @@ void val_rec_set(Value rec, Sym *k, Value v)
     ObjRec *r = AS_REC(rec);
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 4;
-        r->k = realloc(r->k, r->cap * sizeof *r->k);
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        if (!r->k || !r->v) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        r->k = xrealloc(r->k, r->cap * sizeof *r->k);
+        r->v = xrealloc(r->v, r->cap * sizeof *r->v);
     }
     r->k[r->n] = k; r->v[r->n] = v; r->n++;
 }
@@ -316,33 +340,38 @@ static void push_obj(MarkStack *s, Obj *o)
     o->mark = 1;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
-        s->v = realloc(s->v, s->cap * sizeof *s->v);
-        if (!s->v) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
     }
     s->v[s->n++] = o;
 }
 
 static void push_val(Value *v, void *ctx) { if (IS_HEAP(*v)) push_obj(ctx, v->as.o); }
 
-void val_collect(Value *roots, size_t n, Obj **extra, size_t nextra)
+size_t val_collect(Value *roots, size_t n, Obj **extra, size_t nextra)
 {
+    ValHeap *h = cur_heap;
+    Obj *head = &h->head;
     MarkStack s = { NULL, 0, 0 };
     for (size_t i = 0; i < n; i++) push_val(&roots[i], &s);
     for (size_t i = 0; i < nextra; i++) push_obj(&s, extra[i]);
     while (s.n) visit_children(s.v[--s.n], push_val, &s);
     /* Unmarked objects are garbage held only by cycles: hold them, cut their edges,
        then drop the hold so each is freed exactly once. */
-    size_t ng = 0;
-    for (Obj *o = gc_head.gc_next; o != &gc_head; o = o->gc_next) if (!o->mark) ng++;
-    Obj **g = ng ? malloc(ng * sizeof *g) : NULL;
+    size_t ng = 0, live = 0;
+    for (Obj *o = head->gc_next; o != head; o = o->gc_next) if (!o->mark) ng++;
+    Obj **g = ng ? xmalloc(ng * sizeof *g) : NULL;
     size_t k = 0;
-    for (Obj *o = gc_head.gc_next; o != &gc_head; o = o->gc_next) {
+    for (Obj *o = head->gc_next; o != head; o = o->gc_next) {
         if (!o->mark && k < ng) { g[k++] = o; o->rc++; }
+        else live++;
         o->mark = 0;
     }
     for (size_t i = 0; i < k; i++) clear_children(g[i]);
     for (size_t i = 0; i < k; i++) if (--g[i]->rc == 0) { gc_unlink(g[i]); free(g[i]); }
     free(g); free(s.v);
+    h->made = 0;
+    h->budget = live + VAL_GC_STEP;
+    return live;
 }
 
 const char *val_type_name(Value v)
@@ -435,9 +464,6 @@ static void show_str_quoted(Sb *out, const ObjStr *s)
     sb_putc(out, '"');
 }
 
-/* Provided by the tensor module when present (weak: the core does not need it). */
-void lib_tensor_show(const Tn *t, Sb *out) __attribute__((weak));
-
 /* at: the party whose data the enclosing display is (0: public), or -1 for no labels;
 ** a value at another party is followed by " (at party)", its contents shown as that
 ** party's. */
@@ -489,8 +515,9 @@ static void show_depth(Interp *I, Value v, Sb *out, bool raw, int depth, int at)
     }
     case V_FUNC: sb_printf(out, "<fn %s>", ev_func_name(v.as.o)); break;
     case V_TENSOR:
-        if (lib_tensor_show) lib_tensor_show(AS_TENSOR(v), out);
-        else {
+        if (I && I->tagclass[V_TENSOR] && I->tagclass[V_TENSOR]->show)
+            I->tagclass[V_TENSOR]->show(I, AS_TENSOR(v), out, 0);
+        else {                                  /* no tensor module: the shape only */
             Tn *t = AS_TENSOR(v);
             sb_puts(out, "tensor(shape [");
             for (int i = 0; i < t->ndim; i++) sb_printf(out, "%s%d", i ? ", " : "", t->shape[i]);

@@ -21,8 +21,11 @@
 ** (ev_read, interp/store.c) compares that with the party running the code.
 **
 ** Runtime-defined kinds are V_OBJ objects with a VClass: a name for type(), a free
-** function, and optional hooks for display, operators, fields and the cycle
-** collector.  A module adds a kind without touching this file.
+** function, and optional hooks for display, operators, fields, indexing and the cycle
+** collector.  A module adds a kind without touching this file.  The built-in tags may
+** have a class too, registered by a stdlib module in Interp.tagclass (the tensor module
+** gives tensors their operators, indexing, fields and display; core gives lists and
+** strings their fields): the evaluator knows no module's names.
 */
 #ifndef VAL_H
 #define VAL_H
@@ -73,6 +76,13 @@ typedef struct VClass {
     Value (*binop)(Interp *I, int op, Value a, Value b); /* a or b has this class */
     Value (*unop)(Interp *I, int op, Value a);
     Value (*field)(Interp *I, Value self, Sym *name);   /* self.name: owned, or VERR */
+    /* self[i, j, lo:hi]: n indices (n <= VAL_MAX_INDEX); idx[2k] is index k's value or a
+    ** slice's start, idx[2k + 1] a slice's stop (VNONE when left out, and after a plain
+    ** index); slice[k] tells which.  index returns an owned value or VERR; setindex
+    ** stores v (borrowed) there and returns false after err_raise.  The evaluator has
+    ** checked the parties of self, v and the indices. */
+    Value (*index)(Interp *I, Value self, int n, const Value *idx, const bool *slice);
+    bool  (*setindex)(Interp *I, Value self, int n, const Value *idx, const bool *slice, Value v);
     void  (*visit)(void *p, void (*fn)(Value *v, void *ctx), void *ctx); /* child Values */
     size_t (*bytes)(const void *p);                     /* wire size, for the transcript */
     Value (*send)(Interp *I, Value self, int to);       /* he_send(x, to = p) for this kind:
@@ -98,6 +108,7 @@ typedef struct VClass {
 } VClass;
 
 typedef struct ObjUser  { Obj h; const VClass *cls; void *p; } ObjUser;
+#define VAL_MAX_INDEX TN_MAXDIM     /* indices in one x[i, j, ...] handed to a class */
 
 /* --- construction (results are owned) --- */
 #define VNONE          ((Value){ .tag = V_NONE })
@@ -189,10 +200,32 @@ void  val_show_seen(Interp *I, Value v, Sb *out, bool raw, int at);
 /* A deep copy (lists, records, tensors copied; immutable objects shared). */
 Value val_copy(Value v);
 
-/* --- the object list and the cycle collector --- */
+/* --- heaps: the object list and the cycle collector ---
+** Every heap object is on the list of one heap, the heap current when it was made.  An
+** interpreter owns one (Interp.heap) and makes it current at its entry points (ev_new,
+** ev_run, ev_run_file, ev_call, ev_set_global), so two interpreters in one process never
+** collect each other's objects.  A value made outside an interpreter joins the heap
+** used last (the process's own before any); a value must not be shared between
+** interpreters (the collector of one would not see the other's references). */
+#define VAL_GC_STEP 10000    /* objects made after a collection before the next is due */
+typedef struct ValHeap {
+    Obj head;                /* sentinel of the circular list of live objects */
+    size_t made;             /* objects made since the last collection */
+    size_t budget;           /* a collection is due when made reaches it */
+} ValHeap;
+void  val_heap_init(ValHeap *h);
+/* Makes h the heap new objects join (NULL: the process's own). */
+void  val_use_heap(ValHeap *h);
+ValHeap *val_heap(void);
+/* Collects all of h with no roots (an interpreter being freed); objects something
+** outside still holds move to the process's heap.  h is no longer current. */
+void  val_heap_close(ValHeap *h);
 void  val_gc_link(Obj *o, ObjType t);        /* for modules allocating Obj subtypes */
+/* Live objects of the current heap / of h (walks the list). */
 size_t val_live_objects(void);
-/* Frees every object not reachable from roots[0..n) (cycles refcounting cannot free). */
-void  val_collect(Value *roots, size_t n, Obj **extra_roots, size_t nextra);
+size_t val_live_objects_of(const ValHeap *h);
+/* Frees every object of the current heap not reachable from roots[0..n) and
+** extra_roots (cycles refcounting cannot free); returns how many objects are left. */
+size_t val_collect(Value *roots, size_t n, Obj **extra_roots, size_t nextra);
 
 #endif

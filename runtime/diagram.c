@@ -7,6 +7,7 @@
 ** records in the same order.  Nothing here knows about interpreters or files.
 */
 #include "diagram.h"
+#include "mem.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,8 +80,7 @@ size_t dg_text(Sb *out, const DgChart *c, int width, bool color)
     int n = c->nlanes, lw = width / n;
     if (lw < 6) lw = 6;
     int w = lw * n;
-    Grid g = { calloc((size_t)w, sizeof(Cell)), w, calloc((size_t)n, sizeof(int)), n };
-    if (!g.row || !g.x) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Grid g = { xcalloc((size_t)w, sizeof(Cell)), w, xcalloc((size_t)n, sizeof(int)), n };
     for (int i = 0; i < n; i++) g.x[i] = i * lw + lw / 2;
     size_t lines = 0;
     /* names, centred over their lifelines */

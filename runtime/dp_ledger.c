@@ -9,6 +9,7 @@
 ** epsilon (dp_rdp.c, dp_mech.c do) nor know interpreter values.
 */
 #include "dp.h"
+#include "mem.h"
 #include "ds.h"
 #include <math.h>
 #include <stdlib.h>
@@ -19,8 +20,7 @@
 
 DpLedger *dp_ledger_new(void)
 {
-    DpLedger *L = calloc(1, sizeof *L);
-    if (!L) abort();
+    DpLedger *L = xcalloc(1, sizeof *L);
     L->refs = 1;
     return L;
 }
@@ -109,8 +109,7 @@ DpLedger *dp_ledger_join(DpLedger *a, DpLedger *b)
     for (size_t i = 0; i < b->n; i++) {     /* b's charges move over */
         if (a->n == a->cap) {
             a->cap = a->cap ? 2 * a->cap : 8;
-            a->c = realloc(a->c, a->cap * sizeof *a->c);
-            if (!a->c) abort();
+            a->c = xrealloc(a->c, a->cap * sizeof *a->c);
         }
         a->c[a->n++] = b->c[i];
     }
@@ -166,8 +165,7 @@ bool dp_ledger_fits(const DpLedger *L, double epsilon, double delta, const doubl
 static char *dup_line(const char *s)
 {
     size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (!p) abort();
+    char *p = xmalloc(n + 1);
     for (size_t i = 0; i <= n; i++) p[i] = s[i] == '\n' || s[i] == '\r' ? ' ' : s[i];
     return p;
 }
@@ -176,13 +174,11 @@ static void add(DpLedger *L, const char *what, double epsilon, double delta, con
 {
     if (L->n == L->cap) {
         L->cap = L->cap ? 2 * L->cap : 8;
-        L->c = realloc(L->c, L->cap * sizeof *L->c);
-        if (!L->c) abort();
+        L->c = xrealloc(L->c, L->cap * sizeof *L->c);
     }
     double *r = NULL;
     if (rdp) {
-        r = malloc(NO * sizeof *r);
-        if (!r) abort();
+        r = xmalloc(NO * sizeof *r);
         memcpy(r, rdp, NO * sizeof *r);
     }
     L->c[L->n++] = (DpCharge){ .what = dup_line(what ? what : "release"),
@@ -288,8 +284,7 @@ DpLedger *dp_ledger_read(FILE *f, char *err, size_t errlen)
         } else if (strncmp(line, "rdp ", 4) == 0) {
             if (L->n == 0 || L->c[L->n - 1].rdp || !parse_rdp(line, curve)) goto bad;
             DpCharge *c = &L->c[L->n - 1];
-            c->rdp = malloc(sizeof curve);
-            if (!c->rdp) abort();
+            c->rdp = xmalloc(sizeof curve);
             memcpy(c->rdp, curve, sizeof curve);
         } else if (len > 0) {
             goto bad;

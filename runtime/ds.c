@@ -6,24 +6,11 @@
 ** from the Rng the caller passes.
 */
 #include "ds.h"
+#include "mem.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n), s, n);
-}
 
 static void *dupmem(const void *p, size_t n)
 {
@@ -32,7 +19,7 @@ static void *dupmem(const void *p, size_t n)
 
 /* --- construction ---------------------------------------------------------------------- */
 
-Ds *ds_new(Tn *x, Tn *y, int nclasses, char *err)
+Ds *ds_new(Tn *x, Tn *y, int nclasses, RtErr *err)
 {
     const char *why = NULL;
     if (!x || !y) why = "features and labels are both needed";
@@ -46,13 +33,12 @@ Ds *ds_new(Tn *x, Tn *y, int nclasses, char *err)
         if (!(v >= 0 && v < (float)nclasses && v == floorf(v))) why = "a label is not a class index";
     }
     if (why) {
-        snprintf(err, DS_ERRLEN, "%s", why);
+        rt_err(err, RT_EINVAL, "%s", why);
         tn_free(x); tn_free(y);
         return NULL;
     }
     if (y->ndim == 2) y->ndim = 1;          /* n × 1 -> n: same data */
-    Ds *d = calloc(1, sizeof *d);
-    if (!d) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Ds *d = xcalloc(1, sizeof *d);
     d->x = x; d->y = y; d->nclasses = nclasses;
     return d;
 }
@@ -109,8 +95,7 @@ static void copy_meta(Ds *d, const Ds *s)
 
 static Ds *bare(Tn *x, Tn *y)
 {
-    Ds *d = calloc(1, sizeof *d);
-    if (!d) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    Ds *d = xcalloc(1, sizeof *d);
     d->x = x; d->y = y;
     return d;
 }
@@ -163,8 +148,7 @@ void ds_class_counts(const Ds *d, size_t *counts)
 void ds_stats(const Ds *d, float *mean, float *std)
 {
     size_t n = ds_n(d), dim = ds_dim(d);
-    double *s = calloc(dim ? dim : 1, sizeof *s), *s2 = calloc(dim ? dim : 1, sizeof *s2);
-    if (!s || !s2) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    double *s = xcalloc(dim, sizeof *s), *s2 = xcalloc(dim, sizeof *s2);
     for (size_t i = 0; i < n; i++) {
         const float *row = d->x->data + i * dim;
         for (size_t j = 0; j < dim; j++) s[j] += row[j];
@@ -235,17 +219,17 @@ static void child_name(Ds *d, const Ds *parent, const char *suffix, long k)
     ds_set_name(d, buf);
 }
 
-int ds_split(const Ds *d, double train, Rng *r, Ds **tr, Ds **te, char *err)
+int ds_split(const Ds *d, double train, Rng *r, Ds **tr, Ds **te, RtErr *err)
 {
     size_t n = ds_n(d);
     *tr = *te = NULL;
     if (!(train > 0 && train < 1)) {
-        snprintf(err, DS_ERRLEN, "train = %g: the training fraction must be between 0 and 1", train);
+        rt_err(err, RT_EINVAL, "train = %g: the training fraction must be between 0 and 1", train);
         return -1;
     }
     size_t k = (size_t)llround(train * (double)n);
     if (k == 0 || k == n) {
-        snprintf(err, DS_ERRLEN, "train = %g of %zu rows leaves %s split empty", train, n,
+        rt_err(err, RT_EINVAL, "train = %g of %zu rows leaves %s split empty", train, n,
                  k == 0 ? "the training" : "the test");
         return -1;
     }
@@ -368,16 +352,16 @@ static void deal_shards(const Ds *d, int k, size_t s, Rng *r, int *owner)
 }
 
 int ds_partition(const Ds *d, int k, DsPart mode, double param, Rng *r, Ds **parts,
-                 char *err)
+                 RtErr *err)
 {
     size_t n = ds_n(d);
-    if (k < 1) { snprintf(err, DS_ERRLEN, "a partition needs at least one party"); return -1; }
+    if (k < 1) { rt_err(err, RT_EINVAL, "a partition needs at least one party"); return -1; }
     if ((size_t)k > n) {
-        snprintf(err, DS_ERRLEN, "cannot give %d parties a row each from %zu rows", k, n);
+        rt_err(err, RT_EINVAL, "cannot give %d parties a row each from %zu rows", k, n);
         return -1;
     }
     if (mode != DS_IID && d->nclasses == 0) {
-        snprintf(err, DS_ERRLEN, "a non-IID partition needs class labels (this dataset has a numeric target)");
+        rt_err(err, RT_EINVAL, "a non-IID partition needs class labels (this dataset has a numeric target)");
         return -1;
     }
     int *owner = xmalloc(n * sizeof *owner);
@@ -388,17 +372,17 @@ int ds_partition(const Ds *d, int k, DsPart mode, double param, Rng *r, Ds **par
         free(p);
     } else if (mode == DS_DIRICHLET) {
         if (!(param > 0 && isfinite(param))) {
-            snprintf(err, DS_ERRLEN, "dirichlet = %g: alpha must be a positive number", param);
+            rt_err(err, RT_EINVAL, "dirichlet = %g: alpha must be a positive number", param);
             free(owner); return -1;
         }
         if (deal_dirichlet(d, k, param, r, owner) < 0) {
-            snprintf(err, DS_ERRLEN, "dirichlet = %g left a party without data in 1000 draws; "
+            rt_err(err, RT_EINVAL, "dirichlet = %g left a party without data in 1000 draws; "
                      "use a larger alpha or fewer parties", param);
             free(owner); return -1;
         }
     } else {
         if (!(param >= 1 && param == floor(param) && param * k <= (double)n)) {
-            snprintf(err, DS_ERRLEN, "shards = %g: need a whole number from 1 to %zu "
+            rt_err(err, RT_EINVAL, "shards = %g: need a whole number from 1 to %zu "
                      "(shards per party, %d parties, %zu rows)", param, n / (size_t)k, k, n);
             free(owner); return -1;
         }

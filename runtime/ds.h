@@ -8,18 +8,18 @@
 ** a copy of it (ledger_copy), so budget already spent stays counted.
 **
 ** Ownership: a Ds owns every pointer in it.  Functions returning Ds* return a new
-** dataset the caller frees with ds_free, or NULL with a message in err (a caller-provided
-** buffer of DS_ERRLEN bytes).  Randomness (shuffles, Dirichlet draws) comes only from
+** dataset the caller frees with ds_free, or NULL with err set (runtime/error.h: a code,
+** RT_EIO for a file that cannot be read, and a message).  Randomness (shuffles, Dirichlet draws) comes only from
 ** the Rng passed in, so seed(n) reproduces a split or a partition.
 */
 #ifndef DS_H
 #define DS_H
+#include "error.h"
 #include <stddef.h>
 #include "rng.h"
 #include "sb.h"
 #include "tn.h"
 
-#define DS_ERRLEN 512
 /* Labels with more distinct values than this load as a regression target. */
 #define DS_MAXCLASSES 256
 /* Where the Debian package dataset-fashion-mnist installs its files. */
@@ -47,7 +47,7 @@ typedef struct Ds {
 
 /* A dataset of x (n × ..., ndim >= 2) and y (n, or n × 1) — consumed, also on failure.
 ** With nclasses > 0 every y must be an integer in [0, nclasses).  NULL + err otherwise. */
-Ds    *ds_new(Tn *x, Tn *y, int nclasses, char *err);
+Ds    *ds_new(Tn *x, Tn *y, int nclasses, RtErr *err);
 void   ds_free(Ds *d);
 /* A deep copy (ledger through ledger_copy, NULL when there is none or no copier). */
 Ds    *ds_copy(const Ds *d);
@@ -79,7 +79,7 @@ void   ds_normalize(Ds *d, const float *mean, const float *std);
 /* Splits d into round(train * n) training rows and the rest, after a Fisher–Yates
 ** shuffle from r (r NULL: file order).  0 < train < 1 and both parts non-empty, else
 ** -1 + err.  Returns 0 and two new datasets. */
-int    ds_split(const Ds *d, double train, Rng *r, Ds **tr, Ds **te, char *err);
+int    ds_split(const Ds *d, double train, Rng *r, Ds **tr, Ds **te, RtErr *err);
 /* Consecutive batches of size rows (the last one shorter), after a shuffle from r when r
 ** is not NULL.  Returns a malloc'd array of *nb new datasets (free each, then the array);
 ** size >= 1 and an empty d give *nb = 0 and NULL. */
@@ -96,7 +96,7 @@ typedef enum DsPart {
 ** part is empty; shards need param a positive integer with k*param <= n.  Returns 0 and
 ** parts[0..k) new datasets, or -1 + err (parts untouched). */
 int    ds_partition(const Ds *d, int k, DsPart mode, double param, Rng *r, Ds **parts,
-                    char *err);
+                    RtErr *err);
 /* A Gamma(shape, 1) deviate, shape > 0 (Marsaglia–Tsang, boosted below 1). */
 double ds_gamma(Rng *r, double shape);
 
@@ -114,13 +114,13 @@ void   ds_head(const Ds *d, size_t k, Sb *out);
 ** 0..k-1 (more than DS_MAXCLASSES: a regression target).  normalize standardises the
 ** features with statistics of the whole file.  Errors name file, line and column:
 **   data.csv:14: column 3 ('pressure'): 'abc' is not a number */
-Ds    *ds_load_csv(const char *path, const char *label, int normalize, char *err);
+Ds    *ds_load_csv(const char *path, const char *label, int normalize, RtErr *err);
 /* Reads an IDX image file (magic 0x00000803, n × rows × cols unsigned bytes) and an IDX
 ** label file (0x00000801, n bytes), gzip-compressed or not.  Pixels are scaled to [0, 1];
 ** x is n × (rows*cols) when flat, else n × 1 × rows × cols; nclasses is max label + 1. */
-Ds    *ds_load_idx(const char *images, const char *labels, int flat, char *err);
+Ds    *ds_load_idx(const char *images, const char *labels, int flat, RtErr *err);
 /* Fashion-MNIST from dir (NULL: DS_FMNIST_DIR): the training set, or the test set
 ** (t10k) when test is set.  A missing file names the Debian package that provides it. */
-Ds    *ds_fashion_mnist(const char *dir, int test, int flat, char *err);
+Ds    *ds_fashion_mnist(const char *dir, int test, int flat, RtErr *err);
 
 #endif

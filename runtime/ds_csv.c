@@ -7,6 +7,7 @@
 ** and column — a bad value is never read as zero.
 */
 #include "ds.h"
+#include "mem.h"
 #include <errno.h>
 #include <float.h>
 #include <limits.h>
@@ -14,19 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xrealloc(NULL, n), s, n);
-}
 
 /* A growable array of fields, each pointing into the line buffer. */
 typedef struct Fields { char **f; size_t n, cap; } Fields;
@@ -124,11 +112,11 @@ static int parse_num(const char *s, double *out, char *why, size_t cap)
     return 0;
 }
 
-Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
+Ds *ds_load_csv(const char *path, const char *label, int normalize, RtErr *err)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, DS_ERRLEN, "cannot open '%s': %s", path, strerror(errno));
+        rt_err(err, RT_EIO, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
     }
     char *line = NULL; size_t linecap = 0; ssize_t len;
@@ -150,7 +138,7 @@ Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
         if (*t == 0) continue;                     /* blank line */
         long bad = split(s, &fs);
         if (bad) {
-            snprintf(err, DS_ERRLEN, "%s:%ld: column %ld: %s", path, lineno, labs(bad),
+            rt_err(err, RT_EINVAL, "%s:%ld: column %ld: %s", path, lineno, labs(bad),
                      bad < 0 ? "unterminated quoted field" : "text after a closing quote");
             goto done;
         }
@@ -163,7 +151,7 @@ Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
                 names[j] = xstrdup(*fs.f[j] ? fs.f[j] : gen);
             }
             if (ncols < 2) {
-                snprintf(err, DS_ERRLEN, "%s:%ld: the header names %zu column; need at least "
+                rt_err(err, RT_EINVAL, "%s:%ld: the header names %zu column; need at least "
                          "two (features and a label)", path, lineno, ncols);
                 goto done;
             }
@@ -173,7 +161,7 @@ Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
             if (labcol < 0) {
                 Sb b; sb_init(&b);
                 for (size_t j = 0; j < ncols; j++) sb_printf(&b, "%s%s", j ? ", " : "", names[j]);
-                snprintf(err, DS_ERRLEN, "%s: no column '%s' for the label (columns: %s)",
+                rt_err(err, RT_EINVAL, "%s: no column '%s' for the label (columns: %s)",
                          path, label, b.s);
                 sb_free(&b);
                 goto done;
@@ -181,12 +169,12 @@ Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
             continue;
         }
         if (fs.n != ncols) {
-            snprintf(err, DS_ERRLEN, "%s:%ld: %zu column%s, expected %zu as in the header",
+            rt_err(err, RT_EINVAL, "%s:%ld: %zu column%s, expected %zu as in the header",
                      path, lineno, fs.n, fs.n == 1 ? "" : "s", ncols);
             goto done;
         }
         if (nx + ncols > tn_max_size || ny >= (size_t)INT_MAX) {
-            snprintf(err, DS_ERRLEN, "%s:%ld: too many values (a dataset holds at most %zu)",
+            rt_err(err, RT_EINVAL, "%s:%ld: too many values (a dataset holds at most %zu)",
                      path, lineno, tn_max_size);
             goto done;
         }
@@ -195,7 +183,7 @@ Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
         for (size_t j = 0; j < ncols; j++) {
             double v;
             if (parse_num(fs.f[j], &v, why, sizeof why) < 0) {
-                snprintf(err, DS_ERRLEN, "%s:%ld: column %zu ('%s'): %s", path, lineno, j + 1,
+                rt_err(err, RT_EINVAL, "%s:%ld: column %zu ('%s'): %s", path, lineno, j + 1,
                          names[j], why);
                 goto done;
             }
@@ -205,15 +193,15 @@ Ds *ds_load_csv(const char *path, const char *label, int normalize, char *err)
         ny++;
     }
     if (ferror(f)) {
-        snprintf(err, DS_ERRLEN, "%s: read error: %s", path, strerror(errno));
+        rt_err(err, RT_EIO, "%s: read error: %s", path, strerror(errno));
         goto done;
     }
     if (!names) {
-        snprintf(err, DS_ERRLEN, "%s: empty file (expected a header row of column names)", path);
+        rt_err(err, RT_EINVAL, "%s: empty file (expected a header row of column names)", path);
         goto done;
     }
     if (ny == 0) {
-        snprintf(err, DS_ERRLEN, "%s: no data rows after the header", path);
+        rt_err(err, RT_EINVAL, "%s: no data rows after the header", path);
         goto done;
     }
     ok = 1;

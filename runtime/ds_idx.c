@@ -7,6 +7,7 @@
 ** zero-padded.  Also the Fashion-MNIST convenience loader with its Debian-package hint.
 */
 #include "ds.h"
+#include "mem.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -32,23 +33,23 @@ static int looks_fmnist(const char *path)
 }
 
 /* Opens path with zlib (compressed or not); NULL + err naming the file and the reason. */
-static gzFile open_gz(const char *path, char *err)
+static gzFile open_gz(const char *path, RtErr *err)
 {
     errno = 0;
     gzFile g = gzopen(path, "rb");
     if (g) return g;
     int e = errno ? errno : ENOMEM;
     if (e == ENOENT && looks_fmnist(path))
-        snprintf(err, DS_ERRLEN, "cannot open '%s': %s (the Debian package %s provides "
+        rt_err(err, RT_EIO, "cannot open '%s': %s (the Debian package %s provides "
                  "Fashion-MNIST: apt-get install %s, or make deps)", path, strerror(e),
                  DS_FMNIST_PKG, DS_FMNIST_PKG);
-    else snprintf(err, DS_ERRLEN, "cannot open '%s': %s", path, strerror(e));
+    else rt_err(err, RT_EIO, "cannot open '%s': %s", path, strerror(e));
     return NULL;
 }
 
 /* Reads exactly n bytes; returns the count read (< n at end of file) or -1 on a
 ** decompression or read error (message in err). */
-static long long read_n(gzFile g, const char *path, void *buf, size_t n, char *err)
+static long long read_n(gzFile g, const char *path, void *buf, size_t n, RtErr *err)
 {
     size_t got = 0;
     while (got < n) {
@@ -57,7 +58,7 @@ static long long read_n(gzFile g, const char *path, void *buf, size_t n, char *e
         if (k < 0) {
             int zerr;
             const char *m = gzerror(g, &zerr);
-            snprintf(err, DS_ERRLEN, "%s: %s", path,
+            rt_err(err, RT_EINVAL, "%s: %s", path,
                      zerr == Z_ERRNO ? strerror(errno) : (m && *m ? m : "read error"));
             return -1;
         }
@@ -75,7 +76,7 @@ static uint32_t be32(const unsigned char *p)
 /* Reads a whole IDX file of the expected magic: dims[0..ndim) and a malloc'd block of
 ** their product in bytes.  Returns the block, or NULL + err. */
 static unsigned char *read_idx(const char *path, uint32_t magic, int ndim, uint32_t *dims,
-                               const char *what, char *err)
+                               const char *what, RtErr *err)
 {
     gzFile g = open_gz(path, err);
     if (!g) return NULL;
@@ -84,18 +85,18 @@ static unsigned char *read_idx(const char *path, uint32_t magic, int ndim, uint3
     long long k = read_n(g, path, hdr, 4, err);
     if (k < 0) goto fail;
     if (k < 4) {
-        snprintf(err, DS_ERRLEN, "%s: truncated: %lld bytes, too short for an IDX header", path, k);
+        rt_err(err, RT_EINVAL, "%s: truncated: %lld bytes, too short for an IDX header", path, k);
         goto fail;
     }
     if (be32(hdr) != magic) {
-        snprintf(err, DS_ERRLEN, "%s: not an IDX %s file (magic 0x%08x, expected 0x%08x)",
+        rt_err(err, RT_EINVAL, "%s: not an IDX %s file (magic 0x%08x, expected 0x%08x)",
                  path, what, (unsigned)be32(hdr), (unsigned)magic);
         goto fail;
     }
     k = read_n(g, path, hdr + 4, hlen - 4, err);
     if (k < 0) goto fail;
     if ((size_t)k < hlen - 4) {
-        snprintf(err, DS_ERRLEN, "%s: truncated in the header (%lld of %zu dimension bytes)",
+        rt_err(err, RT_EINVAL, "%s: truncated in the header (%lld of %zu dimension bytes)",
                  path, k, hlen - 4);
         goto fail;
     }
@@ -103,7 +104,7 @@ static unsigned char *read_idx(const char *path, uint32_t magic, int ndim, uint3
     for (int i = 0; i < ndim; i++) {
         dims[i] = be32(hdr + 4 + 4 * i);
         if (dims[i] == 0 || dims[i] > (1u << 24)) {
-            snprintf(err, DS_ERRLEN, "%s: dimension %d is %u (expected 1 to %u)", path, i + 1,
+            rt_err(err, RT_EINVAL, "%s: dimension %d is %u (expected 1 to %u)", path, i + 1,
                      (unsigned)dims[i], 1u << 24);
             goto fail;
         }
@@ -111,15 +112,14 @@ static unsigned char *read_idx(const char *path, uint32_t magic, int ndim, uint3
         total = total > (size_t)INT_MAX ? total : total * dims[i];
     }
     if (total > (size_t)INT_MAX) {
-        snprintf(err, DS_ERRLEN, "%s: %zu bytes of data is more than ppdl loads at once", path, total);
+        rt_err(err, RT_EINVAL, "%s: %zu bytes of data is more than ppdl loads at once", path, total);
         goto fail;
     }
-    data = malloc(total);
-    if (!data) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    data = xmalloc(total);
     k = read_n(g, path, data, total, err);
     if (k < 0) goto fail;
     if ((size_t)k < total) {
-        snprintf(err, DS_ERRLEN, "%s: truncated: the header promises %zu bytes of %s, the "
+        rt_err(err, RT_EINVAL, "%s: truncated: the header promises %zu bytes of %s, the "
                  "file has %lld", path, total, what, k);
         goto fail;
     }
@@ -127,7 +127,7 @@ static unsigned char *read_idx(const char *path, uint32_t magic, int ndim, uint3
     k = read_n(g, path, &extra, 1, err);
     if (k < 0) goto fail;
     if (k > 0) {
-        snprintf(err, DS_ERRLEN, "%s: longer than its header says (%zu bytes of %s expected)",
+        rt_err(err, RT_EINVAL, "%s: longer than its header says (%zu bytes of %s expected)",
                  path, total, what);
         goto fail;
     }
@@ -139,7 +139,7 @@ fail:
     return NULL;
 }
 
-Ds *ds_load_idx(const char *images, const char *labels, int flat, char *err)
+Ds *ds_load_idx(const char *images, const char *labels, int flat, RtErr *err)
 {
     uint32_t idim[3], ldim[1];
     unsigned char *px = read_idx(images, IDX_IMAGES, 3, idim, "images", err);
@@ -147,7 +147,7 @@ Ds *ds_load_idx(const char *images, const char *labels, int flat, char *err)
     unsigned char *lb = read_idx(labels, IDX_LABELS, 1, ldim, "labels", err);
     if (!lb) { free(px); return NULL; }
     if (idim[0] != ldim[0]) {
-        snprintf(err, DS_ERRLEN, "'%s' holds %u images but '%s' holds %u labels", images,
+        rt_err(err, RT_EINVAL, "'%s' holds %u images but '%s' holds %u labels", images,
                  (unsigned)idim[0], labels, (unsigned)ldim[0]);
         free(px); free(lb);
         return NULL;
@@ -161,13 +161,12 @@ Ds *ds_load_idx(const char *images, const char *labels, int flat, char *err)
     free(px); free(lb);
     Ds *d = ds_new(x, y, maxl + 1, err);
     if (!d) return NULL;
-    d->origin = strdup(images);
-    if (!d->origin) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    d->origin = xstrdup(images);
     ds_set_name(d, base_name(images));
     return d;
 }
 
-Ds *ds_fashion_mnist(const char *dir, int test, int flat, char *err)
+Ds *ds_fashion_mnist(const char *dir, int test, int flat, RtErr *err)
 {
     if (!dir) dir = DS_FMNIST_DIR;
     const char *pre = test ? "t10k" : "train";
@@ -179,7 +178,7 @@ Ds *ds_fashion_mnist(const char *dir, int test, int flat, char *err)
         FILE *f = fopen(paths[i], "rb");
         if (f) { fclose(f); continue; }
         int e = errno;
-        snprintf(err, DS_ERRLEN, "Fashion-MNIST: cannot open '%.300s': %s (the Debian package %s "
+        rt_err(err, RT_EIO, "Fashion-MNIST: cannot open '%.300s': %s (the Debian package %s "
                  "provides it: apt-get install %s, or make deps)", paths[i], strerror(e),
                  DS_FMNIST_PKG, DS_FMNIST_PKG);
         return NULL;

@@ -4,20 +4,18 @@
 ** does) and does not decide who may send what (the interpreter does).
 */
 #include "message.h"
+#include "mem.h"
 #include "wire.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
 
 /* --- blocks ---------------------------------------------------------------------- */
 
 MsgBlock *msg_block_new(uint8_t *base, size_t cap, size_t off, size_t len,
                         void (*drop)(uint8_t *, size_t))
 {
-    MsgBlock *b = malloc(sizeof *b);
-    if (!b) oom();
+    MsgBlock *b = xmalloc(sizeof *b);
     *b = (MsgBlock){ .base = base, .cap = cap, .off = off, .len = len, .holders = 1,
                      .drop = drop };
     return b;
@@ -66,8 +64,7 @@ typedef struct Local {
 
 static void enqueue(Local *l, Frame fr)
 {
-    Frame *f = malloc(sizeof *f);
-    if (!f) oom();
+    Frame *f = xmalloc(sizeof *f);
     *f = fr;
     f->next = NULL;
     if (l->tail) l->tail->next = f; else l->head = f;
@@ -105,8 +102,7 @@ static int local_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_
     if (!f) return -1;
     if (f->blk) {                       /* a plain receiver gets its own copy */
         MsgBlock *b = f->blk;
-        *buf = malloc(b->len ? b->len : 1);
-        if (!*buf) oom();
+        *buf = xmalloc(b->len);
         memcpy(*buf, b->base + b->off, b->len);
         patch_to(*buf, b->len, to);
         *len = b->len;
@@ -144,8 +140,7 @@ static void local_close(MsgTransport *t)
 
 MsgTransport *msg_transport_local(void)
 {
-    Local *l = calloc(1, sizeof *l);
-    if (!l) oom();
+    Local *l = xcalloc(1, sizeof *l);
     l->t = (MsgTransport){ .name = "in-process", .post = local_post, .deliver = local_deliver,
                            .close = local_close, .post_block = local_post_block,
                            .deliver_block = local_deliver_block };
@@ -234,7 +229,7 @@ void msg_describe(Msg *m, size_t idx, const char *what)
 {
     if (idx >= m->tr->n) return;
     free(m->tr->msgs[idx].what);
-    m->tr->msgs[idx].what = what ? strdup(what) : NULL;
+    m->tr->msgs[idx].what = what ? xstrdup(what) : NULL;
 }
 
 int msg_receive(Msg *m, int from, int to, uint8_t **frame, size_t *len)
@@ -249,8 +244,7 @@ int msg_carry_block(Msg *m, int from, int to, MsgBlock *b)
         msg_block_release(b);
         return -1;
     }
-    uint8_t *f = malloc(b->len ? b->len : 1);
-    if (!f) oom();
+    uint8_t *f = xmalloc(b->len ? b->len : 1);
     memcpy(f, b->base + b->off, b->len);
     patch_to(f, b->len, to);
     size_t len = b->len;

@@ -14,6 +14,7 @@
 ** nn_poly.c.
 */
 #include "nn.h"
+#include "mem.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
@@ -38,32 +39,12 @@ struct NnWork {
     double *norm2;              /* per-example squared gradient norms, maxb */
 };
 
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
-
 static float *falloc(size_t n)
 {
     size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
     float *p = aligned_alloc(64, bytes ? bytes : 64);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    if (!p) mem_oom();
     return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n), s, n);
 }
 
 /* --- networks ------------------------------------------------------------------ */
@@ -107,9 +88,9 @@ void nn_layer_show(const NnLayer *l, Sb *out)
     }
 }
 
-NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, char *err)
+NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, RtErr *err)
 {
-    if (n < 1) { snprintf(err, NN_ERRLEN, "a network needs at least one layer"); return NULL; }
+    if (n < 1) { rt_err(err, RT_EINVAL, "a network needs at least one layer"); return NULL; }
     NnNet *net = xcalloc(1, sizeof *net);
     net->name = xstrdup(name ? name : "net");
     net->n = n;
@@ -150,9 +131,8 @@ NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, char *err)
             break;
         case NN_SIGMOID: case NN_TANH:
             if (nn_approx_fit(l->kind == NN_TANH ? NN_FN_TANH : NN_FN_SIGMOID, &l->approx, err) < 0) {
-                char tmp[NN_ERRLEN];
-                snprintf(tmp, sizeof tmp, "layer %d (%s): %s", i + 1, nn_kind_name(l->kind), err);
-                memcpy(err, tmp, NN_ERRLEN);
+                RtErr why = *err;
+                rt_err(err, why.code, "layer %d (%s): %s", i + 1, nn_kind_name(l->kind), why.msg);
                 nn_net_free(net);
                 return NULL;
             }
@@ -161,13 +141,13 @@ NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, char *err)
         default: bad = "unknown layer kind";
         }
         if (bad) {
-            snprintf(err, NN_ERRLEN, "layer %d (%s): %s", i + 1, nn_kind_name(l->kind), bad);
+            rt_err(err, RT_EINVAL, "layer %d (%s): %s", i + 1, nn_kind_name(l->kind), bad);
             nn_net_free(net);
             return NULL;
         }
         if (l->wlen + l->blen > NN_MAXPARAMS - off) {   /* off <= NN_MAXPARAMS: no overflow */
             Sb d; sb_init(&d); nn_layer_show(l, &d);
-            snprintf(err, NN_ERRLEN, "layer %d (%s): the network would have more than %zu "
+            rt_err(err, RT_EINVAL, "layer %d (%s): the network would have more than %zu "
                      "parameters (the limit); use fewer or smaller layers", i + 1, d.s, NN_MAXPARAMS);
             sb_free(&d);
             nn_net_free(net);
@@ -303,16 +283,16 @@ static Tn *param_tn(const NnModel *m, int l, bool bias)
 Tn *nn_model_weight(const NnModel *m, int l) { return param_tn(m, l, false); }
 Tn *nn_model_bias(const NnModel *m, int l) { return param_tn(m, l, true); }
 
-static int set_param(NnModel *m, int l, const Tn *t, bool bias, char *err)
+static int set_param(NnModel *m, int l, const Tn *t, bool bias, RtErr *err)
 {
     if (l < 0 || l >= m->net->n || !m->net->layer[l].wlen) {
-        snprintf(err, NN_ERRLEN, "layer %d has no parameters", l + 1);
+        rt_err(err, RT_EINVAL, "layer %d has no parameters", l + 1);
         return -1;
     }
     const NnLayer *L = &m->net->layer[l];
     size_t want = bias ? L->blen : L->wlen;
     if (t->size != want) {
-        snprintf(err, NN_ERRLEN, "layer %d (%s): %s needs %zu values, got %zu", l + 1,
+        rt_err(err, RT_EINVAL, "layer %d (%s): %s needs %zu values, got %zu", l + 1,
                  nn_kind_name(L->kind), bias ? "bias" : "weight", want, t->size);
         return -1;
     }
@@ -320,8 +300,8 @@ static int set_param(NnModel *m, int l, const Tn *t, bool bias, char *err)
     return 0;
 }
 
-int nn_model_set_weight(NnModel *m, int l, const Tn *t, char *err) { return set_param(m, l, t, false, err); }
-int nn_model_set_bias(NnModel *m, int l, const Tn *t, char *err) { return set_param(m, l, t, true, err); }
+int nn_model_set_weight(NnModel *m, int l, const Tn *t, RtErr *err) { return set_param(m, l, t, false, err); }
+int nn_model_set_bias(NnModel *m, int l, const Tn *t, RtErr *err) { return set_param(m, l, t, true, err); }
 
 /* --- binding: shapes and workspace ------------------------------------------------ */
 
@@ -352,25 +332,25 @@ static void grow(NnWork *ws, int B)
 }
 
 /* True (with err) when B examples of size sz would exceed TN_MAXSIZE elements. */
-static bool batch_too_large(size_t sz, int B, int l, char *err)
+static bool batch_too_large(size_t sz, int B, int l, RtErr *err)
 {
     if (sz <= TN_MAXSIZE / (size_t)B) return false;
-    snprintf(err, NN_ERRLEN, "layer %d: a batch of %d examples of %zu values each exceeds "
+    rt_err(err, RT_EINVAL, "layer %d: a batch of %d examples of %zu values each exceeds "
              "the limit of %zu elements; use a smaller batch", l, B, sz, TN_MAXSIZE);
     return true;
 }
 
 /* True (with err naming the layer) when a per-example activation of c·h·w elements or
 ** an im2col buffer is larger than TN_MAXSIZE; the product is taken in 64 bits. */
-static bool too_large(uint64_t n, const char *what, const char *buf, char *err)
+static bool too_large(uint64_t n, const char *what, const char *buf, RtErr *err)
 {
     if (n <= TN_MAXSIZE) return false;
-    snprintf(err, NN_ERRLEN, "%s: its %s would have %llu elements, more than the limit of %zu",
+    rt_err(err, RT_EINVAL, "%s: its %s would have %llu elements, more than the limit of %zu",
              what, buf, (unsigned long long)n, TN_MAXSIZE);
     return true;
 }
 
-int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
+int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, RtErr *err)
 {
     const NnNet *net = m->net;
     if (maxb < 1) maxb = 1;
@@ -385,7 +365,7 @@ int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
         return 0;
     }
     if (in_ndim != 1 && in_ndim != 3) {
-        snprintf(err, NN_ERRLEN, "examples must be vectors or c×h×w images, got %d dimensions", in_ndim);
+        rt_err(err, RT_EINVAL, "examples must be vectors or c×h×w images, got %d dimensions", in_ndim);
         return -1;
     }
     int n = net->n;
@@ -410,7 +390,7 @@ int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
         switch (L->kind) {
         case NN_DENSE:
             if (size != L->in) {
-                snprintf(err, NN_ERRLEN, "%s: expects %d inputs per example, got %s", what, L->in, have);
+                rt_err(err, RT_EINVAL, "%s: expects %d inputs per example, got %s", what, L->in, have);
                 goto fail;
             }
             nd[l + 1] = 1; o[0] = L->out; o[1] = o[2] = 1;
@@ -420,20 +400,20 @@ int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
             if (nd[l] == 1) {
                 int side = (int)lround(sqrt((double)size / L->in));
                 if ((long)L->in * side * side != size) {
-                    snprintf(err, NN_ERRLEN, "%s: expects %d-channel images, got vectors of %s", what, L->in, have);
+                    rt_err(err, RT_EINVAL, "%s: expects %d-channel images, got vectors of %s", what, L->in, have);
                     goto fail;
                 }
                 c = L->in; h = w = side;
                 s[0] = c; s[1] = h; s[2] = w; nd[l] = 3;
             }
             if (c != L->in) {
-                snprintf(err, NN_ERRLEN, "%s: expects %d input channels, got %s", what, L->in, have);
+                rt_err(err, RT_EINVAL, "%s: expects %d input channels, got %s", what, L->in, have);
                 goto fail;
             }
             /* h, w <= TN_MAXSIZE and pad <= NN_MAXPAD: these fit in a long */
             long hp = (long)h + 2L * L->pad, wp = (long)w + 2L * L->pad;
             if (hp < L->k || wp < L->k) {
-                snprintf(err, NN_ERRLEN, "%s: kernel larger than its %s input", what, have);
+                rt_err(err, RT_EINVAL, "%s: kernel larger than its %s input", what, have);
                 goto fail;
             }
             long ho = (hp - L->k) / L->stride + 1, wo = (wp - L->k) / L->stride + 1;
@@ -450,7 +430,7 @@ int nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err)
         }
         case NN_MAXPOOL2D:
             if (nd[l] != 3 || s[1] < L->k || s[2] < L->k) {
-                snprintf(err, NN_ERRLEN, "%s: expects c×h×w images of at least %d×%d, got %s", what, L->k, L->k, have);
+                rt_err(err, RT_EINVAL, "%s: expects c×h×w images of at least %d×%d, got %s", what, L->k, L->k, have);
                 goto fail;
             }
             o[1] = s[1] / L->k; o[2] = s[2] / L->k;
@@ -803,10 +783,10 @@ const float *nn_forward(NnModel *m, const float *x, int B, bool train, Rng *r)
 
 /* --- losses ----------------------------------------------------------------------- */
 
-static int check_label(double y, int k, char *err)
+static int check_label(double y, int k, RtErr *err)
 {
     if (y < 0 || y >= k || y != floor(y)) {
-        snprintf(err, NN_ERRLEN, "label %g is not a class index 0..%d of the network's %d outputs", y, k - 1, k);
+        rt_err(err, RT_EINVAL, "label %g is not a class index 0..%d of the network's %d outputs", y, k - 1, k);
         return -1;
     }
     return 0;
@@ -818,7 +798,7 @@ static inline float sigmoidf(float z) { return z >= 0 ? 1.0f / (1.0f + expf(-z))
 ** backpropagation starts and returns that layer index in *start: the fused
 ** softmax + ce and sigmoid + bce gradients start below the last layer. */
 static int loss_grad(NnModel *m, int B, const float *y, int nclasses, NnLoss loss, float scale,
-                     double *loss_sum, long *correct, int *start, char *err)
+                     double *loss_sum, long *correct, int *start, RtErr *err)
 {
     NnWork *ws = m->ws;
     const NnNet *net = m->net;
@@ -831,7 +811,7 @@ static int loss_grad(NnModel *m, int B, const float *y, int nclasses, NnLoss los
     if (loss == NN_LOSS_AUTO) loss = nn_default_loss(net, nclasses);
     if (loss == NN_LOSS_CE) {
         bool fused = last->kind == NN_SOFTMAX;
-        if (k < 2) { snprintf(err, NN_ERRLEN, "the ce loss needs at least 2 outputs, the network has %d", k); return -1; }
+        if (k < 2) { rt_err(err, RT_EINVAL, "the ce loss needs at least 2 outputs, the network has %d", k); return -1; }
         float *g = fused ? ws->grad[n - 1] : ws->grad[n];
         const float *p = out;
         if (!fused) {
@@ -865,7 +845,7 @@ static int loss_grad(NnModel *m, int B, const float *y, int nclasses, NnLoss los
             int c = -1;
             if (k > 1) { if (check_label(y[i], k, err) < 0) return -1; c = (int)y[i]; }
             else if (y[i] < 0 || y[i] > 1) {
-                snprintf(err, NN_ERRLEN, "the bce loss needs targets in [0, 1], got %g", y[i]);
+                rt_err(err, RT_EINVAL, "the bce loss needs targets in [0, 1], got %g", y[i]);
                 return -1;
             }
             int am = 0;
@@ -917,11 +897,11 @@ static int loss_grad(NnModel *m, int B, const float *y, int nclasses, NnLoss los
 
 int nn_backprop(NnModel *m, const float *x, const float *y, int B, int nclasses,
                 NnLoss loss, double clip, float *norms, Rng *r,
-                double *loss_sum, long *correct, char *err)
+                double *loss_sum, long *correct, RtErr *err)
 {
     NnWork *ws = m->ws;
     const NnNet *net = m->net;
-    if (!ws) { snprintf(err, NN_ERRLEN, "model is not bound to an input shape"); return -1; }
+    if (!ws) { rt_err(err, RT_EINVAL, "model is not bound to an input shape"); return -1; }
     if (loss_sum) *loss_sum = 0;
     if (correct) *correct = 0;
     if (B == 0) { memset(m->g, 0, net->nparams * sizeof(float)); return 0; }
@@ -958,10 +938,10 @@ int nn_backprop(NnModel *m, const float *x, const float *y, int B, int nclasses,
 }
 
 int nn_loss_eval(NnModel *m, const float *x, const float *y, int B, int nclasses,
-                 NnLoss loss, double *loss_sum, long *correct, char *err)
+                 NnLoss loss, double *loss_sum, long *correct, RtErr *err)
 {
     NnWork *ws = m->ws;
-    if (!ws) { snprintf(err, NN_ERRLEN, "model is not bound to an input shape"); return -1; }
+    if (!ws) { rt_err(err, RT_EINVAL, "model is not bound to an input shape"); return -1; }
     if (loss_sum) *loss_sum = 0;
     if (correct) *correct = 0;
     if (B == 0) return 0;
@@ -973,7 +953,7 @@ int nn_loss_eval(NnModel *m, const float *x, const float *y, int B, int nclasses
 }
 
 int nn_per_example_grads(NnModel *m, const float *x, const float *y, int B, int nclasses,
-                         NnLoss loss, float *out, char *err)
+                         NnLoss loss, float *out, RtErr *err)
 {
     size_t np = m->net->nparams, isz = (size_t)m->ws->sz[0];
     for (int i = 0; i < B; i++) {
@@ -985,10 +965,10 @@ int nn_per_example_grads(NnModel *m, const float *x, const float *y, int B, int 
 }
 
 int nn_input_grad(NnModel *m, const float *x, const float *y, int B, int nclasses,
-                  NnLoss loss, float *out, double *loss_sum, char *err)
+                  NnLoss loss, float *out, double *loss_sum, RtErr *err)
 {
     NnWork *ws = m->ws;
-    if (!ws) { snprintf(err, NN_ERRLEN, "model is not bound to an input shape"); return -1; }
+    if (!ws) { rt_err(err, RT_EINVAL, "model is not bound to an input shape"); return -1; }
     if (loss_sum) *loss_sum = 0;
     if (B == 0) return 0;
     if (B > ws->maxb) grow(ws, B);

@@ -15,18 +15,18 @@
 **   conv2d(ci, co, k):     W is co × ci × k × k, b is co; activations are NCHW
 ** Activations are row-major, one example per row: B × (per-example size).
 **
-** Errors: functions returning int give 0 on success and -1 with a message in err (a
-** caller buffer of NN_ERRLEN bytes).  Nothing here longjmps; nothing prints.
+** Errors: functions returning int give 0 on success and -1 with err set (runtime/error.h:
+** a code and a message).  Nothing here longjmps; nothing prints.
 */
 #ifndef NN_H
 #define NN_H
+#include "error.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include "rng.h"
 #include "sb.h"
 #include "tn.h"
 
-#define NN_ERRLEN 256
 #define NN_MAXDEG 31            /* highest degree of a polynomial activation */
 #define NN_MAXWIDTH 1000000     /* largest features, channels, kernel or stride of a layer */
 #define NN_MAXPAD 1000          /* largest conv2d padding */
@@ -91,7 +91,7 @@ int    nn_poly_fit_interval(NnFn fn, int degree, double lo, double hi, double *c
 /* Horner's rule: coef[0] + x (coef[1] + x (... coef[degree])). */
 double nn_poly_eval(const double *coef, int degree, double x);
 /* Fills a->coef from a->kind, a->degree (and lo, hi).  Returns 0 or -1 with err. */
-int    nn_approx_fit(NnFn fn, NnApprox *a, char *err);
+int    nn_approx_fit(NnFn fn, NnApprox *a, RtErr *err);
 /* The exact function, for comparisons. */
 double nn_fn_exact(NnFn fn, double x);
 
@@ -100,7 +100,7 @@ double nn_fn_exact(NnFn fn, double x);
 /* Copies and validates n layer descriptions (fitting polynomial coefficients) and
 ** computes the parameter layout.  NULL with err on a bad layer: a size outside
 ** 1..NN_MAXWIDTH, padding outside 0..NN_MAXPAD, or more than NN_MAXPARAMS parameters. */
-NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, char *err);
+NnNet *nn_net_new(const char *name, int n, const NnLayer *layers, RtErr *err);
 NnNet *nn_net_copy(const NnNet *net);
 void   nn_net_free(NnNet *net);
 const char *nn_kind_name(NnKind k);
@@ -123,8 +123,8 @@ void     nn_model_free(NnModel *m);
 Tn      *nn_model_weight(const NnModel *m, int l);
 Tn      *nn_model_bias(const NnModel *m, int l);
 /* Replaces layer l's weight or bias from t (same size).  0 or -1 with err. */
-int      nn_model_set_weight(NnModel *m, int l, const Tn *t, char *err);
-int      nn_model_set_bias(NnModel *m, int l, const Tn *t, char *err);
+int      nn_model_set_weight(NnModel *m, int l, const Tn *t, RtErr *err);
+int      nn_model_set_bias(NnModel *m, int l, const Tn *t, RtErr *err);
 /* Drops the optimiser state (momentum, Adam moments). */
 void     nn_model_reset_opt(NnModel *m);
 
@@ -138,7 +138,7 @@ void  nn_set_threads(int n);
 ** network, and sizes the workspace for batches up to maxb.  Returns 0 or -1 with err
 ** naming the layer that does not fit, or whose activations (maxb examples) or im2col
 ** buffer would exceed TN_MAXSIZE elements.  The train/evaluate/predict calls below call it. */
-int   nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, char *err);
+int   nn_bind(NnModel *m, int in_ndim, const int *in_shape, int maxb, RtErr *err);
 /* Width of the network's output for the bound input (after nn_bind). */
 int   nn_out_width(const NnModel *m);
 /* Runs B examples (x: B rows) forward; train enables dropout (drawing from r).  Returns
@@ -152,20 +152,20 @@ const float *nn_forward(NnModel *m, const float *x, int B, bool train, Rng *r);
 ** (may be NULL) get the summed loss and the number of correct predictions. */
 int   nn_backprop(NnModel *m, const float *x, const float *y, int B, int nclasses,
                   NnLoss loss, double clip, float *norms, Rng *r,
-                  double *loss_sum, long *correct, char *err);
+                  double *loss_sum, long *correct, RtErr *err);
 /* Forward without dropout and the loss on one batch: *loss_sum, *correct as above. */
 int   nn_loss_eval(NnModel *m, const float *x, const float *y, int B, int nclasses,
-                   NnLoss loss, double *loss_sum, long *correct, char *err);
+                   NnLoss loss, double *loss_sum, long *correct, RtErr *err);
 /* The gradient of each example's loss with respect to its input (no dropout): out
 ** (B × per-example input size) gets d loss(f(x_i), y_i) / d x_i, and *loss_sum (may be
 ** NULL) the summed loss.  What an attacker with the model computes for model inversion
 ** and gradient-based attacks. */
 int   nn_input_grad(NnModel *m, const float *x, const float *y, int B, int nclasses,
-                    NnLoss loss, float *out, double *loss_sum, char *err);
+                    NnLoss loss, float *out, double *loss_sum, RtErr *err);
 /* Per-example gradients by brute force (B backward passes of one example each) into
 ** out (B × nparams) — the reference that ghost clipping is tested against. */
 int   nn_per_example_grads(NnModel *m, const float *x, const float *y, int B, int nclasses,
-                           NnLoss loss, float *out, char *err);
+                           NnLoss loss, float *out, RtErr *err);
 
 /* --- training (nn_train.c) --- */
 
@@ -200,26 +200,26 @@ void  nn_add_gaussian(float *v, size_t n, double sd, Rng *r);
 ** clipped sum and division by expected_batch, then the optimiser. */
 int   nn_train_step(NnModel *m, const float *x, const float *y, int B, int nclasses,
                     const NnTrainCfg *cfg, double expected_batch, Rng *r,
-                    double *loss_sum, long *correct, char *err);
+                    double *loss_sum, long *correct, RtErr *err);
 /* One epoch over x (n examples, first dimension) and y (n labels).  Without DP: a fresh
 ** random permutation cut into batches of cfg->batch (the last one smaller).  With DP:
 ** n / batch steps, each on a Poisson sample (every example independently with
 ** probability q = batch / n), unless cfg->shuffle.  Returns 0 or -1 with err. */
 int   nn_train_epoch(NnModel *m, const Tn *x, const Tn *y, int nclasses,
                      const NnTrainCfg *cfg, Rng *r, NnTick tick, void *ctx,
-                     NnEpochStats *st, char *err);
+                     NnEpochStats *st, RtErr *err);
 /* Mean loss and accuracy over a whole data set (no dropout). */
 int   nn_evaluate(NnModel *m, const Tn *x, const Tn *y, int nclasses, NnLoss loss,
-                  double *loss_out, double *acc_out, char *err);
+                  double *loss_out, double *acc_out, RtErr *err);
 /* Outputs for x (n × ..., or one example): n × out_width (or out_width). */
-Tn   *nn_predict(NnModel *m, const Tn *x, char *err);
+Tn   *nn_predict(NnModel *m, const Tn *x, RtErr *err);
 
 /* --- model files (nn_io.c) --- */
 
 /* Writes the network and weights to path atomically (a temporary file in the same
 ** directory, fsync, rename).  0 or -1 with err. */
-int      nn_save(const NnModel *m, const char *path, char *err);
+int      nn_save(const NnModel *m, const char *path, RtErr *err);
 /* Reads a file written by nn_save; NULL with err naming the file on any defect. */
-NnModel *nn_load(const char *path, char *err);
+NnModel *nn_load(const char *path, RtErr *err);
 
 #endif

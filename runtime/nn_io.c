@@ -18,6 +18,7 @@
 ** the destination, so a crash or Ctrl-C leaves either the old file or the new one.
 */
 #include "nn.h"
+#include "mem.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -52,7 +53,7 @@ static void put_layer(Sb *b, const NnLayer *l)
     sb_putc(b, '\n');
 }
 
-int nn_save(const NnModel *m, const char *path, char *err)
+int nn_save(const NnModel *m, const char *path, RtErr *err)
 {
     const NnNet *net = m->net;
     Sb b; sb_init(&b);
@@ -68,13 +69,12 @@ int nn_save(const NnModel *m, const char *path, char *err)
     sb_printf(&b, "crc32 %08x\n", crc);
 
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    char *tmp = xmalloc(plen + 16);
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp.XXXXXX", 12);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        snprintf(err, NN_ERRLEN, "cannot write '%s': %s", path, strerror(errno));
+        rt_err(err, RT_EIO, "cannot write '%s': %s", path, strerror(errno));
         free(tmp); sb_free(&b);
         return -1;
     }
@@ -91,7 +91,7 @@ int nn_save(const NnModel *m, const char *path, char *err)
     if (close(fd) < 0 && rc == 0) { rc = -1; e = errno; }
     if (rc == 0 && rename(tmp, path) < 0) { rc = -1; e = errno; }
     if (rc < 0) {
-        snprintf(err, NN_ERRLEN, "cannot write '%s': %s", path, strerror(e));
+        rt_err(err, RT_EIO, "cannot write '%s': %s", path, strerror(e));
         unlink(tmp);
     }
     free(tmp);
@@ -172,10 +172,10 @@ static bool parse_layer(const char *s, NnLayer *l)
     return true;
 }
 
-NnModel *nn_load(const char *path, char *err)
+NnModel *nn_load(const char *path, RtErr *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) { snprintf(err, NN_ERRLEN, "cannot open model file '%s': %s", path, strerror(errno)); return NULL; }
+    if (!f) { rt_err(err, RT_EIO, "cannot open model file '%s': %s", path, strerror(errno)); return NULL; }
     Sb b; sb_init(&b);
     char chunk[65536];
     size_t got;
@@ -201,12 +201,11 @@ NnModel *nn_load(const char *path, char *err)
         ints(line + 7, 1, (int *[]){ &n }) != (int)strlen(line + 7) || n < 1 || n > 10000) {
         why = "truncated or damaged header (line 'layers')"; goto fail;
     }
-    layers = calloc((size_t)n, sizeof *layers);
-    if (!layers) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    layers = xcalloc((size_t)n, sizeof *layers);
     for (int l = 0; l < n; l++) {
         if (!next_line(&c, line, sizeof line)) { why = "truncated in the layer list"; goto fail; }
         if (!parse_layer(line, &layers[l])) {
-            snprintf(err, NN_ERRLEN, "model file '%s', line %d: bad layer '%.60s'", path, c.line, line);
+            rt_err(err, RT_EINVAL, "model file '%s', line %d: bad layer '%.60s'", path, c.line, line);
             goto fail_msg;
         }
     }
@@ -214,17 +213,17 @@ NnModel *nn_load(const char *path, char *err)
         why = "truncated or damaged header (line 'params')"; goto fail;
     }
     {
-        char e2[NN_ERRLEN];
-        net = nn_net_new(name, n, layers, e2);
-        if (!net) { snprintf(err, NN_ERRLEN, "model file '%.60s': %.180s", path, e2); goto fail_msg; }
+        RtErr e2;
+        net = nn_net_new(name, n, layers, &e2);
+        if (!net) { rt_err(err, RT_EFORMAT, "model file '%.60s': %.180s", path, e2.msg); goto fail_msg; }
     }
     if (net->nparams != np) {
-        snprintf(err, NN_ERRLEN, "model file '%s': the layers need %zu parameters, the file says %zu",
+        rt_err(err, RT_EINVAL, "model file '%s': the layers need %zu parameters, the file says %zu",
                  path, net->nparams, np);
         goto fail_msg;
     }
     if ((size_t)(c.end - c.p) < np * 4) {
-        snprintf(err, NN_ERRLEN, "model file '%s' is truncated: %zu of %zu parameter bytes present",
+        rt_err(err, RT_EINVAL, "model file '%s' is truncated: %zu of %zu parameter bytes present",
                  path, (size_t)(c.end - c.p), np * 4);
         goto fail_msg;
     }
@@ -253,7 +252,7 @@ NnModel *nn_load(const char *path, char *err)
     nn_net_free(net); free(layers); sb_free(&b);
     return m;
 fail:
-    snprintf(err, NN_ERRLEN, "model file '%s': %s", path, why);
+    rt_err(err, RT_EINVAL, "model file '%s': %s", path, why);
 fail_msg:
     nn_net_free(net); free(layers); sb_free(&b);
     return NULL;

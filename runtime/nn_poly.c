@@ -83,17 +83,17 @@ double nn_poly_eval(const double *coef, int degree, double x)
     return y;
 }
 
-int nn_approx_fit(NnFn fn, NnApprox *a, char *err)
+int nn_approx_fit(NnFn fn, NnApprox *a, RtErr *err)
 {
     if (a->kind == NN_APPROX_NONE) return 0;
     if (a->degree < 1 || a->degree > NN_MAXDEG) {
-        snprintf(err, NN_ERRLEN, "polynomial degree must be 1..%d, got %d", NN_MAXDEG, a->degree);
+        rt_err(err, RT_EINVAL, "polynomial degree must be 1..%d, got %d", NN_MAXDEG, a->degree);
         return -1;
     }
     memset(a->coef, 0, sizeof a->coef);
     if (a->kind == NN_APPROX_TAYLOR) return nn_poly_fit_taylor(fn, a->degree, a->coef);
     if (nn_poly_fit_interval(fn, a->degree, a->lo, a->hi, a->coef) < 0) {
-        snprintf(err, NN_ERRLEN, "interpolation interval [%g, %g] is empty", a->lo, a->hi);
+        rt_err(err, RT_EINVAL, "interpolation interval [%g, %g] is empty", a->lo, a->hi);
         return -1;
     }
     return 0;

@@ -13,18 +13,12 @@
 ** size is itself private).  An epoch is round(n / batch) such steps.
 */
 #include "nn.h"
+#include "mem.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 void nn_train_defaults(NnTrainCfg *cfg)
 {
@@ -43,9 +37,8 @@ void nn_opt_step(NnModel *m, const NnTrainCfg *cfg)
     float lr = (float)cfg->lr;
     if (cfg->opt != NN_OPT_SGD && m->opt_kind != (int)cfg->opt) {
         nn_model_reset_opt(m);
-        m->m1 = calloc(n ? n : 1, sizeof(float));
-        if (cfg->opt == NN_OPT_ADAM) m->m2 = calloc(n ? n : 1, sizeof(float));
-        if (!m->m1 || (cfg->opt == NN_OPT_ADAM && !m->m2)) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        m->m1 = xcalloc(n, sizeof(float));
+        if (cfg->opt == NN_OPT_ADAM) m->m2 = xcalloc(n, sizeof(float));
         m->opt_kind = (int)cfg->opt;
     }
     switch (cfg->opt) {
@@ -144,7 +137,7 @@ void nn_add_gaussian(float *v, size_t n, double sd, Rng *r)
 
 int nn_train_step(NnModel *m, const float *x, const float *y, int B, int nclasses,
                   const NnTrainCfg *cfg, double expected_batch, Rng *r,
-                  double *loss_sum, long *correct, char *err)
+                  double *loss_sum, long *correct, RtErr *err)
 {
     bool dp = cfg->clip > 0;
     if (nn_backprop(m, x, y, B, nclasses, cfg->loss, dp ? cfg->clip : 0, NULL, r,
@@ -162,23 +155,23 @@ int nn_train_step(NnModel *m, const float *x, const float *y, int B, int nclasse
 
 /* Per-example shape of a data tensor whose first dimension counts examples:
 ** n × d → d; n × h × w → h·w (flattened); n × c × h × w → c × h × w. */
-static int example_shape(const Tn *x, int *nd, int *s, char *err)
+static int example_shape(const Tn *x, int *nd, int *s, RtErr *err)
 {
     if (x->ndim == 2) { *nd = 1; s[0] = x->shape[1]; return 0; }
     if (x->ndim == 3) { *nd = 1; s[0] = x->shape[1] * x->shape[2]; return 0; }
     if (x->ndim == 4) { *nd = 3; s[0] = x->shape[1]; s[1] = x->shape[2]; s[2] = x->shape[3]; return 0; }
-    snprintf(err, NN_ERRLEN, "data must be n × features or n × c × h × w, got %d dimensions", x->ndim);
+    rt_err(err, RT_EINVAL, "data must be n × features or n × c × h × w, got %d dimensions", x->ndim);
     return -1;
 }
 
-static int check_data(const Tn *x, const Tn *y, char *err)
+static int check_data(const Tn *x, const Tn *y, RtErr *err)
 {
     if (x->ndim < 2 || x->shape[0] < 1) {
-        snprintf(err, NN_ERRLEN, "data must have at least one example");
+        rt_err(err, RT_EINVAL, "data must have at least one example");
         return -1;
     }
     if (y && (long)y->size != x->shape[0]) {
-        snprintf(err, NN_ERRLEN, "%d examples but %zu labels", x->shape[0], y->size);
+        rt_err(err, RT_EINVAL, "%d examples but %zu labels", x->shape[0], y->size);
         return -1;
     }
     return 0;
@@ -194,13 +187,13 @@ static void gather(const Tn *x, const Tn *y, const int *idx, int B, size_t d, fl
 
 int nn_train_epoch(NnModel *m, const Tn *x, const Tn *y, int nclasses,
                    const NnTrainCfg *cfg, Rng *r, NnTick tick, void *ctx,
-                   NnEpochStats *st, char *err)
+                   NnEpochStats *st, RtErr *err)
 {
     *st = (NnEpochStats){ .loss = NAN, .accuracy = NAN };
     if (check_data(x, y, err) < 0) return -1;
     int nd, s[3], n = x->shape[0];
     if (example_shape(x, &nd, s, err) < 0) return -1;
-    if (cfg->batch < 1) { snprintf(err, NN_ERRLEN, "batch size must be positive"); return -1; }
+    if (cfg->batch < 1) { rt_err(err, RT_EINVAL, "batch size must be positive"); return -1; }
     int batch = cfg->batch < n ? cfg->batch : n;
     bool dp = cfg->clip > 0, poisson = dp && !cfg->shuffle;
     double q = (double)batch / n;
@@ -269,7 +262,7 @@ int nn_train_epoch(NnModel *m, const Tn *x, const Tn *y, int nclasses,
 }
 
 int nn_evaluate(NnModel *m, const Tn *x, const Tn *y, int nclasses, NnLoss loss,
-                double *loss_out, double *acc_out, char *err)
+                double *loss_out, double *acc_out, RtErr *err)
 {
     if (check_data(x, y, err) < 0) return -1;
     int nd, s[3], n = x->shape[0];
@@ -290,7 +283,7 @@ int nn_evaluate(NnModel *m, const Tn *x, const Tn *y, int nclasses, NnLoss loss,
     return 0;
 }
 
-Tn *nn_predict(NnModel *m, const Tn *x, char *err)
+Tn *nn_predict(NnModel *m, const Tn *x, RtErr *err)
 {
     int nd, s[3], n;
     bool single = x->ndim == 1;

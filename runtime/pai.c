@@ -6,6 +6,7 @@
 ** pai_vec.c; file formats in pai_json.c.  See pai.h for the security notes.
 */
 #include "pai.h"
+#include "mem.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +32,6 @@ const char *pai_strerror(int status)
     }
 }
 
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
 void pai_mpz_wipe(mpz_t x)
 {
     volatile mp_limb_t *d = x->_mp_d;
@@ -42,8 +41,7 @@ void pai_mpz_wipe(mpz_t x)
 
 mpz_t *pai_mpz_array(size_t n)
 {
-    mpz_t *a = malloc((n ? n : 1) * sizeof *a);
-    if (!a) oom();
+    mpz_t *a = xmalloc((n ? n : 1) * sizeof *a);
     for (size_t i = 0; i < n; i++) mpz_init(a[i]);
     return a;
 }
@@ -70,8 +68,7 @@ void pai_random_bits(mpz_t x, unsigned bits, Rng *rng)
 {
     size_t nbytes = (bits + 7) / 8;
     unsigned char buf[1024];
-    unsigned char *b = nbytes <= sizeof buf ? buf : malloc(nbytes);
-    if (!b) oom();
+    unsigned char *b = nbytes <= sizeof buf ? buf : xmalloc(nbytes);
     rng_bytes(rng, b, nbytes);
     if (bits % 8) b[0] &= (unsigned char)((1u << (bits % 8)) - 1);
     mpz_import(x, nbytes, 1, 1, 1, 0, b);
@@ -109,14 +106,12 @@ struct PaiTable {
 
 static PaiTable *table_new(const mpz_t base, const mpz_t m, unsigned ebits, int secret)
 {
-    PaiTable *T = calloc(1, sizeof *T);
-    if (!T) oom();
+    PaiTable *T = xcalloc(1, sizeof *T);
     T->w = TABLE_W;
     T->nwin = (ebits + T->w - 1) / T->w;
     T->per = ((size_t)1 << T->w) - 1;
     T->secret = secret;
-    T->t = malloc(T->nwin * T->per * sizeof *T->t);
-    if (!T->t) oom();
+    T->t = xmalloc(T->nwin * T->per * sizeof *T->t);
     mpz_init_set(T->m, m);
     mpz_t g, tmp; mpz_inits(g, tmp, NULL);
     mpz_mod(g, base, m);                        /* g = base^(2^(w i)) */
@@ -186,8 +181,7 @@ void pai_pub_clear(PaiPub *pub)
 
 PaiPub *pai_pub_new(void)
 {
-    PaiPub *p = malloc(sizeof *p);
-    if (!p) oom();
+    PaiPub *p = xmalloc(sizeof *p);
     pai_pub_init(p);
     return p;
 }
@@ -217,8 +211,7 @@ void pai_priv_clear(PaiPriv *k)
 
 PaiPriv *pai_priv_new(void)
 {
-    PaiPriv *k = malloc(sizeof *k);
-    if (!k) oom();
+    PaiPriv *k = xmalloc(sizeof *k);
     pai_priv_init(k);
     return k;
 }

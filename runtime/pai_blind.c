@@ -9,7 +9,8 @@
 ** Frames are real (runtime/wire.h: an array of residues mod n^2, big endian), so the
 ** transcript counts their true sizes and a network transport could carry them; each
 ** party draws from its own generator.  Shapes, parties and the transcript's wording are
-** the caller's (stdlib/lib_he.c); single values and vectors are pai.c's and pai_vec.c's.
+** the caller's (stdlib/lib_he_blind.c); single values and vectors are pai.c's and
+** pai_vec.c's.
 **
 ** The protocol, for each operand x with public bound |x| < 2^b (semi-honest parties):
 **   T  draws r uniform in [0, 2^(b + PAI_MASK_SLACK)) and sends E(x) E(r) z, z fresh

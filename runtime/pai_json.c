@@ -12,6 +12,7 @@
 ** semantics are pai.c's.
 */
 #include "pai.h"
+#include "mem.h"
 #include <jansson.h>
 #include <limits.h>
 #include <malloc.h>
@@ -23,16 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
 /* --- jansson and libsodium -------------------------------------------------------------- */
 
 /* jansson allocates through these: every block is wiped before it is freed, because a
 ** private key's document passes through jansson's strings. */
 static void *json_alloc(size_t n)
 {
-    void *p = malloc(n);
-    if (!p) oom();
+    void *p = xmalloc(n);
     return p;
 }
 
@@ -62,18 +60,17 @@ static char *dump(json_t *root, bool newline)
 {
     char *s = json_dumps(root, JSON_PRESERVE_ORDER);
     json_decref(root);
-    if (!s) oom();
+    if (!s) mem_oom();
     if (!newline) return s;
     size_t n = strlen(s);
-    char *t = realloc(s, n + 2);
-    if (!t) oom();
+    char *t = xrealloc(s, n + 2);
     t[n] = '\n'; t[n + 1] = 0;
     return t;
 }
 
 static void set(json_t *o, const char *key, json_t *v)
 {
-    if (!v || json_object_set_new(o, key, v) != 0) oom();
+    if (!v || json_object_set_new(o, key, v) != 0) mem_oom();
 }
 
 static void errf(char *err, size_t len, const char *msg)
@@ -88,10 +85,9 @@ char *pai_b64_from_mpz(const mpz_t x)
     size_t n = 0;
     unsigned char *b = mpz_sgn(x) ? mpz_export(NULL, &n, 1, 1, 1, 0, x) : NULL;
     size_t len = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    char *s = malloc(len);
-    if (!s) oom();
+    char *s = xmalloc(len);
     sodium_bin2base64(s, len, b, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    if (b) { sodium_memzero(b, n); free(b); }
+    xfree_wipe(b, n);
     return s;
 }
 
@@ -100,8 +96,7 @@ int pai_b64_to_mpz(mpz_t x, const char *s, size_t len)
 {
     while (len && s[len - 1] == '=') len--;
     size_t max = len * 3 / 4 + 3, n = 0;
-    unsigned char *b = malloc(max);
-    if (!b) oom();
+    unsigned char *b = xmalloc(max);
     const char *end = NULL;
     int ok = sodium_base642bin(b, max, s, len, NULL, &n, &end,
                                sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 && end == s + len;
@@ -135,7 +130,7 @@ static json_t *kid_value(const char *kid, const char *dflt)
 static json_t *pub_json(const PaiPub *pub, const char *kid)
 {
     json_t *o = json_object(), *ops = json_array();
-    if (!o || !ops || json_array_append_new(ops, json_string("encrypt"))) oom();
+    if (!o || !ops || json_array_append_new(ops, json_string("encrypt"))) mem_oom();
     set(o, "kty", json_string("DAJ"));
     set(o, "alg", json_string("PAI-GN1"));
     set(o, "key_ops", ops);
@@ -154,7 +149,7 @@ char *pai_jwk_private(const PaiPub *pub, const PaiPriv *priv, const char *kid)
 {
     pthread_once(&json_once, json_setup);
     json_t *o = json_object(), *ops = json_array();
-    if (!o || !ops || json_array_append_new(ops, json_string("decrypt"))) oom();
+    if (!o || !ops || json_array_append_new(ops, json_string("decrypt"))) mem_oom();
     set(o, "kty", json_string("DAJ"));
     set(o, "key_ops", ops);
     set(o, "lambda", b64_value(priv->lambda));
@@ -360,7 +355,7 @@ static json_t *ct_value(const mpz_t c, int exp)
 {
     char *d = mpz_get_str(NULL, 10, c);
     json_t *o = json_object();
-    if (!d || !o) oom();
+    if (!d || !o) mem_oom();
     set(o, "v", json_string(d));
     set(o, "e", json_integer(exp));
     free(d);
@@ -398,9 +393,9 @@ static json_t *vec_value(const PaiVec *v, int ndim, const int *shape, size_t *at
 {
     if (ndim == 0) { json_t *o = ct_value(v->c[*at], v->exp); (*at)++; return o; }
     json_t *a = json_array();
-    if (!a) oom();
+    if (!a) mem_oom();
     for (int i = 0; i < shape[0]; i++)
-        if (json_array_append_new(a, vec_value(v, ndim - 1, shape + 1, at))) oom();
+        if (json_array_append_new(a, vec_value(v, ndim - 1, shape + 1, at))) mem_oom();
     return a;
 }
 
@@ -490,8 +485,7 @@ int pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *ndim, i
         return st;
     }
     PaiVec *v = pai_vec_new(count);
-    int *exps = malloc(count * sizeof *exps);
-    if (!exps) oom();
+    int *exps = xmalloc(count * sizeof *exps);
     size_t at = 0;
     st = vec_fill(root, pub, v, &at, exps);
     json_decref(root);

@@ -7,6 +7,7 @@
 ** values and keys are pai.c's; shapes and broadcasting are the caller's (index arrays).
 */
 #include "pai.h"
+#include "mem.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,15 +15,6 @@
 #include <string.h>
 
 #define MAX_THREADS 16
-
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) oom();
-    return p;
-}
 
 static void wclear(mpz_t x) { pai_mpz_wipe(x); mpz_clear(x); }
 
@@ -643,8 +635,7 @@ int pai_noise_fill(PaiNoise *pool, const PaiPub *pub, const PaiPriv *priv, size_
     size_t left = pool->n - pool->next;
     for (size_t i = 0; i < pool->next; i++) mpz_clear(pool->r[i]);
     if (left) memmove(pool->r, pool->r + pool->next, left * sizeof *pool->r);
-    mpz_t *r = realloc(pool->r, (left + count ? left + count : 1) * sizeof *r);
-    if (!r) oom();
+    mpz_t *r = xrealloc(pool->r, (left + count ? left + count : 1) * sizeof *r);
     pool->r = r; pool->n = left; pool->next = 0;
     for (size_t i = 0; i < count; i++) mpz_init(r[left + i]);
     pool->n = left + count;

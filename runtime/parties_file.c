@@ -5,6 +5,7 @@
 ** Z85 decoder (zmq_z85_decode), not by a decoder of ours.
 */
 #include "parties_file.h"
+#include "mem.h"
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -139,8 +140,7 @@ static int parse_line(PartiesFile *pf, const char *file, int ln, const char *s, 
         if (memcmp(e->key, w[5].s, PF_KEY_LEN) == 0)
             return fail(err, errlen, file, ln, w[5].col, "key already belongs to party '%s' (run `ppdl keygen NAME` for each party)", e->name);
     }
-    PartyEntry *p = realloc(pf->p, (size_t)(pf->n + 1) * sizeof *p);
-    if (!p) return fail(err, errlen, file, ln, 1, "out of memory");
+    PartyEntry *p = xrealloc(pf->p, (size_t)(pf->n + 1) * sizeof *p);
     pf->p = p;
     PartyEntry *e = &pf->p[pf->n];
     if (pf->narrator) {             /* the narrator stays last */
@@ -152,8 +152,7 @@ static int parse_line(PartiesFile *pf, const char *file, int ln, const char *s, 
     memset(e, 0, sizeof *e);
     memcpy(e->name, w[1].s, w[1].n);
     memcpy(e->key, w[5].s, PF_KEY_LEN);
-    e->endpoint = strndup(w[3].s, w[3].n);
-    if (!e->endpoint) return fail(err, errlen, file, ln, 1, "out of memory");
+    e->endpoint = xstrndup(w[3].s, w[3].n);
     pf->n++;
     return 0;
 }
@@ -191,9 +190,7 @@ int pf_load(PartiesFile *pf, const char *path, char *err, size_t errlen)
         if (len + 4096 > cap) {
             if (cap > (1u << 20)) { free(text); fclose(f); snprintf(err, errlen, "parties file '%s' is larger than 1 MiB", path); return -1; }
             cap = cap ? 2 * cap : 8192;
-            char *t = realloc(text, cap);
-            if (!t) { free(text); fclose(f); snprintf(err, errlen, "out of memory"); return -1; }
-            text = t;
+            text = xrealloc(text, cap);
         }
         size_t k = fread(text + len, 1, cap - len, f);
         len += k;

@@ -10,6 +10,7 @@
 ** ledgers are stdlib/lib_pate.c's.
 */
 #include "pate.h"
+#include "mem.h"
 #include "dp.h"
 #include "message.h"
 #include "wire.h"
@@ -18,15 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) oom();
-    return p;
-}
 
 static double now(void)
 {

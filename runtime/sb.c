@@ -2,6 +2,7 @@
 ** sb.c — the growable string buffer (see sb.h).
 */
 #include "sb.h"
+#include "mem.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,7 @@ static void reserve(Sb *b, size_t extra)
     if (b->n + extra + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->n + extra + 1) cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    char *s = xrealloc(b->s, cap);
     b->s = s; b->cap = cap;
 }
 

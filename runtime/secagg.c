@@ -8,6 +8,7 @@
 ** holders, and a round of secure aggregation has up to SA_MAXN.
 */
 #include "secagg.h"
+#include "mem.h"
 #include "message.h"
 #include "wire.h"
 #include <math.h>
@@ -18,12 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
 static void *zalloc(size_t n)
 {
-    void *p = calloc(n ? n : 1, 1);
-    if (!p) oom();
+    void *p = xcalloc(n ? n : 1, 1);
     return p;
 }
 
@@ -253,7 +251,7 @@ typedef struct In { uint8_t *buf; size_t len; WireR rd; const uint8_t *body; siz
 
 static void in_free(In *in)
 {
-    if (in->buf) { sodium_memzero(in->buf, in->len); free(in->buf); }
+    xfree_wipe(in->buf, in->len);
     wire_r_free(&in->rd);
     memset(in, 0, sizeof *in);
 }
@@ -818,8 +816,8 @@ static void drain(SaRun *r)
     uint8_t *buf;
     size_t len;
     for (int i = 0; i < r->n; i++) {
-        while (msg_receive(r->msg, r->client[i], r->server, &buf, &len) == 0) { sodium_memzero(buf, len); free(buf); }
-        while (msg_receive(r->msg, r->server, r->client[i], &buf, &len) == 0) { sodium_memzero(buf, len); free(buf); }
+        while (msg_receive(r->msg, r->client[i], r->server, &buf, &len) == 0) xfree_wipe(buf, len);
+        while (msg_receive(r->msg, r->server, r->client[i], &buf, &len) == 0) xfree_wipe(buf, len);
     }
 }
 

@@ -24,6 +24,7 @@
 ** letting it wrap.
 */
 #include "ss.h"
+#include "mem.h"
 #include "message.h"
 #include <math.h>
 #include <stdarg.h>
@@ -42,13 +43,6 @@ double ss__now(void)
 }
 
 /* --- memory and messages ---------------------------------------------------------- */
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 int ss__fail(SsCtx *ctx, const char *fmt, ...)
 {

@@ -14,6 +14,7 @@
 ** uniform.  The dealer is needed: with dealer = none comparisons are refused.
 */
 #include "ss.h"
+#include "mem.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,7 @@
 
 static SsBits *bits_new(const SsScheme *sc, size_t size)
 {
-    SsBits *b = calloc(1, sizeof *b);
-    if (!b) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    SsBits *b = xcalloc(1, sizeof *b);
     b->sc = *sc; b->size = size;
     for (int i = 0; i < sc->n; i++) b->w[i] = ss__words(size);
     return b;

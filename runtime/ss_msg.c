@@ -31,14 +31,13 @@
 ** frame a round of its own.
 */
 #include "ss.h"
+#include "mem.h"
 #include "message.h"
 #include "wire.h"
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define LE64(v) (v)
@@ -71,7 +70,7 @@ uint64_t *ss__words(size_t n)
                 return p;                       /* wiped when it was freed */
             }
     uint8_t *base = aligned_alloc(64, SS_HEADROOM + bytes);
-    if (!base) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    if (!base) mem_oom();
     memset(base, 0, SS_HEADROOM + bytes);
     return (uint64_t *)(void *)(base + SS_HEADROOM);
 }
@@ -164,7 +163,7 @@ static uint8_t *frame_alloc(size_t cap)
                 return p;
             }
     uint8_t *p = aligned_alloc(64, need);
-    if (!p) oom();
+    if (!p) mem_oom();
     return p;
 }
 

@@ -8,6 +8,7 @@
 ** and comparisons; reveal is explicit (ss_model_reveal).
 */
 #include "ss.h"
+#include "mem.h"
 #include "nn.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,12 +53,10 @@ SsModel *ss_model_share(SsCtx *ctx, const SsScheme *sc, const NnModel *nm, int o
     if (sc->kind != SS_ADDITIVE)
         return ss__fail(ctx, "training on shares needs additive shares"), NULL;
     if (supported(ctx, nm->net)) return NULL;
-    SsModel *m = calloc(1, sizeof *m);
-    if (!m) abort();
+    SsModel *m = xcalloc(1, sizeof *m);
     m->net = nn_net_copy(nm->net);
-    m->W = calloc((size_t)m->net->n, sizeof *m->W);
-    m->b = calloc((size_t)m->net->n, sizeof *m->b);
-    if (!m->W || !m->b) abort();
+    m->W = xcalloc((size_t)m->net->n, sizeof *m->W);
+    m->b = xcalloc((size_t)m->net->n, sizeof *m->b);
     for (int l = 0; l < m->net->n; l++) {
         if (m->net->layer[l].kind != NN_DENSE) continue;
         Tn *w = nn_model_weight(nm, l), *b = nn_model_bias(nm, l);
@@ -71,13 +70,13 @@ SsModel *ss_model_share(SsCtx *ctx, const SsScheme *sc, const NnModel *nm, int o
 
 int ss_model_reveal(SsCtx *ctx, const SsModel *m, NnModel *out, int to)
 {
-    char err[NN_ERRLEN];
+    RtErr err;
     for (int l = 0; l < m->net->n; l++) {
         if (!m->W[l]) continue;
         Tn *w = ss_reveal(ctx, m->W[l], to, 0), *b = w ? ss_reveal(ctx, m->b[l], to, 0) : NULL;
         int rc = w && b ? 0 : -1;
-        if (rc == 0 && (nn_model_set_weight(out, l, w, err) || nn_model_set_bias(out, l, b, err)))
-            rc = ss__fail(ctx, "%s", err);
+        if (rc == 0 && (nn_model_set_weight(out, l, w, &err) || nn_model_set_bias(out, l, b, &err)))
+            rc = ss__fail(ctx, "%s", err.msg);
         tn_free(w); tn_free(b);
         if (rc) return -1;
     }
@@ -136,8 +135,7 @@ static void free_acts(SsTensor **acts, SsTensor **aux, int n)
 SsTensor *ss_model_forward(SsCtx *ctx, SsModel *m, const SsTensor *x)
 {
     int n = m->net->n;
-    SsTensor **acts = calloc((size_t)n + 1, sizeof *acts), **aux = calloc((size_t)n, sizeof *aux);
-    if (!acts || !aux) abort();
+    SsTensor **acts = xcalloc((size_t)n + 1, sizeof *acts), **aux = xcalloc((size_t)n, sizeof *aux);
     SsTensor *out = NULL;
     if (forward(ctx, m, x, acts, aux, 0) == 0) { out = acts[n]; acts[n] = NULL; }
     free_acts(acts, aux, n);
@@ -184,9 +182,8 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
     int loss = resolve_loss(ctx, m);
     if (loss < 0) return -1;
     int sig_out = loss == SS_LOSS_BCE;      /* p(z) - y: the sigmoid's derivative folded in */
-    SsTensor **acts = calloc((size_t)n + 1, sizeof *acts), **aux = calloc((size_t)n, sizeof *aux);
-    SsTensor **gW = calloc((size_t)n, sizeof *gW), **gb = calloc((size_t)n, sizeof *gb);
-    if (!acts || !aux || !gW || !gb) abort();
+    SsTensor **acts = xcalloc((size_t)n + 1, sizeof *acts), **aux = xcalloc((size_t)n, sizeof *aux);
+    SsTensor **gW = xcalloc((size_t)n, sizeof *gW), **gb = xcalloc((size_t)n, sizeof *gb);
     SsTensor *d = NULL;
     if (forward(ctx, m, x, acts, aux, 0)) goto out;
     /* output gradient: softmax(z) - y (CE; z: the logits, a final softmax is left out by

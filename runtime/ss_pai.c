@@ -24,6 +24,7 @@
 ** tensors (a class exercise), not the benchmark.
 */
 #include "ss.h"
+#include "mem.h"
 #include "pai.h"
 #include "message.h"
 #include "wire.h"
@@ -67,8 +68,7 @@ static const Key *key(SsCtx *ctx, const SsScheme *sc)
     }
     if (nkeys == capkeys) {
         size_t cap = capkeys ? 2 * capkeys : 4;
-        Key *k = realloc(keys, cap * sizeof *k);
-        if (!k) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        Key *k = xrealloc(keys, cap * sizeof *k);
         keys = k; capkeys = cap;
     }
     Key *k = &keys[nkeys];
@@ -144,8 +144,7 @@ static void mask(SsCtx *ctx, mpz_t rho, int bits)
 /* Ciphertexts (mod n^2) as a payload: an array of k bins of ctb bytes, big endian. */
 static void put_cts(WireW *w, mpz_t *c, size_t k, size_t ctb)
 {
-    unsigned char *b = malloc(ctb);
-    if (!b) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    unsigned char *b = xmalloc(ctb);
     wire_put_array(w, k);
     for (size_t e = 0; e < k; e++) {
         size_t got = 0;
@@ -185,8 +184,7 @@ static int take_cts(SsCtx *ctx, int from, int to, const PaiPub *pub, mpz_t *c, s
 
 static mpz_t *mpz_vec(size_t k)
 {
-    mpz_t *v = malloc((k ? k : 1) * sizeof *v);
-    if (!v) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    mpz_t *v = xmalloc((k ? k : 1) * sizeof *v);
     for (size_t e = 0; e < k; e++) mpz_init(v[e]);
     return v;
 }

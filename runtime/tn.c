@@ -5,6 +5,7 @@
 ** matrix products live in tn_ops.c; printing in tn_show.c.
 */
 #include "tn.h"
+#include "mem.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +13,14 @@
 
 size_t tn_max_size = TN_MAXSIZE;
 
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
-
 Tn *tn_empty(int ndim, const int *shape)
 {
-    Tn *t = calloc(1, sizeof *t);
-    if (!t) oom();
+    Tn *t = xcalloc(1, sizeof *t);
     t->ndim = ndim; t->size = 1;
     for (int i = 0; i < ndim; i++) { t->shape[i] = shape[i]; t->size *= (size_t)shape[i]; }
     size_t bytes = (t->size * sizeof(float) + 63) & ~(size_t)63;
     t->data = aligned_alloc(64, bytes ? bytes : 64);
-    if (!t->data) oom();
+    if (!t->data) mem_oom();
     return t;
 }
 
@@ -61,17 +59,17 @@ char *tn_shape_fmt(char *buf, size_t n, int ndim, const int *shape)
     return buf;
 }
 
-int tn_shape_check(int ndim, const int *shape, char *err)
+int tn_shape_check(int ndim, const int *shape, RtErr *err)
 {
     if (ndim < 0 || ndim > TN_MAXDIM) {
-        snprintf(err, TN_ERRLEN, "tensors have at most %d dimensions, not %d", TN_MAXDIM, ndim);
+        rt_err(err, RT_EINVAL, "tensors have at most %d dimensions, not %d", TN_MAXDIM, ndim);
         return -1;
     }
     size_t size = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) {
             char s[64];
-            snprintf(err, TN_ERRLEN, "negative dimension in shape %s",
+            rt_err(err, RT_EINVAL, "negative dimension in shape %s",
                      tn_shape_fmt(s, sizeof s, ndim, shape));
             return -1;
         }
@@ -81,7 +79,7 @@ int tn_shape_check(int ndim, const int *shape, char *err)
     for (int i = 0; i < ndim; i++) if (shape[i] == 0) size = 0;
     if (size > tn_max_size) {
         char s[64];
-        snprintf(err, TN_ERRLEN, "tensor of shape %s is too large (limit %zu elements)",
+        rt_err(err, RT_EINVAL, "tensor of shape %s is too large (limit %zu elements)",
                  tn_shape_fmt(s, sizeof s, ndim, shape), tn_max_size);
         return -1;
     }
@@ -95,11 +93,11 @@ bool tn_same_shape(const Tn *a, const Tn *b)
     return true;
 }
 
-int tn_axis(int *axis, int ndim, char *err)
+int tn_axis(int *axis, int ndim, RtErr *err)
 {
     int ax = *axis;
     if (ax < -ndim || ax >= ndim || ndim == 0) {
-        snprintf(err, TN_ERRLEN, "axis %d is out of range for a tensor of %d dimension%s",
+        rt_err(err, RT_EINVAL, "axis %d is out of range for a tensor of %d dimension%s",
                  ax, ndim, ndim == 1 ? "" : "s");
         return -1;
     }
@@ -127,17 +125,17 @@ Tn *tn_from(int ndim, const int *shape, const float *data)
     return t;
 }
 
-Tn *tn_arange(double start, double stop, double step, char *err)
+Tn *tn_arange(double start, double stop, double step, RtErr *err)
 {
     if (step == 0 || !isfinite(start) || !isfinite(stop) || !isfinite(step)) {
-        snprintf(err, TN_ERRLEN, "arange: %s", step == 0 ? "step must not be 0"
+        rt_err(err, RT_EINVAL, "arange: %s", step == 0 ? "step must not be 0"
                                                           : "bounds must be finite");
         return NULL;
     }
     double n = ceil((stop - start) / step);
     if (n < 0) n = 0;
     if (n > (double)tn_max_size) {
-        snprintf(err, TN_ERRLEN, "arange: %.0f elements is too many (limit %zu)", n, tn_max_size);
+        rt_err(err, RT_EINVAL, "arange: %.0f elements is too many (limit %zu)", n, tn_max_size);
         return NULL;
     }
     int len = (int)n;
@@ -179,7 +177,7 @@ void tn_fill_he(Tn *t, Rng *r, int fan_in)
 /* --- reshape, transpose ------------------------------------------------------------ */
 
 /* Resolves a -1 in shape (into out) against size; error text names both shapes. */
-static int resolve_shape(const Tn *a, int ndim, const int *shape, int *out, char *err)
+static int resolve_shape(const Tn *a, int ndim, const int *shape, int *out, RtErr *err)
 {
     char s1[64], s2[64];
     int infer = -1;
@@ -189,12 +187,12 @@ static int resolve_shape(const Tn *a, int ndim, const int *shape, int *out, char
         out[i] = shape[i];
         if (shape[i] == -1) {
             if (infer >= 0) {
-                snprintf(err, TN_ERRLEN, "reshape: only one dimension can be -1");
+                rt_err(err, RT_EINVAL, "reshape: only one dimension can be -1");
                 return -1;
             }
             infer = i;
         } else if (shape[i] < 0) {
-            snprintf(err, TN_ERRLEN, "reshape: negative dimension in %s",
+            rt_err(err, RT_EINVAL, "reshape: negative dimension in %s",
                      tn_shape_fmt(s2, sizeof s2, ndim, shape));
             return -1;
         } else {
@@ -210,13 +208,13 @@ static int resolve_shape(const Tn *a, int ndim, const int *shape, int *out, char
     if (known != a->size) goto bad;
     return 0;
 bad:
-    snprintf(err, TN_ERRLEN, "cannot reshape a tensor of shape %s (%zu elements) into %s",
+    rt_err(err, RT_EINVAL, "cannot reshape a tensor of shape %s (%zu elements) into %s",
              tn_shape_fmt(s1, sizeof s1, a->ndim, a->shape), a->size,
              tn_shape_fmt(s2, sizeof s2, ndim, shape));
     return -1;
 }
 
-Tn *tn_reshape(const Tn *a, int ndim, const int *shape, char *err)
+Tn *tn_reshape(const Tn *a, int ndim, const int *shape, RtErr *err)
 {
     int s[TN_MAXDIM];
     if (resolve_shape(a, ndim, shape, s, err)) return NULL;
@@ -225,7 +223,7 @@ Tn *tn_reshape(const Tn *a, int ndim, const int *shape, char *err)
     return t;
 }
 
-int tn_reshape_inplace(Tn *a, int ndim, const int *shape, char *err)
+int tn_reshape_inplace(Tn *a, int ndim, const int *shape, RtErr *err)
 {
     int s[TN_MAXDIM];
     if (resolve_shape(a, ndim, shape, s, err)) return -1;
@@ -269,12 +267,12 @@ static void transpose2(float *dst, const float *src, int r, int c)
         }
 }
 
-Tn *tn_permute(const Tn *a, const int *perm, char *err)
+Tn *tn_permute(const Tn *a, const int *perm, RtErr *err)
 {
     int seen[TN_MAXDIM] = {0};
     for (int i = 0; i < a->ndim; i++) {
         if (perm[i] < 0 || perm[i] >= a->ndim || seen[perm[i]]++) {
-            snprintf(err, TN_ERRLEN, "transpose: axes must be a permutation of 0..%d", a->ndim - 1);
+            rt_err(err, RT_EINVAL, "transpose: axes must be a permutation of 0..%d", a->ndim - 1);
             return NULL;
         }
     }
@@ -304,19 +302,18 @@ Tn *tn_permute(const Tn *a, const int *perm, char *err)
 Tn *tn_transpose(const Tn *a)
 {
     int perm[TN_MAXDIM];
-    char err[TN_ERRLEN];
     for (int i = 0; i < a->ndim; i++) perm[i] = a->ndim - 1 - i;
-    return tn_permute(a, perm, err);       /* a reversal is always a permutation */
+    return tn_permute(a, perm, NULL);       /* a reversal is always a permutation */
 }
 
 /* --- concat, stack, rows ----------------------------------------------------------- */
 
-Tn *tn_concat(int n, const Tn *const *ts, int axis, char *err)
+Tn *tn_concat(int n, const Tn *const *ts, int axis, RtErr *err)
 {
     char s1[64], s2[64];
-    if (n < 1) { snprintf(err, TN_ERRLEN, "concat: no tensors to join"); return NULL; }
+    if (n < 1) { rt_err(err, RT_EINVAL, "concat: no tensors to join"); return NULL; }
     const Tn *f = ts[0];
-    if (f->ndim == 0) { snprintf(err, TN_ERRLEN, "concat: scalars cannot be joined (use stack)"); return NULL; }
+    if (f->ndim == 0) { rt_err(err, RT_EINVAL, "concat: scalars cannot be joined (use stack)"); return NULL; }
     if (tn_axis(&axis, f->ndim, err)) return NULL;
     int shape[TN_MAXDIM];
     memcpy(shape, f->shape, sizeof shape);
@@ -326,7 +323,7 @@ Tn *tn_concat(int n, const Tn *const *ts, int axis, char *err)
         bool ok = t->ndim == f->ndim;
         for (int i = 0; ok && i < f->ndim; i++) if (i != axis && t->shape[i] != f->shape[i]) ok = false;
         if (!ok) {
-            snprintf(err, TN_ERRLEN, "concat: shapes %s and %s differ outside axis %d",
+            rt_err(err, RT_EINVAL, "concat: shapes %s and %s differ outside axis %d",
                      tn_shape_fmt(s1, sizeof s1, f->ndim, f->shape),
                      tn_shape_fmt(s2, sizeof s2, t->ndim, t->shape), axis);
             return NULL;
@@ -334,7 +331,7 @@ Tn *tn_concat(int n, const Tn *const *ts, int axis, char *err)
         joined += t->shape[axis];
     }
     if (joined > INT_MAX) {
-        snprintf(err, TN_ERRLEN, "concat: the joined axis %d would have %lld entries (limit %zu elements)",
+        rt_err(err, RT_EINVAL, "concat: the joined axis %d would have %lld entries (limit %zu elements)",
                  axis, joined, tn_max_size);
         return NULL;
     }
@@ -354,19 +351,19 @@ Tn *tn_concat(int n, const Tn *const *ts, int axis, char *err)
     return out;
 }
 
-Tn *tn_stack(int n, const Tn *const *ts, int axis, char *err)
+Tn *tn_stack(int n, const Tn *const *ts, int axis, RtErr *err)
 {
     char s1[64], s2[64];
-    if (n < 1) { snprintf(err, TN_ERRLEN, "stack: no tensors to join"); return NULL; }
+    if (n < 1) { rt_err(err, RT_EINVAL, "stack: no tensors to join"); return NULL; }
     const Tn *f = ts[0];
     if (f->ndim >= TN_MAXDIM) {
-        snprintf(err, TN_ERRLEN, "stack: the result would have more than %d dimensions", TN_MAXDIM);
+        rt_err(err, RT_EINVAL, "stack: the result would have more than %d dimensions", TN_MAXDIM);
         return NULL;
     }
     if (tn_axis(&axis, f->ndim + 1, err)) return NULL;
     for (int k = 1; k < n; k++)
         if (!tn_same_shape(ts[k], f)) {
-            snprintf(err, TN_ERRLEN, "stack: shapes %s and %s differ",
+            rt_err(err, RT_EINVAL, "stack: shapes %s and %s differ",
                      tn_shape_fmt(s1, sizeof s1, f->ndim, f->shape),
                      tn_shape_fmt(s2, sizeof s2, ts[k]->ndim, ts[k]->shape));
             return NULL;
@@ -409,10 +406,10 @@ typedef struct Region {
     int ndim, shape[TN_MAXDIM];     /* the result's shape (dropped axes removed) */
 } Region;
 
-static int region(const Tn *a, int n, const TnIndex *ix, Region *g, char *err)
+static int region(const Tn *a, int n, const TnIndex *ix, Region *g, RtErr *err)
 {
     if (n > a->ndim) {
-        snprintf(err, TN_ERRLEN, "too many indices (%d) for a tensor of %d dimension%s",
+        rt_err(err, RT_EINVAL, "too many indices (%d) for a tensor of %d dimension%s",
                  n, a->ndim, a->ndim == 1 ? "" : "s");
         return -1;
     }
@@ -427,7 +424,7 @@ static int region(const Tn *a, int n, const TnIndex *ix, Region *g, char *err)
         if (i < n && !ix[i].slice) {
             lo = ix[i].start < 0 ? ix[i].start + size : ix[i].start;
             if (lo < 0 || lo >= size) {
-                snprintf(err, TN_ERRLEN, "index %ld is out of bounds for axis %d with size %ld",
+                rt_err(err, RT_EINVAL, "index %ld is out of bounds for axis %d with size %ld",
                          ix[i].start, i, size);
                 return -1;
             }
@@ -451,7 +448,7 @@ static int region(const Tn *a, int n, const TnIndex *ix, Region *g, char *err)
     return 0;
 }
 
-Tn *tn_index(const Tn *a, int n, const TnIndex *ix, char *err)
+Tn *tn_index(const Tn *a, int n, const TnIndex *ix, RtErr *err)
 {
     Region g;
     if (region(a, n, ix, &g, err)) return NULL;
@@ -465,7 +462,7 @@ Tn *tn_index(const Tn *a, int n, const TnIndex *ix, char *err)
     return t;
 }
 
-int tn_index_set(Tn *a, int n, const TnIndex *ix, const Tn *v, char *err)
+int tn_index_set(Tn *a, int n, const TnIndex *ix, const Tn *v, RtErr *err)
 {
     Region g;
     if (region(a, n, ix, &g, err)) return -1;
@@ -493,13 +490,13 @@ int tn_index_set(Tn *a, int n, const TnIndex *ix, const Tn *v, char *err)
             }
     return 0;
 bad:
-    snprintf(err, TN_ERRLEN, "cannot assign a tensor of shape %s to a selection of shape %s",
+    rt_err(err, RT_EINVAL, "cannot assign a tensor of shape %s to a selection of shape %s",
              tn_shape_fmt(s1, sizeof s1, v->ndim, v->shape),
              tn_shape_fmt(s2, sizeof s2, g.ndim, g.shape));
     return -1;
 }
 
-int tn_index_fill(Tn *a, int n, const TnIndex *ix, float v, char *err)
+int tn_index_fill(Tn *a, int n, const TnIndex *ix, float v, RtErr *err)
 {
     Tn *s = tn_scalar(v);
     int rc = tn_index_set(a, n, ix, s, err);

@@ -4,8 +4,8 @@
 ** float32 (same accuracy, half the memory traffic of double; see docs/tensors.md).
 ** A Tn owns its data.  Shapes are row-major; a scalar is ndim 0 with size 1.
 ** Functions returning Tn* return a new tensor the caller frees with tn_free, or NULL
-** with a message in err (a caller-provided buffer of TN_ERRLEN bytes) on a shape error.
-** Functions returning int return 0 on success, -1 with a message in err.
+** with err set (runtime/error.h: a code and a message) on a shape error.
+** Functions returning int return 0 on success, -1 with err set.
 **
 ** Files: tn.c (allocation, shapes, constructors, initialisers, reshape, transpose,
 ** indexing, concat/stack), tn_ops.c (elementwise ops with numpy broadcasting, unary
@@ -16,6 +16,7 @@
 */
 #ifndef TN_H
 #define TN_H
+#include "error.h"
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,7 +26,6 @@
 #include "sb.h"
 
 #define TN_MAXDIM 4
-#define TN_ERRLEN 256
 #define TN_MAXSIZE ((size_t)1 << 30)   /* elements (4 GiB): larger is an error, not OOM */
 /* The limit in force: TN_MAXSIZE unless lowered (the fuzz target lowers it, so that one
 ** input cannot spend its time filling gigabytes). */
@@ -47,12 +47,12 @@ Tn  *tn_empty(int ndim, const int *shape);        /* contents undefined: fill it
 Tn  *tn_copy(const Tn *t);
 void tn_free(Tn *t);
 /* Checks 0 <= ndim <= TN_MAXDIM, every dim >= 0 and size <= tn_max_size. */
-int  tn_shape_check(int ndim, const int *shape, char *err);
+int  tn_shape_check(int ndim, const int *shape, RtErr *err);
 /* Writes "[2, 3]" (a scalar: "[]") into buf of n bytes; returns buf. */
 char *tn_shape_fmt(char *buf, size_t n, int ndim, const int *shape);
 bool tn_same_shape(const Tn *a, const Tn *b);
 /* Normalises *axis for a tensor of ndim axes (-1 is the last); error when out of range. */
-int  tn_axis(int *axis, int ndim, char *err);
+int  tn_axis(int *axis, int ndim, RtErr *err);
 
 /* --- constructors (tn.c): shapes must have passed tn_shape_check --- */
 Tn  *tn_scalar(float x);                           /* ndim 0 */
@@ -60,7 +60,7 @@ Tn  *tn_new2(int rows, int cols);                  /* zero-filled matrix */
 Tn  *tn_full(int ndim, const int *shape, float x);
 Tn  *tn_from(int ndim, const int *shape, const float *data);   /* copies data */
 /* numpy's arange: start, start+step, ... below stop (above it when step < 0). */
-Tn  *tn_arange(double start, double stop, double step, char *err);
+Tn  *tn_arange(double start, double stop, double step, RtErr *err);
 Tn  *tn_eye(int n, int m);                         /* n × m, ones on the diagonal */
 
 /* --- random initialisers (tn.c): every element drawn from r --- */
@@ -73,15 +73,15 @@ void tn_fill_he(Tn *t, Rng *r, int fan_in);
 
 /* --- shape manipulation (tn.c): results are copies --- */
 /* New shape with the same number of elements; at most one dim may be -1 (inferred). */
-Tn  *tn_reshape(const Tn *a, int ndim, const int *shape, char *err);
+Tn  *tn_reshape(const Tn *a, int ndim, const int *shape, RtErr *err);
 /* The same, changing a's shape in place (no copy). */
-int  tn_reshape_inplace(Tn *a, int ndim, const int *shape, char *err);
+int  tn_reshape_inplace(Tn *a, int ndim, const int *shape, RtErr *err);
 Tn  *tn_transpose(const Tn *a);                    /* reverses the axes (numpy's .T) */
 /* Axis i of the result is axis perm[i] of a; perm is a permutation of 0..ndim-1. */
-Tn  *tn_permute(const Tn *a, const int *perm, char *err);
+Tn  *tn_permute(const Tn *a, const int *perm, RtErr *err);
 /* Joins n >= 1 tensors along an existing axis (concat) or a new one (stack). */
-Tn  *tn_concat(int n, const Tn *const *ts, int axis, char *err);
-Tn  *tn_stack(int n, const Tn *const *ts, int axis, char *err);
+Tn  *tn_concat(int n, const Tn *const *ts, int axis, RtErr *err);
+Tn  *tn_stack(int n, const Tn *const *ts, int axis, RtErr *err);
 /* Rows rows[0..n) of a along axis 0 (each in range), e.g. a shuffled minibatch. */
 Tn  *tn_take_rows(const Tn *a, const int *rows, int n);
 
@@ -94,11 +94,11 @@ typedef struct TnIndex {
     long start, stop;           /* integer index in start */
 } TnIndex;
 /* a[ix0, ix1, ...] for n <= ndim items (the remaining axes are taken whole). */
-Tn  *tn_index(const Tn *a, int n, const TnIndex *ix, char *err);
+Tn  *tn_index(const Tn *a, int n, const TnIndex *ix, RtErr *err);
 /* a[ix...] = v, where v broadcasts to the selected region's shape. */
-int  tn_index_set(Tn *a, int n, const TnIndex *ix, const Tn *v, char *err);
+int  tn_index_set(Tn *a, int n, const TnIndex *ix, const Tn *v, RtErr *err);
 /* The same with a number on the right. */
-int  tn_index_fill(Tn *a, int n, const TnIndex *ix, float v, char *err);
+int  tn_index_fill(Tn *a, int n, const TnIndex *ix, float v, RtErr *err);
 
 /* --- elementwise (tn_ops.c) --- */
 typedef enum TnOp {
@@ -109,12 +109,12 @@ typedef enum TnOp {
 /* The semantics of one op on two floats (MOD takes the sign of y, as in Python). */
 float tn_op1(TnOp op, float x, float y);
 /* numpy broadcasting of two shapes into out (TN_MAXDIM ints); error if they clash. */
-int  tn_broadcast(int na, const int *sa, int nb, const int *sb, int *nout, int *out, char *err);
-Tn  *tn_binop(TnOp op, const Tn *a, const Tn *b, char *err);
+int  tn_broadcast(int na, const int *sa, int nb, const int *sb, int *nout, int *out, RtErr *err);
+Tn  *tn_binop(TnOp op, const Tn *a, const Tn *b, RtErr *err);
 /* a op s, or s op a when s_left; never fails. */
 Tn  *tn_binop_s(TnOp op, const Tn *a, float s, bool s_left);
 /* a = a op b where b broadcasts to a's shape (a keeps its shape). */
-int  tn_binop_inplace(TnOp op, Tn *a, const Tn *b, char *err);
+int  tn_binop_inplace(TnOp op, Tn *a, const Tn *b, RtErr *err);
 void tn_binop_s_inplace(TnOp op, Tn *a, float s);
 
 typedef enum TnFn {
@@ -130,17 +130,17 @@ typedef enum TnRed { TN_SUM, TN_MEAN, TN_MAX, TN_MIN, TN_ARGMAX, TN_ARGMIN } TnR
 /* Reduces along axis (negative counts from the end) or over everything (TN_ALL, giving
 ** a scalar, or all-ones dims when keepdims).  Sums accumulate in double.  ARG* give
 ** indices as floats (flat indices for TN_ALL).  max/min of nothing is an error. */
-Tn  *tn_reduce(TnRed r, const Tn *a, int axis, bool keepdims, char *err);
+Tn  *tn_reduce(TnRed r, const Tn *a, int axis, bool keepdims, RtErr *err);
 double tn_sum(const Tn *a);                        /* sum of every element, in double */
 
 /* --- matrix products (tn_ops.c, through CBLAS) --- */
 /* numpy's matmul: 1-D @ 1-D is a scalar, 1-D operands are promoted and the added axis
 ** removed, dims before the last two are batch dims and broadcast. */
-Tn  *tn_matmul(const Tn *a, const Tn *b, TnStop *stop, char *err);
+Tn  *tn_matmul(const Tn *a, const Tn *b, TnStop *stop, RtErr *err);
 /* c = alpha * op(a) @ op(b) + beta * c for matrices, op(x) = x^T when the flag is set;
 ** c must already have the result's shape. */
 int  tn_gemm(bool ta, bool tb, float alpha, const Tn *a, const Tn *b, float beta, Tn *c,
-             char *err);
+             RtErr *err);
 
 /* --- comparison and printing (tn_show.c) --- */
 /* Same shape and |a - b| <= atol + rtol * |b| everywhere (NaNs never close). */

@@ -6,6 +6,7 @@
 ** moves live in tn.c; printing in tn_show.c.
 */
 #include "tn.h"
+#include "mem.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -64,14 +65,14 @@ static void row(TnOp op, float *o, const float *a, int sa, const float *b, int s
     }
 }
 
-int tn_broadcast(int na, const int *sa, int nb, const int *sb, int *nout, int *out, char *err)
+int tn_broadcast(int na, const int *sa, int nb, const int *sb, int *nout, int *out, RtErr *err)
 {
     int n = na > nb ? na : nb;
     for (int i = 0; i < n; i++) {
         int da = i < na ? sa[na - 1 - i] : 1, db = i < nb ? sb[nb - 1 - i] : 1;
         if (da != db && da != 1 && db != 1) {
             char s1[64], s2[64];
-            snprintf(err, TN_ERRLEN, "shapes %s and %s do not broadcast",
+            rt_err(err, RT_EINVAL, "shapes %s and %s do not broadcast",
                      tn_shape_fmt(s1, sizeof s1, na, sa), tn_shape_fmt(s2, sizeof s2, nb, sb));
             return -1;
         }
@@ -112,7 +113,7 @@ static void pad4(int ndim, const int *shape, int *os4)
     for (int i = 0; i < ndim; i++) os4[4 - ndim + i] = shape[i];
 }
 
-Tn *tn_binop(TnOp op, const Tn *a, const Tn *b, char *err)
+Tn *tn_binop(TnOp op, const Tn *a, const Tn *b, RtErr *err)
 {
     int nd, shape[TN_MAXDIM], os4[4];
     if (tn_broadcast(a->ndim, a->shape, b->ndim, b->shape, &nd, shape, err)) return NULL;
@@ -133,13 +134,13 @@ Tn *tn_binop_s(TnOp op, const Tn *a, float s, bool s_left)
     return t;
 }
 
-int tn_binop_inplace(TnOp op, Tn *a, const Tn *b, char *err)
+int tn_binop_inplace(TnOp op, Tn *a, const Tn *b, RtErr *err)
 {
     int nd, shape[TN_MAXDIM], os4[4];
     if (tn_broadcast(a->ndim, a->shape, b->ndim, b->shape, &nd, shape, err)) return -1;
     if (nd != a->ndim || memcmp(shape, a->shape, (size_t)nd * sizeof(int))) {
         char s1[64], s2[64];
-        snprintf(err, TN_ERRLEN, "shape %s cannot be updated in place with shape %s",
+        rt_err(err, RT_EINVAL, "shape %s cannot be updated in place with shape %s",
                  tn_shape_fmt(s1, sizeof s1, a->ndim, a->shape),
                  tn_shape_fmt(s2, sizeof s2, b->ndim, b->shape));
         return -1;
@@ -218,7 +219,7 @@ double tn_sum(const Tn *a)
     return s;
 }
 
-Tn *tn_reduce(TnRed r, const Tn *a, int axis, bool keepdims, char *err)
+Tn *tn_reduce(TnRed r, const Tn *a, int axis, bool keepdims, RtErr *err)
 {
     size_t outer = 1, n, inner = 1;
     int shape[TN_MAXDIM], nd = 0;
@@ -236,7 +237,7 @@ Tn *tn_reduce(TnRed r, const Tn *a, int axis, bool keepdims, char *err)
         }
     }
     if (n == 0 && r != TN_SUM && r != TN_MEAN && outer * inner > 0) {
-        snprintf(err, TN_ERRLEN, "%s: cannot reduce an empty %s", red_name(r),
+        rt_err(err, RT_EINVAL, "%s: cannot reduce an empty %s", red_name(r),
                  axis == TN_ALL ? "tensor" : "axis");
         return NULL;
     }
@@ -245,8 +246,7 @@ Tn *tn_reduce(TnRed r, const Tn *a, int axis, bool keepdims, char *err)
     float *o = t->data;
     const float *src = a->data;
     if (r == TN_SUM || r == TN_MEAN) {
-        double *acc = calloc(inner, sizeof *acc);
-        if (!acc) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        double *acc = xcalloc(inner, sizeof *acc);
         for (size_t p = 0; p < outer; p++) {
             const float *s = src + p * n * inner;
             if (inner == 1) {
@@ -301,25 +301,25 @@ static bool gemm_rows(int m, int n, int k, const float *A, const float *B, float
     return true;
 }
 
-Tn *tn_matmul(const Tn *a, const Tn *b, TnStop *stop, char *err)
+Tn *tn_matmul(const Tn *a, const Tn *b, TnStop *stop, RtErr *err)
 {
     char s1[64], s2[64];
     if (a->ndim == 0 || b->ndim == 0) {
-        snprintf(err, TN_ERRLEN, "matmul: scalar operands are not allowed (use * to scale)");
+        rt_err(err, RT_EINVAL, "matmul: scalar operands are not allowed (use * to scale)");
         return NULL;
     }
     bool av = a->ndim == 1, bv = b->ndim == 1;
     int M = av ? 1 : a->shape[a->ndim - 2], K = a->shape[a->ndim - 1];
     int K2 = bv ? b->shape[0] : b->shape[b->ndim - 2], N = bv ? 1 : b->shape[b->ndim - 1];
     if (K != K2) {
-        snprintf(err, TN_ERRLEN, "matmul: inner dimensions differ (%s @ %s)",
+        rt_err(err, RT_EINVAL, "matmul: inner dimensions differ (%s @ %s)",
                  tn_shape_fmt(s1, sizeof s1, a->ndim, a->shape),
                  tn_shape_fmt(s2, sizeof s2, b->ndim, b->shape));
         return NULL;
     }
     int na = av ? 0 : a->ndim - 2, nb = bv ? 0 : b->ndim - 2, nbat, bshape[TN_MAXDIM];
     if (tn_broadcast(na, a->shape, nb, b->shape, &nbat, bshape, err)) {
-        snprintf(err, TN_ERRLEN, "matmul: batch dimensions of %s and %s do not broadcast",
+        rt_err(err, RT_EINVAL, "matmul: batch dimensions of %s and %s do not broadcast",
                  tn_shape_fmt(s1, sizeof s1, a->ndim, a->shape),
                  tn_shape_fmt(s2, sizeof s2, b->ndim, b->shape));
         return NULL;
@@ -347,7 +347,7 @@ Tn *tn_matmul(const Tn *a, const Tn *b, TnStop *stop, char *err)
             const float *B = b->data + (size_t)i * bst[0] + (size_t)j * bst[1];
             if (!gemm_rows(M, N, K, A, B, C, stop)) {
                 tn_free(c);
-                snprintf(err, TN_ERRLEN, "interrupted");
+                rt_err(err, RT_EINTR, "interrupted");
                 return NULL;
             }
             C += (size_t)M * (size_t)N;
@@ -356,11 +356,11 @@ Tn *tn_matmul(const Tn *a, const Tn *b, TnStop *stop, char *err)
 }
 
 int tn_gemm(bool ta, bool tb, float alpha, const Tn *a, const Tn *b, float beta, Tn *c,
-            char *err)
+            RtErr *err)
 {
     char s1[64], s2[64], s3[64];
     if (a->ndim != 2 || b->ndim != 2 || c->ndim != 2) {
-        snprintf(err, TN_ERRLEN, "gemm: matrices expected (%s, %s, %s)",
+        rt_err(err, RT_EINVAL, "gemm: matrices expected (%s, %s, %s)",
                  tn_shape_fmt(s1, sizeof s1, a->ndim, a->shape),
                  tn_shape_fmt(s2, sizeof s2, b->ndim, b->shape),
                  tn_shape_fmt(s3, sizeof s3, c->ndim, c->shape));
@@ -369,14 +369,14 @@ int tn_gemm(bool ta, bool tb, float alpha, const Tn *a, const Tn *b, float beta,
     int M = a->shape[ta ? 1 : 0], K = a->shape[ta ? 0 : 1];
     int K2 = b->shape[tb ? 1 : 0], N = b->shape[tb ? 0 : 1];
     if (K != K2) {
-        snprintf(err, TN_ERRLEN, "gemm: inner dimensions differ (%s%s @ %s%s)",
+        rt_err(err, RT_EINVAL, "gemm: inner dimensions differ (%s%s @ %s%s)",
                  tn_shape_fmt(s1, sizeof s1, 2, a->shape), ta ? ".T" : "",
                  tn_shape_fmt(s2, sizeof s2, 2, b->shape), tb ? ".T" : "");
         return -1;
     }
     if (c->shape[0] != M || c->shape[1] != N) {
         int want[2] = {M, N};
-        snprintf(err, TN_ERRLEN, "gemm: result has shape %s, expected %s",
+        rt_err(err, RT_EINVAL, "gemm: result has shape %s, expected %s",
                  tn_shape_fmt(s1, sizeof s1, 2, c->shape), tn_shape_fmt(s2, sizeof s2, 2, want));
         return -1;
     }

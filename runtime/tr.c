@@ -3,16 +3,10 @@
 ** messages can point at their label without copying it each time.
 */
 #include "tr.h"
+#include "mem.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p && n) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 void tr_init(Tr *t) { memset(t, 0, sizeof *t); t->phase = "online"; t->pending = 1; }
 
@@ -48,7 +42,7 @@ size_t tr_send_at(Tr *t, uint32_t round, int from, int to, const char *kind, uin
     TrMsg *m = &t->msgs[t->n];
     m->from = from; m->to = to; m->kind = kind; m->bytes = bytes;
     m->round = round; m->phase = t->phase; m->leak = leak;
-    m->what = what ? strdup(what) : NULL;
+    m->what = what ? xstrdup(what) : NULL;
     return t->n++;
 }
 
@@ -86,7 +80,7 @@ const char *tr_phase(Tr *t, const char *label)
     for (size_t i = 0; i < t->nphases; i++)
         if (strcmp(t->phases[i], label) == 0) { t->phase = t->phases[i]; return old; }
     t->phases = xrealloc(t->phases, (t->nphases + 1) * sizeof *t->phases);
-    t->phases[t->nphases] = strdup(label);
+    t->phases[t->nphases] = xstrdup(label);
     t->phase = t->phases[t->nphases++];
     return old;
 }

@@ -5,6 +5,7 @@
 ** the protocol's business, their checks on arrival the network carrier's.
 */
 #include "transport_mirror.h"
+#include "mem.h"
 #include "transport_zmq.h"
 #include "wire.h"
 #include <signal.h>
@@ -82,8 +83,7 @@ static int mirror_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t l
         wire_r_free(&r);
     }
     if (from == who_am_i(m) && to != from) {
-        uint8_t *copy = malloc(len ? len : 1);
-        if (!copy) fatal(m, "out of memory", NULL, 0);
+        uint8_t *copy = xmalloc(len);
         memcpy(copy, buf, len);
         if (m->net->post(m->net, from, to, copy, len) != 0) {
             free(copy);
@@ -190,10 +190,9 @@ static void mirror_close(MsgTransport *t)
 
 MsgTransport *mirror_open(const MirrorConfig *cfg)
 {
-    Mirror *m = calloc(1, sizeof *m);
+    Mirror *m = xcalloc(1, sizeof *m);
     int n = cfg->parties->n - (cfg->parties->narrator != 0);    /* the narrator is last */
-    PartyEntry *p = calloc((size_t)n, sizeof *p);
-    if (!m || !p) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    PartyEntry *p = xcalloc((size_t)n, sizeof *p);
     for (int i = 0; i < n; i++) {
         p[i] = cfg->parties->p[i];
         p[i].endpoint = NULL;

@@ -19,6 +19,7 @@
 ** one awaited is queued for later (FIFO per sender).
 */
 #include "transport_zmq.h"
+#include "mem.h"
 #include "wire.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -245,17 +246,14 @@ static int receive_one(Tz *t, int wait_ms, int *sender)
         wire_r_free(&r);
     }
     if (rc == 0) {
-        Queued *q = malloc(sizeof *q);
-        uint8_t *copy = malloc(len ? len : 1);
-        if (!q || !copy) { free(q); free(copy); set_err(t, "out of memory"); rc = -1; }
-        else {
-            memcpy(copy, zmq_msg_data(&body), len);
-            *q = (Queued){ NULL, copy, len };
-            if (p->tail) p->tail->next = q; else p->head = q;
-            p->tail = q;
-            *sender = id;
-            rc = 1;
-        }
+        Queued *q = xmalloc(sizeof *q);
+        uint8_t *copy = xmalloc(len);
+        memcpy(copy, zmq_msg_data(&body), len);
+        *q = (Queued){ NULL, copy, len };
+        if (p->tail) p->tail->next = q; else p->head = q;
+        p->tail = q;
+        *sender = id;
+        rc = 1;
     }
     zmq_msg_close(&seq);
     zmq_msg_close(&body);
@@ -413,14 +411,8 @@ MsgTransport *tz_open(const TzConfig *cfg, char *err, size_t errlen)
                  "(use the .key file `ppdl keygen %s` wrote with the .pub it printed)", me->name, me->name);
         return NULL;
     }
-    Tz *t = calloc(1, sizeof *t);
-    if (t) t->peer = calloc((size_t)pf->n, sizeof *t->peer);
-    if (!t || !t->peer) {
-        free(t);
-        explicit_bzero(sec, sizeof sec);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    Tz *t = xcalloc(1, sizeof *t);
+    t->peer = xcalloc((size_t)pf->n, sizeof *t->peer);
     t->base = (MsgTransport){ .name = "zeromq", .post = tz_post, .deliver = tz_deliver,
                               .close = tz_close };     /* no blocks: plain copies */
     pthread_mutex_init(&t->lock, NULL);
@@ -463,10 +455,9 @@ int tz_keygen(const char *base, char pub[TZ_KEY_LEN + 1], char *err, size_t errl
 {
     char sec[TZ_KEY_LEN + 1];
     size_t bl = strlen(base);
-    char *kp = malloc(bl + 5), *pp = malloc(bl + 5);
+    char *kp = xmalloc(bl + 5), *pp = xmalloc(bl + 5);
     int rc = -1;
-    if (!kp || !pp) snprintf(err, errlen, "out of memory");
-    else if (zmq_curve_keypair(pub, sec) != 0) snprintf(err, errlen, "cannot make a CURVE key pair: %s", zmq_strerror(errno));
+    if (zmq_curve_keypair(pub, sec) != 0) snprintf(err, errlen, "cannot make a CURVE key pair: %s", zmq_strerror(errno));
     else {
         snprintf(kp, bl + 5, "%s.key", base);
         snprintf(pp, bl + 5, "%s.pub", base);

@@ -5,12 +5,11 @@
 ** and the error messages.
 */
 #include "wire.h"
+#include "mem.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void oom(void) { fputs("ppdl: out of memory\n", stderr); abort(); }
 
 /* --- sizes ------------------------------------------------------------------------ */
 
@@ -70,12 +69,12 @@ uint8_t *wire_w_take(WireW *w, size_t *len)
 {
     *len = w->buf.size;
     uint8_t *p = (uint8_t *)msgpack_sbuffer_release(&w->buf);
-    if (!p) { p = malloc(1); if (!p) oom(); }
+    if (!p) { p = xmalloc(1); }
     return p;
 }
 
 /* msgpack_sbuffer_write aborts nothing: it returns -1 on out-of-memory; we abort. */
-#define PK(call) do { if ((call) != 0) oom(); } while (0)
+#define PK(call) do { if ((call) != 0) mem_oom(); } while (0)
 
 void wire_put_envelope(WireW *w, const WireHdr *h)
 {
@@ -134,8 +133,7 @@ void wire_put_u64s(WireW *w, const uint64_t *x, size_t n) { put_le(w, x, n, 8); 
 void wire_put_mpz(WireW *w, const mpz_t x)
 {
     size_t n = (mpz_sizeinbase(x, 2) + 7) / 8, got = 0;
-    unsigned char *b = malloc(n ? n : 1);
-    if (!b) oom();
+    unsigned char *b = xmalloc(n ? n : 1);
     mpz_export(b, &got, 1, 1, 1, 0, x);
     wire_put_array(w, 2);
     PK(msgpack_pack_int(&w->pk, mpz_sgn(x) < 0 ? -1 : 1));
@@ -145,8 +143,7 @@ void wire_put_mpz(WireW *w, const mpz_t x)
 
 void wire_put_residues(WireW *w, mpz_t *x, size_t k, size_t bytes)
 {
-    unsigned char *b = malloc(bytes ? bytes : 1);
-    if (!b) oom();
+    unsigned char *b = xmalloc(bytes ? bytes : 1);
     wire_put_array(w, k);
     for (size_t i = 0; i < k; i++) {
         size_t n = (mpz_sizeinbase(x[i], 2) + 7) / 8, got = 0;
@@ -173,7 +170,7 @@ void wire_put_ext(WireW *w, int8_t type, WireW *body)
 
 void wire_r_init(WireR *r, const char *sender)
 {
-    if (!msgpack_zone_init(&r->zone, 4096)) oom();
+    if (!msgpack_zone_init(&r->zone, 4096)) mem_oom();
     r->sender = sender;
     r->to = 0;
     r->err[0] = 0;
@@ -288,7 +285,7 @@ bool wire_open_frame(WireR *r, const uint8_t *buf, size_t len, WireHdr *h,
 {
     if (!wire_check(r, buf, len, WIRE_MAX_FRAME)) return false;
     msgpack_object *o = msgpack_zone_malloc(&r->zone, sizeof *o);
-    if (!o) oom();
+    if (!o) mem_oom();
     if (!unpack(r, buf, len, o)) return false;
     const msgpack_object_array *a;
     const char *s;
@@ -306,7 +303,7 @@ bool wire_open_frame(WireR *r, const uint8_t *buf, size_t len, WireHdr *h,
     if (!wire_get_str(r, &a->ptr[2], &s, &n)) return false;
     if (!n || n > 31) return wire_fail(r, "a message kind of %zu bytes", n);
     char *kind = msgpack_zone_malloc(&r->zone, n + 1);
-    if (!kind) oom();
+    if (!kind) mem_oom();
     memcpy(kind, s, n); kind[n] = 0;
     if (!wire_get_int(r, &a->ptr[3], 0, 0xffff, &from) || !wire_get_int(r, &a->ptr[4], 0, 0xffff, &to) ||
         !wire_get_int(r, &a->ptr[5], 0, 0xffffffffLL, &round)) return false;
@@ -466,7 +463,7 @@ bool wire_get_ext(WireR *r, const msgpack_object *o, int8_t *type, const msgpack
 {
     if (o->type != MSGPACK_OBJECT_EXT) return want(r, o, "an ext");
     msgpack_object *b = msgpack_zone_malloc(&r->zone, sizeof *b);
-    if (!b) oom();
+    if (!b) mem_oom();
     if (!o->via.ext.size) return wire_fail(r, "an empty ext");
     /* the frame was pre-scanned, ext bodies included: this cannot over-allocate */
     if (!unpack(r, o->via.ext.ptr, o->via.ext.size, b)) return false;
@@ -528,7 +525,7 @@ static bool reshape(WireR *r, msgpack_packer *pk, const msgpack_object *o, bool 
         return true;
     }
     default:
-        return msgpack_pack_object(pk, *o) == 0 || (oom(), false);
+        return msgpack_pack_object(pk, *o) == 0 || (mem_oom(), false);
     }
 }
 

@@ -4,13 +4,14 @@
 ** is a global read like any other and users may shadow builtins.
 */
 #include "lib.h"
+#include "mem.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const LibModule *const modules[] = {
     &lib_mod_core, &lib_mod_party, &lib_mod_tensor, &lib_mod_nn, &lib_mod_data,
-    &lib_mod_he, &lib_mod_mpc, &lib_mod_dp, &lib_mod_store,
+    &lib_mod_he, &lib_mod_he_blind, &lib_mod_he_file, &lib_mod_mpc, &lib_mod_dp, &lib_mod_store,
     &lib_mod_pate, &lib_mod_secagg, &lib_mod_diagram, &lib_mod_attack, &lib_mod_fl, NULL
 };
 
@@ -18,8 +19,7 @@ static void add_builtin(Interp *I, const LibReg *r)
 {
     if (I->nbuiltins == I->capbuiltins) {
         I->capbuiltins = I->capbuiltins ? I->capbuiltins * 2 : 256;
-        I->builtins = realloc(I->builtins, I->capbuiltins * sizeof *I->builtins);
-        if (!I->builtins) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        I->builtins = xrealloc(I->builtins, I->capbuiltins * sizeof *I->builtins);
     }
     I->builtins[I->nbuiltins++] = r;
     if (lib_find(I, r->name) == r)          /* the first registration of a name is bound */

@@ -7,6 +7,7 @@
 ** file owns the arguments, the statistics and the pictures.
 */
 #include "lib.h"
+#include "mem.h"
 #include "lib_data.h"
 #include "lib_nn.h"
 #include <math.h>
@@ -14,13 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 static NnModel *model_arg(Interp *I, Args *a, int i)
 {
@@ -51,8 +45,8 @@ static bool bind_rows(Interp *I, NnModel *m, const Tn *x, bool single, int chunk
         if (nd < 1 || nd > 3) { err_raise(I, "%s: examples must be 1-D or 3-D (got a %d-D tensor)", who, x->ndim); return false; }
         for (int i = 0; i < nd; i++) s[i] = x->shape[i + 1];
     }
-    char err[NN_ERRLEN];
-    if (nn_bind(m, nd, s, chunk, err) < 0) { err_raise(I, "%s: %s", who, err); return false; }
+    RtErr err;
+    if (nn_bind(m, nd, s, chunk, &err) < 0) { err_raise(I, "%s: %s", who, err.msg); return false; }
     return true;
 }
 
@@ -71,12 +65,12 @@ static Value b_losses(Interp *I, Args *a)
     if (!bind_rows(I, m, d->x, false, 1, "losses")) return VERR;
     Tn *out = tn_new(1, (int[]){ n });
     size_t per = d->x->size / (size_t)n;
-    char err[NN_ERRLEN];
+    RtErr err;
     for (int i = 0; i < n; i++) {
         double l;
-        if (nn_loss_eval(m, d->x->data + (size_t)i * per, d->y->data + i, 1, d->nclasses, lf, &l, NULL, err) < 0) {
+        if (nn_loss_eval(m, d->x->data + (size_t)i * per, d->y->data + i, 1, d->nclasses, lf, &l, NULL, &err) < 0) {
             tn_free(out);
-            return err_raise(I, "losses: %s", err);
+            return err_raise(I, "losses: %s", err.msg);
         }
         out->data[i] = (float)l;
     }
@@ -102,10 +96,10 @@ static Value b_input_grad(Interp *I, Args *a)
     if (!bind_rows(I, m, x, single, n, "input_grad")) { free(y); return VERR; }
     int k = nn_out_width(m);
     Tn *out = tn_new(x->ndim ? x->ndim : 1, x->ndim ? x->shape : (int[]){ 1 });
-    char err[NN_ERRLEN];
-    int st = nn_input_grad(m, x->data, y, n, k > 1 ? k : 2, lf, out->data, NULL, err);
+    RtErr err;
+    int st = nn_input_grad(m, x->data, y, n, k > 1 ? k : 2, lf, out->data, NULL, &err);
     free(y);
-    if (st < 0) { tn_free(out); return err_raise(I, "input_grad: %s", err); }
+    if (st < 0) { tn_free(out); return err_raise(I, "input_grad: %s", err.msg); }
     return val_tensor(out);
 }
 

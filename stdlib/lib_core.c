@@ -383,4 +383,23 @@ static const LibReg fns[] = {
     {NULL, NULL, NULL, NULL, NULL, 0}
 };
 
-const LibModule lib_mod_core = { "core", fns, NULL };
+/* l.len and s.len: the builtin len applied to the list or string, called as the
+** program would call it (the evaluator's party checks included). */
+static Value seq_field(Interp *I, Value self, Sym *name)
+{
+    const LibReg *b = strcmp(name->name, "len") == 0 ? lib_find(I, "len") : NULL;
+    if (b) return ev_call(I, (Value){ .tag = V_BUILTIN, .as.fn = b }, 1, &self);
+    return err_raise(I, "a %s has no field '%s'", val_type_name(self), name->name);
+}
+
+/* The classes of the V_LIST and V_STR tags: fields only (the evaluator does the rest). */
+static const VClass list_class = { .name = "list", .field = seq_field };
+static const VClass str_class = { .name = "string", .field = seq_field };
+
+static void core_init(Interp *I)
+{
+    I->tagclass[V_LIST] = &list_class;
+    I->tagclass[V_STR] = &str_class;
+}
+
+const LibModule lib_mod_core = { "core", fns, core_init };

@@ -10,6 +10,7 @@
 ** ledger hook hands the evaluator for the tensors and datasets derived from it.
 */
 #include "lib_data.h"
+#include "mem.h"
 #include "dp.h"
 #include "lib.h"
 #include <math.h>
@@ -119,7 +120,7 @@ static Ds *arg_ds(Args *a)
     return a->n > 0 ? lib_dataset_of(a->v[0]) : NULL;
 }
 
-static Value raise_ds(Interp *I, const char *err) { return err_raise(I, "%s", err); }
+static Value raise_ds(Interp *I, const RtErr *err) { return err_raise(I, "%s", err->msg); }
 
 /* A list of new dataset values (consumes parts[0..n) and the array). */
 static Value ds_list(Ds **parts, size_t n)
@@ -139,9 +140,9 @@ static Value b_load_csv(Interp *I, Args *a)
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("label", "normalize")) ||
         !lib_path(I, a, 0, LIB_READ, &path) || !lib_kwstr(I, a, "label", &label) ||
         !lib_kwbool(I, a, "normalize", &norm)) return VERR;
-    char err[DS_ERRLEN];
-    Ds *d = ds_load_csv(path, label, norm, err);
-    return d ? lib_dataset_new(d) : raise_ds(I, err);
+    RtErr err;
+    Ds *d = ds_load_csv(path, label, norm, &err);
+    return d ? lib_dataset_new(d) : raise_ds(I, &err);
 }
 
 static Value b_load_idx(Interp *I, Args *a)
@@ -150,9 +151,9 @@ static Value b_load_idx(Interp *I, Args *a)
     bool flat = true;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW("flat")) || !lib_path(I, a, 0, LIB_READ, &images) ||
         !lib_path(I, a, 1, LIB_READ, &labels) || !lib_kwbool(I, a, "flat", &flat)) return VERR;
-    char err[DS_ERRLEN];
-    Ds *d = ds_load_idx(images, labels, flat, err);
-    return d ? lib_dataset_new(d) : raise_ds(I, err);
+    RtErr err;
+    Ds *d = ds_load_idx(images, labels, flat, &err);
+    return d ? lib_dataset_new(d) : raise_ds(I, &err);
 }
 
 static Value b_fashion_mnist(Interp *I, Args *a)
@@ -165,10 +166,10 @@ static Value b_fashion_mnist(Interp *I, Args *a)
     if (strcmp(which, "train") != 0 && strcmp(which, "test") != 0)
         return err_raise(I, "fashion_mnist: split = \"%s\"; use \"train\" (60000 images) or "
                          "\"test\" (10000)", which);
-    char err[DS_ERRLEN];
+    RtErr err;
     const char *dir = getenv("PPDL_FASHION_MNIST");
-    Ds *d = ds_fashion_mnist(dir && *dir ? dir : NULL, which[1] == 'e', flat, err);
-    return d ? lib_dataset_new(d) : raise_ds(I, err);
+    Ds *d = ds_fashion_mnist(dir && *dir ? dir : NULL, which[1] == 'e', flat, &err);
+    return d ? lib_dataset_new(d) : raise_ds(I, &err);
 }
 
 static Value b_dataset(Interp *I, Args *a)
@@ -194,9 +195,9 @@ static Value b_dataset(Interp *I, Args *a)
     }
     Tn *x2 = tn_copy(x);
     if (x2->ndim == 1) { x2->ndim = 2; x2->shape[1] = 1; }   /* one feature a row */
-    char err[DS_ERRLEN];
-    Ds *d = ds_new(x2, tn_copy(y), (int)classes, err);
-    if (!d) return err_raise(I, "dataset: %s", err);
+    RtErr err;
+    Ds *d = ds_new(x2, tn_copy(y), (int)classes, &err);
+    if (!d) return err_raise(I, "dataset: %s", err.msg);
     ds_set_name(d, name ? name : "dataset");
     return lib_dataset_new(d);
 }
@@ -211,12 +212,11 @@ static Value b_split(Interp *I, Args *a)
     bool shuf = true;
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW("train", "shuffle")) ||
         !lib_kwnum(I, a, "train", &train) || !lib_kwbool(I, a, "shuffle", &shuf)) return VERR;
-    char err[DS_ERRLEN];
-    Ds **parts = malloc(2 * sizeof *parts);
-    if (!parts) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    if (ds_split(d, train, shuf ? ev_rng(I, a->at) : NULL, &parts[0], &parts[1], err) < 0) {
+    RtErr err;
+    Ds **parts = xmalloc(2 * sizeof *parts);
+    if (ds_split(d, train, shuf ? ev_rng(I, a->at) : NULL, &parts[0], &parts[1], &err) < 0) {
         free(parts);
-        return err_raise(I, "split: %s", err);
+        return err_raise(I, "split: %s", err.msg);
     }
     return ds_list(parts, 2);
 }
@@ -271,12 +271,11 @@ static Value b_partition(Interp *I, Args *a)
                          "(e.g. 0.5) or shards = k (label shards a party)");
     DsPart mode = kd ? DS_DIRICHLET : ks ? DS_SHARDS : DS_IID;
     int k = (int)l->n;
-    Ds **parts = malloc((size_t)k * sizeof *parts);
-    if (!parts) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    char err[DS_ERRLEN];
-    if (ds_partition(d, k, mode, kd ? alpha : shards, ev_rng(I, a->at), parts, err) < 0) {
+    Ds **parts = xmalloc((size_t)k * sizeof *parts);
+    RtErr err;
+    if (ds_partition(d, k, mode, kd ? alpha : shards, ev_rng(I, a->at), parts, &err) < 0) {
         free(parts);
-        return err_raise(I, "partition: %s", err);
+        return err_raise(I, "partition: %s", err.msg);
     }
     Value out = val_list((size_t)k);
     msg_parallel_begin(&I->msg);            /* the parts travel side by side: one round */
@@ -321,8 +320,7 @@ static Value b_normalize(Interp *I, Args *a)
     if (ref && ref->mean) ds_normalize(c, ref->mean, ref->std);
     else if (ref) {
         size_t dim = ds_dim(ref);
-        float *m = malloc(dim * sizeof *m), *s = malloc(dim * sizeof *s);
-        if (!m || !s) { fputs("ppdl: out of memory\n", stderr); abort(); }
+        float *m = xmalloc(dim * sizeof *m), *s = xmalloc(dim * sizeof *s);
         ds_stats(ref, m, s);
         ds_normalize(c, m, s);
         free(m); free(s);
@@ -354,8 +352,7 @@ static Value b_class_counts(Interp *I, Args *a)
     if (!d) return lib_forward(I, a, "dataset");
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, NULL)) return VERR;
     if (!d->nclasses) return err_raise(I, "class_counts: this dataset has a numeric target, not classes");
-    size_t *cnt = malloc((size_t)d->nclasses * sizeof *cnt);
-    if (!cnt) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    size_t *cnt = xmalloc((size_t)d->nclasses * sizeof *cnt);
     ds_class_counts(d, cnt);
     Value l = val_list((size_t)d->nclasses);
     for (int c = 0; c < d->nclasses; c++) val_list_push(l, VNUM((double)cnt[c]));
@@ -495,7 +492,7 @@ static bool get_opt_str(struct WireR *r, const msgpack_object *o, char **out)
     if (o->type == MSGPACK_OBJECT_NIL) return true;
     if (!wire_get_str(r, o, &s, &n)) return false;
     if (memchr(s, 0, n)) return wire_fail(r, "a name with a NUL byte");
-    *out = strndup(s, n);
+    *out = xstrndup(s, n);
     return true;
 }
 
@@ -504,20 +501,20 @@ static Value dataset_decode(Interp *I, struct WireR *r, const msgpack_object *o)
     (void)I;
     const msgpack_object_array *a;
     int64_t nc;
-    char err[DS_ERRLEN];
+    RtErr err;
     if (!wire_get_array(r, o, 10, 10, &a) || !wire_get_int(r, &a->ptr[2], 0, DS_MAXCLASSES, &nc)) return VERR;
     Tn *x = lib_wire_get_tn(r, &a->ptr[0]);
     Tn *y = x ? lib_wire_get_tn(r, &a->ptr[1]) : NULL;
     if (!y) { tn_free(x); return VERR; }
-    Ds *d = ds_new(x, y, (int)nc, err);
-    if (!d) return wire_fail(r, "dataset: %s", err), VERR;
+    Ds *d = ds_new(x, y, (int)nc, &err);
+    if (!d) return wire_fail(r, "dataset: %s", err.msg), VERR;
     size_t dim = ds_dim(d);
     bool ok = true;
     if (a->ptr[3].type != MSGPACK_OBJECT_NIL) {
         const msgpack_object_array *f;
         ok = wire_get_array(r, &a->ptr[3], 0, 1 << 20, &f);
         if (ok) {
-            d->features = calloc(f->size ? f->size : 1, sizeof *d->features);
+            d->features = xcalloc(f->size ? f->size : 1, sizeof *d->features);
             d->nfeatures = (int)f->size;
             for (uint32_t i = 0; ok && i < f->size; i++) ok = get_opt_str(r, &f->ptr[i], &d->features[i]);
         }
@@ -525,15 +522,15 @@ static Value dataset_decode(Interp *I, struct WireR *r, const msgpack_object *o)
     ok = ok && get_opt_str(r, &a->ptr[4], &d->label) && get_opt_str(r, &a->ptr[5], &d->origin) &&
          get_opt_str(r, &a->ptr[6], &d->name);
     if (ok && a->ptr[7].type != MSGPACK_OBJECT_NIL) {
-        d->classval = malloc(((size_t)nc ? (size_t)nc : 1) * sizeof *d->classval);
+        d->classval = xmalloc(((size_t)nc ? (size_t)nc : 1) * sizeof *d->classval);
         ok = d->classval && wire_get_f64s(r, &a->ptr[7], d->classval, (size_t)nc);
     }
     if (ok && a->ptr[8].type != MSGPACK_OBJECT_NIL) {
         const msgpack_object_array *ms;
         ok = wire_get_array(r, &a->ptr[8], 2, 2, &ms);
         if (ok) {
-            d->mean = malloc((dim ? dim : 1) * sizeof *d->mean);
-            d->std = malloc((dim ? dim : 1) * sizeof *d->std);
+            d->mean = xmalloc((dim ? dim : 1) * sizeof *d->mean);
+            d->std = xmalloc((dim ? dim : 1) * sizeof *d->std);
             ok = d->mean && d->std && wire_get_f32s(r, &ms->ptr[0], d->mean, dim) &&
                  wire_get_f32s(r, &ms->ptr[1], d->std, dim);
         }

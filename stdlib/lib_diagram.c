@@ -8,6 +8,7 @@
 ** it is the experimenter's.
 */
 #include "lib.h"
+#include "mem.h"
 #include "diagram.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,11 +66,10 @@ static Value b_diagram(Interp *I, Args *a)
     if (file && !lib_path_at(I, a, &file, LIB_WRITE)) return VERR;
     /* the messages, and the parties they involve */
     Tr *t = &I->tr;
-    const TrMsg **msgs = malloc((t->n ? t->n : 1) * sizeof *msgs);
-    bool *used = calloc((size_t)I->nparties + 1, sizeof *used);
-    const char **names = malloc(((size_t)I->nparties + 1) * sizeof *names);
-    int *lanes = malloc(((size_t)I->nparties + 1) * sizeof *lanes);
-    if (!msgs || !used || !names || !lanes) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    const TrMsg **msgs = xmalloc(t->n * sizeof *msgs);
+    bool *used = xcalloc((size_t)I->nparties + 1, sizeof *used);
+    const char **names = xmalloc(((size_t)I->nparties + 1) * sizeof *names);
+    int *lanes = xmalloc(((size_t)I->nparties + 1) * sizeof *lanes);
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
         const TrMsg *m = &t->msgs[i];

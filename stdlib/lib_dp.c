@@ -10,6 +10,7 @@
 ** It does not run training (the nn module does, calling lib_dp_charge first).
 */
 #include "lib_dp.h"
+#include "mem.h"
 #include "dp.h"
 #include "lib_data.h"
 #include "lib_he.h"
@@ -88,17 +89,17 @@ static bool vec_from(Interp *I, Args *a, int i, Vec *out)
     memset(out, 0, sizeof *out);
     if (IS_NUM(x)) {
         out->kind = K_NUM; out->n = 1;
-        out->v = malloc(sizeof *out->v);
+        out->v = xmalloc(sizeof *out->v);
         out->v[0] = x.as.n;
     } else if (IS_TENSOR(x)) {
         const Tn *t = AS_TENSOR(x);
         out->kind = K_TENSOR; out->n = t->size; out->like = t;
-        out->v = malloc((t->size ? t->size : 1) * sizeof *out->v);
+        out->v = xmalloc((t->size ? t->size : 1) * sizeof *out->v);
         for (size_t k = 0; k < t->size; k++) out->v[k] = t->data[k];
     } else if (IS_LIST(x)) {
         ObjList *l = AS_LIST(x);
         out->kind = K_LIST; out->n = l->n;
-        out->v = malloc((l->n ? l->n : 1) * sizeof *out->v);
+        out->v = xmalloc((l->n ? l->n : 1) * sizeof *out->v);
         for (size_t k = 0; k < l->n; k++) {
             if (!IS_NUM(l->v[k])) {
                 free(out->v);
@@ -111,7 +112,6 @@ static bool vec_from(Interp *I, Args *a, int i, Vec *out)
         lib_bad(I, a, i, "number, list of numbers or tensor");
         return false;
     }
-    if (!out->v) abort();
     for (size_t k = 0; k < out->n; k++)
         if (!isfinite(out->v[k])) {
             double bad = isnan(out->v[k]) ? NAN : out->v[k];
@@ -290,8 +290,7 @@ static Value svt(Interp *I, Args *a, bool first_only)
     if (bad) return VERR;
     Vec v;
     if (!vec_from(I, a, 0, &v)) return VERR;
-    size_t *idx = malloc((size_t)count * sizeof *idx);
-    if (!idx) abort();
+    size_t *idx = xmalloc((size_t)count * sizeof *idx);
     char what[160];
     if (first_only)
         snprintf(what, sizeof what, "%s(threshold = %g, epsilon = %.3g)", a->fname, thr, eps);
@@ -347,8 +346,7 @@ static Value noised_part(Interp *I, Args *a, size_t i, Value x, int n, double b)
     if (nd >= 0) {                              /* E(x) + share: the sum stays encrypted */
         size_t len = 1;
         for (int d = 0; d < nd; d++) len *= (size_t)shape[d];
-        double *z = calloc(len ? len : 1, sizeof *z);
-        if (!z) abort();
+        double *z = xcalloc(len ? len : 1, sizeof *z);
         dp_laplace_share_add(party_rng(I, p), z, len, n, b);
         Value noise;
         if (nd == 0) noise = VNUM(z[0]);
@@ -403,8 +401,7 @@ static Value b_laplace_sum(Interp *I, Args *a)
                              "party's value (x at p, or computed inside on p)", i + 1);
     int n = (int)l->n;
     /* the round: every party posts its noised part; the layer delivers them together */
-    Value *got = calloc(l->n, sizeof *got);
-    if (!got) abort();
+    Value *got = xcalloc(l->n, sizeof *got);
     bool ok = true;
     msg_parallel_begin(&I->msg);
     for (size_t i = 0; i < l->n && ok; i++) {
@@ -802,8 +799,7 @@ void lib_dp_put_ledger(struct WireW *w, const void *ledger)
     size_t n = 0;
     FILE *f = open_memstream(&text, &n);
     if (!f || !dp_ledger_write(ledger, f) || fclose(f) != 0) {
-        fputs("ppdl: out of memory\n", stderr);
-        abort();
+        mem_oom();
     }
     wire_put_array(w, 2);
     wire_put_str(w, text, n);

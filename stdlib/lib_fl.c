@@ -12,6 +12,7 @@
 ** the result there); sample draws from the generator of the party it runs at.
 */
 #include "lib.h"
+#include "mem.h"
 #include "lib_nn.h"
 #include "lib_wire.h"
 #include <math.h>
@@ -19,13 +20,6 @@
 #include <string.h>
 
 #define KW(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 /* --- parameters as tensors ---------------------------------------------------------- */
 
@@ -201,7 +195,7 @@ static Value combine(Interp *I, Args *a, ObjList *items, const double *c)
         float *own;
         const float *f = flat_of(I, a, 0, v, &n, &own);
         if (!f) return free(acc), VERR;
-        if (k == 0) { n0 = n; acc = calloc(n ? n : 1, sizeof *acc); if (!acc) abort(); }
+        if (k == 0) { n0 = n; acc = xcalloc(n ? n : 1, sizeof *acc); }
         else if (n != n0) {
             free(own); free(acc);
             return err_raise(I, "%s: item %zu has %zu parameters, item 1 has %zu", a->fname, k + 1, n, n0);
@@ -573,8 +567,7 @@ static Value b_traffic(Interp *I, Args *a)
         return VERR;
     if (since < 0) return lib_badkw(I, a, "since", "message count >= 0");
     int np = I->nparties;
-    double *sent = calloc((size_t)np + 1, sizeof *sent), *recv = calloc((size_t)np + 1, sizeof *recv);
-    if (!sent || !recv) abort();
+    double *sent = xcalloc((size_t)np + 1, sizeof *sent), *recv = xcalloc((size_t)np + 1, sizeof *recv);
     for (size_t i = (size_t)since; i < I->tr.n; i++) {
         const TrMsg *m = &I->tr.msgs[i];
         if (m->from >= 0 && m->from <= np) sent[m->from] += (double)m->bytes;

@@ -10,6 +10,7 @@
 */
 #include "lib_mpc.h"
 #include "ev.h"
+#include "mem.h"
 #include "lib_wire.h"
 #include <math.h>
 #include <stdio.h>
@@ -33,13 +34,6 @@ typedef struct SharedObj {
 } SharedObj;
 typedef struct SharedDs { SsTensor *x, *y; int nclasses; Value scheme; char *origin; } SharedDs;
 typedef struct SharedModel { SsModel *m; Value scheme; int diverged; long steps; } SharedModel;
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n, sz);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 /* Each party's steps draw from that party's own generator (docs/parties.md). */
 static Rng *party_rng(void *u, int party) { return ev_rng(u, party); }
@@ -417,7 +411,7 @@ static Value share_dataset(Interp *I, Args *a, Ds *d, int from, Value scheme)
     SharedDs *s = xcalloc(1, sizeof *s);
     s->x = sx; s->y = sy; s->nclasses = d->nclasses;
     s->scheme = val_retain(scheme);
-    s->origin = d->origin ? strdup(d->origin) : NULL;
+    s->origin = d->origin ? xstrdup(d->origin) : NULL;
     return val_user(&lib_shared_ds_class, s);
 }
 
@@ -1022,14 +1016,14 @@ static SsTensor *get_sst(Interp *I, struct WireR *r, const msgpack_object *o)
     SsScheme sc;
     int shape[TN_MAXDIM];
     int64_t d, frac;
-    char err[128];
+    RtErr err;
     if (!wire_get_array(r, o, 4, 4, &a) || !get_sc(I, r, &a->ptr[0], &sc) ||
         !wire_get_array(r, &a->ptr[1], 0, TN_MAXDIM, &sh)) return NULL;
     for (uint32_t i = 0; i < sh->size; i++) {
         if (!wire_get_int(r, &sh->ptr[i], 0, INT32_MAX, &d)) return NULL;
         shape[i] = (int)d;
     }
-    if (tn_shape_check((int)sh->size, shape, err)) { wire_fail(r, "shares: %s", err); return NULL; }
+    if (tn_shape_check((int)sh->size, shape, &err)) { wire_fail(r, "shares: %s", err.msg); return NULL; }
     if (!wire_get_int(r, &a->ptr[2], 0, 62, &frac) || !wire_get_array(r, &a->ptr[3], (size_t)sc.n, (size_t)sc.n, &ss))
         return NULL;
     size_t size = 1, k = 0;
@@ -1131,7 +1125,7 @@ static Value sds_decode(Interp *I, struct WireR *r, const msgpack_object *o)
     else if ((d->x = get_sst(I, r, &a->ptr[1])) && (d->y = get_sst(I, r, &a->ptr[2]))) {
         if (a->ptr[4].type == MSGPACK_OBJECT_NIL) return val_user(&lib_shared_ds_class, d);
         if (wire_get_str(r, &a->ptr[4], &s, &n)) {
-            d->origin = strndup(s, n);
+            d->origin = xstrndup(s, n);
             return val_user(&lib_shared_ds_class, d);
         }
     }

@@ -10,6 +10,7 @@
 ** the evaluator's job (these builtins are ordinary: one party's values in, result there).
 */
 #include "lib_nn.h"
+#include "mem.h"
 #include "lib_wire.h"
 #include "dp.h"
 #include "lib.h"
@@ -22,13 +23,6 @@
 #include <time.h>
 
 #define KW(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 /* --- the layer, network and model kinds --------------------------------------------------- */
 
@@ -263,9 +257,9 @@ static Value act_layer(Interp *I, Args *a, NnKind kind)
         const NnApprox *spec = val_user_as(*ap, &approx_class);
         if (!spec) return lib_badkw(I, a, "approx", "taylor(degree = d) or interpolate(degree = d, over = [a, b])");
         l.approx = *spec;
-        char err[NN_ERRLEN];
-        if (nn_approx_fit(kind == NN_TANH ? NN_FN_TANH : NN_FN_SIGMOID, &l.approx, err) < 0)
-            return err_raise(I, "%s: %s", a->fname, err);
+        RtErr err;
+        if (nn_approx_fit(kind == NN_TANH ? NN_FN_TANH : NN_FN_SIGMOID, &l.approx, &err) < 0)
+            return err_raise(I, "%s: %s", a->fname, err.msg);
     }
     return new_layer(l);
 }
@@ -288,8 +282,7 @@ static bool degree_kw(Interp *I, Args *a, int *out)
 
 static Value b_taylor(Interp *I, Args *a)
 {
-    NnApprox *ap = calloc(1, sizeof *ap);
-    if (!ap) abort();
+    NnApprox *ap = xcalloc(1, sizeof *ap);
     ap->kind = NN_APPROX_TAYLOR;
     if (!lib_arity(I, a, 0, 0) || !lib_kwonly(I, a, KW("degree")) || !degree_kw(I, a, &ap->degree)) {
         free(ap); return VERR;
@@ -299,8 +292,7 @@ static Value b_taylor(Interp *I, Args *a)
 
 static Value b_interpolate(Interp *I, Args *a)
 {
-    NnApprox *ap = calloc(1, sizeof *ap);
-    if (!ap) abort();
+    NnApprox *ap = xcalloc(1, sizeof *ap);
     ap->kind = NN_APPROX_INTERVAL;
     ap->lo = -6; ap->hi = 6;
     if (!lib_arity(I, a, 0, 0) || !lib_kwonly(I, a, KW("degree", "over")) || !degree_kw(I, a, &ap->degree)) {
@@ -323,8 +315,7 @@ static Value b_interpolate(Interp *I, Args *a)
 static Value network_hook(Interp *I, Sym *name, int n, Value *layers)
 {
     if (n == 0) return err_raise(I, "network %s has no layers", name->name);
-    NnLayer *ls = calloc((size_t)n, sizeof *ls);
-    if (!ls) abort();
+    NnLayer *ls = xcalloc((size_t)n, sizeof *ls);
     for (int i = 0; i < n; i++) {
         const NnLayer *l = lib_layer_of(layers[i]);
         if (!l) {
@@ -335,10 +326,10 @@ static Value network_hook(Interp *I, Sym *name, int n, Value *layers)
         }
         ls[i] = *l;
     }
-    char err[NN_ERRLEN];
-    NnNet *net = nn_net_new(name->name, n, ls, err);
+    RtErr err;
+    NnNet *net = nn_net_new(name->name, n, ls, &err);
     free(ls);
-    if (!net) return err_raise(I, "network %s: %s", name->name, err);
+    if (!net) return err_raise(I, "network %s: %s", name->name, err.msg);
     /* consecutive dense layers must agree; the rest is checked against the data */
     int last = -1;
     for (int i = 0; i < n; i++) {
@@ -511,15 +502,15 @@ static Value b_train(Interp *I, Args *a)
     val_rec_set(hist, sym_cstr(&I->syms, "seconds"), val_list((size_t)epochs));
     Progress pr = { .I = I, .show = verbose && I->tty, .dp = dp, .epochs = (int)epochs,
                     .t0 = now() };
-    char err[NN_ERRLEN];
+    RtErr err;
     for (long e = 0; e < epochs; e++) {
         NnEpochStats st;
         pr.epoch = (int)e;
         double t0 = now();
-        if (nn_train_epoch(m, d->x, d->y, d->nclasses, &cfg, ev_rng(I, a->at), tick, &pr, &st, err) < 0) {
+        if (nn_train_epoch(m, d->x, d->y, d->nclasses, &cfg, ev_rng(I, a->at), tick, &pr, &st, &err) < 0) {
             if (pr.show) fputs("\r\033[K", stderr);
             val_release(hist);
-            return err_raise(I, "train: %s", err);
+            return err_raise(I, "train: %s", err.msg);
         }
         if (st.stopped) {
             if (pr.show) fputs("\r\033[K", stderr);
@@ -535,9 +526,9 @@ static Value b_train(Interp *I, Args *a)
         push_num(hist, I, "seconds", secs);
         double vl = NAN, va = NAN;
         if (val) {
-            if (nn_evaluate(m, val->x, val->y, val->nclasses, cfg.loss, &vl, &va, err) < 0) {
+            if (nn_evaluate(m, val->x, val->y, val->nclasses, cfg.loss, &vl, &va, &err) < 0) {
                 val_release(hist);
-                return err_raise(I, "train: validation: %s", err);
+                return err_raise(I, "train: validation: %s", err.msg);
             }
             push_num(hist, I, "val_loss", vl);
             push_num(hist, I, "val_accuracy", va);
@@ -569,9 +560,9 @@ static Value eval_result(Interp *I, Args *a, double *loss, double *acc)
     if (!d) return VERR;
     NnLoss lf = NN_LOSS_AUTO;
     if (!loss_kw(I, a, &lf)) return VERR;
-    char err[NN_ERRLEN];
-    if (nn_evaluate(m, d->x, d->y, d->nclasses, lf, loss, acc, err) < 0)
-        return err_raise(I, "%s: %s", a->fname, err);
+    RtErr err;
+    if (nn_evaluate(m, d->x, d->y, d->nclasses, lf, loss, acc, &err) < 0)
+        return err_raise(I, "%s: %s", a->fname, err.msg);
     return VNONE;
 }
 
@@ -604,9 +595,9 @@ static Value b_predict(Interp *I, Args *a)
     if (d) x = d->x;
     else if (IS_TENSOR(a->v[1])) x = AS_TENSOR(a->v[1]);
     else return lib_bad(I, a, 1, "tensor or dataset");
-    char err[NN_ERRLEN];
-    Tn *out = nn_predict(m, x, err);
-    if (!out) return err_raise(I, "predict: %s", err);
+    RtErr err;
+    Tn *out = nn_predict(m, x, &err);
+    if (!out) return err_raise(I, "predict: %s", err.msg);
     return val_tensor(out);
 }
 
@@ -615,8 +606,8 @@ static Value b_save(Interp *I, Args *a)
     if (a->n >= 1 && !lib_model_of(a->v[0])) return lib_forward(I, a, "model");
     const char *path;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, KW(NULL)) || !lib_path(I, a, 1, LIB_WRITE, &path)) return VERR;
-    char err[NN_ERRLEN];
-    if (nn_save(lib_model_of(a->v[0]), path, err) < 0) return err_raise(I, "save: %s", err);
+    RtErr err;
+    if (nn_save(lib_model_of(a->v[0]), path, &err) < 0) return err_raise(I, "save: %s", err.msg);
     return VNONE;
 }
 
@@ -624,9 +615,9 @@ static Value b_load_model(Interp *I, Args *a)
 {
     const char *path;
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL)) || !lib_path(I, a, 0, LIB_READ, &path)) return VERR;
-    char err[NN_ERRLEN];
-    NnModel *m = nn_load(path, err);
-    if (!m) return err_raise(I, "load_model: %s", err);
+    RtErr err;
+    NnModel *m = nn_load(path, &err);
+    if (!m) return err_raise(I, "load_model: %s", err.msg);
     return lib_model_new(m);
 }
 
@@ -693,7 +684,7 @@ static void text_plot(const Series *s, Sb *out)
     sb_printf(out, "\n           1%*d  (epoch)\n", W - 1, s->n);
 }
 
-static bool svg_plot(const Series *s, int k, const char *path, char *err)
+static bool svg_plot(const Series *s, int k, const char *path, RtErr *e)
 {
     enum { PW = 420, PH = 260, M = 50 };
     Sb b; sb_init(&b);
@@ -726,7 +717,7 @@ static bool svg_plot(const Series *s, int k, const char *path, char *err)
     FILE *f = fopen(path, "w");
     bool ok = f && fwrite(b.s, 1, b.n, f) == b.n;
     if (f && fclose(f) != 0) ok = false;
-    if (!ok) snprintf(err, NN_ERRLEN, "cannot write '%s'", path);
+    if (!ok) rt_err(e, RT_EIO, "cannot write '%s'", path);
     sb_free(&b);
     return ok;
 }
@@ -742,9 +733,9 @@ static Value b_plot(Interp *I, Args *a)
     int k = collect_series(a->v[0], s, 8);
     if (k == 0) return err_raise(I, "plot: the record has no list of numbers to plot (expected a history from train)");
     Value r = VNONE;
-    char err[NN_ERRLEN];
+    RtErr err;
     if (file) {
-        if (!svg_plot(s, k, file, err)) r = err_raise(I, "plot: %s", err);
+        if (!svg_plot(s, k, file, &err)) r = err_raise(I, "plot: %s", err.msg);
     } else {
         Sb b; sb_init(&b);
         for (int i = 0; i < k; i++) { if (i) sb_putc(&b, '\n'); text_plot(&s[i], &b); }
@@ -961,10 +952,10 @@ static NnNet *get_net(struct WireR *r, const msgpack_object *o)
     NnLayer *l = xmalloc(ls->size * sizeof *l);
     for (uint32_t i = 0; i < ls->size; i++)
         if (!get_layer(r, &ls->ptr[i], &l[i])) { free(l); return NULL; }
-    char err[NN_ERRLEN];
-    NnNet *net = nn_net_new(name, (int)ls->size, l, err);
+    RtErr err;
+    NnNet *net = nn_net_new(name, (int)ls->size, l, &err);
     free(l);
-    if (!net) wire_fail(r, "network: %s", err);
+    if (!net) wire_fail(r, "network: %s", err.msg);
     else if (net->nparams > ((size_t)1 << 28)) { nn_net_free(net); wire_fail(r, "a network too large"); return NULL; }
     return net;
 }
@@ -984,9 +975,9 @@ static Value layer_decode(Interp *I, struct WireR *r, const msgpack_object *o)
     (void)I;
     NnLayer l;
     if (!get_layer(r, o, &l)) return VERR;
-    char err[NN_ERRLEN];
-    NnNet *net = nn_net_new("layer", 1, &l, err);    /* validates and fits */
-    if (!net) return wire_fail(r, "layer: %s", err), VERR;
+    RtErr err;
+    NnNet *net = nn_net_new("layer", 1, &l, &err);    /* validates and fits */
+    if (!net) return wire_fail(r, "layer: %s", err.msg), VERR;
     Value v = layer_value(&net->layer[0]);
     nn_net_free(net);
     return v;

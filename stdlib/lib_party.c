@@ -7,6 +7,7 @@
 ** the message layer (runtime/message.c) alone writes.
 */
 #include "lib.h"
+#include "mem.h"
 #include "lib_wire.h"
 #include <stdlib.h>
 #include <string.h>
@@ -169,8 +170,7 @@ static Value b_cost(Interp *I, Args *a)
         sb_free(&b);
         return VNONE;
     }
-    CostTable *c = malloc(sizeof *c);
-    if (!c) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    CostTable *c = xmalloc(sizeof *c);
     *c = (CostTable){ sb_take(&b), t->n, total, rounds };
     return val_user(&cost_class, c);
 }

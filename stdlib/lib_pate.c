@@ -11,6 +11,7 @@
 ** parties, and turns values into runtime calls.
 */
 #include "lib.h"
+#include "mem.h"
 #include "dp.h"
 #include "ds.h"
 #include "lib_data.h"
@@ -25,13 +26,6 @@
 #include <unistd.h>
 
 #define KW(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz);
-    if (!p) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return p;
-}
 
 static Rng *party_rng(void *u, int party) { return ev_rng(u, party); }
 

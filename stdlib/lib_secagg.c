@@ -8,6 +8,7 @@
 */
 #include "lib.h"
 #include "ev.h"
+#include "mem.h"
 #include "secagg.h"
 #include <math.h>
 #include <stdlib.h>
@@ -62,13 +63,11 @@ static Value b_secagg(Interp *I, Args *a)
     if (!lib_kw(a, "threshold")) t = n / 2 + 1;
     if (t < 1 || t > SA_MAXN) return lib_badkw(I, a, "threshold", "number of clients between n/2 and n");
     /* the clients: one update each, at distinct parties, none of them the server */
-    int *client = calloc((size_t)n, sizeof *client);
-    const float **x = calloc((size_t)n, sizeof *x);
-    unsigned char *drop = calloc((size_t)n, 1);
-    if (!client || !x || !drop) abort();
+    int *client = xcalloc((size_t)n, sizeof *client);
+    const float **x = xcalloc((size_t)n, sizeof *x);
+    unsigned char *drop = xcalloc((size_t)n, 1);
     const Tn *shape = NULL;
-    float *nums = calloc((size_t)n, sizeof *nums);
-    if (!nums) abort();
+    float *nums = xcalloc((size_t)n, sizeof *nums);
     Value r = VERR;
     for (int i = 0; i < n; i++) {
         Value v = l->v[i];
@@ -97,8 +96,7 @@ static Value b_secagg(Interp *I, Args *a)
         !dropouts(I, a, "dropout_before", client, n, drop, SA_DROP_BEFORE)) goto out;
     {
     size_t m = shape ? shape->size : 1;
-    double *sum = calloc(m ? m : 1, sizeof *sum);
-    if (!sum) abort();
+    double *sum = xcalloc(m ? m : 1, sizeof *sum);
     SaRun run = { .msg = &I->msg, .server = to, .n = n, .client = client, .t = (int)t,
                   .scale = scale, .m = m, .x = x, .drop = drop, .rng = party_rng, .self = rep_self(I),
                   .name = party_name, .u = I, .interrupt = I->interrupt };

@@ -15,17 +15,11 @@
 */
 #include "lib.h"
 #include "ev.h"
+#include "mem.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d) { fputs("ppdl: out of memory\n", stderr); abort(); }
-    return d;
-}
 
 /* An absolute spelling of path (no file system access beyond getcwd): "./" and "//"
 ** dropped, "a/../" folded, so that one file has one key in the table. */
@@ -160,8 +154,7 @@ bool lib_path_at(Interp *I, Args *a, const char **path, int mode)
     if (ok && mode == LIB_WRITE && !f) {
         if (I->nfiles == I->capfiles) {
             I->capfiles = I->capfiles ? I->capfiles * 2 : 16;
-            I->files = realloc(I->files, I->capfiles * sizeof *I->files);
-            if (!I->files) { fputs("ppdl: out of memory\n", stderr); abort(); }
+            I->files = xrealloc(I->files, I->capfiles * sizeof *I->files);
         }
         I->files[I->nfiles++] = (FileRec){ key, q };
         key = NULL;

@@ -1,8 +1,9 @@
 /*
 ** lib_tensor.c — the 'tensor' module: builtins that make, reshape, combine, reduce and
 ** inspect plaintext tensors (tensor, zeros, rand, reshape, sum, argmax, concat, ...),
-** plus the entry points the evaluator calls for tensor operators, indexing, index
-** assignment (the hidden builtin __setindex) and display (see lib_tensor.h).  The
+** plus the tensor class the module registers for the V_TENSOR tag (Interp.tagclass):
+** the hooks the evaluator calls for operators, indexing, index assignment, the fields
+** x.T, x.shape and x.len, and display.  The
 ** arithmetic itself is runtime/tn*.c; this file converts Values, checks arguments and
 ** turns runtime error text into raised errors.  Math names shared with core (exp, max,
 ** sum, ...) arrive here when core forwards a tensor argument; what this module does not
@@ -11,6 +12,7 @@
 ** results here carry the non-zero owner of their operands as well.
 */
 #include "lib_tensor.h"
+#include "mem.h"
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,10 +22,10 @@
 /* --- helpers ----------------------------------------------------------------------- */
 
 /* Raises a runtime error text; "interrupted" becomes the evaluator's interrupt. */
-static Value raise_tn(Interp *I, const char *err)
+static Value raise_tn(Interp *I, const RtErr *err)
 {
-    if (strcmp(err, "interrupted") == 0 && ev_interrupted(I)) return VERR;
-    return err_raise(I, "%s", err);
+    if (err->code == RT_EINTR && ev_interrupted(I)) return VERR;
+    return err_raise(I, "%s", err->msg);
 }
 
 static Value tval(Tn *t, int owner) { return val_at(val_tensor(t), owner); }
@@ -104,7 +106,7 @@ static bool fill_nested(Interp *I, Value v, int d, int ndim, const int *shape, f
 
 Tn *lib_tensor_from(Interp *I, Value v, const char *what)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     switch (v.tag) {
     case V_NUM: {
         float f;
@@ -136,7 +138,7 @@ Tn *lib_tensor_from(Interp *I, Value v, const char *what)
             if (n == 0) break;
             cur = AS_LIST(cur)->v[0];
         }
-        if (tn_shape_check(ndim, shape, err)) { err_raise(I, "%s: %s", what, err); return NULL; }
+        if (tn_shape_check(ndim, shape, &err)) { err_raise(I, "%s: %s", what, err.msg); return NULL; }
         Tn *t = tn_new(ndim, shape);
         size_t k = 0;
         if (!fill_nested(I, v, 0, ndim, shape, t->data, &k, what)) { tn_free(t); return NULL; }
@@ -153,7 +155,7 @@ Tn *lib_tensor_from(Interp *I, Value v, const char *what)
 ** unchecked (reshape resolves it). */
 static bool shape_args(Interp *I, Args *a, int from, int to, int *ndim, int *shape, bool infer)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     Value *v = a->v + from;
     int n = to - from;
     if (n == 1 && v[0].tag == V_LIST) { n = (int)AS_LIST(v[0])->n; v = AS_LIST(v[0])->v; }
@@ -170,7 +172,7 @@ static bool shape_args(Interp *I, Args *a, int from, int to, int *ndim, int *sha
         shape[i] = (int)v[i].as.n;
     }
     *ndim = n;
-    if (!infer && tn_shape_check(n, shape, err)) { err_raise(I, "'%s': %s", a->fname, err); return false; }
+    if (!infer && tn_shape_check(n, shape, &err)) { err_raise(I, "'%s': %s", a->fname, err.msg); return false; }
     return true;
 }
 
@@ -243,20 +245,25 @@ static bool nonzero_divisor(Interp *I, int op, const Tn *d)
     return true;
 }
 
-Value lib_tensor_binop(Interp *I, int op, Value a, Value b)
+/* a op b for an OpKind (OP_ADD .. OP_GE, OP_MATMUL) where a or b is a tensor and the
+** other a tensor or number: elementwise with broadcasting, comparisons give 1/0
+** tensors, @ is numpy's matmul (a 1-D @ 1-D product is a number).  Owner: the
+** operands' non-zero owner (the evaluator has already checked they agree). */
+static Value tensor_binop(Interp *I, int op, Value a, Value b)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     int owner = a.owner ? a.owner : b.owner;
     float s = 0;
     bool ta = a.tag == V_TENSOR, tb = b.tag == V_TENSOR;
-    if ((!ta && !scalar_of(a, &s)) || (!tb && !scalar_of(b, &s)) || (!ta && !tb))
+    if ((!ta && a.tag != V_NUM) || (!tb && b.tag != V_NUM) ||
+        (!ta && !scalar_of(a, &s)) || (!tb && !scalar_of(b, &s)) || (!ta && !tb))
         return err_raise(I, "unsupported operand types for '%s': %s and %s",
                          ast_op_name(op), val_type_name(a), val_type_name(b));
     if (op == OP_MATMUL) {
         if (!ta || !tb)
             return err_raise(I, "matmul: both operands must be tensors (use * to scale by a number)");
-        Tn *r = tn_matmul(AS_TENSOR(a), AS_TENSOR(b), I->interrupt, err);
-        return r ? tval_or_num(r, owner) : raise_tn(I, err);
+        Tn *r = tn_matmul(AS_TENSOR(a), AS_TENSOR(b), I->interrupt, &err);
+        return r ? tval_or_num(r, owner) : raise_tn(I, &err);
     }
     int k = op_of(op);
     if (k < 0) return err_raise(I, "operator '%s' does not apply to tensors", ast_op_name(op));
@@ -271,13 +278,14 @@ Value lib_tensor_binop(Interp *I, int op, Value a, Value b)
         if (!tb && s == 0) return err_raise(I, "division by zero");
     }
     Tn *r;
-    if (ta && tb) r = tn_binop((TnOp)k, AS_TENSOR(a), AS_TENSOR(b), err);
+    if (ta && tb) r = tn_binop((TnOp)k, AS_TENSOR(a), AS_TENSOR(b), &err);
     else if (ta) r = tn_binop_s((TnOp)k, AS_TENSOR(a), s, false);
     else r = tn_binop_s((TnOp)k, AS_TENSOR(b), s, true);
-    return r ? tval(r, owner) : raise_tn(I, err);
+    return r ? tval(r, owner) : raise_tn(I, &err);
 }
 
-Value lib_tensor_unop(Interp *I, int op, Value a)
+/* OP_NEG (a negated copy) and OP_POS (a copy) of a tensor; OP_NOT is an error. */
+static Value tensor_unop(Interp *I, int op, Value a)
 {
     if (a.tag != V_TENSOR)
         return err_raise(I, "unsupported operand type for unary '%s': %s", ast_op_name(op), val_type_name(a));
@@ -322,55 +330,72 @@ static bool to_index(Interp *I, int n, const bool *slice, const Value *lo, const
     return true;
 }
 
-Value lib_tensor_getindex(Interp *I, Value t, int n, Node **items, Value *vals)
+/* The index items of VClass.index (idx[2k], idx[2k + 1], slice[k]) as TnIndex items. */
+static bool hook_index(Interp *I, int n, const Value *idx, const bool *slice, TnIndex *ix)
 {
-    char err[TN_ERRLEN];
-    TnIndex ix[TN_MAXDIM];
-    bool slice[TN_MAXDIM];
     Value lo[TN_MAXDIM], hi[TN_MAXDIM];
-    if (n > TN_MAXDIM) return err_raise(I, "too many indices (%d) for a tensor", n);
-    for (int i = 0; i < n; i++) {
-        slice[i] = items[i]->kind == N_SLICE;
-        lo[i] = vals[2 * i]; hi[i] = vals[2 * i + 1];
-    }
-    if (!to_index(I, n, slice, lo, hi, ix)) return VERR;
-    Tn *r = tn_index(AS_TENSOR(t), n, ix, err);
-    return r ? tval_or_num(r, t.owner) : raise_tn(I, err);
+    if (n > TN_MAXDIM) { err_raise(I, "too many indices (%d) for a tensor", n); return false; }
+    for (int i = 0; i < n; i++) { lo[i] = idx[2 * i]; hi[i] = idx[2 * i + 1]; }
+    return to_index(I, n, slice, lo, hi, ix);
 }
 
-/* __setindex(t, v, i1, i2, ...): t[i1, i2, ...] = v.  A slice item arrives as a list
-** [start, stop] (none for an omitted bound); an integer index as a number. */
-static Value b_setindex(Interp *I, Args *a)
+/* t[i, j, a:b]: all-integer indexing gives a number, else a tensor (a view copied). */
+static Value tensor_index(Interp *I, Value t, int n, const Value *idx, const bool *slice)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     TnIndex ix[TN_MAXDIM];
-    bool slice[TN_MAXDIM];
-    Value lo[TN_MAXDIM], hi[TN_MAXDIM];
-    Tn *t;
-    if (!lib_arity(I, a, 2, 2 + TN_MAXDIM) || !lib_tensor(I, a, 0, &t)) return VERR;
-    int n = a->n - 2;
-    for (int i = 0; i < n; i++) {
-        Value it = a->v[2 + i];
-        slice[i] = it.tag == V_LIST;
-        if (slice[i] && AS_LIST(it)->n != 2) return err_raise(I, "__setindex: a slice is [start, stop]");
-        lo[i] = slice[i] ? AS_LIST(it)->v[0] : it;
-        hi[i] = slice[i] ? AS_LIST(it)->v[1] : VNONE;
-    }
-    if (!to_index(I, n, slice, lo, hi, ix)) return VERR;
-    Value v = a->v[1];
+    if (!hook_index(I, n, idx, slice, ix)) return VERR;
+    Tn *r = tn_index(AS_TENSOR(t), n, ix, &err);
+    return r ? tval_or_num(r, t.owner) : raise_tn(I, &err);
+}
+
+/* t[i, j, a:b] = v: v a number or bool (filled in), or a tensor, list or range that
+** broadcasts to the selection. */
+static bool tensor_setindex(Interp *I, Value t, int n, const Value *idx, const bool *slice, Value v)
+{
+    RtErr err;
+    TnIndex ix[TN_MAXDIM];
+    if (!hook_index(I, n, idx, slice, ix)) return false;
     float s;
     int rc;
-    if (scalar_of(v, &s)) rc = tn_index_fill(t, n, ix, s, err);
+    if (scalar_of(v, &s)) rc = tn_index_fill(AS_TENSOR(t), n, ix, s, &err);
+    else if (v.tag == V_TENSOR) rc = tn_index_set(AS_TENSOR(t), n, ix, AS_TENSOR(v), &err);
     else {
-        Tn *own, *src = arg_tn(I, a, 1, &own);
-        if (!src) return VERR;
-        rc = tn_index_set(t, n, ix, src, err);
-        tn_free(own);
+        Tn *src = lib_tensor_from(I, v, "index assignment");
+        if (!src) return false;
+        rc = tn_index_set(AS_TENSOR(t), n, ix, src, &err);
+        tn_free(src);
     }
-    return rc ? raise_tn(I, err) : VNONE;
+    if (rc) raise_tn(I, &err);
+    return rc == 0;
 }
 
-void lib_tensor_show(const Tn *t, Sb *out) { tn_show(out, t, "tensor"); }
+/* x.T, x.shape and x.len: the builtin of that name applied to x, called as the program
+** would call it (the evaluator's party checks included). */
+static Value tensor_field(Interp *I, Value self, Sym *name)
+{
+    const char *f = name->name;
+    const LibReg *b = lib_find(I, strcmp(f, "T") == 0 ? "transpose" : f);
+    if (b && (strcmp(f, "T") == 0 || strcmp(f, "shape") == 0 || strcmp(f, "len") == 0))
+        return ev_call(I, (Value){ .tag = V_BUILTIN, .as.fn = b }, 1, &self);
+    return err_raise(I, "a %s has no field '%s'", val_type_name(self), f);
+}
+
+/* tensor([[1, 2],\n        [3, 4]]), numpy-like. */
+static void tensor_show(Interp *I, const void *p, Sb *out, int verbose)
+{
+    (void)I; (void)verbose;
+    tn_show(out, p, "tensor");
+}
+
+/* The class of the V_TENSOR tag.  Its objects are the evaluator's (ObjTensor, freed and
+** placed by val.c), so it has no free hook; it travels through lib_wire.c's own codec. */
+static const VClass tensor_class = {
+    .name = "tensor", .show = tensor_show, .binop = tensor_binop, .unop = tensor_unop,
+    .field = tensor_field, .index = tensor_index, .setindex = tensor_setindex,
+};
+
+static void tensor_init(Interp *I) { I->tagclass[V_TENSOR] = &tensor_class; }
 
 /* --- constructors ------------------------------------------------------------------ */
 
@@ -404,25 +429,25 @@ static Value b_full(Interp *I, Args *a)
 
 static Value b_arange(Interp *I, Args *a)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     double lo = 0, hi, step = 1;
     if (!lib_arity(I, a, 1, 3) || !lib_kwonly(I, a, NULL)) return VERR;
     if (a->n == 1) { if (!lib_num(I, a, 0, &hi)) return VERR; }
     else if (!lib_num(I, a, 0, &lo) || !lib_num(I, a, 1, &hi) || (a->n == 3 && !lib_num(I, a, 2, &step)))
         return VERR;
-    Tn *t = tn_arange(lo, hi, step, err);
-    return t ? tval(t, a->at) : raise_tn(I, err);
+    Tn *t = tn_arange(lo, hi, step, &err);
+    return t ? tval(t, a->at) : raise_tn(I, &err);
 }
 
 static Value b_eye(Interp *I, Args *a)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     long n, m;
     if (!lib_arity(I, a, 1, 2) || !lib_kwonly(I, a, NULL) || !lib_int(I, a, 0, &n)) return VERR;
     m = n;
     if (a->n == 2 && !lib_int(I, a, 1, &m)) return VERR;
     int shape[2] = { n > INT_MAX ? -1 : (int)n, m > INT_MAX ? -1 : (int)m };
-    if (tn_shape_check(2, shape, err)) return err_raise(I, "eye: %s", err);
+    if (tn_shape_check(2, shape, &err)) return err_raise(I, "eye: %s", err.msg);
     return tval(tn_eye(shape[0], shape[1]), a->at);
 }
 
@@ -455,12 +480,12 @@ static Value b_randn(Interp *I, Args *a)
 /* xavier(fan_in, fan_out) and he(fan_in, fan_out): fan_in × fan_out weight matrices. */
 static Value init_matrix(Interp *I, Args *a, bool he)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     long fi, fo;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL) || !lib_int(I, a, 0, &fi) ||
         !lib_int(I, a, 1, &fo)) return VERR;
     int shape[2] = { fi > INT_MAX ? -1 : (int)fi, fo > INT_MAX ? -1 : (int)fo };
-    if (tn_shape_check(2, shape, err)) return err_raise(I, "%s: %s", a->fname, err);
+    if (tn_shape_check(2, shape, &err)) return err_raise(I, "%s: %s", a->fname, err.msg);
     Tn *t = tn_new(2, shape);
     if (he) tn_fill_he(t, ev_rng(I, a->at), shape[0]);
     else tn_fill_xavier(t, ev_rng(I, a->at), shape[0], shape[1]);
@@ -494,18 +519,18 @@ static Value b_numel(Interp *I, Args *a)
 
 static Value b_reshape(Interp *I, Args *a)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     Tn *t;
     int nd, shape[TN_MAXDIM];
     if (!lib_arity(I, a, 2, -1) || !lib_kwonly(I, a, NULL) || !lib_tensor(I, a, 0, &t) ||
         !shape_args(I, a, 1, a->n, &nd, shape, true)) return VERR;
-    Tn *r = tn_reshape(t, nd, shape, err);
-    return r ? tval(r, a->v[0].owner) : raise_tn(I, err);
+    Tn *r = tn_reshape(t, nd, shape, &err);
+    return r ? tval(r, a->v[0].owner) : raise_tn(I, &err);
 }
 
 static Value b_transpose(Interp *I, Args *a)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     Tn *t;
     if (!lib_arity(I, a, 1, -1) || !lib_kwonly(I, a, NULL) || !lib_tensor(I, a, 0, &t)) return VERR;
     if (a->n == 1) return tval(tn_transpose(t), a->v[0].owner);
@@ -513,8 +538,8 @@ static Value b_transpose(Interp *I, Args *a)
     if (!shape_args(I, a, 1, a->n, &nd, perm, false)) return VERR;
     if (nd != t->ndim)
         return err_raise(I, "transpose: %d axes given for a tensor of %d dimensions", nd, t->ndim);
-    Tn *r = tn_permute(t, perm, err);
-    return r ? tval(r, a->v[0].owner) : raise_tn(I, err);
+    Tn *r = tn_permute(t, perm, &err);
+    return r ? tval(r, a->v[0].owner) : raise_tn(I, &err);
 }
 
 static Value to_list(const Tn *t, int d, size_t *k)
@@ -584,7 +609,7 @@ static Value b_clip(Interp *I, Args *a)
 
 static Value reduce(Interp *I, Args *a, TnRed r)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     static const char *const kws[] = { "axis", "keepdims", NULL };
     int axis;
     bool keep = false;
@@ -592,9 +617,9 @@ static Value reduce(Interp *I, Args *a, TnRed r)
         !lib_kwbool(I, a, "keepdims", &keep)) return VERR;
     Tn *own, *t = arg_tn(I, a, 0, &own);
     if (!t) return VERR;
-    Tn *res = tn_reduce(r, t, axis, keep, err);
+    Tn *res = tn_reduce(r, t, axis, keep, &err);
     tn_free(own);
-    if (!res) return raise_tn(I, err);
+    if (!res) return raise_tn(I, &err);
     return tval_or_num(res, a->v[0].owner);
 }
 
@@ -606,7 +631,7 @@ static Value b_argmin(Interp *I, Args *a) { return reduce(I, a, TN_ARGMIN); }
 /* max(x, axis = k) reduces; max(x, y) is the elementwise maximum (numpy's maximum). */
 static Value max_min(Interp *I, Args *a, bool is_max)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     if (a->n != 2) return reduce(I, a, is_max ? TN_MAX : TN_MIN);
     if (!lib_kwonly(I, a, NULL)) return VERR;
     TnOp op = is_max ? TN_MAXIMUM : TN_MINIMUM;
@@ -615,8 +640,8 @@ static Value max_min(Interp *I, Args *a, bool is_max)
     int owner = x.owner ? x.owner : y.owner;
     if (x.tag != V_TENSOR && y.tag != V_TENSOR) return lib_forward(I, a, "tensor");
     if (x.tag == V_TENSOR && y.tag == V_TENSOR) {
-        Tn *r = tn_binop(op, AS_TENSOR(x), AS_TENSOR(y), err);
-        return r ? tval(r, owner) : raise_tn(I, err);
+        Tn *r = tn_binop(op, AS_TENSOR(x), AS_TENSOR(y), &err);
+        return r ? tval(r, owner) : raise_tn(I, &err);
     }
     if (x.tag == V_TENSOR && scalar_of(y, &s)) return tval(tn_binop_s(op, AS_TENSOR(x), s, false), owner);
     if (y.tag == V_TENSOR && scalar_of(x, &s)) return tval(tn_binop_s(op, AS_TENSOR(y), s, true), owner);
@@ -630,23 +655,23 @@ static Value b_min(Interp *I, Args *a) { return max_min(I, a, false); }
 
 static Value b_dot(Interp *I, Args *a)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL)) return VERR;
     Tn *oa, *ob, *x = arg_tn(I, a, 0, &oa);
     if (!x) return VERR;
     Tn *y = arg_tn(I, a, 1, &ob);
     if (!y) { tn_free(oa); return VERR; }
-    Tn *r = x->ndim && y->ndim ? tn_matmul(x, y, I->interrupt, err) : NULL;
-    if (!x->ndim || !y->ndim) snprintf(err, sizeof err, "dot: scalar operands are not allowed (use *)");
+    Tn *r = x->ndim && y->ndim ? tn_matmul(x, y, I->interrupt, &err) : NULL;
+    if (!x->ndim || !y->ndim) rt_err(&err, RT_EINVAL, "dot: scalar operands are not allowed (use *)");
     tn_free(oa); tn_free(ob);
     int owner = a->v[0].owner ? a->v[0].owner : a->v[1].owner;
-    return r ? tval_or_num(r, owner) : raise_tn(I, err);
+    return r ? tval_or_num(r, owner) : raise_tn(I, &err);
 }
 
 /* concat([a, b], axis = 0) or concat(a, b, axis = 0); the same for stack. */
 static Value join(Interp *I, Args *a, bool stack)
 {
-    char err[TN_ERRLEN];
+    RtErr err;
     static const char *const kws[] = { "axis", NULL };
     long axis = 0;
     if (!lib_arity(I, a, 1, -1) || !lib_kwonly(I, a, kws) || !lib_kwint(I, a, "axis", &axis))
@@ -655,8 +680,7 @@ static Value join(Interp *I, Args *a, bool stack)
     int n = a->n, owner = 0;
     if (n == 1 && v[0].tag == V_LIST) { n = (int)AS_LIST(v[0])->n; v = AS_LIST(v[0])->v; }
     if (n == 0) return err_raise(I, "%s: no tensors to join", a->fname);
-    const Tn **ts = malloc((size_t)n * sizeof *ts);
-    if (!ts) { fputs("ppdl: out of memory\n", stderr); abort(); }
+    const Tn **ts = xmalloc((size_t)n * sizeof *ts);
     for (int i = 0; i < n; i++) {
         if (v[i].tag != V_TENSOR) {
             free(ts);
@@ -671,9 +695,9 @@ static Value join(Interp *I, Args *a, bool stack)
         ts[i] = AS_TENSOR(v[i]);
     }
     if (axis < -TN_MAXDIM - 1 || axis > TN_MAXDIM) axis = TN_MAXDIM + 1;
-    Tn *r = stack ? tn_stack(n, ts, (int)axis, err) : tn_concat(n, ts, (int)axis, err);
+    Tn *r = stack ? tn_stack(n, ts, (int)axis, &err) : tn_concat(n, ts, (int)axis, &err);
     free(ts);
-    return r ? tval(r, owner) : raise_tn(I, err);
+    return r ? tval(r, owner) : raise_tn(I, &err);
 }
 
 static Value b_concat(Interp *I, Args *a) { return join(I, a, false); }
@@ -826,13 +850,7 @@ static const LibReg fns[] = {
     {"allclose", b_allclose, "allclose(a, b, rtol = 1e-5, atol = 1e-6)",
      "True when a and b have one shape and |a - b| <= atol + rtol * |b| everywhere.",
      "print(allclose(tensor([1, 2]), tensor([1, 2.0000001])))   # -> true", 0},
-    {"__setindex", b_setindex, "__setindex(t, v, index...)",
-     "The evaluator's hook for t[i, j] = v and t[a:b] = v (v a number or a tensor that "
-     "broadcasts to the selection).",
-     "x = zeros(2, 3); x[1] = 5; x[0, 1:] = tensor([1, 2]); print(x)\n"
-     "# -> tensor([[0, 1, 2],\n"
-     "# ->         [5, 5, 5]])", LIB_WRITES},
     { NULL, NULL, NULL, NULL, NULL, 0 }
 };
 
-const LibModule lib_mod_tensor = { "tensor", fns, NULL };
+const LibModule lib_mod_tensor = { "tensor", fns, tensor_init };

@@ -36,14 +36,14 @@ Tn *lib_wire_get_tn(WireR *r, const msgpack_object *o)
 {
     const msgpack_object_array *a, *s;
     int shape[TN_MAXDIM];
-    char err[128];
+    RtErr err;
     if (!wire_get_array(r, o, 2, 2, &a) || !wire_get_array(r, &a->ptr[0], 0, TN_MAXDIM, &s)) return NULL;
     for (uint32_t i = 0; i < s->size; i++) {
         int64_t d;
         if (!wire_get_int(r, &s->ptr[i], 0, INT32_MAX, &d)) return NULL;
         shape[i] = (int)d;
     }
-    if (tn_shape_check((int)s->size, shape, err) != 0) { wire_fail(r, "tensor: %s", err); return NULL; }
+    if (tn_shape_check((int)s->size, shape, &err) != 0) { wire_fail(r, "tensor: %s", err.msg); return NULL; }
     size_t n = 0;
     if (!wire_get_count(r, &a->ptr[1], 4, &n)) return NULL;
     size_t want = 1;

@@ -15,7 +15,7 @@
 #include <zlib.h>
 
 static char tmpdir[64];
-static char err[DS_ERRLEN];
+static RtErr err;
 
 /* Writes text to tmpdir/name and returns the path (a static buffer per call site). */
 static const char *put(const char *name, const char *text)
@@ -32,8 +32,8 @@ static const char *put(const char *name, const char *text)
 
 static Ds *csv(const char *name, const char *text, const char *label, int norm)
 {
-    err[0] = 0;
-    return ds_load_csv(put(name, text), label, norm, err);
+    err.msg[0] = 0;
+    return ds_load_csv(put(name, text), label, norm, &err);
 }
 
 /* Loads text that must fail, and checks the message after "<tmpdir>/name". */
@@ -42,10 +42,10 @@ static void csv_fails(const char *name, const char *text, const char *label, con
     Ds *d = csv(name, text, label, 0);
     CU_ASSERT_PTR_NULL(d);
     ds_free(d);
-    char full[DS_ERRLEN];
+    char full[RT_ERRLEN];
     snprintf(full, sizeof full, "%s/%s%s", tmpdir, name, want);
-    if (strcmp(err, full) != 0) fprintf(stderr, "\n  got:  %s\n  want: %s\n", err, full);
-    CU_ASSERT_STRING_EQUAL(err, full);
+    if (strcmp(err.msg, full) != 0) fprintf(stderr, "\n  got:  %s\n  want: %s\n", err.msg, full);
+    CU_ASSERT_STRING_EQUAL(err.msg, full);
 }
 
 /* --- CSV ----------------------------------------------------------------------------- */
@@ -132,14 +132,14 @@ static void csv_errors(void)
     /* a long bad value is clipped */
     csv_fails("e15.csv", "a,b\nabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij,1\n", "b",
               ":2: column 1 ('a'): 'abcdefghijabcdefghijabcdefghijabcdefg...' is not a number");
-    Ds *d = ds_load_csv("/nonexistent/dir/x.csv", NULL, 0, err);
+    Ds *d = ds_load_csv("/nonexistent/dir/x.csv", NULL, 0, &err);
     CU_ASSERT_PTR_NULL(d);
-    CU_ASSERT_STRING_EQUAL(err, "cannot open '/nonexistent/dir/x.csv': No such file or directory");
+    CU_ASSERT_STRING_EQUAL(err.msg, "cannot open '/nonexistent/dir/x.csv': No such file or directory");
 }
 
 static void csv_pima(void)
 {
-    Ds *d = ds_load_csv("samples/data/pima_diabetes.csv", "diabetes", 0, err);
+    Ds *d = ds_load_csv("samples/data/pima_diabetes.csv", "diabetes", 0, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL(ds_n(d), 768);
     CU_ASSERT_EQUAL(ds_dim(d), 8);
@@ -151,7 +151,7 @@ static void csv_pima(void)
     TU_NEAR(d->x->data[1], 148, 0);          /* glucose of the first row */
     TU_NEAR(d->x->data[6], 0.627, 1e-6);     /* pedigree */
     ds_free(d);
-    d = ds_load_csv("samples/data/wdbc.csv", "malignant", 1, err);
+    d = ds_load_csv("samples/data/wdbc.csv", "malignant", 1, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL(ds_n(d), 569);
     CU_ASSERT_EQUAL(ds_dim(d), 30);
@@ -230,7 +230,7 @@ static void idx_round_trip(void)
     for (int gz = 0; gz <= 1; gz++) {
         char img[256], lab[256];
         write_idx(gz ? "z" : "p", 5, 4, 3, gz, 0, img, lab);
-        Ds *d = ds_load_idx(img, lab, 1, err);
+        Ds *d = ds_load_idx(img, lab, 1, &err);
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
         CU_ASSERT_EQUAL(d->x->ndim, 2);
         CU_ASSERT_EQUAL(d->x->shape[0], 5);
@@ -239,7 +239,7 @@ static void idx_round_trip(void)
         for (size_t i = 0; i < d->x->size; i++) TU_NEAR(d->x->data[i], (double)(i % 256) / 255.0, 1e-7);
         for (int i = 0; i < 5; i++) TU_NEAR(d->y->data[i], i % 3, 0);
         ds_free(d);
-        d = ds_load_idx(img, lab, 0, err);
+        d = ds_load_idx(img, lab, 0, &err);
         CU_ASSERT_PTR_NOT_NULL_FATAL(d);
         CU_ASSERT_EQUAL(d->x->ndim, 4);
         CU_ASSERT(d->x->shape[0] == 5 && d->x->shape[1] == 1 && d->x->shape[2] == 4 && d->x->shape[3] == 3);
@@ -254,57 +254,57 @@ static void idx_errors(void)
     char img[256], lab[256], want[1024];
     for (int gz = 0; gz <= 1; gz++) {
         write_idx(gz ? "tz" : "tp", 5, 4, 3, gz, 7, img, lab);
-        CU_ASSERT_PTR_NULL(ds_load_idx(img, lab, 1, err));
+        CU_ASSERT_PTR_NULL(ds_load_idx(img, lab, 1, &err));
         snprintf(want, sizeof want, "%s: truncated: the header promises 60 bytes of images, the file has 53", img);
-        CU_ASSERT_STRING_EQUAL(err, want);
+        CU_ASSERT_STRING_EQUAL(err.msg, want);
         /* labels passed as images: wrong magic */
-        CU_ASSERT_PTR_NULL(ds_load_idx(lab, lab, 1, err));
+        CU_ASSERT_PTR_NULL(ds_load_idx(lab, lab, 1, &err));
         snprintf(want, sizeof want, "%s: not an IDX images file (magic 0x00000801, expected 0x00000803)", lab);
-        CU_ASSERT_STRING_EQUAL(err, want);
+        CU_ASSERT_STRING_EQUAL(err.msg, want);
     }
     /* cut inside the header */
     write_idx("th", 5, 4, 3, 0, 60 + 6, img, lab);
-    CU_ASSERT_PTR_NULL(ds_load_idx(img, lab, 1, err));
+    CU_ASSERT_PTR_NULL(ds_load_idx(img, lab, 1, &err));
     snprintf(want, sizeof want, "%s: truncated in the header (6 of 12 dimension bytes)", img);
-    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
     /* counts differ */
     char img2[256], lab2[256];
     write_idx("c5", 5, 4, 3, 0, 0, img, lab);
     write_idx("c6", 6, 4, 3, 0, 0, img2, lab2);
-    CU_ASSERT_PTR_NULL(ds_load_idx(img, lab2, 1, err));
+    CU_ASSERT_PTR_NULL(ds_load_idx(img, lab2, 1, &err));
     snprintf(want, sizeof want, "'%s' holds 5 images but '%s' holds 6 labels", img, lab2);
-    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
     /* trailing bytes */
     FILE *f = fopen(lab, "ab"); fputc(1, f); fclose(f);
-    CU_ASSERT_PTR_NULL(ds_load_idx(img, lab, 1, err));
+    CU_ASSERT_PTR_NULL(ds_load_idx(img, lab, 1, &err));
     snprintf(want, sizeof want, "%s: longer than its header says (5 bytes of labels expected)", lab);
-    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
     /* a zero dimension */
     snprintf(img, sizeof img, "%s/zero-images", tmpdir);
     f = fopen(img, "wb"); fwrite("\0\0\x08\x03\0\0\0\0\0\0\0\x04\0\0\0\x03", 1, 16, f); fclose(f);
-    CU_ASSERT_PTR_NULL(ds_load_idx(img, lab, 1, err));
+    CU_ASSERT_PTR_NULL(ds_load_idx(img, lab, 1, &err));
     snprintf(want, sizeof want, "%s: dimension 1 is 0 (expected 1 to 16777216)", img);
-    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
     /* missing files */
-    CU_ASSERT_PTR_NULL(ds_load_idx("/nonexistent/i", "/nonexistent/l", 1, err));
-    CU_ASSERT_STRING_EQUAL(err, "cannot open '/nonexistent/i': No such file or directory");
-    CU_ASSERT_PTR_NULL(ds_load_idx(DS_FMNIST_DIR "/nope-images-idx3-ubyte.gz", lab, 1, err));
-    CU_ASSERT_STRING_EQUAL(err, "cannot open '" DS_FMNIST_DIR "/nope-images-idx3-ubyte.gz': "
+    CU_ASSERT_PTR_NULL(ds_load_idx("/nonexistent/i", "/nonexistent/l", 1, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "cannot open '/nonexistent/i': No such file or directory");
+    CU_ASSERT_PTR_NULL(ds_load_idx(DS_FMNIST_DIR "/nope-images-idx3-ubyte.gz", lab, 1, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "cannot open '" DS_FMNIST_DIR "/nope-images-idx3-ubyte.gz': "
                            "No such file or directory (the Debian package dataset-fashion-mnist "
                            "provides Fashion-MNIST: apt-get install dataset-fashion-mnist, or make deps)");
 }
 
 static void fashion_mnist(void)
 {
-    CU_ASSERT_PTR_NULL(ds_fashion_mnist("/nonexistent", 0, 1, err));
-    CU_ASSERT_STRING_EQUAL(err, "Fashion-MNIST: cannot open '/nonexistent/train-images-idx3-ubyte.gz': "
+    CU_ASSERT_PTR_NULL(ds_fashion_mnist("/nonexistent", 0, 1, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "Fashion-MNIST: cannot open '/nonexistent/train-images-idx3-ubyte.gz': "
                            "No such file or directory (the Debian package dataset-fashion-mnist "
                            "provides it: apt-get install dataset-fashion-mnist, or make deps)");
     if (access(DS_FMNIST_DIR "/t10k-images-idx3-ubyte.gz", R_OK) != 0) {
         fprintf(stderr, "\n  (Fashion-MNIST not installed: real-file check skipped)\n");
         return;
     }
-    Ds *d = ds_fashion_mnist(NULL, 1, 1, err);
+    Ds *d = ds_fashion_mnist(NULL, 1, 1, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL(ds_n(d), 10000);
     CU_ASSERT_EQUAL(ds_dim(d), 784);
@@ -333,7 +333,7 @@ static Ds *make(int n, int nclasses, int (*cls)(int))
         x->data[2 * i] = (float)i; x->data[2 * i + 1] = (float)(i % 7);
         y->data[i] = (float)cls(i);
     }
-    Ds *d = ds_new(x, y, nclasses, err);
+    Ds *d = ds_new(x, y, nclasses, &err);
     ds_set_name(d, "toy");
     return d;
 }
@@ -364,15 +364,15 @@ static void *lcopy(const void *l) { ledger_copies++; int *c = malloc(sizeof *c);
 static void construct_and_take(void)
 {
     Tn *x = tn_new(2, (int[]){ 3, 2 }), *y = tn_new(1, (int[]){ 4 });
-    CU_ASSERT_PTR_NULL(ds_new(x, y, 2, err));
-    CU_ASSERT_STRING_EQUAL(err, "features and labels have different row counts");
+    CU_ASSERT_PTR_NULL(ds_new(x, y, 2, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "features and labels have different row counts");
     x = tn_new(2, (int[]){ 2, 2 }); y = tn_new(2, (int[]){ 2, 1 });
     y->data[1] = 2;
-    CU_ASSERT_PTR_NULL(ds_new(x, y, 2, err));
-    CU_ASSERT_STRING_EQUAL(err, "a label is not a class index");
+    CU_ASSERT_PTR_NULL(ds_new(x, y, 2, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "a label is not a class index");
     x = tn_new(2, (int[]){ 2, 2 }); y = tn_new(2, (int[]){ 2, 1 });
     y->data[1] = 1.5f;
-    Ds *d = ds_new(x, y, 0, err);            /* regression: any number */
+    Ds *d = ds_new(x, y, 0, &err);            /* regression: any number */
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL(d->y->ndim, 1);
     ds_free(d);
@@ -401,7 +401,7 @@ static void split_sizes(void)
 {
     Ds *d = make(100, 3, cls3), *tr, *te;
     Rng r; rng_seed(&r, 1);
-    CU_ASSERT_EQUAL(ds_split(d, 0.8, &r, &tr, &te, err), 0);
+    CU_ASSERT_EQUAL(ds_split(d, 0.8, &r, &tr, &te, &err), 0);
     CU_ASSERT_EQUAL(ds_n(tr), 80);
     CU_ASSERT_EQUAL(ds_n(te), 20);
     CU_ASSERT_STRING_EQUAL(tr->name, "toy/train");
@@ -414,18 +414,18 @@ static void split_sizes(void)
     /* the same seed gives the same split */
     Ds *tr2, *te2;
     rng_seed(&r, 1);
-    ds_split(d, 0.8, &r, &tr2, &te2, err);
+    ds_split(d, 0.8, &r, &tr2, &te2, &err);
     CU_ASSERT(memcmp(tr->x->data, tr2->x->data, 160 * sizeof(float)) == 0);
     ds_free(tr); ds_free(te); ds_free(tr2); ds_free(te2);
     /* no shuffle: file order */
-    CU_ASSERT_EQUAL(ds_split(d, 0.25, NULL, &tr, &te, err), 0);
+    CU_ASSERT_EQUAL(ds_split(d, 0.25, NULL, &tr, &te, &err), 0);
     CU_ASSERT_EQUAL(ds_n(tr), 25);
     TU_NEAR(tr->x->data[48], 24, 0); TU_NEAR(te->x->data[0], 25, 0);
     ds_free(tr); ds_free(te);
-    CU_ASSERT_EQUAL(ds_split(d, 1.0, &r, &tr, &te, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "train = 1: the training fraction must be between 0 and 1");
-    CU_ASSERT_EQUAL(ds_split(d, 0.001, &r, &tr, &te, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "train = 0.001 of 100 rows leaves the training split empty");
+    CU_ASSERT_EQUAL(ds_split(d, 1.0, &r, &tr, &te, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "train = 1: the training fraction must be between 0 and 1");
+    CU_ASSERT_EQUAL(ds_split(d, 0.001, &r, &tr, &te, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "train = 0.001 of 100 rows leaves the training split empty");
     CU_ASSERT_PTR_NULL(tr);
     ds_free(d);
 }
@@ -456,13 +456,13 @@ static void partition_iid(void)
 {
     Ds *d = make(100, 3, cls3), *p[3];
     Rng r; rng_seed(&r, 5);
-    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 3, DS_IID, 0, &r, p, err), 0);
+    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 3, DS_IID, 0, &r, p, &err), 0);
     CU_ASSERT_EQUAL(ds_n(p[0]), 34); CU_ASSERT_EQUAL(ds_n(p[1]), 33); CU_ASSERT_EQUAL(ds_n(p[2]), 33);
     CU_ASSERT_STRING_EQUAL(p[1]->name, "toy/part2");
     assert_cover(p, 3, 100);
     for (int i = 0; i < 3; i++) ds_free(p[i]);
-    CU_ASSERT_EQUAL(ds_partition(d, 101, DS_IID, 0, &r, p, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "cannot give 101 parties a row each from 100 rows");
+    CU_ASSERT_EQUAL(ds_partition(d, 101, DS_IID, 0, &r, p, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "cannot give 101 parties a row each from 100 rows");
     ds_free(d);
 }
 
@@ -487,26 +487,26 @@ static void partition_dirichlet(void)
 {
     Ds *d = make(3000, 3, cls3), *p[4];
     Rng r; rng_seed(&r, 11);
-    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 4, DS_IID, 0, &r, p, err), 0);
+    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 4, DS_IID, 0, &r, p, &err), 0);
     double iid = skew(p, 4, d);
     assert_cover(p, 4, 3000);
     for (int i = 0; i < 4; i++) ds_free(p[i]);
-    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 4, DS_DIRICHLET, 0.1, &r, p, err), 0);
+    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 4, DS_DIRICHLET, 0.1, &r, p, &err), 0);
     double lo = skew(p, 4, d);
     assert_cover(p, 4, 3000);
     for (int i = 0; i < 4; i++) { CU_ASSERT(ds_n(p[i]) > 0); ds_free(p[i]); }
-    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 4, DS_DIRICHLET, 1000, &r, p, err), 0);
+    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 4, DS_DIRICHLET, 1000, &r, p, &err), 0);
     double hi = skew(p, 4, d);
     for (int i = 0; i < 4; i++) ds_free(p[i]);
     CU_ASSERT(iid < 0.05);
     CU_ASSERT(hi < 0.05);
     CU_ASSERT(lo > 0.3);                       /* alpha 0.1: parts dominated by a class */
-    CU_ASSERT_EQUAL(ds_partition(d, 4, DS_DIRICHLET, 0, &r, p, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "dirichlet = 0: alpha must be a positive number");
+    CU_ASSERT_EQUAL(ds_partition(d, 4, DS_DIRICHLET, 0, &r, p, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "dirichlet = 0: alpha must be a positive number");
     Tn *x = tn_new(2, (int[]){ 4, 1 }), *y = tn_new(1, (int[]){ 4 });
-    Ds *reg = ds_new(x, y, 0, err);
-    CU_ASSERT_EQUAL(ds_partition(reg, 2, DS_SHARDS, 1, &r, p, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "a non-IID partition needs class labels (this dataset has a numeric target)");
+    Ds *reg = ds_new(x, y, 0, &err);
+    CU_ASSERT_EQUAL(ds_partition(reg, 2, DS_SHARDS, 1, &r, p, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "a non-IID partition needs class labels (this dataset has a numeric target)");
     ds_free(reg);
     ds_free(d);
 }
@@ -515,7 +515,7 @@ static void partition_shards(void)
 {
     Ds *d = make(300, 3, cls3), *p[3];
     Rng r; rng_seed(&r, 2);
-    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 3, DS_SHARDS, 1, &r, p, err), 0);
+    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 3, DS_SHARDS, 1, &r, p, &err), 0);
     assert_cover(p, 3, 300);
     int seen[3] = { 0 };
     for (int i = 0; i < 3; i++) {            /* one shard each = exactly one class each */
@@ -529,7 +529,7 @@ static void partition_shards(void)
         ds_free(p[i]);
     }
     CU_ASSERT(seen[0] == 1 && seen[1] == 1 && seen[2] == 1);
-    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 3, DS_SHARDS, 2, &r, p, err), 0);
+    CU_ASSERT_EQUAL_FATAL(ds_partition(d, 3, DS_SHARDS, 2, &r, p, &err), 0);
     for (int i = 0; i < 3; i++) {            /* two shards of 50: at most two classes */
         CU_ASSERT_EQUAL(ds_n(p[i]), 100);
         size_t cnt[3];
@@ -538,8 +538,8 @@ static void partition_shards(void)
         CU_ASSERT(present <= 2);
         ds_free(p[i]);
     }
-    CU_ASSERT_EQUAL(ds_partition(d, 3, DS_SHARDS, 1.5, &r, p, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "shards = 1.5: need a whole number from 1 to 100 (shards per party, 3 parties, 300 rows)");
+    CU_ASSERT_EQUAL(ds_partition(d, 3, DS_SHARDS, 1.5, &r, p, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "shards = 1.5: need a whole number from 1 to 100 (shards per party, 3 parties, 300 rows)");
     ds_free(d);
 }
 
@@ -584,7 +584,7 @@ static void displays(void)
     ds_free(d);
     char img[256], lab[256];
     write_idx("show", 3, 4, 4, 0, 0, img, lab);
-    d = ds_load_idx(img, lab, 0, err);
+    d = ds_load_idx(img, lab, 0, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     sb_init(&b);
     ds_describe(d, &b);

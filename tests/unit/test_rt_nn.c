@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
-static char err[NN_ERRLEN];
+static RtErr err;
 
 #define L_DENSE(i, o)   ((NnLayer){ .kind = NN_DENSE, .in = (i), .out = (o) })
 #define L_CONV(i_, o_, k_, s_, p_) ((NnLayer){ .kind = NN_CONV2D, .in = (i_), .out = (o_), .k = (k_), .stride = (s_), .pad = (p_) })
@@ -24,7 +24,7 @@ static char err[NN_ERRLEN];
 
 static NnModel *make(const NnLayer *ls, int n, uint64_t seed)
 {
-    NnNet *net = nn_net_new("t", n, ls, err);
+    NnNet *net = nn_net_new("t", n, ls, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(net);
     Rng r; rng_seed(&r, seed);
     NnModel *m = nn_model_new(net, &r);
@@ -99,7 +99,7 @@ static double loss_at(NnModel *m, const float *x, const float *y, int B, int nc,
 {
     Rng r; rng_seed(&r, 99);
     double ls = 0;
-    CU_ASSERT_EQUAL(nn_backprop(m, x, y, B, nc, loss, 0, NULL, &r, &ls, NULL, err), 0);
+    CU_ASSERT_EQUAL(nn_backprop(m, x, y, B, nc, loss, 0, NULL, &r, &ls, NULL, &err), 0);
     return ls / B;
 }
 
@@ -108,7 +108,7 @@ static double loss_at(NnModel *m, const float *x, const float *y, int B, int nc,
 static int gradcheck(const NnLayer *ls, int nl, int nd, const int *shape, int B, int nc, NnLoss loss)
 {
     NnModel *m = make(ls, nl, 5);
-    CU_ASSERT_EQUAL_FATAL(nn_bind(m, nd, shape, B, err), 0);
+    CU_ASSERT_EQUAL_FATAL(nn_bind(m, nd, shape, B, &err), 0);
     int d = nd == 1 ? shape[0] : shape[0] * shape[1] * shape[2];
     float *x = malloc(sizeof(float) * B * d), y[16];
     Rng r; rng_seed(&r, 11);
@@ -118,7 +118,7 @@ static int gradcheck(const NnLayer *ls, int nl, int nd, const int *shape, int B,
         y[i] = (loss == NN_LOSS_BCE && k == 1) ? (float)(i % 2)
              : (nc ? (float)(i % nc) : (float)rng_normal(&r));
     Rng r2; rng_seed(&r2, 99);
-    CU_ASSERT_EQUAL(nn_backprop(m, x, y, B, nc, loss, 0, NULL, &r2, NULL, NULL, err), 0);
+    CU_ASSERT_EQUAL(nn_backprop(m, x, y, B, nc, loss, 0, NULL, &r2, NULL, NULL, &err), 0);
     size_t np = m->net->nparams;
     float *g = malloc(sizeof(float) * np);
     memcpy(g, m->g, sizeof(float) * np);
@@ -209,7 +209,7 @@ static void check_clipping(const NnLayer *ls, int nl, int nd, const int *shape, 
 {
     enum { B = 5 };
     NnModel *m = make(ls, nl, 21);
-    CU_ASSERT_EQUAL_FATAL(nn_bind(m, nd, shape, B, err), 0);
+    CU_ASSERT_EQUAL_FATAL(nn_bind(m, nd, shape, B, &err), 0);
     int d = nd == 1 ? shape[0] : shape[0] * shape[1] * shape[2];
     size_t np = m->net->nparams;
     float *x = malloc(sizeof(float) * B * d), y[B];
@@ -217,7 +217,7 @@ static void check_clipping(const NnLayer *ls, int nl, int nd, const int *shape, 
     fill(x, (size_t)B * d, &r, 1.0);
     for (int i = 0; i < B; i++) y[i] = (float)(i % nc);
     float *pe = malloc(sizeof(float) * B * np);
-    CU_ASSERT_EQUAL(nn_per_example_grads(m, x, y, B, nc, NN_LOSS_AUTO, pe, err), 0);
+    CU_ASSERT_EQUAL(nn_per_example_grads(m, x, y, B, nc, NN_LOSS_AUTO, pe, &err), 0);
     double want_norm[B];
     for (int i = 0; i < B; i++) {
         double s = 0;
@@ -227,7 +227,7 @@ static void check_clipping(const NnLayer *ls, int nl, int nd, const int *shape, 
     /* clip at the median-ish norm so that some examples are clipped and some not */
     double C = (want_norm[0] + want_norm[1]) / 2;
     float norms[B];
-    CU_ASSERT_EQUAL(nn_backprop(m, x, y, B, nc, NN_LOSS_AUTO, C, norms, NULL, NULL, NULL, err), 0);
+    CU_ASSERT_EQUAL(nn_backprop(m, x, y, B, nc, NN_LOSS_AUTO, C, norms, NULL, NULL, NULL, &err), 0);
     int clipped = 0;
     for (int i = 0; i < B; i++) {
         TU_NEAR(norms[i], want_norm[i], 1e-4 * want_norm[i] + 1e-6);
@@ -272,8 +272,8 @@ static void dp_step_without_noise_is_plain_step(void)
     /* clip = ∞ and sigma = 0 with expected batch = B: exactly the averaged gradient */
     NnLayer ls[] = { L_DENSE(4, 6), L_(NN_RELU), L_DENSE(6, 3), L_(NN_SOFTMAX) };
     NnModel *a = make(ls, 4, 8), *b = make(ls, 4, 8);
-    CU_ASSERT_EQUAL(nn_bind(a, 1, (int[]){ 4 }, 8, err), 0);
-    CU_ASSERT_EQUAL(nn_bind(b, 1, (int[]){ 4 }, 8, err), 0);
+    CU_ASSERT_EQUAL(nn_bind(a, 1, (int[]){ 4 }, 8, &err), 0);
+    CU_ASSERT_EQUAL(nn_bind(b, 1, (int[]){ 4 }, 8, &err), 0);
     float x[32], y[8];
     Rng r; rng_seed(&r, 1);
     fill(x, 32, &r, 1);
@@ -281,16 +281,16 @@ static void dp_step_without_noise_is_plain_step(void)
     NnTrainCfg plain, dp;
     nn_train_defaults(&plain); plain.lr = 0.5;
     dp = plain; dp.clip = 1e9; dp.noise = 0;
-    CU_ASSERT_EQUAL(nn_train_step(a, x, y, 8, 3, &plain, 8, &r, NULL, NULL, err), 0);
-    CU_ASSERT_EQUAL(nn_train_step(b, x, y, 8, 3, &dp, 8, &r, NULL, NULL, err), 0);
+    CU_ASSERT_EQUAL(nn_train_step(a, x, y, 8, 3, &plain, 8, &r, NULL, NULL, &err), 0);
+    CU_ASSERT_EQUAL(nn_train_step(b, x, y, 8, 3, &dp, 8, &r, NULL, NULL, &err), 0);
     double md = 0;
     for (size_t i = 0; i < a->net->nparams; i++) md = fmax(md, fabs(a->w[i] - b->w[i]));
     CU_ASSERT(md < 1e-6);
     /* with noise the update differs by noise·clip/B in size */
     NnModel *c = make(ls, 4, 8);
-    CU_ASSERT_EQUAL(nn_bind(c, 1, (int[]){ 4 }, 8, err), 0);
+    CU_ASSERT_EQUAL(nn_bind(c, 1, (int[]){ 4 }, 8, &err), 0);
     dp.clip = 1.0; dp.noise = 1.0;
-    CU_ASSERT_EQUAL(nn_train_step(c, x, y, 8, 3, &dp, 8, &r, NULL, NULL, err), 0);
+    CU_ASSERT_EQUAL(nn_train_step(c, x, y, 8, 3, &dp, 8, &r, NULL, NULL, &err), 0);
     md = 0;
     for (size_t i = 0; i < a->net->nparams; i++) md = fmax(md, fabs(a->w[i] - c->w[i]));
     CU_ASSERT(md > 0.01);
@@ -398,14 +398,14 @@ static void train_blobs_all_optimisers(void)
         long ticks[2] = {0};
         double first = 0;
         for (int e = 0; e < 10; e++) {
-            CU_ASSERT_EQUAL(nn_train_epoch(m, x, y, 3, &c, &r, count_ticks, ticks, &st, err), 0);
+            CU_ASSERT_EQUAL(nn_train_epoch(m, x, y, 3, &c, &r, count_ticks, ticks, &st, &err), 0);
             if (e == 0) first = st.loss;
         }
         CU_ASSERT_EQUAL(ticks[0], 10 * 19);     /* ceil(600 / 32) steps an epoch */
         CU_ASSERT_EQUAL(st.seen, 600);
         CU_ASSERT(st.loss < first);
         double loss, acc;
-        CU_ASSERT_EQUAL(nn_evaluate(m, tx, ty, 3, NN_LOSS_AUTO, &loss, &acc, err), 0);
+        CU_ASSERT_EQUAL(nn_evaluate(m, tx, ty, 3, NN_LOSS_AUTO, &loss, &acc, &err), 0);
         CU_ASSERT(acc > 0.9);
         nn_model_free(m);
     }
@@ -423,19 +423,19 @@ static void train_xor_sigmoid_bce(void)
     c.opt = NN_OPT_ADAM; c.lr = 0.05; c.batch = 4;
     Rng r; rng_seed(&r, 1);
     NnEpochStats st;
-    for (int e = 0; e < 500; e++) CU_ASSERT_EQUAL_FATAL(nn_train_epoch(m, x, y, 2, &c, &r, NULL, NULL, &st, err), 0);
+    for (int e = 0; e < 500; e++) CU_ASSERT_EQUAL_FATAL(nn_train_epoch(m, x, y, 2, &c, &r, NULL, NULL, &st, &err), 0);
     double loss, acc;
-    CU_ASSERT_EQUAL(nn_evaluate(m, x, y, 2, NN_LOSS_AUTO, &loss, &acc, err), 0);
+    CU_ASSERT_EQUAL(nn_evaluate(m, x, y, 2, NN_LOSS_AUTO, &loss, &acc, &err), 0);
     TU_NEAR(acc, 1.0, 0);
     CU_ASSERT(loss < 0.05);
-    Tn *p = nn_predict(m, x, err);
+    Tn *p = nn_predict(m, x, &err);
     CU_ASSERT_EQUAL(p->ndim, 2); CU_ASSERT_EQUAL(p->shape[0], 4); CU_ASSERT_EQUAL(p->shape[1], 1);
     CU_ASSERT(p->data[0] < 0.5 && p->data[1] > 0.5 && p->data[2] > 0.5 && p->data[3] < 0.5);
     tn_free(p);
     /* one example as a vector */
     Tn *one = tn_new(1, (int[]){ 2 });
     one->data[0] = 1;
-    p = nn_predict(m, one, err);
+    p = nn_predict(m, one, &err);
     CU_ASSERT_EQUAL(p->ndim, 1); CU_ASSERT(p->data[0] > 0.5);
     tn_free(p); tn_free(one);
     nn_model_free(m); tn_free(x); tn_free(y);
@@ -453,7 +453,7 @@ static void train_dp_poisson(void)
     NnEpochStats st;
     long seen = 0, ticks[2] = {0};
     for (int e = 0; e < 10; e++) {
-        CU_ASSERT_EQUAL(nn_train_epoch(m, x, y, 3, &c, &r, count_ticks, ticks, &st, err), 0);
+        CU_ASSERT_EQUAL(nn_train_epoch(m, x, y, 3, &c, &r, count_ticks, ticks, &st, &err), 0);
         CU_ASSERT_EQUAL(st.steps, 20);          /* n / batch Poisson steps */
         seen += st.seen;
     }
@@ -461,10 +461,10 @@ static void train_dp_poisson(void)
     /* Poisson batches: 200 steps of mean 60, sd sqrt(60·0.95) each */
     TU_NEAR((double)seen, 12000, 4 * sqrt(200 * 60 * 0.95));
     double loss, acc;
-    CU_ASSERT_EQUAL(nn_evaluate(m, tx, ty, 3, NN_LOSS_AUTO, &loss, &acc, err), 0);
+    CU_ASSERT_EQUAL(nn_evaluate(m, tx, ty, 3, NN_LOSS_AUTO, &loss, &acc, &err), 0);
     CU_ASSERT(acc > 0.85);
     /* stopping early keeps the weights of the last finished step */
-    CU_ASSERT_EQUAL(nn_train_epoch(m, x, y, 3, &c, &r, stop_at_3, NULL, &st, err), 0);
+    CU_ASSERT_EQUAL(nn_train_epoch(m, x, y, 3, &c, &r, stop_at_3, NULL, &st, &err), 0);
     CU_ASSERT(st.stopped); CU_ASSERT_EQUAL(st.steps, 3);
     nn_model_free(m);
     tn_free(x); tn_free(y); tn_free(tx); tn_free(ty);
@@ -488,9 +488,9 @@ static void train_cnn_small(void)
     NnTrainCfg c; nn_train_defaults(&c);
     c.opt = NN_OPT_ADAM; c.lr = 0.01; c.batch = 20;
     NnEpochStats st;
-    for (int e = 0; e < 15; e++) CU_ASSERT_EQUAL(nn_train_epoch(m, x, y, 2, &c, &r, NULL, NULL, &st, err), 0);
+    for (int e = 0; e < 15; e++) CU_ASSERT_EQUAL(nn_train_epoch(m, x, y, 2, &c, &r, NULL, NULL, &st, &err), 0);
     double loss, acc;
-    CU_ASSERT_EQUAL(nn_evaluate(m, x, y, 2, NN_LOSS_AUTO, &loss, &acc, err), 0);
+    CU_ASSERT_EQUAL(nn_evaluate(m, x, y, 2, NN_LOSS_AUTO, &loss, &acc, &err), 0);
     CU_ASSERT(acc > 0.95);
     nn_model_free(m); tn_free(x); tn_free(y);
 }
@@ -501,49 +501,49 @@ static void shape_and_label_errors(void)
 {
     NnLayer ls[] = { L_DENSE(784, 10), L_(NN_SOFTMAX) };
     NnModel *m = make(ls, 2, 1);
-    CU_ASSERT_EQUAL(nn_bind(m, 1, (int[]){ 10 }, 4, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "layer 1, dense(784, 10): expects 784 inputs per example, got 10");
+    CU_ASSERT_EQUAL(nn_bind(m, 1, (int[]){ 10 }, 4, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1, dense(784, 10): expects 784 inputs per example, got 10");
     /* a 1×28×28 image is 784 values: accepted by dense */
-    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 28, 28 }, 4, err), 0);
+    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 28, 28 }, 4, &err), 0);
     float x[784 * 2] = {0}, y[2] = { 3, 12 };
-    CU_ASSERT_EQUAL(nn_backprop(m, x, y, 2, 10, NN_LOSS_AUTO, 0, NULL, NULL, NULL, NULL, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "label 12 is not a class index 0..9 of the network's 10 outputs");
+    CU_ASSERT_EQUAL(nn_backprop(m, x, y, 2, 10, NN_LOSS_AUTO, 0, NULL, NULL, NULL, NULL, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "label 12 is not a class index 0..9 of the network's 10 outputs");
     nn_model_free(m);
     NnLayer cv[] = { L_CONV(3, 4, 3, 1, 0), L_POOL(2) };
     m = make(cv, 2, 1);
-    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 8, 8 }, 4, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "layer 1, conv2d(3, 4, 3): expects 3 input channels, got 1×8×8");
-    CU_ASSERT_EQUAL(nn_bind(m, 1, (int[]){ 10 }, 4, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "layer 1, conv2d(3, 4, 3): expects 3-channel images, got vectors of 10");
+    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 8, 8 }, 4, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1, conv2d(3, 4, 3): expects 3 input channels, got 1×8×8");
+    CU_ASSERT_EQUAL(nn_bind(m, 1, (int[]){ 10 }, 4, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1, conv2d(3, 4, 3): expects 3-channel images, got vectors of 10");
     nn_model_free(m);
     NnLayer bad[] = { L_DENSE(0, 3) };
-    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, bad, err));
-    CU_ASSERT_STRING_EQUAL(err, "layer 1 (dense): dense sizes must be positive");
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, bad, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1 (dense): dense sizes must be positive");
     NnLayer bd[] = { L_DROP(1.0) };
-    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, bd, err));
-    CU_ASSERT_STRING_EQUAL(err, "layer 1 (dropout): dropout probability must be in [0, 1)");
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, bd, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1 (dropout): dropout probability must be in [0, 1)");
     NnLayer bp[] = { L_TAYLOR(NN_SIGMOID, 40) };
-    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, bp, err));
-    CU_ASSERT_STRING_EQUAL(err, "layer 1 (sigmoid): polynomial degree must be 1..31, got 40");
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, bp, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1 (sigmoid): polynomial degree must be 1..31, got 40");
     /* sizes are limited before anything is allocated (a model file's layers too) */
     NnLayer huge[] = { L_DENSE(1000000, 1000000) };
-    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, huge, err));
-    CU_ASSERT_STRING_EQUAL(err, "layer 1 (dense(1000000, 1000000)): the network would have more "
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, huge, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1 (dense(1000000, 1000000)): the network would have more "
                            "than 67108864 parameters (the limit); use fewer or smaller layers");
     NnLayer pad[] = { L_CONV(1, 1, 1, 1, 5000) };
-    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, pad, err));
-    CU_ASSERT_STRING_EQUAL(err, "layer 1 (conv2d): conv2d padding must be at most 1000");
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, pad, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1 (conv2d): conv2d padding must be at most 1000");
     NnLayer wide[] = { L_CONV(1, 2000000, 1, 1, 0) };
-    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, wide, err));
+    CU_ASSERT_PTR_NULL(nn_net_new("b", 1, wide, &err));
     /* out·h·w is counted in 64 bits: 65536 × 256 × 256 = 2^32 would wrap an int to 0 */
     NnLayer big[] = { L_CONV(1, 65536, 1, 1, 0) };
     m = make(big, 1, 1);
-    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 256, 256 }, 1, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "layer 1, conv2d(1, 65536, 1): its output would have 4294967296 "
+    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 256, 256 }, 1, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 1, conv2d(1, 65536, 1): its output would have 4294967296 "
                            "elements, more than the limit of 1073741824");
     /* and a batch of activations within the limit one by one but not together */
-    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 64, 64 }, 1, err), 0);
-    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 64, 64 }, 4096, err), -1);
+    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 64, 64 }, 1, &err), 0);
+    CU_ASSERT_EQUAL(nn_bind(m, 3, (int[]){ 1, 64, 64 }, 4096, &err), -1);
     nn_model_free(m);
 }
 
@@ -558,10 +558,10 @@ static void layout_and_weights(void)
     CU_ASSERT_EQUAL(w2->ndim, 2); CU_ASSERT_EQUAL(w2->shape[0], 8); CU_ASSERT_EQUAL(w2->shape[1], 3);
     CU_ASSERT_PTR_NULL(nn_model_weight(m, 1));
     for (size_t i = 0; i < w2->size; i++) w2->data[i] = (float)i;
-    CU_ASSERT_EQUAL(nn_model_set_weight(m, 2, w2, err), 0);
+    CU_ASSERT_EQUAL(nn_model_set_weight(m, 2, w2, &err), 0);
     CU_ASSERT_EQUAL(m->w[m->net->layer[2].woff + 5], 5.0f);
-    CU_ASSERT_EQUAL(nn_model_set_weight(m, 2, w, err), -1);
-    CU_ASSERT_STRING_EQUAL(err, "layer 3 (dense): weight needs 24 values, got 18");
+    CU_ASSERT_EQUAL(nn_model_set_weight(m, 2, w, &err), -1);
+    CU_ASSERT_STRING_EQUAL(err.msg, "layer 3 (dense): weight needs 24 values, got 18");
     Tn *b = nn_model_bias(m, 2);
     CU_ASSERT_EQUAL(b->size, 3); CU_ASSERT_EQUAL(b->data[0], 0.0f);
     Sb s; sb_init(&s);
@@ -593,9 +593,9 @@ static void save_load_roundtrip(void)
                      L_DENSE(8, 5), L_INTERP(NN_TANH, 5, -3, 3), L_DENSE(5, 4),
                      L_TAYLOR(NN_SIGMOID, 3), L_DENSE(4, 3), L_(NN_SOFTMAX) };
     NnModel *m = make(ls, 11, 7);
-    CU_ASSERT_EQUAL(nn_save(m, path, err), 0);
+    CU_ASSERT_EQUAL(nn_save(m, path, &err), 0);
     CU_ASSERT_EQUAL(count_tmp(dir), 0);
-    NnModel *l = nn_load(path, err);
+    NnModel *l = nn_load(path, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(l);
     CU_ASSERT_EQUAL(l->net->n, 11);
     CU_ASSERT_STRING_EQUAL(l->net->name, "t");
@@ -605,7 +605,7 @@ static void save_load_roundtrip(void)
     CU_ASSERT_EQUAL(l->net->layer[0].stride, 2);
     Tn *x = tn_new(4, (int[]){ 2, 1, 8, 8 });
     for (size_t i = 0; i < x->size; i++) x->data[i] = (float)sin((double)i);
-    Tn *pa = nn_predict(m, x, err), *pb = nn_predict(l, x, err);
+    Tn *pa = nn_predict(m, x, &err), *pb = nn_predict(l, x, &err);
     CU_ASSERT(memcmp(pa->data, pb->data, pa->size * sizeof(float)) == 0);
     tn_free(pa); tn_free(pb); tn_free(x);
     nn_model_free(l);
@@ -613,26 +613,26 @@ static void save_load_roundtrip(void)
     /* truncated: cut the file in the middle of the weights */
     FILE *f = fopen(path, "rb"); fseek(f, 0, SEEK_END); long size = ftell(f); fclose(f);
     CU_ASSERT_EQUAL(truncate(path, size - 40), 0);
-    CU_ASSERT_PTR_NULL(nn_load(path, err));
-    CU_ASSERT(strstr(err, path) != NULL);
-    CU_ASSERT(strstr(err, "truncated") != NULL);
+    CU_ASSERT_PTR_NULL(nn_load(path, &err));
+    CU_ASSERT(strstr(err.msg, path) != NULL);
+    CU_ASSERT(strstr(err.msg, "truncated") != NULL);
     /* corrupt: flip one weight byte */
-    CU_ASSERT_EQUAL(nn_save(m, path, err), 0);
+    CU_ASSERT_EQUAL(nn_save(m, path, &err), 0);
     f = fopen(path, "r+b"); fseek(f, size - 30, SEEK_SET); int ch = fgetc(f);
     fseek(f, size - 30, SEEK_SET); fputc(ch ^ 0x40, f); fclose(f);
-    CU_ASSERT_PTR_NULL(nn_load(path, err));
-    CU_ASSERT(strstr(err, "checksum mismatch") != NULL);
+    CU_ASSERT_PTR_NULL(nn_load(path, &err));
+    CU_ASSERT(strstr(err.msg, "checksum mismatch") != NULL);
     /* not a model at all */
     f = fopen(path, "wb"); fputs("hello\n", f); fclose(f);
-    CU_ASSERT_PTR_NULL(nn_load(path, err));
+    CU_ASSERT_PTR_NULL(nn_load(path, &err));
     char want[256]; snprintf(want, sizeof want, "model file '%s': not a ppdl model file (no 'ppdl-model 1' header)", path);
-    CU_ASSERT_STRING_EQUAL(err, want);
+    CU_ASSERT_STRING_EQUAL(err.msg, want);
     /* a missing file and an unwritable directory */
     unlink(path);
-    CU_ASSERT_PTR_NULL(nn_load(path, err));
-    CU_ASSERT(strstr(err, "No such file") != NULL);
-    CU_ASSERT_EQUAL(nn_save(m, "/nonexistent-dir/m.ppdlm", err), -1);
-    CU_ASSERT(strstr(err, "cannot write '/nonexistent-dir/m.ppdlm'") != NULL);
+    CU_ASSERT_PTR_NULL(nn_load(path, &err));
+    CU_ASSERT(strstr(err.msg, "No such file") != NULL);
+    CU_ASSERT_EQUAL(nn_save(m, "/nonexistent-dir/m.ppdlm", &err), -1);
+    CU_ASSERT(strstr(err.msg, "cannot write '/nonexistent-dir/m.ppdlm'") != NULL);
     CU_ASSERT_EQUAL(count_tmp(dir), 0);
     rmdir(dir);
     nn_model_free(m);

@@ -174,10 +174,10 @@ static void t_softmax(void)
 static double step_gap(SsLoss loss)
 {
     setup(6);
-    char err[NN_ERRLEN];
+    RtErr err;
     NnLayer L[4] = { { .kind = NN_DENSE, .in = 6, .out = 4 }, { .kind = NN_RELU },
                      { .kind = NN_DENSE, .in = 4, .out = 3 }, { .kind = NN_SOFTMAX } };
-    NnNet *net = nn_net_new("t", 4, L, err);
+    NnNet *net = nn_net_new("t", 4, L, &err);
     CU_ASSERT_FATAL(net != NULL);
     NnModel *m = nn_model_new(net, &R), *m0 = nn_model_copy(m);
     int B = 16;
@@ -200,9 +200,9 @@ static double step_gap(SsLoss loss)
     NnTrainCfg cfg;
     nn_train_defaults(&cfg);
     cfg.lr = lr; cfg.batch = B; cfg.loss = NN_LOSS_CE;
-    CU_ASSERT_FATAL(nn_bind(m, 1, (int[]){ 6 }, B, err) == 0);
+    CU_ASSERT_FATAL(nn_bind(m, 1, (int[]){ 6 }, B, &err) == 0);
     double ls; long cor;
-    CU_ASSERT_FATAL(nn_train_step(m, x->data, lab, B, 3, &cfg, B, &R, &ls, &cor, err) == 0);
+    CU_ASSERT_FATAL(nn_train_step(m, x->data, lab, B, 3, &cfg, B, &R, &ls, &cor, &err) == 0);
     double big = 0, gap = 0;
     for (size_t i = 0; i < m->net->nparams; i++) {
         big = fmax(big, fabs(m->w[i] - m0->w[i]));
@@ -225,9 +225,9 @@ static void t_step(void)
 static void t_loss_fit(void)
 {
     setup(7);
-    char err[NN_ERRLEN];
+    RtErr err;
     NnLayer L[1] = { { .kind = NN_DENSE, .in = 3, .out = 1 } };
-    NnNet *net = nn_net_new("one", 1, L, err);
+    NnNet *net = nn_net_new("one", 1, L, &err);
     NnModel *m = nn_model_new(net, &R);
     SsScheme sc = scheme(2, SS_TRUNC_AUTO);
     SsModel *sm = ss_model_share(&C, &sc, m, 0);

@@ -1,0 +1,62 @@
+/*
+** test_rt_error.c — the runtime's one error type (runtime/error.h): rt_err sets a code
+** and a bounded message, and the converted modules give the codes their contracts name
+** (a shape error RT_EINVAL, a file that cannot be opened RT_EIO, a stopped kernel
+** RT_EINTR), so callers test codes, not message text.
+*/
+#include "tu.h"
+#include "error.h"
+#include "ds.h"
+#include "nn.h"
+#include "tn.h"
+#include <string.h>
+
+static void set_and_clear(void)
+{
+    RtErr e;
+    rt_err_clear(&e);
+    CU_ASSERT_EQUAL(e.code, RT_OK);
+    CU_ASSERT_STRING_EQUAL(e.msg, "");
+    rt_err(&e, RT_EINVAL, "axis %d of %s", 3, "x");
+    CU_ASSERT_EQUAL(e.code, RT_EINVAL);
+    CU_ASSERT_STRING_EQUAL(e.msg, "axis 3 of x");
+    char big[2 * RT_ERRLEN];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    rt_err(&e, RT_EIO, "%s", big);                  /* truncated, still terminated */
+    CU_ASSERT_EQUAL(strlen(e.msg), RT_ERRLEN - 1);
+    rt_err(NULL, RT_EIO, "nobody asked");           /* allowed: the details are not wanted */
+    rt_err_clear(NULL);
+}
+
+static void modules_set_codes(void)
+{
+    RtErr e;
+    rt_err_clear(&e);
+    Tn *six = tn_new(1, (int[]){6});
+    CU_ASSERT_PTR_NULL(tn_reshape(six, 2, (int[]){4, 4}, &e));
+    CU_ASSERT_EQUAL(e.code, RT_EINVAL);
+    tn_free(six);
+    rt_err_clear(&e);
+    CU_ASSERT_PTR_NULL(ds_load_csv("/nonexistent/x.csv", NULL, 0, &e));
+    CU_ASSERT_EQUAL(e.code, RT_EIO);
+    CU_ASSERT_STRING_EQUAL(e.msg, "cannot open '/nonexistent/x.csv': No such file or directory");
+    rt_err_clear(&e);
+    CU_ASSERT_PTR_NULL(nn_load("/nonexistent/m.model", &e));
+    CU_ASSERT_EQUAL(e.code, RT_EIO);
+    Tn *a = tn_new(2, (int[]){300, 300}), *b = tn_new(2, (int[]){300, 300});
+    TnStop stop = 1;                                /* Ctrl-C already pressed */
+    rt_err_clear(&e);
+    CU_ASSERT_PTR_NULL(tn_matmul(a, b, &stop, &e));
+    CU_ASSERT_EQUAL(e.code, RT_EINTR);
+    tn_free(a); tn_free(b);
+}
+
+int main(void)
+{
+    static const TU_Test tests[] = {
+        {"rt_err sets a code and a bounded message", set_and_clear},
+        {"tn, ds and nn set the codes of their contracts", modules_set_codes},
+        {NULL, NULL}};
+    return tu_main("rt_error", tests);
+}
