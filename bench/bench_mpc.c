@@ -8,7 +8,7 @@
 ** cross-entropy, as CrypTen's two-party run (bench/crypten_mlp.py) takes it: median
 ** seconds, bytes each party sends, the dealer's bytes and rounds, one line for bench/mpc.sh
 ** to set against CrypTen's.  Every protocol message is a real frame carried by the
-** message layer's in-process transport (runtime/ss_msg.c), so the figures include
+** message layer's in-process transport (runtime/shares_msg.c), so the figures include
 ** building and reading them; the parties take turns in this one process.  Run by
 ** bench/mpc.sh; arguments: [dataset dir] [reps].
 */
@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "ds.h"
+#include "dataset.h"
 #include "message.h"
-#include "nn.h"
-#include "ss.h"
+#include "network.h"
+#include "shares.h"
 
 static Rng R;
 static Tr T;

@@ -1,12 +1,12 @@
 /*
-** bench_paillier.c — times the Paillier runtime (runtime/pai*.c) at 2048 bits on one and
+** bench_paillier.c — times the Paillier runtime (runtime/paillier*.c) at 2048 bits on one and
 ** two threads, next to the raw GMP cost of the straightforward computations (textbook
 ** encryption r^n mod n^2 with a full-size r; the two half-size CRT exponentiations of a
 ** decryption) and, when bench/paillier.sh passes its figures, paillier-bigint on node.
 ** Prints one table and the three targets.  Not part of `make test`.
 **   usage: bench_paillier [--node FILE] [--bits B] [--quick]
 */
-#include "pai.h"
+#include "paillier.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,12 +3,12 @@
 ** vectors of 100,000 values: seconds per protocol round for a client (the clients'
 ** total over n) and for the server, bytes a client sends and receives (from the
 ** transcript), and the expansion over the plain float32 vector; then packed Paillier
-** aggregation of the same vectors (runtime/pai_vec.c) alongside.  Every party runs in
+** aggregation of the same vectors (runtime/paillier_vec.c) alongside.  Every party runs in
 ** this one process, one after another, on one thread.  Not part of `make test`.
 **   usage: bench_secagg [--quick]      (--quick: 10,000 values, no Paillier)
 */
 #include "message.h"
-#include "pai.h"
+#include "paillier.h"
 #include "secagg.h"
 #include "wire.h"
 #include <math.h>

@@ -25,8 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "nn.h"
-#include "ss.h"
+#include "network.h"
+#include "shares.h"
 #ifndef OLD_CTX
 #include "message.h"
 static Msg msg;

@@ -14,7 +14,7 @@
 #include "parse.h"
 #include "rng.h"
 #include "message.h"
-#include "tr.h"
+#include "transcript.h"
 #include "val.h"
 
 #define EV_MAX_DEPTH 400         /* nested calls before "recursion too deep" */

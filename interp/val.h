@@ -32,9 +32,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "sb.h"
+#include "strbuf.h"
 #include "sym.h"
-#include "tn.h"
+#include "tensor.h"
 
 typedef struct Interp Interp;
 typedef struct LibReg LibReg;

@@ -1,6 +1,6 @@
 /*
 ** diagram.h — protocols as pictures: a message-sequence chart of transcript records
-** (tr.h), one lifeline per party, one arrow per message labelled with its kind and size,
+** (transcript.h), one lifeline per party, one arrow per message labelled with its kind and size,
 ** grouped by round and phase, leaks marked (red where colour is available).  Three
 ** renderers over the same layout: terminal text in Unicode box drawing that fits a given
 ** width, SVG, and Mermaid's sequenceDiagram text for slides.  Pure functions of the
@@ -11,8 +11,8 @@
 #define DIAGRAM_H
 #include <stdbool.h>
 #include <stddef.h>
-#include "sb.h"
-#include "tr.h"
+#include "strbuf.h"
+#include "transcript.h"
 
 typedef struct DgChart {
     const TrMsg *const *msgs; size_t n;     /* the messages to draw, in transcript order */

@@ -10,7 +10,7 @@
 */
 #include "dp.h"
 #include "mem.h"
-#include "ds.h"
+#include "dataset.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,8 @@
 ** caller can test, a message a person can read: what failed and why, with the values
 ** involved) and returns NULL or non-zero as its contract says.  The message names no
 ** builtin and carries no location: the caller (stdlib/) adds those when it raises.
-** Converted so far: tensors (tn*.c), datasets (ds*.c) and networks (nn*.c).  Still on
-** their own conventions: SsCtx.err (ss*.c), PAI_E* status codes (pai*.c), dp's
+** Converted so far: tensors (tensor*.c), datasets (dataset*.c) and networks (network*.c).  Still on
+** their own conventions: SsCtx.err (shares*.c), PAI_E* status codes (paillier*.c), dp's
 ** bool + buffer, pate's and secagg's buffers, wire's WireR.err, and the transports'.
 */
 #ifndef ERROR_H

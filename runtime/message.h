@@ -1,6 +1,6 @@
 /*
 ** message.h — the message layer: the only way anything reaches another party.  It
-** numbers rounds, records every message in the transcript (it alone writes tr.h's log,
+** numbers rounds, records every message in the transcript (it alone writes transcript.h's log,
 ** so view(p) is p's inbox by construction and cost() counts real bytes) and hands
 ** frames to a TRANSPORT, an interface of two calls (post a frame, deliver the next
 ** frame) with one carrier today, in-process; a network carrier plugs in behind the same
@@ -26,7 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "tr.h"
+#include "transcript.h"
 
 /* A BLOCK: a frame that lies inside a larger buffer, base[off, off + len), so that its
 ** payload can sit where the receiver wants it (64-byte aligned: the share buffer a

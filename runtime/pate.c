@@ -4,7 +4,7 @@
 ** confident GNMax) and SPEED's blind aggregation as rounds of per-party steps over the
 ** message layer (runtime/message.h): the teachers encrypt, the aggregator A adds and
 ** masks, the key server S decrypts only masked values, A and S hold additive shares of
-** the histogram and run the secure argmax of ss_cmp.c, whose result only the student
+** the histogram and run the secure argmax of shares_cmp.c, whose result only the student
 ** receives.  Each step reads its own party's values and the frames it took, and draws
 ** from its own party's generator.  The analysis is pate_rdp.c's; values, parties and
 ** ledgers are stdlib/lib_pate.c's.

@@ -11,7 +11,7 @@
 ** Security notes (SPEED).
 **  - Parties: n teachers, an aggregator A, a second server S that holds the Paillier
 **    private key, the student U, and the dealer D of the comparison's correlated
-**    randomness (AND triples, daBits; ss.h).  Semi-honest and NON-COLLUDING: A and S
+**    randomness (AND triples, daBits; shares.h).  Semi-honest and NON-COLLUDING: A and S
 **    together learn the histogram (A's masks plus S's decryptions); S with D learns A's
 **    comparison inputs.  D may be U (the student learns the label anyway) but must not
 **    collude with A or S.  This is the two-server model; threshold Paillier (no single
@@ -33,9 +33,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "pai.h"
+#include "paillier.h"
 #include "rng.h"
-#include "ss.h"
+#include "shares.h"
 
 #define PATE_FRAC 16            /* fixed point of votes and noise: units of 2^-16 */
 #define PATE_TAIL 64.0          /* a noise share beyond 64 scales is refused (p < e^-60) */

@@ -4,7 +4,7 @@
 ** each step function takes the run's public parameters (the client roster, t, m, the
 ** message layer) and ONE party's state, draws from that party's generator, posts frames
 ** and takes its own inbox.  The run function only sequences the rounds.  Shamir sharing
-** over F_p (p = 2^61 - 1) is here too: ss.c's is tied to shared tensors of at most 16
+** over F_p (p = 2^61 - 1) is here too: shares.c's is tied to shared tensors of at most 16
 ** holders, and a round of secure aggregation has up to SA_MAXN.
 */
 #include "secagg.h"

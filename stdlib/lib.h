@@ -106,6 +106,6 @@ extern const LibModule lib_mod_pate;
 extern const LibModule lib_mod_secagg;
 extern const LibModule lib_mod_diagram, lib_mod_attack;
 extern const LibModule lib_mod_fl;
-extern const LibModule lib_mod_he_blind, lib_mod_he_file;   /* lib_he_blind.c, lib_he_file.c */
+extern const LibModule lib_mod_he_blind, lib_mod_he_file;   /* lib_paillier_blind.c, lib_paillier_file.c */
 
 #endif

@@ -5,7 +5,7 @@
 */
 #ifndef LIB_DATA_H
 #define LIB_DATA_H
-#include "ds.h"
+#include "dataset.h"
 #include "val.h"
 
 /* type() "dataset"; show() prints a summary (never rows); fields x, y, n, features,

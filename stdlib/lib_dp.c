@@ -13,7 +13,7 @@
 #include "mem.h"
 #include "dp.h"
 #include "lib_data.h"
-#include "lib_he.h"
+#include "lib_paillier.h"
 #include "lib_wire.h"
 #include <errno.h>
 #include <math.h>

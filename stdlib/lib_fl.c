@@ -13,7 +13,7 @@
 */
 #include "lib.h"
 #include "mem.h"
-#include "lib_nn.h"
+#include "lib_network.h"
 #include "lib_wire.h"
 #include <math.h>
 #include <stdlib.h>

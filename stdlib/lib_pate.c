@@ -13,10 +13,10 @@
 #include "lib.h"
 #include "mem.h"
 #include "dp.h"
-#include "ds.h"
+#include "dataset.h"
 #include "lib_data.h"
-#include "lib_he.h"
-#include "lib_nn.h"
+#include "lib_paillier.h"
+#include "lib_network.h"
 #include "lib_wire.h"
 #include "pate.h"
 #include <math.h>

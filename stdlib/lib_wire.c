@@ -12,9 +12,9 @@
 #include <string.h>
 #include "lib_data.h"
 #include "lib_dp.h"
-#include "lib_he.h"
-#include "lib_mpc.h"
-#include "lib_nn.h"
+#include "lib_paillier.h"
+#include "lib_shares.h"
+#include "lib_network.h"
 
 const VClass *const lib_wire_classes[] = {
     &lib_he_scheme_class, &lib_he_ct_class, &lib_ss_scheme_class, &lib_shared_class,

@@ -13,8 +13,11 @@ unit_only=0
 if [ "$1" = "--unit-only" ]; then unit_only=1; shift; fi
 build=${1:-build}; bin=${2:-./ppdl}
 pass=0; fail=0; failed_names=()
-for t in "$build"/tests/test_*; do
-  [ -x "$t" ] || continue
+# the suites of tests/unit/*.c (not whatever build/tests holds: a renamed suite's old
+# binary must not run, nor a missing one pass unnoticed)
+for src in tests/unit/test_*.c; do
+  t="$build/tests/$(basename "$src" .c)"
+  if [ ! -x "$t" ]; then fail=$((fail + 1)); failed_names+=("$t (not built)"); echo "unit $(basename "$t"): not built"; continue; fi
   out=$("$t" 2>&1); rc=$?
   line=$(printf '%s\n' "$out" | grep '^tu: ' | tail -1)
   p=$(printf '%s' "$line" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p')

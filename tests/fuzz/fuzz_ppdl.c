@@ -22,8 +22,8 @@
 #include <sys/time.h>
 #include "lib.h"
 #include "parse.h"
-#include "ss.h"
-#include "tn.h"
+#include "shares.h"
+#include "tensor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

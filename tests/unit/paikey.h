@@ -6,7 +6,7 @@
 */
 #ifndef PAIKEY_H
 #define PAIKEY_H
-#include "pai.h"
+#include "paillier.h"
 #ifndef PAIKEY_SEED
 #error "define PAIKEY_SEED (the suite's key seed) before including paikey.h"
 #endif

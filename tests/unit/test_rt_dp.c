@@ -6,7 +6,7 @@
 */
 #include "tu.h"
 #include "dp.h"
-#include "ds.h"
+#include "dataset.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

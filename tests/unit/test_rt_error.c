@@ -6,9 +6,9 @@
 */
 #include "tu.h"
 #include "error.h"
-#include "ds.h"
-#include "nn.h"
-#include "tn.h"
+#include "dataset.h"
+#include "network.h"
+#include "tensor.h"
 #include <string.h>
 
 static void set_and_clear(void)

@@ -1,0 +1,170 @@
+/*
+** lib_paillier_wire.c — the 'he' module's wire codecs (docs/parties.md, "Wire format") and
+** its key ring.  A scheme travels as its public key and options, never its private key:
+** a keyholder receiving one gets the key from the ring, where every scheme that holds a
+** private key is listed.  A ciphertext travels re-randomised (a fresh encryption of the
+** same values), with its scheme.  lib_wire.c frames the bodies written here.
+*/
+#include "lib_paillier_impl.h"
+#include "mem.h"
+#include "lib_wire.h"
+#include <math.h>
+#include <stdlib.h>
+
+/* --- the key ring ------------------------------------------------------------------------ */
+
+static HeScheme **keyring;
+static size_t nkeyring;
+
+void he_keyring_add(HeScheme *s)
+{
+    HeScheme **k = xrealloc(keyring, (nkeyring + 1) * sizeof *k);
+    keyring = k;
+    keyring[nkeyring++] = s;
+}
+
+void he_keyring_drop(const HeScheme *s)
+{
+    for (size_t i = 0; i < nkeyring; i++)
+        if (keyring[i] == s) { keyring[i] = keyring[--nkeyring]; break; }
+    if (!nkeyring) { free(keyring); keyring = NULL; }
+}
+
+const HeScheme *he_keyholder_scheme(const HeScheme *s)
+{
+    if (s->has_priv) return s;
+    for (size_t i = 0; i < nkeyring; i++)
+        if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub)) return keyring[i];
+    return NULL;
+}
+
+const PaiPriv *lib_he_priv(Value scheme, int party)
+{
+    HeScheme *s = he_scheme_of(scheme);
+    if (!s || party <= 0 || party >= 64 || !(s->keyholders >> party & 1)) return NULL;
+    const HeScheme *k = he_keyholder_scheme(s);
+    return k ? &k->priv : NULL;
+}
+
+/* --- the codecs ------------------------------------------------------------------------- */
+
+/* [n, hs, keyholders, frac_exp, range, headroom, threads]: the public key and the
+** options.  The private key is never written. */
+bool he_scheme_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    (void)I; (void)to;
+    const HeScheme *s = AS_USER(self)->p;
+    wire_put_array(w, 7);
+    wire_put_mpz(w, s->pub.n);
+    wire_put_mpz(w, s->pub.hs);
+    wire_put_uint(w, s->keyholders);
+    wire_put_int(w, s->frac_exp);
+    wire_put_double(w, s->range);
+    wire_put_uint(w, s->headroom);
+    wire_put_int(w, s->threads);
+    return true;
+}
+
+Value he_scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *o)
+{
+    const msgpack_object_array *a;
+    int64_t frac, headroom, threads, holders;
+    double range;
+    (void)I;
+    if (!wire_get_array(r, o, 7, 7, &a)) return VERR;
+    HeScheme *s = he_scheme_alloc();
+    mpz_t n, hs;
+    mpz_inits(n, hs, NULL);
+    bool ok = wire_get_mpz(r, &a->ptr[0], n) && wire_get_mpz(r, &a->ptr[1], hs) &&
+              wire_get_int(r, &a->ptr[2], 0, INT64_MAX, &holders) &&
+              wire_get_int(r, &a->ptr[3], -64, 0, &frac) && wire_get_double(r, &a->ptr[4], &range) &&
+              wire_get_int(r, &a->ptr[5], 0, 30, &headroom) && wire_get_int(r, &a->ptr[6], 1, 16, &threads);
+    if (ok && (mpz_sizeinbase(n, 2) > 8192 || !(range > 0) || !isfinite(range)))
+        ok = wire_fail(r, "a paillier scheme out of range");
+    if (ok && pai_pub_set_nh(&s->pub, n, hs) != PAI_OK)     /* the sender's hs: no exponentiation */
+        ok = wire_fail(r, "an unusable Paillier modulus, or hs out of range");
+    mpz_clears(n, hs, NULL);
+    if (!ok) { he_scheme_free(s); return VERR; }
+    s->keyholders = (uint64_t)holders;
+    s->frac_exp = (int)frac;
+    s->range = range;
+    s->headroom = (unsigned)headroom;
+    s->threads = (int)threads;
+    int to = r->to;
+    if (to > 0 && to < 64 && (s->keyholders >> to & 1))      /* the keyholder's own key */
+        for (size_t i = 0; i < nkeyring; i++)
+            if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub)) {
+                pai_priv_copy(&s->priv, &keyring[i]->priv, &s->pub);
+                s->has_priv = 1;
+                he_keyring_add(s);
+                break;
+            }
+    return val_user(&lib_he_scheme_class, s);
+}
+
+/* [scheme, shape, exp, lbound, count, [slots, slot_bits, vbits, adds, max_adds],
+** ciphertexts] with the ciphertexts re-randomised (a fresh encryption of the same values:
+** the receiver cannot link them to what the sender computed) as residues mod n^2. */
+bool he_ct_encode(Interp *I, Value self, struct WireW *w, int to)
+{
+    const HeCt *c = AS_USER(self)->p;
+    PaiVec *v = pai_vec_copy(c->v);
+    PaiOpts o = he_opts(I, c->s);
+    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, he_rng(I, self.owner ? self.owner : I->cur_party), &o);
+    if (st) { pai_vec_free(v); he_fail(I, "send", st, c->s); return false; }
+    wire_put_array(w, 7);
+    if (!lib_wire_put(I, w, c->scheme, 0, to)) { pai_vec_free(v); return false; }
+    wire_put_array(w, (size_t)c->ndim);
+    for (int i = 0; i < c->ndim; i++) wire_put_int(w, c->shape[i]);
+    wire_put_int(w, v->exp);
+    wire_put_double(w, v->lbound);
+    wire_put_uint(w, v->count);
+    wire_put_array(w, 5);
+    wire_put_uint(w, v->slots); wire_put_uint(w, v->slot_bits); wire_put_uint(w, v->vbits);
+    wire_put_uint(w, v->adds); wire_put_uint(w, v->max_adds);
+    wire_put_residues(w, v->c, v->n, (2 * (size_t)c->s->pub.bits + 7) / 8);
+    pai_vec_free(v);
+    return true;
+}
+
+Value he_ct_decode(Interp *I, struct WireR *r, const struct msgpack_object *o)
+{
+    const msgpack_object_array *a, *sh, *pk, *cs;
+    int64_t exp, count, f[5], d;
+    double lbound;
+    int shape[TN_MAXDIM];
+    if (!wire_get_array(r, o, 7, 7, &a)) return VERR;
+    Value sv = lib_wire_get(I, r, &a->ptr[0]);
+    if (IS_ERR(sv)) return VERR;
+    HeScheme *s = he_scheme_of(sv);
+    if (!s) { val_release(sv); return wire_fail(r, "a ciphertext without its paillier scheme"), VERR; }
+    size_t want = 1;
+    bool ok = wire_get_array(r, &a->ptr[1], 0, TN_MAXDIM, &sh);
+    for (uint32_t i = 0; ok && i < sh->size; i++) {
+        ok = wire_get_int(r, &sh->ptr[i], 0, INT32_MAX, &d);
+        shape[i] = (int)d;
+        want *= (size_t)d;
+    }
+    ok = ok && wire_get_int(r, &a->ptr[2], -1024, 1024, &exp) && wire_get_double(r, &a->ptr[3], &lbound) &&
+         wire_get_int(r, &a->ptr[4], 0, INT32_MAX, &count) && wire_get_array(r, &a->ptr[5], 5, 5, &pk);
+    for (int i = 0; ok && i < 5; i++) ok = wire_get_int(r, &pk->ptr[i], 0, UINT32_MAX, &f[i]);
+    ok = ok && wire_get_array(r, &a->ptr[6], 0, UINT32_MAX, &cs);
+    if (ok && (size_t)count != want) ok = wire_fail(r, "a ciphertext of shape with %zu values carries %lld", want, (long long)count);
+    size_t n = ok ? cs->size : 0;
+    if (ok && f[0] && (f[1] == 0 || (uint64_t)f[0] * (uint64_t)f[1] > s->pub.bits))
+        ok = wire_fail(r, "a packing of %lld slots of %lld bits does not fit the key", (long long)f[0], (long long)f[1]);
+    if (ok && (f[0] ? n != ((size_t)count + (size_t)f[0] - 1) / (size_t)f[0] : n != (size_t)count))
+        ok = wire_fail(r, "%zu ciphertexts for %lld values", n, (long long)count);
+    if (!ok) { val_release(sv); return VERR; }
+    PaiVec *v = pai_vec_new(n);
+    ok = wire_get_residues(r, &a->ptr[6], v->c, n, (2 * (size_t)s->pub.bits + 7) / 8);
+    for (size_t i = 0; ok && i < n; i++)
+        if (mpz_sgn(v->c[i]) <= 0 || mpz_cmp(v->c[i], s->pub.n2) >= 0) ok = wire_fail(r, "a ciphertext out of range");
+    if (!ok) { pai_vec_free(v); val_release(sv); return VERR; }
+    v->exp = (int)exp; v->lbound = lbound; v->count = (size_t)count;
+    v->slots = (unsigned)f[0]; v->slot_bits = (unsigned)f[1]; v->vbits = (unsigned)f[2];
+    v->adds = (uint32_t)f[3]; v->max_adds = (uint32_t)f[4];
+    Value cv = he_ct_new(sv, v, (int)sh->size, shape, 0);
+    val_release(sv);
+    return cv;
+}
