@@ -1,5 +1,5 @@
 /*
-** mpc_cpu.c — process CPU time of the two figures docs/mpc.md compares across runtime
+** mpc_cpu.c — process CPU time of the two figures docs/shares.md compares across runtime
 ** versions: one MLP 784-128-10 training step at batch 128 and one 128×784 @ 784×128
 ** shared product, three parties and a dealer in one process, one worker thread, random
 ** data (no dataset needed).  CPU time (CLOCK_PROCESS_CPUTIME_ID) is steadier than wall

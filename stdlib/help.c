@@ -55,7 +55,7 @@ const HelpTopic help_topics[] = {
      "products need Beaver triples from a dealer (the offline phase) and one round of\n"
      "openings (the online phase). Shamir sharing (threshold t) survives parties dropping\n"
      "out. share(x, ss) splits, reveal(s, to = p) opens. Builtins: share, reveal, shares,\n"
-     "additive, shamir, train on a shared dataset. docs/mpc.md.",
+     "additive, shamir, train on a shared dataset. docs/shares.md.",
      "party h1, h2, h3, dealer\nss = additive(among = [h1, h2, h3], dealer = dealer)\n"
      "a = share(3 at h1, ss)\nb = share(4 at h2, ss)\nprint(reveal(a * b + a, to = h3))\n"
      "# -> 15 (at h3)\ncost()\n"
