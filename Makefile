@@ -118,7 +118,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libppdl.a | $(DEPS_STAMP)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libppdl.a $(LDLIBS) $(TESTLIBS)
 
 # --- tests --------------------------------------------------------------------------
-test: ppdl $(UNIT_BIN)
+# the benchmarks' C programs are built by make test too, so that they cannot rot unseen
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+
+test: ppdl $(UNIT_BIN) $(BENCH_BIN)
 	@tests/run.sh $(BUILD) ./ppdl
 
 unit: $(UNIT_BIN)

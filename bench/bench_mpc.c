@@ -147,7 +147,7 @@ int main(int argc, char **argv)
     printf("%-34s %9.2f ms  online per party (parties run side by side)   x%.1f of the int64 product\n",
            "", per_party * 1e3, per_party / tl);
     printf("%-34s %9s     int64 product, 1 thread %8.3f ms; float32 BLAS %8.3f ms\n", "", "", tl1 * 1e3, tf * 1e3);
-    free(A); free(B); free(Cm); tn_free(z);
+    ss__wipe_free(A, 128 * 784); ss__wipe_free(B, 784 * 128); ss__wipe_free(Cm, 128 * 128); tn_free(z);
     ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
 
     /* 2. sigmoid and ReLU on 100x100 */
@@ -189,13 +189,13 @@ int main(int argc, char **argv)
     ss_free(sa); tn_free(a); tn_free(o);
 
     /* 3. one MLP training step on Fashion-MNIST */
-    char e[256];
-    Ds *d = ds_fashion_mnist(dir, 0, 1, e);
-    if (!d) { printf("MLP step: skipped (%s)\n", e); goto done; }
+    RtErr e;
+    Ds *d = ds_fashion_mnist(dir, 0, 1, &e);
+    if (!d) { printf("MLP step: skipped (%s)\n", e.msg); goto done; }
     {
         NnLayer L[4] = { { .kind = NN_DENSE, .in = 784, .out = 128 }, { .kind = NN_RELU },
                          { .kind = NN_DENSE, .in = 128, .out = 10 }, { .kind = NN_SOFTMAX } };
-        NnNet *net = nn_net_new("mlp", 4, L, e);
+        NnNet *net = nn_net_new("mlp", 4, L, &e);
         NnModel *m = nn_model_new(net, &R);
         Tn *xb = tn_new(2, (int[]){ 128, 784 }), *yb = tn_new(1, (int[]){ 128 });
         Tn *oh = tn_new(2, (int[]){ 128, 10 });
@@ -208,7 +208,7 @@ int main(int argc, char **argv)
         NnTrainCfg cfg;
         nn_train_defaults(&cfg);
         cfg.lr = 0.1; cfg.batch = 128;
-        nn_bind(m, 1, (int[]){ 784 }, 128, e);
+        nn_bind(m, 1, (int[]){ 784 }, 128, &e);
         /* shared steps first: OpenBLAS's threads spin for a while after a plaintext call
         ** and would steal the core from the shared step */
         for (int r = 0; r < reps; r++) {
@@ -221,7 +221,7 @@ int main(int argc, char **argv)
         for (int r = 0; r < reps; r++) {
             double ls, t0 = ss__now();
             long cor;
-            nn_train_step(m, xb->data, yb->data, 128, 10, &cfg, 128, &R, &ls, &cor, e);
+            nn_train_step(m, xb->data, yb->data, 128, 10, &cfg, 128, &R, &ls, &cor, &e);
             pm = best(pm, ss__now() - t0);
         }
         row("shared MLP 784-128-10 step, B=128", tm, om, pm, "float32 step");

@@ -72,12 +72,12 @@ int main(int argc, char **argv)
 #endif
     int parties[3] = { 1, 2, 3 };
     SsScheme sc;
-    char err[256];
+    RtErr err;
     if (ss_scheme_additive(&ctx, &sc, 3, parties, 16, 4)) { printf("scheme: %s\n", ctx.err); return 1; }
     NnLayer L[4] = { { .kind = NN_DENSE, .in = 784, .out = 128 }, { .kind = NN_RELU },
                      { .kind = NN_DENSE, .in = 128, .out = 10 }, { .kind = NN_SOFTMAX } };
-    NnNet *net = nn_net_new("mlp", 4, L, err);
-    if (!net) { printf("net: %s\n", err); return 1; }
+    NnNet *net = nn_net_new("mlp", 4, L, &err);
+    if (!net) { printf("net: %s\n", err.msg); return 1; }
     NnModel *m = nn_model_new(net, &rng);
     Tn *xb = tn_new(2, (int[]){ 128, 784 }), *oh = tn_new(2, (int[]){ 128, 10 });
     Tn *y = tn_new(2, (int[]){ 784, 128 });
