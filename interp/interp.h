@@ -73,6 +73,9 @@ struct Interp {
     const char *mirror_self; char *mirror_dir; bool mirror_made;   /* made on first use */
     int rep_me;                         /* its party id, once known (interp/replica.c) */
     size_t rep_synced;                  /* transcript entries made true by rep_sync */
+    bool side_encode;                   /* encoding a side frame (replica.c): not a message,
+                                           so nothing is re-randomised and no party's
+                                           generator is drawn from */
     int standin_from;                   /* the running builtin needs party p's file: its
                                            value is p's stand-in (replica.c) */
     bool standin_publish;               /* the running builtin read this party's file */

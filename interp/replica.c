@@ -117,7 +117,9 @@ bool rep_peek(Interp *I, Value *v, const char *what)
         for (int k = 1; k <= n; k++) {
             if (k == self) continue;
             size_t len;
+            I->side_encode = true;
             uint8_t *f = lib_wire_frame(I, *v, "peek", self, k, &len);
+            I->side_encode = false;
             if (!f) return false;
             mirror_side_post(t, k, f, len);
         }
@@ -153,7 +155,10 @@ void rep_standin_send(Interp *I, Value r)
         wire_put_bool(&w, ok);
         /* encoded for this party itself (a private key may be written), then stripped of
            every bin: nothing of the contents leaves */
-        if (ok && !lib_wire_put(I, &w, r, self, self)) {
+        I->side_encode = true;
+        bool put = ok && lib_wire_put(I, &w, r, self, self);
+        I->side_encode = false;
+        if (ok && !put) {
             ok = false;
             wire_w_free(&w); wire_w_init(&w);
             wire_put_envelope(&w, &h);
@@ -382,7 +387,9 @@ bool rep_public_result(Interp *I, Value *r, size_t from)
         for (int q = 1; q <= n && q < 64; q++) {
             if (q == self || (got >> q & 1)) continue;
             size_t len;
+            I->side_encode = true;
             uint8_t *f = lib_wire_frame(I, *r, "public", self, q, &len);
+            I->side_encode = false;
             if (!f) return false;
             mirror_side_post(I->msg.tp, q, f, len);
         }

@@ -110,7 +110,11 @@ bool he_ct_encode(Interp *I, Value self, struct WireW *w, int to)
     const HeCt *c = AS_USER(self)->p;
     PaiVec *v = pai_vec_copy(c->v);
     PaiOpts o = he_opts(I, c->s);
-    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, he_rng(I, self.owner ? self.owner : I->cur_party), &o);
+    /* a side frame of the replicated narrator (interp/replica.c) is not a message: it
+       must not draw from the party's generator, or the party's later draws would differ
+       from the one-process run's */
+    int st = I->side_encode ? 0
+           : pai_vec_rerandomize(v, &c->s->pub, NULL, he_rng(I, self.owner ? self.owner : I->cur_party), &o);
     if (st) { pai_vec_free(v); he_fail(I, "send", st, c->s); return false; }
     wire_put_array(w, 7);
     if (!lib_wire_put(I, w, c->scheme, 0, to)) { pai_vec_free(v); return false; }
