@@ -72,6 +72,7 @@ int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, co
     msg_free(&I->msg);
     msg_init(&I->msg, &I->tr, mirror_open(&mc));
     I->strict = o->strict;
+    I->rep_shows = o->show;
     I->mirror_self = self;      /* made at the first copy; removed at exit, even a */
     I->mirror_dir = scratch;    /* fatal network error's */
     atexit(remove_scratch);
@@ -193,6 +194,7 @@ static pid_t start_party(const DistribOptions *o, const char *dir, const char *n
     argv[a++] = "--timeout"; argv[a++] = tmo;
     argv[a++] = o->seeded ? "--seed" : "--public-seed"; argv[a++] = seeds;
     if (o->strict) argv[a++] = "--strict";
+    argv[a++] = "--show-narrator";         /* one user owns every party */
     argv[a++] = "--run"; argv[a++] = o->script; argv[a] = NULL;
     fflush(stdout); fflush(stderr);
     pid_t pid = fork();

@@ -21,6 +21,8 @@ typedef struct DistribOptions {
                                    the same in every process; each party's own from the OS */
     int timeout_ms;             /* --timeout MS; <= 0: the network's default */
     bool strict;                /* --strict in every process */
+    bool show;                  /* --show-narrator: this party shows its values and output to
+                                   the narrator (--processes: every party does) */
 } DistribOptions;
 
 /* ppdl --processes: returns the exit status (0, 1 a failure in the run, 2 a usage

@@ -72,6 +72,8 @@ struct Interp {
        simulates go to mirror_dir, so that one file is written by one process */
     const char *mirror_self; char *mirror_dir; bool mirror_made;   /* made on first use */
     int rep_me;                         /* its party id, once known (interp/replica.c) */
+    bool rep_shows;                     /* --show-narrator (serve --run): this party's values
+                                           and output may reach the narrator */
     size_t rep_synced;                  /* transcript entries made true by rep_sync */
     bool side_encode;                   /* encoding a side frame (replica.c): not a message,
                                            so nothing is re-randomised and no party's

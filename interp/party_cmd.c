@@ -142,6 +142,7 @@ static int serve(int argc, char **argv)
     }
     if (t && run.script) {
         run.timeout_ms = timeout;
+        run.show = show;
         int rc = distrib_party(t, &pf, name, &run);
         pf_free(&pf);
         return rc;

@@ -50,9 +50,58 @@ bool rep_standin(Interp *I, int p)
     return self && p && p != self;
 }
 
-/* Does party p's output reach the narrator?  With --processes (no per-party rule) every
-** party's does; across machines, that of the parties started with --show-narrator. */
-static bool shows(Interp *I, int p) { return !I->peek_ok || (p < 64 && (I->peek_ok >> p & 1)); }
+/* Does this process's party show its values and output to the narrator?  The owner
+** decides (--show-narrator; --processes passes it to every party; a driven session
+** knows it from the driver's mask) and tells the others in each side frame. */
+static bool self_shows(Interp *I)
+{
+    int self = rep_self(I);
+    return I->peek_ok ? self < 64 && (I->peek_ok >> self & 1) : I->rep_shows;
+}
+
+static void refused(Interp *I, const char *what, int p)
+{
+    err_raise(I, "%s lives at %s, which does not show its values to the narrator (it was started "
+              "without --show-narrator): do it inside 'on %s { }', or reveal or send the value first",
+              what, ev_party_name(I, p), ev_party_name(I, p));
+}
+
+/* A side frame of kind from this party to party `to`: [ok, v] (v nil when !ok). */
+static uint8_t *flagged_frame(Interp *I, const char *kind, int to, bool ok, Value v, size_t *len)
+{
+    WireW w; wire_w_init(&w);
+    WireHdr h = { kind, rep_self(I), to, 0 };
+    wire_put_envelope(&w, &h);
+    wire_put_array(&w, 2);
+    wire_put_bool(&w, ok);
+    I->side_encode = true;
+    bool put = !ok || lib_wire_put(I, &w, v, h.from, to);
+    I->side_encode = false;
+    if (!ok) wire_put_nil(&w);
+    if (!put) { wire_w_free(&w); return NULL; }
+    return wire_w_take(&w, len);
+}
+
+/* Reads a flagged side frame from `from`: its flag, and (when set) the value, owned, or
+** VERR after raising. */
+static Value flagged_read(Interp *I, int from, const char *kind, bool *ok)
+{
+    uint8_t *f; size_t len;
+    mirror_side_take(I->msg.tp, from, kind, I->tr.round, &f, &len);
+    WireR r; wire_r_init(&r, ev_party_name(I, from));
+    WireHdr h; const msgpack_object *pl; const msgpack_object_array *a;
+    Value v = VNONE;
+    *ok = false;
+    if (!wire_open_frame(&r, f, len, &h, &pl) || !wire_get_array(&r, pl, 2, 2, &a) ||
+        !wire_get_bool(&r, &a->ptr[0], ok) || (*ok && IS_ERR(v = lib_wire_get(I, &r, &a->ptr[1])))) {
+        if (!r.failed) wire_fail(&r, "unreadable");
+        err_raise(I, "%s", r.err);
+        v = VERR;
+    }
+    wire_r_free(&r);
+    free(f);
+    return v;
+}
 
 /* --- peeks ------------------------------------------------------------------------- */
 
@@ -111,25 +160,22 @@ bool rep_peek(Interp *I, Value *v, const char *what)
                   ev_party_name(I, p), ev_party_name(I, other));
         return false;
     }
-    MsgTransport *t = I->msg.tp;
     if (p == self) {
-        int n = mirror_nparties(t);
-        for (int k = 1; k <= n; k++) {
+        bool ok = self_shows(I);
+        for (int k = 1; k <= mirror_nparties(I->msg.tp); k++) {
             if (k == self) continue;
             size_t len;
-            I->side_encode = true;
-            uint8_t *f = lib_wire_frame(I, *v, "peek", self, k, &len);
-            I->side_encode = false;
+            uint8_t *f = flagged_frame(I, "peek", k, ok, *v, &len);
             if (!f) return false;
-            mirror_side_post(t, k, f, len);
+            mirror_side_post(I->msg.tp, k, f, len);
         }
-        return true;
+        if (!ok) refused(I, what, p);
+        return ok;
     }
-    uint8_t *f; size_t len;
-    mirror_side_take(t, p, "peek", I->tr.round, &f, &len);
-    Value real = lib_wire_read(I, f, len, p);
-    free(f);
+    bool ok;
+    Value real = flagged_read(I, p, "peek", &ok);
     if (IS_ERR(real)) return false;
+    if (!ok) { refused(I, what, p); return false; }
     if (getenv("PPDL_TEST_STANDINS")) {     /* tests only: show this process's stand-in */
         val_release(real);
         return true;
@@ -240,32 +286,24 @@ int rep_on(Interp *I, int p, int (*run)(Interp *I, Node *body), Node *body)
     }
     I->out = out;
     fclose(cap);
+    /* p's process prints p's output, and sends it to the others when p shows it */
     if (p == self) {
         fwrite(text, 1, tlen, out);
-        if (shows(I, p)) {
-            int n = mirror_nparties(I->msg.tp);
-            for (int k = 1; k <= n; k++) {
-                if (k == self) continue;
-                WireW w; wire_w_init(&w);
-                WireHdr h = { "output", self, k, 0 };
-                wire_put_envelope(&w, &h);
-                wire_put_str(&w, text, tlen);
-                size_t len;
-                uint8_t *f = wire_w_take(&w, &len);
-                mirror_side_post(I->msg.tp, k, f, len);
-            }
+        Value t = self_shows(I) ? val_str(text, tlen) : VNONE;
+        for (int k = 1; k <= mirror_nparties(I->msg.tp); k++) {
+            if (k == self) continue;
+            size_t len;
+            uint8_t *f = flagged_frame(I, "output", k, t.tag == V_STR, t, &len);
+            mirror_side_post(I->msg.tp, k, f, len);
         }
+        val_release(t);
     } else {
         /* what the stand-ins printed is not p's output */
-        if (shows(I, p)) {
-            uint8_t *f; size_t len;
-            mirror_side_take(I->msg.tp, p, "output", I->tr.round, &f, &len);
-            WireR r; wire_r_init(&r, ev_party_name(I, p));
-            WireHdr h; const msgpack_object *pl; const char *s; size_t n;
-            if (wire_open_frame(&r, f, len, &h, &pl) && wire_get_str(&r, pl, &s, &n)) fwrite(s, 1, n, out);
-            wire_r_free(&r);
-            free(f);
-        }
+        bool ok;
+        Value t = flagged_read(I, p, "output", &ok);
+        if (ok && t.tag == V_STR) fwrite(AS_STR(t)->s, 1, AS_STR(t)->len, out);
+        if (IS_ERR(t) && st == XS_OK) st = XS_ERR;
+        val_release(t);
     }
     free(text);
     return st;

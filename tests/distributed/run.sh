@@ -163,8 +163,8 @@ print(sum(d.x) + 1)
 EOT
 (cd "$tmp/sep/alice" && "$bin" "$tmp/sep.ppdl" >"$tmp/sep.want" 2>/dev/null)
 sep_run() {
-  (cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --run "$tmp/sep.ppdl" >"$tmp/sep.a" 2>"$tmp/sep.ae") &
-  (cd "$tmp/sep/bob" && env "$@" "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --run "$tmp/sep.ppdl" >"$tmp/sep.b" 2>"$tmp/sep.be"); rc=$?
+  (cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --show-narrator --run "$tmp/sep.ppdl" >"$tmp/sep.a" 2>"$tmp/sep.ae") &
+  (cd "$tmp/sep/bob" && env "$@" "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --show-narrator --run "$tmp/sep.ppdl" >"$tmp/sep.b" 2>"$tmp/sep.be"); rc=$?
   wait 2>/dev/null
 }
 sep_run X=1
@@ -178,13 +178,23 @@ else bad "bob's process holds a stand-in of alice's data" "exit $rc" "$(cat "$tm
 # a party's randomness is its own: even in a seeded run, bob's process cannot recompute
 # the number alice draws (its stand-in of alice's generator is the operating system's)
 printf 'party alice, bob\non alice { x = random() }\nprint(x)\n' >"$tmp/rnd.ppdl"
-(cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --seed 3 --run "$tmp/rnd.ppdl" >"$tmp/rnd.a" 2>/dev/null) &
+(cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --seed 3 --show-narrator --run "$tmp/rnd.ppdl" >"$tmp/rnd.a" 2>/dev/null) &
 (cd "$tmp/sep/bob" && PPDL_TEST_STANDINS=1 "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --seed 3 --run "$tmp/rnd.ppdl" >"$tmp/rnd.b" 2>/dev/null); rc=$?
 wait 2>/dev/null
 "$bin" --seed 3 "$tmp/rnd.ppdl" >"$tmp/rnd.want" 2>/dev/null
 if [ $rc = 0 ] && cmp -s "$tmp/rnd.a" "$tmp/rnd.want" && [ -s "$tmp/rnd.b" ] && ! cmp -s "$tmp/rnd.b" "$tmp/rnd.want"; then
   ok "a seeded run: bob's process cannot recompute alice's random draw"
 else bad "a seeded run: bob's process cannot recompute alice's random draw" "exit $rc" "$(cat "$tmp/rnd.a" "$tmp/rnd.b" "$tmp/rnd.want")"; fi
+# a party started without --show-narrator shows nothing to the others: a peek at its
+# value is refused in every process, and what it prints inside `on` stays on its terminal
+printf 'party alice, bob\nx = 42 at alice\non alice { print("alice says", x + 1) }\nprint(x)\n' >"$tmp/hide.ppdl"
+(cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --run "$tmp/hide.ppdl" >"$tmp/hide.a" 2>"$tmp/hide.ae") &
+(cd "$tmp/sep/bob" && "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --show-narrator --run "$tmp/hide.ppdl" >"$tmp/hide.b" 2>"$tmp/hide.be"); rc=$?
+wait 2>/dev/null
+if [ $rc = 1 ] && ! grep -q "4[23]" "$tmp/hide.b" && grep -q "alice says 43" "$tmp/hide.a" \
+   && grep -q "lives at alice, which does not show its values to the narrator" "$tmp/hide.be"; then
+  ok "a party without --show-narrator: its values and output stay in its process"
+else bad "a party without --show-narrator: its values and output stay in its process" "exit $rc" "$(cat "$tmp/hide.b" "$tmp/hide.be")"; fi
 check_no_leftovers "separation"
 
 # Ctrl-C at the driver stops every party
