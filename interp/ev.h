@@ -34,6 +34,10 @@ static inline const VClass *ev_class(const Interp *I, Value v)
 
 Value ev_eval(Interp *I, Node *n);             /* owned value or VERR */
 int   ev_exec(Interp *I, Node *n);             /* XS_* */
+/* Calls builtin r with evaluated (borrowed) positional and keyword arguments: its
+** result placed where it lives (owned), or VERR after raising (ev_call.c). */
+Value ev_call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw, Sym **kwname,
+                      Value *kw);
 int   ev_exec_import(Interp *I, Node *n);
 int   ev_exec_try(Interp *I, Node *n);        /* try { } catch e { } (ev_try.c) */
 /* Binds v (consumed) to the variable node n names, with the party rule; false after an

@@ -134,28 +134,17 @@ bool rep_peek(Interp *I, Value *v, const char *what)
     int self = rep_self(I);
     if (!self) return true;
     int other = 0, p = v->tag < V_STR ? v->owner : val_party(*v, &other);
-    if (!p) {           /* public: parts held by parties (a shared value's shares) */
-        if (v->tag == V_OBJ) return !AS_USER(*v)->cls->peek || AS_USER(*v)->cls->peek(I, *v);
-        if (v->tag == V_LIST) {
-            ObjList *l = AS_LIST(*v);
-            for (size_t i = 0; i < l->n; i++) if (!rep_peek(I, &l->v[i], what)) return false;
-        } else if (v->tag == V_REC) {
-            ObjRec *r = AS_REC(*v);
-            for (size_t i = 0; i < r->n; i++) if (!rep_peek(I, &r->v[i], what)) return false;
-        }
+    bool container = v->tag == V_LIST || v->tag == V_REC;
+    if (!p && v->tag == V_OBJ)          /* public: parts held by parties (shares) */
+        return !AS_USER(*v)->cls->peek || AS_USER(*v)->cls->peek(I, *v);
+    if ((!p || other) && container) {   /* public, or items of several parties: item by item */
+        size_t n = v->tag == V_LIST ? AS_LIST(*v)->n : AS_REC(*v)->n;
+        Value *item = v->tag == V_LIST ? AS_LIST(*v)->v : AS_REC(*v)->v;
+        for (size_t i = 0; i < n; i++) if (!rep_peek(I, &item[i], what)) return false;
         return true;
     }
-    if (other) {        /* items of several parties: each from its owner */
-        if (v->tag == V_LIST) {
-            ObjList *l = AS_LIST(*v);
-            for (size_t i = 0; i < l->n; i++) if (!rep_peek(I, &l->v[i], what)) return false;
-            return true;
-        }
-        if (v->tag == V_REC) {
-            ObjRec *r = AS_REC(*v);
-            for (size_t i = 0; i < r->n; i++) if (!rep_peek(I, &r->v[i], what)) return false;
-            return true;
-        }
+    if (!p) return true;
+    if (other) {
         err_raise(I, "%s holds data of %s and of %s; across processes it cannot be shown", what,
                   ev_party_name(I, p), ev_party_name(I, other));
         return false;
