@@ -1,27 +1,10 @@
 /*
 ** shares.c — schemes, shared tensors, fixed-point encoding, sharing and reconstruction
 ** (additive over Z_2^64, Shamir over F_p with p = 2^61 - 1), the local linear
-** operations, the dealer's offline material (Beaver and matrix triples, truncation
-** pairs), share products and truncation.  Comparison, ReLU, max and polynomials live
-** in shares_cmp.c, the ring matrix kernel in shares_mm.c, dealer-free triples in shares_paillier.c.
-** See shares.h for the security notes.
-**
-** Truncation, the two methods (z has 2f fractional bits after a product, we want f):
-**  PAIR (any n, needs the dealer).  The dealer deals shares of a uniform r in Z_2^64,
-**   of its top bit r_msb (as an integer) and of floor(r_low / 2^f) where r_low = r mod
-**   2^63.  The parties open c = z + 2^62 + r (uniform: leaks nothing).  With z' = z +
-**   2^62 in [0, 2^63) — i.e. |z| < 2^62 — the sum s = z' + r_low < 2^64 never wraps,
-**   s mod 2^63 = c mod 2^63 and s's top bit is c_msb XOR r_msb, which is linear in the
-**   shared r_msb because c_msb is public.  Then floor(s / 2^f) - floor(r_low / 2^f)
-**   equals floor(z' / 2^f) or one more (a borrow from the low bits), so the result is
-**   floor(z / 2^f) + e with e in {0, 1}: error below one unit in the last place
-**   (2^-f), never a wrap (the method of Escudero et al., CRYPTO 2020).
-**  LOCAL (two parties, no messages; SecureML, S&P 2017).  Party 0 shifts its share
-**   right, party 1 negates, shifts and negates.  Error at most one ulp, but when the
-**   shares straddle the wrap point (probability below 2^(k+1-64) for |z| < 2^k) the
-**   result is off by 2^(64-f); this simulator detects that and reports it.
-** Both report a product outside |z| < 2^62 (for f = 16: a value beyond 2^30) instead of
-** letting it wrap.
+** operations and the simulator's range checks.  The dealer's offline material, share
+** products and truncation live in shares_mul.c; comparison, ReLU, max and polynomials
+** in shares_cmp.c, the ring matrix kernel in shares_mm.c, dealer-free triples in
+** shares_paillier.c.  See shares.h for the security notes.
 */
 #include "shares.h"
 #include "mem.h"
@@ -88,23 +71,15 @@ void ss__rnd(SsCtx *ctx, uint64_t *p, size_t n)
 
 /* --- the prime field F_p, p = 2^61 - 1 ------------------------------------------ */
 
-static uint64_t fp_red(uint64_t x) { x = (x & SS_P61) + (x >> 61); return x >= SS_P61 ? x - SS_P61 : x; }
-static uint64_t fp_add(uint64_t a, uint64_t b) { return fp_red(a + b); }
-static uint64_t fp_sub(uint64_t a, uint64_t b) { return fp_red(a + SS_P61 - b); }
-static uint64_t fp_mul(uint64_t a, uint64_t b)
-{
-    unsigned __int128 z = (unsigned __int128)a * b;
-    uint64_t lo = (uint64_t)z & SS_P61, hi = (uint64_t)(z >> 61);
-    return fp_red(lo + hi);
-}
+static uint64_t fp_sub(uint64_t a, uint64_t b) { return ss__fp_red(a + SS_P61 - b); }
 static uint64_t fp_pow(uint64_t a, uint64_t e)
 {
     uint64_t r = 1;
-    for (; e; e >>= 1, a = fp_mul(a, a)) if (e & 1) r = fp_mul(r, a);
+    for (; e; e >>= 1, a = ss__fp_mul(a, a)) if (e & 1) r = ss__fp_mul(r, a);
     return r;
 }
 static uint64_t fp_inv(uint64_t a) { return fp_pow(a, SS_P61 - 2); }
-static uint64_t fp_from(int64_t v) { return v >= 0 ? fp_red((uint64_t)v) : fp_sub(0, fp_red((uint64_t)0 - (uint64_t)v)); }
+static uint64_t fp_from(int64_t v) { return v >= 0 ? ss__fp_red((uint64_t)v) : fp_sub(0, ss__fp_red((uint64_t)0 - (uint64_t)v)); }
 static int64_t fp_centre(uint64_t v) { return v > SS_P61 / 2 ? -(int64_t)(SS_P61 - v) : (int64_t)v; }
 static uint64_t fp_rand(SsCtx *ctx)
 {
@@ -112,29 +87,29 @@ static uint64_t fp_rand(SsCtx *ctx)
 }
 
 /* Lagrange coefficients at 0 for the evaluation points x = idx[i] + 1. */
-static void lagrange0(const int *idx, int m, uint64_t *lam)
+void ss__lagrange0(const int *idx, int m, uint64_t *lam)
 {
     for (int i = 0; i < m; i++) {
         uint64_t num = 1, den = 1, xi = (uint64_t)idx[i] + 1;
         for (int j = 0; j < m; j++) {
             if (j == i) continue;
             uint64_t xj = (uint64_t)idx[j] + 1;
-            num = fp_mul(num, xj);
-            den = fp_mul(den, fp_sub(xj, xi));
+            num = ss__fp_mul(num, xj);
+            den = ss__fp_mul(den, fp_sub(xj, xi));
         }
-        lam[i] = fp_mul(num, fp_inv(den));
+        lam[i] = ss__fp_mul(num, fp_inv(den));
     }
 }
 
 /* Shares of v (a field element) for the n parties on a random degree-t polynomial. */
-static void shamir_split(SsCtx *ctx, int n, int t, uint64_t v, uint64_t *out)
+void ss__shamir_split(SsCtx *ctx, int n, int t, uint64_t v, uint64_t *out)
 {
     uint64_t c[SS_MAXP];
     c[0] = v;
     for (int k = 1; k <= t; k++) c[k] = fp_rand(ctx);
     for (int i = 0; i < n; i++) {
         uint64_t x = (uint64_t)i + 1, y = c[t];
-        for (int k = t - 1; k >= 0; k--) y = fp_add(fp_mul(y, x), c[k]);
+        for (int k = t - 1; k >= 0; k--) y = ss__fp_add(ss__fp_mul(y, x), c[k]);
         out[i] = y;
     }
     explicit_bzero(c, sizeof c);
@@ -235,7 +210,7 @@ static uint32_t missing(const SsTensor *t, uint32_t absent)
     return absent;
 }
 
-static int check_whole(SsCtx *ctx, const SsTensor *t)
+int ss__check_whole(SsCtx *ctx, const SsTensor *t)
 {
     uint32_t m = missing(t, 0);
     if (!m) return 0;
@@ -295,7 +270,7 @@ SsTensor *ss_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int from)
     } else {
         uint64_t sh[SS_MAXP];
         for (size_t e = 0; e < len; e++) {
-            shamir_split(ctx, n, sc->threshold, fp_from(v[e]), sh);
+            ss__shamir_split(ctx, n, sc->threshold, fp_from(v[e]), sh);
             for (int i = 0; i < n; i++) parts[i][e] = sh[i];
         }
         explicit_bzero(sh, sizeof sh);
@@ -320,7 +295,7 @@ static int64_t recon(const SsTensor *t, const int *use, int m, const uint64_t *l
         return (int64_t)acc;
     }
     uint64_t acc = 0;
-    for (int i = 0; i < m; i++) acc = fp_add(acc, fp_mul(lam[i], t->s[use[i]][e]));
+    for (int i = 0; i < m; i++) acc = ss__fp_add(acc, ss__fp_mul(lam[i], t->s[use[i]][e]));
     return fp_centre(acc);
 }
 
@@ -343,7 +318,7 @@ static uint64_t *gather(SsCtx *ctx, const SsTensor *t, int me, int mi, const int
             return NULL;
         }
         else if (!shamir) continue;
-        if (shamir) for (size_t e = 0; e < n; e++) acc[e] = fp_add(acc[e], fp_mul(lam[u], src[e]));
+        if (shamir) for (size_t e = 0; e < n; e++) acc[e] = ss__fp_add(acc[e], ss__fp_mul(lam[u], src[e]));
         else for (size_t e = 0; e < n; e++) acc[e] += src[e];
     }
     ss__wipe_free(tmp, n);
@@ -368,7 +343,7 @@ Tn *ss_reveal(SsCtx *ctx, const SsTensor *t, int to, uint32_t absent)
                     need - m == 1 ? "is" : "are"), NULL;
     }
     uint64_t lam[SS_MAXP];
-    if (sc->kind == SS_SHAMIR) lagrange0(use, m, lam);
+    if (sc->kind == SS_SHAMIR) ss__lagrange0(use, m, lam);
     char what[96];
     snprintf(what, sizeof what, "share of %zu values (reveal)", t->size);
     /* one round: the m holders used send their shares to the receiver(s) */
@@ -409,7 +384,7 @@ int64_t ss_peek(const SsTensor *t, size_t e)
     uint64_t lam[SS_MAXP];
     if (t->sc.kind == SS_SHAMIR) {
         if (m > t->sc.threshold + 1) m = t->sc.threshold + 1;
-        lagrange0(use, m, lam);
+        ss__lagrange0(use, m, lam);
     }
     return recon(t, use, m, lam, e);
 }
@@ -418,7 +393,7 @@ int64_t ss_peek(const SsTensor *t, size_t e)
 
 /* Whether `small` broadcasts against `big`: a scalar, or its shape (leading 1s dropped)
 ** equals big's trailing dimensions. Element e of big then pairs with e % small's size. */
-static int suffix_ok(int bnd, const int *bsh, int snd, const int *ssh, size_t ssize)
+int ss__suffix_ok(int bnd, const int *bsh, int snd, const int *ssh, size_t ssize)
 {
     if (ssize == 1) return 1;
     int s0 = 0;
@@ -437,20 +412,20 @@ static void shape_str(char *buf, size_t n, int nd, const int *sh)
     if (o < n) snprintf(buf + o, n - o, nd == 1 ? ",)" : ")");
 }
 
-static int shape_err(SsCtx *ctx, const char *op, int and_, const int *ash, int bnd, const int *bsh)
+int ss__shape_err(SsCtx *ctx, const char *op, int and_, const int *ash, int bnd, const int *bsh)
 {
     char x[64], y[64];
     shape_str(x, sizeof x, and_, ash); shape_str(y, sizeof y, bnd, bsh);
     return ss__fail(ctx, "shapes %s and %s do not match for %s", x, y, op);
 }
 
-static int same_scheme(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
+int ss__same_scheme(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
 {
     if (a->sc.kind != b->sc.kind || a->sc.n != b->sc.n ||
         memcmp(a->sc.party, b->sc.party, sizeof a->sc.party) != 0)
         return ss__fail(ctx, "the two operands are shared among different parties; reshare "
                          "one of them under the other's scheme");
-    if (check_whole(ctx, a) || check_whole(ctx, b)) return -1;
+    if (ss__check_whole(ctx, a) || ss__check_whole(ctx, b)) return -1;
     return 0;
 }
 
@@ -468,22 +443,22 @@ static SsTensor *rescale(const SsTensor *a, int frac)
     uint64_t k = pow2(&a->sc, frac - a->frac);
     for (int i = 0; i < a->sc.n; i++)
         for (size_t e = 0; e < a->size; e++)
-            c->s[i][e] = a->sc.kind == SS_SHAMIR ? fp_mul(c->s[i][e], k) : c->s[i][e] * k;
+            c->s[i][e] = a->sc.kind == SS_SHAMIR ? ss__fp_mul(c->s[i][e], k) : c->s[i][e] * k;
     c->frac = frac;
     return c;
 }
 
 static SsTensor *lin2(SsCtx *ctx, const SsTensor *a0, const SsTensor *b0, int sign, const char *op)
 {
-    if (same_scheme(ctx, a0, b0)) return NULL;
+    if (ss__same_scheme(ctx, a0, b0)) return NULL;
     int frac = a0->frac > b0->frac ? a0->frac : b0->frac;
     SsTensor *a = rescale(a0, frac), *b = rescale(b0, frac);
     const SsTensor *big = a, *sm = b;
     int swap = 0;
     if (b->size > a->size || (b->size == a->size && b->ndim > a->ndim)) { big = b; sm = a; swap = 1; }
     SsTensor *r = NULL;
-    if (!suffix_ok(big->ndim, big->shape, sm->ndim, sm->shape, sm->size)) {
-        shape_err(ctx, op, a->ndim, a->shape, b->ndim, b->shape);
+    if (!ss__suffix_ok(big->ndim, big->shape, sm->ndim, sm->shape, sm->size)) {
+        ss__shape_err(ctx, op, a->ndim, a->shape, b->ndim, b->shape);
         goto done;
     }
     r = like(big, frac);
@@ -495,7 +470,7 @@ static SsTensor *lin2(SsCtx *ctx, const SsTensor *a0, const SsTensor *b0, int si
         for (size_t e = 0; e < big->size; e++) {
             uint64_t x = pa[e], y = pb[ns == 1 ? 0 : e % ns];
             if (swap) { uint64_t t = x; x = y; y = t; }
-            if (shamir) pr[e] = sign > 0 ? fp_add(x, y) : fp_sub(x, y);
+            if (shamir) pr[e] = sign > 0 ? ss__fp_add(x, y) : fp_sub(x, y);
             else pr[e] = sign > 0 ? x + y : x - y;
         }
     }
@@ -509,7 +484,7 @@ SsTensor *ss_sub(SsCtx *ctx, const SsTensor *a, const SsTensor *b) { return lin2
 
 SsTensor *ss_neg(SsCtx *ctx, const SsTensor *a)
 {
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     SsTensor *r = like(a, a->frac);
     for (int i = 0; i < a->sc.n; i++)
         for (size_t e = 0; e < a->size; e++)
@@ -536,7 +511,7 @@ static SsTensor *pub_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int frac
 
 SsTensor *ss_add_pub(SsCtx *ctx, const SsTensor *a, const Tn *x, int sign)
 {
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     SsTensor *p = pub_share(ctx, &a->sc, x, a->frac);
     if (!p) return NULL;
     SsTensor *r = lin2(ctx, a, p, sign, sign > 0 ? "+" : "-");
@@ -546,7 +521,7 @@ SsTensor *ss_add_pub(SsCtx *ctx, const SsTensor *a, const Tn *x, int sign)
 
 SsTensor *ss_pub_sub(SsCtx *ctx, const Tn *x, const SsTensor *a)
 {
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     SsTensor *p = pub_share(ctx, &a->sc, x, a->frac);
     if (!p) return NULL;
     SsTensor *r = lin2(ctx, p, a, -1, "-");
@@ -671,7 +646,7 @@ static int sim_check(SsCtx *ctx, const SimCheck *c)
 }
 
 /* The product checks of the operations below. */
-static int guard_tt(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm, int m, int k, int n)
+int ss__guard_tt(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm, int m, int k, int n)
 {
     return sim_check(ctx, &(SimCheck){ .kind = CHECK_PRODUCT, .a = a, .b = b, .mm = mm,
                                        .m = m, .k = k, .n = n });
@@ -685,35 +660,45 @@ static int guard_pub(SsCtx *ctx, const SsTensor *a, const int64_t *kx, size_t nk
                                        .f = f });
 }
 
+/* The truncation checks (shares_mul.c): t's values within |z| < 2^62, and two-party
+** LOCAL truncation of t by `bits` does not wrap. */
+int ss__guard_range(SsCtx *ctx, const SsTensor *t)
+{
+    return sim_check(ctx, &(SimCheck){ .kind = CHECK_RANGE, .a = t });
+}
+
+int ss__guard_shift(SsCtx *ctx, const SsTensor *t, int bits)
+{
+    return sim_check(ctx, &(SimCheck){ .kind = CHECK_LOCAL_SHIFT, .a = t, .bits = bits });
+}
+
 /* Multiplies by public integers (k[e % nk]) in place, Shamir or ring. */
 static void mul_ints(SsTensor *t, const int64_t *k, size_t nk)
 {
     for (int i = 0; i < t->sc.n; i++)
         for (size_t e = 0; e < t->size; e++) {
             int64_t m = k[nk == 1 ? 0 : e % nk];
-            if (t->sc.kind == SS_SHAMIR) t->s[i][e] = fp_mul(t->s[i][e], fp_from(m));
+            if (t->sc.kind == SS_SHAMIR) t->s[i][e] = ss__fp_mul(t->s[i][e], fp_from(m));
             else t->s[i][e] *= (uint64_t)m;
         }
 }
 
-static int after_product(SsCtx *ctx, SsTensor *t);
-
 SsTensor *ss_mul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
 {
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     int f = a->sc.frac_bits;
     int64_t *k = (int64_t *)ss__words(x->size);
     SsTensor *r = NULL;
     if (encode_tn(ctx, x, f, k)) goto out;
-    if (x->size > a->size || !suffix_ok(a->ndim, a->shape, x->ndim, x->shape, x->size)) {
-        shape_err(ctx, "*", a->ndim, a->shape, x->ndim, x->shape);
+    if (x->size > a->size || !ss__suffix_ok(a->ndim, a->shape, x->ndim, x->shape, x->size)) {
+        ss__shape_err(ctx, "*", a->ndim, a->shape, x->ndim, x->shape);
         goto out;
     }
     if (guard_pub(ctx, a, k, x->size, 0, 0, 0, 0, 0, f)) goto out;
     r = ss_copy(a);
     mul_ints(r, k, x->size);
     r->frac = a->frac + f;
-    if (after_product(ctx, r)) { ss_free(r); r = NULL; }
+    if (ss__after_product(ctx, r)) { ss_free(r); r = NULL; }
 out:
     ss__wipe_free((uint64_t *)k, x->size);
     return r;
@@ -725,25 +710,25 @@ SsTensor *ss_scale(SsCtx *ctx, const SsTensor *a, double c)
     int ok, f = a->sc.frac_bits;
     int64_t k = ss_encode(c, f, &ok);     /* encoded from the double, not a float32 */
     if (!ok) return ss__fail(ctx, "constant %g is out of the fixed-point range", c), NULL;
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     if (guard_pub(ctx, a, &k, 1, 0, 0, 0, 0, 0, f)) return NULL;
     r = ss_copy(a);
     mul_ints(r, &k, 1);
     r->frac = a->frac + f;
-    if (after_product(ctx, r)) { ss_free(r); return NULL; }
+    if (ss__after_product(ctx, r)) { ss_free(r); return NULL; }
     return r;
 }
 
 SsTensor *ss_scale_int(SsCtx *ctx, const SsTensor *a, int64_t k)
 {
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     SsTensor *r = ss_copy(a);
     mul_ints(r, &k, 1);
     return r;
 }
 
 /* 2-D views of matmul operands (numpy's rule for 1-D vectors). */
-static int mm_shapes(SsCtx *ctx, int and_, const int *ash, int bnd, const int *bsh,
+int ss__mm_shapes(SsCtx *ctx, int and_, const int *ash, int bnd, const int *bsh,
                      int *m, int *k, int *n, int *ond, int *osh)
 {
     int am, ak, bk, bn;
@@ -751,7 +736,7 @@ static int mm_shapes(SsCtx *ctx, int and_, const int *ash, int bnd, const int *b
     else return ss__fail(ctx, "@ needs 1-D or 2-D operands, got %d-D", and_);
     if (bnd == 1) { bk = bsh[0]; bn = 1; } else if (bnd == 2) { bk = bsh[0]; bn = bsh[1]; }
     else return ss__fail(ctx, "@ needs 1-D or 2-D operands, got %d-D", bnd);
-    if (ak != bk) return shape_err(ctx, "@", and_, ash, bnd, bsh);
+    if (ak != bk) return ss__shape_err(ctx, "@", and_, ash, bnd, bsh);
     *m = am; *k = ak; *n = bn;
     *ond = 0;
     if (and_ == 2) osh[(*ond)++] = am;
@@ -760,21 +745,21 @@ static int mm_shapes(SsCtx *ctx, int and_, const int *ash, int bnd, const int *b
 }
 
 /* Field matrix product (Shamir), C = A @ B mod p. */
-static void fp_mm(const uint64_t *A, const uint64_t *B, uint64_t *C, int m, int k, int n)
+void ss__fp_mm(const uint64_t *A, const uint64_t *B, uint64_t *C, int m, int k, int n)
 {
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
             uint64_t acc = 0;
-            for (int q = 0; q < k; q++) acc = fp_add(acc, fp_mul(A[(size_t)i * k + q], B[(size_t)q * n + j]));
+            for (int q = 0; q < k; q++) acc = ss__fp_add(acc, ss__fp_mul(A[(size_t)i * k + q], B[(size_t)q * n + j]));
             C[(size_t)i * n + j] = acc;
         }
 }
 
 SsTensor *ss_matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
 {
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     int m, k, n, ond, osh[2];
-    if (mm_shapes(ctx, a->ndim, a->shape, x->ndim, x->shape, &m, &k, &n, &ond, osh)) return NULL;
+    if (ss__mm_shapes(ctx, a->ndim, a->shape, x->ndim, x->shape, &m, &k, &n, &ond, osh)) return NULL;
     int f = a->sc.frac_bits;
     int64_t *kx = (int64_t *)ss__words(x->size);
     if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, 0, m, k, n, f)) {
@@ -784,19 +769,19 @@ SsTensor *ss_matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
     if (a->sc.kind == SS_SHAMIR) for (size_t e = 0; e < x->size; e++) kx[e] = (int64_t)fp_from(kx[e]);
     SsTensor *r = ss_new(&a->sc, ond, osh, a->frac + f);
     for (int i = 0; i < a->sc.n; i++) {
-        if (a->sc.kind == SS_SHAMIR) fp_mm(a->s[i], (uint64_t *)kx, r->s[i], m, k, n);
+        if (a->sc.kind == SS_SHAMIR) ss__fp_mm(a->s[i], (uint64_t *)kx, r->s[i], m, k, n);
         else ss_mm_u64(a->s[i], (uint64_t *)kx, r->s[i], m, k, n, 0, ctx->nthreads);
     }
     ss__wipe_free((uint64_t *)kx, x->size);
-    if (after_product(ctx, r)) { ss_free(r); return NULL; }
+    if (ss__after_product(ctx, r)) { ss_free(r); return NULL; }
     return r;
 }
 
 SsTensor *ss_pub_matmul(SsCtx *ctx, const Tn *x, const SsTensor *a)
 {
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     int m, k, n, ond, osh[2];
-    if (mm_shapes(ctx, x->ndim, x->shape, a->ndim, a->shape, &m, &k, &n, &ond, osh)) return NULL;
+    if (ss__mm_shapes(ctx, x->ndim, x->shape, a->ndim, a->shape, &m, &k, &n, &ond, osh)) return NULL;
     int f = a->sc.frac_bits;
     int64_t *kx = (int64_t *)ss__words(x->size);
     if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, 1, m, k, n, f)) {
@@ -806,11 +791,11 @@ SsTensor *ss_pub_matmul(SsCtx *ctx, const Tn *x, const SsTensor *a)
     if (a->sc.kind == SS_SHAMIR) for (size_t e = 0; e < x->size; e++) kx[e] = (int64_t)fp_from(kx[e]);
     SsTensor *r = ss_new(&a->sc, ond, osh, a->frac + f);
     for (int i = 0; i < a->sc.n; i++) {
-        if (a->sc.kind == SS_SHAMIR) fp_mm((uint64_t *)kx, a->s[i], r->s[i], m, k, n);
+        if (a->sc.kind == SS_SHAMIR) ss__fp_mm((uint64_t *)kx, a->s[i], r->s[i], m, k, n);
         else ss_mm_u64((uint64_t *)kx, a->s[i], r->s[i], m, k, n, 0, ctx->nthreads);
     }
     ss__wipe_free((uint64_t *)kx, x->size);
-    if (after_product(ctx, r)) { ss_free(r); return NULL; }
+    if (ss__after_product(ctx, r)) { ss_free(r); return NULL; }
     return r;
 }
 
@@ -843,14 +828,14 @@ SsTensor *ss_reshape(SsCtx *ctx, const SsTensor *a, int ndim, const int *shape)
 SsTensor *ss_sum_rows(SsCtx *ctx, const SsTensor *a)
 {
     if (a->ndim != 2) return ss__fail(ctx, "sum over rows needs a 2-D tensor"), NULL;
-    if (check_whole(ctx, a)) return NULL;
+    if (ss__check_whole(ctx, a)) return NULL;
     int R = a->shape[0], C = a->shape[1];
     SsTensor *r = ss_new(&a->sc, 1, &C, a->frac);
     for (int i = 0; i < a->sc.n; i++)
         for (int y = 0; y < R; y++)
             for (int x = 0; x < C; x++) {
                 uint64_t v = a->s[i][(size_t)y * C + x];
-                r->s[i][x] = a->sc.kind == SS_SHAMIR ? fp_add(r->s[i][x], v) : r->s[i][x] + v;
+                r->s[i][x] = a->sc.kind == SS_SHAMIR ? ss__fp_add(r->s[i][x], v) : r->s[i][x] + v;
             }
     return r;
 }
@@ -869,311 +854,4 @@ SsTensor *ss_rows(SsCtx *ctx, const SsTensor *a, int lo, int hi)
         memcpy(r->s[i], a->s[i] + (size_t)lo * row, r->size * sizeof(uint64_t));
     }
     return r;
-}
-
-/* --- the dealer ------------------------------------------------------------------- */
-
-/* Fills per-party shares so that they sum to `value` (additive, n words each). */
-void ss__split(SsCtx *ctx, const SsScheme *sc, const uint64_t *value, size_t len, uint64_t **out)
-{
-    for (int i = 1; i < sc->n; i++) ss__rnd(ctx, out[i], len);
-    for (size_t e = 0; e < len; e++) {
-        uint64_t acc = value[e];
-        for (int i = 1; i < sc->n; i++) acc -= out[i][e];
-        out[0][e] = acc;
-    }
-}
-
-/* A Beaver triple: elementwise (mm = 0; A of na words, B of nb words, C = A * B with B
-** broadcast by e % nb) or a matrix triple (mm = 1; A m×k, B k×n, C = A @ B).  Party i's
-** material is mat[i] = [A_i | B_i | C_i] (na + nb + nc words, free with ss__wipe_free),
-** received from the dealer in the offline phase (or made with Paillier, shares_paillier.c). */
-static int triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n, size_t na,
-                  size_t nb, uint64_t **mat)
-{
-    size_t nc = mm ? (size_t)m * n : na, K = na + nb + nc;
-    double t0 = ss__now();
-    uint64_t *A[SS_MAXP], *B[SS_MAXP], *C[SS_MAXP];
-    if (sc->dealer == SS_NODEALER) {
-        for (int i = 0; i < sc->n; i++) {
-            mat[i] = ss__words(K);
-            A[i] = mat[i]; B[i] = mat[i] + na; C[i] = mat[i] + na + nb;
-        }
-        int rc = ss__pai_triple(ctx, sc, mm, m, k, n, na, nb, A, B, C);
-        ctx->offline_s += ss__now() - t0;
-        if (rc == 0) return 0;
-        for (int i = 0; i < sc->n; i++) ss__wipe_free(mat[i], K);
-        return -1;
-    }
-    /* The dealer's step, streamed into one frame per party (one offline round): every
-    ** party's share of A and B uniform, C = (sum A)(sum B) split among them. */
-    char what[96];
-    if (mm) snprintf(what, sizeof what, "matrix triple %dx%d @ %dx%d", m, k, k, n);
-    else snprintf(what, sizeof what, "Beaver triples for %zu products", na);
-    SsOut out[SS_MAXP];
-    const char *old;
-    ss__deal_begin(ctx, sc, out, K, what, &old);
-    uint64_t *sa = ss__words(na), *sb = ss__words(nb), *scc = ss__words(nc);
-    for (int i = 0; i < sc->n; i++) {
-        ss__deal_random(ctx, &out[i], sa, na, 0);
-        ss__deal_random(ctx, &out[i], sb, nb, 0);
-    }
-    if (mm) ss_mm_u64(sa, sb, scc, m, k, n, 0, ctx->nthreads);
-    else for (size_t e = 0; e < na; e++) scc[e] = sa[e] * sb[nb == 1 ? 0 : e % nb];
-    ss__deal_split(ctx, sc, out, scc, nc, 0);
-    ss__wipe_free(sa, na); ss__wipe_free(sb, nb); ss__wipe_free(scc, nc);
-    int rc = ss__deal_end(ctx, sc, out, K, mat, old);
-    ctx->offline_s += ss__now() - t0;
-    if (rc) for (int i = 0; i < sc->n; i++) ss__wipe_free(mat[i], K);
-    return rc;
-}
-
-/* --- products ------------------------------------------------------------------- */
-
-static SsTensor *shamir_reduce(SsCtx *ctx, SsTensor *d);
-
-/* Party i's share of E = a - A, F = b - B, words e0..e0+n of [E | F]. */
-typedef struct EfArg { const SsTensor *a, *b; uint64_t **mat; size_t na; } EfArg;
-
-static void ef_fill(void *arg, int i, size_t e0, size_t n, uint64_t *dst)
-{
-    const EfArg *x = arg;
-    size_t na = x->na, q = 0;
-    const uint64_t *as = x->a->s[i], *Ai = x->mat[i];
-    for (; q < n && e0 + q < na; q++) dst[q] = as[e0 + q] - Ai[e0 + q];
-    if (q == n) return;
-    const uint64_t *bs = x->b->s[i] + (e0 + q - na), *Bi = x->mat[i] + e0;  /* B_i = mat + na */
-    for (size_t r = 0; q < n; q++, r++) dst[q] = bs[r] - Bi[q];
-}
-
-static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm)
-{
-    if (same_scheme(ctx, a, b)) return NULL;
-    const SsScheme *sc = &a->sc;
-    int m = 0, k = 0, n = 0, ond, osh[TN_MAXDIM];
-    if (mm) {
-        if (mm_shapes(ctx, a->ndim, a->shape, b->ndim, b->shape, &m, &k, &n, &ond, osh)) return NULL;
-    } else {
-        if (b->size > a->size) return beaver(ctx, b, a, 0);
-        if (!suffix_ok(a->ndim, a->shape, b->ndim, b->shape, b->size))
-            return shape_err(ctx, "*", a->ndim, a->shape, b->ndim, b->shape), NULL;
-        ond = a->ndim; memcpy(osh, a->shape, sizeof osh);
-    }
-    size_t na = a->size, nb = b->size, nc = mm ? (size_t)m * n : na;
-    if (guard_tt(ctx, a, b, mm, m, k, n)) return NULL;
-    int N = sc->n;
-    if (sc->kind == SS_SHAMIR) {
-        if (N < 2 * sc->threshold + 1)
-            return ss__fail(ctx, "Shamir products need at least 2t+1 = %d parties, the scheme has "
-                             "%d (use additive shares for products)", 2 * sc->threshold + 1, N), NULL;
-        /* each party: the product of its own shares (degree 2t), then a re-sharing round */
-        SsTensor *z = ss_new(sc, ond, osh, a->frac + b->frac);
-        for (int i = 0; i < N; i++) {
-            if (mm) fp_mm(a->s[i], b->s[i], z->s[i], m, k, n);
-            else for (size_t e = 0; e < na; e++) z->s[i][e] = fp_mul(a->s[i][e], b->s[i][nb == 1 ? 0 : e % nb]);
-        }
-        return shamir_reduce(ctx, z);
-    }
-    uint64_t *mat[SS_MAXP];
-    if (triple(ctx, sc, mm, m, k, n, na, nb, mat)) return NULL;
-    /* Round 1, each party i: posts its share of E = a - A and F = b - B to every other
-    ** party; then open[i] = E, F as it summed them from its inbox. */
-    uint64_t *open[SS_MAXP];
-    for (int i = 0; i < N; i++) open[i] = ss__words_open(na + nb);
-    char what[96];
-    if (mm) snprintf(what, sizeof what, "E, F of a %dx%d @ %dx%d product", m, k, k, n);
-    else snprintf(what, sizeof what, "E, F of %zu products", na);
-    SsTensor *z = NULL;
-    EfArg ef = { a, b, mat, na };
-    if (ss__exchange_fill(ctx, sc, na + nb, SS_ADD, open, ef_fill, &ef, what)) goto out;
-    /* Each party i, from its own material and opening: z_i = C_i + E B_i + A_i F
-    ** (+ E F at party 0), the shares of (E + A)(F + B). */
-    z = ss_new(sc, ond, osh, a->frac + b->frac);
-    for (int i = 0; i < N; i++) {
-        uint64_t *zi = z->s[i], *Ai = mat[i], *Bi = mat[i] + na, *Ci = mat[i] + na + nb;
-        const uint64_t *E = open[i], *F = open[i] + na;
-        if (mm) {
-            memcpy(zi, Ci, nc * sizeof *zi);
-            if (i == 0) for (size_t e = 0; e < nb; e++) Bi[e] += F[e];   /* E (B_0 + F) */
-            ss_mm_u64(E, Bi, zi, m, k, n, 1, ctx->nthreads);
-            ss_mm_u64(Ai, F, zi, m, k, n, 1, ctx->nthreads);
-        } else {
-            for (size_t e = 0; e < na; e++) {
-                size_t eb = nb == 1 ? 0 : e % nb;
-                zi[e] = Ci[e] + E[e] * Bi[eb] + Ai[e] * F[eb] + (i == 0 ? E[e] * F[eb] : 0);
-            }
-        }
-    }
-out:
-    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], na + nb + nc); ss__free_open(open[i], na + nb); }
-    return z;
-}
-
-/* Degree reduction (BGW/GRR), one round: each of the first 2t + 1 parties re-shares its
-** local degree-2t product with a fresh degree-t polynomial and posts party j its share;
-** party j's new share is the Lagrange combination of what it received (and its own). */
-static SsTensor *shamir_reduce(SsCtx *ctx, SsTensor *d)
-{
-    const SsScheme *sc = &d->sc;
-    int N = sc->n, m = 2 * sc->threshold + 1, use[SS_MAXP] = { 0 };
-    size_t len = d->size;
-    for (int i = 0; i < m; i++) use[i] = i;
-    uint64_t lam[SS_MAXP], sh[SS_MAXP], *part[SS_MAXP], *own[SS_MAXP] = { NULL };
-    lagrange0(use, m, lam);
-    SsTensor *r = NULL;
-    int rc = 0;
-    msg_round(ctx->msg);
-    for (int i = 0; i < m && rc == 0; i++) {        /* party i's step */
-        ss__as(ctx, sc->party[use[i]]);
-        for (int j = 0; j < N; j++) part[j] = ss__words(len);
-        for (size_t e = 0; e < len; e++) {
-            shamir_split(ctx, N, sc->threshold, d->s[i][e], sh);
-            for (int j = 0; j < N; j++) part[j][e] = sh[j];
-        }
-        for (int j = 0; j < N; j++) {
-            if (j == i) { own[i] = part[j]; continue; }
-            if (rc == 0)
-                rc = ss__post(ctx, sc->party[i], sc->party[j], "share", part[j], len, NULL, 0,
-                              "degree reduction of a Shamir product");
-            ss__wipe_free(part[j], len);
-        }
-    }
-    explicit_bzero(sh, sizeof sh);
-    if (rc == 0) {
-        r = ss_new(sc, d->ndim, d->shape, d->frac);
-        uint64_t *tmp = ss__words(len);
-        for (int j = 0; j < N && rc == 0; j++)          /* party j's step */
-            for (int i = 0; i < m && rc == 0; i++) {
-                const uint64_t *src = own[i];
-                if (i != j) {
-                    rc = ss__take(ctx, sc->party[i], sc->party[j], "share", tmp, len, NULL, 0, SS_SET);
-                    src = tmp;
-                }
-                for (size_t e = 0; e < len && rc == 0; e++)
-                    r->s[j][e] = fp_add(r->s[j][e], fp_mul(lam[i], src[e]));
-            }
-        ss__wipe_free(tmp, len);
-        if (rc) { ss_free(r); r = NULL; }
-    }
-    for (int i = 0; i < m; i++) ss__wipe_free(own[i], len);
-    ss_free(d);
-    return r;
-}
-
-SsTensor *ss_mul_raw(SsCtx *ctx, const SsTensor *a, const SsTensor *b) { return beaver(ctx, a, b, 0); }
-SsTensor *ss_matmul_raw(SsCtx *ctx, const SsTensor *a, const SsTensor *b) { return beaver(ctx, a, b, 1); }
-
-static int after_product(SsCtx *ctx, SsTensor *t)
-{
-    if (t->sc.kind == SS_SHAMIR) {
-        if (t->frac > 2 * t->sc.frac_bits + 8)
-            return ss__fail(ctx, "Shamir shares cannot be truncated: reveal before multiplying "
-                             "again (fractional bits would reach %d)", t->frac);
-        return 0;
-    }
-    if (t->frac > t->sc.frac_bits) return ss_trunc(ctx, t, t->frac - t->sc.frac_bits);
-    return 0;
-}
-
-SsTensor *ss_mul(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
-{
-    SsTensor *z = beaver(ctx, a, b, 0);
-    if (z && after_product(ctx, z)) { ss_free(z); return NULL; }
-    return z;
-}
-
-SsTensor *ss_matmul(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
-{
-    SsTensor *z = beaver(ctx, a, b, 1);
-    if (z && after_product(ctx, z)) { ss_free(z); return NULL; }
-    return z;
-}
-
-/* --- truncation ------------------------------------------------------------------- */
-
-#define OFFSET ((uint64_t)1 << 62)
-
-/* No messages: each party shifts its own share (party 1 negated), after the simulator's
-** check that the two shifts do not straddle the ring's edge. */
-static int trunc_local(SsCtx *ctx, SsTensor *t, int bits)
-{
-    if (t->sc.n != 2) return ss__fail(ctx, "local truncation works for two parties only");
-    if (sim_check(ctx, &(SimCheck){ .kind = CHECK_LOCAL_SHIFT, .a = t, .bits = bits })) return -1;
-    for (size_t e = 0; e < t->size; e++) t->s[0][e] = (uint64_t)((int64_t)t->s[0][e] >> bits);
-    for (size_t e = 0; e < t->size; e++)
-        t->s[1][e] = (uint64_t)0 - (uint64_t)((int64_t)((uint64_t)0 - t->s[1][e]) >> bits);
-    t->frac -= bits;
-    return 0;
-}
-
-/* Party i's share of c = z + 2^62 + r, words e0..e0+n. */
-typedef struct TrArg { const SsTensor *t; uint64_t **mat; } TrArg;
-
-static void tr_fill(void *arg, int i, size_t e0, size_t n, uint64_t *dst)
-{
-    const TrArg *x = arg;
-    const uint64_t *z = x->t->s[i] + e0, *r = x->mat[i] + e0;
-    uint64_t off = i == 0 ? OFFSET : 0;
-    for (size_t q = 0; q < n; q++) dst[q] = z[q] + r[q] + off;
-}
-
-static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
-{
-    const SsScheme *sc = &t->sc;
-    int N = sc->n, rc;
-    size_t len = t->size;
-    /* offline, the dealer's step: pairs (r, r_msb, floor(r_low / 2^bits)), each split
-    ** and streamed; party i receives mat[i] = [R_i | RM_i | RL_i] */
-    double t0 = ss__now();
-    uint64_t *r = ss__words(len), *rm = ss__words(len), *rl = ss__words(len), *mat[SS_MAXP];
-    ss__as(ctx, sc->dealer);
-    ss__rnd(ctx, r, len);
-    for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
-    char what[80];
-    snprintf(what, sizeof what, "truncation pairs for %zu values", len);
-    SsOut out[SS_MAXP];
-    const char *old;
-    ss__deal_begin(ctx, sc, out, 3 * len, what, &old);
-    ss__deal_split(ctx, sc, out, r, len, 0);
-    ss__deal_split(ctx, sc, out, rm, len, 0);
-    ss__deal_split(ctx, sc, out, rl, len, 0);
-    ss__wipe_free(r, len); ss__wipe_free(rm, len); ss__wipe_free(rl, len);
-    rc = ss__deal_end(ctx, sc, out, 3 * len, mat, old);
-    ctx->offline_s += ss__now() - t0;
-    /* round 1, each party i: posts its share of c = z + 2^62 + r; c[i] is the opening it
-    ** summed from its inbox */
-    uint64_t *c[SS_MAXP];
-    for (int i = 0; i < N; i++) c[i] = ss__words_open(len);
-    snprintf(what, sizeof what, "z + r of %zu truncations", len);
-    TrArg ta = { t, mat };
-    if (rc == 0) rc = ss__exchange_fill(ctx, sc, len, SS_ADD, c, tr_fill, &ta, what);
-    /* each party i, from its opening and its pair */
-    uint64_t half = OFFSET * 2 - 1;
-    for (int i = 0; i < N && rc == 0; i++) {
-        const uint64_t *ci = c[i], *rmi = mat[i] + len, *rli = mat[i] + 2 * len;
-        for (size_t e = 0; e < len; e++) {
-            uint64_t cm = ci[e] >> 63, cl = ci[e] & half;
-            uint64_t smsb = (1 - 2 * cm) * rmi[e] + (i == 0 ? cm : 0);    /* c_msb xor r_msb */
-            uint64_t v = (smsb << (63 - bits)) - rli[e];
-            if (i == 0) v += (cl >> bits) - (OFFSET >> bits);
-            t->s[i][e] = v;
-        }
-    }
-    for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], 3 * len); ss__free_open(c[i], len); }
-    if (rc == 0) t->frac -= bits;
-    return rc;
-}
-
-int ss_trunc(SsCtx *ctx, SsTensor *t, int bits)
-{
-    if (bits <= 0) return 0;
-    if (t->sc.kind != SS_ADDITIVE) return ss__fail(ctx, "truncation needs additive shares");
-    if (check_whole(ctx, t)) return -1;
-    if (bits > 62) return ss__fail(ctx, "cannot truncate by %d bits", bits);
-    if (sim_check(ctx, &(SimCheck){ .kind = CHECK_RANGE, .a = t })) return -1;
-    SsTrunc m = t->sc.trunc;
-    if (m == SS_TRUNC_AUTO) m = t->sc.dealer == SS_NODEALER ? SS_TRUNC_LOCAL : SS_TRUNC_PAIR;
-    if (m == SS_TRUNC_PAIR && t->sc.dealer == SS_NODEALER)
-        return ss__fail(ctx, "truncation pairs need a dealer");
-    return m == SS_TRUNC_LOCAL ? trunc_local(ctx, t, bits) : trunc_pair(ctx, t, bits);
 }

@@ -53,7 +53,7 @@ struct Msg;
 
 typedef enum SsKind { SS_ADDITIVE, SS_SHAMIR } SsKind;
 
-/* How a product is brought back to frac_bits fractional bits (see shares.c for proofs). */
+/* How a product is brought back to frac_bits fractional bits (see shares_mul.c for proofs). */
 typedef enum SsTrunc {
     SS_TRUNC_AUTO,              /* PAIR with a dealer, LOCAL without */
     SS_TRUNC_PAIR,              /* dealer pair, one opening; never wraps; error < 1 ulp */
@@ -283,8 +283,8 @@ unsigned  ss_pai_new_key(void);
 ** (sc->party[0]), its size and the digest of its modulus.  0, or -1 with ctx->err. */
 int       ss_pai_key_info(SsCtx *ctx, const SsScheme *sc, int *holder, unsigned *bits,
                           char digest[17]);
-/* Internal, called by the product code in shares.c: fills two parties' shares of a triple
-** (the same layout as the dealer's, see shares.c) by the Paillier protocol, recording its
+/* Internal, called by the product code in shares_mul.c: fills two parties' shares of a triple
+** (the same layout as the dealer's, see shares_mul.c) by the Paillier protocol, recording its
 ** messages in the offline phase.  -1 with ctx->err when Paillier is not available. */
 int       ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
                          size_t na, size_t nb, uint64_t **A, uint64_t **B, uint64_t **C);
@@ -392,6 +392,49 @@ double    ss__now(void);
 /* Additive shares of value[0..len) into out[i][0..len) (out allocated by the caller). */
 void      ss__split(SsCtx *ctx, const SsScheme *sc, const uint64_t *value, size_t len,
                     uint64_t **out);
+
+/* Shared by shares.c and shares_mul.c.  The field F_p, p = 2^61 - 1: */
+static inline uint64_t ss__fp_red(uint64_t x)
+{
+    x = (x & SS_P61) + (x >> 61);
+    return x >= SS_P61 ? x - SS_P61 : x;
+}
+static inline uint64_t ss__fp_add(uint64_t a, uint64_t b) { return ss__fp_red(a + b); }
+static inline uint64_t ss__fp_mul(uint64_t a, uint64_t b)
+{
+    unsigned __int128 z = (unsigned __int128)a * b;
+    return ss__fp_red(((uint64_t)z & SS_P61) + (uint64_t)(z >> 61));
+}
+/* Lagrange coefficients at 0 for the evaluation points x = idx[i] + 1. */
+void      ss__lagrange0(const int *idx, int m, uint64_t *lam);
+/* Shares of v (a field element) for the n parties on a random degree-t polynomial. */
+void      ss__shamir_split(SsCtx *ctx, int n, int t, uint64_t v, uint64_t *out);
+/* Field matrix product (Shamir), C = A @ B mod p. */
+void      ss__fp_mm(const uint64_t *A, const uint64_t *B, uint64_t *C, int m, int k, int n);
+/* -1 with ctx->err when some party's shares of t are missing (dropped). */
+int       ss__check_whole(SsCtx *ctx, const SsTensor *t);
+/* -1 with ctx->err unless a and b are whole and shared among the same parties. */
+int       ss__same_scheme(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
+/* Whether `small` (snd, ssh, ssize) broadcasts against `big` (bnd, bsh): a scalar, or its
+** shape (leading 1s dropped) equals big's trailing dimensions. */
+int       ss__suffix_ok(int bnd, const int *bsh, int snd, const int *ssh, size_t ssize);
+/* "shapes (..) and (..) do not match for op": -1 with ctx->err. */
+int       ss__shape_err(SsCtx *ctx, const char *op, int and_, const int *ash, int bnd,
+                        const int *bsh);
+/* 2-D views of matmul operands (numpy's rule for 1-D vectors): m, k, n and the result's
+** shape; -1 with ctx->err when they do not fit. */
+int       ss__mm_shapes(SsCtx *ctx, int and_, const int *ash, int bnd, const int *bsh,
+                        int *m, int *k, int *n, int *ond, int *osh);
+/* The simulator's checks (shares.c, the only code that reads several parties' shares):
+** a * b or a @ b within range; t within |z| < 2^62 before a truncation; two-party LOCAL
+** truncation of t by `bits` does not wrap.  0, or -1 with ctx->err. */
+int       ss__guard_tt(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm, int m, int k,
+                       int n);
+int       ss__guard_range(SsCtx *ctx, const SsTensor *t);
+int       ss__guard_shift(SsCtx *ctx, const SsTensor *t, int bits);
+/* After a product (shares_mul.c): truncates additive shares back to sc.frac_bits, refuses
+** Shamir shares that could not be truncated later.  0, or -1 with ctx->err. */
+int       ss__after_product(SsCtx *ctx, SsTensor *t);
 
 /* --- kernels (shares_mm.c) ------------------------------------------------------------ */
 /* C (m×n) = A (m×k) @ B (k×n) in Z_2^64, row-major; accumulate: C += instead. */
