@@ -39,7 +39,7 @@ uint8_t *msg_block_keep(MsgBlock *b)
 /* Writes `to` into the envelope of frame f (wire_put_envelope's layout: array header,
 ** "ppdl", version, kind as a fixstr, from and to as uint16, round).  False if f does not
 ** have that layout (it is left as it is, and its receiver will refuse it). */
-static bool patch_to(uint8_t *f, size_t len, int to)
+bool msg_patch_to(uint8_t *f, size_t len, int to)
 {
     if (len < 8 || f[0] != 0x97 || f[1] != 0xa4 || (f[7] & 0xe0) != 0xa0) return false;
     size_t off = 8 + (f[7] & 0x1f) + 3;
@@ -83,6 +83,8 @@ static Frame *dequeue(Local *l, int from, int to)
     }
     return NULL;
 }
+
+static bool patch_to(uint8_t *f, size_t len, int to) { return msg_patch_to(f, len, to); }
 
 static int local_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
 {

@@ -121,6 +121,9 @@ int msg_receive(Msg *m, int from, int to, uint8_t **frame, size_t *len);
 ** beforehand); its envelope's `to` is `to` when it is delivered.  -1 if the transport
 ** refused (the holder is released). */
 int msg_carry_block(Msg *m, int from, int to, MsgBlock *b);
+/* Writes `to` into the envelope of frame f (len bytes), as a block is delivered to its
+** receiver; false if f is not a frame with an envelope. */
+bool msg_patch_to(uint8_t *f, size_t len, int to);
 /* Takes the oldest frame from `from` waiting at `to` as a block (one holder: the
 ** caller), whether it travelled as a block or as a plain frame.  -1 if none waits. */
 int msg_receive_block(Msg *m, int from, int to, MsgBlock **b);

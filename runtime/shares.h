@@ -310,6 +310,11 @@ void      ss__words_drop(uint8_t *base, size_t cap);
 void      ss__rnd(SsCtx *ctx, uint64_t *p, size_t n);   /* uniform words, ctx->who's */
 /* The step that follows is party p's: its draws come from p's own generator. */
 static inline void ss__as(SsCtx *ctx, int party) { ctx->who = party; }
+/* Across processes (ctx->self set) the steps of the other parties run on stand-ins
+** (docs/distributed.md): their local arithmetic is skipped — only the frames they send
+** matter, for their kind, size and round, and the process discards the stand-ins' words
+** (a frame that reaches this party is the network's).  True when party p's step is one. */
+static inline int ss__standin(const SsCtx *ctx, int party) { return ctx->self && party != ctx->self; }
 /* Party p's generator (ctx->rng when p has none of its own). */
 Rng      *ss__rng(SsCtx *ctx, int party);
 int       ss__fail(SsCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -90,7 +90,7 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
         ss__deal_random(ctx, &out[i], sb, len, 1);
         if (i > 0) ss__deal_random(ctx, &out[i], sc_, len, 1);
     }
-    for (size_t w = 0; w < len; w++) sc_[w] ^= sa[w] & sb[w];      /* c_0 */
+    for (size_t w = 0; w < len && !ss__standin(ctx, sc->dealer); w++) sc_[w] ^= sa[w] & sb[w];  /* c_0 */
     ss__out_words(&out[0], sc_, len);
     ss__wipe_free(sa, len); ss__wipe_free(sb, len); ss__wipe_free(sc_, len);
     rc = ss__deal_end(ctx, sc, out, 3 * len, mat, old);
@@ -103,6 +103,7 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
     if (rc == 0) rc = ss__exchange_fill(ctx, sc, 2 * len, SS_XOR, ef, and_fill, &aa, buf);
     /* each party i, from its opening and its triple */
     for (int i = 0; i < N && rc == 0; i++) {
+        if (ss__standin(ctx, sc->party[i])) continue;
         const uint64_t *e = ef[i], *f = ef[i] + len, *a = mat[i], *b = mat[i] + len, *c = mat[i] + 2 * len;
         for (size_t w = 0; w < len; w++)
             z[i][w] = c[w] ^ (e[w] & b[w]) ^ (f[w] & a[w]) ^ (i == 0 ? e[w] & f[w] : 0);

@@ -372,7 +372,7 @@ int ss__take(SsCtx *ctx, int from, int to, const char *kind, uint64_t *w, size_t
     int rc = ss__receive(ctx, from, to, kind, &fr);
     const unsigned char *b = rc == 0 ? words_of(ctx, &fr, from, k, nb) : NULL;
     if (!b) rc = -1;
-    if (rc == 0) {
+    if (rc == 0 && !ss__standin(ctx, to)) {        /* a stand-in only takes the frame */
         switch (op) {
         case SS_SET:
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -454,7 +454,7 @@ static int take_all(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int j, uint
         if (!pl[cnt]) rc = -1;
         cnt++;
     }
-    if (rc == 0) {
+    if (rc == 0 && !ss__standin(ctx, sc->party[j])) {   /* a stand-in only takes its frames */
         for (size_t e0 = 0; e0 < k; e0 += 512) {
             size_t c = k - e0 < 512 ? k - e0 : 512;
             uint64_t *we = w + e0;
@@ -560,7 +560,7 @@ int ss__exchange_fill(SsCtx *ctx, const SsScheme *sc, size_t k, SsOp op, uint64_
         own[i] = multicast(ctx, sc, 0, i, k, 0, what, NULL, NULL);
         if (!own[i]) { rc = -1; break; }
         uint64_t *pl = (uint64_t *)(void *)(own[i]->base + SS_HEADROOM);
-        for (size_t e0 = 0; e0 < k; e0 += 512) {
+        for (size_t e0 = 0; e0 < k && !ss__standin(ctx, sc->party[i]); e0 += 512) {
             size_t c = k - e0 < 512 ? k - e0 : 512;
             fill(arg, i, e0, c, pl + e0);
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -668,6 +668,10 @@ int ss__deal_end(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, uint64_t 
 
 void ss__deal_random(SsCtx *ctx, SsOut *o, uint64_t *acc, size_t len, int xor)
 {
+    if (ss__standin(ctx, ctx->who)) {               /* a stand-in dealer: room only */
+        if (!ss__out_room(o, len)) o->at = o->k + 1;
+        return;
+    }
     for (size_t e = 0; e < len; e += CHUNK) {
         size_t n = len - e < CHUNK ? len - e : CHUNK;
         uint64_t *dst = ss__out_room(o, n);         /* drawn straight into the frame */
@@ -686,6 +690,10 @@ void ss__deal_split(SsCtx *ctx, const SsScheme *sc, SsOut *out, const uint64_t *
 {
     /* out[1..n) uniform, drawn straight into their frames; out[0] = value minus (or XOR)
     ** those words, read back from the frames (still the dealer's: not posted yet) */
+    if (ss__standin(ctx, ctx->who)) {               /* a stand-in dealer: room only */
+        for (int i = 0; i < sc->n; i++) if (!ss__out_room(&out[i], len)) out[i].at = out[i].k + 1;
+        return;
+    }
     const uint64_t *drawn[SS_MAXP];
     for (int i = 1; i < sc->n; i++) {
         drawn[i] = out[i].blk && out[i].at + len <= out[i].k ? out[i].w + out[i].at : NULL;

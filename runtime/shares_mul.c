@@ -75,7 +75,8 @@ static int triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n, s
         ss__deal_random(ctx, &out[i], sa, na, 0);
         ss__deal_random(ctx, &out[i], sb, nb, 0);
     }
-    if (mm) ss_mm_u64(sa, sb, scc, m, k, n, 0, ctx->nthreads);
+    if (ss__standin(ctx, sc->dealer)) ;              /* its words are not used */
+    else if (mm) ss_mm_u64(sa, sb, scc, m, k, n, 0, ctx->nthreads);
     else for (size_t e = 0; e < na; e++) scc[e] = sa[e] * sb[nb == 1 ? 0 : e % nb];
     ss__deal_split(ctx, sc, out, scc, nc, 0);
     ss__wipe_free(sa, na); ss__wipe_free(sb, nb); ss__wipe_free(scc, nc);
@@ -147,6 +148,7 @@ static SsTensor *beaver(SsCtx *ctx, const SsTensor *a, const SsTensor *b, int mm
     ** (+ E F at party 0), the shares of (E + A)(F + B). */
     z = ss_new(sc, ond, osh, a->frac + b->frac);
     for (int i = 0; i < N; i++) {
+        if (ss__standin(ctx, sc->party[i])) continue;
         uint64_t *zi = z->s[i], *Ai = mat[i], *Bi = mat[i] + na, *Ci = mat[i] + na + nb;
         const uint64_t *E = open[i], *F = open[i] + na;
         if (mm) {
@@ -284,8 +286,10 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
     double t0 = ss__now();
     uint64_t *r = ss__words(len), *rm = ss__words(len), *rl = ss__words(len), *mat[SS_MAXP];
     ss__as(ctx, sc->dealer);
-    ss__rnd(ctx, r, len);
-    for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
+    if (!ss__standin(ctx, sc->dealer)) {
+        ss__rnd(ctx, r, len);
+        for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
+    }
     char what[80];
     snprintf(what, sizeof what, "truncation pairs for %zu values", len);
     SsOut out[SS_MAXP];
@@ -307,6 +311,7 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
     /* each party i, from its opening and its pair */
     uint64_t half = OFFSET * 2 - 1;
     for (int i = 0; i < N && rc == 0; i++) {
+        if (ss__standin(ctx, sc->party[i])) continue;
         const uint64_t *ci = c[i], *rmi = mat[i] + len, *rli = mat[i] + 2 * len;
         for (size_t e = 0; e < len; e++) {
             uint64_t cm = ci[e] >> 63, cl = ci[e] & half;

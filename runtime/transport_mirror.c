@@ -69,28 +69,50 @@ static int who_am_i(Mirror *m)
     return m->me;
 }
 
+/* The test hook: this party's machine goes down at its first frame of a later round. */
+static void maybe_leave(Mirror *m, const uint8_t *buf, size_t len)
+{
+    if (m->leave_after_round <= 0) return;
+    WireR r; WireHdr h; const msgpack_object *p;
+    wire_r_init(&r, "this process");
+    if (wire_open_frame(&r, buf, len, &h, &p) && h.round > (uint32_t)m->leave_after_round) {
+        fflush(stdout);
+        raise(SIGKILL);
+    }
+    wire_r_free(&r);
+}
+
+/* A frame of this party's to another goes over the network too (ZeroMQ copies the
+** bytes: the local queue keeps the frame). */
+static void send_net(Mirror *m, int from, int to, const uint8_t *buf, size_t len)
+{
+    if (from == who_am_i(m) && to != from && tz_send(m->net, from, to, buf, len) != 0)
+        fatal(m, tz_error(m->net), buf, len);
+}
+
 static int mirror_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
 {
     Mirror *m = (Mirror *)t;
     check_ids(m, from > to ? from : to);
-    if (m->leave_after_round > 0) {
-        WireR r; WireHdr h; const msgpack_object *p;
-        wire_r_init(&r, "this process");
-        if (wire_open_frame(&r, buf, len, &h, &p) && h.round > (uint32_t)m->leave_after_round) {
-            fflush(stdout);
-            raise(SIGKILL);             /* the test hook: this party's machine goes down */
-        }
-        wire_r_free(&r);
-    }
-    if (from == who_am_i(m) && to != from) {
-        uint8_t *copy = xmalloc(len);
-        memcpy(copy, buf, len);
-        if (m->net->post(m->net, from, to, copy, len) != 0) {
-            free(copy);
-            fatal(m, tz_error(m->net), buf, len);
-        }
-    }
+    maybe_leave(m, buf, len);
+    send_net(m, from, to, buf, len);
     return m->local->post(m->local, from, to, buf, len);
+}
+
+/* A block (a frame several receivers may share) goes to the local queue as it is; its
+** envelope's `to` is written for this receiver before the network copy is made (the
+** local queue writes it again on each delivery). */
+static int mirror_post_block(MsgTransport *t, int from, int to, MsgBlock *b)
+{
+    Mirror *m = (Mirror *)t;
+    check_ids(m, from > to ? from : to);
+    uint8_t *f = b->base + b->off;
+    maybe_leave(m, f, b->len);
+    if (from == who_am_i(m) && to != from) {
+        msg_patch_to(f, b->len, to);
+        send_net(m, from, to, f, b->len);
+    }
+    return m->local->post_block(m->local, from, to, b);
 }
 
 /* The envelope of a frame (kind copied into kind[]); false if it has none. */
@@ -106,34 +128,51 @@ static bool header(const uint8_t *buf, size_t len, WireHdr *h, char *kind, size_
 }
 
 /* Where the protocol reads a frame its party receives: the network's bytes.  The local
-** simulation's frame (computed on the sender's stand-ins, docs/distributed.md) only
-** says which frame the protocol expects: the two must agree in kind, sender, receiver
-** and round, or the processes diverged. */
-static int mirror_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
+** simulation's frame `mine` (computed on the sender's stand-ins, docs/distributed.md)
+** only says which frame the protocol expects: the two must agree in kind, sender,
+** receiver and round, or the processes diverged.  1: *got is the network's frame (the
+** caller drops its own); 0: the local frame is the one (not this party's, or from the
+** public, built alike in every process). */
+static int net_frame(Mirror *m, int from, int to, const uint8_t *mine, size_t mlen,
+                     uint8_t **got, size_t *glen)
 {
-    Mirror *m = (Mirror *)t;
-    check_ids(m, from > to ? from : to);
-    uint8_t *mine; size_t mlen;
-    if (m->local->deliver(m->local, from, to, &mine, &mlen) != 0) return -1;
-    /* a frame from the public (party 0) is built alike in every process */
-    if (to != who_am_i(m) || from == to || from == 0) { *buf = mine; *len = mlen; return 0; }
-    uint8_t *got; size_t glen;
-    if (m->net->deliver(m->net, from, to, &got, &glen) != 0) {
-        fatal(m, tz_error(m->net), mine, mlen);
-    }
+    if (to != who_am_i(m) || from == to || from == 0) return 0;
+    if (m->net->deliver(m->net, from, to, got, glen) != 0) fatal(m, tz_error(m->net), mine, mlen);
     WireHdr hm, hg; char km[64], kg[64];
-    if (!header(mine, mlen, &hm, km, sizeof km) || !header(got, glen, &hg, kg, sizeof kg) ||
+    if (!header(mine, mlen, &hm, km, sizeof km) || !header(*got, *glen, &hg, kg, sizeof kg) ||
         strcmp(km, kg) != 0 || hm.from != hg.from || hm.to != hg.to || hm.round != hg.round) {
         char why[640];
         snprintf(why, sizeof why, "the frame from %s is not the one this process expected from %s (a '%s' "
                  "frame of round %u): the processes diverged (another script or seed, or %s's messages "
                  "depend on its private values, which the other processes cannot follow)",
                  m->pf.p[from - 1].name, m->pf.p[from - 1].name, km, hm.round, m->pf.p[from - 1].name);
-        free(got);
+        free(*got);
         fatal(m, why, mine, mlen);
     }
+    return 1;
+}
+
+static int mirror_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_t *len)
+{
+    Mirror *m = (Mirror *)t;
+    check_ids(m, from > to ? from : to);
+    uint8_t *mine; size_t mlen;
+    if (m->local->deliver(m->local, from, to, &mine, &mlen) != 0) return -1;
+    if (!net_frame(m, from, to, mine, mlen, buf, len)) { *buf = mine; *len = mlen; return 0; }
     free(mine);
-    *buf = got; *len = glen;
+    return 0;
+}
+
+static int mirror_deliver_block(MsgTransport *t, int from, int to, MsgBlock **b)
+{
+    Mirror *m = (Mirror *)t;
+    check_ids(m, from > to ? from : to);
+    MsgBlock *mine;
+    if (m->local->deliver_block(m->local, from, to, &mine) != 0) return -1;
+    uint8_t *got; size_t glen;
+    if (!net_frame(m, from, to, mine->base + mine->off, mine->len, &got, &glen)) { *b = mine; return 0; }
+    msg_block_release(mine);
+    *b = msg_block_new(got, glen, 0, glen, NULL);
     return 0;
 }
 
@@ -200,7 +239,8 @@ MsgTransport *mirror_open(const MirrorConfig *cfg)
     m->pf = (PartiesFile){ p, n, 0 };
     snprintf(m->self, sizeof m->self, "%s", cfg->self);
     m->t = (MsgTransport){ .name = "zeromq (mirrored)", .post = mirror_post,
-                           .deliver = mirror_deliver, .close = mirror_close };
+                           .deliver = mirror_deliver, .close = mirror_close,
+                           .post_block = mirror_post_block, .deliver_block = mirror_deliver_block };
     m->local = msg_transport_local();
     m->net = cfg->net;
     m->party_name = cfg->party_name;

@@ -133,7 +133,7 @@ done:
 static void put_be64(uint8_t *p, uint64_t x) { for (int i = 7; i >= 0; i--) { p[i] = (uint8_t)x; x >>= 8; } }
 static uint64_t get_be64(const uint8_t *p) { uint64_t x = 0; for (int i = 0; i < 8; i++) x = x << 8 | p[i]; return x; }
 
-static int tz_post(MsgTransport *mt, int from, int to, uint8_t *buf, size_t len)
+int tz_send(MsgTransport *mt, int from, int to, const uint8_t *buf, size_t len)
 {
     Tz *t = (Tz *)mt;
     t->err[0] = 0;
@@ -158,6 +158,12 @@ static int tz_post(MsgTransport *mt, int from, int to, uint8_t *buf, size_t len)
         return -1;
     }
     p->sent++;
+    return 0;
+}
+
+static int tz_post(MsgTransport *mt, int from, int to, uint8_t *buf, size_t len)
+{
+    if (tz_send(mt, from, to, buf, len) != 0) return -1;
     free(buf);
     return 0;
 }

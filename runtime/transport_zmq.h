@@ -47,6 +47,9 @@ MsgTransport *tz_open(const TzConfig *cfg, char *err, size_t errlen);
 /* Waits, at most the timeout, for the next frame from any party to this one: 0, *from
 ** its sender, *buf the frame (the caller frees it); -1 with tz_error(). */
 int tz_deliver_any(MsgTransport *t, int *from, uint8_t **buf, size_t *len);
+/* post() without taking buf: ZeroMQ copies the len bytes (the caller keeps buf).  0, or
+** -1 with tz_error(). */
+int tz_send(MsgTransport *t, int from, int to, const uint8_t *buf, size_t len);
 /* Why the last post() or deliver() on t failed ("" if none has). */
 const char *tz_error(MsgTransport *t);
 /* How many connection attempts the ZAP handler refused (an unknown key). */

@@ -757,6 +757,44 @@ static void t_prg(void)
     CU_ASSERT_EQUAL(fast[0], 0x22); CU_ASSERT_EQUAL(fast[1], 0x4f); CU_ASSERT_EQUAL(fast[2], 0x51);
 }
 
+/* Across processes (C.self set) the other parties' steps run on stand-ins: their local
+** arithmetic is skipped (a stand-in's share of a product stays zero), while every frame
+** keeps its kind, size and round, so the transcript equals the full run's. */
+static Rng own_rng[4];
+static Rng *own_gen(void *u, int party) { (void)u; return &own_rng[party == 99 ? 3 : party]; }
+
+static void t_standin_skip(void)
+{
+    TrTotals full[3], solo[3];
+    for (int pass = 0; pass < 2; pass++) {
+        setup(77);
+        for (int i = 0; i < 4; i++) rng_seed(&own_rng[i], 500 + (uint64_t)i);
+        C.party_rng = own_gen;
+        C.no_sim_check = 1;
+        SsScheme sc = additive(2);
+        Tn *x = randn(6, 5, 1), *y = randn(5, 3, 1);
+        SsTensor *sx = ss_share(&C, &sc, x, 1), *sy = ss_share(&C, &sc, y, 2);
+        CU_ASSERT_FATAL(sx && sy);
+        C.self = pass ? 1 : 0;                  /* the second pass: party 1's process */
+        SsTensor *z = ss_matmul(&C, sx, sy), *r = z ? ss_relu(&C, z, NULL) : NULL;
+        CU_ASSERT_FATAL(r != NULL);
+        size_t zeros = 0;
+        for (size_t e = 0; e < z->size; e++) zeros += z->s[1][e] == 0;
+        if (pass) { CU_ASSERT_EQUAL(zeros, z->size); }      /* party 2's step: skipped */
+        else { CU_ASSERT(zeros < z->size); }
+        TrTotals *t = pass ? solo : full;
+        t[0] = tr_totals(&T, 1, -1, NULL); t[1] = tr_totals(&T, 2, -1, NULL);
+        t[2] = tr_totals(&T, 99, -1, NULL);
+        ss_free(z); ss_free(r); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
+    }
+    for (int k = 0; k < 3; k++) {
+        CU_ASSERT_EQUAL(solo[k].msgs, full[k].msgs);
+        CU_ASSERT_EQUAL(solo[k].bytes, full[k].bytes);
+        CU_ASSERT_EQUAL(solo[k].rounds, full[k].rounds);
+    }
+    for (int i = 0; i < 4; i++) rng_wipe(&own_rng[i]);
+}
+
 int main(void)
 {
     int rc = tu_main("rt_ss", (TU_Test[]){
@@ -783,6 +821,7 @@ int main(void)
         { .name = "dealer-free triples: one key per scheme, held by its party 0", .fn = t_dealerfree_keys },
         { .name = "ring matrix kernel", .fn = t_mm_kernel },
         { .name = "bulk ChaCha20 equals rng.h's", .fn = t_prg },
+        { .name = "a stand-in party's steps are skipped, its frames kept", .fn = t_standin_skip },
         { .name = NULL, .fn = NULL } });
     msg_free(&M);
     tr_free(&T);
