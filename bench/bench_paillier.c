@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     double crt_tab_ms = (now() - t0) * 1e3;
 
     mpz_t m, r, c, c2, d, k, t, u; mpz_inits(m, r, c, c2, d, k, t, u, NULL);
-    pai_encode(&pub, m, 1234.5678, PAI_DEFAULT_EXP);
+    pai_encode(&pub, m, 1234.5678, PAI_DEFAULT_EXP, NULL);
 
     /* (a) raw GMP: textbook encryption with a full-size r */
     double enc_gmp = INFINITY, enc1 = INFINITY, enc_crt1 = INFINITY, enc_pool;
@@ -121,9 +121,9 @@ int main(int argc, char **argv)
     TIME_MS(enc_crt1, pai_encrypt_crt(&priv, &pub, c, m, &rng));
     PaiNoise pool; pai_noise_init(&pool);
     size_t npool = quick ? 200 : 1000;
-    pai_noise_fill(&pool, &pub, NULL, npool, &rng, &two);
+    pai_noise_fill(&pool, &pub, NULL, npool, &rng, &two, NULL);
     t0 = now();
-    for (size_t i = 0; i < npool; i++) pai_encrypt_pool(&pub, &pool, c, m);
+    for (size_t i = 0; i < npool; i++) pai_encrypt_pool(&pub, &pool, c, m, NULL);
     enc_pool = (now() - t0) * 1e3 / (double)npool;
     pai_noise_clear(&pool);
 
@@ -133,11 +133,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nb; i++) x[i] = (double)(i % 1000) / 7.0 - 50;
     PaiVec *v = NULL, *w = NULL;
     t0 = now();
-    pai_vec_encrypt(&v, &pub, NULL, NULL, x, nb, PAI_DEFAULT_EXP, 0x1p20, &rng, &two);
+    pai_vec_encrypt(&v, &pub, NULL, NULL, x, nb, PAI_DEFAULT_EXP, 0x1p20, &rng, &two, NULL);
     double enc2 = (now() - t0) * 1e3 / (double)nb;
     pai_vec_free(v);
     t0 = now();
-    pai_vec_encrypt(&v, &pub, &priv, NULL, x, nb, PAI_DEFAULT_EXP, 0x1p20, &rng, &two);
+    pai_vec_encrypt(&v, &pub, &priv, NULL, x, nb, PAI_DEFAULT_EXP, 0x1p20, &rng, &two, NULL);
     double enc_crt2 = (now() - t0) * 1e3 / (double)nb;
 
     /* decryption: raw GMP = the two half-size CRT exponentiations alone */
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
         mpz_mod(u, c, priv.q2); mpz_powm(u, u, priv.qm1, priv.q2);
     });
     t0 = now();
-    pai_vec_decrypt(y, &pub, &priv, v, &two);
+    pai_vec_decrypt(y, &pub, &priv, v, &two, NULL);
     double dec2 = (now() - t0) * 1e3 / (double)nb;
     int dec_ok = 1;
     for (size_t i = 0; i < nb; i++) if (fabs(y[i] - x[i]) > 1e-6) dec_ok = 0;
@@ -162,17 +162,17 @@ int main(int argc, char **argv)
     double add1 = INFINITY, add_gmp = INFINITY, mul1 = INFINITY, mul_gmp = INFINITY;
     TIME_MS(add1, pai_add(&pub, d, c, c2));
     TIME_MS(add_gmp, { mpz_mul(t, c, c2); mpz_mod(d, t, pub.n2); });
-    pai_encode_k(k, 0.7314, PAI_DEFAULT_EXP);
+    pai_encode_k(k, 0.7314, PAI_DEFAULT_EXP, NULL);
     TIME_MS(mul1, pai_mul_plain(&pub, d, c, k));
     TIME_MS(mul_gmp, mpz_powm(d, c, k, pub.n2));
     double kk[1] = { 0.7314 };
     size_t *zi = calloc(nb, sizeof *zi);
     t0 = now();
-    pai_vec_mul_plain(&w, &pub, v, NULL, kk, zi, nb, PAI_DEFAULT_EXP, &two);
+    pai_vec_mul_plain(&w, &pub, v, NULL, kk, zi, nb, PAI_DEFAULT_EXP, &two, NULL);
     double mul2 = (now() - t0) * 1e3 / (double)nb;
     pai_vec_free(w);
     t0 = now();
-    pai_vec_add(&w, &pub, v, NULL, v, NULL, nb, &two);
+    pai_vec_add(&w, &pub, v, NULL, v, NULL, nb, &two, NULL);
     double add2 = (now() - t0) * 1e3 / (double)nb;
     pai_vec_free(w);
     pai_vec_free(v);
@@ -186,20 +186,20 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NA; i++) { a1[i] = sin((double)i) * 3; a2[i] = cos((double)i) * 2; }
     PaiVec *e1, *e2, *s;
     t0 = now();
-    pai_vec_encrypt(&e1, &pub, NULL, NULL, a1, npre, PAI_DEFAULT_EXP, 0x1p20, &rng, &two);
-    pai_vec_encrypt(&e2, &pub, NULL, NULL, a2, npre, PAI_DEFAULT_EXP, 0x1p20, &rng, &two);
-    pai_vec_add(&s, &pub, e1, NULL, e2, NULL, npre, &two);
-    pai_vec_decrypt(out, &pub, &priv, s, &two);
+    pai_vec_encrypt(&e1, &pub, NULL, NULL, a1, npre, PAI_DEFAULT_EXP, 0x1p20, &rng, &two, NULL);
+    pai_vec_encrypt(&e2, &pub, NULL, NULL, a2, npre, PAI_DEFAULT_EXP, 0x1p20, &rng, &two, NULL);
+    pai_vec_add(&s, &pub, e1, NULL, e2, NULL, npre, &two, NULL);
+    pai_vec_decrypt(out, &pub, &priv, s, &two, NULL);
     double agg_unpacked = (now() - t0) * 1e3 * (double)NA / (double)npre;
     pai_vec_free(e1); pai_vec_free(e2); pai_vec_free(s);
     unsigned vb, sb, slots;
-    pai_pack_layout(&pub, 0x1p20, PAI_DEFAULT_EXP, 10, &vb, &sb, &slots);
+    pai_pack_layout(&pub, 0x1p20, PAI_DEFAULT_EXP, 10, &vb, &sb, &slots, NULL);
     size_t NP = quick ? 20000 : NA;
     t0 = now();
-    pai_vec_encrypt_packed(&e1, &pub, NULL, a1, NP, PAI_DEFAULT_EXP, 0x1p20, 10, &rng, &two);
-    pai_vec_encrypt_packed(&e2, &pub, NULL, a2, NP, PAI_DEFAULT_EXP, 0x1p20, 10, &rng, &two);
-    pai_vec_add(&s, &pub, e1, NULL, e2, NULL, e1->n, &two);
-    pai_vec_decrypt(out, &pub, &priv, s, &two);
+    pai_vec_encrypt_packed(&e1, &pub, NULL, a1, NP, PAI_DEFAULT_EXP, 0x1p20, 10, &rng, &two, NULL);
+    pai_vec_encrypt_packed(&e2, &pub, NULL, a2, NP, PAI_DEFAULT_EXP, 0x1p20, 10, &rng, &two, NULL);
+    pai_vec_add(&s, &pub, e1, NULL, e2, NULL, e1->n, &two, NULL);
+    pai_vec_decrypt(out, &pub, &priv, s, &two, NULL);
     double agg_packed = (now() - t0) * 1e3 * (double)NA / (double)NP;
     int agg_ok = 1;
     for (size_t i = 0; i < NP; i++) if (fabs(out[i] - (a1[i] + a2[i])) > 1e-6) agg_ok = 0;

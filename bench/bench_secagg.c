@@ -56,7 +56,7 @@ static Fig run(int n, size_t m, int drop)
     }
     SaRun r = { .msg = &msg, .server = 1, .n = n, .client = client, .t = n / 2 + 1, .m = m,
                 .x = (const float *const *)x, .drop = dr, .rng = party_rng };
-    if (secagg_run(&r, out) != 0) { fprintf(stderr, "secagg: %s\n", r.err); exit(1); }
+    if (secagg_run(&r, out) != 0) { fprintf(stderr, "secagg: %s\n", r.err.msg); exit(1); }
     f.ok = 1;
     for (size_t e = 0; e < m; e++) if (out[e] != plain[e]) f.ok = 0;
     int live = n - drop;
@@ -83,7 +83,7 @@ static void paillier(const int *ns, int k, size_t m)
     Rng rng;
     rng_seed(&rng, 9);
     pai_pub_init(&pub); pai_priv_init(&priv);
-    if (pai_keygen(&pub, &priv, 2048, &rng) != PAI_OK) { fputs("keygen failed\n", stderr); return; }
+    if (pai_keygen(&pub, &priv, 2048, &rng) != RT_OK) { fputs("keygen failed\n", stderr); return; }
     double *a = malloc(m * sizeof *a), *out = malloc(m * sizeof *out);
     for (size_t e = 0; e < m; e++) a[e] = (double)((long)(e % 2049) - 1024) / 1024;
     PaiOpts one = { .threads = 1 };
@@ -95,20 +95,20 @@ static void paillier(const int *ns, int k, size_t m)
         while ((1u << headroom) < (unsigned)n) headroom++;
         PaiVec *v, *s, *t;
         double t0 = now();
-        pai_vec_encrypt_packed(&v, &pub, NULL, a, m, PAI_DEFAULT_EXP, 1.0, headroom, &rng, &one);
+        pai_vec_encrypt_packed(&v, &pub, NULL, a, m, PAI_DEFAULT_EXP, 1.0, headroom, &rng, &one, NULL);
         double enc = now() - t0;
         t0 = now();
         s = pai_vec_copy(v);
         for (int i = 1; i < n; i++) {       /* n vectors of the same size: the same work */
-            pai_vec_add(&t, &pub, s, NULL, v, NULL, v->n, &one);
+            pai_vec_add(&t, &pub, s, NULL, v, NULL, v->n, &one, NULL);
             pai_vec_free(s);
             s = t;
         }
         double add = now() - t0;
         t0 = now();
-        int rc = pai_vec_decrypt(out, &pub, &priv, s, &one);
+        int rc = pai_vec_decrypt(out, &pub, &priv, s, &one, NULL);
         double dec = now() - t0;
-        int ok = rc == PAI_OK;
+        int ok = rc == RT_OK;
         for (size_t e = 0; e < m && ok; e++) if (fabs(out[e] - n * a[e]) > 1e-3) ok = 0;
         double bytes = (double)pai_vec_bytes(&pub, v);
         printf("%6d %12.3f %12.3f %12.3f %14.0f %9.2fx%s\n", n, enc, add, dec, bytes,

@@ -7,6 +7,7 @@
 #include "mem.h"
 #include "embed.h"
 #include "lib.h"
+#include "lib_paillier.h"
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -333,6 +334,7 @@ void ev_free(Interp *I)
     for (uint32_t i = 0; i < I->gcap; i++) { Value v = I->globals[i]; I->globals[i] = VNONE; val_release(v); }
     val_release(I->ret); I->ret = VNONE;
     val_heap_close(&I->heap);
+    lib_he_ring_close(I);               /* after the heap: freed schemes leave the ring */
     free(I->globals); free(I->gdefined);
     for (int i = 0; i <= I->nparties && I->parties; i++) {
         free(I->parties[i].dir);

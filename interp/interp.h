@@ -92,6 +92,9 @@ struct Interp {
     const VClass *tagclass[V_ERR + 1];  /* the class of a built-in tag (V_TENSOR, V_LIST,
                                            V_STR), or NULL: see val.h; ev_class reads it */
     Value (*network_hook)(Interp *I, Sym *name, int n, Value *layers);
+    /* the 'he' module's key ring (stdlib/lib_paillier_wire.c): this interpreter's schemes
+       that hold a private key, where a scheme arriving at a keyholder finds its key */
+    struct HeScheme **keyring; size_t nkeyring;
     /* builtin table (name -> entry), filled by lib_register */
     const LibReg **builtins; uint32_t nbuiltins, capbuiltins;
 };

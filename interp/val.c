@@ -17,14 +17,13 @@
 #include <string.h>
 
 /* The process's own heap, for values made before (or without) an interpreter. */
-static ValHeap default_heap = { { 0, 0, 0, 0, -1, &default_heap.head, &default_heap.head }, 0, VAL_GC_STEP };
+static ValHeap default_heap = { { 0, 0, 0, 0, -1, &default_heap.head, &default_heap.head }, 0, VAL_GC_STEP, 0 };
 static ValHeap *cur_heap = &default_heap;   /* where new objects are linked (val_use_heap) */
-static uint16_t cur_store;          /* the store new objects live in (val_set_store) */
 
 void val_heap_init(ValHeap *h)
 {
     h->head = (Obj){ 0, 0, 0, 0, -1, &h->head, &h->head };
-    h->made = 0; h->budget = VAL_GC_STEP;
+    h->made = 0; h->budget = VAL_GC_STEP; h->store = 0;
 }
 
 void val_use_heap(ValHeap *h) { cur_heap = h ? h : &default_heap; }
@@ -34,7 +33,7 @@ void val_gc_link(Obj *o, ObjType t)
 {
     ValHeap *h = cur_heap;
     o->rc = 1; o->type = (uint8_t)t; o->mark = 0;
-    o->party = cur_store; o->origin = -1;
+    o->party = h->store; o->origin = -1;
     o->gc_next = h->head.gc_next; o->gc_prev = &h->head;
     h->head.gc_next->gc_prev = o; h->head.gc_next = o;
     h->made++;
@@ -202,8 +201,8 @@ void *val_user_as(Value v, const VClass *cls)
 
 /* ------------------------------------------------------------ stores ---------- */
 
-void val_set_store(int party) { cur_store = (uint16_t)party; }
-int  val_store(void) { return cur_store; }
+void val_set_store(int party) { cur_heap->store = (uint16_t)party; }
+int  val_store(void) { return cur_heap->store; }
 
 typedef struct PlaceCtx { uint16_t party; int32_t origin; bool unmark, root; } PlaceCtx;
 

@@ -166,7 +166,8 @@ static inline void val_release(Value v)
 static inline Value val_at(Value v, int owner) { v.owner = (uint16_t)owner; return v; }
 
 /* --- parties and stores --- */
-/* The store that objects created from now on live in (the party the code runs at). */
+/* The store that objects created from now on live in (the party the code runs at).  It
+** is the current heap's (ValHeap.store), so each interpreter has its own. */
 void  val_set_store(int party);
 int   val_store(void);
 /* Deep-sets the party of v and of everything inside it (list items, record fields; a
@@ -212,6 +213,7 @@ typedef struct ValHeap {
     Obj head;                /* sentinel of the circular list of live objects */
     size_t made;             /* objects made since the last collection */
     size_t budget;           /* a collection is due when made reaches it */
+    uint16_t store;          /* the store its new objects live in (val_set_store) */
 } ValHeap;
 void  val_heap_init(ValHeap *h);
 /* Makes h the heap new objects join (NULL: the process's own). */

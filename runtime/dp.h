@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "error.h"
 #include "rng.h"
 
 /* ---- exact integer samplers (Canonne, Kamath & Steinke 2020) ----------------------- */
@@ -223,11 +224,11 @@ DpSpent dp_ledger_spent(const DpLedger *L);
 /* Whether a charge of (epsilon, delta) with RDP curve rdp (may be NULL) fits the
 ** budget by either accounting (always true without a budget). */
 bool    dp_ledger_fits(const DpLedger *L, double epsilon, double delta, const double *rdp);
-/* Records a charge if it fits; otherwise writes why not into err (errlen bytes: what
-** the charge costs, what was spent, what is left) and returns false.  rdp (may be NULL)
-** is the charge's RDP curve, copied. */
-bool    dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delta,
-                         const double *rdp, char *err, size_t errlen);
+/* Records a charge if it fits and returns 0; otherwise returns RT_EBUDGET with why not in
+** err (what the charge costs, what was spent, what is left), or RT_EINVAL for a negative
+** charge.  rdp (may be NULL) is the charge's RDP curve, copied. */
+int     dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delta,
+                         const double *rdp, RtErr *err);
 /* Replaces into's budget, its owner and charges with a copy of from's (restoring a saved
 ** ledger: the charges are taken as they were, without checking them against the budget).
 ** Callers check first that from's cap does not raise into's (dp_ledger_lower's rule). */
@@ -235,7 +236,8 @@ void    dp_ledger_restore(DpLedger *into, const DpLedger *from);
 /* Writes the ledger as text ("ppdl-ledger 1", a budget line, charge lines each followed
 ** by an rdp line when the charge has a curve; numbers in %.17g, so they round-trip). */
 bool    dp_ledger_write(const DpLedger *L, FILE *f);
-/* Reads what dp_ledger_write wrote; NULL (with a reason in err) on a malformed file. */
-DpLedger *dp_ledger_read(FILE *f, char *err, size_t errlen);
+/* Reads what dp_ledger_write wrote; NULL (with RT_EFORMAT and the line in err) on a
+** malformed file. */
+DpLedger *dp_ledger_read(FILE *f, RtErr *err);
 
 #endif

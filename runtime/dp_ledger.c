@@ -185,29 +185,25 @@ static void add(DpLedger *L, const char *what, double epsilon, double delta, con
                                .epsilon = epsilon, .delta = delta, .rdp = r };
 }
 
-bool dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delta,
-                      const double *rdp, char *err, size_t errlen)
+int dp_ledger_charge(DpLedger *L, const char *what, double epsilon, double delta,
+                     const double *rdp, RtErr *err)
 {
     L = dp_ledger_root(L);
-    if (!(epsilon >= 0) || !(delta >= 0)) {
-        if (err) snprintf(err, errlen, "a charge needs epsilon >= 0 and delta >= 0");
-        return false;
-    }
+    if (!(epsilon >= 0) || !(delta >= 0))
+        return rt_fail(err, RT_EINVAL, "a charge needs epsilon >= 0 and delta >= 0");
     if (!dp_ledger_fits(L, epsilon, delta, rdp)) {
         DpSpent s = dp_ledger_spent(L), after = account(L, true, epsilon, delta, rdp);
         double le = L->budget_epsilon - s.epsilon, ld = L->budget_delta - s.delta;
-        if (err)
-            snprintf(err, errlen,
-                     "privacy budget exceeded: %s costs epsilon %.3g, delta %.3g (total "
-                     "after it: epsilon %.3g, delta %.3g); spent epsilon %.3g of %.3g (%.3g "
-                     "left), delta %.3g of %.3g (%.3g left)",
-                     what ? what : "this release", epsilon, delta, after.epsilon, after.delta,
-                     s.epsilon, L->budget_epsilon, le > 0 ? le : 0, s.delta, L->budget_delta,
-                     ld > 0 ? ld : 0);
-        return false;
+        return rt_fail(err, RT_EBUDGET,
+                       "privacy budget exceeded: %s costs epsilon %.3g, delta %.3g (total "
+                       "after it: epsilon %.3g, delta %.3g); spent epsilon %.3g of %.3g (%.3g "
+                       "left), delta %.3g of %.3g (%.3g left)",
+                       what ? what : "this release", epsilon, delta, after.epsilon, after.delta,
+                       s.epsilon, L->budget_epsilon, le > 0 ? le : 0, s.delta, L->budget_delta,
+                       ld > 0 ? ld : 0);
     }
     add(L, what, epsilon, delta, rdp);
-    return true;
+    return 0;
 }
 
 void dp_ledger_restore(DpLedger *into, const DpLedger *from)
@@ -256,7 +252,7 @@ static bool parse_rdp(const char *s, double *out)
     return *s == 0;
 }
 
-DpLedger *dp_ledger_read(FILE *f, char *err, size_t errlen)
+DpLedger *dp_ledger_read(FILE *f, RtErr *err)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -264,7 +260,7 @@ DpLedger *dp_ledger_read(FILE *f, char *err, size_t errlen)
     int ln = 1;
     if ((len = getline(&line, &cap, f)) < 0 || strcmp(line, "ppdl-ledger 1\n") != 0) {
         free(line);
-        if (err) snprintf(err, errlen, "not a ppdl ledger (line 1)");
+        rt_err(err, RT_EFORMAT, "not a ppdl ledger (line 1)");
         return NULL;
     }
     DpLedger *L = dp_ledger_new();
@@ -294,7 +290,7 @@ DpLedger *dp_ledger_read(FILE *f, char *err, size_t errlen)
     return L;
 bad:
     free(line);
-    if (err) snprintf(err, errlen, "malformed ledger line %d", ln);
+    rt_err(err, RT_EFORMAT, "malformed ledger line %d", ln);
     dp_ledger_free(L);
     return NULL;
 }

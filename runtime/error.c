@@ -15,6 +15,17 @@ void rt_err(RtErr *err, RtCode code, const char *fmt, ...)
     err->code = code;
 }
 
+int rt_fail(RtErr *err, RtCode code, const char *fmt, ...)
+{
+    if (!err) return (int)code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    return (int)code;
+}
+
 void rt_err_clear(RtErr *err)
 {
     if (!err) return;

@@ -15,19 +15,19 @@
 const char *pai_strerror(int status)
 {
     switch (status) {
-    case PAI_OK:        return "ok";
-    case PAI_ERANGE:    return "value outside the encodable range";
-    case PAI_EOVERFLOW: return "result could exceed the safe range of the key (overflow)";
-    case PAI_EFORMAT:   return "malformed data";
-    case PAI_EKEY:      return "invalid or mismatched key";
-    case PAI_EMISMATCH: return "operands do not match";
-    case PAI_EPACKED:   return "not defined on packed ciphertexts (only addition is)";
-    case PAI_EEMPTY:    return "noise pool exhausted";
-    case PAI_EINTR:     return "interrupted";
-    case PAI_EIO:       return "input/output error";
-    case PAI_EBOUND:    return "the bound of the plaintexts is unknown";
-    case PAI_EMASK:     return "the plaintexts' bound plus the mask's 40 bits do not fit in the key";
-    case PAI_ECLAIM:    return "a value breaks the stated bound";
+    case RT_OK:         return "ok";
+    case RT_ERANGE:    return "value outside the encodable range";
+    case RT_EOVERFLOW: return "result could exceed the safe range of the key (overflow)";
+    case RT_EFORMAT:   return "malformed data";
+    case RT_EKEY:      return "invalid or mismatched key";
+    case RT_EMISMATCH: return "operands do not match";
+    case RT_EPACKED:   return "not defined on packed ciphertexts (only addition is)";
+    case RT_EEMPTY:    return "noise pool exhausted";
+    case RT_EINTR:     return "interrupted";
+    case RT_EIO:       return "input/output error";
+    case RT_EBOUND:    return "the bound of the plaintexts is unknown";
+    case RT_EMASK:     return "the plaintexts' bound plus the mask's 40 bits do not fit in the key";
+    case RT_ECLAIM:    return "a value breaks the stated bound";
     default:            return "unknown error";
     }
 }
@@ -223,11 +223,11 @@ void pai_priv_free(PaiPriv *k)
     free(k);
 }
 
-/* Sets every field derived from n alone (not hs); PAI_EKEY if n is unusable. */
+/* Sets every field derived from n alone (not hs); RT_EKEY if n is unusable. */
 static int set_modulus(PaiPub *pub, const mpz_t n)
 {
     if (mpz_sgn(n) <= 0 || mpz_even_p(n) || mpz_sizeinbase(n, 2) < PAI_MIN_BITS)
-        return PAI_EKEY;
+        return RT_EKEY;
     table_free(pub->tab);
     pub->tab = NULL;
     mpz_set(pub->n, n);
@@ -237,22 +237,22 @@ static int set_modulus(PaiPub *pub, const mpz_t n)
     mpz_sub_ui(pub->max_int, pub->max_int, 1);
     pub->max_int_log2 = (unsigned)mpz_sizeinbase(pub->max_int, 2) - 1;
     pub->ebits = (pub->bits + 1) / 2;
-    return PAI_OK;
+    return RT_OK;
 }
 
 int pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs)
 {
     int st = set_modulus(pub, n);
     if (st) return st;
-    if (mpz_sgn(hs) <= 0 || mpz_cmp(hs, pub->n2) >= 0) return PAI_EKEY;
+    if (mpz_sgn(hs) <= 0 || mpz_cmp(hs, pub->n2) >= 0) return RT_EKEY;
     mpz_set(pub->hs, hs);
-    return PAI_OK;
+    return RT_OK;
 }
 
-int pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng)
+int pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng, RtErr *err)
 {
-    int st = set_modulus(pub, n);
-    if (st) return st;
+    if (set_modulus(pub, n))
+        return rt_fail(err, RT_EKEY, "the modulus must be odd and have at least %d bits", PAI_MIN_BITS);
     /* hs = (-x^2)^n mod n^2 for a random unit x */
     mpz_t x; mpz_init(x);
     random_unit(x, n, rng);
@@ -261,7 +261,7 @@ int pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng)
     mpz_sub(x, n, x);
     mpz_powm(pub->hs, x, n, pub->n2);
     wclear(x);
-    return PAI_OK;
+    return RT_OK;
 }
 
 void pai_pub_copy(PaiPub *dst, const PaiPub *src)
@@ -279,18 +279,18 @@ int pai_pub_equal(const PaiPub *a, const PaiPub *b) { return mpz_cmp(a->n, b->n)
 static int Lfun(mpz_t out, const mpz_t x, const mpz_t p)
 {
     mpz_sub_ui(out, x, 1);
-    if (!mpz_divisible_p(out, p)) return PAI_EFORMAT;
+    if (!mpz_divisible_p(out, p)) return RT_EFORMAT;
     mpz_divexact(out, out, p);
-    return PAI_OK;
+    return RT_OK;
 }
 
-int pai_priv_set_pq(PaiPriv *k, const PaiPub *pub, const mpz_t p, const mpz_t q)
+int pai_priv_set_pq(PaiPriv *k, const PaiPub *pub, const mpz_t p, const mpz_t q, RtErr *err)
 {
-    int st = PAI_OK;
+    int st = RT_OK;
     mpz_t t, g; mpz_inits(t, g, NULL);
     mpz_mul(t, p, q);
     if (mpz_cmp(t, pub->n) != 0 || mpz_cmp(p, q) == 0 || mpz_cmp_ui(p, 2) <= 0 ||
-        mpz_cmp_ui(q, 2) <= 0) { st = PAI_EKEY; goto done; }
+        mpz_cmp_ui(q, 2) <= 0) { st = RT_EKEY; goto done; }
     if (mpz_cmp(p, q) < 0) { mpz_set(k->p, p); mpz_set(k->q, q); }
     else { mpz_set(k->p, q); mpz_set(k->q, p); }
     mpz_mul(k->p2, k->p, k->p); mpz_mul(k->q2, k->q, k->q);
@@ -298,20 +298,21 @@ int pai_priv_set_pq(PaiPriv *k, const PaiPub *pub, const mpz_t p, const mpz_t q)
     mpz_add_ui(g, pub->n, 1);                             /* g = n + 1 */
     /* hp = L_p(g^(p-1) mod p^2)^-1 mod p, as in Paillier's paper, section 7 */
     mpz_mod(t, g, k->p2); spow(t, t, k->pm1, k->p2);
-    if (Lfun(t, t, k->p) || !mpz_invert(k->hp, t, k->p)) { st = PAI_EKEY; goto done; }
+    if (Lfun(t, t, k->p) || !mpz_invert(k->hp, t, k->p)) { st = RT_EKEY; goto done; }
     mpz_mod(t, g, k->q2); spow(t, t, k->qm1, k->q2);
-    if (Lfun(t, t, k->q) || !mpz_invert(k->hq, t, k->q)) { st = PAI_EKEY; goto done; }
+    if (Lfun(t, t, k->q) || !mpz_invert(k->hq, t, k->q)) { st = RT_EKEY; goto done; }
     if (!mpz_invert(k->pinv, k->p, k->q) || !mpz_invert(k->p2inv, k->p2, k->q2)) {
-        st = PAI_EKEY; goto done;
+        st = RT_EKEY; goto done;
     }
     mpz_mul(k->lambda, k->pm1, k->qm1);
-    if (!mpz_invert(k->mu, k->lambda, pub->n)) { st = PAI_EKEY; goto done; }
+    if (!mpz_invert(k->mu, k->lambda, pub->n)) { st = RT_EKEY; goto done; }
     mpz_mod(k->hsp, pub->hs, k->p2);
     mpz_mod(k->hsq, pub->hs, k->q2);
     table_free(k->tabp); table_free(k->tabq);
     k->tabp = k->tabq = NULL;
 done:
     wclear(t); mpz_clear(g);
+    if (st) return rt_fail(err, RT_EKEY, "p and q are not two distinct primes whose product is the modulus");
     return st;
 }
 
@@ -341,7 +342,7 @@ static void random_prime(mpz_t p, unsigned bits, Rng *rng)
 
 int pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng)
 {
-    if (bits < PAI_MIN_BITS || bits % 2) return PAI_EKEY;
+    if (bits < PAI_MIN_BITS || bits % 2) return RT_EKEY;
     unsigned half = bits / 2;
     mpz_t p, q, n, t, phi; mpz_inits(p, q, n, t, phi, NULL);
     for (;;) {
@@ -357,8 +358,8 @@ int pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng)
         if (mpz_cmp_ui(t, 1) != 0) continue;
         break;
     }
-    int st = pai_pub_set_n(pub, n, rng);
-    if (st == PAI_OK && priv) st = pai_priv_set_pq(priv, pub, p, q);
+    int st = pai_pub_set_n(pub, n, rng, NULL);
+    if (st == RT_OK && priv) st = pai_priv_set_pq(priv, pub, p, q, NULL);
     wclear(p); wclear(q); wclear(phi); wclear(t); mpz_clear(n);
     return st;
 }
@@ -462,14 +463,14 @@ void pai_noise(const PaiPub *pub, const PaiPriv *priv, mpz_t r, Rng *rng)
 
 int pai_decrypt(const PaiPriv *k, const PaiPub *pub, mpz_t m, const mpz_t c)
 {
-    if (mpz_sgn(c) <= 0 || mpz_cmp(c, pub->n2) >= 0) return PAI_EFORMAT;
-    int st = PAI_OK;
+    if (mpz_sgn(c) <= 0 || mpz_cmp(c, pub->n2) >= 0) return RT_EFORMAT;
+    int st = RT_OK;
     mpz_t xp, xq; mpz_inits(xp, xq, NULL);
     mpz_mod(xp, c, k->p2);
     spow(xp, xp, k->pm1, k->p2);
     mpz_mod(xq, c, k->q2);
     spow(xq, xq, k->qm1, k->q2);
-    if (Lfun(xp, xp, k->p) || Lfun(xq, xq, k->q)) { st = PAI_EFORMAT; goto done; }
+    if (Lfun(xp, xp, k->p) || Lfun(xq, xq, k->q)) { st = RT_EFORMAT; goto done; }
     mpz_mul(xp, xp, k->hp); mpz_mod(xp, xp, k->p);      /* m mod p */
     mpz_mul(xq, xq, k->hq); mpz_mod(xq, xq, k->q);      /* m mod q */
     mpz_sub(xq, xq, xp);                                /* Garner */
@@ -537,13 +538,13 @@ void pai_rerandomize(const PaiPub *pub, mpz_t c, Rng *rng)
 
 /* --- fixed point ---------------------------------------------------------------------- */
 
-int pai_encode_k(mpz_t s, double x, int exp)
+int pai_encode_k(mpz_t s, double x, int exp, RtErr *err)
 {
     double y = ldexp(x, -4 * exp);
-    if (!isfinite(y)) { mpz_set_ui(s, 0); return PAI_ERANGE; }
+    if (!isfinite(y)) { mpz_set_ui(s, 0); return rt_fail(err, RT_ERANGE, "%g * 16^%d is not finite", x, -exp); }
     if (fabs(y) < 0x1p53) y = nearbyint(y);
     mpz_set_d(s, y);
-    return PAI_OK;
+    return RT_OK;
 }
 
 int pai_plain_exp(const double *k, size_t n, int frac_exp)
@@ -553,28 +554,30 @@ int pai_plain_exp(const double *k, size_t n, int frac_exp)
     return 0;
 }
 
-int pai_encode(const PaiPub *pub, mpz_t m, double x, int exp)
+int pai_encode(const PaiPub *pub, mpz_t m, double x, int exp, RtErr *err)
 {
-    if (!isfinite(x) || pai_encode_k(m, x, exp)) return PAI_ERANGE;
-    if (mpz_cmpabs(m, pub->max_int) > 0) return PAI_ERANGE;
+    if (!isfinite(x) || pai_encode_k(m, x, exp, NULL) || mpz_cmpabs(m, pub->max_int) > 0)
+        return rt_fail(err, RT_ERANGE, "%g is outside the encodable range of the %u-bit key", x, pub->bits);
     if (mpz_sgn(m) < 0) mpz_add(m, m, pub->n);
-    return PAI_OK;
+    return RT_OK;
 }
 
-int pai_signed(const PaiPub *pub, mpz_t s, const mpz_t m)
+int pai_signed(const PaiPub *pub, mpz_t s, const mpz_t m, RtErr *err)
 {
-    if (mpz_cmp(m, pub->max_int) <= 0) { mpz_set(s, m); return PAI_OK; }
+    if (mpz_cmp(m, pub->max_int) <= 0) { mpz_set(s, m); return RT_OK; }
     mpz_sub(s, pub->n, m);                       /* |negative value| */
-    if (mpz_cmp(s, pub->max_int) > 0) return PAI_EOVERFLOW;
+    if (mpz_cmp(s, pub->max_int) > 0)
+        return rt_fail(err, RT_EOVERFLOW, "a plaintext lies in the middle third of the %u-bit key's range: "
+                       "the result of an overflow", pub->bits);
     mpz_neg(s, s);
-    return PAI_OK;
+    return RT_OK;
 }
 
-int pai_decode(const PaiPub *pub, double *x, const mpz_t m, int exp)
+int pai_decode(const PaiPub *pub, double *x, const mpz_t m, int exp, RtErr *err)
 {
     mpz_t s; mpz_init(s);
-    int st = pai_signed(pub, s, m);
-    if (st == PAI_OK) {
+    int st = pai_signed(pub, s, m, err);
+    if (st == RT_OK) {
         long e2;
         double d = mpz_get_d_2exp(&e2, s);
         *x = ldexp(d, (int)e2 + 4 * exp);

@@ -52,7 +52,7 @@
 **    [-max_int, max_int] with max_int = floor(n/3) - 1 (python-paillier's convention);
 **    every vector carries a public bound on its plaintexts (exact or conservative, kept
 **    through every operation, never capped) and an operation whose result could leave
-**    that range fails with PAI_EOVERFLOW; decryption also refuses
+**    that range fails with RT_EOVERFLOW; decryption also refuses
 **    the middle third.  Packed vectors count additions and refuse to carry over.
 */
 #ifndef PAI_H
@@ -61,25 +61,16 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "error.h"
 #include "rng.h"
 
-/* Status codes: every fallible function returns one (PAI_OK = 0). */
-enum {
-    PAI_OK = 0,
-    PAI_ERANGE,         /* a value cannot be encoded (too large, not finite) */
-    PAI_EOVERFLOW,      /* a result could leave the safe range: it would be garbage */
-    PAI_EFORMAT,        /* malformed JSON, base64 or ciphertext */
-    PAI_EKEY,           /* a key that is inconsistent or not the right one */
-    PAI_EMISMATCH,      /* operands of different sizes, layouts or keys */
-    PAI_EPACKED,        /* the operation is not defined on packed ciphertexts */
-    PAI_EEMPTY,         /* the noise pool is exhausted */
-    PAI_EINTR,          /* interrupted (Ctrl-C) */
-    PAI_EIO,            /* reading or writing a file failed */
-    PAI_EBOUND,         /* a blinded round trip needs a bound, and the vector has none */
-    PAI_EMASK,          /* bound + PAI_MASK_SLACK bits of mask do not fit in the key */
-    PAI_ECLAIM          /* the keyholder saw a value that breaks the stated bound */
-};
-/* A static English message for a status code. */
+/* Errors (runtime/error.h): every fallible function takes RtErr *err last and returns
+** 0 or the code it set there (RT_ERANGE, RT_EOVERFLOW, RT_EFORMAT, RT_EKEY, RT_EMISMATCH,
+** RT_EPACKED, RT_EEMPTY, RT_EINTR, RT_EIO, RT_EBOUND, RT_EMASK, RT_ECLAIM), which callers
+** test to say what to do.  Except pai_pub_set_nh, pai_keygen and pai_decrypt, which
+** return the code alone: shares_paillier.c calls them and is still on SsCtx.err. */
+#define PAI_OK RT_OK             /* for shares_paillier.c */
+/* The generic English message of a code a pai_ function returned ("noise pool exhausted"). */
 const char *pai_strerror(int status);
 
 #define PAI_BASE 16              /* python-paillier's encoding base: value = m * 16^exp */
@@ -131,14 +122,14 @@ void     pai_priv_clear(PaiPriv *priv);     /* wipes every secret */
 PaiPriv *pai_priv_new(void);
 void     pai_priv_free(PaiPriv *priv);
 /* Sets pub from a modulus n (odd, at least PAI_MIN_BITS bits) and derives hs from a
-** fresh random x.  Drops any table.  PAI_EKEY if n is unusable. */
-int      pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng);
+** fresh random x.  Drops any table.  RT_EKEY if n is unusable. */
+int      pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng, RtErr *err);
 /* Sets pub from a modulus n and a given hs (a key that arrived: nothing is derived
-** but n's fields; no exponentiation).  PAI_EKEY if n is unusable or hs not in (0, n^2). */
+** but n's fields; no exponentiation).  RT_EKEY if n is unusable or hs not in (0, n^2). */
 int      pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs);
 /* Derives every private field from the factors p and q of pub->n (checks p*q == n).
-** PAI_EKEY if they are not. */
-int      pai_priv_set_pq(PaiPriv *priv, const PaiPub *pub, const mpz_t p, const mpz_t q);
+** RT_EKEY if they are not. */
+int      pai_priv_set_pq(PaiPriv *priv, const PaiPub *pub, const mpz_t p, const mpz_t q, RtErr *err);
 /* Copies a private key for pub (same modulus; hs mod p^2 and q^2 taken from pub's hs);
 ** tables are not copied.  The caller checks that the moduli agree. */
 void     pai_priv_copy(PaiPriv *dst, const PaiPriv *src, const PaiPub *pub);
@@ -173,7 +164,7 @@ void     pai_encrypt_crt(const PaiPriv *priv, const PaiPub *pub, mpz_t c, const 
                          Rng *rng);
 /* The noise factor hs^a mod n^2 alone (by CRT when priv is given). */
 void     pai_noise(const PaiPub *pub, const PaiPriv *priv, mpz_t r, Rng *rng);
-/* m = D(c) by CRT.  PAI_EFORMAT unless 0 < c < n^2 and gcd(c, n) = 1. */
+/* m = D(c) by CRT.  RT_EFORMAT unless 0 < c < n^2 and gcd(c, n) = 1. */
 int      pai_decrypt(const PaiPriv *priv, const PaiPub *pub, mpz_t m, const mpz_t c);
 /* Textbook decryption m = L(c^lambda mod n^2) mu mod n (tests and benchmark). */
 void     pai_decrypt_lambda(const PaiPriv *priv, const PaiPub *pub, mpz_t m, const mpz_t c);
@@ -186,16 +177,16 @@ void     pai_neg(const PaiPub *pub, mpz_t c, const mpz_t a);                  /*
 void     pai_rerandomize(const PaiPub *pub, mpz_t c, Rng *rng);
 
 /* --- fixed-point encoding of signed reals --- */
-/* m = round(x * 16^-exp) mod n.  PAI_ERANGE if x is not finite or |m| > max_int. */
-int      pai_encode(const PaiPub *pub, mpz_t m, double x, int exp);
-/* The signed integer s in [-max_int, max_int] that m represents; PAI_EOVERFLOW when m
+/* m = round(x * 16^-exp) mod n.  RT_ERANGE if x is not finite or |m| > max_int. */
+int      pai_encode(const PaiPub *pub, mpz_t m, double x, int exp, RtErr *err);
+/* The signed integer s in [-max_int, max_int] that m represents; RT_EOVERFLOW when m
 ** lies in the middle third (the result of an overflow). */
-int      pai_signed(const PaiPub *pub, mpz_t s, const mpz_t m);
+int      pai_signed(const PaiPub *pub, mpz_t s, const mpz_t m, RtErr *err);
 /* x = signed(m) * 16^exp, correctly scaled even when |m| exceeds a double's range. */
-int      pai_decode(const PaiPub *pub, double *x, const mpz_t m, int exp);
+int      pai_decode(const PaiPub *pub, double *x, const mpz_t m, int exp, RtErr *err);
 /* s = round(x * 16^-exp), signed and not reduced mod n (plaintext multipliers);
-** PAI_ERANGE (and s = 0) when x * 16^-exp is not finite. */
-int      pai_encode_k(mpz_t s, double x, int exp);
+** RT_ERANGE (and s = 0) when x * 16^-exp is not finite. */
+int      pai_encode_k(mpz_t s, double x, int exp, RtErr *err);
 /* The exponent for encoding plaintext operands k[0..n): 0 when every k is an integer
 ** of magnitude below 2^53 (exact, no growth of the scale), else frac_exp. */
 int      pai_plain_exp(const double *k, size_t n, int frac_exp);
@@ -210,10 +201,10 @@ void     pai_noise_init(PaiNoise *pool);
 void     pai_noise_clear(PaiNoise *pool);  /* wipes unused noise */
 /* Adds count fresh noise factors (CRT when priv is given), with opts' threads. */
 int      pai_noise_fill(PaiNoise *pool, const PaiPub *pub, const PaiPriv *priv, size_t count,
-                        Rng *rng, const PaiOpts *opts);
+                        Rng *rng, const PaiOpts *opts, RtErr *err);
 size_t   pai_noise_left(const PaiNoise *pool);
 /* c = (1 + m n) r mod n^2 with the next unused noise factor (wiped after use). */
-int      pai_encrypt_pool(const PaiPub *pub, PaiNoise *pool, mpz_t c, const mpz_t m);
+int      pai_encrypt_pool(const PaiPub *pub, PaiNoise *pool, mpz_t c, const mpz_t m, RtErr *err);
 
 /* --- ciphertext vectors (paillier_vec.c) --- */
 /* A flat vector of ciphertexts sharing one exponent.  Unpacked: one value a
@@ -238,58 +229,58 @@ PaiVec  *pai_vec_copy(const PaiVec *v);
 ** n factors), else fresh DJN noise; opts' threads. */
 int      pai_vec_encrypt(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, PaiNoise *pool,
                          const double *x, size_t n, int exp, double range, Rng *rng,
-                         const PaiOpts *opts);
-/* Decrypts every value into out[0..count).  PAI_EOVERFLOW if any is out of range. */
+                         const PaiOpts *opts, RtErr *err);
+/* Decrypts every value into out[0..count).  RT_EOVERFLOW if any is out of range. */
 int      pai_vec_decrypt(double *out, const PaiPub *pub, const PaiPriv *priv,
-                         const PaiVec *v, const PaiOpts *opts);
+                         const PaiVec *v, const PaiOpts *opts, RtErr *err);
 /* Decrypts to signed integers (unpacked only): out[i] initialised by the caller. */
 int      pai_vec_decrypt_int(mpz_t *out, const PaiPub *pub, const PaiPriv *priv,
-                             const PaiVec *v, const PaiOpts *opts);
+                             const PaiVec *v, const PaiOpts *opts, RtErr *err);
 /* Elementwise over n outputs: element i reads a[ia[i]] and b[ib[i]] (NULL index arrays
 ** mean the identity), which is how callers broadcast.  Exponents are aligned to the
 ** smaller one. */
 int      pai_vec_add(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
-                     const PaiVec *b, const size_t *ib, size_t n, const PaiOpts *opts);
+                     const PaiVec *b, const size_t *ib, size_t n, const PaiOpts *opts, RtErr *err);
 /* a - b, and k - a / a - k (sign: +1 computes a + k, -1 computes k - a). */
 int      pai_vec_sub(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
-                     const PaiVec *b, const size_t *ib, size_t n, const PaiOpts *opts);
+                     const PaiVec *b, const size_t *ib, size_t n, const PaiOpts *opts, RtErr *err);
 int      pai_vec_add_plain(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
                            const double *k, const size_t *ik, size_t n, int sign, int frac_exp,
-                           const PaiOpts *opts);
+                           const PaiOpts *opts, RtErr *err);
 /* a * k elementwise; k encoded by pai_encode_k (integers at exponent 0, else frac_exp). */
 int      pai_vec_mul_plain(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
                            const double *k, const size_t *ik, size_t n, int frac_exp,
-                           const PaiOpts *opts);
-int      pai_vec_neg(PaiVec **out, const PaiPub *pub, const PaiVec *a, const PaiOpts *opts);
+                           const PaiOpts *opts, RtErr *err);
+int      pai_vec_neg(PaiVec **out, const PaiPub *pub, const PaiVec *a, const PaiOpts *opts, RtErr *err);
 /* Generalised dot products: output o = prod over l < len of a[abase[o] + l*astride]
 ** ^ k[kbase[o] + l*kstride], i.e. sum_l m * k.  Covers ct @ plain, plain @ ct and
 ** weighted sums; uses simultaneous exponentiation (shared squarings). */
 int      pai_vec_dot(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *abase,
                      size_t astride, const double *k, const size_t *kbase, size_t kstride,
-                     size_t len, size_t nout, int frac_exp, const PaiOpts *opts);
+                     size_t len, size_t nout, int frac_exp, const PaiOpts *opts, RtErr *err);
 /* Sums: output o = sum over l < len of a[abase[o] + l*astride] (abase NULL: o*len,
 ** astride 1 for a plain reduction of consecutive runs). */
 int      pai_vec_sum(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *abase,
-                     size_t astride, size_t len, size_t nout, const PaiOpts *opts);
+                     size_t astride, size_t len, size_t nout, const PaiOpts *opts, RtErr *err);
 /* Gathers elements idx[0..n) into a new vector (reshape, slicing, transposes). */
-int      pai_vec_gather(PaiVec **out, const PaiVec *a, const size_t *idx, size_t n);
+int      pai_vec_gather(PaiVec **out, const PaiVec *a, const size_t *idx, size_t n, RtErr *err);
 /* Re-randomises every ciphertext in place (fresh noise; opts' threads). */
 int      pai_vec_rerandomize(PaiVec *v, const PaiPub *pub, const PaiPriv *priv, Rng *rng,
-                             const PaiOpts *opts);
-/* Raises the bound check: PAI_EOVERFLOW when v's bound exceeds the key's safe range. */
-int      pai_vec_check(const PaiPub *pub, const PaiVec *v);
+                             const PaiOpts *opts, RtErr *err);
+/* Raises the bound check: RT_EOVERFLOW when v's bound exceeds the key's safe range. */
+int      pai_vec_check(const PaiPub *pub, const PaiVec *v, RtErr *err);
 /* Bytes a vector occupies on the wire (fixed-width ciphertexts, 2*bits each). */
 uint64_t pai_vec_bytes(const PaiPub *pub, const PaiVec *v);
 
 /* --- packing (BatchCrypt-style) --- */
 /* The layout for values |x| <= range at exponent exp with room for 2^headroom_bits
 ** additions: vbits = bits of the largest |m|, slot_bits = vbits + 1 + headroom_bits,
-** slots = floor((bits - 1) / slot_bits).  PAI_ERANGE if not even one slot fits. */
+** slots = floor((bits - 1) / slot_bits).  RT_ERANGE if not even one slot fits. */
 int      pai_pack_layout(const PaiPub *pub, double range, int exp, unsigned headroom_bits,
-                         unsigned *vbits, unsigned *slot_bits, unsigned *slots);
+                         unsigned *vbits, unsigned *slot_bits, unsigned *slots, RtErr *err);
 int      pai_vec_encrypt_packed(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                                 const double *x, size_t n, int exp, double range,
-                                unsigned headroom_bits, Rng *rng, const PaiOpts *opts);
+                                unsigned headroom_bits, Rng *rng, const PaiOpts *opts, RtErr *err);
 
 /* --- python-paillier interoperability (paillier_json.c) --- */
 /* JWK texts (malloc'd, NUL-terminated): the public key, or the private key with its
@@ -299,25 +290,25 @@ char    *pai_jwk_private(const PaiPub *pub, const PaiPriv *priv, const char *kid
 /* Reads either kind.  *has_priv tells which; priv may be NULL to read the public part.
 ** Private keys give "p" and "q" (pheutil) or "lambda" and "mu", from which p and q are
 ** recovered (totient or Carmichael function); writing gives all four.  A modulus that is
-** even, small, prime, square or has a small factor is refused (PAI_EKEY), and so are
-** factors that are not distinct primes with product n.  err gets a message on failure. */
+** even, small, prime, square or has a small factor is refused (RT_EKEY), and so are
+** factors that are not distinct primes with product n. */
 int      pai_jwk_read(const char *json, PaiPub *pub, PaiPriv *priv, int *has_priv, Rng *rng,
-                      char *err, size_t errlen);
+                      RtErr *err);
 /* One ciphertext as {"v": "<decimal>", "e": <exp>} (malloc'd). */
 char    *pai_ct_json(const mpz_t c, int exp);
 /* Parses {"v": "...", "e": ...}; checks 0 < c < n^2 when pub is given. */
-int      pai_ct_read(const char *json, const PaiPub *pub, mpz_t c, int *exp);
+int      pai_ct_read(const char *json, const PaiPub *pub, mpz_t c, int *exp, RtErr *err);
 /* A vector as a JSON document: nested arrays following shape[0..ndim) whose leaves are
 ** {"v","e"} objects (a bare object when ndim is 0).  Unpacked vectors only. */
 char    *pai_vec_json(const PaiVec *v, int ndim, const int *shape);
 /* Reads such a document: *out gets a vector (bound unknown), shape its dimensions.
 ** Leaves with different exponents are aligned exactly to the smallest (c^(16^d), as
-** python-paillier's decrease_exponent_to); PAI_EOVERFLOW when they are too far apart. */
+** python-paillier's decrease_exponent_to); RT_EOVERFLOW when they are too far apart. */
 int      pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *ndim,
-                      int shape[4], char *err, size_t errlen);
+                      int shape[4], RtErr *err);
 /* base64url without padding of an integer's big-endian bytes, and back. */
 char    *pai_b64_from_mpz(const mpz_t x);
-int      pai_b64_to_mpz(mpz_t x, const char *s, size_t len);
+int      pai_b64_to_mpz(mpz_t x, const char *s, size_t len, RtErr *err);
 
 /* --- blinded round trips (paillier_blind.c) --- */
 /* A party T holding ciphertexts but not the private key computes with the keyholder K:
@@ -331,11 +322,11 @@ int      pai_b64_to_mpz(mpz_t x, const char *s, size_t len);
 ** link->rng_t.  direct: T is itself a keyholder; nothing is masked or sent (link->msg
 ** unused).  claim: NAN, or a stated bound on |value| for the operands; where it is below
 ** the tracked bound, masks are sized from it, K checks every masked value against it
-** (PAI_ECLAIM when one breaks it: K answers nothing) and the result's bound is computed
+** (RT_ECLAIM when one breaks it: K answers nothing) and the result's bound is computed
 ** from what that check guarantees (2^(SLACK+1) times the claim).  Refusals come before
-** anything is sent: PAI_EBOUND (no bound known and no claim), PAI_EMASK (masks would not
-** fit in the plaintext space), PAI_EOVERFLOW (the result's bound would not).  PAI_EIO:
-** the transport refused a frame or lost one; PAI_EFORMAT: a frame was not what the
+** anything is sent: RT_EBOUND (no bound known and no claim), RT_EMASK (masks would not
+** fit in the plaintext space), RT_EOVERFLOW (the result's bound would not).  RT_EIO:
+** the transport refused a frame or lost one; RT_EFORMAT: a frame was not what the
 ** protocol expects. */
 #define PAI_MASK_SLACK 40        /* statistical hiding of masks, in bits */
 struct Msg;
@@ -350,12 +341,12 @@ typedef struct PaiLink {
 int      pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                            const PaiVec *x, const size_t *ix, const PaiVec *y, const size_t *iy,
                            size_t len, size_t nout, double claim, int direct,
-                           const PaiOpts *opts, const PaiLink *link);
+                           const PaiOpts *opts, const PaiLink *link, RtErr *err);
 /* out = E(floor(v / 16^(target - v.exp))) at exponent target (a copy when v.exp >= target);
 ** the result is within one unit of the exact quotient. */
 int      pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
                            int target, double claim, int direct, const PaiOpts *opts,
-                           const PaiLink *link);
+                           const PaiLink *link, RtErr *err);
 
 /* x uniform in [0, 2^bits) from rng (masks for blinded round trips, exponents). */
 void     pai_random_bits(mpz_t x, unsigned bits, Rng *rng);

@@ -31,6 +31,10 @@
 #include <string.h>
 
 
+/* The steps return codes; the two public functions report them (generic messages: the
+** caller, which knows the builtin and the bound stated, says what to do). */
+static int fail(RtErr *err, int st) { return st ? rt_fail(err, st, "%s", pai_strerror(st)) : 0; }
+
 /* --- sizing an operand ---------------------------------------------------------------- */
 
 /* How T masks one operand: masks uniform in [0, 2^mbits); when the caller stated a bound
@@ -44,13 +48,13 @@ static unsigned ceil_bits(double l) { return l < 1 ? 1u : (unsigned)ceil(l); }
 static int side_of(const PaiPub *pub, const PaiVec *v, double claim, int direct, Side *s)
 {
     memset(s, 0, sizeof *s);
-    if (v->slots) return PAI_EPACKED;
+    if (v->slots) return RT_EPACKED;
     double cl = NAN;
     if (!isnan(claim)) {
-        if (!(claim > 0) || !isfinite(claim)) return PAI_ERANGE;
+        if (!(claim > 0) || !isfinite(claim)) return RT_ERANGE;
         cl = log2(ldexp(claim, -4 * v->exp) + 0.5) + 1e-9;   /* bound on the encoded |m| */
         if (!(cl <= (double)pub->max_int_log2)) {               /* no use: too wide to mask */
-            if (isnan(v->lbound)) return direct ? PAI_EOVERFLOW : PAI_EMASK;
+            if (isnan(v->lbound)) return direct ? RT_EOVERFLOW : RT_EMASK;
             cl = NAN;
         }
     }
@@ -61,18 +65,18 @@ static int side_of(const PaiPub *pub, const PaiVec *v, double claim, int direct,
         s->lb = s->cbits + PAI_MASK_SLACK + 1;  /* what K's check guarantees (see k_check) */
         if (lb < s->lb) s->lb = lb;             /* the tracked bound holds too */
     } else if (isnan(lb)) {
-        return PAI_EBOUND;
+        return RT_EBOUND;
     } else {
         s->mbits = ceil_bits(lb) + PAI_MASK_SLACK;
         s->lb = lb;
     }
     if (direct) {                               /* no masks: K knows x and checks it exactly */
         if (s->cbits && !(lb < s->cbits)) s->lb = s->cbits;
-        return PAI_OK;
+        return RT_OK;
     }
     /* X = x + r lies in (-2^(mbits+1), 2^(mbits+1)): it must decode as a signed value */
-    if (s->mbits + 1 > pub->max_int_log2) return PAI_EMASK;
-    return PAI_OK;
+    if (s->mbits + 1 > pub->max_int_log2) return RT_EMASK;
+    return RT_OK;
 }
 
 /* K's check of a stated bound 2^c on a masked value X = x + r, r in [0, 2^(c+SLACK)):
@@ -80,8 +84,8 @@ static int side_of(const PaiPub *pub, const PaiVec *v, double claim, int direct,
 ** |x| < 2^(c+SLACK+1) whatever x was.  direct: X is x itself (K is T). */
 static int k_check(const Side *s, const mpz_t X, int direct)
 {
-    if (!s->cbits) return PAI_OK;
-    if (direct) return mpz_sizeinbase(X, 2) <= s->cbits ? PAI_OK : PAI_ECLAIM;
+    if (!s->cbits) return RT_OK;
+    if (direct) return mpz_sizeinbase(X, 2) <= s->cbits ? RT_OK : RT_ECLAIM;
     mpz_t lo; mpz_init_set_ui(lo, 1);
     mpz_mul_2exp(lo, lo, s->cbits);
     int ok = mpz_cmpabs(X, lo) < 0 || mpz_sgn(X) > 0;      /* X >= -2^c (and != -2^c) */
@@ -93,7 +97,7 @@ static int k_check(const Side *s, const mpz_t X, int direct)
         mpz_clear(hi);
     }
     mpz_clear(lo);
-    return ok ? PAI_OK : PAI_ECLAIM;
+    return ok ? RT_OK : RT_ECLAIM;
 }
 
 /* --- frames: what crosses ------------------------------------------------------------- */
@@ -117,12 +121,12 @@ static int post(const PaiLink *l, const PaiPub *pub, int from, int to, PaiVec *c
     char d[224];
     snprintf(d, sizeof d, "%s%s%s", l->label ? l->label : "", l->label ? ": " : "", what);
     return msg_send_frame(l->msg, from, to, "ciphertext", false, false, d, frame, len) < 0
-           ? PAI_EIO : PAI_OK;
+           ? RT_EIO : RT_OK;
 }
 
 /* The receiving side of post(): takes the frame from `from` waiting at `to` and decodes
 ** k vectors of n[0..k) ciphertexts (public sizes), each in (0, n^2).  *v gets them
-** (bound unknown, exponent 0); PAI_EIO when nothing waits, PAI_EFORMAT when the bytes
+** (bound unknown, exponent 0); RT_EIO when nothing waits, RT_EFORMAT when the bytes
 ** are not such a frame. */
 static int take(const PaiLink *l, const PaiPub *pub, int from, int to, PaiVec **v,
                 const size_t *n, size_t k)
@@ -130,7 +134,7 @@ static int take(const PaiLink *l, const PaiPub *pub, int from, int to, PaiVec **
     uint8_t *buf;
     size_t len;
     for (size_t i = 0; i < k; i++) v[i] = NULL;
-    if (msg_receive(l->msg, from, to, &buf, &len) != 0) return PAI_EIO;
+    if (msg_receive(l->msg, from, to, &buf, &len) != 0) return RT_EIO;
     WireR r;
     WireHdr h;
     const msgpack_object *payload, *item;
@@ -148,9 +152,9 @@ static int take(const PaiLink *l, const PaiPub *pub, int from, int to, PaiVec **
     }
     wire_r_free(&r);
     free(buf);
-    if (ok) return PAI_OK;
+    if (ok) return RT_OK;
     for (size_t i = 0; i < k; i++) { pai_vec_free(v[i]); v[i] = NULL; }
-    return PAI_EFORMAT;
+    return RT_EFORMAT;
 }
 
 /* --- T's masking and K's decryption --------------------------------------------------- */
@@ -166,19 +170,19 @@ static int t_mask(PaiVec **out, mpz_t **masks, const PaiPub *pub, const PaiVec *
         pai_add_plain(pub, o->c[i], v->c[i], r[i]);
     }
     o->lbound = NAN;                            /* what K receives carries no bound */
-    int st = pai_vec_rerandomize(o, pub, NULL, rng, opts);
+    int st = pai_vec_rerandomize(o, pub, NULL, rng, opts, NULL);
     if (st) { pai_mpz_array_free(r, v->n); pai_vec_free(o); return st; }
     *out = o; *masks = r;
-    return PAI_OK;
+    return RT_OK;
 }
 
 /* K: X[i] = the signed plaintext of v[i], checked against s's stated bound. */
 static int k_decrypt(mpz_t *X, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
                      const Side *s, int direct, const PaiOpts *opts)
 {
-    int st = pai_vec_decrypt_int(X, pub, priv, v, opts);
-    if (st == PAI_EOVERFLOW && s->cbits) return PAI_ECLAIM;
-    for (size_t i = 0; i < v->n && st == PAI_OK; i++) st = k_check(s, X[i], direct);
+    int st = pai_vec_decrypt_int(X, pub, priv, v, opts, NULL);
+    if (st == RT_EOVERFLOW && s->cbits) return RT_ECLAIM;
+    for (size_t i = 0; i < v->n && st == RT_OK; i++) st = k_check(s, X[i], direct);
     return st;
 }
 
@@ -188,9 +192,9 @@ static int k_products(PaiVec *out, const PaiPub *pub, const PaiPriv *priv, mpz_t
                       const PaiOpts *opts)
 {
     mpz_t acc; mpz_init(acc);
-    int st = PAI_OK;
+    int st = RT_OK;
     for (size_t o = 0; o < out->n; o++) {
-        if (opts && opts->interrupt && *opts->interrupt) { st = PAI_EINTR; break; }
+        if (opts && opts->interrupt && *opts->interrupt) { st = RT_EINTR; break; }
         mpz_set_ui(acc, 0);
         for (size_t l = 0; l < len; l++) mpz_addmul(acc, X[ix[o * len + l]], Y[iy[o * len + l]]);
         mpz_mod(acc, acc, pub->n);
@@ -205,9 +209,9 @@ static int k_quotients(PaiVec *out, const PaiPub *pub, const PaiPriv *priv, mpz_
                        unsigned shift, Rng *rng, const PaiOpts *opts)
 {
     mpz_t q; mpz_init(q);
-    int st = PAI_OK;
+    int st = RT_OK;
     for (size_t i = 0; i < out->n; i++) {
-        if (opts && opts->interrupt && *opts->interrupt) { st = PAI_EINTR; break; }
+        if (opts && opts->interrupt && *opts->interrupt) { st = RT_EINTR; break; }
         mpz_fdiv_q_2exp(q, X[i], shift);
         mpz_mod(q, q, pub->n);
         pai_encrypt_crt(priv, pub, out->c[i], q, rng);
@@ -232,10 +236,10 @@ static int k_product_step(const PaiLink *l, const PaiPub *pub, const PaiPriv *pr
     if (st) return st;
     mpz_t *X = pai_mpz_array(nx), *Y = pai_mpz_array(ny);
     st = k_decrypt(X, pub, priv, got[0], sx, 0, opts);
-    if (st == PAI_OK) st = k_decrypt(Y, pub, priv, got[1], sy, 0, opts);
+    if (st == RT_OK) st = k_decrypt(Y, pub, priv, got[1], sy, 0, opts);
     PaiVec *ans = pai_vec_new(nout);
-    if (st == PAI_OK) st = k_products(ans, pub, priv, X, ix, Y, iy, len, l->rng_k, opts);
-    if (st == PAI_OK) st = post(l, pub, l->K, l->T, &ans, 1, "fresh encryptions of the masked products");
+    if (st == RT_OK) st = k_products(ans, pub, priv, X, ix, Y, iy, len, l->rng_k, opts);
+    if (st == RT_OK) st = post(l, pub, l->K, l->T, &ans, 1, "fresh encryptions of the masked products");
     pai_mpz_array_free(X, nx); pai_mpz_array_free(Y, ny);
     pai_vec_free(got[0]); pai_vec_free(got[1]); pai_vec_free(ans);
     return st;
@@ -244,31 +248,31 @@ static int k_product_step(const PaiLink *l, const PaiPub *pub, const PaiPriv *pr
 int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                       const PaiVec *x, const size_t *ix, const PaiVec *y, const size_t *iy,
                       size_t len, size_t nout, double claim, int direct,
-                      const PaiOpts *opts, const PaiLink *link)
+                      const PaiOpts *opts, const PaiLink *link, RtErr *err)
 {
     *out = NULL;
     Side sx, sy;
     int st = side_of(pub, x, claim, direct, &sx);
-    if (st == PAI_OK) st = side_of(pub, y, claim, direct, &sy);
-    if (st) return st;
+    if (st == RT_OK) st = side_of(pub, y, claim, direct, &sy);
+    if (st) return fail(err, st);
     double lb = len ? sx.lb + sy.lb + log2((double)len) + 1e-9 : -INFINITY;
-    if (lb > (double)pub->max_int_log2) return PAI_EOVERFLOW;   /* before anything runs */
+    if (lb > (double)pub->max_int_log2) return fail(err, RT_EOVERFLOW);   /* before anything runs */
 
     PaiVec *r = NULL;
     if (direct) {                               /* T is a keyholder: nothing crosses */
         mpz_t *X = pai_mpz_array(x->n), *Y = pai_mpz_array(y->n);
         st = k_decrypt(X, pub, priv, x, &sx, 1, opts);
-        if (st == PAI_OK) st = k_decrypt(Y, pub, priv, y, &sy, 1, opts);
+        if (st == RT_OK) st = k_decrypt(Y, pub, priv, y, &sy, 1, opts);
         r = pai_vec_new(nout);
-        if (st == PAI_OK) st = k_products(r, pub, priv, X, ix, Y, iy, len, link->rng_t, opts);
+        if (st == RT_OK) st = k_products(r, pub, priv, X, ix, Y, iy, len, link->rng_t, opts);
         pai_mpz_array_free(X, x->n); pai_mpz_array_free(Y, y->n);
     } else {
         /* round 1, T: mask both operands, one frame */
         PaiVec *m[2] = { NULL, NULL };
         mpz_t *rx = NULL, *ry = NULL;
         st = t_mask(&m[0], &rx, pub, x, &sx, link->rng_t, opts);
-        if (st == PAI_OK) st = t_mask(&m[1], &ry, pub, y, &sy, link->rng_t, opts);
-        if (st == PAI_OK) {
+        if (st == RT_OK) st = t_mask(&m[1], &ry, pub, y, &sy, link->rng_t, opts);
+        if (st == RT_OK) {
             char what[160];
             snprintf(what, sizeof what, "masked operands x + r, y + s (%zu + %zu values; masks of "
                      "%u and %u bits, re-randomised); the keyholder sees only these", x->n, y->n,
@@ -277,9 +281,9 @@ int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
         }
         pai_vec_free(m[0]); pai_vec_free(m[1]);
         /* round 2, K: answer; then T: decode and subtract sum_l (s_l x_l + r_l y_l + r_l s_l) */
-        if (st == PAI_OK) st = k_product_step(link, pub, priv, x->n, &sx, ix, y->n, &sy, iy, len, nout, opts);
-        if (st == PAI_OK) st = take(link, pub, link->K, link->T, &r, &nout, 1);
-        if (st == PAI_OK) {
+        if (st == RT_OK) st = k_product_step(link, pub, priv, x->n, &sx, ix, y->n, &sy, iy, len, nout, opts);
+        if (st == RT_OK) st = take(link, pub, link->K, link->T, &r, &nout, 1);
+        if (st == RT_OK) {
             mpz_t acc, t; mpz_inits(acc, t, NULL);
             for (size_t o = 0; o < nout; o++) {
                 mpz_set_ui(acc, 0);
@@ -300,14 +304,14 @@ int pai_blind_product(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
         }
         pai_mpz_array_free(rx, rx ? x->n : 0); pai_mpz_array_free(ry, ry ? y->n : 0);
     }
-    if (st == PAI_OK) {
+    if (st == RT_OK) {
         r->exp = x->exp + y->exp;
         r->lbound = lb;
-        st = pai_vec_check(pub, r);
+        st = pai_vec_check(pub, r, NULL);
     }
-    if (st) { pai_vec_free(r); return st; }
+    if (st) { pai_vec_free(r); return fail(err, st); }
     *out = r;
-    return PAI_OK;
+    return RT_OK;
 }
 
 /* --- rescaling ------------------------------------------------------------------------ */
@@ -323,8 +327,8 @@ static int k_rescale_step(const PaiLink *l, const PaiPub *pub, const PaiPriv *pr
     mpz_t *X = pai_mpz_array(n);
     st = k_decrypt(X, pub, priv, got, s, 0, opts);
     PaiVec *ans = pai_vec_new(n);
-    if (st == PAI_OK) st = k_quotients(ans, pub, priv, X, shift, l->rng_k, opts);
-    if (st == PAI_OK) st = post(l, pub, l->K, l->T, &ans, 1, "fresh encryptions of floor((x + r) / 2^k)");
+    if (st == RT_OK) st = k_quotients(ans, pub, priv, X, shift, l->rng_k, opts);
+    if (st == RT_OK) st = post(l, pub, l->K, l->T, &ans, 1, "fresh encryptions of floor((x + r) / 2^k)");
     pai_mpz_array_free(X, n);
     pai_vec_free(got); pai_vec_free(ans);
     return st;
@@ -332,13 +336,13 @@ static int k_rescale_step(const PaiLink *l, const PaiPub *pub, const PaiPriv *pr
 
 int pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
                       int target, double claim, int direct, const PaiOpts *opts,
-                      const PaiLink *link)
+                      const PaiLink *link, RtErr *err)
 {
     *out = NULL;
-    if (v->exp >= target) { *out = pai_vec_copy(v); return PAI_OK; }
+    if (v->exp >= target) { *out = pai_vec_copy(v); return RT_OK; }
     Side s;
     int st = side_of(pub, v, claim, direct, &s);
-    if (st) return st;
+    if (st) return fail(err, st);
     unsigned shift = 4u * (unsigned)(target - v->exp);
     size_t n = v->n;
     PaiVec *r = NULL;
@@ -346,14 +350,14 @@ int pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, cons
         mpz_t *X = pai_mpz_array(n);
         st = k_decrypt(X, pub, priv, v, &s, 1, opts);
         r = pai_vec_new(n);
-        if (st == PAI_OK) st = k_quotients(r, pub, priv, X, shift, link->rng_t, opts);
+        if (st == RT_OK) st = k_quotients(r, pub, priv, X, shift, link->rng_t, opts);
         pai_mpz_array_free(X, n);
     } else {
         /* round 1, T: mask */
         PaiVec *sent = NULL;
         mpz_t *rm = NULL;
         st = t_mask(&sent, &rm, pub, v, &s, link->rng_t, opts);
-        if (st == PAI_OK) {
+        if (st == RT_OK) {
             char what[160];
             snprintf(what, sizeof what, "masked values x + r to rescale (%zu values; %u-bit masks, "
                      "re-randomised); the keyholder sees only these", n, s.mbits);
@@ -361,9 +365,9 @@ int pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, cons
         }
         pai_vec_free(sent);
         /* round 2, K: answer; then T: decode and subtract floor(r / 2^k) */
-        if (st == PAI_OK) st = k_rescale_step(link, pub, priv, n, &s, shift, opts);
-        if (st == PAI_OK) st = take(link, pub, link->K, link->T, &r, &n, 1);
-        if (st == PAI_OK) {
+        if (st == RT_OK) st = k_rescale_step(link, pub, priv, n, &s, shift, opts);
+        if (st == RT_OK) st = take(link, pub, link->K, link->T, &r, &n, 1);
+        if (st == RT_OK) {
             mpz_t q; mpz_init(q);
             for (size_t i = 0; i < n; i++) {
                 mpz_fdiv_q_2exp(q, rm[i], shift);
@@ -374,14 +378,14 @@ int pai_blind_rescale(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, cons
         }
         pai_mpz_array_free(rm, rm ? n : 0);
     }
-    if (st == PAI_OK) {
+    if (st == RT_OK) {
         r->exp = target;
         /* |floor((x + r) / 2^k) - floor(r / 2^k)| and |floor(x / 2^k)| are <= |x| / 2^k + 1 */
         double lq = s.lb - shift;
         r->lbound = (lq > 60 ? lq : log2(exp2(lq) + 1)) + 1e-9;
-        st = pai_vec_check(pub, r);
+        st = pai_vec_check(pub, r, NULL);
     }
-    if (st) { pai_vec_free(r); return st; }
+    if (st) { pai_vec_free(r); return fail(err, st); }
     *out = r;
-    return PAI_OK;
+    return RT_OK;
 }

@@ -45,13 +45,13 @@ static pthread_once_t json_once = PTHREAD_ONCE_INIT;
 static void json_setup(void) { json_set_alloc_funcs(json_alloc, json_wipe_free); }
 
 /* Parses a document; on failure writes jansson's reason (with line and column). */
-static json_t *parse(const char *text, char *err, size_t errlen)
+static json_t *parse(const char *text, RtErr *err)
 {
     pthread_once(&json_once, json_setup);
     json_error_t je;
     json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-    if (!root && err && errlen)
-        snprintf(err, errlen, "not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+    if (!root)
+        rt_err(err, RT_EFORMAT, "not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
     return root;
 }
 
@@ -73,11 +73,6 @@ static void set(json_t *o, const char *key, json_t *v)
     if (!v || json_object_set_new(o, key, v) != 0) mem_oom();
 }
 
-static void errf(char *err, size_t len, const char *msg)
-{
-    if (err && len) snprintf(err, len, "%s", msg);
-}
-
 /* --- base64url (libsodium) ---------------------------------------------------------- */
 
 char *pai_b64_from_mpz(const mpz_t x)
@@ -92,7 +87,7 @@ char *pai_b64_from_mpz(const mpz_t x)
 }
 
 /* Reads base64url (python-paillier's form) or standard base64, padded or not. */
-int pai_b64_to_mpz(mpz_t x, const char *s, size_t len)
+int pai_b64_to_mpz(mpz_t x, const char *s, size_t len, RtErr *err)
 {
     while (len && s[len - 1] == '=') len--;
     size_t max = len * 3 / 4 + 3, n = 0;
@@ -106,7 +101,7 @@ int pai_b64_to_mpz(mpz_t x, const char *s, size_t len)
     if (ok) mpz_import(x, n, 1, 1, 1, 0, b);
     sodium_memzero(b, max);
     free(b);
-    return ok ? PAI_OK : PAI_EFORMAT;
+    return ok ? RT_OK : rt_fail(err, RT_EFORMAT, "not a base64 integer");
 }
 
 /* --- keys -------------------------------------------------------------------------------- */
@@ -164,8 +159,8 @@ char *pai_jwk_private(const PaiPub *pub, const PaiPriv *priv, const char *kid)
 static int read_b64(json_t *o, const char *key, mpz_t x)
 {
     json_t *v = json_object_get(o, key);
-    if (!json_is_string(v)) return PAI_EFORMAT;
-    return pai_b64_to_mpz(x, json_string_value(v), json_string_length(v));
+    if (!json_is_string(v)) return RT_EFORMAT;
+    return pai_b64_to_mpz(x, json_string_value(v), json_string_length(v), NULL);
 }
 
 static int has_op(json_t *o, const char *op)
@@ -181,7 +176,7 @@ static int has_op(json_t *o, const char *op)
 ** small factor (the Carmichael function lcm(p-1, q-1) = (p-1)(q-1)/gcd). */
 static int factor_from_lambda(const mpz_t n, const mpz_t lambda, mpz_t p, mpz_t q)
 {
-    int st = PAI_EKEY;
+    int st = RT_EKEY;
     mpz_t phi, s, d; mpz_inits(phi, s, d, NULL);
     for (unsigned long k = 1; k <= 65536; k++) {
         mpz_mul_ui(phi, lambda, k);
@@ -194,7 +189,7 @@ static int factor_from_lambda(const mpz_t n, const mpz_t lambda, mpz_t p, mpz_t 
         if (mpz_odd_p(p)) continue;
         mpz_fdiv_q_2exp(p, p, 1); mpz_fdiv_q_2exp(q, q, 1);
         mpz_mul(s, p, q);
-        if (mpz_cmp(s, n) == 0 && mpz_cmp_ui(p, 1) > 0) { st = PAI_OK; break; }
+        if (mpz_cmp(s, n) == 0 && mpz_cmp_ui(p, 1) > 0) { st = RT_OK; break; }
     }
     pai_mpz_wipe(phi); pai_mpz_wipe(s); pai_mpz_wipe(d);
     mpz_clears(phi, s, d, NULL);
@@ -204,95 +199,81 @@ static int factor_from_lambda(const mpz_t n, const mpz_t lambda, mpz_t p, mpz_t 
 /* Refuses a modulus that cannot be a product of two distinct large primes: even, below
 ** PAI_MIN_BITS, prime, a perfect square (p = q) or with a factor below 2^16.  A public
 ** key cannot prove more than that without its factors. */
-static int check_modulus(const mpz_t n, char *err, size_t errlen)
+static int check_modulus(const mpz_t n, RtErr *err)
 {
-    char msg[160];
     size_t bits = mpz_sizeinbase(n, 2);
-    if (mpz_sgn(n) <= 0 || bits < PAI_MIN_BITS) {
-        snprintf(msg, sizeof msg, "\"n\" has %zu bits: a Paillier modulus needs at least %d",
-                 mpz_sgn(n) > 0 ? bits : 0, PAI_MIN_BITS);
-        errf(err, errlen, msg);
-        return PAI_EKEY;
-    }
-    if (mpz_even_p(n)) {
-        errf(err, errlen, "\"n\" is even: a Paillier modulus is the product of two odd primes");
-        return PAI_EKEY;
-    }
-    if (mpz_probab_prime_p(n, 25)) {
-        errf(err, errlen, "\"n\" is prime: a Paillier modulus is the product of two distinct "
-                          "primes (anyone could decrypt)");
-        return PAI_EKEY;
-    }
-    if (mpz_perfect_square_p(n)) {
-        errf(err, errlen, "\"n\" is a perfect square: its two prime factors must differ");
-        return PAI_EKEY;
-    }
-    for (unsigned long d = 3; d < 65536; d += 2) {
-        if (mpz_divisible_ui_p(n, d)) {
-            snprintf(msg, sizeof msg, "\"n\" has the small factor %lu: a Paillier modulus is "
-                     "the product of two large primes", d);
-            errf(err, errlen, msg);
-            return PAI_EKEY;
-        }
-    }
-    return PAI_OK;
+    if (mpz_sgn(n) <= 0 || bits < PAI_MIN_BITS)
+        return rt_fail(err, RT_EKEY, "\"n\" has %zu bits: a Paillier modulus needs at least %d",
+                       mpz_sgn(n) > 0 ? bits : 0, PAI_MIN_BITS);
+    if (mpz_even_p(n))
+        return rt_fail(err, RT_EKEY, "\"n\" is even: a Paillier modulus is the product of two odd primes");
+    if (mpz_probab_prime_p(n, 25))
+        return rt_fail(err, RT_EKEY, "\"n\" is prime: a Paillier modulus is the product of two distinct "
+                       "primes (anyone could decrypt)");
+    if (mpz_perfect_square_p(n))
+        return rt_fail(err, RT_EKEY, "\"n\" is a perfect square: its two prime factors must differ");
+    for (unsigned long d = 3; d < 65536; d += 2)
+        if (mpz_divisible_ui_p(n, d))
+            return rt_fail(err, RT_EKEY, "\"n\" has the small factor %lu: a Paillier modulus is "
+                           "the product of two large primes", d);
+    return RT_OK;
 }
 
 /* The private part: the factors from "p" and "q" (pheutil) or recovered from "lambda"
 ** and "mu" (the older form); when both are present they must agree.  Derives priv. */
-static int read_private(json_t *root, const PaiPub *pub, PaiPriv *priv, char *err, size_t errlen)
+static int read_private(json_t *root, const PaiPub *pub, PaiPriv *priv, RtErr *err)
 {
     json_t *pj = json_object_get(root, "p"), *qj = json_object_get(root, "q");
     json_t *lj = json_object_get(root, "lambda"), *mj = json_object_get(root, "mu");
-    int st = PAI_EFORMAT;
+    int st = RT_EFORMAT;
     mpz_t lambda, mu, p, q, t; mpz_inits(lambda, mu, p, q, t, NULL);
     if (!pj && !qj && !lj && !mj) {
-        errf(err, errlen, "private key has neither \"p\" and \"q\" nor \"lambda\" and \"mu\"");
+        rt_err(err, st, "private key has neither \"p\" and \"q\" nor \"lambda\" and \"mu\"");
         goto out;
     }
     if ((pj || qj) && (read_b64(root, "p", p) || read_b64(root, "q", q))) {
-        errf(err, errlen, "bad \"p\" or \"q\" (both must be base64url integers)");
+        rt_err(err, st, "bad \"p\" or \"q\" (both must be base64url integers)");
         goto out;
     }
     if ((lj || mj) && (read_b64(root, "lambda", lambda) || read_b64(root, "mu", mu))) {
-        errf(err, errlen, "bad \"lambda\" or \"mu\" (both must be base64url integers)");
+        rt_err(err, st, "bad \"lambda\" or \"mu\" (both must be base64url integers)");
         goto out;
     }
-    st = PAI_EKEY;
+    st = RT_EKEY;
     if (lj) {
         mpz_mul(t, lambda, mu);
         mpz_mod(t, t, pub->n);
         if (mpz_cmp_ui(t, 1) != 0) {
-            errf(err, errlen, "\"mu\" is not the inverse of \"lambda\" modulo n");
+            rt_err(err, st, "\"mu\" is not the inverse of \"lambda\" modulo n");
             goto out;
         }
     }
     if (pj) {
         mpz_mul(t, p, q);
         if (mpz_cmp(t, pub->n) != 0) {
-            errf(err, errlen, "\"p\" * \"q\" is not the public key's \"n\"");
+            rt_err(err, st, "\"p\" * \"q\" is not the public key's \"n\"");
             goto out;
         }
-    } else if (factor_from_lambda(pub->n, lambda, p, q) != PAI_OK) {
-        errf(err, errlen, "cannot recover the factors of n from \"lambda\"");
+    } else if (factor_from_lambda(pub->n, lambda, p, q) != RT_OK) {
+        rt_err(err, st, "cannot recover the factors of n from \"lambda\"");
         goto out;
     }
     if (mpz_cmp(p, q) == 0 || !mpz_probab_prime_p(p, 25) || !mpz_probab_prime_p(q, 25)) {
-        errf(err, errlen, "the factors of n are not two distinct primes");
+        rt_err(err, st, "the factors of n are not two distinct primes");
         goto out;
     }
-    if (pai_priv_set_pq(priv, pub, p, q) != PAI_OK) {
-        errf(err, errlen, "inconsistent private key");
+    if (pai_priv_set_pq(priv, pub, p, q, NULL) != RT_OK) {
+        rt_err(err, st, "inconsistent private key");
         goto out;
     }
     if (pj && lj) {                 /* lambda is phi(n) or the Carmichael function */
         mpz_lcm(t, priv->pm1, priv->qm1);
         if (mpz_cmp(lambda, priv->lambda) != 0 && mpz_cmp(lambda, t) != 0) {
-            errf(err, errlen, "\"lambda\" does not match \"p\" and \"q\"");
+            rt_err(err, st, "\"lambda\" does not match \"p\" and \"q\"");
             goto out;
         }
     }
-    st = PAI_OK;
+    st = RT_OK;
 out:
     pai_mpz_wipe(lambda); pai_mpz_wipe(mu); pai_mpz_wipe(p); pai_mpz_wipe(q); pai_mpz_wipe(t);
     mpz_clears(lambda, mu, p, q, t, NULL);
@@ -300,49 +281,49 @@ out:
 }
 
 int pai_jwk_read(const char *json, PaiPub *pub, PaiPriv *priv, int *has_priv, Rng *rng,
-                 char *err, size_t errlen)
+                 RtErr *err)
 {
     *has_priv = 0;
-    json_t *root = parse(json, err, errlen);
-    if (!root) return PAI_EFORMAT;
-    int st = PAI_EFORMAT;
+    json_t *root = parse(json, err);
+    if (!root) return RT_EFORMAT;
+    int st = RT_EFORMAT;
     json_t *kty = json_object_get(root, "kty");
     if (!json_is_string(kty) || strcmp(json_string_value(kty), "DAJ")) {
-        errf(err, errlen, "not a Paillier JWK (kty must be \"DAJ\")");
+        rt_err(err, st, "not a Paillier JWK (kty must be \"DAJ\")");
         goto out;
     }
     json_t *pubj = json_object_get(root, "pub");
     int is_priv = pubj != NULL;
     if (is_priv && (!json_is_object(pubj) || !has_op(root, "decrypt"))) {
-        errf(err, errlen, "private key must have \"key_ops\": [\"decrypt\"] and \"pub\"");
+        rt_err(err, st, "private key must have \"key_ops\": [\"decrypt\"] and \"pub\"");
         goto out;
     }
     json_t *pk = is_priv ? pubj : root;
     json_t *alg = json_object_get(pk, "alg");
     if (!json_is_string(alg) || strcmp(json_string_value(alg), "PAI-GN1")) {
-        errf(err, errlen, "public key must have \"alg\": \"PAI-GN1\"");
+        rt_err(err, st, "public key must have \"alg\": \"PAI-GN1\"");
         goto out;
     }
     mpz_t n; mpz_init(n);
     if (read_b64(pk, "n", n)) {
-        errf(err, errlen, "bad \"n\" (a base64url integer expected)");
+        rt_err(err, st, "bad \"n\" (a base64url integer expected)");
         mpz_clear(n);
         goto out;
     }
-    st = check_modulus(n, err, errlen);
-    if (!st && (st = pai_pub_set_n(pub, n, rng)) != PAI_OK)
-        errf(err, errlen, "\"n\" is not a usable modulus");
+    st = check_modulus(n, err);
+    if (!st && (st = pai_pub_set_n(pub, n, rng, NULL)) != RT_OK)
+        rt_err(err, st, "\"n\" is not a usable modulus");
     mpz_clear(n);
     if (st) goto out;
     if (is_priv) {
         if (priv) {
-            st = read_private(root, pub, priv, err, errlen);
+            st = read_private(root, pub, priv, err);
         } else {                    /* the public part only: the private one is checked */
             PaiPriv tmp; pai_priv_init(&tmp);
-            st = read_private(root, pub, &tmp, err, errlen);
+            st = read_private(root, pub, &tmp, err);
             pai_priv_clear(&tmp);
         }
-        *has_priv = st == PAI_OK;
+        *has_priv = st == RT_OK;
     }
 out:
     json_decref(root);
@@ -371,21 +352,22 @@ char *pai_ct_json(const mpz_t c, int exp)
 static int ct_from(json_t *o, const PaiPub *pub, mpz_t c, int *exp)
 {
     json_t *v = json_object_get(o, "v"), *e = json_object_get(o, "e");
-    if (!json_is_string(v) || !json_is_integer(e)) return PAI_EFORMAT;
-    if (mpz_set_str(c, json_string_value(v), 10) != 0) return PAI_EFORMAT;
+    if (!json_is_string(v) || !json_is_integer(e)) return RT_EFORMAT;
+    if (mpz_set_str(c, json_string_value(v), 10) != 0) return RT_EFORMAT;
     json_int_t x = json_integer_value(e);
-    if (x < -100000 || x > 100000) return PAI_EFORMAT;
+    if (x < -100000 || x > 100000) return RT_EFORMAT;
     *exp = (int)x;
-    if (pub && (mpz_sgn(c) <= 0 || mpz_cmp(c, pub->n2) >= 0)) return PAI_EFORMAT;
-    return PAI_OK;
+    if (pub && (mpz_sgn(c) <= 0 || mpz_cmp(c, pub->n2) >= 0)) return RT_EFORMAT;
+    return RT_OK;
 }
 
-int pai_ct_read(const char *json, const PaiPub *pub, mpz_t c, int *exp)
+int pai_ct_read(const char *json, const PaiPub *pub, mpz_t c, int *exp, RtErr *err)
 {
-    json_t *root = parse(json, NULL, 0);
-    if (!root) return PAI_EFORMAT;
+    json_t *root = parse(json, err);
+    if (!root) return RT_EFORMAT;
     int st = ct_from(root, pub, c, exp);
     json_decref(root);
+    if (st) return rt_fail(err, st, "expected {\"v\": \"<decimal below n^2>\", \"e\": <exponent>}");
     return st;
 }
 
@@ -412,37 +394,36 @@ static int vec_shape(json_t *j, int depth, int *ndim, int shape[4], size_t *coun
 {
     if (json_is_object(j)) {
         if (*ndim < 0) *ndim = depth;
-        if (*ndim != depth) return PAI_EFORMAT;
+        if (*ndim != depth) return RT_EFORMAT;
         (*count)++;
-        return PAI_OK;
+        return RT_OK;
     }
     size_t n = json_array_size(j);
-    if (!json_is_array(j) || depth >= 4 || n == 0 || n > INT_MAX) return PAI_EFORMAT;
+    if (!json_is_array(j) || depth >= 4 || n == 0 || n > INT_MAX) return RT_EFORMAT;
     if (*ndim < 0 && shape[depth] == 0) shape[depth] = (int)n;
-    if ((size_t)shape[depth] != n) return PAI_EFORMAT;
+    if ((size_t)shape[depth] != n) return RT_EFORMAT;
     for (size_t i = 0; i < n; i++)
-        if (vec_shape(json_array_get(j, i), depth + 1, ndim, shape, count)) return PAI_EFORMAT;
-    return PAI_OK;
+        if (vec_shape(json_array_get(j, i), depth + 1, ndim, shape, count)) return RT_EFORMAT;
+    return RT_OK;
 }
 
 static int vec_fill(json_t *j, const PaiPub *pub, PaiVec *v, size_t *at, int *exps)
 {
     if (json_is_object(j)) {
-        if (ct_from(j, pub, v->c[*at], &exps[*at])) return PAI_EFORMAT;
+        if (ct_from(j, pub, v->c[*at], &exps[*at])) return RT_EFORMAT;
         (*at)++;
-        return PAI_OK;
+        return RT_OK;
     }
     for (size_t i = 0; i < json_array_size(j); i++)
-        if (vec_fill(json_array_get(j, i), pub, v, at, exps)) return PAI_EFORMAT;
-    return PAI_OK;
+        if (vec_fill(json_array_get(j, i), pub, v, at, exps)) return RT_EFORMAT;
+    return RT_OK;
 }
 
 /* Brings every ciphertext to the smallest exponent, exactly as python-paillier's
 ** decrease_exponent_to does: m * 16^e = (m * 16^d) * 16^(e - d), so c becomes
 ** c^(16^d) mod n^2.  A shift of as many bits as n has cannot leave a nonzero value in
-** range and is refused (PAI_EOVERFLOW); smaller ones are checked on decryption. */
-static int align_exponents(const PaiPub *pub, PaiVec *v, const int *exps, char *err,
-                           size_t errlen)
+** range and is refused (RT_EOVERFLOW); smaller ones are checked on decryption. */
+static int align_exponents(const PaiPub *pub, PaiVec *v, const int *exps, RtErr *err)
 {
     int lo = exps[0], hi = exps[0];
     for (size_t i = 1; i < v->n; i++) {
@@ -450,15 +431,12 @@ static int align_exponents(const PaiPub *pub, PaiVec *v, const int *exps, char *
         if (exps[i] > hi) hi = exps[i];
     }
     v->exp = lo;
-    if (hi == lo) return PAI_OK;
-    if (!pub) return PAI_EMISMATCH;
-    if (4.0 * ((double)hi - lo) >= pub->bits) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "exponents %d and %d are too far apart: aligning them "
-                 "multiplies by 16^%d, more than a %u-bit key holds", lo, hi, hi - lo, pub->bits);
-        errf(err, errlen, msg);
-        return PAI_EOVERFLOW;
-    }
+    if (hi == lo) return RT_OK;
+    if (!pub) return rt_fail(err, RT_EMISMATCH, "exponents %d and %d differ, and no key was given to "
+                             "align them", lo, hi);
+    if (4.0 * ((double)hi - lo) >= pub->bits)
+        return rt_fail(err, RT_EOVERFLOW, "exponents %d and %d are too far apart: aligning them "
+                       "multiplies by 16^%d, more than a %u-bit key holds", lo, hi, hi - lo, pub->bits);
     mpz_t k; mpz_init(k);
     for (size_t i = 0; i < v->n; i++) {
         if (exps[i] == lo) continue;
@@ -466,21 +444,21 @@ static int align_exponents(const PaiPub *pub, PaiVec *v, const int *exps, char *
         pai_mul_plain(pub, v->c[i], v->c[i], k);
     }
     mpz_clear(k);
-    return PAI_OK;
+    return RT_OK;
 }
 
 int pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *ndim, int shape[4],
-                 char *err, size_t errlen)
+                 RtErr *err)
 {
     *out = NULL;
-    json_t *root = parse(json, err, errlen);
-    if (!root) return PAI_EFORMAT;
+    json_t *root = parse(json, err);
+    if (!root) return RT_EFORMAT;
     int nd = -1;
     size_t count = 0;
     for (int i = 0; i < 4; i++) shape[i] = 0;
     int st = vec_shape(root, 0, &nd, shape, &count);
     if (st) {
-        errf(err, errlen, "expected {\"v\": ..., \"e\": ...} or rectangular nested lists of them");
+        rt_err(err, st, "expected {\"v\": ..., \"e\": ...} or rectangular nested lists of them");
         json_decref(root);
         return st;
     }
@@ -490,10 +468,10 @@ int pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *ndim, i
     st = vec_fill(root, pub, v, &at, exps);
     json_decref(root);
     if (st)
-        errf(err, errlen, "bad ciphertext (\"v\" must be a decimal string below n^2, "
+        rt_err(err, st, "bad ciphertext (\"v\" must be a decimal string below n^2, "
                           "\"e\" an integer exponent)");
     else
-        st = align_exponents(pub, v, exps, err, errlen);
+        st = align_exponents(pub, v, exps, err);
     free(exps);
     if (st) {
         pai_vec_free(v);
@@ -502,5 +480,5 @@ int pai_vec_read(const char *json, const PaiPub *pub, PaiVec **out, int *ndim, i
     v->lbound = NAN;                /* unknown: only decryption's range check applies */
     *ndim = nd;
     *out = v;
-    return PAI_OK;
+    return RT_OK;
 }

@@ -2,7 +2,7 @@
 ** paillier_vec.c — ciphertext vectors: bulk encryption and decryption on several threads
 ** (pthreads; each thread gets its own Rng from rng_fork), the homomorphic operations
 ** elementwise and as simultaneous-exponentiation dot products, public bound tracking
-** that turns a possible overflow into PAI_EOVERFLOW, precomputed noise pools, and
+** that turns a possible overflow into RT_EOVERFLOW, precomputed noise pools, and
 ** BatchCrypt-style packing of many fixed-point values into one plaintext.  Single
 ** values and keys are paillier.c's; shapes and broadcasting are the caller's (index arrays).
 */
@@ -58,13 +58,17 @@ static int par_run(size_t n, const PaiOpts *o, Rng *rng, Job fn, void *ctx)
         if (started[t]) pthread_join(th[t], NULL);
         else part_main(&part[t]);           /* no thread: do it here */
     }
-    int st = PAI_OK;
-    for (int t = 0; t < T && st == PAI_OK; t++) st = part[t].st;
+    int st = RT_OK;
+    for (int t = 0; t < T && st == RT_OK; t++) st = part[t].st;
     if (rngs) { for (int t = 0; t < T; t++) rng_wipe(&rngs[t]); free(rngs); }
     return st;
 }
 
-#define POLL(intr) do { if ((intr) && *(intr)) return PAI_EINTR; } while (0)
+#define POLL(intr) do { if ((intr) && *(intr)) return RT_EINTR; } while (0)
+
+/* A code st (0: none) with its generic message in err: the jobs run on threads, so they
+** return codes and the public function that ran them reports. */
+static int fail(RtErr *err, int st) { return st ? rt_fail(err, st, "%s", pai_strerror(st)) : 0; }
 
 /* --- bounds (log2 of a public bound on |m|) ------------------------------------------- */
 
@@ -86,18 +90,20 @@ static double lb_plain(double kmax, int exp)
     return l + 1e-9;
 }
 
-int pai_vec_check(const PaiPub *pub, const PaiVec *v)
+int pai_vec_check(const PaiPub *pub, const PaiVec *v, RtErr *err)
 {
-    if (v->slots) return PAI_OK;
-    if (!isnan(v->lbound) && v->lbound > (double)pub->max_int_log2) return PAI_EOVERFLOW;
-    return PAI_OK;
+    if (v->slots) return RT_OK;
+    if (!isnan(v->lbound) && v->lbound > (double)pub->max_int_log2)
+        return rt_fail(err, RT_EOVERFLOW, "%s (a bound of 2^%.1f on %u bits)", pai_strerror(RT_EOVERFLOW),
+                       v->lbound, pub->max_int_log2);
+    return RT_OK;
 }
 
-/* Frees *v and returns st when st is a failure, else checks the bound. */
-static int finish(const PaiPub *pub, PaiVec **v, int st)
+/* Frees *v and reports st (a job's code) when st is a failure, else checks the bound. */
+static int finish(const PaiPub *pub, PaiVec **v, int st, RtErr *err)
 {
-    if (st == PAI_OK) st = pai_vec_check(pub, *v);
-    if (st != PAI_OK) { pai_vec_free(*v); *v = NULL; }
+    st = st ? fail(err, st) : pai_vec_check(pub, *v, err);
+    if (st != RT_OK) { pai_vec_free(*v); *v = NULL; }
     return st;
 }
 
@@ -175,12 +181,12 @@ static void enc_one(const EncCtx *e, mpz_t c, const mpz_t m, size_t i, Rng *rng)
 static int enc_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomic_t *intr)
 {
     EncCtx *e = ctx;
-    int st = PAI_OK;
+    int st = RT_OK;
     mpz_t m; mpz_init(m);
-    for (size_t i = lo; i < hi && st == PAI_OK; i++) {
-        if (intr && *intr) { st = PAI_EINTR; break; }
-        st = pai_encode(e->pub, m, e->x[i], e->exp);
-        if (st == PAI_OK) enc_one(e, e->v->c[i], m, i, rng);
+    for (size_t i = lo; i < hi && st == RT_OK; i++) {
+        if (intr && *intr) { st = RT_EINTR; break; }
+        st = pai_encode(e->pub, m, e->x[i], e->exp, NULL);
+        if (st == RT_OK) enc_one(e, e->v->c[i], m, i, rng);
     }
     wclear(m);
     return st;
@@ -188,21 +194,21 @@ static int enc_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomi
 
 int pai_vec_encrypt(PaiVec **out, const PaiPub *pub, const PaiPriv *priv, PaiNoise *pool,
                     const double *x, size_t n, int exp, double range, Rng *rng,
-                    const PaiOpts *opts)
+                    const PaiOpts *opts, RtErr *err)
 {
     *out = NULL;
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]) || fabs(x[i]) > range) return PAI_ERANGE;
-    if (pool && pai_noise_left(pool) < n) return PAI_EEMPTY;
+        if (!isfinite(x[i]) || fabs(x[i]) > range) return fail(err, RT_ERANGE);
+    if (pool && pai_noise_left(pool) < n) return fail(err, RT_EEMPTY);
     PaiVec *v = pai_vec_new(n);
     v->exp = exp;
     v->lbound = lb_plain(range, exp);
-    if (pai_vec_check(pub, v)) { pai_vec_free(v); return PAI_ERANGE; }
+    if (pai_vec_check(pub, v, NULL)) { pai_vec_free(v); return fail(err, RT_ERANGE); }
     EncCtx e = { .pub = pub, .priv = priv, .pool = pool, .pool_base = pool ? pool->next : 0,
                  .x = x, .v = v, .exp = exp };
     int st = par_run(n, opts, rng, enc_job, &e);
     if (pool) pool->next += n;
-    return finish(pub, (*out = v, out), st);
+    return finish(pub, (*out = v, out), st, err);
 }
 
 /* --- decryption ------------------------------------------------------------------------ */
@@ -229,41 +235,41 @@ static int unpack(const DecCtx *d, mpz_t M, size_t i)
         d->out[k] = ldexp(dd, (int)e2 + 4 * v->exp);
     }
     wclear(s); mpz_clear(off);
-    return PAI_OK;
+    return RT_OK;
 }
 
 static int dec_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomic_t *intr)
 {
     (void)rng;
     DecCtx *d = ctx;
-    int st = PAI_OK;
+    int st = RT_OK;
     mpz_t m; mpz_init(m);
-    for (size_t i = lo; i < hi && st == PAI_OK; i++) {
-        if (intr && *intr) { st = PAI_EINTR; break; }
+    for (size_t i = lo; i < hi && st == RT_OK; i++) {
+        if (intr && *intr) { st = RT_EINTR; break; }
         st = pai_decrypt(d->priv, d->pub, m, d->v->c[i]);
-        if (st != PAI_OK) break;
-        if (d->iout) st = pai_signed(d->pub, d->iout[i], m);
+        if (st != RT_OK) break;
+        if (d->iout) st = pai_signed(d->pub, d->iout[i], m, NULL);
         else if (d->v->slots) st = unpack(d, m, i);
-        else st = pai_decode(d->pub, &d->out[i], m, d->v->exp);
+        else st = pai_decode(d->pub, &d->out[i], m, d->v->exp, NULL);
     }
     wclear(m);
     return st;
 }
 
 int pai_vec_decrypt(double *out, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
-                    const PaiOpts *opts)
+                    const PaiOpts *opts, RtErr *err)
 {
-    if (pai_vec_check(pub, v)) return PAI_EOVERFLOW;
+    if (pai_vec_check(pub, v, NULL)) return fail(err, RT_EOVERFLOW);
     DecCtx d = { .pub = pub, .priv = priv, .v = v, .out = out };
-    return par_run(v->n, opts, NULL, dec_job, &d);
+    return fail(err, par_run(v->n, opts, NULL, dec_job, &d));
 }
 
 int pai_vec_decrypt_int(mpz_t *out, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
-                        const PaiOpts *opts)
+                        const PaiOpts *opts, RtErr *err)
 {
-    if (v->slots) return PAI_EPACKED;
+    if (v->slots) return fail(err, RT_EPACKED);
     DecCtx d = { .pub = pub, .priv = priv, .v = v, .iout = out };
-    return par_run(v->n, opts, NULL, dec_job, &d);
+    return fail(err, par_run(v->n, opts, NULL, dec_job, &d));
 }
 
 /* --- elementwise operations ---------------------------------------------------------- */
@@ -292,7 +298,7 @@ static int op_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomic
     const PaiPub *pub = o->pub;
     mpz_t x, y; mpz_inits(x, y, NULL);
     for (size_t i = lo; i < hi; i++) {
-        if (intr && *intr) { mpz_clears(x, y, NULL); return PAI_EINTR; }
+        if (intr && *intr) { mpz_clears(x, y, NULL); return RT_EINTR; }
         mpz_t *c = &o->out->c[i];
         scaled(pub, x, o->a->c[IX(o->ia, i)], o->sa);
         switch (o->op) {
@@ -303,31 +309,34 @@ static int op_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomic
             break;
         case OP_ADDK:
             if (o->sign < 0) pai_neg(pub, x, x);
-            pai_encode_k(y, o->k[IX(o->ik, i)], o->kexp);
+            pai_encode_k(y, o->k[IX(o->ik, i)], o->kexp, NULL);
             pai_add_plain(pub, *c, x, y);
             break;
         case OP_MULK:
-            pai_encode_k(y, o->k[IX(o->ik, i)], o->kexp);
+            pai_encode_k(y, o->k[IX(o->ik, i)], o->kexp, NULL);
             pai_mul_plain(pub, *c, x, y);
             break;
         }
     }
     mpz_clears(x, y, NULL);
-    return PAI_OK;
+    return RT_OK;
 }
 
 /* 16^d as an mpz. */
 static void pow16(mpz_t s, int d) { mpz_set_ui(s, 1); mpz_mul_2exp(s, s, 4u * (unsigned)d); }
 
 static int add_sub(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
-                   const PaiVec *b, const size_t *ib, size_t n, int neg, const PaiOpts *opts)
+                   const PaiVec *b, const size_t *ib, size_t n, int neg, const PaiOpts *opts,
+                   RtErr *err)
 {
     *out = NULL;
     if (a->slots || b->slots) {
         if (!a->slots || !b->slots || neg || ia || ib || a->n != b->n || n != a->n ||
             a->slots != b->slots || a->slot_bits != b->slot_bits || a->vbits != b->vbits ||
-            a->count != b->count || a->exp != b->exp) return PAI_EPACKED;
-        if ((uint64_t)a->adds + b->adds > a->max_adds) return PAI_EOVERFLOW;
+            a->count != b->count || a->exp != b->exp) return fail(err, RT_EPACKED);
+        if ((uint64_t)a->adds + b->adds > a->max_adds)
+            return rt_fail(err, RT_EOVERFLOW, "packed ciphertexts have room for %u additions; this sum "
+                           "would have %u summands", a->max_adds, a->adds + b->adds);
     }
     OpCtx o = { .pub = pub, .a = a, .ia = ia, .b = b, .ib = ib, .bneg = neg, .op = OP_ADD };
     mpz_inits(o.sa, o.sb, NULL);
@@ -341,19 +350,19 @@ static int add_sub(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_
     int st = par_run(n, opts, NULL, op_job, &o);
     mpz_clears(o.sa, o.sb, NULL);
     *out = v;
-    return finish(pub, out, st);
+    return finish(pub, out, st, err);
 }
 
 int pai_vec_add(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
-                const PaiVec *b, const size_t *ib, size_t n, const PaiOpts *opts)
+                const PaiVec *b, const size_t *ib, size_t n, const PaiOpts *opts, RtErr *err)
 {
-    return add_sub(out, pub, a, ia, b, ib, n, 0, opts);
+    return add_sub(out, pub, a, ia, b, ib, n, 0, opts, err);
 }
 
 int pai_vec_sub(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
-                const PaiVec *b, const size_t *ib, size_t n, const PaiOpts *opts)
+                const PaiVec *b, const size_t *ib, size_t n, const PaiOpts *opts, RtErr *err)
 {
-    return add_sub(out, pub, a, ia, b, ib, n, 1, opts);
+    return add_sub(out, pub, a, ia, b, ib, n, 1, opts, err);
 }
 
 static double kmax_of(const double *k, const size_t *ik, size_t n)
@@ -367,17 +376,17 @@ static double kmax_of(const double *k, const size_t *ik, size_t n)
 static int kcheck(const double *k, const size_t *ik, size_t n, int frac_exp)
 {
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(ldexp(k[IX(ik, i)], frac_exp < 0 ? -4 * frac_exp : 0))) return PAI_ERANGE;
-    return PAI_OK;
+        if (!isfinite(ldexp(k[IX(ik, i)], frac_exp < 0 ? -4 * frac_exp : 0))) return RT_ERANGE;
+    return RT_OK;
 }
 
 int pai_vec_add_plain(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
                       const double *k, const size_t *ik, size_t n, int sign, int frac_exp,
-                      const PaiOpts *opts)
+                      const PaiOpts *opts, RtErr *err)
 {
     *out = NULL;
-    if (a->slots) return PAI_EPACKED;
-    if (kcheck(k, ik, n, frac_exp)) return PAI_ERANGE;
+    if (a->slots) return fail(err, RT_EPACKED);
+    if (kcheck(k, ik, n, frac_exp)) return fail(err, RT_ERANGE);
     /* the plaintext is encoded at the smaller of a's exponent and its own */
     int kexp = frac_exp;
     int exact = 1;
@@ -398,16 +407,16 @@ int pai_vec_add_plain(PaiVec **out, const PaiPub *pub, const PaiVec *a, const si
     int st = par_run(n, opts, NULL, op_job, &o);
     mpz_clears(o.sa, o.sb, NULL);
     *out = v;
-    return finish(pub, out, st);
+    return finish(pub, out, st, err);
 }
 
 int pai_vec_mul_plain(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *ia,
                       const double *k, const size_t *ik, size_t n, int frac_exp,
-                      const PaiOpts *opts)
+                      const PaiOpts *opts, RtErr *err)
 {
     *out = NULL;
-    if (a->slots) return PAI_EPACKED;
-    if (kcheck(k, ik, n, frac_exp)) return PAI_ERANGE;
+    if (a->slots) return fail(err, RT_EPACKED);
+    if (kcheck(k, ik, n, frac_exp)) return fail(err, RT_ERANGE);
     int exact = 1;
     for (size_t i = 0; i < n && exact; i++) {
         double x = k[IX(ik, i)];
@@ -424,16 +433,16 @@ int pai_vec_mul_plain(PaiVec **out, const PaiPub *pub, const PaiVec *a, const si
     int st = par_run(n, opts, NULL, op_job, &o);
     mpz_clears(o.sa, o.sb, NULL);
     *out = v;
-    return finish(pub, out, st);
+    return finish(pub, out, st, err);
 }
 
-int pai_vec_neg(PaiVec **out, const PaiPub *pub, const PaiVec *a, const PaiOpts *opts)
+int pai_vec_neg(PaiVec **out, const PaiPub *pub, const PaiVec *a, const PaiOpts *opts, RtErr *err)
 {
     *out = NULL;
-    if (a->slots) return PAI_EPACKED;
+    if (a->slots) return fail(err, RT_EPACKED);
     double m1 = -1;
     size_t *ik = xcalloc(a->n, sizeof *ik);     /* every element reads k[0] */
-    int st = pai_vec_mul_plain(out, pub, a, NULL, &m1, ik, a->n, 0, opts);
+    int st = pai_vec_mul_plain(out, pub, a, NULL, &m1, ik, a->n, 0, opts, err);
     free(ik);
     return st;
 }
@@ -455,14 +464,14 @@ static int dot_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomi
     int *sg = xcalloc(L, sizeof *sg);           /* its sign */
     for (size_t l = 0; l < L; l++) mpz_init(e[l]);
     mpz_t P, N, t; mpz_inits(P, N, t, NULL);
-    int st = PAI_OK;
+    int st = RT_OK;
     for (size_t o = lo; o < hi; o++) {
-        if (intr && *intr) { st = PAI_EINTR; break; }
+        if (intr && *intr) { st = RT_EINTR; break; }
         size_t ab = d->abase ? d->abase[o] : o * L, kb = d->kbase ? d->kbase[o] : o * L;
         size_t maxbits = 0;
         int anyp = 0, anyn = 0;
         for (size_t l = 0; l < L; l++) {
-            pai_encode_k(e[l], d->k[kb + l * d->kstride], d->kexp);
+            pai_encode_k(e[l], d->k[kb + l * d->kstride], d->kexp, NULL);
             sg[l] = mpz_sgn(e[l]);
             mpz_abs(e[l], e[l]);
             if (sg[l] > 0) anyp = 1;
@@ -484,7 +493,7 @@ static int dot_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomi
             }
         }
         if (anyn) {
-            if (!mpz_invert(N, N, pub->n2)) { st = PAI_EFORMAT; break; }
+            if (!mpz_invert(N, N, pub->n2)) { st = RT_EFORMAT; break; }
             mpz_mul(t, P, N); mpz_mod(P, t, pub->n2);
         }
         mpz_set(d->out->c[o], P);
@@ -497,10 +506,10 @@ static int dot_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomi
 
 int pai_vec_dot(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *abase,
                 size_t astride, const double *k, const size_t *kbase, size_t kstride,
-                size_t len, size_t nout, int frac_exp, const PaiOpts *opts)
+                size_t len, size_t nout, int frac_exp, const PaiOpts *opts, RtErr *err)
 {
     *out = NULL;
-    if (a->slots) return PAI_EPACKED;
+    if (a->slots) return fail(err, RT_EPACKED);
     int kexp = 0;
     double worst = 0;
     /* exponent and bound: the largest sum of |k| over one output's terms */
@@ -510,7 +519,7 @@ int pai_vec_dot(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *
         double s = 0;
         for (size_t l = 0; l < len; l++) {
             double x = k[kb + l * kstride];
-            if (!isfinite(ldexp(x, frac_exp < 0 ? -4 * frac_exp : 0))) return PAI_ERANGE;
+            if (!isfinite(ldexp(x, frac_exp < 0 ? -4 * frac_exp : 0))) return fail(err, RT_ERANGE);
             if (!(fabs(x) < 0x1p53 && x == nearbyint(x))) exact = 0;
             s += fabs(x);
         }
@@ -528,7 +537,7 @@ int pai_vec_dot(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *
     d.out = v;
     int st = par_run(nout, opts, NULL, dot_job, &d);
     *out = v;
-    return finish(pub, out, st);
+    return finish(pub, out, st, err);
 }
 
 typedef struct SumCtx {
@@ -541,7 +550,7 @@ static int sum_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomi
     SumCtx *s = ctx;
     mpz_t t, acc; mpz_inits(t, acc, NULL);
     for (size_t o = lo; o < hi; o++) {
-        if (intr && *intr) { mpz_clears(t, acc, NULL); return PAI_EINTR; }
+        if (intr && *intr) { mpz_clears(t, acc, NULL); return RT_EINTR; }
         size_t ab = s->abase ? s->abase[o] : o * s->len;
         mpz_set_ui(acc, 1);
         for (size_t l = 0; l < s->len; l++) {
@@ -551,34 +560,34 @@ static int sum_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomi
         mpz_set(s->out->c[o], acc);
     }
     mpz_clears(t, acc, NULL);
-    return PAI_OK;
+    return RT_OK;
 }
 
 int pai_vec_sum(PaiVec **out, const PaiPub *pub, const PaiVec *a, const size_t *abase,
-                size_t astride, size_t len, size_t nout, const PaiOpts *opts)
+                size_t astride, size_t len, size_t nout, const PaiOpts *opts, RtErr *err)
 {
     *out = NULL;
-    if (a->slots) return PAI_EPACKED;
+    if (a->slots) return fail(err, RT_EPACKED);
     SumCtx s = { .pub = pub, .a = a, .abase = abase, .astride = astride, .len = len };
     PaiVec *v = vec_like(a, nout);
     v->lbound = len ? a->lbound + log2((double)len) + 1e-9 : -INFINITY;
     s.out = v;
     int st = par_run(nout, opts, NULL, sum_job, &s);
     *out = v;
-    return finish(pub, out, st);
+    return finish(pub, out, st, err);
 }
 
-int pai_vec_gather(PaiVec **out, const PaiVec *a, const size_t *idx, size_t n)
+int pai_vec_gather(PaiVec **out, const PaiVec *a, const size_t *idx, size_t n, RtErr *err)
 {
     *out = NULL;
-    if (a->slots) return PAI_EPACKED;
+    if (a->slots) return fail(err, RT_EPACKED);
     PaiVec *v = vec_like(a, n);
     for (size_t i = 0; i < n; i++) {
-        if (idx[i] >= a->n) { pai_vec_free(v); return PAI_EMISMATCH; }
+        if (idx[i] >= a->n) { pai_vec_free(v); return fail(err, RT_EMISMATCH); }
         mpz_set(v->c[i], a->c[idx[i]]);
     }
     *out = v;
-    return PAI_OK;
+    return RT_OK;
 }
 
 typedef struct RerCtx { const PaiPub *pub; const PaiPriv *priv; PaiVec *v; } RerCtx;
@@ -588,19 +597,19 @@ static int rer_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomi
     RerCtx *r = ctx;
     mpz_t z; mpz_init(z);
     for (size_t i = lo; i < hi; i++) {
-        if (intr && *intr) { wclear(z); return PAI_EINTR; }
+        if (intr && *intr) { wclear(z); return RT_EINTR; }
         pai_noise(r->pub, r->priv, z, rng);
         pai_add(r->pub, r->v->c[i], r->v->c[i], z);
     }
     wclear(z);
-    return PAI_OK;
+    return RT_OK;
 }
 
 int pai_vec_rerandomize(PaiVec *v, const PaiPub *pub, const PaiPriv *priv, Rng *rng,
-                        const PaiOpts *opts)
+                        const PaiOpts *opts, RtErr *err)
 {
     RerCtx r = { .pub = pub, .priv = priv, .v = v };
-    return par_run(v->n, opts, rng, rer_job, &r);
+    return fail(err, par_run(v->n, opts, rng, rer_job, &r));
 }
 
 /* --- noise pools --------------------------------------------------------------------- */
@@ -625,11 +634,11 @@ static int noise_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_ato
         POLL(intr);
         pai_noise(c->pub, c->priv, c->r[i], rng);
     }
-    return PAI_OK;
+    return RT_OK;
 }
 
 int pai_noise_fill(PaiNoise *pool, const PaiPub *pub, const PaiPriv *priv, size_t count,
-                   Rng *rng, const PaiOpts *opts)
+                   Rng *rng, const PaiOpts *opts, RtErr *err)
 {
     /* compact: drop used entries first */
     size_t left = pool->n - pool->next;
@@ -640,32 +649,32 @@ int pai_noise_fill(PaiNoise *pool, const PaiPub *pub, const PaiPriv *priv, size_
     for (size_t i = 0; i < count; i++) mpz_init(r[left + i]);
     pool->n = left + count;
     NoiseCtx c = { .pub = pub, .priv = priv, .r = r + left };
-    return par_run(count, opts, rng, noise_job, &c);
+    return fail(err, par_run(count, opts, rng, noise_job, &c));
 }
 
-int pai_encrypt_pool(const PaiPub *pub, PaiNoise *pool, mpz_t c, const mpz_t m)
+int pai_encrypt_pool(const PaiPub *pub, PaiNoise *pool, mpz_t c, const mpz_t m, RtErr *err)
 {
-    if (pool->next >= pool->n) return PAI_EEMPTY;
+    if (pool->next >= pool->n) return fail(err, RT_EEMPTY);
     EncCtx e = { .pub = pub, .pool = pool, .pool_base = pool->next };
     enc_one(&e, c, m, 0, NULL);
     pool->next++;
-    return PAI_OK;
+    return RT_OK;
 }
 
 /* --- packing ------------------------------------------------------------------------- */
 
 int pai_pack_layout(const PaiPub *pub, double range, int exp, unsigned headroom_bits,
-                    unsigned *vbits, unsigned *slot_bits, unsigned *slots)
+                    unsigned *vbits, unsigned *slot_bits, unsigned *slots, RtErr *err)
 {
-    if (!(range > 0) || !isfinite(range) || headroom_bits > 31) return PAI_ERANGE;
+    if (!(range > 0) || !isfinite(range) || headroom_bits > 31) return fail(err, RT_ERANGE);
     double top = ldexp(range, -4 * exp) + 0.5;          /* largest |m| */
-    if (top >= 0x1p1000) return PAI_ERANGE;
+    if (top >= 0x1p1000) return fail(err, RT_ERANGE);
     unsigned vb = (unsigned)floor(log2(top)) + 1;       /* |m| < 2^vb */
     unsigned sb = vb + 1 + headroom_bits;
     unsigned k = (pub->bits - 1) / sb;
-    if (k == 0) return PAI_ERANGE;
+    if (k == 0) return fail(err, RT_ERANGE);
     *vbits = vb; *slot_bits = sb; *slots = k;
-    return PAI_OK;
+    return RT_OK;
 }
 
 static int pack_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomic_t *intr)
@@ -673,13 +682,13 @@ static int pack_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atom
     EncCtx *e = ctx;
     mpz_t M, s; mpz_inits(M, s, NULL);
     for (size_t i = lo; i < hi; i++) {
-        if (intr && *intr) { wclear(M); wclear(s); return PAI_EINTR; }
+        if (intr && *intr) { wclear(M); wclear(s); return RT_EINTR; }
         mpz_set_ui(M, 0);
         for (unsigned j = e->slots; j-- > 0;) {          /* highest slot first */
             size_t k = i * e->slots + j;
             mpz_mul_2exp(M, M, e->slot_bits);
             if (k >= e->count) continue;
-            pai_encode_k(s, e->x[k], e->exp);
+            pai_encode_k(s, e->x[k], e->exp, NULL);
             mpz_set_ui(e->v->c[i], 1);                   /* scratch: 2^vbits offset */
             mpz_mul_2exp(e->v->c[i], e->v->c[i], e->vbits);
             mpz_add(s, s, e->v->c[i]);
@@ -688,19 +697,19 @@ static int pack_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atom
         enc_one(e, e->v->c[i], M, i, rng);
     }
     wclear(M); wclear(s);
-    return PAI_OK;
+    return RT_OK;
 }
 
 int pai_vec_encrypt_packed(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                            const double *x, size_t n, int exp, double range,
-                           unsigned headroom_bits, Rng *rng, const PaiOpts *opts)
+                           unsigned headroom_bits, Rng *rng, const PaiOpts *opts, RtErr *err)
 {
     *out = NULL;
     unsigned vb, sb, k;
-    int st = pai_pack_layout(pub, range, exp, headroom_bits, &vb, &sb, &k);
+    int st = pai_pack_layout(pub, range, exp, headroom_bits, &vb, &sb, &k, err);
     if (st) return st;
     for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i]) || fabs(x[i]) > range) return PAI_ERANGE;
+        if (!isfinite(x[i]) || fabs(x[i]) > range) return fail(err, RT_ERANGE);
     size_t nct = (n + k - 1) / k;
     PaiVec *v = pai_vec_new(nct);
     v->exp = exp; v->count = n; v->slots = k; v->slot_bits = sb; v->vbits = vb;
@@ -710,5 +719,5 @@ int pai_vec_encrypt_packed(PaiVec **out, const PaiPub *pub, const PaiPriv *priv,
                  .slot_bits = sb, .vbits = vb, .count = n };
     st = par_run(nct, opts, rng, pack_job, &e);
     *out = v;
-    return finish(pub, out, st);
+    return finish(pub, out, st, err);
 }

@@ -36,24 +36,21 @@ static double cpu(void)
 
 /* --- mechanisms, votes and noise -------------------------------------------------------- */
 
-int pate_mech_check(const PateMech *m, char *err, size_t errlen)
+int pate_mech_check(const PateMech *m, RtErr *err)
 {
     const char *what = m->kind == PATE_LNMAX ? "LNMax's Laplace scale" : "GNMax's sigma";
     if (!(m->scale > 0) || !isfinite(m->scale)) {
-        snprintf(err, errlen, "%s must be a positive number (got %g): noise <= 0 gives no privacy",
-                 what, m->scale);
-        return -1;
+        return rt_fail(err, RT_EINVAL, "%s must be a positive number (got %g): noise <= 0 gives no "
+                       "privacy", what, m->scale);
     }
     if (m->kind == PATE_CONFIDENT) {
         if (!(m->sigma1 > 0) || !isfinite(m->sigma1)) {
-            snprintf(err, errlen, "confident GNMax's sigma1 (the threshold check's noise) must be a "
-                     "positive number (got %g)", m->sigma1);
-            return -1;
+            return rt_fail(err, RT_EINVAL, "confident GNMax's sigma1 (the threshold check's noise) must "
+                           "be a positive number (got %g)", m->sigma1);
         }
-        if (!isfinite(m->threshold)) {
-            snprintf(err, errlen, "confident GNMax's threshold must be a number (got %g)", m->threshold);
-            return -1;
-        }
+        if (!isfinite(m->threshold))
+            return rt_fail(err, RT_EINVAL, "confident GNMax's threshold must be a number (got %g)",
+                           m->threshold);
     }
     return 0;
 }
@@ -89,8 +86,7 @@ double pate_share_bound(const PateMech *mech) { return 1 + PATE_TAIL * mech->sca
 int pate_noisy_max(Rng *r, const PateMech *mech, const double *hist, size_t Q, int C,
                    int *labels)
 {
-    char err[160];
-    if (pate_mech_check(mech, err, sizeof err) || C < 1) return -1;
+    if (pate_mech_check(mech, NULL) || C < 1) return -1;
     double *row = xcalloc((size_t)C, sizeof *row);
     int rc = 0;
     for (size_t q = 0; q < Q && rc == 0; q++) {
@@ -115,8 +111,7 @@ int pate_noisy_max(Rng *r, const PateMech *mech, const double *hist, size_t Q, i
     return rc;
 }
 
-int pate_plain(int nteachers, const double *const *x, size_t Q, int C, int *labels,
-               char *err, size_t errlen)
+int pate_plain(int nteachers, const double *const *x, size_t Q, int C, int *labels, RtErr *err)
 {
     int64_t *h = xcalloc((size_t)C, sizeof *h);
     for (size_t q = 0; q < Q; q++) {
@@ -126,10 +121,9 @@ int pate_plain(int nteachers, const double *const *x, size_t Q, int C, int *labe
             for (int c = 0; c < C; c++) {
                 int64_t m;
                 if (!pate_fix(x[i][q * (size_t)C + c], &m)) {
-                    snprintf(err, errlen, "teacher %d's value for query %zu, class %d is not a "
-                             "number within 2^46", i + 1, q + 1, c);
                     free(h);
-                    return -1;
+                    return rt_fail(err, RT_ERANGE, "teacher %d's value for query %zu, class %d is not a "
+                                   "number within 2^46", i + 1, q + 1, c);
                 }
                 h[c] += m;
             }
@@ -156,7 +150,7 @@ static int post(PateSpeed *P, int from, int to, mpz_t *c, size_t k, bool togethe
     uint8_t *frame = wire_w_take(&w, &len);
     wire_w_free(&w);
     if (msg_send_frame(P->msg, from, to, "ciphertext", together, false, what, frame, len) < 0) {
-        snprintf(P->err, sizeof P->err, "the transport refused a frame");
+        rt_err(&P->err, RT_EIO, "the transport refused a frame");
         return -1;
     }
     return 0;
@@ -178,8 +172,8 @@ static int take(PateSpeed *P, int from, int to, mpz_t *c, size_t k)
               wire_get_residues(&r, payload, c, k, residue_bytes(P->pub));
     for (size_t i = 0; ok && i < k; i++)
         ok = mpz_sgn(c[i]) > 0 && mpz_cmp(c[i], P->pub->n2) < 0;
-    if (!ok) snprintf(P->err, sizeof P->err, "a SPEED message was malformed%s%.180s",
-                      r.failed ? ": " : "", r.failed ? r.err : "");
+    if (!ok) rt_err(&P->err, RT_EPROTO, "a SPEED message was malformed%s%.180s",
+                      r.failed ? ": " : "", r.failed ? r.e.msg : "");
     wire_r_free(&r);
     free(buf);
     return ok ? 0 : -1;
@@ -196,7 +190,7 @@ static int layout_of(PateSpeed *P, size_t V, Layout *L)
 {
     double mb = ldexp(P->bound, PATE_FRAC) + 2;
     if (!(P->bound > 0) || !isfinite(P->bound) || mb >= 0x1p46) {
-        snprintf(P->err, sizeof P->err, "the bound on a teacher's value must be positive and below "
+        rt_err(&P->err, RT_EINVAL, "the bound on a teacher's value must be positive and below "
                  "2^30 (got %g)", P->bound);
         return -1;
     }
@@ -205,7 +199,7 @@ static int layout_of(PateSpeed *P, size_t V, Layout *L)
     L->w = L->hb + PAI_MASK_SLACK + 1;
     L->slots = P->pub->bits > 2 ? (P->pub->bits - 2) / L->w : 0;
     if (L->w > 100 || L->slots < 1) {
-        snprintf(P->err, sizeof P->err, "a count's bound plus a 40-bit mask (%u bits) does not fit in "
+        rt_err(&P->err, RT_EMASK, "a count's bound plus a 40-bit mask (%u bits) does not fit in "
                  "the %u-bit key", L->w, P->pub->bits);
         return -1;
     }
@@ -229,12 +223,11 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
     ** (1 + m n) r mod n^2 a ciphertext */
     PaiNoise pool;
     pai_noise_init(&pool);
-    int rc = pai_noise_fill(&pool, P->pub, NULL, L->nct, rng, &P->opts) == PAI_OK ? 0 : -1;
-    if (rc) snprintf(P->err, sizeof P->err, "interrupted");
+    int rc = pai_noise_fill(&pool, P->pub, NULL, L->nct, rng, &P->opts, &P->err) == RT_OK ? 0 : -1;
     int64_t lim = (int64_t)ldexp(P->bound, PATE_FRAC) + 1;
     for (size_t k = 0; k < L->nct && rc == 0; k++) {
         if (P->opts.interrupt && *P->opts.interrupt) {
-            snprintf(P->err, sizeof P->err, "interrupted");
+            rt_err(&P->err, RT_EINTR, "interrupted");
             rc = -1;
             break;
         }
@@ -243,7 +236,7 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
             size_t v = k * L->slots + j;
             int64_t m = 0;
             if (v < V && (!pate_fix(x[v], &m) || m > lim || m < -lim)) {
-                snprintf(P->err, sizeof P->err, "teacher %d's value for query %zu, class %zu is "
+                rt_err(&P->err, RT_ERANGE, "teacher %d's value for query %zu, class %zu is "
                          "beyond the public bound %g on |vote + noise share| (the value stays "
                          "private; nothing of it was sent)", i + 1, v / (size_t)C + 1, v % (size_t)C,
                          P->bound);
@@ -254,10 +247,7 @@ static int teacher_step(PateSpeed *P, int i, const double *x, size_t V, int C, c
             mpz_set_si(e, m + ((int64_t)1 << L->vb));   /* offset binary: non-negative */
             mpz_add(pt, pt, e);
         }
-        if (rc == 0 && pai_encrypt_pool(P->pub, &pool, c[k], pt) != PAI_OK) {
-            snprintf(P->err, sizeof P->err, "the noise pool ran out");
-            rc = -1;
-        }
+        if (rc == 0 && pai_encrypt_pool(P->pub, &pool, c[k], pt, &P->err) != RT_OK) rc = -1;
     }
     pai_noise_clear(&pool);
     pai_mpz_wipe(pt); pai_mpz_wipe(e);
@@ -325,13 +315,13 @@ static int server_step(PateSpeed *P, const Layout *L, size_t V, int present, uin
 {
     mpz_t *got = pai_mpz_array(L->nct);
     int rc = take(P, P->A, P->S, got, L->nct);
-    if (rc == 1) snprintf(P->err, sizeof P->err, "the aggregator's message did not arrive");
+    if (rc == 1) rt_err(&P->err, RT_EPROTO, "the aggregator's message did not arrive");
     mpz_t m, s;
     mpz_inits(m, s, NULL);
     uint64_t off = (uint64_t)present << L->vb;
     for (size_t k = 0; k < L->nct && rc == 0; k++) {
-        if (pai_decrypt(P->priv, P->pub, m, got[k]) != PAI_OK) {
-            snprintf(P->err, sizeof P->err, "the key server could not decrypt a masked count");
+        if (pai_decrypt(P->priv, P->pub, m, got[k]) != RT_OK) {
+            rt_err(&P->err, RT_EKEY, "the key server could not decrypt a masked count");
             rc = -1;
             break;
         }
@@ -360,17 +350,17 @@ static void drain(PateSpeed *P)
 
 int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *labels)
 {
-    P->err[0] = 0;
+    rt_err_clear(&P->err);
     P->t_encrypt = P->t_aggregate = P->t_convert = P->t_argmax = 0;
     P->c_encrypt = P->c_aggregate = P->c_convert = P->c_argmax = 0;
     size_t V = Q * (size_t)C;
     Layout L;
     if (C < 2 || Q == 0) {
-        snprintf(P->err, sizeof P->err, "SPEED needs at least one query and two classes");
+        rt_err(&P->err, RT_EINVAL, "SPEED needs at least one query and two classes");
         return -1;
     }
     if (P->nteachers < 1 || layout_of(P, V, &L)) {
-        if (!P->err[0]) snprintf(P->err, sizeof P->err, "SPEED needs at least one teacher");
+        if (!P->err.code) rt_err(&P->err, RT_EINVAL, "SPEED needs at least one teacher");
         return -1;
     }
     P->slots = L.slots; P->slot_bits = L.w; P->ciphertexts = L.nct;
@@ -393,7 +383,7 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     rc = aggregator_sum(P, &L, sum, &present);
     if (rc) drain(P);
     if (rc == 0 && present < P->min_present) {
-        snprintf(P->err, sizeof P->err, "%d of %d teachers sent their votes; the noise shares need "
+        rt_err(&P->err, RT_EPROTO, "%d of %d teachers sent their votes; the noise shares need "
                  "at least %d (dropouts = %d), so the queries are refused and nothing is released",
                  present, P->nteachers, P->min_present, P->nteachers - P->min_present);
         rc = -1;
@@ -410,7 +400,7 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     int parties[2] = { P->A, P->S };
     SsTensor *H = NULL, *am = NULL, *mx = NULL;
     if (rc == 0 && ss_scheme_additive(&ctx, &sc, 2, parties, PATE_FRAC, P->D) != 0) {
-        snprintf(P->err, sizeof P->err, "%s", ctx.err);
+        rt_err(&P->err, RT_EINVAL, "%s", ctx.err);
         rc = -1;
     }
     if (rc == 0) {
@@ -428,7 +418,7 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     if (rc == 0) {
         mx = ss_max(&ctx, H, &am);
         if (mx) lab = ss_reveal(&ctx, am, P->U, 0);
-        if (!lab) { snprintf(P->err, sizeof P->err, "secure argmax: %.200s", ctx.err); rc = -1; }
+        if (!lab) { rt_err(&P->err, RT_EPROTO, "secure argmax: %.200s", ctx.err); rc = -1; }
     }
     for (size_t q = 0; lab && q < Q; q++) labels[q] = (int)lround(lab->data[q]);
     tn_free(lab);

@@ -51,8 +51,8 @@ typedef struct PateMech {
     double threshold, sigma1;   /* confident GNMax only */
 } PateMech;
 
-/* Checks a mechanism's parameters; 0, or -1 with a message in err. */
-int     pate_mech_check(const PateMech *m, char *err, size_t errlen);
+/* Checks a mechanism's parameters; 0, or RT_EINVAL with the reason in err. */
+int     pate_mech_check(const PateMech *m, RtErr *err);
 
 /* --- votes, noise, fixed point --------------------------------------------------------- */
 /* round(x * 2^PATE_FRAC) into *out; false when x is not finite or beyond 2^46. */
@@ -112,7 +112,7 @@ typedef struct PateSpeed {
     double c_encrypt, c_aggregate, c_convert, c_argmax;     /* CPU (every thread) */
     unsigned slots, slot_bits;
     size_t ciphertexts;         /* per teacher */
-    char err[256];
+    RtErr err;                  /* why it failed */
 } PateSpeed;
 
 /* Runs SPEED on Q queries of C classes: teacher i's step reads x[i] (Q x C doubles,
@@ -125,8 +125,9 @@ typedef struct PateSpeed {
 ** is sent when a parameter is refused). */
 int     pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *labels);
 /* The plaintext reference of the same computation: labels[q] = first argmax over c of
-** sum over present teachers of fix(x[i][q C + c]).  -1 with err on a value out of range. */
+** sum over present teachers of fix(x[i][q C + c]).  RT_ERANGE with err on a value out of
+** range. */
 int     pate_plain(int nteachers, const double *const *x, size_t Q, int C, int *labels,
-                   char *err, size_t errlen);
+                   RtErr *err);
 
 #endif

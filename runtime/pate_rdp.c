@@ -100,8 +100,7 @@ void pate_rdp_gnmax_dd(double logq, double sigma, double *rdp)
 
 double pate_epsilon_di(const PateMech *mech, long queries, double delta, double *order)
 {
-    char err[160];
-    if (pate_mech_check(mech, err, sizeof err) || queries < 0 || !(delta > 0 && delta < 1))
+    if (pate_mech_check(mech, NULL) || queries < 0 || !(delta > 0 && delta < 1))
         return NAN;
     double rdp[DP_RDP_NORDERS];
     pate_rdp_query(mech, rdp);
@@ -112,8 +111,7 @@ double pate_epsilon_di(const PateMech *mech, long queries, double delta, double 
 double pate_epsilon_dd(const PateMech *mech, const double *hist, size_t Q, int C,
                        const int *answered, double delta, double *order)
 {
-    char err[160];
-    if (pate_mech_check(mech, err, sizeof err) || C < 2 || !(delta > 0 && delta < 1)) return NAN;
+    if (pate_mech_check(mech, NULL) || C < 2 || !(delta > 0 && delta < 1)) return NAN;
     if (mech->kind == PATE_LNMAX) return pate_epsilon_di(mech, (long)Q, delta, order);
     double tot[DP_RDP_NORDERS] = { 0 }, one[DP_RDP_NORDERS];
     for (size_t q = 0; q < Q; q++) {

@@ -33,13 +33,15 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static int fail(SaRun *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(SaRun *r, const char *fmt, ...)
+/* Sets r->err (a code, a message) and returns -1. */
+static int fail(SaRun *r, RtCode code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(SaRun *r, RtCode code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    vsnprintf(r->err.msg, sizeof r->err.msg, fmt, ap);
     va_end(ap);
+    r->err.code = code;
     return -1;
 }
 
@@ -240,7 +242,7 @@ static int post(SaRun *r, int from, int to, const char *kind, const uint8_t *bod
     uint8_t *f = wire_w_take(&w, &flen);
     if (flen != wire_size_envelope(kind) + payload || m->tp->post(m->tp, from, to, f, flen) != 0) {
         free(f);
-        return fail(r, "the %s transport could not carry a %s frame from %s to %s", m->tp->name,
+        return fail(r, RT_EIO, "the %s transport could not carry a %s frame from %s to %s", m->tp->name,
                     kind, nm(r, from), nm(r, to));
     }
     return 0;
@@ -267,12 +269,12 @@ static int take(SaRun *r, int from, int to, const char *kind, In *in)
     const msgpack_object *p;
     const void *b;
     if (!wire_open_frame(&in->rd, in->buf, in->len, &h, &p) || !wire_get_bin(&in->rd, p, &b, &in->n)) {
-        fail(r, "%s", in->rd.err);
+        fail(r, RT_EPROTO, "%s", in->rd.e.msg);
         in_free(in);
         return -1;
     }
     if (strcmp(h.kind, kind) != 0 || h.from != from || h.to != to) {
-        fail(r, "%s expected a %s message from %s, got a %s message", nm(r, to), kind,
+        fail(r, RT_EPROTO, "%s expected a %s message from %s, got a %s message", nm(r, to), kind,
              nm(r, from), h.kind);
         in_free(in);
         return -1;
@@ -286,7 +288,7 @@ static bool real(const SaRun *r, int id) { return !r->self || r->self == id; }
 
 static int malformed(SaRun *r, int from, const char *why)
 {
-    return fail(r, "malformed message from %s: %s", nm(r, from), why);
+    return fail(r, RT_EPROTO, "malformed message from %s: %s", nm(r, from), why);
 }
 
 /* The roster index of party id, or -1 (the roster is public: everyone knows it). */
@@ -307,7 +309,7 @@ static int too_few(SaRun *r, const unsigned char *in, int k, const char *round)
             off += (size_t)snprintf(miss + off, sizeof miss - off, "%s%s", off ? ", " : "", nm(r, r->client[i]));
     }
     if (nmiss > 8) snprintf(miss + off, sizeof miss - off, ", ...");
-    return fail(r, "secure aggregation stopped in %s: only %d of %d clients are left (%s dropped "
+    return fail(r, RT_EPROTO, "secure aggregation stopped in %s: only %d of %d clients are left (%s dropped "
                 "out); threshold t = %d needs t of them, so at most n - t = %d dropouts are "
                 "possible and n - t + 1 = %d are refused", round, k, r->n, miss, r->t,
                 r->n - r->t, r->n - r->t + 1);
@@ -368,7 +370,7 @@ static int client_share(SaRun *r, Client *c)
 {
     In in;
     int got = take(r, r->server, c->id, "keys", &in);
-    if (got <= 0) return got < 0 ? -1 : fail(r, "%s received no key list from the server", nm(r, c->id));
+    if (got <= 0) return got < 0 ? -1 : fail(r, RT_EPROTO, "%s received no key list from the server", nm(r, c->id));
     int rc = 0, n1 = 0;
     if (in.n % 66 != 0) rc = malformed(r, r->server, "a key list whose length is not a multiple of 66");
     for (size_t e = 0; rc == 0 && e < in.n; e += 66) {
@@ -392,7 +394,7 @@ static int client_share(SaRun *r, Client *c)
     for (int j = 0; j < r->n && rc == 0; j++) {
         if (!c->in1[j] || j == c->i) continue;
         if (crypto_box_beforenm(c->bk[j], c->cpk[j], c->c_sk) != 0) {
-            rc = fail(r, "%s advertised a degenerate public key", nm(r, r->client[j]));
+            rc = fail(r, RT_EPROTO, "%s advertised a degenerate public key", nm(r, r->client[j]));
             break;
         }
         put16(pt, (unsigned)c->id);
@@ -429,7 +431,7 @@ static int encode(SaRun *r, int i, uint32_t *y)
         double v = nearbyint((double)r->x[i][e] * scale);
         if (!(fabs(v) <= lim) && !real(r, r->client[i])) v = 0;     /* a stand-in's junk */
         else if (!(fabs(v) <= lim)) {
-            return fail(r, "%s's update: element %zu is %s the bound +-%.6g = (2^31 - 1) / (n * "
+            return fail(r, RT_ERANGE, "%s's update: element %zu is %s the bound +-%.6g = (2^31 - 1) / (n * "
                         "scale) that keeps the sum of n = %d clients exact in Z_2^32 (lower "
                         "scale = or scale the update down)", nm(r, r->client[i]), e + 1,
                         isfinite(v) ? "beyond" : "not a finite number, let alone within",
@@ -446,7 +448,7 @@ static int client_mask(SaRun *r, Client *c)
 {
     In in;
     int got = take(r, r->server, c->id, "shares", &in), rc = 0, n2 = 1;
-    if (got <= 0) return got < 0 ? -1 : fail(r, "%s received no shares from the server", nm(r, c->id));
+    if (got <= 0) return got < 0 ? -1 : fail(r, RT_EPROTO, "%s received no shares from the server", nm(r, c->id));
     if (in.n % (2 + SA_BOX) != 0) rc = malformed(r, r->server, "a share list of the wrong length");
     for (size_t e = 0; rc == 0 && e < in.n; e += 2 + SA_BOX) {
         int j = idx_of(r, get16(in.body + e));
@@ -469,7 +471,7 @@ static int client_mask(SaRun *r, Client *c)
         if (!c->in2[j] || j == c->i) continue;
         const uint8_t *lo = j < c->i ? c->spk[j] : c->s_pk, *hi = j < c->i ? c->s_pk : c->spk[j];
         if (pair_key(c->s_sk, c->spk[j], lo, hi, key) != 0)
-            rc = fail(r, "%s advertised a degenerate public key", nm(r, r->client[j]));
+            rc = fail(r, RT_EPROTO, "%s advertised a degenerate public key", nm(r, r->client[j]));
         else
             masks_push(&mk, key, c->i < j ? +1 : -1);
     }
@@ -499,7 +501,7 @@ static int client_unmask(SaRun *r, Client *c)
 {
     In in;
     int got = take(r, r->server, c->id, "survivors", &in), rc = 0, n3 = 0;
-    if (got <= 0) return got < 0 ? -1 : fail(r, "%s received no list of survivors", nm(r, c->id));
+    if (got <= 0) return got < 0 ? -1 : fail(r, RT_EPROTO, "%s received no list of survivors", nm(r, c->id));
     if (in.n % 2 != 0) rc = malformed(r, r->server, "a survivor list of odd length");
     for (size_t e = 0; rc == 0 && e < in.n; e += 2) {
         int j = idx_of(r, get16(in.body + e));
@@ -528,7 +530,7 @@ static int client_unmask(SaRun *r, Client *c)
             box_nonce(nonce, r->client[j], c->id);
             if (crypto_box_open_easy_afternm(pt, c->box[j], SA_BOX, nonce, c->bk[j]) != 0) {
                 if (real(r, c->id)) {
-                    rc = fail(r, "the shares from %s to %s fail authentication", nm(r, r->client[j]), nm(r, c->id));
+                    rc = fail(r, RT_EPROTO, "the shares from %s to %s fail authentication", nm(r, r->client[j]), nm(r, c->id));
                     break;
                 }
                 memset(pt, 0, sizeof pt);       /* a stand-in: junk in, junk out */
@@ -536,7 +538,7 @@ static int client_unmask(SaRun *r, Client *c)
             }
         }
         if ((int)get16(pt) != r->client[j] || (int)get16(pt + 2) != c->id) {
-            rc = fail(r, "the shares from %s to %s name other parties", nm(r, r->client[j]), nm(r, c->id));
+            rc = fail(r, RT_EPROTO, "the shares from %s to %s name other parties", nm(r, r->client[j]), nm(r, c->id));
             break;
         }
         put16(o, (unsigned)r->client[j]);
@@ -742,14 +744,14 @@ static int server_unmask(SaRun *r, Server *s, double *out)
         }
         mask_keys(sec, sk, pk);                 /* it dropped: remove its pairwise masks */
         if (real(r, r->server) && memcmp(pk, s->keys[u] + 32, 32) != 0) {
-            rc = fail(r, "the shares of %s's mask key do not rebuild the key it advertised", nm(r, r->client[u]));
+            rc = fail(r, RT_EPROTO, "the shares of %s's mask key do not rebuild the key it advertised", nm(r, r->client[u]));
             break;
         }
         for (int v = 0; v < r->n && rc == 0; v++) {
             if (!s->u3[v]) continue;
             const uint8_t *lo = v < u ? s->keys[v] + 32 : pk, *hi = v < u ? pk : s->keys[v] + 32;
             if (pair_key(sk, s->keys[v] + 32, lo, hi, key) != 0 && real(r, r->server))
-                rc = fail(r, "%s advertised a degenerate public key", nm(r, r->client[v]));
+                rc = fail(r, RT_EPROTO, "%s advertised a degenerate public key", nm(r, r->client[v]));
             else
                 masks_push(&mk, key, v < u ? -1 : +1);
         }
@@ -773,32 +775,32 @@ double secagg_bound(int n, double scale)
 
 int secagg_check(SaRun *r)
 {
-    r->err[0] = 0;
-    if (!r->msg || !r->rng || (!r->x && r->m)) return fail(r, "secure aggregation needs a message layer, generators and inputs");
+    rt_err_clear(&r->err);
+    if (!r->msg || !r->rng || (!r->x && r->m)) return fail(r, RT_EINVAL, "secure aggregation needs a message layer, generators and inputs");
     if (r->scale == 0) r->scale = SA_DEFAULT_SCALE;
     if (!(r->scale > 0) || !isfinite(r->scale) || r->scale > 0x1p30)
-        return fail(r, "the fixed-point scale must be positive and at most 2^30, got %g", r->scale);
-    if (r->n < 2) return fail(r, "secure aggregation needs at least 2 clients, got %d", r->n);
-    if (r->n > SA_MAXN) return fail(r, "secure aggregation takes at most %d clients, got %d", SA_MAXN, r->n);
+        return fail(r, RT_EINVAL, "the fixed-point scale must be positive and at most 2^30, got %g", r->scale);
+    if (r->n < 2) return fail(r, RT_EINVAL, "secure aggregation needs at least 2 clients, got %d", r->n);
+    if (r->n > SA_MAXN) return fail(r, RT_EINVAL, "secure aggregation takes at most %d clients, got %d", SA_MAXN, r->n);
     if (r->t > r->n)
-        return fail(r, "threshold t = %d is more than the %d clients: t shares must be able to "
+        return fail(r, RT_EINVAL, "threshold t = %d is more than the %d clients: t shares must be able to "
                     "come back (n/2 < t <= n)", r->t, r->n);
     if (2 * r->t <= r->n)
-        return fail(r, "threshold t = %d is not above n/2 = %g: the semi-honest protocol needs "
+        return fail(r, RT_EINVAL, "threshold t = %d is not above n/2 = %g: the semi-honest protocol needs "
                     "n/2 < t <= n, so that two groups of t clients always overlap (see "
                     "docs/secagg.md)", r->t, r->n / 2.0);
     if (r->m < 1 || r->m > SA_MAXM)
-        return fail(r, "each update must have between 1 and %u values, got %zu", SA_MAXM, r->m);
-    if (r->server <= 0 || r->server > 65535) return fail(r, "the server is not a party");
+        return fail(r, RT_EINVAL, "each update must have between 1 and %u values, got %zu", SA_MAXM, r->m);
+    if (r->server <= 0 || r->server > 65535) return fail(r, RT_EINVAL, "the server is not a party");
     for (int i = 0; i < r->n; i++) {
-        if (r->client[i] <= 0 || r->client[i] > 65535) return fail(r, "client #%d is not a party", i + 1);
+        if (r->client[i] <= 0 || r->client[i] > 65535) return fail(r, RT_EINVAL, "client #%d is not a party", i + 1);
         if (r->client[i] == r->server)
-            return fail(r, "%s is the server and cannot also be a client", nm(r, r->server));
+            return fail(r, RT_EINVAL, "%s is the server and cannot also be a client", nm(r, r->server));
         for (int j = 0; j < i; j++)
             if (r->client[j] == r->client[i])
-                return fail(r, "%s appears twice among the clients (each update must come from a "
+                return fail(r, RT_EINVAL, "%s appears twice among the clients (each update must come from a "
                             "different party)", nm(r, r->client[i]));
-        if (r->drop && r->drop[i] > SA_DROP_AFTER) return fail(r, "bad dropout mode for %s", nm(r, r->client[i]));
+        if (r->drop && r->drop[i] > SA_DROP_AFTER) return fail(r, RT_EINVAL, "bad dropout mode for %s", nm(r, r->client[i]));
     }
     /* each client checks its own input against the public bound before taking part */
     uint32_t *y = zalloc(r->m * sizeof *y);
@@ -824,12 +826,12 @@ static void drain(SaRun *r)
 /* Ctrl-C between two steps stops the run (its frames stay unread in the transport). */
 static int stop(SaRun *r)
 {
-    return r->interrupt && *r->interrupt ? fail(r, "interrupted") : 0;
+    return r->interrupt && *r->interrupt ? fail(r, RT_EINTR, "interrupted") : 0;
 }
 
 int secagg_run(SaRun *r, double *out)
 {
-    if (sodium_init() < 0) return fail(r, "libsodium could not be initialised");
+    if (sodium_init() < 0) return fail(r, RT_EIO, "libsodium could not be initialised");
     memset(r->client_s, 0, sizeof r->client_s);
     memset(r->server_s, 0, sizeof r->server_s);
     memset(r->heard, 0, sizeof r->heard);

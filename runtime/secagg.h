@@ -63,6 +63,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "error.h"
 #include "rng.h"
 
 struct Msg;
@@ -109,7 +110,8 @@ typedef struct SaRun {
     double client_s[4], server_s[4];
     int heard[4];               /* |U1|, |U2|, |U3|, |U5| */
     unsigned short *slot_;      /* internal: 1 + the roster index of each party id */
-    char err[320];
+    RtErr err;                  /* why it failed: RT_EINVAL (parameters), RT_ERANGE (an input
+                                   beyond the bound), RT_EPROTO, RT_EIO, RT_EINTR */
 } SaRun;
 
 /* Checks the parameters (and each client its own input against the bound): 0, or -1 with

@@ -243,7 +243,7 @@ static int receive_one(Tz *t, int wait_ms, int *sender)
         const msgpack_object *pay;
         wire_r_init(&r, p->name);
         if (!wire_open_frame(&r, zmq_msg_data(&body), len, &h, &pay)) {
-            set_err(t, "%s", r.err);
+            set_err(t, "%s", r.e.msg);
             rc = -1;
         } else if (h.from != id || h.to != t->self) {
             set_err(t, "malformed message from %s: its envelope says from party %d to party %d", p->name, h.from, h.to);

@@ -173,7 +173,7 @@ void wire_r_init(WireR *r, const char *sender)
     if (!msgpack_zone_init(&r->zone, 4096)) mem_oom();
     r->sender = sender;
     r->to = 0;
-    r->err[0] = 0;
+    rt_err_clear(&r->e);
     r->failed = false;
 }
 
@@ -183,12 +183,12 @@ bool wire_fail(WireR *r, const char *fmt, ...)
 {
     if (r->failed) return false;
     r->failed = true;
-    int k = snprintf(r->err, sizeof r->err, "malformed message from %s: ", r->sender ? r->sender : "?");
-    if (k < 0 || (size_t)k >= sizeof r->err) return false;
+    char why[RT_ERRLEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err + k, sizeof r->err - (size_t)k, fmt, ap);
+    vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    rt_err(&r->e, RT_EFORMAT, "malformed message from %s: %s", r->sender ? r->sender : "?", why);
     return false;
 }
 

@@ -21,6 +21,7 @@
 */
 #ifndef WIRE_H
 #define WIRE_H
+#include "error.h"
 #include <gmp.h>
 #include <msgpack.h>
 #include <stdbool.h>
@@ -100,8 +101,13 @@ typedef struct WireR {
     msgpack_zone zone;          /* every object unpacked from this frame */
     const char *sender;         /* for messages: "alice" (borrowed) */
     int to;                     /* the receiving party (from the envelope), 0: unknown */
-    char err[256];              /* why reading failed (set once) */
-    bool failed;
+    union {                     /* why reading failed (set once; RT_EFORMAT) */
+        RtErr e;
+        /* e.msg under its old name, for shares_msg.c and shares_paillier.c until they
+           move to RtErr (they are being reworked elsewhere); new code reads e */
+        struct { RtCode code_; char err[RT_ERRLEN]; };
+    };
+    bool failed;                /* e.code != RT_OK */
 } WireR;
 
 /* Prepares a reader; sender names the party the bytes came from (borrowed). */

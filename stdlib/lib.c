@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const LibModule *const modules[] = {
-    &lib_mod_core, &lib_mod_party, &lib_mod_tensor, &lib_mod_nn, &lib_mod_data,
+    &lib_mod_core, &lib_mod_party, &lib_mod_tensor, &lib_mod_nn, &lib_mod_nn_plot, &lib_mod_data,
     &lib_mod_he, &lib_mod_he_blind, &lib_mod_he_file, &lib_mod_mpc, &lib_mod_dp, &lib_mod_store,
     &lib_mod_pate, &lib_mod_secagg, &lib_mod_diagram, &lib_mod_attack, &lib_mod_fl, NULL
 };

@@ -107,5 +107,6 @@ extern const LibModule lib_mod_secagg;
 extern const LibModule lib_mod_diagram, lib_mod_attack;
 extern const LibModule lib_mod_fl;
 extern const LibModule lib_mod_he_blind, lib_mod_he_file;   /* lib_paillier_blind.c, lib_paillier_file.c */
+extern const LibModule lib_mod_nn_plot;                     /* lib_network_plot.c */
 
 #endif

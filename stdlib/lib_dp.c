@@ -29,9 +29,9 @@
 static bool spend(Interp *I, Ds *d, const char *what, double epsilon, double delta,
                   const double *rdp)
 {
-    char err[ERRLEN];
-    if (!dp_ledger_charge(dp_ledger_of(d, true), what, epsilon, delta, rdp, err, sizeof err)) {
-        err_raise(I, "%s", err);
+    RtErr err;
+    if (dp_ledger_charge(dp_ledger_of(d, true), what, epsilon, delta, rdp, &err)) {
+        err_raise(I, "%s", err.msg);
         return false;
     }
     return true;
@@ -677,10 +677,10 @@ static Value b_load_budget(Interp *I, Args *a)
                          cur->n == 1 ? "" : "s");
     FILE *f = fopen(path, "r");
     if (!f) return err_raise(I, "cannot read '%s': %s", path, strerror(errno));
-    char err[200];
-    DpLedger *L = dp_ledger_read(f, err, sizeof err);
+    RtErr err;
+    DpLedger *L = dp_ledger_read(f, &err);
     fclose(f);
-    if (!L) return err_raise(I, "'%s': %s", path, err);
+    if (!L) return err_raise(I, "'%s': %s", path, err.msg);
     /* the file's cap goes through the same rule as budget(): it may not raise this one */
     if (cur->has_budget && !L->has_budget) {
         dp_ledger_free(L);
@@ -811,7 +811,7 @@ void *lib_dp_get_ledger(struct WireR *r, const msgpack_object *o)
 {
     const char *s;
     size_t n;
-    char err[200];
+    RtErr err;
     const msgpack_object_array *a;
     int64_t owner;
     if (!wire_get_array(r, o, 2, 2, &a) || !wire_get_str(r, &a->ptr[0], &s, &n) ||
@@ -819,9 +819,9 @@ void *lib_dp_get_ledger(struct WireR *r, const msgpack_object *o)
     if (!n) { wire_fail(r, "an empty ledger"); return NULL; }
     FILE *f = fmemopen((void *)s, n, "r");
     if (!f) { wire_fail(r, "a ledger that cannot be read"); return NULL; }
-    DpLedger *L = dp_ledger_read(f, err, sizeof err);
+    DpLedger *L = dp_ledger_read(f, &err);
     fclose(f);
-    if (!L) wire_fail(r, "ledger: %s", err);
+    if (!L) wire_fail(r, "ledger: %s", err.msg);
     else L->owner = (int)owner;
     return L;
 }

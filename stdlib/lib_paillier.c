@@ -172,14 +172,20 @@ static Value ct_field(Interp *I, Value self, Sym *name)
     return err_raise(I, "a ciphertext has no field '%s' (fields: shape, exponent, packed)", name->name);
 }
 
-Value he_fail(Interp *I, const char *what, int st, const HeScheme *s)
+Value he_packed(Interp *I, const char *what)
 {
-    switch (st) {
-    case PAI_EOVERFLOW:
+    return err_raise(I, "%s: packed ciphertexts only support + with packed ciphertexts of the "
+                     "same layout (encrypt without packed = true for other operations)", what);
+}
+
+Value he_fail(Interp *I, const char *what, const RtErr *e, const HeScheme *s)
+{
+    switch (e->code) {
+    case RT_EOVERFLOW:
         return err_raise(I, "%s: ciphertext overflow: the result could exceed the safe range of the "
                          "%u-bit key (|plaintext| < n/3); use fewer multiplications, he_rescale, or a "
                          "larger key", what, s ? s->pub.bits : 0);
-    case PAI_ERANGE:
+    case RT_ERANGE:
         if (s) {
             Sb b; sb_init(&b); sb_num(&b, s->range);
             Value r = err_raise(I, "%s: a value is outside the encodable range +/-%s of the scheme "
@@ -188,13 +194,12 @@ Value he_fail(Interp *I, const char *what, int st, const HeScheme *s)
             return r;
         }
         return err_raise(I, "%s: value outside the encodable range", what);
-    case PAI_EPACKED:
-        return err_raise(I, "%s: packed ciphertexts only support + with packed ciphertexts of the "
-                         "same layout (encrypt without packed = true for other operations)", what);
-    case PAI_EINTR:
+    case RT_EPACKED:
+        return he_packed(I, what);
+    case RT_EINTR:
         return err_raise(I, "interrupted");
     default:
-        return err_raise(I, "%s: %s", what, pai_strerror(st));
+        return err_raise(I, "%s: %s", what, e->msg);
     }
 }
 
@@ -279,6 +284,7 @@ bool he_same_key(Interp *I, const HeCt *a, const HeCt *b)
 
 static Value ct_ct(Interp *I, int op, Value av, Value bv)
 {
+    RtErr e;
     HeCt *a = he_ct_of(av), *b = he_ct_of(bv);
     if (!he_same_key(I, a, b)) return VERR;
     if (op == OP_MUL || op == OP_MATMUL || op == OP_DIV || op == OP_POW)
@@ -293,11 +299,11 @@ static Value ct_ct(Interp *I, int op, Value av, Value bv)
     int so[TN_MAXDIM], no;
     int st;
     if (a->v->slots || b->v->slots) {
-        if (op != OP_ADD) return he_fail(I, "-", PAI_EPACKED, a->s);
+        if (op != OP_ADD) return he_packed(I, "-");
         if (a->ndim != b->ndim || memcmp(a->shape, b->shape, sizeof a->shape))
             return he_shape_error(I, "+", a->shape, a->ndim, b->shape, b->ndim);
-        st = pai_vec_add(&r, &a->s->pub, a->v, NULL, b->v, NULL, a->v->n, &o);
-        if (st == PAI_EOVERFLOW)
+        st = pai_vec_add(&r, &a->s->pub, a->v, NULL, b->v, NULL, a->v->n, &o, &e);
+        if (st == RT_EOVERFLOW)
             return err_raise(I, "+: packed ciphertexts have room for %u additions (headroom = %u); this sum "
                              "would have %u summands and could carry into the next slot",
                              a->v->max_adds, a->s->headroom, a->v->adds + b->v->adds);
@@ -306,17 +312,18 @@ static Value ct_ct(Interp *I, int op, Value av, Value bv)
         size_t *ia, *ib, n;
         if (!he_bcast(a->shape, a->ndim, b->shape, b->ndim, so, &no, &ia, &ib, &n))
             return he_shape_error(I, ast_op_name(op), a->shape, a->ndim, b->shape, b->ndim);
-        st = op == OP_ADD ? pai_vec_add(&r, &a->s->pub, a->v, ia, b->v, ib, n, &o)
-                          : pai_vec_sub(&r, &a->s->pub, a->v, ia, b->v, ib, n, &o);
+        st = op == OP_ADD ? pai_vec_add(&r, &a->s->pub, a->v, ia, b->v, ib, n, &o, &e)
+                          : pai_vec_sub(&r, &a->s->pub, a->v, ia, b->v, ib, n, &o, &e);
         free(ia); free(ib);
     }
-    if (st) return he_fail(I, ast_op_name(op), st, a->s);
+    if (st) return he_fail(I, ast_op_name(op), &e, a->s);
     return he_ct_new(a->scheme, r, no, so, av.owner ? av.owner : bv.owner);
 }
 
 /* ct @ plain (ct_left) or plain @ ct, up to 2-D each (numpy's rules for 1-D). */
 static Value ct_matmul(Interp *I, HeCt *c, const Plain *p, bool ct_left, int owner)
 {
+    RtErr e;
     int cm, ck, cp, pm, pk, pp;          /* ct is (cm x ck) or (ck x cp); plain likewise */
     if (c->ndim < 1 || c->ndim > 2 || p->ndim < 1 || p->ndim > 2)
         return err_raise(I, "'@' with a ciphertext needs 1-D or 2-D operands");
@@ -353,14 +360,15 @@ static Value ct_matmul(Interp *I, HeCt *c, const Plain *p, bool ct_left, int own
     PaiOpts o = he_opts(I, c->s);
     PaiVec *r = NULL;
     int st = pai_vec_dot(&r, &c->s->pub, c->v, abase, astride, p->x, kbase, kstride, len, nout,
-                         c->s->frac_exp, &o);
+                         c->s->frac_exp, &o, &e);
     free(abase); free(kbase);
-    if (st) return he_fail(I, "@", st, c->s);
+    if (st) return he_fail(I, "@", &e, c->s);
     return he_ct_new(((HeCt *)c)->scheme, r, no, so, owner);
 }
 
 static Value ct_plain(Interp *I, int op, Value cv, Value pv, bool ct_left)
 {
+    RtErr e;
     HeCt *c = he_ct_of(cv);
     int owner = cv.owner ? cv.owner : pv.owner;
     const char *opn = ast_op_name(op);
@@ -373,7 +381,7 @@ static Value ct_plain(Interp *I, int op, Value cv, Value pv, bool ct_left)
     if (!plain_of(I, pv, &p, opn)) return VERR;
     Value res = VERR;
     if (op == OP_MATMUL) {
-        if (c->v->slots) { res = he_fail(I, "@", PAI_EPACKED, c->s); goto out; }
+        if (c->v->slots) { res = he_packed(I, "@"); goto out; }
         res = ct_matmul(I, c, &p, ct_left, owner);
         goto out;
     }
@@ -395,15 +403,15 @@ static Value ct_plain(Interp *I, int op, Value cv, Value pv, bool ct_left)
     PaiVec *r = NULL;
     int st;
     if (op == OP_MUL) {
-        st = pai_vec_mul_plain(&r, &c->s->pub, c->v, ia, p.x, ib, n, c->s->frac_exp, &o);
+        st = pai_vec_mul_plain(&r, &c->s->pub, c->v, ia, p.x, ib, n, c->s->frac_exp, &o, &e);
     } else if (op == OP_ADD || (op == OP_SUB && ct_left)) {
         if (op == OP_SUB) for (size_t i = 0; i < p.n; i++) p.x[i] = -p.x[i];
-        st = pai_vec_add_plain(&r, &c->s->pub, c->v, ia, p.x, ib, n, 1, c->s->frac_exp, &o);
+        st = pai_vec_add_plain(&r, &c->s->pub, c->v, ia, p.x, ib, n, 1, c->s->frac_exp, &o, &e);
     } else {                                /* plain - ct */
-        st = pai_vec_add_plain(&r, &c->s->pub, c->v, ia, p.x, ib, n, -1, c->s->frac_exp, &o);
+        st = pai_vec_add_plain(&r, &c->s->pub, c->v, ia, p.x, ib, n, -1, c->s->frac_exp, &o, &e);
     }
     free(ia); free(ib);
-    res = st ? he_fail(I, opn, st, c->s) : he_ct_new(c->scheme, r, no, so, owner);
+    res = st ? he_fail(I, opn, &e, c->s) : he_ct_new(c->scheme, r, no, so, owner);
 out:
     free(p.x);
     return res;
@@ -419,13 +427,14 @@ static Value ct_binop(Interp *I, int op, Value a, Value b)
 
 static Value ct_unop(Interp *I, int op, Value a)
 {
+    RtErr e;
     HeCt *c = he_ct_of(a);
     if (op == OP_POS) return val_retain(a);
     if (op != OP_NEG) return err_raise(I, "unsupported operand type for unary '%s': ciphertext", ast_op_name(op));
     PaiOpts o = he_opts(I, c->s);
     PaiVec *r = NULL;
-    int st = pai_vec_neg(&r, &c->s->pub, c->v, &o);
-    if (st) return he_fail(I, "-", st, c->s);
+    int st = pai_vec_neg(&r, &c->s->pub, c->v, &o, &e);
+    if (st) return he_fail(I, "-", &e, c->s);
     return he_ct_new(c->scheme, r, c->ndim, c->shape, a.owner);
 }
 
@@ -502,15 +511,21 @@ static Value b_paillier(Interp *I, Args *a)
         fprintf(stderr, "warning: a %ld-bit Paillier key is insecure (classroom size); use bits = 2048 "
                 "or more for real data\n", bits);
     int st = pai_keygen(&s->pub, &s->priv, (unsigned)bits, &I->rng);
-    if (st) { he_scheme_free(s); return he_fail(I, "paillier", st, NULL); }
+    if (st) {
+        he_scheme_free(s);
+        RtErr e;
+        rt_err(&e, st, "%s", pai_strerror(st));
+        return he_fail(I, "paillier", &e, NULL);
+    }
     s->has_priv = 1;
     s->keyholders = mask;
-    he_keyring_add(s);
+    he_keyring_add(I, s);
     return val_user(&lib_he_scheme_class, s);
 }
 
 Value lib_he_encrypt(Interp *I, const char *who, Value x, Value scheme, int at, bool packed)
 {
+    RtErr e;
     HeScheme *s = he_scheme_of(scheme);
     if (!s) return err_raise(I, "%s: paillier scheme expected, got %s", who, val_type_name(scheme));
     Plain p;
@@ -524,10 +539,10 @@ Value lib_he_encrypt(Interp *I, const char *who, Value x, Value scheme, int at, 
     PaiVec *v = NULL;
     int st = packed
         ? pai_vec_encrypt_packed(&v, &s->pub, holder ? &s->priv : NULL, p.x, p.n, s->frac_exp, s->range,
-                                 s->headroom, &I->rng, &o)
+                                 s->headroom, &I->rng, &o, &e)
         : pai_vec_encrypt(&v, &s->pub, holder ? &s->priv : NULL, NULL, p.x, p.n, s->frac_exp, s->range,
-                          &I->rng, &o);
-    Value r = st ? he_fail(I, who, st, s) : he_ct_new(scheme, v, p.ndim, p.shape, at);
+                          &I->rng, &o, &e);
+    Value r = st ? he_fail(I, who, &e, s) : he_ct_new(scheme, v, p.ndim, p.shape, at);
     free(p.x);
     return r;
 }
@@ -572,14 +587,15 @@ static Value to_value(const double *x, int ndim, const int *shape, size_t n, int
 
 Value lib_he_decrypt(Interp *I, const char *who, Value cv, int at)
 {
+    RtErr e;
     HeCt *c = he_ct_of(cv);
     if (!c) return err_raise(I, "%s: ciphertext expected, got %s", who, val_type_name(cv));
     HeScheme *s = c->s;
     if (!s->has_priv || at <= 0 || at >= 64 || !(s->keyholders >> at & 1)) return he_not_keyholder(I, who, s, at);
     double *out = xmalloc(c->v->count * sizeof *out);
     PaiOpts o = he_opts(I, s);
-    int st = pai_vec_decrypt(out, &s->pub, &s->priv, c->v, &o);
-    Value r = st ? he_fail(I, who, st, s) : to_value(out, c->ndim, c->shape, c->v->count, at);
+    int st = pai_vec_decrypt(out, &s->pub, &s->priv, c->v, &o, &e);
+    Value r = st ? he_fail(I, who, &e, s) : to_value(out, c->ndim, c->shape, c->v->count, at);
     free(out);
     return r;
 }
@@ -601,6 +617,7 @@ void lib_he_precompute(Value scheme)
 
 static Value b_he_sum(Interp *I, Args *a)
 {
+    RtErr e;
     static const char *const kws[] = { "axis", NULL };
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws)) return VERR;
     HeCt *c = he_ct_of(a->v[0]);
@@ -611,7 +628,7 @@ static Value b_he_sum(Interp *I, Args *a)
     int st, no = 0, so[TN_MAXDIM];
     if (!ax || ax->tag == V_NONE) {
         size_t b0 = 0;
-        st = pai_vec_sum(&r, &c->s->pub, c->v, &b0, 1, c->v->n, 1, &o);
+        st = pai_vec_sum(&r, &c->s->pub, c->v, &b0, 1, c->v->n, 1, &o, &e);
     } else {
         if (ax->tag != V_NUM || ax->as.n != floor(ax->as.n) || fabs(ax->as.n) > TN_MAXDIM)
             return lib_badkw(I, a, "axis", "integer");
@@ -627,28 +644,29 @@ static Value b_he_sum(Interp *I, Args *a)
         size_t *base = xmalloc(nout * sizeof *base);
         for (size_t i = 0; i < outer; i++)
             for (size_t j = 0; j < inner; j++) base[i * inner + j] = i * len * inner + j;
-        st = pai_vec_sum(&r, &c->s->pub, c->v, base, inner, len, nout, &o);
+        st = pai_vec_sum(&r, &c->s->pub, c->v, base, inner, len, nout, &o, &e);
         free(base);
     }
-    if (st) return he_fail(I, "he_sum", st, c->s);
+    if (st) return he_fail(I, "he_sum", &e, c->s);
     return he_ct_new(c->scheme, r, no, so, a->v[0].owner);
 }
 
 static Value b_he_transpose(Interp *I, Args *a)
 {
+    RtErr e;
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, NULL)) return VERR;
     HeCt *c = he_ct_of(a->v[0]);
     if (!c) return lib_bad(I, a, 0, "ciphertext");
     if (c->ndim > 2) return err_raise(I, "he_transpose: 0-, 1- or 2-D ciphertexts only");
-    if (c->v->slots) return he_fail(I, "he_transpose", PAI_EPACKED, c->s);
+    if (c->v->slots) return he_packed(I, "he_transpose");
     int m = c->ndim == 2 ? c->shape[0] : 1, n = c->ndim == 2 ? c->shape[1] : (int)c->v->n;
     size_t *idx = xmalloc(c->v->n * sizeof *idx);
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) idx[(size_t)j * (size_t)m + (size_t)i] = (size_t)i * (size_t)n + (size_t)j;
     PaiVec *r = NULL;
-    int st = pai_vec_gather(&r, c->v, idx, c->v->n);
+    int st = pai_vec_gather(&r, c->v, idx, c->v->n, &e);
     free(idx);
-    if (st) return he_fail(I, "he_transpose", st, c->s);
+    if (st) return he_fail(I, "he_transpose", &e, c->s);
     int so[2] = { n, m };
     return c->ndim == 2 ? he_ct_new(c->scheme, r, 2, so, a->v[0].owner)
                         : he_ct_new(c->scheme, r, c->ndim, c->shape, a->v[0].owner);
@@ -685,13 +703,14 @@ static Value b_he_send(Interp *I, Args *a)
 
 static Value b_he_refresh(Interp *I, Args *a)
 {
+    RtErr e;
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, NULL)) return VERR;
     HeCt *c = he_ct_of(a->v[0]);
     if (!c) return lib_bad(I, a, 0, "ciphertext");
     PaiVec *v = pai_vec_copy(c->v);
     PaiOpts o = he_opts(I, c->s);
-    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, &I->rng, &o);
-    if (st) { pai_vec_free(v); return he_fail(I, "he_refresh", st, c->s); }
+    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, &I->rng, &o, &e);
+    if (st) { pai_vec_free(v); return he_fail(I, "he_refresh", &e, c->s); }
     return he_ct_new(c->scheme, v, c->ndim, c->shape, a->v[0].owner);
 }
 

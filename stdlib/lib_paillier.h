@@ -24,7 +24,10 @@ bool  lib_he_can_decrypt(Value scheme, int party);
 /* The private key of a scheme as keyholder `party` holds it (its own store: the key
 ** ring), or NULL when `party` is not a keyholder of the scheme's key.  For protocols in
 ** which the keyholder's step decrypts (SPEED's key server). */
-const PaiPriv *lib_he_priv(Value scheme, int party);
+const PaiPriv *lib_he_priv(Interp *I, Value scheme, int party);
+/* Empties I's key ring (ev_free, after its heap is closed): a scheme that outlives I no
+** longer refers to it. */
+void  lib_he_ring_close(Interp *I);
 /* Builds the scheme's public fixed-base table (bulk encryption; idempotent). */
 void  lib_he_precompute(Value scheme);
 /* Encrypts a number or tensor x under the scheme at party `at` (the result lives

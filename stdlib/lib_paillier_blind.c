@@ -14,9 +14,9 @@
 #include <stdlib.h>
 
 /* The keyholder that helps (the lowest id), 0 if none holds the key. */
-static int helper_of(const HeScheme *s)
+static int helper_of(Interp *I, const HeScheme *s)
 {
-    return he_keyholder_scheme(s) && s->keyholders ? __builtin_ctzll(s->keyholders) : 0;
+    return he_keyholder_scheme(I, s) && s->keyholders ? __builtin_ctzll(s->keyholders) : 0;
 }
 
 /* Where a round trip runs: the interpreter's message layer, T and K with their own
@@ -28,42 +28,42 @@ static PaiLink link_of(Interp *I, int T, int K, const char *fname)
 }
 
 /* Raises the message for a failed round trip (claim: the stated bound, or NAN). */
-static Value blind_fail(Interp *I, const char *what, int st, const HeScheme *s, double claim)
+static Value blind_fail(Interp *I, const char *what, const RtErr *e, const HeScheme *s, double claim)
 {
     Sb b; sb_init(&b);
     if (!isnan(claim)) sb_num(&b, claim);
     Value r;
-    switch (st) {
-    case PAI_EBOUND:
+    switch (e->code) {
+    case RT_EBOUND:
         r = err_raise(I, "%s: nothing bounds this ciphertext's values (it was read from a file), so no "
                       "mask can be sized for it; state a bound the keyholder will check: "
                       "%s(..., bound = B) with every |value| <= B", what, what);
         break;
-    case PAI_EMASK:
+    case RT_EMASK:
         r = err_raise(I, "%s: the values' public bound plus a 40-bit mask does not fit in the %u-bit key, "
                       "so they cannot be hidden from the keyholder; he_rescale first, use smaller "
                       "values or a larger key%s", what, s->pub.bits,
                       isnan(claim) ? ", or state a smaller bound (bound = B, checked by the keyholder)" : "");
         break;
-    case PAI_ECLAIM:
+    case RT_ECLAIM:
         r = err_raise(I, "%s: the keyholder saw a masked value outside the stated bound = %s: the values "
                       "are larger than stated (nothing was returned)", what, b.s);
         break;
-    case PAI_EOVERFLOW:
+    case RT_EOVERFLOW:
         r = err_raise(I, "%s: ciphertext overflow: the product's public bound exceeds the safe range of the "
                       "%u-bit key (|plaintext| < n/3), so it could decrypt to garbage; he_rescale the "
                       "operands, use fewer multiplications, a larger key%s", what, s->pub.bits,
                       isnan(claim) ? ", or state a smaller bound (bound = B, checked by the keyholder)" : "");
         break;
-    case PAI_EIO:
+    case RT_EIO:
         r = err_raise(I, "%s: the %s transport lost a message of the round trip with the keyholder",
                       what, I->msg.tp->name);
         break;
-    case PAI_EFORMAT:
+    case RT_EFORMAT:
         r = err_raise(I, "%s: a message of the round trip with the keyholder was malformed", what);
         break;
     default:
-        r = he_fail(I, what, st, s);
+        r = he_fail(I, what, e, s);
     }
     sb_free(&b);
     return r;
@@ -75,7 +75,7 @@ static HeCt *rt_arg(Interp *I, Args *a, int i, int *T, int *K)
     HeCt *c = he_ct_of(i < a->n ? a->v[i] : VNONE);
     if (!c) { lib_bad(I, a, i, "ciphertext"); return NULL; }
     *T = val_owner(a->v[i]) ? val_owner(a->v[i]) : a->at;
-    *K = helper_of(c->s);
+    *K = helper_of(I, c->s);
     if (!*K) { he_not_keyholder(I, a->fname, c->s, 0); return NULL; }
     return c;
 }
@@ -98,26 +98,28 @@ static bool is_direct(const HeScheme *s, int T) { return T > 0 && T < 64 && (s->
 
 static Value b_he_rescale(Interp *I, Args *a)
 {
+    RtErr e;
     static const char *const kws[] = { "bound", NULL };
     int T, K;
     double claim;
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws) || !claim_arg(I, a, &claim)) return VERR;
     HeCt *c = rt_arg(I, a, 0, &T, &K);
     if (!c) return VERR;
-    if (c->v->slots) return he_fail(I, "he_rescale", PAI_EPACKED, c->s);
+    if (c->v->slots) return he_packed(I, "he_rescale");
     HeScheme *s = c->s;
     PaiOpts o = he_opts(I, s);
     PaiLink link = link_of(I, T, K, a->fname);
     PaiVec *v = NULL;
-    int st = pai_blind_rescale(&v, &s->pub, &he_keyholder_scheme(s)->priv, c->v, s->frac_exp, claim, is_direct(s, T),
-                               &o, &link);
-    if (st) return blind_fail(I, a->fname, st, s, claim);
+    int st = pai_blind_rescale(&v, &s->pub, &he_keyholder_scheme(I, s)->priv, c->v, s->frac_exp, claim, is_direct(s, T),
+                               &o, &link, &e);
+    if (st) return blind_fail(I, a->fname, &e, s, claim);
     return he_ct_new(c->scheme, v, c->ndim, c->shape, a->v[0].owner);
 }
 
 /* Elementwise (matmul = false, with broadcasting) or matrix product of two ciphertexts. */
 static Value blinded_product(Interp *I, Args *a, bool matmul)
 {
+    RtErr e;
     static const char *const kws[] = { "bound", NULL };
     int T, K, T2, K2;
     double claim;
@@ -125,7 +127,7 @@ static Value blinded_product(Interp *I, Args *a, bool matmul)
     HeCt *x = rt_arg(I, a, 0, &T, &K), *y = x ? rt_arg(I, a, 1, &T2, &K2) : NULL;
     if (!x || !y) return VERR;
     if (!he_same_key(I, x, y)) return VERR;
-    if (x->v->slots || y->v->slots) return he_fail(I, a->fname, PAI_EPACKED, x->s);
+    if (x->v->slots || y->v->slots) return he_packed(I, a->fname);
     HeScheme *s = x->s;
     /* output layout: for each output o, terms (ia, ib) pairs */
     size_t nout, len;
@@ -156,14 +158,14 @@ static Value blinded_product(Interp *I, Args *a, bool matmul)
     PaiLink link = link_of(I, T, K, a->fname);
     bool direct = is_direct(s, T);
     PaiVec *p = NULL, *r = NULL;
-    int st = pai_blind_product(&p, &s->pub, &he_keyholder_scheme(s)->priv, x->v, ia, y->v, ib, len, nout, claim, direct,
-                               &o, &link);
+    int st = pai_blind_product(&p, &s->pub, &he_keyholder_scheme(I, s)->priv, x->v, ia, y->v, ib, len, nout, claim, direct,
+                               &o, &link, &e);
     free(ia); free(ib);
-    if (st) return blind_fail(I, a->fname, st, s, claim);
+    if (st) return blind_fail(I, a->fname, &e, s, claim);
     /* back to the scheme's precision: a second round trip, from the product's tracked bound */
-    st = pai_blind_rescale(&r, &s->pub, &he_keyholder_scheme(s)->priv, p, s->frac_exp, NAN, direct, &o, &link);
+    st = pai_blind_rescale(&r, &s->pub, &he_keyholder_scheme(I, s)->priv, p, s->frac_exp, NAN, direct, &o, &link, &e);
     pai_vec_free(p);
-    if (st) return blind_fail(I, a->fname, st, s, NAN);
+    if (st) return blind_fail(I, a->fname, &e, s, NAN);
     return he_ct_new(x->scheme, r, no, so, a->v[0].owner ? a->v[0].owner : a->v[1].owner);
 }
 

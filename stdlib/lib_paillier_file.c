@@ -79,13 +79,13 @@ static Value b_load_key(Interp *I, Args *a)
     if (!he_options(I, a, s)) { he_scheme_free(s); return VERR; }
     char *text = read_file(I, "load_key", path);
     if (!text) { he_scheme_free(s); return VERR; }
-    char err[200] = "";
+    RtErr e;
     int has = 0;
-    int st = pai_jwk_read(text, &s->pub, &s->priv, &has, &I->rng, err, sizeof err);
+    int st = pai_jwk_read(text, &s->pub, &s->priv, &has, &I->rng, &e);
     memset(text, 0, strlen(text)); free(text);
-    if (st) { he_scheme_free(s); return err_raise(I, "load_key: '%s': %s", path, err); }
+    if (st) { he_scheme_free(s); return err_raise(I, "load_key: '%s': %s", path, e.msg); }
     s->has_priv = has;
-    if (has) he_keyring_add(s);
+    if (has) he_keyring_add(I, s);
     Value *kh = lib_kw(a, "keyholder");
     if (kh) {
         if (!he_holders_arg(I, a, kh, &s->keyholders)) { he_scheme_free(s); return VERR; }
@@ -108,7 +108,7 @@ static Value b_save_ciphertext(Interp *I, Args *a)
     if (!lib_arity(I, a, 2, 2) || !lib_kwonly(I, a, NULL) || !lib_path(I, a, 1, LIB_WRITE, &path)) return VERR;
     HeCt *c = he_ct_of(a->v[0]);
     if (!c) return lib_bad(I, a, 0, "ciphertext");
-    if (c->v->slots) return he_fail(I, "save_ciphertext", PAI_EPACKED, c->s);
+    if (c->v->slots) return he_packed(I, "save_ciphertext");
     char *js = pai_vec_json(c->v, c->ndim, c->shape);
     bool ok = write_file(I, "save_ciphertext", path, js);
     free(js);
@@ -123,12 +123,12 @@ static Value b_load_ciphertext(Interp *I, Args *a)
     if (!s) return lib_bad(I, a, 1, "paillier scheme");
     char *text = read_file(I, "load_ciphertext", path);
     if (!text) return VERR;
-    char err[200] = "";
+    RtErr e;
     PaiVec *v = NULL;
     int nd, shape[4];
-    int st = pai_vec_read(text, &s->pub, &v, &nd, shape, err, sizeof err);
+    int st = pai_vec_read(text, &s->pub, &v, &nd, shape, &e);
     free(text);
-    if (st) return err_raise(I, "load_ciphertext: '%s': %s", path, err);
+    if (st) return err_raise(I, "load_ciphertext: '%s': %s", path, e.msg);
     return he_ct_new(a->v[1], v, nd, shape, a->at);
 }
 

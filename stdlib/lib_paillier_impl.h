@@ -19,6 +19,7 @@ typedef struct HeScheme {
     double range;               /* |x| <= range for everything encrypted (public) */
     unsigned headroom;          /* packing: log2 of additions without carry */
     int threads;
+    Interp *ring;               /* the interpreter whose key ring lists it, or NULL */
 } HeScheme;
 
 typedef struct HeCt {
@@ -45,8 +46,11 @@ HeScheme *he_scheme_alloc(void);            /* empty keys; free with he_scheme_f
 void  he_scheme_free(void *p);              /* wipes the private key, leaves the key ring */
 /* A new ciphertext value (owned) taking v; scheme is retained. */
 Value he_ct_new(Value scheme, PaiVec *v, int ndim, const int *shape, int owner);
-/* Raises the message for a runtime status, naming the operation (s may be NULL). */
-Value he_fail(Interp *I, const char *what, int st, const HeScheme *s);
+/* Raises the message for a runtime error, naming the operation and saying what to do
+** for the codes a user can act on (s may be NULL). */
+Value he_fail(Interp *I, const char *what, const RtErr *e, const HeScheme *s);
+/* Raises the refusal of an operation on packed ciphertexts. */
+Value he_packed(Interp *I, const char *what);
 /* The refusal of a decryption (or a helper) at `at` (0: the top level). */
 Value he_not_keyholder(Interp *I, const char *who, const HeScheme *s, int at);
 /* "alice, bob and carol" for a keyholder mask (last_sep between the last two). */
@@ -65,13 +69,15 @@ bool  he_bcast(const int *sa, int na, const int *sb, int nb, int *so, int *no,
 Value he_shape_error(Interp *I, const char *op, const int *sa, int na, const int *sb, int nb);
 
 /* --- lib_paillier_wire.c --- */
-/* The key ring: the keyholders' schemes with their private keys, as their parties hold
-** them (a simulator's ring), so that a scheme arriving at a keyholder gets its key from
-** here and private keys never travel.  he_keyholder_scheme is s itself when it holds
-** the private key, else the ring's scheme for the same public key, else NULL. */
-void  he_keyring_add(HeScheme *s);
-void  he_keyring_drop(const HeScheme *s);
-const HeScheme *he_keyholder_scheme(const HeScheme *s);
+/* The key ring (Interp.keyring): an interpreter's schemes with their private keys, as its
+** parties hold them (a simulator's ring), so that a scheme arriving at a keyholder gets
+** its key from here and private keys never travel, nor pass to another interpreter in
+** the same process.  he_keyring_add lists s in I's ring; he_keyring_drop takes it out of
+** the ring it is in (none: nothing).  he_keyholder_scheme is s itself when it holds the
+** private key, else the scheme of I's ring for the same public key, else NULL. */
+void  he_keyring_add(Interp *I, HeScheme *s);
+void  he_keyring_drop(HeScheme *s);
+const HeScheme *he_keyholder_scheme(Interp *I, const HeScheme *s);
 /* The VClass wire hooks of the two kinds (see val.h). */
 bool  he_scheme_encode(Interp *I, Value self, struct WireW *w, int to);
 Value he_scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);

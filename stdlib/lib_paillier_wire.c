@@ -13,36 +13,49 @@
 
 /* --- the key ring ------------------------------------------------------------------------ */
 
-static HeScheme **keyring;
-static size_t nkeyring;
-
-void he_keyring_add(HeScheme *s)
+void he_keyring_add(Interp *I, HeScheme *s)
 {
-    HeScheme **k = xrealloc(keyring, (nkeyring + 1) * sizeof *k);
-    keyring = k;
-    keyring[nkeyring++] = s;
+    he_keyring_drop(s);
+    I->keyring = xrealloc(I->keyring, (I->nkeyring + 1) * sizeof *I->keyring);
+    I->keyring[I->nkeyring++] = s;
+    s->ring = I;
 }
 
-void he_keyring_drop(const HeScheme *s)
+void he_keyring_drop(HeScheme *s)
 {
-    for (size_t i = 0; i < nkeyring; i++)
-        if (keyring[i] == s) { keyring[i] = keyring[--nkeyring]; break; }
-    if (!nkeyring) { free(keyring); keyring = NULL; }
+    Interp *I = s->ring;
+    if (!I) return;
+    for (size_t i = 0; i < I->nkeyring; i++)
+        if (I->keyring[i] == s) { I->keyring[i] = I->keyring[--I->nkeyring]; break; }
+    if (!I->nkeyring) { free(I->keyring); I->keyring = NULL; }
+    s->ring = NULL;
 }
 
-const HeScheme *he_keyholder_scheme(const HeScheme *s)
+void lib_he_ring_close(Interp *I)
 {
-    if (s->has_priv) return s;
-    for (size_t i = 0; i < nkeyring; i++)
-        if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub)) return keyring[i];
+    for (size_t i = 0; i < I->nkeyring; i++) I->keyring[i]->ring = NULL;
+    free(I->keyring);
+    I->keyring = NULL; I->nkeyring = 0;
+}
+
+/* The scheme of I's ring holding the private key for s's public key, or NULL. */
+static HeScheme *ring_find(Interp *I, const HeScheme *s)
+{
+    for (size_t i = 0; i < I->nkeyring; i++)
+        if (I->keyring[i]->has_priv && pai_pub_equal(&I->keyring[i]->pub, &s->pub)) return I->keyring[i];
     return NULL;
 }
 
-const PaiPriv *lib_he_priv(Value scheme, int party)
+const HeScheme *he_keyholder_scheme(Interp *I, const HeScheme *s)
+{
+    return s->has_priv ? s : ring_find(I, s);
+}
+
+const PaiPriv *lib_he_priv(Interp *I, Value scheme, int party)
 {
     HeScheme *s = he_scheme_of(scheme);
     if (!s || party <= 0 || party >= 64 || !(s->keyholders >> party & 1)) return NULL;
-    const HeScheme *k = he_keyholder_scheme(s);
+    const HeScheme *k = he_keyholder_scheme(I, s);
     return k ? &k->priv : NULL;
 }
 
@@ -70,7 +83,6 @@ Value he_scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *
     const msgpack_object_array *a;
     int64_t frac, headroom, threads, holders;
     double range;
-    (void)I;
     if (!wire_get_array(r, o, 7, 7, &a)) return VERR;
     HeScheme *s = he_scheme_alloc();
     mpz_t n, hs;
@@ -81,7 +93,7 @@ Value he_scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *
               wire_get_int(r, &a->ptr[5], 0, 30, &headroom) && wire_get_int(r, &a->ptr[6], 1, 16, &threads);
     if (ok && (mpz_sizeinbase(n, 2) > 8192 || !(range > 0) || !isfinite(range)))
         ok = wire_fail(r, "a paillier scheme out of range");
-    if (ok && pai_pub_set_nh(&s->pub, n, hs) != PAI_OK)     /* the sender's hs: no exponentiation */
+    if (ok && pai_pub_set_nh(&s->pub, n, hs) != RT_OK)     /* the sender's hs: no exponentiation */
         ok = wire_fail(r, "an unusable Paillier modulus, or hs out of range");
     mpz_clears(n, hs, NULL);
     if (!ok) { he_scheme_free(s); return VERR; }
@@ -91,14 +103,12 @@ Value he_scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *
     s->headroom = (unsigned)headroom;
     s->threads = (int)threads;
     int to = r->to;
-    if (to > 0 && to < 64 && (s->keyholders >> to & 1))      /* the keyholder's own key */
-        for (size_t i = 0; i < nkeyring; i++)
-            if (keyring[i]->has_priv && pai_pub_equal(&keyring[i]->pub, &s->pub)) {
-                pai_priv_copy(&s->priv, &keyring[i]->priv, &s->pub);
-                s->has_priv = 1;
-                he_keyring_add(s);
-                break;
-            }
+    const HeScheme *k = to > 0 && to < 64 && (s->keyholders >> to & 1) ? ring_find(I, s) : NULL;
+    if (k) {                                                  /* the keyholder's own key */
+        pai_priv_copy(&s->priv, &k->priv, &s->pub);
+        s->has_priv = 1;
+        he_keyring_add(I, s);
+    }
     return val_user(&lib_he_scheme_class, s);
 }
 
@@ -107,6 +117,7 @@ Value he_scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *
 ** the receiver cannot link them to what the sender computed) as residues mod n^2. */
 bool he_ct_encode(Interp *I, Value self, struct WireW *w, int to)
 {
+    RtErr e;
     const HeCt *c = AS_USER(self)->p;
     PaiVec *v = pai_vec_copy(c->v);
     PaiOpts o = he_opts(I, c->s);
@@ -114,8 +125,8 @@ bool he_ct_encode(Interp *I, Value self, struct WireW *w, int to)
        must not draw from the party's generator, or the party's later draws would differ
        from the one-process run's */
     int st = I->side_encode ? 0
-           : pai_vec_rerandomize(v, &c->s->pub, NULL, he_rng(I, self.owner ? self.owner : I->cur_party), &o);
-    if (st) { pai_vec_free(v); he_fail(I, "send", st, c->s); return false; }
+           : pai_vec_rerandomize(v, &c->s->pub, NULL, he_rng(I, self.owner ? self.owner : I->cur_party), &o, &e);
+    if (st) { pai_vec_free(v); he_fail(I, "send", &e, c->s); return false; }
     wire_put_array(w, 7);
     if (!lib_wire_put(I, w, c->scheme, 0, to)) { pai_vec_free(v); return false; }
     wire_put_array(w, (size_t)c->ndim);

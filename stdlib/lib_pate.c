@@ -65,8 +65,8 @@ static bool mech_arg(Interp *I, Args *a, Value v, PateMech *m)
         return false;
     }
     if (!ok) return false;
-    char err[200];
-    if (pate_mech_check(m, err, sizeof err)) { err_raise(I, "'%s': %s", a->fname, err); return false; }
+    RtErr e;
+    if (pate_mech_check(m, &e)) { err_raise(I, "'%s': %s", a->fname, e.msg); return false; }
     return true;
 }
 
@@ -231,11 +231,11 @@ static Value b_aggregate(Interp *I, Args *a)
     }
     msg_parallel_end(&I->msg);
     int *lab = xcalloc((size_t)t.Q, sizeof *lab);
-    char err[200];
+    RtErr e;
     Value r = VERR;
     if (ok) {
-        if (pate_plain(t.n, (const double *const *)got, (size_t)t.Q, t.C, lab, err, sizeof err))
-            err_raise(I, "'aggregate': %s", err);
+        if (pate_plain(t.n, (const double *const *)got, (size_t)t.Q, t.C, lab, &e))
+            err_raise(I, "'aggregate': %s", e.msg);
         else r = labels_value(lab, (size_t)t.Q, to);
     }
     for (int i = 0; i < t.n; i++) free(got[i]);
@@ -355,13 +355,13 @@ static Value b_speed(Interp *I, Args *a)
     const PaiPub *pub = he ? lib_he_pub(*he) : NULL;
     if (!pub) return he ? lib_badkw(I, a, "he", "paillier scheme") :
                           err_raise(I, "'speed' needs he = a paillier scheme whose keyholder is the server");
-    const PaiPriv *priv = lib_he_priv(*he, S);
+    const PaiPriv *priv = lib_he_priv(I, *he, S);
     if (!priv)
         return err_raise(I, "'speed': the server %s does not hold the scheme's private key; make the "
                          "scheme with paillier(keyholder = %s)", ev_party_name(I, S), ev_party_name(I, S));
-    if (lib_he_priv(*he, A) || lib_he_priv(*he, U))
+    if (lib_he_priv(I, *he, A) || lib_he_priv(I, *he, U))
         return err_raise(I, "'speed': the %s holds the private key too; only the server may (the "
-                         "aggregator could decrypt the histogram)", lib_he_priv(*he, A) ? "aggregator" : "student");
+                         "aggregator could decrypt the histogram)", lib_he_priv(I, *he, A) ? "aggregator" : "student");
     if (A == S || A == U || S == U || D == A || D == S)
         return err_raise(I, "'speed': aggregator, server and student must be three different parties, "
                          "and the dealer neither the aggregator nor the server");
@@ -405,7 +405,7 @@ static Value b_speed(Interp *I, Args *a)
     int rc = pate_speed(&P, (const double *const *)t.x, (size_t)t.Q, t.C, lab);
     if (tty) fprintf(stderr, rc ? " stopped\n" : " done (encrypt %.1f s, aggregate %.1f s, to shares %.1f s, "
                      "argmax %.1f s)\n", P.t_encrypt, P.t_aggregate, P.t_convert, P.t_argmax);
-    Value r = rc ? err_raise(I, "'speed': %s", P.err) : labels_value(lab, (size_t)t.Q, U);
+    Value r = rc ? err_raise(I, "'speed': %s", P.err.msg) : labels_value(lab, (size_t)t.Q, U);
     last = P; last.teacher = NULL; last.dropped = NULL; last.msg = NULL; last.pub = NULL; last.priv = NULL;
     have_last = rc == 0;
     free(lab); free(dropped);
@@ -496,7 +496,8 @@ static Value b_pate_charge(Interp *I, Args *a)
     pate_rdp_query(&m, one);
     for (int i = 0; i < DP_RDP_NORDERS; i++) curve[i] = one[i] * (double)Q;
     double eps = pate_epsilon_di(&m, Q, delta, NULL);
-    char name[120], what[200], err[512];
+    char name[120], what[200];
+    RtErr err;
     mech_name(&m, name, sizeof name);
     snprintf(what, sizeof what, "pate %s, %ld queries", name, Q);
     /* every distinct ledger once (teachers' parts of one dataset share one), all or none */
@@ -510,15 +511,15 @@ static Value b_pate_charge(Interp *I, Args *a)
         while (j < ns && seen[j] != l) j++;
         if (j < ns) continue;
         if (!dp_ledger_fits(l, eps, delta, curve)) {
-            dp_ledger_charge(l, what, eps, delta, curve, err, sizeof err);     /* refused: says why */
+            dp_ledger_charge(l, what, eps, delta, curve, &err);     /* refused: says why */
             free(seen);
             int p = val_owner(L->v[i]);
             return err_raise(I, "teacher %zu's data%s%s%s: %s; no query was asked", i + 1,
-                             p ? " (at " : "", p ? ev_party_name(I, p) : "", p ? ")" : "", err);
+                             p ? " (at " : "", p ? ev_party_name(I, p) : "", p ? ")" : "", err.msg);
         }
         seen[ns++] = l;
     }
-    for (size_t j = 0; j < ns; j++) dp_ledger_charge(seen[j], what, eps, delta, curve, err, sizeof err);
+    for (size_t j = 0; j < ns; j++) dp_ledger_charge(seen[j], what, eps, delta, curve, &err);
     free(seen);
     return VNUM(eps);
 }

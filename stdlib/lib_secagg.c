@@ -102,7 +102,7 @@ static Value b_secagg(Interp *I, Args *a)
                   .name = party_name, .u = I, .interrupt = I->interrupt };
     if (secagg_run(&run, sum) != 0) {
         if (I->interrupt && *I->interrupt) { *I->interrupt = 0; err_raise(I, "interrupted"); }
-        else err_raise(I, "'secagg': %s", run.err);
+        else err_raise(I, "'secagg': %s", run.err.msg);
     } else if (!shape) {
         r = VNUM(sum[0]);
     } else {

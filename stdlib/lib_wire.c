@@ -247,7 +247,7 @@ Value lib_wire_read(Interp *I, const uint8_t *buf, size_t len, int from)
     }
     if (IS_ERR(v)) {
         if (!r.failed) wire_fail(&r, "unreadable");
-        err_raise(I, "%s", r.err);
+        err_raise(I, "%s", r.e.msg);
     }
     wire_r_free(&r);
     return v;

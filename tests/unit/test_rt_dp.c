@@ -409,24 +409,24 @@ static void sparse_vector(void)
 static void ledger_budget(void)
 {
     DpLedger *L = dp_ledger_new();
-    char err[400];
-    CU_ASSERT(dp_ledger_charge(L, "no budget yet", 5, 0, NULL, err, sizeof err)); /* recorded */
+    RtErr err;
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "no budget yet", 5, 0, NULL, &err), RT_OK); /* recorded */
     CU_ASSERT(dp_ledger_set_budget(L, 8, 1e-5));
-    CU_ASSERT(dp_ledger_charge(L, "laplace release", 1.0, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "laplace release", 1.0, 0, NULL, &err), RT_OK);
     CU_ASSERT(dp_ledger_fits(L, 2.0, 1e-5, NULL));
     CU_ASSERT(!dp_ledger_fits(L, 2.0, 2e-5, NULL));
-    CU_ASSERT(!dp_ledger_charge(L, "train dpsgd", 3.01, 1e-5, NULL, err, sizeof err));
-    CU_ASSERT_STRING_EQUAL(err, "privacy budget exceeded: train dpsgd costs epsilon 3.01, "
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "train dpsgd", 3.01, 1e-5, NULL, &err), RT_EBUDGET);
+    CU_ASSERT_STRING_EQUAL(err.msg, "privacy budget exceeded: train dpsgd costs epsilon 3.01, "
                            "delta 1e-05 (total after it: epsilon 9.01, delta 1e-05); spent "
                            "epsilon 6 of 8 (2 left), delta 0 of 1e-05 (1e-05 left)");
-    CU_ASSERT(dp_ledger_charge(L, "exactly the rest", 2.0, 1e-5, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "exactly the rest", 2.0, 1e-5, NULL, &err), RT_OK);
     DpSpent s = dp_ledger_spent(L);
     TU_NEAR(s.epsilon, 8.0, 1e-12);
     TU_NEAR(s.delta, 1e-5, 1e-18);
     CU_ASSERT(!s.by_rdp);                       /* charges without curves: basic only */
     CU_ASSERT_EQUAL(L->n, 3);
     CU_ASSERT(!dp_ledger_set_budget(L, -1, 0));
-    CU_ASSERT(!dp_ledger_charge(L, "negative", -1, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "negative", -1, 0, NULL, &err), RT_EINVAL);
     dp_ledger_free(L);
 }
 
@@ -437,11 +437,11 @@ static void ledger_rdp_composition(void)
     DpLedger *L = dp_ledger_new();
     dp_ledger_set_budget(L, 1.5, 1e-5);
     double curve[DP_RDP_NORDERS];
-    char err[400];
+    RtErr err;
     dp_rdp_curve_sgm(Q_MNIST, 1.2, 235, curve);
     double one = dp_rdp_epsilon(Q_MNIST, 1.2, 235, 1e-5);
     for (int e = 0; e < 10; e++)
-        CU_ASSERT(dp_ledger_charge(L, "epoch", one, 1e-5, curve, err, sizeof err));
+        CU_ASSERT_EQUAL(dp_ledger_charge(L, "epoch", one, 1e-5, curve, &err), RT_OK);
     DpSpent s = dp_ledger_spent(L);
     CU_ASSERT(s.by_rdp);
     TU_NEAR(s.epsilon, dp_rdp_epsilon(Q_MNIST, 1.2, 2350, 1e-5), 1e-9);
@@ -453,18 +453,19 @@ static void ledger_rdp_composition(void)
     TU_NEAR(curve[0], 1.1 * 0.125, 1e-12);
     TU_NEAR(curve[DP_RDP_NORDERS - 1], 0.5, 0);
     dp_ledger_set_budget(P, 1, 1e-6);
-    CU_ASSERT(dp_ledger_charge(P, "laplace", 0.5, 0, curve, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_charge(P, "laplace", 0.5, 0, curve, &err), RT_OK);
     s = dp_ledger_spent(P);
     CU_ASSERT(!s.by_rdp);
     TU_NEAR(s.epsilon, 0.5, 0);
     /* The refusal happens when neither accounting fits. */
     for (int e = 0; e < 40; e++) {
         dp_rdp_curve_sgm(Q_MNIST, 1.2, 235, curve);
-        if (!dp_ledger_charge(L, "epoch", one, 1e-5, curve, err, sizeof err)) break;
+        if (dp_ledger_charge(L, "epoch", one, 1e-5, curve, &err)) break;
     }
     CU_ASSERT(dp_ledger_spent(L).epsilon <= 1.5 * (1 + 1e-9));
     CU_ASSERT(!dp_ledger_fits(L, one, 1e-5, curve));
-    CU_ASSERT(strstr(err, "privacy budget exceeded: epoch costs") == err);
+    CU_ASSERT(strstr(err.msg, "privacy budget exceeded: epoch costs") == err.msg);
+    CU_ASSERT_EQUAL(err.code, RT_EBUDGET);
     dp_ledger_free(P);
     dp_ledger_free(L);
 }
@@ -479,9 +480,9 @@ static void ledger_shared_by_copies(void)
     Ds copy = d;
     copy.ledger = d.ledger_copy(d.ledger);      /* what a dataset copy does */
     dp_ledger_set_budget(L, 1, 0);
-    char err[400];
-    CU_ASSERT(dp_ledger_charge(copy.ledger, "on the copy", 0.75, 0, NULL, err, sizeof err));
-    CU_ASSERT(!dp_ledger_charge(L, "on the original", 0.5, 0, NULL, err, sizeof err));
+    RtErr err;
+    CU_ASSERT_EQUAL(dp_ledger_charge(copy.ledger, "on the copy", 0.75, 0, NULL, &err), RT_OK);
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "on the original", 0.5, 0, NULL, &err), RT_EBUDGET);
     copy.ledger_free(copy.ledger);
     d.ledger_free(d.ledger);                    /* the last reference frees it */
 }
@@ -490,8 +491,8 @@ static void ledger_shared_by_copies(void)
 static void ledger_cap_only_goes_down(void)
 {
     DpLedger *L = dp_ledger_new();
-    char err[400];
-    CU_ASSERT(dp_ledger_charge(L, "before any budget", 0.5, 0, NULL, err, sizeof err));
+    RtErr err;
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "before any budget", 0.5, 0, NULL, &err), RT_OK);
     CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 1.0, 1e-5), DP_BUDGET_SET);   /* first: free */
     CU_ASSERT_EQUAL(L->owner, 2);
     CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 1.0, 1e-5), DP_BUDGET_SET);   /* the same again */
@@ -500,10 +501,10 @@ static void ledger_cap_only_goes_down(void)
     CU_ASSERT_EQUAL(dp_ledger_lower(L, 3, 0.5, 0), DP_BUDGET_NOT_OWNER);
     CU_ASSERT_EQUAL(dp_ledger_lower(L, 0, 0.5, 0), DP_BUDGET_NOT_OWNER);
     CU_ASSERT_EQUAL(L->budget_epsilon, 1.0);
-    CU_ASSERT(dp_ledger_charge(L, "after", 0.25, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "after", 0.25, 0, NULL, &err), RT_OK);
     CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 2, 1e-5), DP_BUDGET_RAISES);  /* after spending */
     CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, 0.8, 0), DP_BUDGET_SET);
-    CU_ASSERT(!dp_ledger_charge(L, "over", 0.1, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_charge(L, "over", 0.1, 0, NULL, &err), RT_EBUDGET);
     CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, -1, 0), DP_BUDGET_BAD);
     CU_ASSERT_EQUAL(dp_ledger_lower(L, 2, NAN, 0), DP_BUDGET_BAD);
     dp_ledger_free(L);
@@ -513,18 +514,18 @@ static void ledger_cap_only_goes_down(void)
 static void ledger_join(void)
 {
     DpLedger *a = dp_ledger_new(), *b = dp_ledger_new(), *c = dp_ledger_new();
-    char err[400];
+    RtErr err;
     dp_ledger_lower(a, 1, 5, 1e-5);
     dp_ledger_lower(b, 2, 3, 1e-4);
-    CU_ASSERT(dp_ledger_charge(a, "on a", 1, 0, NULL, err, sizeof err));
-    CU_ASSERT(dp_ledger_charge(b, "on b", 2, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_charge(a, "on a", 1, 0, NULL, &err), RT_OK);
+    CU_ASSERT_EQUAL(dp_ledger_charge(b, "on b", 2, 0, NULL, &err), RT_OK);
     DpLedger *r = dp_ledger_join(a, b);
     CU_ASSERT(r == dp_ledger_root(a) && r == dp_ledger_root(b));
     CU_ASSERT_EQUAL(r->budget_epsilon, 3);      /* each the lower of the two */
     CU_ASSERT_EQUAL(r->budget_delta, 1e-5);
     CU_ASSERT_EQUAL(r->n, 2);
     TU_NEAR(dp_ledger_spent(b).epsilon, 3, 0);
-    CU_ASSERT(!dp_ledger_charge(b, "too much", 0.5, 0, NULL, err, sizeof err));
+    CU_ASSERT_EQUAL(dp_ledger_charge(b, "too much", 0.5, 0, NULL, &err), RT_EBUDGET);
     CU_ASSERT(dp_ledger_join(b, a) == r);       /* already one */
     /* a ledger without a budget joined into one with: the cap holds for both */
     dp_ledger_join(c, b);
@@ -541,17 +542,17 @@ static void ledger_save_load(void)
 {
     DpLedger *L = dp_ledger_new();
     dp_ledger_set_budget(L, 3, 1e-5);
-    char err[200];
+    RtErr err;
     double curve[DP_RDP_NORDERS];
     dp_rdp_curve_gaussian(3.0, curve);
-    dp_ledger_charge(L, "laplace(sensitivity = 1, epsilon = 0.1)", 0.1, 0, NULL, err, sizeof err);
-    dp_ledger_charge(L, "train dpsgd\n(two lines)", 1.2, 1e-5 / 3, curve, err, sizeof err);
+    dp_ledger_charge(L, "laplace(sensitivity = 1, epsilon = 0.1)", 0.1, 0, NULL, &err);
+    dp_ledger_charge(L, "train dpsgd\n(two lines)", 1.2, 1e-5 / 3, curve, &err);
     char *buf = NULL; size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     CU_ASSERT(dp_ledger_write(L, f));
     fclose(f);
     f = fmemopen(buf, len, "r");
-    DpLedger *M = dp_ledger_read(f, err, sizeof err);
+    DpLedger *M = dp_ledger_read(f, &err);
     fclose(f);
     CU_ASSERT_PTR_NOT_NULL_FATAL(M);
     CU_ASSERT(M->has_budget);
@@ -566,7 +567,7 @@ static void ledger_save_load(void)
     CU_ASSERT(memcmp(M->c[1].rdp, curve, sizeof curve) == 0);
     /* Restoring onto a dataset's (fresh) ledger takes the charges as they were. */
     DpLedger *R = dp_ledger_new();
-    dp_ledger_charge(R, "to be replaced", 9, 0, NULL, err, sizeof err);
+    dp_ledger_charge(R, "to be replaced", 9, 0, NULL, &err);
     dp_ledger_restore(R, M);
     CU_ASSERT_EQUAL(R->n, 2);
     TU_NEAR(dp_ledger_spent(R).epsilon, 1.3, 1e-12);
@@ -577,13 +578,14 @@ static void ledger_save_load(void)
     free(buf);
     const char *bad = "ppdl-ledger 1\nbudget 1 0\ncharge x y z\n";
     f = fmemopen((void *)bad, strlen(bad), "r");
-    CU_ASSERT_PTR_NULL(dp_ledger_read(f, err, sizeof err));
-    CU_ASSERT_STRING_EQUAL(err, "malformed ledger line 3");
+    CU_ASSERT_PTR_NULL(dp_ledger_read(f, &err));
+    CU_ASSERT_EQUAL(err.code, RT_EFORMAT);
+    CU_ASSERT_STRING_EQUAL(err.msg, "malformed ledger line 3");
     fclose(f);
     const char *shortrdp = "ppdl-ledger 1\nbudget none\ncharge 1 0 x\nrdp 1 2 3\n";
     f = fmemopen((void *)shortrdp, strlen(shortrdp), "r");
-    CU_ASSERT_PTR_NULL(dp_ledger_read(f, err, sizeof err));
-    CU_ASSERT_STRING_EQUAL(err, "malformed ledger line 4");
+    CU_ASSERT_PTR_NULL(dp_ledger_read(f, &err));
+    CU_ASSERT_STRING_EQUAL(err.msg, "malformed ledger line 4");
     fclose(f);
     dp_ledger_free(L);
 }

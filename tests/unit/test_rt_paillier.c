@@ -49,10 +49,10 @@ static void keygen_checks(void)
     mpz_clears(t, u, NULL);
     /* two keys differ; odd or small sizes are refused */
     PaiPub p2; pai_pub_init(&p2);
-    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 256, &R), PAI_OK);
+    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 256, &R), RT_OK);
     CU_ASSERT(!pai_pub_equal(&p2, &PUB));
-    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 255, &R), PAI_EKEY);
-    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 64, &R), PAI_EKEY);
+    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 255, &R), RT_EKEY);
+    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 64, &R), RT_EKEY);
     pai_pub_clear(&p2);
 }
 
@@ -67,18 +67,18 @@ static void textbook_known_answer(void)
         pai_encrypt_r(&PUB, c, m, r);
         textbook(want, &PUB, m, r);
         CU_ASSERT(mpz_cmp(c, want) == 0);
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), PAI_OK);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), RT_OK);
         CU_ASSERT(mpz_cmp(d, m) == 0);
         pai_decrypt_lambda(&PRIV, &PUB, d, c);
         CU_ASSERT(mpz_cmp(d, m) == 0);
     }
     /* malformed ciphertexts are refused, not decrypted to garbage */
     mpz_set_ui(c, 0);
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), PAI_EFORMAT);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), RT_EFORMAT);
     mpz_set(c, PUB.n2);
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), PAI_EFORMAT);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), RT_EFORMAT);
     mpz_set(c, PRIV.p);                                 /* not a unit */
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), PAI_EFORMAT);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), RT_EFORMAT);
     mpz_clears(m, r, c, want, d, NULL);
 }
 
@@ -89,7 +89,7 @@ static void djn_and_crt_match_formula(void)
     PaiPub pub; pai_pub_init(&pub); pai_pub_copy(&pub, &PUB);
     PaiPriv priv; pai_priv_init(&priv);
     /* hs is (-x^2)^n: an n-th residue, so hs^a is valid noise: D(hs^a) = 0 */
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, PUB.hs), PAI_OK);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, PUB.hs), RT_OK);
     CU_ASSERT(mpz_sgn(t) == 0);
     for (int round = 0; round < 2; round++) {
         if (round == 1) { pai_pub_precompute(&pub); pai_priv_precompute(&PRIV, &PUB); }
@@ -107,7 +107,7 @@ static void djn_and_crt_match_formula(void)
             mpz_mul(want, want, t); mpz_mod(want, want, PUB.n2);
             CU_ASSERT(mpz_cmp(c1, want) == 0);
             CU_ASSERT(mpz_cmp(c2, want) == 0);
-            CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c1), PAI_OK);
+            CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c1), RT_OK);
             CU_ASSERT(mpz_cmp(t, m) == 0);
         }
         /* fresh encryptions decrypt and differ */
@@ -116,8 +116,8 @@ static void djn_and_crt_match_formula(void)
         pai_encrypt(&pub, c3, m, &R);
         pai_encrypt_crt(&PRIV, &PUB, c2, m, &R);
         CU_ASSERT(mpz_cmp(c1, c3) != 0);
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c1), PAI_OK); CU_ASSERT(mpz_cmp_ui(t, 42) == 0);
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c2), PAI_OK); CU_ASSERT(mpz_cmp_ui(t, 42) == 0);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c1), RT_OK); CU_ASSERT(mpz_cmp_ui(t, 42) == 0);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c2), RT_OK); CU_ASSERT(mpz_cmp_ui(t, 42) == 0);
     }
     pai_pub_clear(&pub); pai_priv_clear(&priv);
     mpz_clears(m, a, c1, c2, c3, want, t, NULL);
@@ -170,39 +170,45 @@ static void homomorphisms(void)
 
 static void fixed_point(void)
 {
+    RtErr err;
     setup_key();
     mpz_t m, c; mpz_inits(m, c, NULL);
     const double xs[] = { 0, 1, -1, 3.25, -1234.5678, 1e-6, -7e5, 0.1 };
     for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
         double y;
-        CU_ASSERT_EQUAL(pai_encode(&PUB, m, xs[i], PAI_DEFAULT_EXP), PAI_OK);
-        CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, PAI_DEFAULT_EXP), PAI_OK);
+        CU_ASSERT_EQUAL(pai_encode(&PUB, m, xs[i], PAI_DEFAULT_EXP, NULL), RT_OK);
+        CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, PAI_DEFAULT_EXP, NULL), RT_OK);
         TU_NEAR(y, xs[i], 0x1p-32);
         pai_encrypt(&PUB, c, m, &R);
         pai_decrypt(&PRIV, &PUB, m, c);
-        CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, PAI_DEFAULT_EXP), PAI_OK);
+        CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, PAI_DEFAULT_EXP, NULL), RT_OK);
         TU_NEAR(y, xs[i], 0x1p-32);
     }
     /* -1.5 at exponent -8 is n - 1.5 * 2^32 */
-    CU_ASSERT_EQUAL(pai_encode(&PUB, m, -1.5, -8), PAI_OK);
+    CU_ASSERT_EQUAL(pai_encode(&PUB, m, -1.5, -8, NULL), RT_OK);
     mpz_add_ui(m, m, 6442450944u);
     CU_ASSERT(mpz_cmp(m, PUB.n) == 0);
     /* a huge exponent scale decodes without overflowing a double */
     double y;
-    CU_ASSERT_EQUAL(pai_encode(&PUB, m, 3.25, -100), PAI_OK);
-    CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, -100), PAI_OK);
+    CU_ASSERT_EQUAL(pai_encode(&PUB, m, 3.25, -100, NULL), RT_OK);
+    CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, -100, NULL), RT_OK);
     TU_NEAR(y, 3.25, 1e-12);
     /* out of range and non-finite values are refused */
-    CU_ASSERT_EQUAL(pai_encode(&PUB, m, NAN, -8), PAI_ERANGE);
-    CU_ASSERT_EQUAL(pai_encode(&PUB, m, INFINITY, -8), PAI_ERANGE);
-    CU_ASSERT_EQUAL(pai_encode(&PUB, m, 1e300, -8), PAI_ERANGE);
+    CU_ASSERT_EQUAL(pai_encode(&PUB, m, NAN, -8, &err), RT_ERANGE);
+    CU_ASSERT_EQUAL(err.code, RT_ERANGE);
+    CU_ASSERT_EQUAL(pai_encode(&PUB, m, INFINITY, -8, &err), RT_ERANGE);
+    CU_ASSERT_EQUAL(err.code, RT_ERANGE);
+    CU_ASSERT_EQUAL(pai_encode(&PUB, m, 1e300, -8, &err), RT_ERANGE);
+    CU_ASSERT_EQUAL(err.code, RT_ERANGE);
     /* the middle third is an overflow: max_int + 1 .. n - max_int - 1 */
     mpz_add_ui(m, PUB.max_int, 1);
-    CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, 0), PAI_EOVERFLOW);
+    CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, 0, &err), RT_EOVERFLOW);
+    CU_ASSERT_EQUAL(err.code, RT_EOVERFLOW);
     mpz_sub(m, PUB.n, PUB.max_int);
-    CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, 0), PAI_OK);
+    CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, 0, NULL), RT_OK);
     mpz_sub_ui(m, m, 1);
-    CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, 0), PAI_EOVERFLOW);
+    CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, 0, &err), RT_EOVERFLOW);
+    CU_ASSERT_EQUAL(err.code, RT_EOVERFLOW);
     /* plaintext exponent choice */
     const double ints[] = { 1, -2, 3 }, fr[] = { 1, 0.5 };
     CU_ASSERT_EQUAL(pai_plain_exp(ints, 3, -8), 0);
@@ -214,59 +220,60 @@ static void check_vec(const PaiVec *v, const double *want, size_t n, double tol)
 {
     double *got = calloc(n, sizeof *got);
     CU_ASSERT_EQUAL_FATAL(v->count, n);
-    CU_ASSERT_EQUAL(pai_vec_decrypt(got, &PUB, &PRIV, v, NULL), PAI_OK);
+    CU_ASSERT_EQUAL(pai_vec_decrypt(got, &PUB, &PRIV, v, NULL, NULL), RT_OK);
     for (size_t i = 0; i < n; i++) TU_NEAR(got[i], want[i], tol);
     free(got);
 }
 
 static void vectors_one_and_two_threads(void)
 {
+    RtErr err;
     setup_key();
     double x[6] = { 1.5, -2, 0.25, 10, -0.125, 3 }, y[6] = { 2, 2, -4, 0.5, 8, -1 };
     for (int threads = 1; threads <= 2; threads++) {
         PaiOpts o = { .threads = threads };
         PaiVec *a, *b, *r;
-        CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt(&a, &PUB, NULL, NULL, x, 6, -8, 1e6, &R, &o), PAI_OK);
-        CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt(&b, &PUB, &PRIV, NULL, y, 6, -8, 1e6, &R, &o), PAI_OK);
+        CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt(&a, &PUB, NULL, NULL, x, 6, -8, 1e6, &R, &o, NULL), RT_OK);
+        CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt(&b, &PUB, &PRIV, NULL, y, 6, -8, 1e6, &R, &o, NULL), RT_OK);
         check_vec(a, x, 6, 1e-9);
         check_vec(b, y, 6, 1e-9);
         double w[6];
-        CU_ASSERT_EQUAL(pai_vec_add(&r, &PUB, a, NULL, b, NULL, 6, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_add(&r, &PUB, a, NULL, b, NULL, 6, &o, NULL), RT_OK);
         for (int i = 0; i < 6; i++) w[i] = x[i] + y[i];
         check_vec(r, w, 6, 1e-9); pai_vec_free(r);
-        CU_ASSERT_EQUAL(pai_vec_sub(&r, &PUB, a, NULL, b, NULL, 6, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_sub(&r, &PUB, a, NULL, b, NULL, 6, &o, NULL), RT_OK);
         for (int i = 0; i < 6; i++) w[i] = x[i] - y[i];
         check_vec(r, w, 6, 1e-9); pai_vec_free(r);
         /* elementwise product with a plain vector (fractional: exponent -16) */
-        CU_ASSERT_EQUAL(pai_vec_mul_plain(&r, &PUB, a, NULL, y, NULL, 6, -8, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_mul_plain(&r, &PUB, a, NULL, y, NULL, 6, -8, &o, NULL), RT_OK);
         CU_ASSERT_EQUAL(r->exp, -16);                 /* 0.5 is fractional: -8 + -8 */
         for (int i = 0; i < 6; i++) w[i] = x[i] * y[i];
         check_vec(r, w, 6, 1e-9); pai_vec_free(r);
         const double yi[6] = { 2, 2, -4, 1, 8, -1 };   /* integers: exact, exponent kept */
-        CU_ASSERT_EQUAL(pai_vec_mul_plain(&r, &PUB, a, NULL, yi, NULL, 6, -8, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_mul_plain(&r, &PUB, a, NULL, yi, NULL, 6, -8, &o, NULL), RT_OK);
         CU_ASSERT_EQUAL(r->exp, -8);
         for (int i = 0; i < 6; i++) w[i] = x[i] * yi[i];
         check_vec(r, w, 6, 1e-9); pai_vec_free(r);
         /* broadcasting a scalar with an index array, and plain + ct, plain - ct */
         size_t zero[6] = {0};
         double s = -0.75;
-        CU_ASSERT_EQUAL(pai_vec_mul_plain(&r, &PUB, a, NULL, &s, zero, 6, -8, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_mul_plain(&r, &PUB, a, NULL, &s, zero, 6, -8, &o, NULL), RT_OK);
         for (int i = 0; i < 6; i++) w[i] = x[i] * s;
         check_vec(r, w, 6, 1e-9); pai_vec_free(r);
-        CU_ASSERT_EQUAL(pai_vec_add_plain(&r, &PUB, a, NULL, &s, zero, 6, 1, -8, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_add_plain(&r, &PUB, a, NULL, &s, zero, 6, 1, -8, &o, NULL), RT_OK);
         for (int i = 0; i < 6; i++) w[i] = x[i] + s;
         check_vec(r, w, 6, 1e-9); pai_vec_free(r);
-        CU_ASSERT_EQUAL(pai_vec_add_plain(&r, &PUB, a, NULL, y, NULL, 6, -1, -8, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_add_plain(&r, &PUB, a, NULL, y, NULL, 6, -1, -8, &o, NULL), RT_OK);
         for (int i = 0; i < 6; i++) w[i] = y[i] - x[i];
         check_vec(r, w, 6, 1e-9); pai_vec_free(r);
-        CU_ASSERT_EQUAL(pai_vec_neg(&r, &PUB, a, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_neg(&r, &PUB, a, &o, NULL), RT_OK);
         for (int i = 0; i < 6; i++) w[i] = -x[i];
         check_vec(r, w, 6, 1e-9); pai_vec_free(r);
         /* exponent alignment: integer-scaled ct (exp 0) + fractional ct (exp -8) */
         PaiVec *ai;
         double xi[6] = { 1, 2, 3, 4, 5, 6 };
-        CU_ASSERT_EQUAL(pai_vec_encrypt(&ai, &PUB, NULL, NULL, xi, 6, 0, 100, &R, &o), PAI_OK);
-        CU_ASSERT_EQUAL(pai_vec_add(&r, &PUB, ai, NULL, a, NULL, 6, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_encrypt(&ai, &PUB, NULL, NULL, xi, 6, 0, 100, &R, &o, NULL), RT_OK);
+        CU_ASSERT_EQUAL(pai_vec_add(&r, &PUB, ai, NULL, a, NULL, 6, &o, NULL), RT_OK);
         CU_ASSERT_EQUAL(r->exp, -8);
         for (int i = 0; i < 6; i++) w[i] = xi[i] + x[i];
         check_vec(r, w, 6, 1e-9); pai_vec_free(r); pai_vec_free(ai);
@@ -276,7 +283,7 @@ static void vectors_one_and_two_threads(void)
         for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) {
             abase[i * 2 + j] = (size_t)i * 3; kbase[i * 2 + j] = (size_t)j;
         }
-        CU_ASSERT_EQUAL(pai_vec_dot(&r, &PUB, a, abase, 1, P, kbase, 2, 3, 4, -8, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_dot(&r, &PUB, a, abase, 1, P, kbase, 2, 3, 4, -8, &o, NULL), RT_OK);
         for (int i = 0; i < 2; i++) for (int j = 0; j < 2; j++) {
             double acc = 0;
             for (int l = 0; l < 3; l++) acc += x[i * 3 + l] * P[l * 2 + j];
@@ -285,22 +292,23 @@ static void vectors_one_and_two_threads(void)
         check_vec(r, w, 4, 1e-9); pai_vec_free(r);
         /* sums: all, and of each row of 2x3 */
         size_t b0 = 0;
-        CU_ASSERT_EQUAL(pai_vec_sum(&r, &PUB, a, &b0, 1, 6, 1, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_sum(&r, &PUB, a, &b0, 1, 6, 1, &o, NULL), RT_OK);
         w[0] = 0; for (int i = 0; i < 6; i++) w[0] += x[i];
         check_vec(r, w, 1, 1e-9); pai_vec_free(r);
-        CU_ASSERT_EQUAL(pai_vec_sum(&r, &PUB, a, NULL, 1, 3, 2, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_sum(&r, &PUB, a, NULL, 1, 3, 2, &o, NULL), RT_OK);
         w[0] = x[0] + x[1] + x[2]; w[1] = x[3] + x[4] + x[5];
         check_vec(r, w, 2, 1e-9); pai_vec_free(r);
         /* gather and rerandomise */
         size_t idx[3] = { 5, 0, 2 };
-        CU_ASSERT_EQUAL(pai_vec_gather(&r, a, idx, 3), PAI_OK);
-        CU_ASSERT_EQUAL(pai_vec_rerandomize(r, &PUB, NULL, &R, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_gather(&r, a, idx, 3, NULL), RT_OK);
+        CU_ASSERT_EQUAL(pai_vec_rerandomize(r, &PUB, NULL, &R, &o, NULL), RT_OK);
         CU_ASSERT(mpz_cmp(r->c[0], a->c[5]) != 0);
         w[0] = x[5]; w[1] = x[0]; w[2] = x[2];
         check_vec(r, w, 3, 1e-9); pai_vec_free(r);
         /* mismatched sizes of index arrays are the caller's; bad gather index is not */
         size_t bad = 6;
-        CU_ASSERT_EQUAL(pai_vec_gather(&r, a, &bad, 1), PAI_EMISMATCH);
+        CU_ASSERT_EQUAL(pai_vec_gather(&r, a, &bad, 1, &err), RT_EMISMATCH);
+        CU_ASSERT_EQUAL(err.code, RT_EMISMATCH);
         CU_ASSERT_PTR_NULL(r);
         CU_ASSERT_EQUAL(pai_vec_bytes(&PUB, a), 6u * 128u);
         pai_vec_free(a); pai_vec_free(b);
@@ -309,14 +317,16 @@ static void vectors_one_and_two_threads(void)
 
 static void overflow_is_an_error(void)
 {
+    RtErr err;
     setup_key();
     PaiVec *a, *r;
     double x[2] = { 1000, -1000 }, k = 1e15;
     size_t z[2] = {0, 0};
-    CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt(&a, &PUB, NULL, NULL, x, 2, -8, 1e6, &R, NULL), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt(&a, &PUB, NULL, NULL, x, 2, -8, 1e6, &R, NULL, NULL), RT_OK);
     /* values beyond the declared range are refused at encryption */
     double big = 2e6;
-    CU_ASSERT_EQUAL(pai_vec_encrypt(&r, &PUB, NULL, NULL, &big, 1, -8, 1e6, &R, NULL), PAI_ERANGE);
+    CU_ASSERT_EQUAL(pai_vec_encrypt(&r, &PUB, NULL, NULL, &big, 1, -8, 1e6, &R, NULL, &err), RT_ERANGE);
+    CU_ASSERT_EQUAL(err.code, RT_ERANGE);
     CU_ASSERT_PTR_NULL(r);
     /* repeated multiplication by the integer 1e15 (exponent 0, ~49.8 bits a step) from
     ** a bound of ~51.9 bits; a 512-bit key's safe range is 2^509: nine steps fit, the
@@ -325,16 +335,16 @@ static void overflow_is_an_error(void)
     double want[2] = { 1000, -1000 };
     int steps = 0, st;
     for (;;) {
-        st = pai_vec_mul_plain(&r, &PUB, cur, NULL, &k, z, 2, -8, NULL);
-        if (st != PAI_OK) break;
+        st = pai_vec_mul_plain(&r, &PUB, cur, NULL, &k, z, 2, -8, NULL, NULL);
+        if (st != RT_OK) break;
         pai_vec_free(cur); cur = r; steps++;
         want[0] *= k; want[1] *= k;
         double got[2];
-        CU_ASSERT_EQUAL(pai_vec_decrypt(got, &PUB, &PRIV, cur, NULL), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_decrypt(got, &PUB, &PRIV, cur, NULL, NULL), RT_OK);
         TU_NEAR(got[0] / want[0], 1.0, 1e-9);
         TU_NEAR(got[1] / want[1], 1.0, 1e-9);
     }
-    CU_ASSERT_EQUAL(st, PAI_EOVERFLOW);
+    CU_ASSERT_EQUAL(st, RT_EOVERFLOW);
     CU_ASSERT_PTR_NULL(r);
     CU_ASSERT_EQUAL(steps, 9);
     /* the check is not vacuous: done anyway, the tenth step decrypts to garbage */
@@ -343,8 +353,8 @@ static void overflow_is_an_error(void)
     pai_mul_plain(&PUB, kk, cur->c[0], kk);
     pai_decrypt(&PRIV, &PUB, m1, kk);
     double g1 = 0;
-    int st1 = pai_decode(&PUB, &g1, m1, cur->exp);
-    CU_ASSERT(st1 != PAI_OK || fabs(g1 / (want[0] * k) - 1) > 1e-6);
+    int st1 = pai_decode(&PUB, &g1, m1, cur->exp, NULL);
+    CU_ASSERT(st1 != RT_OK || fabs(g1 / (want[0] * k) - 1) > 1e-6);
     mpz_clears(kk, m1, NULL);
     pai_vec_free(cur);
     /* an imported ciphertext (unknown bound) holding a middle-third value: decryption
@@ -355,7 +365,8 @@ static void overflow_is_an_error(void)
     pai_encrypt(&PUB, u->c[0], m, &R);
     u->lbound = NAN;
     double got;
-    CU_ASSERT_EQUAL(pai_vec_decrypt(&got, &PUB, &PRIV, u, NULL), PAI_EOVERFLOW);
+    CU_ASSERT_EQUAL(pai_vec_decrypt(&got, &PUB, &PRIV, u, NULL, &err), RT_EOVERFLOW);
+    CU_ASSERT_EQUAL(err.code, RT_EOVERFLOW);
     mpz_clear(m);
     pai_vec_free(u);
     pai_vec_free(a);
@@ -363,30 +374,33 @@ static void overflow_is_an_error(void)
 
 static void noise_pool(void)
 {
+    RtErr err;
     setup_key();
     PaiNoise pool; pai_noise_init(&pool);
     PaiOpts o = { .threads = 2 };
-    CU_ASSERT_EQUAL(pai_noise_fill(&pool, &PUB, &PRIV, 8, &R, &o), PAI_OK);
+    CU_ASSERT_EQUAL(pai_noise_fill(&pool, &PUB, &PRIV, 8, &R, &o, NULL), RT_OK);
     CU_ASSERT_EQUAL(pai_noise_left(&pool), 8);
     mpz_t m, c, d; mpz_inits(m, c, d, NULL);
     for (int i = 0; i < 3; i++) {
         mpz_set_ui(m, 100u + (unsigned)i);
-        CU_ASSERT_EQUAL(pai_encrypt_pool(&PUB, &pool, c, m), PAI_OK);
+        CU_ASSERT_EQUAL(pai_encrypt_pool(&PUB, &pool, c, m, NULL), RT_OK);
         CU_ASSERT(mpz_sgn(pool.r[pool.next - 1]) == 0);      /* used noise is wiped */
         pai_decrypt(&PRIV, &PUB, d, c);
         CU_ASSERT(mpz_cmp(d, m) == 0);
     }
     double x[5] = { 1, 2, 3, 4, 5 };
     PaiVec *v;
-    CU_ASSERT_EQUAL(pai_vec_encrypt(&v, &PUB, NULL, &pool, x, 5, -8, 10, &R, &o), PAI_OK);
+    CU_ASSERT_EQUAL(pai_vec_encrypt(&v, &PUB, NULL, &pool, x, 5, -8, 10, &R, &o, NULL), RT_OK);
     check_vec(v, x, 5, 1e-9);
     pai_vec_free(v);
     CU_ASSERT_EQUAL(pai_noise_left(&pool), 0);
-    CU_ASSERT_EQUAL(pai_encrypt_pool(&PUB, &pool, c, m), PAI_EEMPTY);
-    CU_ASSERT_EQUAL(pai_vec_encrypt(&v, &PUB, NULL, &pool, x, 1, -8, 10, &R, &o), PAI_EEMPTY);
-    CU_ASSERT_EQUAL(pai_noise_fill(&pool, &PUB, NULL, 2, &R, NULL), PAI_OK);
+    CU_ASSERT_EQUAL(pai_encrypt_pool(&PUB, &pool, c, m, &err), RT_EEMPTY);
+    CU_ASSERT_EQUAL(err.code, RT_EEMPTY);
+    CU_ASSERT_EQUAL(pai_vec_encrypt(&v, &PUB, NULL, &pool, x, 1, -8, 10, &R, &o, &err), RT_EEMPTY);
+    CU_ASSERT_EQUAL(err.code, RT_EEMPTY);
+    CU_ASSERT_EQUAL(pai_noise_fill(&pool, &PUB, NULL, 2, &R, NULL, NULL), RT_OK);
     CU_ASSERT_EQUAL(pai_noise_left(&pool), 2);
-    CU_ASSERT_EQUAL(pai_encrypt_pool(&PUB, &pool, c, m), PAI_OK);
+    CU_ASSERT_EQUAL(pai_encrypt_pool(&PUB, &pool, c, m, NULL), RT_OK);
     pai_decrypt(&PRIV, &PUB, d, c);
     CU_ASSERT(mpz_cmp(d, m) == 0);
     pai_noise_clear(&pool);
@@ -395,13 +409,15 @@ static void noise_pool(void)
 
 static void packing(void)
 {
+    RtErr err;
     setup_key();
     unsigned vb, sb, k;
     /* range 2^20 at 32 fractional bits: |m| < 2^52 + 1/2 -> 53 bits; +1 sign offset,
     ** +10 headroom = 64-bit slots; 511 / 64 = 7 slots in a 512-bit key */
-    CU_ASSERT_EQUAL(pai_pack_layout(&PUB, 0x1p20, -8, 10, &vb, &sb, &k), PAI_OK);
+    CU_ASSERT_EQUAL(pai_pack_layout(&PUB, 0x1p20, -8, 10, &vb, &sb, &k, NULL), RT_OK);
     CU_ASSERT_EQUAL(vb, 53); CU_ASSERT_EQUAL(sb, 64); CU_ASSERT_EQUAL(k, 7);
-    CU_ASSERT_EQUAL(pai_pack_layout(&PUB, 0x1p500, -8, 10, &vb, &sb, &k), PAI_ERANGE);
+    CU_ASSERT_EQUAL(pai_pack_layout(&PUB, 0x1p500, -8, 10, &vb, &sb, &k, &err), RT_ERANGE);
+    CU_ASSERT_EQUAL(err.code, RT_ERANGE);
     enum { N = 50 };
     double x[N], y[N], z[N], w[N];
     for (int i = 0; i < N; i++) {
@@ -410,30 +426,34 @@ static void packing(void)
     for (int threads = 1; threads <= 2; threads++) {
         PaiOpts o = { .threads = threads };
         PaiVec *a, *b, *c, *s, *t;
-        CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt_packed(&a, &PUB, NULL, x, N, -8, 0x1p20, 2, &R, &o), PAI_OK);
+        CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt_packed(&a, &PUB, NULL, x, N, -8, 0x1p20, 2, &R, &o, NULL), RT_OK);
         CU_ASSERT_EQUAL(a->n, (N + 8) / 9);         /* 2-bit headroom: 56-bit slots, 9 a key */
         CU_ASSERT_EQUAL(a->count, N);
         check_vec(a, x, N, 1e-9);
-        CU_ASSERT_EQUAL(pai_vec_encrypt_packed(&b, &PUB, &PRIV, y, N, -8, 0x1p20, 2, &R, &o), PAI_OK);
-        CU_ASSERT_EQUAL(pai_vec_encrypt_packed(&c, &PUB, NULL, z, N, -8, 0x1p20, 2, &R, &o), PAI_OK);
-        CU_ASSERT_EQUAL(pai_vec_add(&s, &PUB, a, NULL, b, NULL, a->n, &o), PAI_OK);
-        CU_ASSERT_EQUAL(pai_vec_add(&t, &PUB, s, NULL, c, NULL, a->n, &o), PAI_OK);
+        CU_ASSERT_EQUAL(pai_vec_encrypt_packed(&b, &PUB, &PRIV, y, N, -8, 0x1p20, 2, &R, &o, NULL), RT_OK);
+        CU_ASSERT_EQUAL(pai_vec_encrypt_packed(&c, &PUB, NULL, z, N, -8, 0x1p20, 2, &R, &o, NULL), RT_OK);
+        CU_ASSERT_EQUAL(pai_vec_add(&s, &PUB, a, NULL, b, NULL, a->n, &o, NULL), RT_OK);
+        CU_ASSERT_EQUAL(pai_vec_add(&t, &PUB, s, NULL, c, NULL, a->n, &o, NULL), RT_OK);
         for (int i = 0; i < N; i++) w[i] = x[i] + y[i] + z[i];
         check_vec(t, w, N, 1e-9);
         CU_ASSERT_EQUAL(t->adds, 3);
         /* headroom 2 bits = 4 summands; a fifth would carry: refused */
         PaiVec *u, *v2;
-        CU_ASSERT_EQUAL(pai_vec_add(&u, &PUB, t, NULL, a, NULL, a->n, &o), PAI_OK);
-        CU_ASSERT_EQUAL(pai_vec_add(&v2, &PUB, u, NULL, a, NULL, a->n, &o), PAI_EOVERFLOW);
+        CU_ASSERT_EQUAL(pai_vec_add(&u, &PUB, t, NULL, a, NULL, a->n, &o, NULL), RT_OK);
+        CU_ASSERT_EQUAL(pai_vec_add(&v2, &PUB, u, NULL, a, NULL, a->n, &o, &err), RT_EOVERFLOW);
+        CU_ASSERT_EQUAL(err.code, RT_EOVERFLOW);
         CU_ASSERT_PTR_NULL(v2);
         /* only addition of same-layout packed vectors is defined */
         double two = 2;
         size_t zz[8] = {0};
-        CU_ASSERT_EQUAL(pai_vec_mul_plain(&v2, &PUB, a, NULL, &two, zz, a->n, -8, &o), PAI_EPACKED);
-        CU_ASSERT_EQUAL(pai_vec_sub(&v2, &PUB, a, NULL, b, NULL, a->n, &o), PAI_EPACKED);
+        CU_ASSERT_EQUAL(pai_vec_mul_plain(&v2, &PUB, a, NULL, &two, zz, a->n, -8, &o, &err), RT_EPACKED);
+        CU_ASSERT_EQUAL(err.code, RT_EPACKED);
+        CU_ASSERT_EQUAL(pai_vec_sub(&v2, &PUB, a, NULL, b, NULL, a->n, &o, &err), RT_EPACKED);
+        CU_ASSERT_EQUAL(err.code, RT_EPACKED);
         PaiVec *plain;
-        CU_ASSERT_EQUAL(pai_vec_encrypt(&plain, &PUB, NULL, NULL, x, a->n, -8, 1e6, &R, &o), PAI_OK);
-        CU_ASSERT_EQUAL(pai_vec_add(&v2, &PUB, a, NULL, plain, NULL, a->n, &o), PAI_EPACKED);
+        CU_ASSERT_EQUAL(pai_vec_encrypt(&plain, &PUB, NULL, NULL, x, a->n, -8, 1e6, &R, &o, NULL), RT_OK);
+        CU_ASSERT_EQUAL(pai_vec_add(&v2, &PUB, a, NULL, plain, NULL, a->n, &o, &err), RT_EPACKED);
+        CU_ASSERT_EQUAL(err.code, RT_EPACKED);
         pai_vec_free(plain);
         pai_vec_free(a); pai_vec_free(b); pai_vec_free(c); pai_vec_free(s); pai_vec_free(t);
         pai_vec_free(u);
@@ -451,6 +471,7 @@ static const char *DOC_PRIV =
 
 static void base64url(void)
 {
+    RtErr err;
     mpz_t x; mpz_init(x);
     const struct { unsigned long v; const char *s; } kat[] = {
         { 1, "AQ" }, { 65537, "AQAB" }, { 255, "_w" }, { 0xfbff, "-_8" }, { 0x123456, "EjRW" },
@@ -460,22 +481,24 @@ static void base64url(void)
         char *s = pai_b64_from_mpz(x);
         CU_ASSERT_STRING_EQUAL(s, kat[i].s);
         free(s);
-        CU_ASSERT_EQUAL(pai_b64_to_mpz(x, kat[i].s, strlen(kat[i].s)), PAI_OK);
+        CU_ASSERT_EQUAL(pai_b64_to_mpz(x, kat[i].s, strlen(kat[i].s), NULL), RT_OK);
         CU_ASSERT(mpz_cmp_ui(x, kat[i].v) == 0);
     }
-    CU_ASSERT_EQUAL(pai_b64_to_mpz(x, "AQ==", 4), PAI_OK);
+    CU_ASSERT_EQUAL(pai_b64_to_mpz(x, "AQ==", 4, NULL), RT_OK);
     CU_ASSERT(mpz_cmp_ui(x, 1) == 0);
-    CU_ASSERT_EQUAL(pai_b64_to_mpz(x, "A*", 2), PAI_EFORMAT);
-    CU_ASSERT_EQUAL(pai_b64_to_mpz(x, "AQABA", 5), PAI_EFORMAT);
+    CU_ASSERT_EQUAL(pai_b64_to_mpz(x, "A*", 2, &err), RT_EFORMAT);
+    CU_ASSERT_EQUAL(err.code, RT_EFORMAT);
+    CU_ASSERT_EQUAL(pai_b64_to_mpz(x, "AQABA", 5, &err), RT_EFORMAT);
+    CU_ASSERT_EQUAL(err.code, RT_EFORMAT);
     mpz_clear(x);
 }
 
 static void jwk_python_paillier_vectors(void)
 {
     PaiPub pub; PaiPriv priv; pai_pub_init(&pub); pai_priv_init(&priv);
-    char err[200] = "";
+    RtErr err;
     int has = 0;
-    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(DOC_PRIV, &pub, &priv, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(DOC_PRIV, &pub, &priv, &has, &R, &err), RT_OK);
     CU_ASSERT_EQUAL(has, 1);
     CU_ASSERT_EQUAL(pub.bits, 256);
     mpz_t t, m, c; mpz_inits(t, m, c, NULL);
@@ -493,7 +516,7 @@ static void jwk_python_paillier_vectors(void)
         "\"key_ops\": [ \"encrypt\" ], \"n\": \"m0lOEwDHVA_VieL2k3BKMjf_HIgagfhNIZy1YhgZF5M\", "
         "\"alg\": \"PAI-GN1\" }";
     PaiPub p2; pai_pub_init(&p2);
-    CU_ASSERT_EQUAL(pai_jwk_read(docpub, &p2, NULL, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL(pai_jwk_read(docpub, &p2, NULL, &has, &R, &err), RT_OK);
     CU_ASSERT_EQUAL(has, 0);
     CU_ASSERT_EQUAL(p2.bits, 256);
     js = pai_jwk_public(&p2, "Example Paillier public key");
@@ -503,7 +526,7 @@ static void jwk_python_paillier_vectors(void)
     pai_pub_clear(&p2);
     /* a ciphertext built from the definition, written as python-paillier writes it:
     ** v = g^m r^n mod n^2 for m = encoding of -1.5 at e = -8 */
-    pai_encode(&pub, m, -1.5, -8);
+    pai_encode(&pub, m, -1.5, -8, NULL);
     mpz_set_ui(t, 123456789);
     textbook(c, &pub, m, t);
     char *want = NULL;
@@ -512,25 +535,26 @@ static void jwk_python_paillier_vectors(void)
     CU_ASSERT_STRING_EQUAL(got, want);
     int e = 0;
     mpz_set_ui(t, 0);
-    CU_ASSERT_EQUAL(pai_ct_read(want, &pub, t, &e), PAI_OK);
+    CU_ASSERT_EQUAL(pai_ct_read(want, &pub, t, &e, NULL), RT_OK);
     CU_ASSERT(mpz_cmp(t, c) == 0);
     CU_ASSERT_EQUAL(e, -8);
     double y;
     pai_decrypt(&priv, &pub, m, t);
-    CU_ASSERT_EQUAL(pai_decode(&pub, &y, m, e), PAI_OK);
+    CU_ASSERT_EQUAL(pai_decode(&pub, &y, m, e, NULL), RT_OK);
     TU_NEAR(y, -1.5, 0);
     free(got); free(want);
     /* pheutil's fixed exponent -32: 3.25 * 16^32 fits a 256-bit key */
     const char *bad[] = { "{\"v\": \"12\"}", "{\"v\": 12, \"e\": 0}", "{\"v\": \"x\", \"e\": 0}",
                           "{\"v\": \"0\", \"e\": 0}", "[1,", "{\"v\": \"5\", \"e\": 1.5}" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        CU_ASSERT_EQUAL(pai_ct_read(bad[i], &pub, t, &e), PAI_EFORMAT);
-    pai_encode(&pub, m, 3.25, -32);
+        CU_ASSERT_EQUAL(pai_ct_read(bad[i], &pub, t, &e, &err), RT_EFORMAT);
+        CU_ASSERT_EQUAL(err.code, RT_EFORMAT);
+    pai_encode(&pub, m, 3.25, -32, NULL);
     pai_encrypt(&pub, c, m, &R);
     got = pai_ct_json(c, -32);
-    CU_ASSERT_EQUAL(pai_ct_read(got, &pub, t, &e), PAI_OK);
+    CU_ASSERT_EQUAL(pai_ct_read(got, &pub, t, &e, NULL), RT_OK);
     pai_decrypt(&priv, &pub, m, t);
-    CU_ASSERT_EQUAL(pai_decode(&pub, &y, m, e), PAI_OK);
+    CU_ASSERT_EQUAL(pai_decode(&pub, &y, m, e, NULL), RT_OK);
     TU_NEAR(y, 3.25, 0);
     free(got);
     mpz_clears(t, m, c, NULL);
@@ -540,18 +564,18 @@ static void jwk_python_paillier_vectors(void)
 static void jwk_round_trip_and_errors(void)
 {
     setup_key();
-    char err[200];
+    RtErr err;
     int has;
     char *js = pai_jwk_private(&PUB, &PRIV, "test \"key\"");
     PaiPub pub; PaiPriv priv; pai_pub_init(&pub); pai_priv_init(&priv);
-    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(js, &pub, &priv, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(js, &pub, &priv, &has, &R, &err), RT_OK);
     CU_ASSERT_EQUAL(has, 1);
     CU_ASSERT(mpz_cmp(priv.p, PRIV.p) == 0 && mpz_cmp(priv.q, PRIV.q) == 0);
     /* cross: encrypt under the original, decrypt with the loaded key */
     mpz_t m, c, d; mpz_inits(m, c, d, NULL);
     mpz_set_ui(m, 31337);
     pai_encrypt(&PUB, c, m, &R);
-    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, d, c), PAI_OK);
+    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, d, c), RT_OK);
     CU_ASSERT(mpz_cmp(d, m) == 0);
     free(js);
     /* lambda given as the Carmichael function lcm(p-1, q-1) (paillier-bigint's choice) */
@@ -564,20 +588,20 @@ static void jwk_round_trip_and_errors(void)
                  "\"mu\": \"%s\", \"pub\": {\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"n\": \"%s\"}}",
                  l64, m64, n64);
     PaiPriv priv2; pai_priv_init(&priv2);
-    CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, &priv2, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, &priv2, &has, &R, &err), RT_OK);
     CU_ASSERT(mpz_cmp(priv2.p, PRIV.p) == 0);
     free(doc);
     /* wrong mu */
     gmp_asprintf(&doc, "{\"kty\": \"DAJ\", \"key_ops\": [\"decrypt\"], \"lambda\": \"%s\", "
                  "\"mu\": \"AQ\", \"pub\": {\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"n\": \"%s\"}}",
                  l64, n64);
-    CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, &priv2, &has, &R, err, sizeof err), PAI_EKEY);
-    CU_ASSERT_STRING_EQUAL(err, "\"mu\" is not the inverse of \"lambda\" modulo n");
+    CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, &priv2, &has, &R, &err), RT_EKEY);
+    CU_ASSERT_STRING_EQUAL(err.msg, "\"mu\" is not the inverse of \"lambda\" modulo n");
     free(doc);
-    CU_ASSERT_EQUAL(pai_jwk_read("{\"kty\": \"RSA\"}", &pub, NULL, &has, &R, err, sizeof err), PAI_EFORMAT);
-    CU_ASSERT_STRING_EQUAL(err, "not a Paillier JWK (kty must be \"DAJ\")");
-    CU_ASSERT_EQUAL(pai_jwk_read("{\"kty\": \"DAJ\", \"n\": \"AQ\"}", &pub, NULL, &has, &R, err, sizeof err), PAI_EFORMAT);
-    CU_ASSERT_EQUAL(pai_jwk_read("{\"kty\": ", &pub, NULL, &has, &R, err, sizeof err), PAI_EFORMAT);
+    CU_ASSERT_EQUAL(pai_jwk_read("{\"kty\": \"RSA\"}", &pub, NULL, &has, &R, &err), RT_EFORMAT);
+    CU_ASSERT_STRING_EQUAL(err.msg, "not a Paillier JWK (kty must be \"DAJ\")");
+    CU_ASSERT_EQUAL(pai_jwk_read("{\"kty\": \"DAJ\", \"n\": \"AQ\"}", &pub, NULL, &has, &R, &err), RT_EFORMAT);
+    CU_ASSERT_EQUAL(pai_jwk_read("{\"kty\": ", &pub, NULL, &has, &R, &err), RT_EFORMAT);
     free(l64); free(m64); free(n64);
     mpz_clears(lcm, mu, m, c, d, NULL);
     pai_pub_clear(&pub); pai_priv_clear(&priv); pai_priv_clear(&priv2);
@@ -591,12 +615,12 @@ static void jwk_pheutil_factors(void)
         "\"pub\": {\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"key_ops\": [\"encrypt\"], "
         "\"n\": \"haFTvA70KcI5XXReJUlQWoZus12aSJJ5EXAvu93xR7k\"}, \"kid\": \"pheutil\"}";
     PaiPub pub; PaiPriv priv, ref; pai_pub_init(&pub); pai_priv_init(&priv); pai_priv_init(&ref);
-    char err[200] = "";
+    RtErr err;
     int has = 0;
-    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(doc, &pub, &priv, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(doc, &pub, &priv, &has, &R, &err), RT_OK);
     CU_ASSERT_EQUAL(has, 1);
     /* the same secrets as the lambda/mu form of the documented key */
-    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(DOC_PRIV, &pub, &ref, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_jwk_read(DOC_PRIV, &pub, &ref, &has, &R, &err), RT_OK);
     CU_ASSERT(mpz_cmp(priv.p, ref.p) == 0 && mpz_cmp(priv.q, ref.q) == 0);
     CU_ASSERT(mpz_cmp(priv.lambda, ref.lambda) == 0 && mpz_cmp(priv.mu, ref.mu) == 0);
     /* what we write carries p and q as pheutil's decrypt needs them, and lambda and mu */
@@ -625,11 +649,11 @@ static void jwk_pheutil_factors(void)
           "private key has neither \"p\" and \"q\" nor \"lambda\" and \"mu\"" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        CU_ASSERT_NOT_EQUAL(pai_jwk_read(bad[i][0], &pub, &priv, &has, &R, err, sizeof err), PAI_OK);
-        CU_ASSERT_STRING_EQUAL(err, bad[i][1]);
+        CU_ASSERT_NOT_EQUAL(pai_jwk_read(bad[i][0], &pub, &priv, &has, &R, &err), RT_OK);
+        CU_ASSERT_STRING_EQUAL(err.msg, bad[i][1]);
         CU_ASSERT_EQUAL(has, 0);
         /* reading the public part alone does not let a broken private key through */
-        CU_ASSERT_NOT_EQUAL(pai_jwk_read(bad[i][0], &pub, NULL, &has, &R, err, sizeof err), PAI_OK);
+        CU_ASSERT_NOT_EQUAL(pai_jwk_read(bad[i][0], &pub, NULL, &has, &R, &err), RT_OK);
     }
     pai_pub_clear(&pub); pai_priv_clear(&priv); pai_priv_clear(&ref);
 }
@@ -639,7 +663,7 @@ static void jwk_bad_moduli(void)
 {
     mpz_t n, p; mpz_inits(n, p, NULL);
     PaiPub pub; pai_pub_init(&pub);
-    char err[200];
+    RtErr err;
     int has;
     struct { int kind; const char *msg; } cases[] = {
         { 0, "\"n\" is prime: a Paillier modulus is the product of two distinct primes "
@@ -661,8 +685,8 @@ static void jwk_bad_moduli(void)
         }
         char *n64 = pai_b64_from_mpz(n), *doc = NULL;
         gmp_asprintf(&doc, "{\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"n\": \"%s\"}", n64);
-        CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, NULL, &has, &R, err, sizeof err), PAI_EKEY);
-        CU_ASSERT_STRING_EQUAL(err, cases[i].msg);
+        CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, NULL, &has, &R, &err), RT_EKEY);
+        CU_ASSERT_STRING_EQUAL(err.msg, cases[i].msg);
         free(doc); free(n64);
     }
     /* a product of two primes passes */
@@ -671,7 +695,7 @@ static void jwk_bad_moduli(void)
     mpz_mul(n, n, p);
     char *n64 = pai_b64_from_mpz(n), *doc = NULL;
     gmp_asprintf(&doc, "{\"kty\": \"DAJ\", \"alg\": \"PAI-GN1\", \"n\": \"%s\"}", n64);
-    CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, NULL, &has, &R, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL(pai_jwk_read(doc, &pub, NULL, &has, &R, &err), RT_OK);
     free(doc); free(n64);
     mpz_clears(n, p, NULL);
     pai_pub_clear(&pub);
@@ -704,28 +728,28 @@ static void vector_mixed_exponents(void)
     strcat(doc, "]");
     PaiVec *v = NULL;
     int nd, sh[4];
-    char err[200] = "";
-    CU_ASSERT_EQUAL_FATAL(pai_vec_read(doc, &PUB, &v, &nd, sh, err, sizeof err), PAI_OK);
+    RtErr err;
+    CU_ASSERT_EQUAL_FATAL(pai_vec_read(doc, &PUB, &v, &nd, sh, &err), RT_OK);
     CU_ASSERT_EQUAL(v->exp, -16);
     CU_ASSERT_EQUAL(sh[0], 4);
     for (size_t i = 0; i < N; i++) {                /* exactly m * 16^(e + 16) at -16 */
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, v->c[i]), PAI_OK);
-        CU_ASSERT_EQUAL(pai_signed(&PUB, d, d), PAI_OK);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, v->c[i]), RT_OK);
+        CU_ASSERT_EQUAL(pai_signed(&PUB, d, d, NULL), RT_OK);
         mpz_ui_pow_ui(r, 16, (unsigned long)(in[i].e + 16));
         mpz_set_si(m, in[i].m);
         mpz_mul(m, m, r);
         CU_ASSERT(mpz_cmp(d, m) == 0);
     }
     double y[4];
-    CU_ASSERT_EQUAL(pai_vec_decrypt(y, &PUB, &PRIV, v, NULL), PAI_OK);
+    CU_ASSERT_EQUAL(pai_vec_decrypt(y, &PUB, &PRIV, v, NULL, NULL), RT_OK);
     TU_NEAR(y[0], 0.1, 1e-15); TU_NEAR(y[1], 7, 0);
     TU_NEAR(y[2], -2.5e-3, 1e-15); TU_NEAR(y[3], 3.14159, 1e-15);
     pai_vec_free(v);
     /* exponents further apart than the key has bits cannot be aligned */
     char *a1 = pai_ct_json(c, 0), *a2 = pai_ct_json(c, -1000), *far = NULL;
     gmp_asprintf(&far, "[%s, %s]", a1, a2);
-    CU_ASSERT_EQUAL(pai_vec_read(far, &PUB, &v, &nd, sh, err, sizeof err), PAI_EOVERFLOW);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "exponents -1000 and 0 are too far apart"));
+    CU_ASSERT_EQUAL(pai_vec_read(far, &PUB, &v, &nd, sh, &err), RT_EOVERFLOW);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "exponents -1000 and 0 are too far apart"));
     free(a1); free(a2); free(far);
     mpz_clears(m, c, r, d, NULL);
 }
@@ -735,12 +759,12 @@ static void vector_json(void)
     setup_key();
     double x[6] = { 1, -2, 3.5, 4, -5.25, 6 };
     PaiVec *a, *b;
-    CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt(&a, &PUB, NULL, NULL, x, 6, -8, 10, &R, NULL), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_vec_encrypt(&a, &PUB, NULL, NULL, x, 6, -8, 10, &R, NULL, NULL), RT_OK);
     int shape[2] = { 2, 3 }, sh[4], nd;
     char *js = pai_vec_json(a, 2, shape);
     CU_ASSERT_EQUAL(js[0], '[');
-    char err[200];
-    CU_ASSERT_EQUAL(pai_vec_read(js, &PUB, &b, &nd, sh, err, sizeof err), PAI_OK);
+    RtErr err;
+    CU_ASSERT_EQUAL(pai_vec_read(js, &PUB, &b, &nd, sh, &err), RT_OK);
     CU_ASSERT_EQUAL(nd, 2); CU_ASSERT_EQUAL(sh[0], 2); CU_ASSERT_EQUAL(sh[1], 3);
     CU_ASSERT(isnan(b->lbound));
     for (int i = 0; i < 6; i++) CU_ASSERT(mpz_cmp(a->c[i], b->c[i]) == 0);
@@ -748,12 +772,12 @@ static void vector_json(void)
     free(js); pai_vec_free(b);
     /* a bare object is a 0-d vector; ragged lists are refused */
     js = pai_ct_json(a->c[0], -8);
-    CU_ASSERT_EQUAL(pai_vec_read(js, &PUB, &b, &nd, sh, err, sizeof err), PAI_OK);
+    CU_ASSERT_EQUAL(pai_vec_read(js, &PUB, &b, &nd, sh, &err), RT_OK);
     CU_ASSERT_EQUAL(nd, 0); CU_ASSERT_EQUAL(b->n, 1);
     pai_vec_free(b);
     char *ragged = NULL;
     gmp_asprintf(&ragged, "[[%s, %s], [%s]]", js, js, js);
-    CU_ASSERT_EQUAL(pai_vec_read(ragged, &PUB, &b, &nd, sh, err, sizeof err), PAI_EFORMAT);
+    CU_ASSERT_EQUAL(pai_vec_read(ragged, &PUB, &b, &nd, sh, &err), RT_EFORMAT);
     free(ragged); free(js);
     pai_vec_free(a);
 }
@@ -777,7 +801,7 @@ static void round_trip_2048(void)
 {
     Rng r; rng_init(&r);                      /* operating-system randomness */
     PaiPub pub; PaiPriv priv; pai_pub_init(&pub); pai_priv_init(&priv);
-    CU_ASSERT_EQUAL_FATAL(pai_keygen(&pub, &priv, 2048, &r), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_keygen(&pub, &priv, 2048, &r), RT_OK);
     CU_ASSERT_EQUAL(pub.bits, 2048);
     CU_ASSERT_EQUAL(mpz_sizeinbase(priv.p, 2), 1024);
     pai_pub_precompute(&pub);
@@ -785,10 +809,10 @@ static void round_trip_2048(void)
     double x[4] = { 3.14159, -2.71828, 1e5, -1e-5 }, y[4];
     PaiOpts o = { .threads = 2 };
     PaiVec *a, *b, *s;
-    CU_ASSERT_EQUAL(pai_vec_encrypt(&a, &pub, NULL, NULL, x, 4, -8, 1e6, &r, &o), PAI_OK);
-    CU_ASSERT_EQUAL(pai_vec_encrypt(&b, &pub, &priv, NULL, x, 4, -8, 1e6, &r, &o), PAI_OK);
-    CU_ASSERT_EQUAL(pai_vec_add(&s, &pub, a, NULL, b, NULL, 4, &o), PAI_OK);
-    CU_ASSERT_EQUAL(pai_vec_decrypt(y, &pub, &priv, s, &o), PAI_OK);
+    CU_ASSERT_EQUAL(pai_vec_encrypt(&a, &pub, NULL, NULL, x, 4, -8, 1e6, &r, &o, NULL), RT_OK);
+    CU_ASSERT_EQUAL(pai_vec_encrypt(&b, &pub, &priv, NULL, x, 4, -8, 1e6, &r, &o, NULL), RT_OK);
+    CU_ASSERT_EQUAL(pai_vec_add(&s, &pub, a, NULL, b, NULL, 4, &o, NULL), RT_OK);
+    CU_ASSERT_EQUAL(pai_vec_decrypt(y, &pub, &priv, s, &o, NULL), RT_OK);
     for (int i = 0; i < 4; i++) TU_NEAR(y[i], 2 * x[i], 1e-9);
     mpz_t m, d; mpz_inits(m, d, NULL);
     mpz_set_ui(m, 99);
@@ -818,7 +842,7 @@ static void key_arrives(void)
     setup_key();
     PaiPub pub; PaiPriv priv;
     pai_pub_init(&pub); pai_priv_init(&priv);
-    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, PUB.hs), PAI_OK);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, PUB.hs), RT_OK);
     CU_ASSERT(mpz_cmp(pub.n2, PUB.n2) == 0 && mpz_cmp(pub.hs, PUB.hs) == 0);
     CU_ASSERT(mpz_cmp(pub.max_int, PUB.max_int) == 0);
     CU_ASSERT(pub.bits == PUB.bits && pub.ebits == PUB.ebits && pub.max_int_log2 == PUB.max_int_log2);
@@ -828,14 +852,14 @@ static void key_arrives(void)
     pai_encrypt_a(&pub, c, m, a);
     pai_encrypt_crt_a(&priv, &pub, c2, m, a);
     CU_ASSERT(mpz_cmp(c, c2) == 0);
-    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, out, c), PAI_OK);
+    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, out, c), RT_OK);
     CU_ASSERT(mpz_cmp(out, m) == 0);
     mpz_set(out, PUB.n2);                   /* hs out of range, even n: refused */
-    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out), PAI_EKEY);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out), RT_EKEY);
     mpz_set_ui(out, 0);
-    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out), PAI_EKEY);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out), RT_EKEY);
     mpz_add_ui(out, PUB.n, 1);
-    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, out, PUB.hs), PAI_EKEY);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, out, PUB.hs), RT_EKEY);
     mpz_clears(m, c, a, c2, out, NULL);
     pai_pub_clear(&pub); pai_priv_clear(&priv);
 }

@@ -73,7 +73,7 @@ static int frame_vecs(const Seen *s, int i, PaiVec **v)
 static void noise_of(mpz_t rn, const mpz_t c)
 {
     mpz_t m; mpz_init(m);
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, c), PAI_OK);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, c), RT_OK);
     mpz_mul(m, m, PUB.n);                   /* 1 - m n */
     mpz_ui_sub(m, 1, m);
     mpz_mod(m, m, PUB.n2);
@@ -120,7 +120,7 @@ static void decrypt_ints(long *out, const PaiVec *v)
 {
     mpz_t *X = malloc(v->n * sizeof *X);
     for (size_t i = 0; i < v->n; i++) mpz_init(X[i]);
-    CU_ASSERT_EQUAL(pai_vec_decrypt_int(X, &PUB, &PRIV, v, NULL), PAI_OK);
+    CU_ASSERT_EQUAL(pai_vec_decrypt_int(X, &PUB, &PRIV, v, NULL, NULL), RT_OK);
     for (size_t i = 0; i < v->n; i++) { out[i] = mpz_get_si(X[i]); mpz_clear(X[i]); }
     free(X);
 }
@@ -168,7 +168,7 @@ static void product_noise_is_fresh(void)
         seen_init(&s);
         PaiVec *r = NULL, *v[2] = { NULL, NULL };
         CU_ASSERT_EQUAL_FATAL(pai_blind_product(&r, &PUB, &PRIV, x, ix, x, iy, 1, 2, NAN, 0,
-                                                NULL, &s.link), PAI_OK);
+                                                NULL, &s.link, NULL), RT_OK);
         CU_ASSERT_EQUAL(s.cap->n, 2);                       /* T -> K, then K -> T */
         CU_ASSERT(s.cap->from[0] == T && s.cap->to[0] == K && s.cap->from[1] == K && s.cap->to[1] == T);
         CU_ASSERT_EQUAL(frame_vecs(&s, 0, v), 2);           /* both operands, one message */
@@ -201,7 +201,7 @@ static void rescale_noise_is_fresh(void)
         Seen s;
         seen_init(&s);
         PaiVec *r = NULL;
-        CU_ASSERT_EQUAL_FATAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 0, NAN, 0, NULL, &s.link), PAI_OK);
+        CU_ASSERT_EQUAL_FATAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 0, NAN, 0, NULL, &s.link, NULL), RT_OK);
         CU_ASSERT_EQUAL(s.cap->n, 2);
         check_fresh(&s, opnoise, rhon, all, &nall);
         long out[3];
@@ -229,11 +229,11 @@ static void masks_follow_true_bound(void)
     Seen s;
     seen_init(&s);
     PaiVec *r = NULL, *got[2] = { NULL, NULL };
-    CU_ASSERT_EQUAL_FATAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 8, NAN, 0, NULL, &s.link), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 8, NAN, 0, NULL, &s.link, NULL), RT_OK);
     CU_ASSERT_EQUAL_FATAL(frame_vecs(&s, 0, got), 1);
     size_t maxbits = 0;
     for (size_t i = 0; i < got[0]->n; i++) {
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, got[0]->c[i]), PAI_OK);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, got[0]->c[i]), RT_OK);
         size_t b = mpz_sizeinbase(m, 2);
         if (b > maxbits) maxbits = b;
         CU_ASSERT(b <= 141 + PAI_MASK_SLACK + 1);
@@ -250,6 +250,7 @@ static void masks_follow_true_bound(void)
 ** stated bound is used and checked by the keyholder. */
 static void refusals_before_sending(void)
 {
+    RtErr err;
     setup_key();
     mpz_t m; mpz_init(m);
     PaiVec *x = pai_vec_new(1), *r = NULL;
@@ -259,37 +260,43 @@ static void refusals_before_sending(void)
     Seen s;
     seen_init(&s);
     x->lbound = NAN;                                        /* read from a file */
-    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, NAN, 0, NULL, &s.link),
-                    PAI_EBOUND);
+    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, NAN, 0, NULL, &s.link, &err),
+                    RT_EBOUND);
+    CU_ASSERT_EQUAL(err.code, RT_EBOUND);
     x->lbound = PUB.max_int_log2 - PAI_MASK_SLACK;          /* the mask cannot fit */
-    CU_ASSERT_EQUAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 8, NAN, 0, NULL, &s.link), PAI_EMASK);
+    CU_ASSERT_EQUAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 8, NAN, 0, NULL, &s.link, &err), RT_EMASK);
+    CU_ASSERT_EQUAL(err.code, RT_EMASK);
     x->lbound = 300;                                        /* 600 bits > 510 */
-    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, NAN, 0, NULL, &s.link),
-                    PAI_EOVERFLOW);
-    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, NAN, 1, NULL, &s.link),
-                    PAI_EOVERFLOW);
+    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, NAN, 0, NULL, &s.link, &err),
+                    RT_EOVERFLOW);
+    CU_ASSERT_EQUAL(err.code, RT_EOVERFLOW);
+    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, NAN, 1, NULL, &s.link, &err),
+                    RT_EOVERFLOW);
+    CU_ASSERT_EQUAL(err.code, RT_EOVERFLOW);
     CU_ASSERT_EQUAL(s.cap->n, 0);
     CU_ASSERT_EQUAL(s.tr.n, 0);
     CU_ASSERT(r == NULL);
     /* a stated bound: |x| <= 4 holds, the product is exact, its bound is guaranteed */
     x->lbound = NAN;
-    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, 4, 0, NULL, &s.link),
-                    PAI_OK);
+    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, 4, 0, NULL, &s.link, NULL),
+                    RT_OK);
     long out;
     decrypt_ints(&out, r);
     CU_ASSERT_EQUAL(out, 9);
     CU_ASSERT(r->lbound <= 2 * (3 + PAI_MASK_SLACK + 1) + 1e-6);
     pai_vec_free(r); r = NULL;
     x->lbound = 5;                          /* a tracked bound below what the check gives */
-    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, 4, 0, NULL, &s.link),
-                    PAI_OK);
+    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, 4, 0, NULL, &s.link, NULL),
+                    RT_OK);
     CU_ASSERT(r->lbound <= 10 + 1e-6);
     pai_vec_free(r); r = NULL;
     /* ... and one that x breaks grossly is caught by the keyholder */
     mpz_ui_pow_ui(m, 2, 100);
     pai_encrypt(&PUB, x->c[0], m, &R);
-    CU_ASSERT_EQUAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 4, 4, 0, NULL, &s.link), PAI_ECLAIM);
-    CU_ASSERT_EQUAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 4, 4, 1, NULL, &s.link), PAI_ECLAIM);
+    CU_ASSERT_EQUAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 4, 4, 0, NULL, &s.link, &err), RT_ECLAIM);
+    CU_ASSERT_EQUAL(err.code, RT_ECLAIM);
+    CU_ASSERT_EQUAL(pai_blind_rescale(&r, &PUB, &PRIV, x, 4, 4, 1, NULL, &s.link, &err), RT_ECLAIM);
+    CU_ASSERT_EQUAL(err.code, RT_ECLAIM);
     CU_ASSERT(r == NULL);
     seen_free(&s);
     pai_vec_free(x);
@@ -305,8 +312,8 @@ static void direct_sends_nothing(void)
     size_t i0 = 0;
     Seen s;
     seen_init(&s);
-    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, NAN, 1, NULL, &s.link),
-                    PAI_OK);
+    CU_ASSERT_EQUAL(pai_blind_product(&r, &PUB, &PRIV, x, &i0, x, &i0, 1, 1, NAN, 1, NULL, &s.link, NULL),
+                    RT_OK);
     long out;
     decrypt_ints(&out, r);
     CU_ASSERT_EQUAL(out, 75 * 75);
@@ -346,7 +353,7 @@ static void frames_are_real_two_rounds(void)
     Seen s;
     seen_init(&s);
     CU_ASSERT_EQUAL_FATAL(pai_blind_product(&p, &PUB, &PRIV, x, ix, x, iy, 1, 3, NAN, 0, NULL,
-                                            &s.link), PAI_OK);
+                                            &s.link, NULL), RT_OK);
     CU_ASSERT_EQUAL_FATAL(s.tr.n, 2);
     CU_ASSERT_EQUAL(tr_rounds(&s.tr), 2);
     CU_ASSERT_EQUAL(s.tr.msgs[0].round, 1);
@@ -368,7 +375,7 @@ static void frames_are_real_two_rounds(void)
     long out[3];
     decrypt_ints(out, p);
     CU_ASSERT(out[0] == 186 * 186 && out[1] == 186 * 186 && out[2] == 186 * 186);
-    CU_ASSERT_EQUAL_FATAL(pai_blind_rescale(&q, &PUB, &PRIV, p, 1, NAN, 0, NULL, &s.link), PAI_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_blind_rescale(&q, &PUB, &PRIV, p, 1, NAN, 0, NULL, &s.link, NULL), RT_OK);
     CU_ASSERT_EQUAL_FATAL(s.tr.n, 4);
     CU_ASSERT_EQUAL(tr_rounds(&s.tr), 4);
     CU_ASSERT(s.tr.msgs[2].round == 3 && s.tr.msgs[3].round == 4);
@@ -391,6 +398,7 @@ static void truncate_payload(Capture *c, int from, int to, uint8_t *buf, size_t 
 
 static void malformed_frame_refused(void)
 {
+    RtErr err;
     setup_key();
     mpz_t rhon; mpz_init(rhon);
     PaiVec *x = operand(2, rhon, 5), *p = NULL;
@@ -398,8 +406,9 @@ static void malformed_frame_refused(void)
     Seen s;
     seen_init(&s);
     s.cap->tamper = truncate_payload;
-    CU_ASSERT_EQUAL(pai_blind_product(&p, &PUB, &PRIV, x, ix, x, ix, 1, 2, NAN, 0, NULL, &s.link),
-                    PAI_EFORMAT);
+    CU_ASSERT_EQUAL(pai_blind_product(&p, &PUB, &PRIV, x, ix, x, ix, 1, 2, NAN, 0, NULL, &s.link, &err),
+                    RT_EFORMAT);
+    CU_ASSERT_EQUAL(err.code, RT_EFORMAT);
     CU_ASSERT(p == NULL);
     /* what was kept is what K received: the shortened frame, which does not open */
     CU_ASSERT_EQUAL_FATAL(s.cap->n, 1);

@@ -135,12 +135,12 @@ static void speed_equals_plaintext(void)
     for (int noisy = 0; noisy < 2; noisy++) {
         double **x = values(NT, Q, C, noisy ? 8.0 : 0, 3 + noisy);
         int lab[Q], ref[Q];
-        char err[160];
-        CU_ASSERT_EQUAL(pate_plain(NT, (const double *const *)x, Q, C, ref, err, sizeof err), 0);
+        RtErr err;
+        CU_ASSERT_EQUAL(pate_plain(NT, (const double *const *)x, Q, C, ref, &err), 0);
         World w;
         world_init(&w, NT, 10);
         int rc = pate_speed(&w.P, (const double *const *)x, Q, C, lab);
-        if (rc) fprintf(stderr, "  %s\n", w.P.err);
+        if (rc) fprintf(stderr, "  %s\n", w.P.err.msg);
         CU_ASSERT_EQUAL(rc, 0);
         CU_ASSERT(memcmp(lab, ref, sizeof lab) == 0);
         for (int q = 0; q < Q; q++) if (lab[q] != ref[q]) fprintf(stderr, "  noisy %d q %d: %d != %d\n", noisy, q, lab[q], ref[q]);
@@ -189,7 +189,7 @@ static void views_hold_no_histogram_and_no_label(void)
             for (size_t i = 0; i < k; i++) mpz_init(c[i]);
             CU_ASSERT_FATAL(wire_get_residues(&r, payload, c, k, (2 * PUB.bits + 7) / 8));
             for (size_t i = 0; i < k; i++) {
-                CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, c[i]), PAI_OK);
+                CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, c[i]), RT_OK);
                 for (unsigned j = 0; j < slots; j++) {
                     size_t v = i * slots + j;
                     mpz_fdiv_r_2exp(s, m, wbits);
@@ -230,7 +230,7 @@ static void dropped_teacher(void)
     double **x = values(NT, Q, C, 3.0, 11);
     bool dropped[NT] = { false, false, true, false, false };
     int lab[Q], ref[Q];
-    char err[160];
+    RtErr err;
     /* tolerated: shares sized for 4 teachers, 4 present; labels of the 4 present */
     World w;
     world_init(&w, NT, 10);
@@ -238,14 +238,15 @@ static void dropped_teacher(void)
     CU_ASSERT_EQUAL(pate_speed(&w.P, (const double *const *)x, Q, C, lab), 0);
     double *x4[NT];
     for (int i = 0; i < NT; i++) x4[i] = dropped[i] ? NULL : x[i];
-    pate_plain(NT, (const double *const *)x4, Q, C, ref, err, sizeof err);
+    pate_plain(NT, (const double *const *)x4, Q, C, ref, &err);
     CU_ASSERT(memcmp(lab, ref, sizeof lab) == 0);
     world_free(&w);
     /* refused: shares sized for 5; nothing reaches S or U */
     world_init(&w, NT, 10);
     w.P.dropped = dropped;
     CU_ASSERT_EQUAL(pate_speed(&w.P, (const double *const *)x, Q, C, lab), -1);
-    CU_ASSERT(strstr(w.P.err, "4 of 5 teachers") != NULL);
+    CU_ASSERT_EQUAL(w.P.err.code, RT_EPROTO);
+    CU_ASSERT(strstr(w.P.err.msg, "4 of 5 teachers") != NULL);
     CU_ASSERT_EQUAL(capture_count_to(w.cap, S), 0);
     CU_ASSERT_EQUAL(capture_count_to(w.cap, U), 0);
     world_free(&w);
@@ -255,14 +256,16 @@ static void dropped_teacher(void)
 static void bad_parameters(void)
 {
     setup_key();
-    char err[200];
+    RtErr err;
     PateMech m = { .kind = PATE_LNMAX, .scale = 0 };
-    CU_ASSERT_EQUAL(pate_mech_check(&m, err, sizeof err), -1);
-    CU_ASSERT(strstr(err, "noise <= 0") != NULL);
+    CU_ASSERT_EQUAL(pate_mech_check(&m, &err), RT_EINVAL);
+    CU_ASSERT_EQUAL(err.code, RT_EINVAL);
+    CU_ASSERT(strstr(err.msg, "noise <= 0") != NULL);
     m = (PateMech){ .kind = PATE_GNMAX, .scale = -3 };
-    CU_ASSERT_EQUAL(pate_mech_check(&m, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(pate_mech_check(&m, &err), RT_EINVAL);
     m = (PateMech){ .kind = PATE_CONFIDENT, .scale = 40, .sigma1 = 0, .threshold = 30 };
-    CU_ASSERT_EQUAL(pate_mech_check(&m, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(pate_mech_check(&m, &err), RT_EINVAL);
+    CU_ASSERT(strstr(err.msg, "sigma1") != NULL);
     CU_ASSERT(isnan(pate_epsilon_di(&m, 10, 1e-5, NULL)));
     /* a value beyond the public bound is refused by its teacher: nothing is sent */
     enum { NT = 2, Q = 3, C = 3 };
@@ -272,13 +275,14 @@ static void bad_parameters(void)
     World w;
     world_init(&w, NT, 10);
     CU_ASSERT_EQUAL(pate_speed(&w.P, (const double *const *)x, Q, C, lab), -1);
-    CU_ASSERT(strstr(w.P.err, "beyond the public bound") != NULL);
+    CU_ASSERT_EQUAL(w.P.err.code, RT_ERANGE);
+    CU_ASSERT(strstr(w.P.err.msg, "beyond the public bound") != NULL);
     CU_ASSERT_EQUAL(capture_count_to(w.cap, A) + capture_count_to(w.cap, S), 1);   /* teacher 1's only */
     /* and no stale frame is left for the next run over the same layer */
     x[1][4] = 0;
     x[0][2] = 9;            /* teacher 1's new value makes query 1 class 2 (its votes were 0 or 1) */
     int ref[Q];
-    CU_ASSERT_EQUAL(pate_plain(NT, (const double *const *)x, Q, C, ref, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(pate_plain(NT, (const double *const *)x, Q, C, ref, &err), 0);
     CU_ASSERT_EQUAL(pate_speed(&w.P, (const double *const *)x, Q, C, lab), 0);
     CU_ASSERT(memcmp(lab, ref, sizeof lab) == 0);
     CU_ASSERT_EQUAL(lab[0], 2);

@@ -367,7 +367,7 @@ static int run_with(int n, int t, size_t m, int before, int after, uint64_t seed
         CU_ASSERT_EQUAL(got, -1);
         if (got == 0) free(b);
     }
-    if (err) snprintf(err, 320, "%s", w.r.err);
+    if (err) snprintf(err, RT_ERRLEN, "%s", w.r.err.msg);
     world_free(&w);
     return rc;
 }
@@ -386,7 +386,7 @@ static void sum_with_dropouts(void)
 
 static void too_many_dropouts_refused(void)
 {
-    char err[320];
+    char err[RT_ERRLEN];
     CU_ASSERT_EQUAL(run_with(10, 6, 50, 0, 5, 9, err), -1);
     CU_ASSERT_STRING_EQUAL(err, "secure aggregation stopped in round 4 (unmasking): only 5 of 10 "
                            "clients are left (party 7, party 8, party 9, party 10, party 11 "
@@ -488,7 +488,7 @@ static void shamir_definition(void)
 
 static char *check_err(int n, int t, size_t m, void (*tweak)(World *))
 {
-    static char err[320];
+    static char err[RT_ERRLEN];
     World w;
     world_init(&w, n, t, m ? m : 1, 1);
     w.r.m = m;
@@ -496,7 +496,7 @@ static char *check_err(int n, int t, size_t m, void (*tweak)(World *))
     int rc = secagg_run(&w.r, w.out);
     CU_ASSERT_EQUAL(rc, -1);
     CU_ASSERT_EQUAL(w.cap->n, 0);                       /* refused before sending */
-    snprintf(err, sizeof err, "%s", w.r.err);
+    snprintf(err, sizeof err, "%s", w.r.err.msg);
     world_free(&w);
     return err;
 }
@@ -518,7 +518,8 @@ static void tampered_box_refused(void)
     world_init(&w, 5, 3, 10, 4);
     w.flip.to = 2; w.flip.nth = 2;
     CU_ASSERT_EQUAL(secagg_run(&w.r, w.out), -1);
-    CU_ASSERT_STRING_EQUAL(w.r.err, "the shares from party 6 to party 2 fail authentication");
+    CU_ASSERT_EQUAL(w.r.err.code, RT_EPROTO);
+    CU_ASSERT_STRING_EQUAL(w.r.err.msg, "the shares from party 6 to party 2 fail authentication");
     world_free(&w);
 }
 
@@ -539,7 +540,8 @@ static void interrupt_mid_run(void)
     w.r.interrupt = &mid;
     w.r.rng = rng_then_stop;
     CU_ASSERT_EQUAL(secagg_run(&w.r, w.out), -1);
-    CU_ASSERT_STRING_EQUAL(w.r.err, "interrupted");
+    CU_ASSERT_EQUAL(w.r.err.code, RT_EINTR);
+    CU_ASSERT_STRING_EQUAL(w.r.err.msg, "interrupted");
     CU_ASSERT_EQUAL(w.cap->n, 3);                   /* parties 2, 3, 4 had posted */
     for (int i = 0; i < 6; i++) {
         uint8_t *b; size_t len;

@@ -87,7 +87,7 @@ static void frame_opens(void)
     CU_ASSERT(wire_get_u64s(&r, &a->ptr[3], u, 3) && u[2] == 0xffffffffffffffffull);
     /* a wrong type is an error that says what was expected */
     CU_ASSERT_FALSE(wire_get_str(&r, &a->ptr[0], &s, &n));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "malformed message from alice: expected a str, got integer"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.e.msg, "malformed message from alice: expected a str, got integer"));
     wire_r_free(&r);
     free(f);
 }
@@ -100,9 +100,9 @@ static void refused(const uint8_t *buf, size_t len, const char *why)
     const msgpack_object *p;
     wire_r_init(&r, "mallory");
     CU_ASSERT_FALSE(wire_open_frame(&r, buf, len, &h, &p));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "malformed message from mallory"));
-    if (why && !strstr(r.err, why)) fprintf(stderr, "  got: %s\n", r.err);
-    if (why) CU_ASSERT_PTR_NOT_NULL(strstr(r.err, why));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.e.msg, "malformed message from mallory"));
+    if (why && !strstr(r.e.msg, why)) fprintf(stderr, "  got: %s\n", r.e.msg);
+    if (why) CU_ASSERT_PTR_NOT_NULL(strstr(r.e.msg, why));
     wire_r_free(&r);
 }
 
@@ -140,7 +140,7 @@ static void malformed_frames_are_errors(void)
     WireR r;
     wire_r_init(&r, "mallory");
     CU_ASSERT_FALSE(wire_check(&r, f, len, len - 1));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "more than the limit"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.e.msg, "more than the limit"));
     wire_r_free(&r);
     free(f);
 }
@@ -174,7 +174,7 @@ static void random_bytes_never_crash(void)
             int8_t type;
             const msgpack_object *body;
             if (p->type == MSGPACK_OBJECT_EXT) (void)wire_get_ext(&r, p, &type, &body);
-        } else CU_ASSERT(strncmp(r.err, "malformed message from fuzz: ", 29) == 0);
+        } else CU_ASSERT(strncmp(r.e.msg, "malformed message from fuzz: ", 29) == 0);
         wire_r_free(&r);
     }
     CU_ASSERT(opened > 0);              /* some mutations leave a valid frame */

@@ -1,0 +1,117 @@
+/*
+** test_interps.c — two interpreters in one process share no state a program can reach:
+** a Paillier private key made in one is not in the other's key ring (a scheme arriving
+** at the same party id there stays public-key only), and the store one interpreter is
+** creating objects in (inside `on p`) is not where the other's new objects go.  The
+** heap's own separation is test_heap.c's.
+*/
+#include "tu.h"
+#include "interp.h"
+#include "val.h"
+#include "lib_wire.h"
+#include <stdlib.h>
+#include <string.h>
+
+static char out_buf[1 << 12];
+
+/* Runs code in I; its printed text in out_buf, its error text in err_buf. */
+static char err_buf[1 << 12];
+static EvStatus run_in(Interp *I, const char *code)
+{
+    memset(out_buf, 0, sizeof out_buf);
+    memset(err_buf, 0, sizeof err_buf);
+    FILE *o = fmemopen(out_buf, sizeof out_buf, "w"), *e = fmemopen(err_buf, sizeof err_buf, "w");
+    I->out = o; I->errout = e;
+    Source *s = src_new("t.ppdl", code, strlen(code), 1);
+    EvStatus st = ev_run(I, s, false);
+    src_release(s);
+    fclose(o); fclose(e);
+    I->out = stdout; I->errout = stderr;
+    return st;
+}
+
+/* A's scheme (keyholder alice), framed for alice and read by `into` as the global he. */
+static void carry_scheme(Interp *A, Interp *into)
+{
+    Value *he = ev_get_global(A, "he");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(he);
+    size_t len = 0;
+    uint8_t *buf = lib_wire_frame(A, *he, "value", ev_party_id(A, "bob"), ev_party_id(A, "alice"), &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+    Value v = lib_wire_read(into, buf, len, ev_party_id(into, "bob"));
+    free(buf);
+    if (IS_ERR(v)) fprintf(stderr, "  %s\n", into->err_msg ? into->err_msg : "?");
+    CU_ASSERT_FATAL(!IS_ERR(v));
+    ev_set_global(into, "he", v);
+}
+
+static const char *const decrypt_at_alice = "on alice { print(decrypt(encrypt(5, he))) }";
+
+/* The control: within A, the scheme arriving at alice gets alice's key from A's ring. */
+static void key_ring_serves_own_interp(void)
+{
+    Interp *a = ev_new();
+    CU_ASSERT_EQUAL(run_in(a, "seed(1)\nparty alice\nparty bob\nhe = paillier(bits = 256, keyholder = alice)"), EV_OK);
+    carry_scheme(a, a);
+    CU_ASSERT_EQUAL(run_in(a, decrypt_at_alice), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "5\n");
+    ev_free(a);
+}
+
+/* B has parties of the same ids, but the key was made in A: B cannot decrypt. */
+static void key_ring_is_per_interp(void)
+{
+    Interp *a = ev_new(), *b = ev_new();
+    CU_ASSERT_EQUAL(run_in(a, "seed(1)\nparty alice\nparty bob\nhe = paillier(bits = 256, keyholder = alice)"), EV_OK);
+    CU_ASSERT_EQUAL(run_in(b, "party alice\nparty bob"), EV_OK);
+    carry_scheme(a, b);
+    CU_ASSERT_EQUAL(run_in(b, decrypt_at_alice), EV_ERROR);
+    CU_ASSERT_STRING_EQUAL(out_buf, "");
+    CU_ASSERT_PTR_NOT_NULL(strstr(err_buf, "decrypt"));
+    /* and A, freed first, leaves B's copy usable as a public key */
+    ev_free(a);
+    CU_ASSERT_EQUAL(run_in(b, "on bob { c = encrypt(2, he)\nprint(c.shape) }"), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "[]\n");
+    ev_free(b);
+}
+
+/* A scheme outliving its interpreter (held by the test) is freed safely afterwards. */
+static void scheme_outlives_interp(void)
+{
+    Interp *a = ev_new();
+    CU_ASSERT_EQUAL(run_in(a, "seed(1)\nparty alice\nhe = paillier(bits = 256, keyholder = alice)"), EV_OK);
+    Value he = val_retain(*ev_get_global(a, "he"));
+    ev_free(a);
+    val_release(he);
+}
+
+/* Inside `on p` of one interpreter, the other's new objects stay in its own store. */
+static void store_is_per_interp(void)
+{
+    Interp *a = ev_new(), *b = ev_new();
+    CU_ASSERT_EQUAL(run_in(a, "party alice"), EV_OK);
+    CU_ASSERT_EQUAL(run_in(b, "party alice"), EV_OK);
+    val_use_heap(&a->heap);
+    val_set_store(ev_party_id(a, "alice"));         /* a is creating alice's objects */
+    CU_ASSERT_EQUAL(run_in(b, "x = [1, 2]"), EV_OK);
+    Value *x = ev_get_global(b, "x");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    CU_ASSERT_EQUAL(x->as.o->party, 0);             /* b's top level: public */
+    CU_ASSERT_EQUAL(ev_store_audit(b, NULL), 0);
+    val_use_heap(&a->heap);
+    CU_ASSERT_EQUAL(val_store(), ev_party_id(a, "alice"));
+    val_set_store(0);
+    ev_free(a);
+    ev_free(b);
+}
+
+int main(void)
+{
+    static const TU_Test tests[] = {
+        {"a scheme arriving in its own interpreter gets the key", key_ring_serves_own_interp},
+        {"a key made in one interpreter is not in the other's ring", key_ring_is_per_interp},
+        {"a scheme outliving its interpreter is freed safely", scheme_outlives_interp},
+        {"the store new objects go to is per interpreter", store_is_per_interp},
+        {NULL, NULL}};
+    return tu_main("interps", tests);
+}
