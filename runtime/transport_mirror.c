@@ -87,6 +87,7 @@ static int mirror_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t l
         memcpy(copy, buf, len);
         if (m->net->post(m->net, from, to, copy, len) != 0) {
             free(copy);
+            if (tz_interrupted(m->net)) return -1;      /* buf stays the caller's */
             fatal(m, tz_error(m->net), buf, len);
         }
     }
@@ -119,6 +120,7 @@ static int mirror_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size
     if (to != who_am_i(m) || from == to || from == 0) { *buf = mine; *len = mlen; return 0; }
     uint8_t *got; size_t glen;
     if (m->net->deliver(m->net, from, to, &got, &glen) != 0) {
+        if (tz_interrupted(m->net)) { free(mine); return -1; }
         fatal(m, tz_error(m->net), mine, mlen);
     }
     WireHdr hm, hg; char km[64], kg[64];
@@ -146,6 +148,7 @@ void mirror_side_post(MsgTransport *t, int to, uint8_t *frame, size_t len)
     int me = who_am_i(m);
     check_ids(m, to);
     if (m->net->post(m->net, me, to, frame, len) != 0) {
+        if (tz_interrupted(m->net)) { free(frame); return; }   /* the entry stops */
         char why[256];
         snprintf(why, sizeof why, "%s", tz_error(m->net));
         free(frame);
@@ -153,18 +156,20 @@ void mirror_side_post(MsgTransport *t, int to, uint8_t *frame, size_t len)
     }
 }
 
-void mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t round, uint8_t **frame,
-                      size_t *len)
+int mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t round, uint8_t **frame,
+                     size_t *len)
 {
     Mirror *m = (Mirror *)t;
     int me = who_am_i(m);
     check_ids(m, from);
+    *frame = NULL; *len = 0;
     /* twice the timeout: a party that waits on another party's side frame waits longer
        than one that waits on a protocol frame, so that the party nearest a stalled one
        reports first, naming it */
     if (m->net->deliver(m->net, from, me, frame, len) != 0 &&
         (strncmp(tz_error(m->net), "no message from", 15) != 0 ||
          m->net->deliver(m->net, from, me, frame, len) != 0)) {
+        if (tz_interrupted(m->net)) return -1;
         char why[512];
         snprintf(why, sizeof why, "%s (after round %u, a '%s' side frame)", tz_error(m->net), round, kind);
         fatal(m, why, NULL, 0);
@@ -176,6 +181,15 @@ void mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t roun
                  "script or seed?)", kind, m->pf.p[from - 1].name);
         fatal(m, why, *frame, *len);
     }
+    return 0;
+}
+
+int mirror_resync(MsgTransport *t, uint32_t entry)
+{
+    Mirror *m = (Mirror *)t;
+    m->local->close(m->local);          /* the simulated parties' frames of the entry */
+    m->local = msg_transport_local();
+    return tz_resync(m->net, m->pf.n, entry);
 }
 
 static void mirror_close(MsgTransport *t)
