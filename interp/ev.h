@@ -94,9 +94,10 @@ bool  rep_sync(Interp *I);
 ** take it in place of their stand-in's.  False after raising. */
 bool  rep_public_result(Interp *I, Value *r, size_t from);
 /* The side channel for class peek hooks: this process's party posts `what` (a frame
-** built by the caller, taken) to party `to`; takes the next frame of kind from `from`. */
+** built by the caller, taken) to party `to`; takes the next frame of kind from `from`
+** (false, *frame NULL, after raising "interrupted" when the narrator stopped the entry). */
 void  rep_side_post(Interp *I, int to, uint8_t *frame, size_t len);
-void  rep_side_take(Interp *I, int from, const char *kind, uint8_t **frame, size_t *len);
+bool  rep_side_take(Interp *I, int from, const char *kind, uint8_t **frame, size_t *len);
 
 /* Owner of a combination of values, or -1 after raising the "lives at" error. */
 int   ev_common_owner(Interp *I, int oa, int ob, const char *what_b);

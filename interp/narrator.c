@@ -10,9 +10,18 @@
 **    each with a "shown" frame: the status, the errors, and — only when the party was
 **    started with --show-narrator — what the chunk printed.  A party started without it
 **    runs with --strict, so the narrator's peeks are refused there;
-**  - the DRIVER: sends each chunk to every party, waits for their answers (Ctrl-C stops
-**    waiting and keeps the REPL; the parties finish the chunk), prints the first shown
-**    output and the first error, and at the end sends "stop".
+**  - the DRIVER: sends each chunk to every party, waits for their answers, prints the
+**    first shown output and the first error, and at the end sends "stop".
+**
+** Ctrl-C at the driver sends every party an "interrupt" frame naming the chunk.  A party
+** sees it at its next protocol step (transport_zmq.h, tz_watch): the step fails, the
+** evaluator unwinds with "interrupted", and the party answers the chunk as usual.  Then
+** every party, whether it was still in the chunk or had finished it, goes back to where
+** the chunk began in what the processes must agree on (the transcript's messages and
+** round, the public generator), trades "interrupt" frames with the other parties and
+** drops every frame that came before them (mirror_resync), and answers "stopped".  The
+** driver waits for every "stopped" and keeps the REPL; the next chunk finds the parties
+** in step.  What the chunk did to each party's own values stays done, as in one process.
 **
 ** The narrator's frames travel on the same CURVE links as the protocol's, with their own
 ** kinds ("run", "shown", "stop"), and never through the message layer: they are not in
@@ -83,8 +92,13 @@ static char *str_item(WireR *r, const msgpack_object *o)
 
 /* ------------------------------------------------------------ a party's session --- */
 
-static volatile sig_atomic_t session_stop;
-static void on_stop(int sig) { (void)sig; session_stop = 1; }
+static volatile sig_atomic_t session_stop, entry_stop;
+static void on_stop(int sig) { (void)sig; session_stop = 1; entry_stop = 1; }
+
+/* Where the running chunk began, in what every process must agree on; and the last
+** chunk this party resynchronised after an interrupt. */
+static struct { uint32_t chunk; TrMark tr; size_t synced; Rng rng; } mark;
+static uint32_t resynced;
 
 static const char *interp_party(void *ctx, int id)
 {
@@ -151,24 +165,57 @@ static void answer_run(Interp **Ip, MsgTransport *net, const PartiesFile *pf, co
         I->strict = true;       /* peeks only of the values of parties that show them */
         I->mirror_self = self;  /* the scratch directory is made at the first copy */
         I->mirror_dir = scratch;
-        I->interrupt = &session_stop;   /* Ctrl-C at the party stops its entry, then it */
-    }
+        I->interrupt = &entry_stop;     /* Ctrl-C at the party stops its entry, then it; */
+    }                                   /* the narrator's interrupt stops the entry */
     I->peek_ok = (uint64_t)mask;
     /* bit 60: the driver's own fresh seed, for the public stream only (each party's
        generator stays the operating system's) */
     if (seed >= 0 && (seed >> 60 & 1)) ev_public_seed(I, (uint64_t)seed & ((1ULL << 53) - 1));
     else if (seed >= 0) ev_seed(I, (uint64_t)seed);
     live.net = net; live.me = me; live.nar = nar; live.chunk = chunk;
+    mark.chunk = chunk; mark.tr = tr_mark(&I->tr); mark.synced = I->rep_synced; mark.rng = I->rng;
+    tz_watch(net, chunk, &entry_stop);
     char *out, *err;
     int st = run_chunk(I, name, text, echo, &out, &err);
+    tz_watch(net, 0, &entry_stop);
+    bool stopped = tz_stopped(net) >= chunk;
+    if (stopped) {              /* its error is the interrupt's, whichever step saw it */
+        free(err);
+        err = xstrdup("interrupted\n");
+        st = 1;
+    }
     if (out) fputs(out, stdout);
-    if (err) fputs(err, stderr);
+    if (err && !stopped) fputs(err, stderr);
     fflush(stdout);
     Item it[3] = { { 2, NULL, 0, st }, { 0, NULL, 0, 0 }, { 0, NULL, 0, 0 } };
     if (show && out) it[1] = (Item){ 1, out, strlen(out), 0 };
     if (err) it[2] = (Item){ 1, err, strlen(err), 0 };
     send_items(net, me, nar, "shown", chunk, it, 3, stderr);
     free(out); free(err); free(name); free(text);
+}
+
+/* After the narrator interrupted chunk `chunk` (this party may have finished it): back
+** to where it began, in step with the other parties again, and answer "stopped". */
+static void stop_chunk(Interp *I, MsgTransport *net, const PartiesFile *pf, const char *self, uint32_t chunk)
+{
+    if (resynced >= chunk) return;      /* done already */
+    resynced = chunk;
+    int me = pf_find(pf, self), nar = pf->narrator;
+    if (I && mark.chunk == chunk) {
+        tr_rewind(&I->tr, mark.tr);
+        I->rep_synced = mark.synced;
+        I->rng = mark.rng;
+        I->msg.par_depth = 0; I->msg.par_round = 0;
+    }
+    int rc = I ? mirror_resync(I->msg.tp, chunk) : tz_resync(net, pf->n - 1, chunk);
+    entry_stop = 0;
+    char why[600] = "";
+    if (rc != 0) snprintf(why, sizeof why, "ppdl: party %s: after the interrupt: %s\n", self, tz_error(net));
+    fprintf(stderr, "%s", why[0] ? why : "");
+    if (!why[0]) fprintf(stderr, "ppdl: party %s: interrupted by the narrator; ready for the next entry\n", self);
+    Item it[2] = { { 3, NULL, 0, rc == 0 }, { 0, NULL, 0, 0 } };
+    if (why[0]) it[1] = (Item){ 1, why, strlen(why), 0 };
+    send_items(net, me, nar, "stopped", chunk, it, 2, stderr);
 }
 
 int distrib_session(MsgTransport *net, const PartiesFile *pf, const char *self, bool show)
@@ -196,8 +243,11 @@ int distrib_session(MsgTransport *net, const PartiesFile *pf, const char *self, 
         uint32_t n = 0;
         bool ok = open_items(&r, buf, len, &h, &a, &n);
         if (ok && strcmp(h.kind, "stop") == 0) go_on = false;
-        else if (ok && strcmp(h.kind, "run") == 0 && n >= 5 && h.round > 0)
+        else if (ok && strcmp(h.kind, "run") == 0 && n >= 5 && h.round > 0) {
             answer_run(&I, net, pf, self, show, &r, a, h.round);
+            if (tz_stopped(net) >= h.round) stop_chunk(I, net, pf, self, h.round);
+        } else if (ok && strcmp(h.kind, "interrupt") == 0 && h.round > 0)
+            stop_chunk(I, net, pf, self, h.round);
         else fprintf(stderr, "ppdl: party %s: ignoring a message from the narrator (%s)\n", self,
                      r.err[0] ? r.err : "an unknown kind");
         wire_r_free(&r);
@@ -254,13 +304,34 @@ EvStatus distrib_drive_run(Interp *I, Source *src, bool echo)
     bool interrupted = false;
     /* answers in any order; shown output is kept per party, the first party's first */
     char *outs[64] = { 0 };
-    bool answered[64] = { 0 };
-    int left = drv.nparties, waited = 0;
-    while (left > 0) {
-        if (*I->interrupt) { interrupted = true; break; }
+    bool answered[64] = { 0 }, stopped[64] = { 0 }, gave_up = false;
+    int left = drv.nparties, waited = 0, unstopped = 0;
+    char *stop_err = NULL;
+    while (interrupted ? unstopped > 0 : left > 0) {
+        if (*I->interrupt) {
+            *I->interrupt = 0;
+            if (interrupted) { gave_up = true; break; }     /* a second Ctrl-C */
+            /* every party stops the entry (even one that finished it) and answers */
+            interrupted = true;
+            unstopped = drv.nparties;
+            waited = 0;
+            for (int p = 1; p <= drv.nparties; p++)
+                send_items(drv.net, drv.me, p, "interrupt", no, NULL, 0, I->errout);
+            continue;
+        }
         uint8_t *buf; size_t len;
         int p;
         if (tz_deliver_any(drv.net, &p, &buf, &len) != 0) {
+            /* each party stops at its next protocol step, then waits for the others */
+            bool quiet = strncmp(tz_error(drv.net), "no message for", 14) == 0 || strcmp(tz_error(drv.net), TZ_EINTR) == 0;
+            if (interrupted && quiet) {
+                if ((waited += 250) <= 2 * drv.timeout + 1000) continue;
+                for (int q = 1; q <= drv.nparties && q < 64; q++)
+                    if (!stopped[q]) fprintf(I->errout, "ppdl: party %s did not stop within %d ms of the "
+                                             "interrupt (it is busy or stopped?)\n", drv.pf.p[q - 1].name,
+                                             2 * drv.timeout + 1000);
+                break;
+            }
             /* still working; but once a party failed, one that stays silent longer than
                the timeout has stopped */
             if (status && (waited += 250) > drv.timeout) {
@@ -269,7 +340,7 @@ EvStatus distrib_drive_run(Interp *I, Source *src, bool echo)
                                               "failure (it stopped?)\n", drv.pf.p[q - 1].name, drv.timeout);
                 break;
             }
-            if (strncmp(tz_error(drv.net), "no message for", 14) == 0) continue;
+            if (quiet) continue;
             fprintf(I->errout, "ppdl: %s\n", tz_error(drv.net));
             status = 1;
             continue;
@@ -278,9 +349,15 @@ EvStatus distrib_drive_run(Interp *I, Source *src, bool echo)
         wire_r_init(&r, drv.pf.p[p - 1].name);
         const msgpack_object *a = NULL;
         uint32_t n = 0;
-        bool mine = p >= 1 && p <= drv.nparties && p < 64 && !answered[p]
-                    && open_items(&r, buf, len, &h, &a, &n) && n >= 3 && strcmp(h.kind, "shown") == 0
-                    && h.round == no;    /* an older entry's answer (after Ctrl-C) is skipped */
+        bool known = p >= 1 && p <= drv.nparties && p < 64 && open_items(&r, buf, len, &h, &a, &n)
+                     && h.round == no;   /* an older entry's answer is skipped */
+        bool mine = known && !answered[p] && n >= 3 && strcmp(h.kind, "shown") == 0;
+        if (known && !stopped[p] && n >= 2 && strcmp(h.kind, "stopped") == 0) {
+            stopped[p] = true;
+            unstopped--;
+            char *e = str_item(&r, &a[1]);
+            if (e && !stop_err) stop_err = e; else free(e);
+        }
         if (mine) {
             int64_t st = 1;
             wire_get_int(&r, &a[0], 0, 255, &st);
@@ -303,10 +380,14 @@ EvStatus distrib_drive_run(Interp *I, Source *src, bool echo)
                 "'ppdl serve ... --show-narrator' to see it here)\n");
         drv.told_hidden = true;
     }
-    if (error) fputs(error, I->errout);
-    if (interrupted) fprintf(I->errout, "ppdl: interrupted: the parties finish this entry on their own\n");
+    if (error && !interrupted) fputs(error, I->errout);
+    if (stop_err) fputs(stop_err, I->errout);
+    if (gave_up) fprintf(I->errout, "ppdl: interrupted again: not waiting for the parties to stop (the next "
+                         "entry may find them busy)\n");
+    else if (interrupted && unstopped == 0 && !stop_err)
+        fprintf(I->errout, "ppdl: interrupted: stopped at every party\n");
     fflush(I->out);
-    free(shown); free(error);
+    free(shown); free(error); free(stop_err);
     return interrupted || status ? EV_ERROR : EV_OK;
 }
 

@@ -264,6 +264,16 @@ static char **complete(const char *text, int start, int end)
     return m;
 }
 
+/* Ctrl-D typed while a statement runs reaches the terminal in cooked mode, where it
+** marks end of input; once readline switches to raw mode that mark reads as a NUL byte
+** (Linux n_tty), which readline would take for Ctrl-@ and the session would not end.
+** So a NUL at an empty prompt is the end of input, as the Ctrl-D it was. */
+static int getc_eof(FILE *f)
+{
+    int c = rl_getc(f);
+    return c == 0 && rl_end == 0 ? EOF : c;
+}
+
 static void readline_setup(Interp *I)
 {
     comp_I = I;
@@ -271,6 +281,7 @@ static void readline_setup(Interp *I)
     rl_catch_signals = 0;                      /* our handlers; see tty_read() */
     rl_catch_sigwinch = 0;
     rl_attempted_completion_function = complete;
+    rl_getc_function = getc_eof;
     rl_basic_word_break_characters = " \t\n\"'()[]{},;:+-*/%@=<>!&|^~.#";
     rl_completer_quote_characters = "\"";
     struct sigaction sa;

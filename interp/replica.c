@@ -37,6 +37,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Takes the next side frame of `kind` from `from`; false after raising "interrupted"
+** when the narrator interrupted the entry (the frame will not come). */
+static bool side_take(Interp *I, int from, const char *kind, uint8_t **f, size_t *len)
+{
+    if (mirror_side_take(I->msg.tp, from, kind, I->tr.round, f, len) == 0) return true;
+    *I->interrupt = 1;
+    ev_interrupted(I);
+    return false;
+}
+
 int rep_self(Interp *I)
 {
     if (!I->mirror_self) return 0;
@@ -87,7 +97,8 @@ static uint8_t *flagged_frame(Interp *I, const char *kind, int to, bool ok, Valu
 static Value flagged_read(Interp *I, int from, const char *kind, bool *ok)
 {
     uint8_t *f; size_t len;
-    mirror_side_take(I->msg.tp, from, kind, I->tr.round, &f, &len);
+    *ok = false;
+    if (!side_take(I, from, kind, &f, &len)) return VERR;
     WireR r; wire_r_init(&r, ev_party_name(I, from));
     WireHdr h; const msgpack_object *pl; const msgpack_object_array *a;
     Value v = VNONE;
@@ -218,7 +229,7 @@ void rep_standin_send(Interp *I, Value r)
 Value rep_standin_take(Interp *I, int from, const char *fname)
 {
     uint8_t *s; size_t slen, len;
-    mirror_side_take(I->msg.tp, from, "standin", I->tr.round, &s, &slen);
+    if (!side_take(I, from, "standin", &s, &slen)) return VERR;
     WireR r; wire_r_init(&r, ev_party_name(I, from));
     uint8_t *f = wire_flesh(&r, s, slen, WIRE_MAX_FRAME, &len);
     free(s);
@@ -301,9 +312,9 @@ int rep_on(Interp *I, int p, int (*run)(Interp *I, Node *body), Node *body)
 /* --- the transcript ----------------------------------------------------------------- */
 
 void rep_side_post(Interp *I, int to, uint8_t *frame, size_t len) { mirror_side_post(I->msg.tp, to, frame, len); }
-void rep_side_take(Interp *I, int from, const char *kind, uint8_t **frame, size_t *len)
+bool rep_side_take(Interp *I, int from, const char *kind, uint8_t **frame, size_t *len)
 {
-    mirror_side_take(I->msg.tp, from, kind, I->tr.round, frame, len);
+    return side_take(I, from, kind, frame, len);
 }
 
 static bool apply_records(Interp *I, int q, size_t lo, size_t hi, const uint8_t *f, size_t len)
@@ -371,7 +382,7 @@ bool rep_sync(Interp *I)
     for (int q = 1; q <= n; q++) {
         if (q == self || !(senders >> q & 1)) continue;
         uint8_t *f; size_t len;
-        mirror_side_take(I->msg.tp, q, "records", I->tr.round, &f, &len);
+        if (!side_take(I, q, "records", &f, &len)) return false;
         bool ok = apply_records(I, q, lo, hi, f, len);
         free(f);
         if (!ok) return false;
@@ -424,7 +435,7 @@ bool rep_public_result(Interp *I, Value *r, size_t from)
     }
     if (got >> self & 1) return true;
     uint8_t *f; size_t len;
-    mirror_side_take(I->msg.tp, src, "public", I->tr.round, &f, &len);
+    if (!side_take(I, src, "public", &f, &len)) return false;
     Value v = lib_wire_read(I, f, len, src);
     free(f);
     if (IS_ERR(v)) return false;

@@ -16,6 +16,15 @@ void tr_clear(Tr *t)
     t->n = 0; t->round = 0; t->pending = 1;
 }
 
+TrMark tr_mark(const Tr *t) { return (TrMark){ t->n, t->round, t->pending, t->phase }; }
+
+void tr_rewind(Tr *t, TrMark m)
+{
+    if (m.n > t->n) return;             /* the log was cleared since */
+    for (size_t i = m.n; i < t->n; i++) free(t->msgs[i].what);
+    t->n = m.n; t->round = m.round; t->pending = m.pending; t->phase = m.phase;
+}
+
 void tr_free(Tr *t)
 {
     tr_clear(t);

@@ -53,6 +53,13 @@ uint32_t tr_open_round(Tr *t);
 ** the previous label so callers can restore it. */
 const char *tr_phase(Tr *t, const char *label);
 
+/* A point in the log, and going back to it: the messages after it are forgotten and the
+** round and phase are the mark's again (a driven party's interrupted entry: each
+** process stopped at another step, so all go back to where the entry began). */
+typedef struct TrMark { size_t n; uint32_t round; int pending; const char *phase; } TrMark;
+TrMark tr_mark(const Tr *t);
+void tr_rewind(Tr *t, TrMark m);
+
 typedef struct TrTotals { uint64_t msgs, bytes, rounds; } TrTotals;
 /* Totals over messages sent (from >= 0) or received (to >= 0) by a party, within a
 ** phase (NULL: all phases).  Rounds counts distinct rounds among those messages. */

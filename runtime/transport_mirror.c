@@ -84,10 +84,13 @@ static void maybe_leave(Mirror *m, const uint8_t *buf, size_t len)
 
 /* A frame of this party's to another goes over the network too (ZeroMQ copies the
 ** bytes: the local queue keeps the frame). */
-static void send_net(Mirror *m, int from, int to, const uint8_t *buf, size_t len)
+static int send_net(Mirror *m, int from, int to, const uint8_t *buf, size_t len)
 {
-    if (from == who_am_i(m) && to != from && tz_send(m->net, from, to, buf, len) != 0)
+    if (from == who_am_i(m) && to != from && tz_send(m->net, from, to, buf, len) != 0) {
+        if (tz_interrupted(m->net)) return -1;          /* the narrator's Ctrl-C */
         fatal(m, tz_error(m->net), buf, len);
+    }
+    return 0;
 }
 
 static int mirror_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
@@ -95,7 +98,7 @@ static int mirror_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t l
     Mirror *m = (Mirror *)t;
     check_ids(m, from > to ? from : to);
     maybe_leave(m, buf, len);
-    send_net(m, from, to, buf, len);
+    if (send_net(m, from, to, buf, len) != 0) return -1;        /* buf stays the caller's */
     return m->local->post(m->local, from, to, buf, len);
 }
 
@@ -110,7 +113,7 @@ static int mirror_post_block(MsgTransport *t, int from, int to, MsgBlock *b)
     maybe_leave(m, f, b->len);
     if (from == who_am_i(m) && to != from) {
         msg_patch_to(f, b->len, to);
-        send_net(m, from, to, f, b->len);
+        if (send_net(m, from, to, f, b->len) != 0) return -1;
     }
     return m->local->post_block(m->local, from, to, b);
 }
@@ -132,12 +135,15 @@ static bool header(const uint8_t *buf, size_t len, WireHdr *h, char *kind, size_
 ** only says which frame the protocol expects: the two must agree in kind, sender,
 ** receiver and round, or the processes diverged.  1: *got is the network's frame (the
 ** caller drops its own); 0: the local frame is the one (not this party's, or from the
-** public, built alike in every process). */
+** public, built alike in every process); -1: the entry was interrupted. */
 static int net_frame(Mirror *m, int from, int to, const uint8_t *mine, size_t mlen,
                      uint8_t **got, size_t *glen)
 {
     if (to != who_am_i(m) || from == to || from == 0) return 0;
-    if (m->net->deliver(m->net, from, to, got, glen) != 0) fatal(m, tz_error(m->net), mine, mlen);
+    if (m->net->deliver(m->net, from, to, got, glen) != 0) {
+        if (tz_interrupted(m->net)) return -1;          /* the narrator's Ctrl-C */
+        fatal(m, tz_error(m->net), mine, mlen);
+    }
     WireHdr hm, hg; char km[64], kg[64];
     if (!header(mine, mlen, &hm, km, sizeof km) || !header(*got, *glen, &hg, kg, sizeof kg) ||
         strcmp(km, kg) != 0 || hm.from != hg.from || hm.to != hg.to || hm.round != hg.round) {
@@ -158,8 +164,10 @@ static int mirror_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size
     check_ids(m, from > to ? from : to);
     uint8_t *mine; size_t mlen;
     if (m->local->deliver(m->local, from, to, &mine, &mlen) != 0) return -1;
-    if (!net_frame(m, from, to, mine, mlen, buf, len)) { *buf = mine; *len = mlen; return 0; }
+    int k = net_frame(m, from, to, mine, mlen, buf, len);
+    if (k == 0) { *buf = mine; *len = mlen; return 0; }
     free(mine);
+    if (k < 0) return -1;
     return 0;
 }
 
@@ -170,8 +178,10 @@ static int mirror_deliver_block(MsgTransport *t, int from, int to, MsgBlock **b)
     MsgBlock *mine;
     if (m->local->deliver_block(m->local, from, to, &mine) != 0) return -1;
     uint8_t *got; size_t glen;
-    if (!net_frame(m, from, to, mine->base + mine->off, mine->len, &got, &glen)) { *b = mine; return 0; }
+    int k = net_frame(m, from, to, mine->base + mine->off, mine->len, &got, &glen);
+    if (k == 0) { *b = mine; return 0; }
     msg_block_release(mine);
+    if (k < 0) return -1;
     *b = msg_block_new(got, glen, 0, glen, NULL);
     return 0;
 }
@@ -185,6 +195,7 @@ void mirror_side_post(MsgTransport *t, int to, uint8_t *frame, size_t len)
     int me = who_am_i(m);
     check_ids(m, to);
     if (m->net->post(m->net, me, to, frame, len) != 0) {
+        if (tz_interrupted(m->net)) { free(frame); return; }   /* the entry stops */
         char why[256];
         snprintf(why, sizeof why, "%s", tz_error(m->net));
         free(frame);
@@ -192,18 +203,20 @@ void mirror_side_post(MsgTransport *t, int to, uint8_t *frame, size_t len)
     }
 }
 
-void mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t round, uint8_t **frame,
-                      size_t *len)
+int mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t round, uint8_t **frame,
+                     size_t *len)
 {
     Mirror *m = (Mirror *)t;
     int me = who_am_i(m);
     check_ids(m, from);
+    *frame = NULL; *len = 0;
     /* twice the timeout: a party that waits on another party's side frame waits longer
        than one that waits on a protocol frame, so that the party nearest a stalled one
        reports first, naming it */
     if (m->net->deliver(m->net, from, me, frame, len) != 0 &&
         (strncmp(tz_error(m->net), "no message from", 15) != 0 ||
          m->net->deliver(m->net, from, me, frame, len) != 0)) {
+        if (tz_interrupted(m->net)) return -1;
         char why[512];
         snprintf(why, sizeof why, "%s (after round %u, a '%s' side frame)", tz_error(m->net), round, kind);
         fatal(m, why, NULL, 0);
@@ -215,6 +228,15 @@ void mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t roun
                  "script or seed?)", kind, m->pf.p[from - 1].name);
         fatal(m, why, *frame, *len);
     }
+    return 0;
+}
+
+int mirror_resync(MsgTransport *t, uint32_t entry)
+{
+    Mirror *m = (Mirror *)t;
+    m->local->close(m->local);          /* the simulated parties' frames of the entry */
+    m->local = msg_transport_local();
+    return tz_resync(m->net, m->pf.n, entry);
 }
 
 static void mirror_close(MsgTransport *t)

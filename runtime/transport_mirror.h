@@ -14,7 +14,9 @@
 ** timeout with an error naming it and the protocol step, and a divergence between two
 ** processes (another script, or a party whose messages depend on its private data) is
 ** found at the first frame it touches.  It also carries the replicated narrator's SIDE
-** frames (mirror_side_post/take), which never enter the message layer.
+** frames (mirror_side_post/take), which never enter the message layer.  An interrupted
+** entry (tz_watch) is not fatal: post and deliver fail, so the protocol's step fails and
+** the evaluator unwinds with "interrupted".
 */
 #ifndef TRANSPORT_MIRROR_H
 #define TRANSPORT_MIRROR_H
@@ -50,9 +52,14 @@ int mirror_nparties(MsgTransport *t);
 ** program order, but never through the message layer (not in the transcript, not
 ** counted by cost()).  post takes frame; take waits (the timeout) for the next frame from
 ** `from` and checks that it is a side frame of that kind.  A failure is fatal, as for
-** protocol frames. */
+** protocol frames.  take returns 0, or -1 (*frame NULL) when the entry was interrupted
+** (tz_watch); post then drops the frame. */
 void mirror_side_post(MsgTransport *t, int to, uint8_t *frame, size_t len);
-void mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t round, uint8_t **frame,
-                      size_t *len);
+int mirror_side_take(MsgTransport *t, int from, const char *kind, uint32_t round, uint8_t **frame,
+                     size_t *len);
+/* After an interrupted entry (a driven session, interp/narrator.c): drops the simulated
+** parties' frames still queued in this process and resynchronises the network end
+** (tz_resync).  0, or -1 with tz_error() of the network end. */
+int mirror_resync(MsgTransport *t, uint32_t entry);
 
 #endif

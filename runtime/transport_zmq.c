@@ -17,6 +17,11 @@
 ** one from that sender, the frame fits the size limit, wire_check passes, the envelope
 ** opens and names the real sender and this party.  A frame from another party than the
 ** one awaited is queued for later (FIFO per sender).
+**
+** Interrupts (tz_watch): every frame is looked at as it arrives, whoever it is for, so
+** an "interrupt" frame is seen while this party waits for another's frame or posts its
+** own; from then on waits and posts fail with "interrupted" until tz_resync, which
+** trades end-of-entry words with the other parties and drops what came before them.
 */
 #include "transport_zmq.h"
 #include "mem.h"
@@ -24,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +65,11 @@ typedef struct Tz {
     unsigned refused;           /* written by the ZAP thread, read after a barrier */
     pthread_mutex_t lock;
     char err[512];
+    /* interrupts (tz_watch): the entry running (0: none), the latest entry an
+       "interrupt" frame named, the latest one resynchronised, the flag to raise */
+    bool watching;
+    uint32_t entry, stopped, synced;
+    volatile sig_atomic_t *flag;
 } Tz;
 
 static void set_err(Tz *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -133,18 +144,10 @@ done:
 static void put_be64(uint8_t *p, uint64_t x) { for (int i = 7; i >= 0; i--) { p[i] = (uint8_t)x; x >>= 8; } }
 static uint64_t get_be64(const uint8_t *p) { uint64_t x = 0; for (int i = 0; i < 8; i++) x = x << 8 | p[i]; return x; }
 
-int tz_send(MsgTransport *mt, int from, int to, const uint8_t *buf, size_t len)
+/* Sends the len bytes of buf to party `to` (checked; ZeroMQ copies them, the caller
+** keeps buf); -1 with t->err. */
+static int send_frame(Tz *t, int to, const uint8_t *buf, size_t len)
 {
-    Tz *t = (Tz *)mt;
-    t->err[0] = 0;
-    if (from != t->self) {
-        set_err(t, "cannot send as party %d from party %s's process", from, t->peer[t->self - 1].name);
-        return -1;
-    }
-    if (to < 1 || to > t->n || to == t->self) {
-        set_err(t, "no link from %s to party %d", t->peer[t->self - 1].name, to);
-        return -1;
-    }
     Peer *p = &t->peer[to - 1];
     if (len > t->max_frame) {
         set_err(t, "message of %zu bytes to %s is larger than the limit of %zu bytes", len, p->name, t->max_frame);
@@ -159,6 +162,38 @@ int tz_send(MsgTransport *mt, int from, int to, const uint8_t *buf, size_t len)
     }
     p->sent++;
     return 0;
+}
+
+static int receive_one(Tz *t, int wait_ms, int *sender);
+
+/* True when the running entry was interrupted (and raises the flag again, so that the
+** evaluator's next poll sees it even if it was cleared in between). */
+static bool stopped(Tz *t)
+{
+    if (!t->watching || !t->entry || t->stopped < t->entry || t->synced >= t->entry) return false;
+    if (t->flag) *t->flag = 1;
+    set_err(t, "interrupted");
+    return true;
+}
+
+int tz_send(MsgTransport *mt, int from, int to, const uint8_t *buf, size_t len)
+{
+    Tz *t = (Tz *)mt;
+    t->err[0] = 0;
+    if (from != t->self) {
+        set_err(t, "cannot send as party %d from party %s's process", from, t->peer[t->self - 1].name);
+        return -1;
+    }
+    if (to < 1 || to > t->n || to == t->self) {
+        set_err(t, "no link from %s to party %d", t->peer[t->self - 1].name, to);
+        return -1;
+    }
+    if (t->watching) {          /* a sender notices an interrupt too: read what arrived */
+        int who, k;
+        while ((k = receive_one(t, 0, &who)) > 0) {}
+        if ((k < 0 && strcmp(t->err, TZ_EINTR) != 0) || stopped(t)) return -1;
+    }
+    return send_frame(t, to, buf, len);
 }
 
 static int tz_post(MsgTransport *mt, int from, int to, uint8_t *buf, size_t len)
@@ -189,11 +224,12 @@ static void drain(void *s)
 }
 
 /* Reads one message and checks it.  1: a frame from *sender queued; 0: timeout;
-** -1: an error in t->err. */
+** -1: an error in t->err (TZ_EINTR: a signal came first). */
 static int receive_one(Tz *t, int wait_ms, int *sender)
 {
     zmq_pollitem_t it = { .socket = t->pull, .events = ZMQ_POLLIN };
     int k = zmq_poll(&it, 1, wait_ms);
+    if (k < 0 && errno == EINTR) { set_err(t, "%s", TZ_EINTR); return -1; }   /* the caller's flag */
     if (k < 0) { set_err(t, "cannot receive: %s", zmq_strerror(errno)); return -1; }
     if (k == 0) return 0;
     zmq_msg_t seq, body;
@@ -248,6 +284,9 @@ static int receive_one(Tz *t, int wait_ms, int *sender)
         } else if (h.from != id || h.to != t->self) {
             set_err(t, "malformed message from %s: its envelope says from party %d to party %d", p->name, h.from, h.to);
             rc = -1;
+        } else if (t->watching && strcmp(h.kind, "interrupt") == 0 && h.round > t->stopped) {
+            t->stopped = h.round;
+            if (t->flag && t->entry && t->stopped >= t->entry && t->synced < t->entry) *t->flag = 1;
         }
         wire_r_free(&r);
     }
@@ -274,7 +313,8 @@ static int wait_frame(Tz *t, int from, int *from_out, uint8_t **buf, size_t *len
     for (int i = 0; i < t->n && !id; i++)
         if ((from == 0 || from == i + 1) && t->peer[i].head) id = i + 1;
     long deadline = now_ms() + t->timeout_ms;
-    while (!id) {
+    while (!id || stopped(t)) {
+        if (stopped(t)) return -1;
         long left = deadline - now_ms();
         int who = 0;
         int k = left > 0 ? receive_one(t, (int)left, &who) : 0;
@@ -310,6 +350,54 @@ static int tz_deliver(MsgTransport *mt, int from, int to, uint8_t **buf, size_t 
 int tz_deliver_any(MsgTransport *mt, int *from, uint8_t **buf, size_t *len)
 {
     return wait_frame((Tz *)mt, 0, from, buf, len);
+}
+
+void tz_watch(MsgTransport *mt, uint32_t entry, volatile sig_atomic_t *flag)
+{
+    Tz *t = (Tz *)mt;
+    t->watching = true;
+    t->entry = entry;
+    t->flag = flag;
+}
+
+bool tz_interrupted(MsgTransport *mt)
+{
+    Tz *t = (Tz *)mt;
+    return t->watching && t->entry && t->stopped >= t->entry && t->synced < t->entry;
+}
+
+uint32_t tz_stopped(MsgTransport *mt) { return ((Tz *)mt)->stopped; }
+
+int tz_resync(MsgTransport *mt, int n, uint32_t entry)
+{
+    Tz *t = (Tz *)mt;
+    if (t->synced < entry) t->synced = entry;      /* waits work again */
+    if (n > t->n) n = t->n;
+    for (int q = 1; q <= n; q++) {
+        if (q == t->self) continue;
+        WireW w; wire_w_init(&w);
+        WireHdr h = { "interrupt", t->self, q, entry };
+        wire_put_envelope(&w, &h);
+        wire_put_nil(&w);
+        size_t len;
+        uint8_t *f = wire_w_take(&w, &len);
+        int rc = send_frame(t, q, f, len);
+        free(f);
+        if (rc != 0) return -1;
+    }
+    for (int q = 1; q <= n; q++) {
+        bool found = q == t->self;
+        while (!found) {
+            uint8_t *buf; size_t len; int who;
+            if (wait_frame(t, q, &who, &buf, &len) != 0) return -1;
+            WireR r; WireHdr h; const msgpack_object *pay;
+            wire_r_init(&r, t->peer[q - 1].name);
+            found = wire_open_frame(&r, buf, len, &h, &pay) && strcmp(h.kind, "interrupt") == 0 && h.round >= entry;
+            wire_r_free(&r);
+            free(buf);          /* a frame of the stopped entry: dropped */
+        }
+    }
+    return 0;
 }
 
 static void tz_close(MsgTransport *mt)

@@ -23,13 +23,16 @@
 */
 #ifndef TRANSPORT_ZMQ_H
 #define TRANSPORT_ZMQ_H
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "message.h"
 #include "parties_file.h"
 
 #define TZ_TIMEOUT_MS 10000     /* default wait for a peer's next frame */
 #define TZ_KEY_LEN    40        /* Z85 text of a CURVE key */
+#define TZ_EINTR      "a signal came while waiting"     /* tz_error() then: look at your flags */
 
 typedef struct TzConfig {
     const PartiesFile *parties; /* copied; the transport keeps its own copy */
@@ -50,6 +53,21 @@ int tz_deliver_any(MsgTransport *t, int *from, uint8_t **buf, size_t *len);
 /* post() without taking buf: ZeroMQ copies the len bytes (the caller keeps buf).  0, or
 ** -1 with tz_error(). */
 int tz_send(MsgTransport *t, int from, int to, const uint8_t *buf, size_t len);
+/* Interrupts, for the parties of a driven run (the narrator's Ctrl-C, interp/narrator.c).
+** tz_watch: entry ENTRY runs now (0: none); a frame of kind "interrupt" whose round names
+** it (or a later entry) sets *flag as it arrives, and from then on every post and
+** deliver of the entry fails with "interrupted" (tz_interrupted says so) until
+** tz_resync.  Frames arriving are looked at in every wait and, while watching, in every
+** post, so a party notices the interrupt at its next protocol step. */
+void tz_watch(MsgTransport *t, uint32_t entry, volatile sig_atomic_t *flag);
+bool tz_interrupted(MsgTransport *t);
+/* The latest entry an "interrupt" frame named (0: none). */
+uint32_t tz_stopped(MsgTransport *t);
+/* After entry ENTRY was interrupted: sends parties 1..n (but this one) an "interrupt"
+** frame of that entry, then drops every frame from each of them up to and including its
+** own: what is left belongs to later entries.  0, or -1 with tz_error() (a party that
+** does not answer within the timeout). */
+int tz_resync(MsgTransport *t, int n, uint32_t entry);
 /* Why the last post() or deliver() on t failed ("" if none has). */
 const char *tz_error(MsgTransport *t);
 /* How many connection attempts the ZAP handler refused (an unknown key). */

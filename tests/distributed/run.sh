@@ -267,19 +267,49 @@ expect 82   (at alice)
 send \x04
 exit 0
 EOT
-# Known flaw, not yet fixed: about one run in three the driver REPL does not exit within
-# 10 s after Ctrl-D (the parties' "stop" is not delivered), and then the parties wait on.
-# Until that is fixed the check runs only with PPDL_TEST_FLAKY=1, and the parties it
-# started are stopped here so that nothing waits on them.
-if [ "${PPDL_TEST_FLAKY:-0}" = 1 ]; then
-  out=$(python3 tests/pty/drive.py "$bin" "$tmp/repl.t" 2>&1); rc=$?
-  if [ $rc = 0 ]; then ok "--parties: the REPL drives the parties"; else bad "--parties: the REPL drives the parties" "$out"; fi
-else
-  echo "skip --parties REPL: the driver's exit after Ctrl-D is flaky (PPDL_TEST_FLAKY=1 runs it; docs/distributed.md)"
-fi
-pkill -f -- "--parties $tmp/class/class.parties" 2>/dev/null
-wait 2>/dev/null
+# (this check was flaky, 1 run in 4 under load: the transcript types Ctrl-D as soon as
+# "82" shows, before the next prompt, while the terminal is still in cooked mode; there
+# Ctrl-D marks end of input, which reads as a NUL byte once readline is in raw mode, and
+# the REPL waited on.  interp/repl.c now takes that NUL at an empty prompt for Ctrl-D;
+# tests/pty/eof_typeahead.t checks it in one process)
+out=$(python3 tests/pty/drive.py "$bin" "$tmp/repl.t" 2>&1); rc=$?
+if [ $rc = 0 ]; then ok "--parties: the REPL drives the parties"; else bad "--parties: the REPL drives the parties" "$out"; fi
+for i in $(seq 50); do [ -z "$(leftovers)" ] && break; sleep 0.1; done
 check_no_leftovers "--parties REPL"
+# Ctrl-C at the driver's REPL stops the entry in every party: each party aborts it
+# ("interrupted"), drops the frames of the aborted entry, and the next entry runs right
+serve_all --show-narrator --show-narrator --show-narrator
+cat >"$tmp/intr.t" <<EOT
+start --parties $tmp/class/class.parties --key $tmp/class/teacher.key
+expect ppdl> 
+sendline party alice, bob, dealer
+expect ppdl> 
+sendline ss = additive(among = [alice, bob], frac_bits = 16, dealer = dealer)
+expect ppdl> 
+sendline x = 3 at alice
+expect ppdl> 
+sendline y = 4 at bob
+expect ppdl> 
+sendline for i in 1..1000000 { n = reveal(share(x, ss) * share(y, ss)) }
+sleep 2
+send \x03
+expect interrupted: stopped at every party
+expect ppdl> 
+sendline reveal(share(x, ss) + share(y, ss))
+expect 7
+expect ppdl> 
+sendline n
+expect 12
+expect ppdl> 
+send \x04
+exit 0
+EOT
+out=$(PTY_TIMEOUT=6 python3 tests/pty/drive.py "$bin" "$tmp/intr.t" 2>&1); rc=$?
+for i in $(seq 50); do [ -z "$(leftovers)" ] && break; sleep 0.1; done
+if [ $rc = 0 ] && grep -q "interrupted" "$tmp/class/bob.err"; then ok "--parties: Ctrl-C at the REPL stops the entry in every party; the next entry runs"
+else bad "--parties: Ctrl-C at the REPL stops the entry in every party" "$out" "$(tail -3 "$tmp/class/bob.err")"; fi
+check_no_leftovers "--parties Ctrl-C"
+wait 2>/dev/null
 # a party that dies during a driven entry: the others' error names it and the round,
 # and the driver stops waiting for the dead one
 export PPDL_TEST_LEAVE=bob:2
