@@ -59,10 +59,18 @@ int distrib_leave_round(const char *self)
     return atoi(e + n + 1);
 }
 
-static char scratch[] = "/tmp/ppdl-mirror-XXXXXX";
+void distrib_tmp_template(char *buf, size_t n, const char *stem)
+{
+    const char *t = getenv("TMPDIR");
+    if (!t || !*t || strlen(t) + strlen(stem) + 9 > n) t = "/tmp";
+    snprintf(buf, n, "%s/%s-XXXXXX", t, stem);
+}
+
+static char scratch[512];
 static void remove_scratch(void)
 {
-    if (strcmp(scratch + sizeof scratch - 7, "XXXXXX") != 0) distrib_remove_dir(scratch);  /* made */
+    size_t n = strlen(scratch);
+    if (n >= 6 && strcmp(scratch + n - 6, "XXXXXX") != 0) distrib_remove_dir(scratch);  /* made */
 }
 
 int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, const DistribOptions *o)
@@ -74,6 +82,7 @@ int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, co
     I->strict = o->strict;
     I->rep_shows = o->show;
     I->mirror_self = self;      /* made at the first copy; removed at exit, even a */
+    distrib_tmp_template(scratch, sizeof scratch, "ppdl-mirror");
     I->mirror_dir = scratch;    /* fatal network error's */
     atexit(remove_scratch);
     if (o->seeded) ev_seed(I, o->seed);
@@ -236,7 +245,8 @@ int distrib_processes(const DistribOptions *o)
                 "run needs at least two ('party alice, bob')\n", o->script, n, n == 1 ? "y" : "ies");
         return 2;
     }
-    char dir[] = "/tmp/ppdl-run-XXXXXX";
+    char dir[256];
+    distrib_tmp_template(dir, sizeof dir, "ppdl-run");
     if (!mkdtemp(dir)) { fprintf(stderr, "ppdl: cannot make a directory for the run: %s\n", strerror(errno)); return 1; }
     char path[600], err[512], pub[TZ_KEY_LEN + 1];
     snprintf(path, sizeof path, "%s/parties", dir);

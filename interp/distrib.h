@@ -34,6 +34,9 @@ int distrib_processes(const DistribOptions *o);
 int distrib_party(MsgTransport *net, const PartiesFile *pf, const char *self, const DistribOptions *o);
 
 /* Removes dir and the plain files in it. */
+/* Writes into buf (n bytes) the mkdtemp template of a temporary directory STEM:
+** "$TMPDIR/STEM-XXXXXX", or under /tmp when TMPDIR is unset, empty or too long. */
+void distrib_tmp_template(char *buf, size_t n, const char *stem);
 void distrib_remove_dir(const char *dir);
 
 /* The test hook PPDL_TEST_LEAVE=NAME:ROUND: the round after which party `self`'s

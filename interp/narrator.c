@@ -125,7 +125,7 @@ static int run_chunk(Interp *I, const char *name, const char *text, bool echo, c
 }
 
 /* The session's directory for the files of the parties it simulates. */
-static char scratch[] = "/tmp/ppdl-mirror-XXXXXX";
+static char scratch[512];
 
 /* The session's state that a fatal network error reports to the narrator. */
 static struct { MsgTransport *net; int me, nar; uint32_t chunk; } live;
@@ -164,6 +164,7 @@ static void answer_run(Interp **Ip, MsgTransport *net, const PartiesFile *pf, co
         msg_init(&I->msg, &I->tr, mirror_open(&mc));
         I->strict = true;       /* peeks only of the values of parties that show them */
         I->mirror_self = self;  /* the scratch directory is made at the first copy */
+        distrib_tmp_template(scratch, sizeof scratch, "ppdl-mirror");
         I->mirror_dir = scratch;
         I->interrupt = &entry_stop;     /* Ctrl-C at the party stops its entry, then it; */
     }                                   /* the narrator's interrupt stops the entry */

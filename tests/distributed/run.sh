@@ -15,7 +15,10 @@ here=tests/distributed
 pass=0; fail=0
 tmp=$(mktemp -d /tmp/ppdl-dist-test.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 export PPDL_HISTORY=/dev/null
-tmpdirs() { ls -d /tmp/ppdl-run-* /tmp/ppdl-mirror-* 2>/dev/null | wc -l; }
+# ppdl makes its temporary directories under $TMPDIR: a private one, so that another
+# suite running on the machine at the same time cannot be counted here
+export TMPDIR="$tmp/tmpdir"; mkdir -p "$TMPDIR"
+tmpdirs() { ls -d "$TMPDIR"/ppdl-run-* "$TMPDIR"/ppdl-mirror-* 2>/dev/null | wc -l; }
 dirs0=$(tmpdirs)
 
 ok()  { pass=$((pass + 1)); echo "ok   $1"; }
@@ -88,10 +91,10 @@ print(type(load_model("DIR/public.model")), type(r))
 EOT
 sed "s|DIR|$tmp/f1|g" "$tmp/files.ppdl" >"$tmp/files1.ppdl"
 sed "s|DIR|$tmp/f2|g" "$tmp/files.ppdl" >"$tmp/files2.ppdl"
-before=$(ls -d /tmp/ppdl-mirror-* 2>/dev/null | wc -l)
+before=$(ls -d "$TMPDIR"/ppdl-mirror-* 2>/dev/null | wc -l)
 "$bin" "$tmp/files1.ppdl" >"$tmp/files.want" 2>/dev/null
 "$bin" --processes "$tmp/files2.ppdl" >"$tmp/files.got" 2>"$tmp/err"; rc=$?
-after=$(ls -d /tmp/ppdl-mirror-* 2>/dev/null | wc -l)
+after=$(ls -d "$TMPDIR"/ppdl-mirror-* 2>/dev/null | wc -l)
 if [ $rc = 0 ] && cmp -s "$tmp/files.want" "$tmp/files.got" && cmp -s "$tmp/f1/public.model" "$tmp/f2/public.model" \
    && cmp -s "$tmp/f1/alice.model" "$tmp/f2/alice.model" && cmp -s "$tmp/f1/bob.model" "$tmp/f2/bob.model" \
    && [ "$(ls "$tmp/f2" | wc -l)" = 3 ] && [ "$before" -ge "$after" ]; then ok "files: written once each, read back, equal to the one-process run's"
@@ -368,7 +371,7 @@ fi
 # the runs' key directories and the mirrors' scratch directories are gone
 sleep 0.3
 if [ "$(tmpdirs)" -le "$dirs0" ]; then ok "no temporary directory left behind"
-else bad "no temporary directory left behind" "$(ls -d /tmp/ppdl-run-* /tmp/ppdl-mirror-* 2>/dev/null | head -5)"; fi
+else bad "no temporary directory left behind" "$(ls -d "$TMPDIR"/ppdl-run-* "$TMPDIR"/ppdl-mirror-* 2>/dev/null | head -5)"; fi
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
