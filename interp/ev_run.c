@@ -335,6 +335,7 @@ void ev_free(Interp *I)
     val_release(I->ret); I->ret = VNONE;
     val_heap_close(&I->heap);
     lib_he_ring_close(I);               /* after the heap: freed schemes leave the ring */
+    free(I->speed_last);
     free(I->globals); free(I->gdefined);
     for (int i = 0; i <= I->nparties && I->parties; i++) {
         free(I->parties[i].dir);

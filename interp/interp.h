@@ -95,6 +95,9 @@ struct Interp {
     /* the 'he' module's key ring (stdlib/lib_paillier_wire.c): this interpreter's schemes
        that hold a private key, where a scheme arriving at a keyholder finds its key */
     struct HeScheme **keyring; size_t nkeyring;
+    /* the last successful PATE speed() run, its pointers cleared, for speed_timing()
+       (stdlib/lib_pate.c); NULL before one.  Plain data: ev_free frees it */
+    struct PateSpeed *speed_last;
     /* builtin table (name -> entry), filled by lib_register */
     const LibReg **builtins; uint32_t nbuiltins, capbuiltins;
 };

@@ -325,8 +325,6 @@ static Value b_mean_accuracy(Interp *I, Args *a)
 
 /* --- SPEED ----------------------------------------------------------------------------- */
 
-static PateSpeed last;          /* the last run's timing, for speed_timing() */
-static bool have_last;
 
 static bool party_kw(Interp *I, Args *a, const char *name, int *id, bool need)
 {
@@ -406,8 +404,13 @@ static Value b_speed(Interp *I, Args *a)
     if (tty) fprintf(stderr, rc ? " stopped\n" : " done (encrypt %.1f s, aggregate %.1f s, to shares %.1f s, "
                      "argmax %.1f s)\n", P.t_encrypt, P.t_aggregate, P.t_convert, P.t_argmax);
     Value r = rc ? err_raise(I, "'speed': %s", P.err.msg) : labels_value(lab, (size_t)t.Q, U);
-    last = P; last.teacher = NULL; last.dropped = NULL; last.msg = NULL; last.pub = NULL; last.priv = NULL;
-    have_last = rc == 0;
+    free(I->speed_last);                /* the interpreter's last run, for speed_timing() */
+    I->speed_last = NULL;
+    if (rc == 0) {
+        PateSpeed *last = I->speed_last = xmalloc(sizeof *last);
+        *last = P;
+        last->teacher = NULL; last->dropped = NULL; last->msg = NULL; last->pub = NULL; last->priv = NULL;
+    }
     free(lab); free(dropped);
     teachers_free(&t);
     return r;
@@ -416,14 +419,15 @@ static Value b_speed(Interp *I, Args *a)
 static Value b_speed_timing(Interp *I, Args *a)
 {
     if (!lib_arity(I, a, 0, 0) || !lib_kwonly(I, a, NULL)) return VERR;
-    if (!have_last) return VNONE;
+    const PateSpeed *last = I->speed_last;
+    if (!last) return VNONE;
     Value r = val_rec();
     const struct { const char *k; double v; } f[] = {
-        { "encrypt", last.t_encrypt }, { "aggregate", last.t_aggregate }, { "convert", last.t_convert },
-        { "argmax", last.t_argmax }, { "cpu_encrypt", last.c_encrypt },
-        { "cpu_aggregate", last.c_aggregate }, { "cpu_convert", last.c_convert },
-        { "cpu_argmax", last.c_argmax }, { "slots", last.slots }, { "slot_bits", last.slot_bits },
-        { "ciphertexts", (double)last.ciphertexts },
+        { "encrypt", last->t_encrypt }, { "aggregate", last->t_aggregate }, { "convert", last->t_convert },
+        { "argmax", last->t_argmax }, { "cpu_encrypt", last->c_encrypt },
+        { "cpu_aggregate", last->c_aggregate }, { "cpu_convert", last->c_convert },
+        { "cpu_argmax", last->c_argmax }, { "slots", last->slots }, { "slot_bits", last->slot_bits },
+        { "ciphertexts", (double)last->ciphertexts },
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) val_rec_set(r, sym_cstr(&I->syms, f[i].k), VNUM(f[i].v));
     return r;

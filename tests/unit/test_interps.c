@@ -1,9 +1,10 @@
 /*
 ** test_interps.c — two interpreters in one process share no state a program can reach:
 ** a Paillier private key made in one is not in the other's key ring (a scheme arriving
-** at the same party id there stays public-key only), and the store one interpreter is
-** creating objects in (inside `on p`) is not where the other's new objects go.  The
-** heap's own separation is test_heap.c's.
+** at the same party id there stays public-key only), the store one interpreter is
+** creating objects in (inside `on p`) is not where the other's new objects go, and the
+** timing of one's last PATE speed() run is not the other's speed_timing().  The heap's
+** own separation is test_heap.c's.
 */
 #include "tu.h"
 #include "interp.h"
@@ -105,6 +106,23 @@ static void store_is_per_interp(void)
     ev_free(b);
 }
 
+/* speed_timing() tells an interpreter's own last run, none in the other. */
+static void speed_timing_is_per_interp(void)
+{
+    Interp *a = ev_new(), *b = ev_new();
+    CU_ASSERT_EQUAL(run_in(a, "seed(1)\nparty t1, t2, agg, srv, st\n"
+                              "scheme he = paillier(bits = 512, keyholder = srv)\n"
+                              "l = speed([tensor([[0, 1]]) at t1, tensor([[0, 1]]) at t2], "
+                              "mechanism = {mechanism = \"lnmax\", scale = 2}, he = he, "
+                              "aggregator = agg, server = srv, student = st)\n"
+                              "print(speed_timing() != none)"), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "true\n");
+    CU_ASSERT_EQUAL(run_in(b, "print(speed_timing() == none)"), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "true\n");
+    ev_free(a);
+    ev_free(b);
+}
+
 int main(void)
 {
     static const TU_Test tests[] = {
@@ -112,6 +130,7 @@ int main(void)
         {"a key made in one interpreter is not in the other's ring", key_ring_is_per_interp},
         {"a scheme outliving its interpreter is freed safely", scheme_outlives_interp},
         {"the store new objects go to is per interpreter", store_is_per_interp},
+        {"speed_timing() is per interpreter", speed_timing_is_per_interp},
         {NULL, NULL}};
     return tu_main("interps", tests);
 }
