@@ -265,7 +265,9 @@ SsTensor *ss_share(SsCtx *ctx, const SsScheme *sc, const Tn *x, int from)
     ss__as(ctx, from);
     uint64_t *parts[SS_MAXP];
     for (int i = 0; i < n; i++) parts[i] = ss__words(len);
-    if (sc->kind == SS_ADDITIVE) {
+    if (ss__standin(ctx, from)) {
+        /* a stand-in owner's parts are not used: its frames only keep their sizes */
+    } else if (sc->kind == SS_ADDITIVE) {
         ss__split(ctx, sc, (const uint64_t *)v, len, parts);
     } else {
         uint64_t sh[SS_MAXP];

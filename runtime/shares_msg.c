@@ -300,7 +300,7 @@ int ss__post(SsCtx *ctx, int from, int to, const char *kind, const uint64_t *w, 
     uint64_t *pl;
     MsgBlock *b = open_block(ctx, from, to, kind, k, nb, what, 0, &pl);
     if (!b) return -1;
-    put_words(pl, w, k, bits, nb);
+    if (!ss__standin(ctx, from)) put_words(pl, w, k, bits, nb);    /* a stand-in's: unread */
     return carry_block(ctx, b, from, to, kind);
 }
 
