@@ -13,9 +13,10 @@
 **  - the DRIVER: sends each chunk to every party, waits for their answers, prints the
 **    first shown output and the first error, and at the end sends "stop".
 **
-** Ctrl-C at the driver sends every party an "interrupt" frame naming the chunk.  A party
-** sees it at its next protocol step (transport_zmq.h, tz_watch): the step fails, the
-** evaluator unwinds with "interrupted", and the party answers the chunk as usual.  Then
+** Ctrl-C at the driver sends every party an "interrupt" frame naming the chunk.  A party's
+** transport sees it as it arrives (transport_zmq.h, tz_watch) and raises the evaluator's
+** flag; a protocol step then fails too; the evaluator unwinds with "interrupted", and the
+** party answers the chunk as usual.  Then
 ** every party, whether it was still in the chunk or had finished it, goes back to where
 ** the chunk began in what the processes must agree on (the transcript's messages and
 ** round, the public generator), trades "interrupt" frames with the other parties and
@@ -208,8 +209,8 @@ static void stop_chunk(Interp *I, MsgTransport *net, const PartiesFile *pf, cons
         I->rng = mark.rng;
         I->msg.par_depth = 0; I->msg.par_round = 0;
     }
+    entry_stop = 0;             /* (a signal during the exchange ends it) */
     int rc = I ? mirror_resync(I->msg.tp, chunk) : tz_resync(net, pf->n - 1, chunk);
-    entry_stop = 0;
     char why[600] = "";
     if (rc != 0) snprintf(why, sizeof why, "ppdl: party %s: after the interrupt: %s\n", self, tz_error(net));
     fprintf(stderr, "%s", why[0] ? why : "");
@@ -235,6 +236,7 @@ int distrib_session(MsgTransport *net, const PartiesFile *pf, const char *self, 
         uint8_t *buf; size_t len;
         if (net->deliver(net, nar, me, &buf, &len) != 0) {
             if (session_stop) break;
+            if (strcmp(tz_error(net), TZ_EINTR) == 0) { entry_stop = 0; continue; }   /* a late one */
             if (strncmp(tz_error(net), "no message from", 15) != 0) fprintf(stderr, "ppdl: party %s: %s\n", self, tz_error(net));
             continue;
         }

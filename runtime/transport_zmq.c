@@ -18,10 +18,11 @@
 ** opens and names the real sender and this party.  A frame from another party than the
 ** one awaited is queued for later (FIFO per sender).
 **
-** Interrupts (tz_watch): every frame is looked at as it arrives, whoever it is for, so
-** an "interrupt" frame is seen while this party waits for another's frame or posts its
-** own; from then on waits and posts fail with "interrupted" until tz_resync, which
-** trades end-of-entry words with the other parties and drops what came before them.
+** Interrupts (tz_watch): from the first call on, a receiving thread reads every frame as
+** it arrives, whoever it is for, and queues it (the queues are then shared under a
+** mutex); an "interrupt" frame raises the caller's flag at once, even while this party
+** computes, and from then on waits and posts fail with "interrupted" until tz_resync,
+** which trades "interrupt" frames with the other parties and drops what came before.
 */
 #include "transport_zmq.h"
 #include "mem.h"
@@ -40,7 +41,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-enum { LINGER_MS = 1000 };
+enum { LINGER_MS = 1000, ERR_LEN = 512 };
 
 typedef struct Queued { struct Queued *next; uint8_t *buf; size_t len; } Queued;
 
@@ -64,22 +65,30 @@ typedef struct Tz {
     size_t max_frame;
     unsigned refused;           /* written by the ZAP thread, read after a barrier */
     pthread_mutex_t lock;
-    char err[512];
+    char err[ERR_LEN];
     /* interrupts (tz_watch): the entry running (0: none), the latest entry an
        "interrupt" frame named, the latest one resynchronised, the flag to raise */
     bool watching;
     uint32_t entry, stopped, synced;
     volatile sig_atomic_t *flag;
+    /* the receiving thread (tz_watch starts it): from then on it alone reads the PULL
+       socket; the queues, `seen`, `stopped` and rx_err are shared under `lock` */
+    pthread_t rx_thread;
+    bool rx_running;
+    int rx_stop;                /* __atomic: the thread ends */
+    pthread_cond_t rx_cond;     /* a frame or an error arrived */
+    char rx_err[ERR_LEN];       /* a refusal it met, for the next wait */
 } Tz;
 
-static void set_err(Tz *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(Tz *t, const char *fmt, ...)
+static void put_err(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_err(char *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(t->err, sizeof t->err, fmt, ap);
+    vsnprintf(err, ERR_LEN, fmt, ap);
     va_end(ap);
 }
+#define set_err(t, ...) put_err((t)->err, __VA_ARGS__)
 
 /* --- the ZAP handler (ZeroMQ RFC 27): one request, one reply, until the context ends */
 
@@ -164,7 +173,7 @@ static int send_frame(Tz *t, int to, const uint8_t *buf, size_t len)
     return 0;
 }
 
-static int receive_one(Tz *t, int wait_ms, int *sender);
+static int receive_one(Tz *t, int wait_ms, int *sender, char *err);
 
 /* True when the running entry was interrupted (and raises the flag again, so that the
 ** evaluator's next poll sees it even if it was cleared in between). */
@@ -188,10 +197,11 @@ int tz_send(MsgTransport *mt, int from, int to, const uint8_t *buf, size_t len)
         set_err(t, "no link from %s to party %d", t->peer[t->self - 1].name, to);
         return -1;
     }
-    if (t->watching) {          /* a sender notices an interrupt too: read what arrived */
-        int who, k;
-        while ((k = receive_one(t, 0, &who)) > 0) {}
-        if ((k < 0 && strcmp(t->err, TZ_EINTR) != 0) || stopped(t)) return -1;
+    if (t->rx_running) {        /* a sender notices an interrupt too */
+        pthread_mutex_lock(&t->lock);
+        bool s = stopped(t);
+        pthread_mutex_unlock(&t->lock);
+        if (s) return -1;
     }
     return send_frame(t, to, buf, len);
 }
@@ -224,19 +234,20 @@ static void drain(void *s)
 }
 
 /* Reads one message and checks it.  1: a frame from *sender queued; 0: timeout;
-** -1: an error in t->err (TZ_EINTR: a signal came first). */
-static int receive_one(Tz *t, int wait_ms, int *sender)
+** -1: an error in err (t->err, or the receiving thread's; TZ_EINTR: a signal came
+** first).  With the receiving thread, only it calls this, holding t->lock. */
+static int receive_one(Tz *t, int wait_ms, int *sender, char *err)
 {
     zmq_pollitem_t it = { .socket = t->pull, .events = ZMQ_POLLIN };
     int k = zmq_poll(&it, 1, wait_ms);
-    if (k < 0 && errno == EINTR) { set_err(t, "%s", TZ_EINTR); return -1; }   /* the caller's flag */
-    if (k < 0) { set_err(t, "cannot receive: %s", zmq_strerror(errno)); return -1; }
+    if (k < 0 && errno == EINTR) { put_err(err, "%s", TZ_EINTR); return -1; }   /* the caller's flag */
+    if (k < 0) { put_err(err, "cannot receive: %s", zmq_strerror(errno)); return -1; }
     if (k == 0) return 0;
     zmq_msg_t seq, body;
     zmq_msg_init(&seq);
     if (zmq_msg_recv(&seq, t->pull, 0) < 0) {
         zmq_msg_close(&seq);
-        set_err(t, "cannot receive: %s", zmq_strerror(errno));
+        put_err(err, "cannot receive: %s", zmq_strerror(errno));
         return -1;
     }
     const char *user = zmq_msg_gets(&seq, "User-Id");
@@ -244,13 +255,13 @@ static int receive_one(Tz *t, int wait_ms, int *sender)
     for (int i = 0; user && i < t->n; i++) if (strcmp(t->peer[i].name, user) == 0) id = i + 1;
     if (id == 0 || id == t->self) {
         zmq_msg_close(&seq); drain(t->pull);
-        set_err(t, "message from an unauthenticated peer refused");
+        put_err(err, "message from an unauthenticated peer refused");
         return -1;
     }
     Peer *p = &t->peer[id - 1];
     if (!zmq_msg_more(&seq)) {
         zmq_msg_close(&seq);
-        set_err(t, "malformed message from %s: one part, expected a sequence number and a frame", p->name);
+        put_err(err, "malformed message from %s: one part, expected a sequence number and a frame", p->name);
         return -1;
     }
     zmq_msg_init(&body);
@@ -260,16 +271,16 @@ static int receive_one(Tz *t, int wait_ms, int *sender)
     rc = rc < 0 ? -1 : 0;
     size_t len = zmq_msg_size(&body);
     uint64_t n = zmq_msg_size(&seq) == 8 ? get_be64(zmq_msg_data(&seq)) : 0;
-    if (rc != 0) set_err(t, "cannot receive from %s: %s", p->name, zmq_strerror(errno));
+    if (rc != 0) put_err(err, "cannot receive from %s: %s", p->name, zmq_strerror(errno));
     else if (more || zmq_msg_size(&seq) != 8) {
-        set_err(t, "malformed message from %s: expected an 8-byte sequence number and one frame", p->name);
+        put_err(err, "malformed message from %s: expected an 8-byte sequence number and one frame", p->name);
         rc = -1;
     } else if (n <= p->seen) {
-        set_err(t, "replayed message from %s refused (sequence number %llu after %llu)", p->name,
+        put_err(err, "replayed message from %s refused (sequence number %llu after %llu)", p->name,
                 (unsigned long long)n, (unsigned long long)p->seen);
         rc = -1;
     } else if (len > t->max_frame) {
-        set_err(t, "message of %zu bytes from %s refused: larger than the limit of %zu bytes", len, p->name, t->max_frame);
+        put_err(err, "message of %zu bytes from %s refused: larger than the limit of %zu bytes", len, p->name, t->max_frame);
         rc = -1;
     }
     if (rc == 0) {
@@ -279,10 +290,10 @@ static int receive_one(Tz *t, int wait_ms, int *sender)
         const msgpack_object *pay;
         wire_r_init(&r, p->name);
         if (!wire_open_frame(&r, zmq_msg_data(&body), len, &h, &pay)) {
-            set_err(t, "%s", r.e.msg);
+            put_err(err, "%s", r.e.msg);
             rc = -1;
         } else if (h.from != id || h.to != t->self) {
-            set_err(t, "malformed message from %s: its envelope says from party %d to party %d", p->name, h.from, h.to);
+            put_err(err, "malformed message from %s: its envelope says from party %d to party %d", p->name, h.from, h.to);
             rc = -1;
         } else if (t->watching && strcmp(h.kind, "interrupt") == 0 && h.round > t->stopped) {
             t->stopped = h.round;
@@ -305,32 +316,70 @@ static int receive_one(Tz *t, int wait_ms, int *sender)
     return rc;
 }
 
+/* The first party (from, or any when 0) with a frame queued; 0 if none. */
+static int queued(Tz *t, int from)
+{
+    for (int i = 0; i < t->n; i++)
+        if ((from == 0 || from == i + 1) && t->peer[i].head) return i + 1;
+    return 0;
+}
+
+static void timed_out(Tz *t, int from)
+{
+    if (from) set_err(t, "no message from %s within %d ms (party %s was waiting for it)",
+                      t->peer[from - 1].name, t->timeout_ms, t->peer[t->self - 1].name);
+    else set_err(t, "no message for party %s within %d ms", t->peer[t->self - 1].name, t->timeout_ms);
+}
+
+/* The same with the receiving thread: waits on its condition, in slices, so that a
+** signal's flag is seen too.  0 with *id, or -1; t->lock is held on return. */
+static int wait_rx(Tz *t, int from, int *id)
+{
+    long deadline = now_ms() + t->timeout_ms;
+    pthread_mutex_lock(&t->lock);
+    for (;;) {
+        if (t->rx_err[0]) { set_err(t, "%s", t->rx_err); t->rx_err[0] = 0; return -1; }
+        if (stopped(t)) return -1;
+        if ((*id = queued(t, from))) return 0;
+        if (t->flag && *t->flag) { set_err(t, "%s", TZ_EINTR); return -1; }
+        long left = deadline - now_ms();
+        if (left <= 0) { timed_out(t, from); return -1; }
+        if (left > 100) left = 100;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += left / 1000;
+        ts.tv_nsec += (left % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        pthread_cond_timedwait(&t->rx_cond, &t->lock, &ts);
+    }
+}
+
 /* Waits for a frame from party `from` (0: any party) to this one; *from_out says who. */
 static int wait_frame(Tz *t, int from, int *from_out, uint8_t **buf, size_t *len)
 {
     t->err[0] = 0;
     int id = 0;
-    for (int i = 0; i < t->n && !id; i++)
-        if ((from == 0 || from == i + 1) && t->peer[i].head) id = i + 1;
-    long deadline = now_ms() + t->timeout_ms;
-    while (!id || stopped(t)) {
-        if (stopped(t)) return -1;
-        long left = deadline - now_ms();
-        int who = 0;
-        int k = left > 0 ? receive_one(t, (int)left, &who) : 0;
-        if (k < 0) return -1;
-        if (k == 0) {
-            if (from) set_err(t, "no message from %s within %d ms (party %s was waiting for it)",
-                              t->peer[from - 1].name, t->timeout_ms, t->peer[t->self - 1].name);
-            else set_err(t, "no message for party %s within %d ms", t->peer[t->self - 1].name, t->timeout_ms);
-            return -1;
+    if (t->rx_running) {
+        int rc = wait_rx(t, from, &id);
+        if (rc != 0) { pthread_mutex_unlock(&t->lock); return -1; }
+    } else {
+        id = queued(t, from);
+        long deadline = now_ms() + t->timeout_ms;
+        while (!id || stopped(t)) {
+            if (stopped(t)) return -1;
+            long left = deadline - now_ms();
+            int who = 0;
+            int k = left > 0 ? receive_one(t, (int)left, &who, t->err) : 0;
+            if (k < 0) return -1;
+            if (k == 0) { timed_out(t, from); return -1; }
+            if (from == 0 || who == from) id = who;
         }
-        if (from == 0 || who == from) id = who;
     }
     Peer *p = &t->peer[id - 1];
     Queued *q = p->head;
     p->head = q->next;
     if (!p->head) p->tail = NULL;
+    if (t->rx_running) pthread_mutex_unlock(&t->lock);
     *buf = q->buf; *len = q->len; *from_out = id;
     free(q);
     return 0;
@@ -352,26 +401,70 @@ int tz_deliver_any(MsgTransport *mt, int *from, uint8_t **buf, size_t *len)
     return wait_frame((Tz *)mt, 0, from, buf, len);
 }
 
+/* The receiving thread: reads every frame as it arrives, so that an interrupt raises
+** the flag even while the party computes without waiting for a frame. */
+static void *rx_main(void *arg)
+{
+    Tz *t = arg;
+    char err[ERR_LEN];
+    while (!__atomic_load_n(&t->rx_stop, __ATOMIC_ACQUIRE)) {
+        zmq_pollitem_t it = { .socket = t->pull, .events = ZMQ_POLLIN };
+        if (zmq_poll(&it, 1, 50) <= 0) continue;
+        int who;
+        pthread_mutex_lock(&t->lock);
+        err[0] = 0;
+        if (receive_one(t, 0, &who, err) < 0 && !t->rx_err[0]) snprintf(t->rx_err, sizeof t->rx_err, "%s", err);
+        pthread_cond_broadcast(&t->rx_cond);
+        pthread_mutex_unlock(&t->lock);
+    }
+    return NULL;
+}
+
 void tz_watch(MsgTransport *mt, uint32_t entry, volatile sig_atomic_t *flag)
 {
     Tz *t = (Tz *)mt;
+    if (t->rx_running) pthread_mutex_lock(&t->lock);
     t->watching = true;
     t->entry = entry;
     t->flag = flag;
+    if (t->rx_running) { pthread_mutex_unlock(&t->lock); return; }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->rx_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    sigset_t all, old;          /* signals stay the main thread's */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    t->rx_running = pthread_create(&t->rx_thread, NULL, rx_main, t) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!t->rx_running) pthread_cond_destroy(&t->rx_cond);
 }
 
 bool tz_interrupted(MsgTransport *mt)
 {
     Tz *t = (Tz *)mt;
-    return t->watching && t->entry && t->stopped >= t->entry && t->synced < t->entry;
+    if (t->rx_running) pthread_mutex_lock(&t->lock);
+    bool r = t->watching && t->entry && t->stopped >= t->entry && t->synced < t->entry;
+    if (t->rx_running) pthread_mutex_unlock(&t->lock);
+    return r;
 }
 
-uint32_t tz_stopped(MsgTransport *mt) { return ((Tz *)mt)->stopped; }
+uint32_t tz_stopped(MsgTransport *mt)
+{
+    Tz *t = (Tz *)mt;
+    if (t->rx_running) pthread_mutex_lock(&t->lock);
+    uint32_t r = t->stopped;
+    if (t->rx_running) pthread_mutex_unlock(&t->lock);
+    return r;
+}
 
 int tz_resync(MsgTransport *mt, int n, uint32_t entry)
 {
     Tz *t = (Tz *)mt;
+    if (t->rx_running) pthread_mutex_lock(&t->lock);
     if (t->synced < entry) t->synced = entry;      /* waits work again */
+    if (t->rx_running) pthread_mutex_unlock(&t->lock);
     if (n > t->n) n = t->n;
     for (int q = 1; q <= n; q++) {
         if (q == t->self) continue;
@@ -404,6 +497,11 @@ static void tz_close(MsgTransport *mt)
 {
     Tz *t = (Tz *)mt;
     if (!t) return;
+    if (t->rx_running) {
+        __atomic_store_n(&t->rx_stop, 1, __ATOMIC_RELEASE);
+        pthread_join(t->rx_thread, NULL);
+        pthread_cond_destroy(&t->rx_cond);
+    }
     for (int i = 0; i < t->n; i++) {
         if (t->peer[i].push) zmq_close(t->peer[i].push);
         for (Queued *q = t->peer[i].head, *nx; q; q = nx) { nx = q->next; free(q->buf); free(q); }

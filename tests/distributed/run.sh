@@ -280,7 +280,9 @@ if [ $rc = 0 ]; then ok "--parties: the REPL drives the parties"; else bad "--pa
 for i in $(seq 50); do [ -z "$(leftovers)" ] && break; sleep 0.1; done
 check_no_leftovers "--parties REPL"
 # Ctrl-C at the driver's REPL stops the entry in every party: each party aborts it
-# ("interrupted"), drops the frames of the aborted entry, and the next entry runs right
+# ("interrupted"), drops the frames of the aborted entry, and the next entry runs right;
+# also an entry that computes without a protocol step (the parties' receiving thread
+# sees the interrupt and raises the evaluator's flag)
 serve_all --show-narrator --show-narrator --show-narrator
 cat >"$tmp/intr.t" <<EOT
 start --parties $tmp/class/class.parties --key $tmp/class/teacher.key
@@ -303,6 +305,16 @@ expect 7
 expect ppdl> 
 sendline n
 expect 12
+expect ppdl> 
+sendline k = 0
+expect ppdl> 
+sendline while true { k = k + 1 }
+sleep 1
+send \x03
+expect interrupted: stopped at every party
+expect ppdl> 
+sendline reveal(share(x, ss) + share(y, ss))
+expect 7
 expect ppdl> 
 send \x04
 exit 0

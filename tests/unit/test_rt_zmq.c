@@ -6,7 +6,8 @@
 ** silent peer is a timeout naming it, within the timeout; replayed, oversized,
 ** malformed and spoofed frames (sent as an attacker would, on a raw CURVE socket with
 ** a party's own keys) are refused naming the sender; the parties file's errors carry
-** file:line:column; key files are written 0600 and read back.  Last, two `ppdl serve`
+** file:line:column; key files are written 0600 and read back; an interrupt frame is seen
+** by the watching end's receiving thread and resync drops the stopped entry's frames.  Last, two `ppdl serve`
 ** processes answer pings, a stopped one is a timeout naming it, and none is left in
 ** the process table.
 */
@@ -93,6 +94,66 @@ static long ms_now(void)
 }
 
 static const char *const names3[] = { "alice", "bob", "carol" };
+
+/* A frame of `kind` from -> to in round (entry) r, nil payload. */
+static uint8_t *kind_frame(const char *kind, int from, int to, uint32_t r, size_t *len)
+{
+    WireW w;
+    wire_w_init(&w);
+    WireHdr h = { kind, from, to, r };
+    wire_put_envelope(&w, &h);
+    wire_put_nil(&w);
+    return wire_w_take(&w, len);
+}
+
+/* The narrator's Ctrl-C (tz_watch): bob, watching entry 1, sees alice's "interrupt" as
+** it arrives, without waiting for a frame (his flag rises); his waits then fail with
+** "interrupted"; tz_resync drops what alice sent before her "interrupt" frame, so her
+** next frame is the next one delivered, and alice gets bob's own "interrupt" frame. */
+static void an_interrupt_stops_waits_and_resync_drops_stale_frames(void)
+{
+    Keys k[2];
+    for (int i = 0; i < 2; i++) CU_ASSERT_FATAL(zmq_curve_keypair(k[i].pub, k[i].sec) == 0);
+    PartiesFile pf;
+    make_parties(&pf, 2, names3, k);
+    MsgTransport *a = open_end(&pf, 1, k[0].sec, 3000, 0), *b = open_end(&pf, 2, k[1].sec, 3000, 0);
+    CU_ASSERT_FATAL(a && b);
+    volatile sig_atomic_t flag = 0;
+    tz_watch(b, 1, &flag);
+    size_t len;
+    uint8_t *f = frame(1, 2, 7, &len);                      /* a frame of the stopped entry */
+    CU_ASSERT(a->post(a, 1, 2, f, len) == 0);
+    f = kind_frame("interrupt", 1, 2, 1, &len);
+    CU_ASSERT(a->post(a, 1, 2, f, len) == 0);
+    long t0 = ms_now();
+    while (!flag && ms_now() - t0 < 3000) { struct timespec ts = { 0, 10 * 1000 * 1000 }; nanosleep(&ts, NULL); }
+    CU_ASSERT(flag == 1);                                   /* no call on b: its thread saw it */
+    CU_ASSERT(tz_interrupted(b));
+    CU_ASSERT_EQUAL(tz_stopped(b), 1);
+    uint8_t *got; size_t n;
+    CU_ASSERT(b->deliver(b, 1, 2, &got, &n) == -1);
+    CU_ASSERT_STRING_EQUAL(tz_error(b), "interrupted");
+    f = frame(2, 1, 8, &len);
+    CU_ASSERT(b->post(b, 2, 1, f, len) == -1);              /* posts fail too */
+    free(f);
+    flag = 0;                                               /* the caller's: seen */
+    CU_ASSERT(tz_resync(b, 2, 1) == 0);
+    CU_ASSERT(!tz_interrupted(b));
+    f = frame(1, 2, 9, &len);                               /* the next entry's */
+    CU_ASSERT(a->post(a, 1, 2, f, len) == 0);
+    if (b->deliver(b, 1, 2, &got, &n) == 0) { CU_ASSERT_EQUAL(payload_of(got, n), 9); free(got); }
+    else { fprintf(stderr, "%s\n", tz_error(b)); CU_FAIL("the next entry's frame was not delivered"); }
+    if (a->deliver(a, 2, 1, &got, &n) == 0) {                /* bob's end-of-entry word */
+        WireR r; WireHdr h; const msgpack_object *p;
+        wire_r_init(&r, "bob");
+        CU_ASSERT(wire_open_frame(&r, got, n, &h, &p) && strcmp(h.kind, "interrupt") == 0 && h.round == 1);
+        wire_r_free(&r);
+        free(got);
+    } else CU_FAIL("alice did not get bob's interrupt frame");
+    a->close(a);
+    b->close(b);
+    pf_free(&pf);
+}
 
 static void three_parties_exchange_frames(void)
 {
@@ -507,6 +568,7 @@ int main(void)
     static const TU_Test tests[] = {
         { "three parties exchange frames over CURVE", three_parties_exchange_frames },
         { "a silent peer times out naming it", silent_peer_times_out_naming_it },
+        { "an interrupt stops waits; resync drops stale frames", an_interrupt_stops_waits_and_resync_drops_stale_frames },
         { "unknown and wrong keys are refused", unknown_and_wrong_keys_are_refused },
         { "replayed, oversized, malformed, spoofed refused", replayed_oversized_malformed_spoofed_refused },
         { "the secret key must match the file", secret_key_must_match },
