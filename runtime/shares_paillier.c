@@ -90,10 +90,10 @@ static const Key *key(SsCtx *ctx, const SsScheme *sc)
     Key *k = &ring->k[ring->n];
     k->id = sc->pai_key; k->holder = sc->party[0]; k->peer = sc->party[1]; k->bits = bits;
     k->pub = pai_pub_new(); k->priv = pai_priv_new();
-    int st = pai_keygen(k->pub, k->priv, bits, ss__rng(ctx, sc->party[0]));   /* the keyholder's */
-    if (st != PAI_OK) {
+    RtErr e;
+    if (pai_keygen(k->pub, k->priv, bits, ss__rng(ctx, sc->party[0]), &e)) {   /* the keyholder's */
         pai_pub_free(k->pub); pai_priv_free(k->priv);
-        ss__fail(ctx, "Paillier key generation failed: %s", pai_strerror(st));
+        ss__fail(ctx, "Paillier key generation failed: %s", e.msg);
         return NULL;
     }
     /* the holder sends its public key (n, hs) to the peer, which keeps its own copy */
@@ -119,8 +119,8 @@ static const Key *key(SsCtx *ctx, const SsScheme *sc)
         mpz_inits(n, hs, NULL);
         if (!wire_get_array(&fr.r, fr.payload, 2, 2, &a) || !wire_get_mpz(&fr.r, &a->ptr[0], n) ||
             !wire_get_mpz(&fr.r, &a->ptr[1], hs))
-            rc = ss__fail(ctx, "%s", fr.r.err);
-        else if (pai_pub_set_nh(k->peer_pub, n, hs) != PAI_OK)
+            rc = ss__fail(ctx, "%s", fr.r.e.msg);
+        else if (pai_pub_set_nh(k->peer_pub, n, hs, NULL))
             rc = ss__fail(ctx, "malformed message from party %d: an unusable Paillier public key", k->holder);
         mpz_clears(n, hs, NULL);
         ss__frame_free(&fr, 0);
@@ -180,11 +180,11 @@ static int take_cts(SsCtx *ctx, int from, int to, const PaiPub *pub, mpz_t *c, s
     SsFrame fr;
     int rc = ss__receive(ctx, from, to, "ciphertext", &fr);
     const msgpack_object_array *a = NULL;
-    if (rc == 0 && !wire_get_array(&fr.r, fr.payload, k, k, &a)) rc = ss__fail(ctx, "%s", fr.r.err);
+    if (rc == 0 && !wire_get_array(&fr.r, fr.payload, k, k, &a)) rc = ss__fail(ctx, "%s", fr.r.e.msg);
     for (size_t e = 0; e < k && rc == 0; e++) {
         const void *p;
         size_t n;
-        if (!wire_get_bin(&fr.r, &a->ptr[e], &p, &n)) rc = ss__fail(ctx, "%s", fr.r.err);
+        if (!wire_get_bin(&fr.r, &a->ptr[e], &p, &n)) rc = ss__fail(ctx, "%s", fr.r.e.msg);
         else if (n != ctb) rc = ss__fail(ctx, "malformed message from party %d: a ciphertext of "
                                          "%zu bytes, %zu expected", from, n, ctb);
         else {
@@ -279,11 +279,12 @@ int ss__pai_triple(SsCtx *ctx, const SsScheme *sc, int mm, int m, int k, int n,
     /* party 0: decrypts what it received */
     if (rc == 0) rc = take_cts(ctx, p1, p0, kpub, back, nc, ctb);
     for (size_t o = 0; o < nc && rc == 0; o++) {
-        int st = pai_decrypt(kpriv, kpub, t, back[o]);
+        RtErr e;
+        int st = pai_decrypt(kpriv, kpub, t, back[o], &e);
         /* across processes, party 0's stand-in decrypts another key's ciphertexts: junk */
-        if (st != PAI_OK && (!ctx->self || ctx->self == p0))
-            rc = ss__fail(ctx, "Paillier decryption failed: %s", pai_strerror(st));
-        else C[0][o] = st == PAI_OK ? low64(t) : 0;
+        if (st && (!ctx->self || ctx->self == p0))
+            rc = ss__fail(ctx, "Paillier decryption failed: %s", e.msg);
+        else C[0][o] = st ? 0 : low64(t);
     }
     msg_phase(ctx->msg, old);
     /* each party: its local terms a_i b_i */

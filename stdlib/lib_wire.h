@@ -16,7 +16,7 @@
 ** another party, a private key for a non-keyholder). */
 bool  lib_wire_put(Interp *I, WireW *w, Value v, int from, int to);
 /* Reads one payload object: an owned, independent value (public: the caller places
-** it), or VERR with r->err set. */
+** it), or VERR with r->e set. */
 Value lib_wire_get(Interp *I, WireR *r, const msgpack_object *o);
 /* A whole frame (envelope + payload of v); NULL after err_raise. */
 uint8_t *lib_wire_frame(Interp *I, Value v, const char *kind, int from, int to, size_t *len);
