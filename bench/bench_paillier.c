@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     PaiPub pub; PaiPriv priv; pai_pub_init(&pub); pai_priv_init(&priv);
     int nkeys = quick ? 2 : 5;
     double t0 = now();
-    for (int i = 0; i < nkeys; i++) pai_keygen(&pub, &priv, bits, &rng);
+    for (int i = 0; i < nkeys; i++) pai_keygen(&pub, &priv, bits, &rng, NULL);
     double keygen = (now() - t0) * 1e3 / nkeys;
     t0 = now();
     pai_pub_precompute(&pub);
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
     PAIR_MS(dec_gmp, {
                 mpz_mod(t, c, priv.p2); mpz_powm_sec(t, t, priv.pm1, priv.p2);
                 mpz_mod(u, c, priv.q2); mpz_powm_sec(u, u, priv.qm1, priv.q2);
-            }, dec1, pai_decrypt(&priv, &pub, d, c));
+            }, dec1, pai_decrypt(&priv, &pub, d, c, NULL));
     TIME_MS(dec_gmp_vt, {
         mpz_mod(t, c, priv.p2); mpz_powm(t, t, priv.pm1, priv.p2);
         mpz_mod(u, c, priv.q2); mpz_powm(u, u, priv.qm1, priv.q2);

@@ -83,7 +83,7 @@ static void paillier(const int *ns, int k, size_t m)
     Rng rng;
     rng_seed(&rng, 9);
     pai_pub_init(&pub); pai_priv_init(&priv);
-    if (pai_keygen(&pub, &priv, 2048, &rng) != RT_OK) { fputs("keygen failed\n", stderr); return; }
+    if (pai_keygen(&pub, &priv, 2048, &rng, NULL) != RT_OK) { fputs("keygen failed\n", stderr); return; }
     double *a = malloc(m * sizeof *a), *out = malloc(m * sizeof *out);
     for (size_t e = 0; e < m; e++) a[e] = (double)((long)(e % 2049) - 1024) / 1024;
     PaiOpts one = { .threads = 1 };

@@ -8,6 +8,7 @@
 #include "embed.h"
 #include "lib.h"
 #include "lib_paillier.h"
+#include "shares.h"
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -336,6 +337,7 @@ void ev_free(Interp *I)
     val_heap_close(&I->heap);
     lib_he_ring_close(I);               /* after the heap: freed schemes leave the ring */
     free(I->speed_last);
+    ss_pai_keys_free(I->ss_keys);
     free(I->globals); free(I->gdefined);
     for (int i = 0; i <= I->nparties && I->parties; i++) {
         free(I->parties[i].dir);

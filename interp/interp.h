@@ -98,6 +98,9 @@ struct Interp {
     /* the last successful PATE speed() run, its pointers cleared, for speed_timing()
        (stdlib/lib_pate.c); NULL before one.  Plain data: ev_free frees it */
     struct PateSpeed *speed_last;
+    /* the 'mpc' module's key pairs of dealer-free triples (runtime/shares_paillier.c),
+       made on first use (stdlib/lib_shares_impl.h); ev_free wipes and frees them */
+    struct SsPaiKeys *ss_keys;
     /* builtin table (name -> entry), filled by lib_register */
     const LibReg **builtins; uint32_t nbuiltins, capbuiltins;
 };

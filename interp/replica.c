@@ -106,7 +106,7 @@ static Value flagged_read(Interp *I, int from, const char *kind, bool *ok)
     if (!wire_open_frame(&r, f, len, &h, &pl) || !wire_get_array(&r, pl, 2, 2, &a) ||
         !wire_get_bool(&r, &a->ptr[0], ok) || (*ok && IS_ERR(v = lib_wire_get(I, &r, &a->ptr[1])))) {
         if (!r.failed) wire_fail(&r, "unreadable");
-        err_raise(I, "%s", r.err);
+        err_raise(I, "%s", r.e.msg);
         v = VERR;
     }
     wire_r_free(&r);
@@ -253,7 +253,7 @@ Value rep_standin_take(Interp *I, int from, const char *fname)
     if (IS_ERR(v))
         err_raise(I, "%s: the stand-in for %s's value cannot be built in this process (%s); "
                   "docs/distributed.md lists what runs across processes", fname,
-                  ev_party_name(I, from), r.failed ? r.err : "unreadable");
+                  ev_party_name(I, from), r.failed ? r.e.msg : "unreadable");
     wire_r_free(&r);
     free(f);
     if (!IS_ERR(v)) {
@@ -340,7 +340,7 @@ static bool apply_records(Interp *I, int q, size_t lo, size_t hi, const uint8_t 
         m->what = d;
     }
     if (!ok) err_raise(I, "the processes diverged: %s's record of its messages does not match this "
-                       "process's (%s)", ev_party_name(I, q), r.err);
+                       "process's (%s)", ev_party_name(I, q), r.e.msg);
     wire_r_free(&r);
     return ok;
 }

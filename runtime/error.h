@@ -6,10 +6,9 @@
 ** returns the code itself).  The message names no builtin and carries no location: the
 ** caller (stdlib/) adds those when it raises, and may test the code to say more (what to
 ** do about it, in the builtin's own terms).  Every runtime module uses it but two:
-** SsCtx.err (shares*.c, with pai_keygen, pai_pub_set_nh and pai_decrypt, the Paillier
-** primitives shares_paillier.c calls, which return the code alone) and the transports'
-** own message (tz_error).  WireR keeps `err`, an alias of its RtErr's message, for the
-** readers not yet moved (shares*.c, interp/).
+** SsCtx.err (shares*.c) and the transports' own message (tz_error).  WireR keeps `err`,
+** an alias of its RtErr's message, for the readers not yet moved (shares_msg.c,
+** interp/narrator.c).
 */
 #ifndef ERROR_H
 #define ERROR_H

@@ -240,11 +240,12 @@ static int set_modulus(PaiPub *pub, const mpz_t n)
     return RT_OK;
 }
 
-int pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs)
+int pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs, RtErr *err)
 {
-    int st = set_modulus(pub, n);
-    if (st) return st;
-    if (mpz_sgn(hs) <= 0 || mpz_cmp(hs, pub->n2) >= 0) return RT_EKEY;
+    if (set_modulus(pub, n))
+        return rt_fail(err, RT_EKEY, "the modulus must be odd and have at least %d bits", PAI_MIN_BITS);
+    if (mpz_sgn(hs) <= 0 || mpz_cmp(hs, pub->n2) >= 0)
+        return rt_fail(err, RT_EKEY, "the key's hs is out of range: it must lie in (0, n^2)");
     mpz_set(pub->hs, hs);
     return RT_OK;
 }
@@ -340,9 +341,11 @@ static void random_prime(mpz_t p, unsigned bits, Rng *rng)
     }
 }
 
-int pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng)
+int pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng, RtErr *err)
 {
-    if (bits < PAI_MIN_BITS || bits % 2) return RT_EKEY;
+    if (bits < PAI_MIN_BITS || bits % 2)
+        return rt_fail(err, RT_EKEY, "a Paillier key needs an even number of bits, at least %d "
+                       "(%u asked)", PAI_MIN_BITS, bits);
     unsigned half = bits / 2;
     mpz_t p, q, n, t, phi; mpz_inits(p, q, n, t, phi, NULL);
     for (;;) {
@@ -358,8 +361,8 @@ int pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng)
         if (mpz_cmp_ui(t, 1) != 0) continue;
         break;
     }
-    int st = pai_pub_set_n(pub, n, rng, NULL);
-    if (st == RT_OK && priv) st = pai_priv_set_pq(priv, pub, p, q, NULL);
+    int st = pai_pub_set_n(pub, n, rng, err);
+    if (st == RT_OK && priv) st = pai_priv_set_pq(priv, pub, p, q, err);
     wclear(p); wclear(q); wclear(phi); wclear(t); mpz_clear(n);
     return st;
 }
@@ -461,9 +464,10 @@ void pai_noise(const PaiPub *pub, const PaiPriv *priv, mpz_t r, Rng *rng)
     wclear(a);
 }
 
-int pai_decrypt(const PaiPriv *k, const PaiPub *pub, mpz_t m, const mpz_t c)
+int pai_decrypt(const PaiPriv *k, const PaiPub *pub, mpz_t m, const mpz_t c, RtErr *err)
 {
-    if (mpz_sgn(c) <= 0 || mpz_cmp(c, pub->n2) >= 0) return RT_EFORMAT;
+    if (mpz_sgn(c) <= 0 || mpz_cmp(c, pub->n2) >= 0)
+        return rt_fail(err, RT_EFORMAT, "a ciphertext out of range: it must lie in (0, n^2)");
     int st = RT_OK;
     mpz_t xp, xq; mpz_inits(xp, xq, NULL);
     mpz_mod(xp, c, k->p2);
@@ -480,6 +484,7 @@ int pai_decrypt(const PaiPriv *k, const PaiPub *pub, mpz_t m, const mpz_t c)
     mpz_add(m, xp, xq);
 done:
     wclear(xp); wclear(xq);
+    if (st) rt_err(err, st, "not a ciphertext of this key: it is not a unit modulo n");
     return st;
 }
 

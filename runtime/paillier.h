@@ -67,10 +67,10 @@
 /* Errors (runtime/error.h): every fallible function takes RtErr *err last and returns
 ** 0 or the code it set there (RT_ERANGE, RT_EOVERFLOW, RT_EFORMAT, RT_EKEY, RT_EMISMATCH,
 ** RT_EPACKED, RT_EEMPTY, RT_EINTR, RT_EIO, RT_EBOUND, RT_EMASK, RT_ECLAIM), which callers
-** test to say what to do.  Except pai_pub_set_nh, pai_keygen and pai_decrypt, which
-** return the code alone: shares_paillier.c calls them and is still on SsCtx.err. */
-#define PAI_OK RT_OK             /* for shares_paillier.c */
-/* The generic English message of a code a pai_ function returned ("noise pool exhausted"). */
+** test to say what to do. */
+/* The generic English message of a code ("noise pool exhausted"): for the work on threads,
+** which returns bare codes that the function running it reports (paillier_vec.c,
+** paillier_blind.c). */
 const char *pai_strerror(int status);
 
 #define PAI_BASE 16              /* python-paillier's encoding base: value = m * 16^exp */
@@ -126,7 +126,7 @@ void     pai_priv_free(PaiPriv *priv);
 int      pai_pub_set_n(PaiPub *pub, const mpz_t n, Rng *rng, RtErr *err);
 /* Sets pub from a modulus n and a given hs (a key that arrived: nothing is derived
 ** but n's fields; no exponentiation).  RT_EKEY if n is unusable or hs not in (0, n^2). */
-int      pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs);
+int      pai_pub_set_nh(PaiPub *pub, const mpz_t n, const mpz_t hs, RtErr *err);
 /* Derives every private field from the factors p and q of pub->n (checks p*q == n).
 ** RT_EKEY if they are not. */
 int      pai_priv_set_pq(PaiPriv *priv, const PaiPub *pub, const mpz_t p, const mpz_t q, RtErr *err);
@@ -134,8 +134,8 @@ int      pai_priv_set_pq(PaiPriv *priv, const PaiPub *pub, const mpz_t p, const 
 ** tables are not copied.  The caller checks that the moduli agree. */
 void     pai_priv_copy(PaiPriv *dst, const PaiPriv *src, const PaiPub *pub);
 /* Generates a fresh key pair of `bits` bits (even, >= PAI_MIN_BITS).  priv may be NULL
-** only in tests that want a public key alone. */
-int      pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng);
+** only in tests that want a public key alone.  RT_EKEY for another size. */
+int      pai_keygen(PaiPub *pub, PaiPriv *priv, unsigned bits, Rng *rng, RtErr *err);
 /* Builds the fixed-base table of hs (about 9.5 MB at 2048 bits; idempotent).  Encryption
 ** uses it when present.  Not thread-safe: call before starting threads. */
 void     pai_pub_precompute(PaiPub *pub);
@@ -165,7 +165,7 @@ void     pai_encrypt_crt(const PaiPriv *priv, const PaiPub *pub, mpz_t c, const 
 /* The noise factor hs^a mod n^2 alone (by CRT when priv is given). */
 void     pai_noise(const PaiPub *pub, const PaiPriv *priv, mpz_t r, Rng *rng);
 /* m = D(c) by CRT.  RT_EFORMAT unless 0 < c < n^2 and gcd(c, n) = 1. */
-int      pai_decrypt(const PaiPriv *priv, const PaiPub *pub, mpz_t m, const mpz_t c);
+int      pai_decrypt(const PaiPriv *priv, const PaiPub *pub, mpz_t m, const mpz_t c, RtErr *err);
 /* Textbook decryption m = L(c^lambda mod n^2) mu mod n (tests and benchmark). */
 void     pai_decrypt_lambda(const PaiPriv *priv, const PaiPub *pub, mpz_t m, const mpz_t c);
 /* Homomorphic operations on single ciphertexts (outputs may alias inputs). */

@@ -246,7 +246,7 @@ static int dec_job(void *ctx, size_t lo, size_t hi, Rng *rng, volatile sig_atomi
     mpz_t m; mpz_init(m);
     for (size_t i = lo; i < hi && st == RT_OK; i++) {
         if (intr && *intr) { st = RT_EINTR; break; }
-        st = pai_decrypt(d->priv, d->pub, m, d->v->c[i]);
+        st = pai_decrypt(d->priv, d->pub, m, d->v->c[i], NULL);
         if (st != RT_OK) break;
         if (d->iout) st = pai_signed(d->pub, d->iout[i], m, NULL);
         else if (d->v->slots) st = unpack(d, m, i);

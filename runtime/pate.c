@@ -320,7 +320,7 @@ static int server_step(PateSpeed *P, const Layout *L, size_t V, int present, uin
     mpz_inits(m, s, NULL);
     uint64_t off = (uint64_t)present << L->vb;
     for (size_t k = 0; k < L->nct && rc == 0; k++) {
-        if (pai_decrypt(P->priv, P->pub, m, got[k]) != RT_OK) {
+        if (pai_decrypt(P->priv, P->pub, m, got[k], NULL) != RT_OK) {
             rt_err(&P->err, RT_EKEY, "the key server could not decrypt a masked count");
             rc = -1;
             break;

@@ -115,6 +115,8 @@ typedef struct SsCtx {
     ** with 256 bits drawn from that party's generator on first use */
     struct SsStream { int party; uint32_t key[8]; uint64_t ctr; } prg[SS_MAXP + 2];
     int nprg;
+    struct SsPaiKeys *pai_keys; /* borrowed: the key pairs of dealer-free triples (required
+                                ** by dealer = none; NULL otherwise is fine) */
     char err[SS_ERRLEN];        /* set when a function fails */
 } SsCtx;
 
@@ -275,11 +277,18 @@ int       ss_dealerfree_available(void);
 /* Default Paillier key size for dealer-free triples (bits); a scheme may ask for another
 ** (SsScheme.pai_bits). */
 #define SS_PAI_BITS 2048
-/* A fresh key number for a new scheme's dealer-free triples (SsScheme.pai_key): the
-** scheme then gets a key of its own on its first triple. */
-unsigned  ss_pai_new_key(void);
+/* Where dealer-free triples keep their key pairs and number them (SsCtx.pai_keys): one
+** ring per owner of the protocols' state (an interpreter), never one for the process, so
+** that a party of another interpreter never finds a private key made in this one.
+** ss_pai_keys_free wipes the private keys (NULL is fine). */
+typedef struct SsPaiKeys SsPaiKeys;
+SsPaiKeys *ss_pai_keys_new(void);
+void      ss_pai_keys_free(SsPaiKeys *ring);
+/* A fresh key number in ring for a new scheme's dealer-free triples (SsScheme.pai_key):
+** the scheme then gets a key of its own on its first triple. */
+unsigned  ss_pai_new_key(SsPaiKeys *ring);
 /* The key that protects sc's dealer-free triples (one per scheme key number, ordered pair
-** of parties and key size, generated on first use): the party holding its private key
+** of parties and key size, generated on first use and kept in ctx->pai_keys): the party holding its private key
 ** (sc->party[0]), its size and the digest of its modulus.  0, or -1 with ctx->err. */
 int       ss_pai_key_info(SsCtx *ctx, const SsScheme *sc, int *holder, unsigned *bits,
                           char digest[17]);

@@ -103,8 +103,8 @@ typedef struct WireR {
     int to;                     /* the receiving party (from the envelope), 0: unknown */
     union {                     /* why reading failed (set once; RT_EFORMAT) */
         RtErr e;
-        /* e.msg under its old name, for shares_msg.c and shares_paillier.c until they
-           move to RtErr (they are being reworked elsewhere); new code reads e */
+        /* e.msg under its old name, for shares_msg.c and interp/narrator.c until they
+           read e (they are being reworked elsewhere); new code reads e */
         struct { RtCode code_; char err[RT_ERRLEN]; };
     };
     bool failed;                /* e.code != RT_OK */
@@ -119,11 +119,11 @@ bool wire_fail(WireR *r, const char *fmt, ...) __attribute__((format(printf, 2, 
 ** (lengths against the bytes left, depth, ext bodies recursively) without allocating. */
 bool wire_check(WireR *r, const uint8_t *buf, size_t len, size_t max);
 /* Opens a frame: checks it, unpacks it, verifies magic and version, fills *h (kind
-** points into the reader's zone) and *payload.  False with r->err on any defect. */
+** points into the reader's zone) and *payload.  False with r->e on any defect. */
 bool wire_open_frame(WireR *r, const uint8_t *buf, size_t len, WireHdr *h,
                      const msgpack_object **payload);
 
-/* Typed getters: true and the value, or false with r->err ("expected ..., got ..."). */
+/* Typed getters: true and the value, or false with r->e ("expected ..., got ..."). */
 bool wire_get_double(WireR *r, const msgpack_object *o, double *x);  /* int or float */
 bool wire_get_int(WireR *r, const msgpack_object *o, int64_t lo, int64_t hi, int64_t *x);
 bool wire_get_bool(WireR *r, const msgpack_object *o, bool *b);
@@ -155,7 +155,7 @@ const char *wire_type_name(const msgpack_object *o);
 ** shape (the structure, strings, integers, float scalars) and none of the bytes a
 ** party's data is made of (tensor values, ciphertexts, key material are all bins).
 ** wire_flesh() turns a skeleton back into a frame whose bins are all zeros, refusing
-** one that would grow past max bytes.  Both: NULL and r->err when the input is
+** one that would grow past max bytes.  Both: NULL and r->e when the input is
 ** malformed (it is checked as wire_check does). */
 uint8_t *wire_skeleton(WireR *r, const uint8_t *frame, size_t len, size_t *out);
 uint8_t *wire_flesh(WireR *r, const uint8_t *skel, size_t len, size_t max, size_t *out);

@@ -510,11 +510,9 @@ static Value b_paillier(Interp *I, Args *a)
     if (bits < 2048)
         fprintf(stderr, "warning: a %ld-bit Paillier key is insecure (classroom size); use bits = 2048 "
                 "or more for real data\n", bits);
-    int st = pai_keygen(&s->pub, &s->priv, (unsigned)bits, &I->rng);
-    if (st) {
+    RtErr e;
+    if (pai_keygen(&s->pub, &s->priv, (unsigned)bits, &I->rng, &e)) {
         he_scheme_free(s);
-        RtErr e;
-        rt_err(&e, st, "%s", pai_strerror(st));
         return he_fail(I, "paillier", &e, NULL);
     }
     s->has_priv = 1;

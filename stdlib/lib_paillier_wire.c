@@ -93,7 +93,7 @@ Value he_scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *
               wire_get_int(r, &a->ptr[5], 0, 30, &headroom) && wire_get_int(r, &a->ptr[6], 1, 16, &threads);
     if (ok && (mpz_sizeinbase(n, 2) > 8192 || !(range > 0) || !isfinite(range)))
         ok = wire_fail(r, "a paillier scheme out of range");
-    if (ok && pai_pub_set_nh(&s->pub, n, hs) != RT_OK)     /* the sender's hs: no exponentiation */
+    if (ok && pai_pub_set_nh(&s->pub, n, hs, NULL))        /* the sender's hs: no exponentiation */
         ok = wire_fail(r, "an unusable Paillier modulus, or hs out of range");
     mpz_clears(n, hs, NULL);
     if (!ok) { he_scheme_free(s); return VERR; }

@@ -301,7 +301,7 @@ static Value b_additive(Interp *I, Args *a)
     else if (strcmp(trunc, "auto")) { free(s); return lib_badkw(I, a, "trunc", "\"auto\", \"pair\" or \"local\""); }
     if (s->sc.trunc == SS_TRUNC_LOCAL && n != 2) { free(s); return err_raise(I, "additive: trunc = \"local\" works for two parties only"); }
     if (s->sc.trunc == SS_TRUNC_PAIR && dealer == SS_NODEALER) { free(s); return err_raise(I, "additive: trunc = \"pair\" needs a dealer"); }
-    if (dealer == SS_NODEALER) s->sc.pai_key = ss_pai_new_key();   /* a key of its own */
+    if (dealer == SS_NODEALER) s->sc.pai_key = ss_pai_new_key(c.pai_keys);   /* a key of its own */
     if (lib_kw(a, "paillier_bits")) {       /* the key of dealer-free triples */
         if (dealer != SS_NODEALER) { free(s); return err_raise(I, "additive: paillier_bits is the key size of dealer = none"); }
         if (pbits < 256 || pbits > 8192 || pbits % 2) {

@@ -24,13 +24,16 @@ typedef struct SharedModel { SsModel *m; Value scheme; int diverged; long steps;
 /* Each party's steps draw from that party's own generator (docs/parties.md). */
 static inline Rng *party_rng(void *u, int party) { return ev_rng(u, party); }
 
-/* The runtime context a builtin runs a protocol in: the interpreter's message layer and
-** each party's generator; its err is the protocol's message (ss_fail raises it). */
+/* The runtime context a builtin runs a protocol in: the interpreter's message layer,
+** each party's generator and its key ring of dealer-free triples (made on first use);
+** its err is the protocol's message (ss_fail raises it). */
 static inline SsCtx ctx_of(Interp *I)
 {
     SsCtx c;
     memset(&c, 0, sizeof c);
+    if (!I->ss_keys) I->ss_keys = ss_pai_keys_new();
     c.msg = &I->msg; c.rng = ev_rng(I, 0); c.nthreads = 0;
+    c.pai_keys = I->ss_keys;
     c.party_rng = party_rng; c.party_rng_u = I;
     /* across processes another party's shares are stand-ins: the simulator's overflow
        check, which reads every share, cannot be made (runtime/shares.h) */

@@ -239,6 +239,7 @@ Value lib_wire_read(Interp *I, const uint8_t *buf, size_t len, int from)
     WireR r;
     WireHdr h;
     const msgpack_object *payload;
+    val_use_heap(&I->heap);             /* the value is I's, whichever interpreter ran last */
     wire_r_init(&r, ev_party_name(I, from));
     Value v = VERR;
     if (wire_open_frame(&r, buf, len, &h, &payload)) {

@@ -16,12 +16,13 @@
 ** another party, a private key for a non-keyholder). */
 bool  lib_wire_put(Interp *I, WireW *w, Value v, int from, int to);
 /* Reads one payload object: an owned, independent value (public: the caller places
-** it), or VERR with r->err set. */
+** it), or VERR with r->e set. */
 Value lib_wire_get(Interp *I, WireR *r, const msgpack_object *o);
 /* A whole frame (envelope + payload of v); NULL after err_raise. */
 uint8_t *lib_wire_frame(Interp *I, Value v, const char *kind, int from, int to, size_t *len);
-/* Decodes a frame that came from party `from`: the value, or VERR after err_raise with
-** "malformed message from <from>: ..." (never a crash, whatever the bytes). */
+/* Decodes a frame that came from party `from`: the value (made in I's heap, which becomes
+** the current one), or VERR after err_raise with "malformed message from <from>: ..."
+** (never a crash, whatever the bytes). */
 Value lib_wire_read(Interp *I, const uint8_t *buf, size_t len, int from);
 /* Sends v from `from` to `to` through the message layer: the receiver's own copy, placed
 ** at `to` (owned), or VERR after err_raise.  user: a user-level send (send, send_all). */

@@ -21,7 +21,7 @@ static void setup_key(void)
     if (paikey_made) return;
     rng_seed(&R, PAIKEY_SEED);
     pai_pub_init(&PUB); pai_priv_init(&PRIV);
-    CU_ASSERT_EQUAL_FATAL(pai_keygen(&PUB, &PRIV, 512, &R), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_keygen(&PUB, &PRIV, 512, &R, NULL), RT_OK);
     paikey_made = 1;
 }
 

@@ -3,7 +3,8 @@
 ** a Paillier private key made in one is not in the other's key ring (a scheme arriving
 ** at the same party id there stays public-key only), the store one interpreter is
 ** creating objects in (inside `on p`) is not where the other's new objects go, and the
-** timing of one's last PATE speed() run is not the other's speed_timing().  The heap's
+** timing of one's last PATE speed() run is not the other's speed_timing(), and the key
+** pairs of dealer-free triples (dealer = none) made in one are not found in the other.  The heap's
 ** own separation is test_heap.c's.
 */
 #include "tu.h"
@@ -31,20 +32,25 @@ static EvStatus run_in(Interp *I, const char *code)
     return st;
 }
 
-/* A's scheme (keyholder alice), framed for alice and read by `into` as the global he. */
-static void carry_scheme(Interp *A, Interp *into)
+/* A's global `name`, framed by party `from` for party `to` and read by `into` as the
+** global `as`. */
+static void carry(Interp *A, const char *name, const char *from, const char *to, Interp *into,
+                  const char *as)
 {
-    Value *he = ev_get_global(A, "he");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(he);
+    Value *g = ev_get_global(A, name);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     size_t len = 0;
-    uint8_t *buf = lib_wire_frame(A, *he, "value", ev_party_id(A, "bob"), ev_party_id(A, "alice"), &len);
+    uint8_t *buf = lib_wire_frame(A, *g, "value", ev_party_id(A, from), ev_party_id(A, to), &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
-    Value v = lib_wire_read(into, buf, len, ev_party_id(into, "bob"));
+    Value v = lib_wire_read(into, buf, len, ev_party_id(into, from));
     free(buf);
     if (IS_ERR(v)) fprintf(stderr, "  %s\n", into->err_msg ? into->err_msg : "?");
     CU_ASSERT_FATAL(!IS_ERR(v));
-    ev_set_global(into, "he", v);
+    ev_set_global(into, as, v);
 }
+
+/* A's scheme (keyholder alice), framed for alice and read by `into` as the global he. */
+static void carry_scheme(Interp *A, Interp *into) { carry(A, "he", "bob", "alice", into, "he"); }
 
 static const char *const decrypt_at_alice = "on alice { print(decrypt(encrypt(5, he))) }";
 
@@ -123,6 +129,52 @@ static void speed_timing_is_per_interp(void)
     ev_free(b);
 }
 
+/* dealer = none: the key pair of a scheme's triples is made by its first party in the
+** interpreter that runs them.  A scheme that arrived by the wire has no key number of its
+** own (one key per ordered pair of parties), so in another interpreter a party of the same
+** id would find the first one's private key: there it makes its own, and sends it. */
+static const char *const dealerfree_mul =
+    "x = share(tensor([1.5, -2]), s)\nprint(reveal(x * x))\n"
+    "n = 0\nfor m in messages() { if m.kind == \"public key\" { n = n + 1 } }\nprint(n)";
+
+static void triple_keys_are_per_interp(void)
+{
+    Interp *a = ev_new(), *b = ev_new();
+    CU_ASSERT_EQUAL(run_in(a, "party alice, carol\ns0 = additive(among = [alice, carol], dealer = none)"), EV_OK);
+    CU_ASSERT_EQUAL(run_in(b, "party alice, carol"), EV_OK);
+    carry(a, "s0", "alice", "carol", a, "s");
+    carry(a, "s0", "alice", "carol", b, "s");
+    CU_ASSERT_EQUAL(run_in(a, dealerfree_mul), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "tensor([2.25, 4.00])\n1\n");
+    CU_ASSERT_EQUAL(run_in(b, dealerfree_mul), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "tensor([2.25, 4.00])\n1\n");    /* its own key, sent */
+    ev_free(a);
+    /* b's key outlives a */
+    CU_ASSERT_EQUAL(run_in(b, dealerfree_mul), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "tensor([2.25, 4.00])\n1\n");
+    ev_free(b);
+}
+
+/* A value read from the wire joins the reading interpreter's heap, whichever one ran
+** last, and so outlives the other. */
+static void wire_read_into_own_heap(void)
+{
+    Interp *a = ev_new(), *b = ev_new();
+    CU_ASSERT_EQUAL(run_in(a, "party alice, carol\nv = [tensor([1, 2]), \"x\"]"), EV_OK);
+    CU_ASSERT_EQUAL(run_in(b, "party alice, carol"), EV_OK);
+    carry(a, "v", "alice", "carol", a, "w");
+    val_use_heap(&b->heap);
+    size_t before = val_live_objects();
+    val_use_heap(&a->heap);                         /* a ran last */
+    carry(a, "v", "alice", "carol", b, "w");
+    val_use_heap(&b->heap);
+    CU_ASSERT(val_live_objects() >= before + 3);    /* the list, the tensor, the string */
+    ev_free(a);
+    CU_ASSERT_EQUAL(run_in(b, "print(w)"), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "[tensor([1, 2]), \"x\"]\n");
+    ev_free(b);
+}
+
 int main(void)
 {
     static const TU_Test tests[] = {
@@ -131,6 +183,8 @@ int main(void)
         {"a scheme outliving its interpreter is freed safely", scheme_outlives_interp},
         {"the store new objects go to is per interpreter", store_is_per_interp},
         {"speed_timing() is per interpreter", speed_timing_is_per_interp},
+        {"dealer-free triples' keys are per interpreter", triple_keys_are_per_interp},
+        {"a value read from the wire joins its reader's heap", wire_read_into_own_heap},
         {NULL, NULL}};
     return tu_main("interps", tests);
 }

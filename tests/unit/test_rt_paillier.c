@@ -49,10 +49,14 @@ static void keygen_checks(void)
     mpz_clears(t, u, NULL);
     /* two keys differ; odd or small sizes are refused */
     PaiPub p2; pai_pub_init(&p2);
-    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 256, &R), RT_OK);
+    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 256, &R, NULL), RT_OK);
     CU_ASSERT(!pai_pub_equal(&p2, &PUB));
-    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 255, &R), RT_EKEY);
-    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 64, &R), RT_EKEY);
+    RtErr e;
+    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 255, &R, &e), RT_EKEY);
+    CU_ASSERT_EQUAL(e.code, RT_EKEY);
+    CU_ASSERT_STRING_EQUAL(e.msg, "a Paillier key needs an even number of bits, at least 128 (255 asked)");
+    CU_ASSERT_EQUAL(pai_keygen(&p2, NULL, 64, &R, &e), RT_EKEY);
+    CU_ASSERT_STRING_EQUAL(e.msg, "a Paillier key needs an even number of bits, at least 128 (64 asked)");
     pai_pub_clear(&p2);
 }
 
@@ -67,18 +71,24 @@ static void textbook_known_answer(void)
         pai_encrypt_r(&PUB, c, m, r);
         textbook(want, &PUB, m, r);
         CU_ASSERT(mpz_cmp(c, want) == 0);
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), RT_OK);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c, NULL), RT_OK);
         CU_ASSERT(mpz_cmp(d, m) == 0);
         pai_decrypt_lambda(&PRIV, &PUB, d, c);
         CU_ASSERT(mpz_cmp(d, m) == 0);
     }
     /* malformed ciphertexts are refused, not decrypted to garbage */
+    RtErr e;
     mpz_set_ui(c, 0);
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), RT_EFORMAT);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c, &e), RT_EFORMAT);
+    CU_ASSERT_EQUAL(e.code, RT_EFORMAT);
+    CU_ASSERT_STRING_EQUAL(e.msg, "a ciphertext out of range: it must lie in (0, n^2)");
     mpz_set(c, PUB.n2);
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), RT_EFORMAT);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c, &e), RT_EFORMAT);
+    CU_ASSERT_STRING_EQUAL(e.msg, "a ciphertext out of range: it must lie in (0, n^2)");
     mpz_set(c, PRIV.p);                                 /* not a unit */
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c), RT_EFORMAT);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, c, &e), RT_EFORMAT);
+    CU_ASSERT_EQUAL(e.code, RT_EFORMAT);
+    CU_ASSERT_STRING_EQUAL(e.msg, "not a ciphertext of this key: it is not a unit modulo n");
     mpz_clears(m, r, c, want, d, NULL);
 }
 
@@ -89,7 +99,7 @@ static void djn_and_crt_match_formula(void)
     PaiPub pub; pai_pub_init(&pub); pai_pub_copy(&pub, &PUB);
     PaiPriv priv; pai_priv_init(&priv);
     /* hs is (-x^2)^n: an n-th residue, so hs^a is valid noise: D(hs^a) = 0 */
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, PUB.hs), RT_OK);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, PUB.hs, NULL), RT_OK);
     CU_ASSERT(mpz_sgn(t) == 0);
     for (int round = 0; round < 2; round++) {
         if (round == 1) { pai_pub_precompute(&pub); pai_priv_precompute(&PRIV, &PUB); }
@@ -107,7 +117,7 @@ static void djn_and_crt_match_formula(void)
             mpz_mul(want, want, t); mpz_mod(want, want, PUB.n2);
             CU_ASSERT(mpz_cmp(c1, want) == 0);
             CU_ASSERT(mpz_cmp(c2, want) == 0);
-            CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c1), RT_OK);
+            CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c1, NULL), RT_OK);
             CU_ASSERT(mpz_cmp(t, m) == 0);
         }
         /* fresh encryptions decrypt and differ */
@@ -116,8 +126,8 @@ static void djn_and_crt_match_formula(void)
         pai_encrypt(&pub, c3, m, &R);
         pai_encrypt_crt(&PRIV, &PUB, c2, m, &R);
         CU_ASSERT(mpz_cmp(c1, c3) != 0);
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c1), RT_OK); CU_ASSERT(mpz_cmp_ui(t, 42) == 0);
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c2), RT_OK); CU_ASSERT(mpz_cmp_ui(t, 42) == 0);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c1, NULL), RT_OK); CU_ASSERT(mpz_cmp_ui(t, 42) == 0);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, t, c2, NULL), RT_OK); CU_ASSERT(mpz_cmp_ui(t, 42) == 0);
     }
     pai_pub_clear(&pub); pai_priv_clear(&priv);
     mpz_clears(m, a, c1, c2, c3, want, t, NULL);
@@ -132,37 +142,37 @@ static void homomorphisms(void)
         if (i % 3 == 0) mpz_sub(a, PUB.n, a);               /* large residues too */
         pai_encrypt(&PUB, ca, a, &R); pai_encrypt(&PUB, cb, b, &R);
         pai_add(&PUB, c, ca, cb);
-        pai_decrypt(&PRIV, &PUB, d, c);
+        pai_decrypt(&PRIV, &PUB, d, c, NULL);
         mpz_add(want, a, b); mpz_mod(want, want, PUB.n);
         CU_ASSERT(mpz_cmp(d, want) == 0);
         mpz_set_si(k, (long)(rng_u64(&R) % 2001) - 1000);
         pai_mul_plain(&PUB, c, ca, k);
-        pai_decrypt(&PRIV, &PUB, d, c);
+        pai_decrypt(&PRIV, &PUB, d, c, NULL);
         mpz_mul(want, a, k); mpz_mod(want, want, PUB.n);
         CU_ASSERT(mpz_cmp(d, want) == 0);
         pai_add_plain(&PUB, c, ca, k);
-        pai_decrypt(&PRIV, &PUB, d, c);
+        pai_decrypt(&PRIV, &PUB, d, c, NULL);
         mpz_add(want, a, k); mpz_mod(want, want, PUB.n);
         CU_ASSERT(mpz_cmp(d, want) == 0);
         /* outputs may alias inputs, including the plaintext operand */
         mpz_set(c, k);
         pai_mul_plain(&PUB, c, ca, c);
-        pai_decrypt(&PRIV, &PUB, d, c);
+        pai_decrypt(&PRIV, &PUB, d, c, NULL);
         mpz_mul(want, a, k); mpz_mod(want, want, PUB.n);
         CU_ASSERT(mpz_cmp(d, want) == 0);
         mpz_set(c, ca);
         pai_add(&PUB, c, c, c);
-        pai_decrypt(&PRIV, &PUB, d, c);
+        pai_decrypt(&PRIV, &PUB, d, c, NULL);
         mpz_add(want, a, a); mpz_mod(want, want, PUB.n);
         CU_ASSERT(mpz_cmp(d, want) == 0);
         pai_neg(&PUB, c, ca);
-        pai_decrypt(&PRIV, &PUB, d, c);
+        pai_decrypt(&PRIV, &PUB, d, c, NULL);
         mpz_neg(want, a); mpz_mod(want, want, PUB.n);
         CU_ASSERT(mpz_cmp(d, want) == 0);
         mpz_set(c, ca);
         pai_rerandomize(&PUB, c, &R);
         CU_ASSERT(mpz_cmp(c, ca) != 0);
-        pai_decrypt(&PRIV, &PUB, d, c);
+        pai_decrypt(&PRIV, &PUB, d, c, NULL);
         CU_ASSERT(mpz_cmp(d, a) == 0);
     }
     mpz_clears(a, b, k, ca, cb, c, d, want, NULL);
@@ -180,7 +190,7 @@ static void fixed_point(void)
         CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, PAI_DEFAULT_EXP, NULL), RT_OK);
         TU_NEAR(y, xs[i], 0x1p-32);
         pai_encrypt(&PUB, c, m, &R);
-        pai_decrypt(&PRIV, &PUB, m, c);
+        pai_decrypt(&PRIV, &PUB, m, c, NULL);
         CU_ASSERT_EQUAL(pai_decode(&PUB, &y, m, PAI_DEFAULT_EXP, NULL), RT_OK);
         TU_NEAR(y, xs[i], 0x1p-32);
     }
@@ -351,7 +361,7 @@ static void overflow_is_an_error(void)
     mpz_t kk, m1; mpz_inits(kk, m1, NULL);
     mpz_set_d(kk, k);
     pai_mul_plain(&PUB, kk, cur->c[0], kk);
-    pai_decrypt(&PRIV, &PUB, m1, kk);
+    pai_decrypt(&PRIV, &PUB, m1, kk, NULL);
     double g1 = 0;
     int st1 = pai_decode(&PUB, &g1, m1, cur->exp, NULL);
     CU_ASSERT(st1 != RT_OK || fabs(g1 / (want[0] * k) - 1) > 1e-6);
@@ -385,7 +395,7 @@ static void noise_pool(void)
         mpz_set_ui(m, 100u + (unsigned)i);
         CU_ASSERT_EQUAL(pai_encrypt_pool(&PUB, &pool, c, m, NULL), RT_OK);
         CU_ASSERT(mpz_sgn(pool.r[pool.next - 1]) == 0);      /* used noise is wiped */
-        pai_decrypt(&PRIV, &PUB, d, c);
+        pai_decrypt(&PRIV, &PUB, d, c, NULL);
         CU_ASSERT(mpz_cmp(d, m) == 0);
     }
     double x[5] = { 1, 2, 3, 4, 5 };
@@ -401,7 +411,7 @@ static void noise_pool(void)
     CU_ASSERT_EQUAL(pai_noise_fill(&pool, &PUB, NULL, 2, &R, NULL, NULL), RT_OK);
     CU_ASSERT_EQUAL(pai_noise_left(&pool), 2);
     CU_ASSERT_EQUAL(pai_encrypt_pool(&PUB, &pool, c, m, NULL), RT_OK);
-    pai_decrypt(&PRIV, &PUB, d, c);
+    pai_decrypt(&PRIV, &PUB, d, c, NULL);
     CU_ASSERT(mpz_cmp(d, m) == 0);
     pai_noise_clear(&pool);
     mpz_clears(m, c, d, NULL);
@@ -539,7 +549,7 @@ static void jwk_python_paillier_vectors(void)
     CU_ASSERT(mpz_cmp(t, c) == 0);
     CU_ASSERT_EQUAL(e, -8);
     double y;
-    pai_decrypt(&priv, &pub, m, t);
+    pai_decrypt(&priv, &pub, m, t, NULL);
     CU_ASSERT_EQUAL(pai_decode(&pub, &y, m, e, NULL), RT_OK);
     TU_NEAR(y, -1.5, 0);
     free(got); free(want);
@@ -553,7 +563,7 @@ static void jwk_python_paillier_vectors(void)
     pai_encrypt(&pub, c, m, &R);
     got = pai_ct_json(c, -32);
     CU_ASSERT_EQUAL(pai_ct_read(got, &pub, t, &e, NULL), RT_OK);
-    pai_decrypt(&priv, &pub, m, t);
+    pai_decrypt(&priv, &pub, m, t, NULL);
     CU_ASSERT_EQUAL(pai_decode(&pub, &y, m, e, NULL), RT_OK);
     TU_NEAR(y, 3.25, 0);
     free(got);
@@ -575,7 +585,7 @@ static void jwk_round_trip_and_errors(void)
     mpz_t m, c, d; mpz_inits(m, c, d, NULL);
     mpz_set_ui(m, 31337);
     pai_encrypt(&PUB, c, m, &R);
-    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, d, c), RT_OK);
+    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, d, c, NULL), RT_OK);
     CU_ASSERT(mpz_cmp(d, m) == 0);
     free(js);
     /* lambda given as the Carmichael function lcm(p-1, q-1) (paillier-bigint's choice) */
@@ -733,7 +743,7 @@ static void vector_mixed_exponents(void)
     CU_ASSERT_EQUAL(v->exp, -16);
     CU_ASSERT_EQUAL(sh[0], 4);
     for (size_t i = 0; i < N; i++) {                /* exactly m * 16^(e + 16) at -16 */
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, v->c[i]), RT_OK);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, d, v->c[i], NULL), RT_OK);
         CU_ASSERT_EQUAL(pai_signed(&PUB, d, d, NULL), RT_OK);
         mpz_ui_pow_ui(r, 16, (unsigned long)(in[i].e + 16));
         mpz_set_si(m, in[i].m);
@@ -801,7 +811,7 @@ static void round_trip_2048(void)
 {
     Rng r; rng_init(&r);                      /* operating-system randomness */
     PaiPub pub; PaiPriv priv; pai_pub_init(&pub); pai_priv_init(&priv);
-    CU_ASSERT_EQUAL_FATAL(pai_keygen(&pub, &priv, 2048, &r), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_keygen(&pub, &priv, 2048, &r, NULL), RT_OK);
     CU_ASSERT_EQUAL(pub.bits, 2048);
     CU_ASSERT_EQUAL(mpz_sizeinbase(priv.p, 2), 1024);
     pai_pub_precompute(&pub);
@@ -821,7 +831,7 @@ static void round_trip_2048(void)
     pai_encrypt_a(&pub, a->c[0], m, aa);
     pai_encrypt_crt_a(&priv, &pub, b->c[0], m, aa);
     CU_ASSERT(mpz_cmp(a->c[0], b->c[0]) == 0);
-    pai_decrypt(&priv, &pub, d, a->c[0]);
+    pai_decrypt(&priv, &pub, d, a->c[0], NULL);
     CU_ASSERT(mpz_cmp(d, m) == 0);
     mpz_clears(m, d, aa, NULL);
     pai_vec_free(a); pai_vec_free(b); pai_vec_free(s);
@@ -842,7 +852,7 @@ static void key_arrives(void)
     setup_key();
     PaiPub pub; PaiPriv priv;
     pai_pub_init(&pub); pai_priv_init(&priv);
-    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, PUB.hs), RT_OK);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, PUB.hs, NULL), RT_OK);
     CU_ASSERT(mpz_cmp(pub.n2, PUB.n2) == 0 && mpz_cmp(pub.hs, PUB.hs) == 0);
     CU_ASSERT(mpz_cmp(pub.max_int, PUB.max_int) == 0);
     CU_ASSERT(pub.bits == PUB.bits && pub.ebits == PUB.ebits && pub.max_int_log2 == PUB.max_int_log2);
@@ -852,14 +862,19 @@ static void key_arrives(void)
     pai_encrypt_a(&pub, c, m, a);
     pai_encrypt_crt_a(&priv, &pub, c2, m, a);
     CU_ASSERT(mpz_cmp(c, c2) == 0);
-    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, out, c), RT_OK);
+    CU_ASSERT_EQUAL(pai_decrypt(&priv, &pub, out, c, NULL), RT_OK);
     CU_ASSERT(mpz_cmp(out, m) == 0);
+    RtErr e;
     mpz_set(out, PUB.n2);                   /* hs out of range, even n: refused */
-    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out), RT_EKEY);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out, &e), RT_EKEY);
+    CU_ASSERT_EQUAL(e.code, RT_EKEY);
+    CU_ASSERT_STRING_EQUAL(e.msg, "the key's hs is out of range: it must lie in (0, n^2)");
     mpz_set_ui(out, 0);
-    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out), RT_EKEY);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, PUB.n, out, &e), RT_EKEY);
+    CU_ASSERT_STRING_EQUAL(e.msg, "the key's hs is out of range: it must lie in (0, n^2)");
     mpz_add_ui(out, PUB.n, 1);
-    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, out, PUB.hs), RT_EKEY);
+    CU_ASSERT_EQUAL(pai_pub_set_nh(&pub, out, PUB.hs, &e), RT_EKEY);
+    CU_ASSERT_STRING_EQUAL(e.msg, "the modulus must be odd and have at least 128 bits");
     mpz_clears(m, c, a, c2, out, NULL);
     pai_pub_clear(&pub); pai_priv_clear(&priv);
 }

@@ -73,7 +73,7 @@ static int frame_vecs(const Seen *s, int i, PaiVec **v)
 static void noise_of(mpz_t rn, const mpz_t c)
 {
     mpz_t m; mpz_init(m);
-    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, c), RT_OK);
+    CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, c, NULL), RT_OK);
     mpz_mul(m, m, PUB.n);                   /* 1 - m n */
     mpz_ui_sub(m, 1, m);
     mpz_mod(m, m, PUB.n2);
@@ -233,7 +233,7 @@ static void masks_follow_true_bound(void)
     CU_ASSERT_EQUAL_FATAL(frame_vecs(&s, 0, got), 1);
     size_t maxbits = 0;
     for (size_t i = 0; i < got[0]->n; i++) {
-        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, got[0]->c[i]), RT_OK);
+        CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, got[0]->c[i], NULL), RT_OK);
         size_t b = mpz_sizeinbase(m, 2);
         if (b > maxbits) maxbits = b;
         CU_ASSERT(b <= 141 + PAI_MASK_SLACK + 1);

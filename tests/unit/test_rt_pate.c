@@ -189,7 +189,7 @@ static void views_hold_no_histogram_and_no_label(void)
             for (size_t i = 0; i < k; i++) mpz_init(c[i]);
             CU_ASSERT_FATAL(wire_get_residues(&r, payload, c, k, (2 * PUB.bits + 7) / 8));
             for (size_t i = 0; i < k; i++) {
-                CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, c[i]), RT_OK);
+                CU_ASSERT_EQUAL(pai_decrypt(&PRIV, &PUB, m, c[i], NULL), RT_OK);
                 for (unsigned j = 0; j < slots; j++) {
                     size_t v = i * slots + j;
                     mpz_fdiv_r_2exp(s, m, wbits);

@@ -18,8 +18,9 @@ static Rng R;
 static Tr T;
 static Msg M;
 static SsCtx C;
+static SsPaiKeys *K;                        /* the ring of dealer-free triples' keys */
 
-/* A fresh transcript and layer; tp: the transport (NULL: in-process). */
+/* A fresh transcript, layer and key ring; tp: the transport (NULL: in-process). */
 static void setup_tp(uint64_t seed, MsgTransport *tp)
 {
     rng_seed(&R, seed);
@@ -29,6 +30,8 @@ static void setup_tp(uint64_t seed, MsgTransport *tp)
     msg_init(&M, &T, tp);
     memset(&C, 0, sizeof C);
     C.msg = &M; C.rng = &R; C.nthreads = 2;
+    ss_pai_keys_free(K);
+    C.pai_keys = K = ss_pai_keys_new();
 }
 
 static void setup(uint64_t seed) { setup_tp(seed, NULL); }
@@ -670,8 +673,8 @@ static void t_dealerfree_keys(void)
     SsScheme a, b;
     CU_ASSERT_FATAL(ss_scheme_additive(&C, &a, 2, p12, 16, SS_NODEALER) == 0);
     CU_ASSERT_FATAL(ss_scheme_additive(&C, &b, 2, p21, 16, SS_NODEALER) == 0);
-    a.pai_key = ss_pai_new_key();
-    b.pai_key = ss_pai_new_key();
+    a.pai_key = ss_pai_new_key(K);
+    b.pai_key = ss_pai_new_key(K);
     int sh[1] = { 1 };
     Tn *x = tn_new(1, sh);
     x->data[0] = 1.5f;
@@ -699,10 +702,22 @@ static void t_dealerfree_keys(void)
     SsScheme a2 = a;                        /* a copy of the scheme: the same key */
     CU_ASSERT_FATAL(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == 0);
     CU_ASSERT(holder == 1 && strncmp(dg, ka, 8) == 0);
-    a2.pai_key = ss_pai_new_key();          /* another scheme over [1, 2]: a key of its own */
+    a2.pai_key = ss_pai_new_key(K);         /* another scheme over [1, 2]: a key of its own */
     a2.pai_bits = 512;
     CU_ASSERT_FATAL(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == 0);
     CU_ASSERT(holder == 1 && bits == 512 && strncmp(dg, ka, 8) != 0);
+    /* another ring (another interpreter's) has not got that key: it makes its own */
+    char d512[17];
+    memcpy(d512, dg, sizeof dg);
+    C.pai_keys = ss_pai_keys_new();
+    CU_ASSERT_EQUAL(ss_pai_new_key(C.pai_keys), 1);     /* its own numbering */
+    CU_ASSERT_FATAL(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == 0);
+    CU_ASSERT(holder == 1 && bits == 512 && strcmp(dg, d512) != 0);
+    ss_pai_keys_free(C.pai_keys);
+    C.pai_keys = NULL;                      /* and without a ring, no key at all */
+    CU_ASSERT(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == -1);
+    CU_ASSERT(strstr(C.err, "key ring") != NULL);
+    C.pai_keys = K;
     a2.pai_bits = 255;                      /* a size that cannot be a key */
     CU_ASSERT(ss_pai_key_info(&C, &a2, &holder, &bits, dg) == -1);
     CU_ASSERT(strstr(C.err, "256 and 8192") != NULL);
@@ -826,5 +841,6 @@ int main(void)
     msg_free(&M);
     tr_free(&T);
     rng_wipe(&R);
+    ss_pai_keys_free(K);
     return rc;
 }
