@@ -70,12 +70,12 @@ static void two_party_step(const NnModel *m, const Tn *xb, const Tn *oh, int rep
 {
     int parties[2] = { 1, 2 };
     SsScheme sc;
-    if (ss_scheme_additive(&C, &sc, 2, parties, 16, 3)) { printf("scheme: %s\n", C.err); return; }
+    if (ss_scheme_additive(&C, &sc, 2, parties, 16, 3)) { printf("scheme: %s\n", C.err.msg); return; }
     sc.trunc = trunc;
     SsTensor *sx = ss_share(&C, &sc, xb, 1), *sy = ss_share(&C, &sc, oh, 1);
     SsModel *sm = ss_model_share(&C, &sc, m, 0);
     double *t = calloc((size_t)reps, sizeof *t), *u = calloc((size_t)reps, sizeof *u);
-    if (!sx || !sy || !sm || !t || !u) { printf("setup: %s\n", C.err); return; }
+    if (!sx || !sy || !sm || !t || !u) { printf("setup: %s\n", C.err.msg); return; }
     sm->loss = SS_LOSS_CE;
     C.no_sim_check = 1;      /* separate parties could not make the simulator's check */
     TrTotals p1 = { 0 }, p2 = { 0 }, dl = { 0 };
@@ -84,7 +84,7 @@ static void two_party_step(const NnModel *m, const Tn *xb, const Tn *oh, int rep
     for (int r = -1; r < reps && ok; r++) {
         msg_clear(&Mg);
         double t0 = ss__now(), c0 = cpu_now();
-        if (ss_model_step(&C, sm, sx, sy, 0.1)) { printf("step failed: %s\n", C.err); ok = 0; }
+        if (ss_model_step(&C, sm, sx, sy, 0.1)) { printf("step failed: %s\n", C.err.msg); ok = 0; }
         if (r >= 0) { t[r] = ss__now() - t0; u[r] = cpu_now() - c0; }
     }
     C.no_sim_check = 0;
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     C = (SsCtx){ .msg = &Mg, .rng = &R, .nthreads = 0 };
     int parties[3] = { 1, 2, 3 };
     SsScheme sc;
-    if (ss_scheme_additive(&C, &sc, 3, parties, 16, 4)) { fprintf(stderr, "%s\n", C.err); return 1; }
+    if (ss_scheme_additive(&C, &sc, 3, parties, 16, 4)) { fprintf(stderr, "%s\n", C.err.msg); return 1; }
     printf("3 parties + dealer in one process, Z_2^64, 16 fractional bits, best of %d\n\n", reps);
 
     /* 1. the shared product and its baselines */
@@ -214,7 +214,7 @@ int main(int argc, char **argv)
         for (int r = 0; r < reps; r++) {
             C.offline_s = 0;
             double t0 = ss__now();
-            if (ss_model_step(&C, sm, sxb, syb, 0.1)) { printf("MLP step failed: %s\n", C.err); break; }
+            if (ss_model_step(&C, sm, sxb, syb, 0.1)) { printf("MLP step failed: %s\n", C.err.msg); break; }
             double t = ss__now() - t0;
             if (t < tm) { tm = t; om = C.offline_s; }
         }

@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     int parties[3] = { 1, 2, 3 };
     SsScheme sc;
     RtErr err;
-    if (ss_scheme_additive(&ctx, &sc, 3, parties, 16, 4)) { printf("scheme: %s\n", ctx.err); return 1; }
+    if (ss_scheme_additive(&ctx, &sc, 3, parties, 16, 4)) { printf("scheme: %s\n", ctx.err.msg); return 1; }
     NnLayer L[4] = { { .kind = NN_DENSE, .in = 784, .out = 128 }, { .kind = NN_RELU },
                      { .kind = NN_DENSE, .in = 128, .out = 10 }, { .kind = NN_SOFTMAX } };
     NnNet *net = nn_net_new("mlp", 4, L, &err);
@@ -91,11 +91,11 @@ int main(int argc, char **argv)
     if (sm) sm->loss = SS_LOSS_MSE;
 #endif
     double *t = calloc((size_t)reps, sizeof *t);
-    if (!sxb || !syb || !sy || !sm || !t) { printf("setup: %s\n", ctx.err); return 1; }
+    if (!sxb || !syb || !sy || !sm || !t) { printf("setup: %s\n", ctx.err.msg); return 1; }
     for (int r = 0; r < reps; r++) {
         tr_clear(&tr);
         double c0 = cpu();
-        if (ss_model_step(&ctx, sm, sxb, syb, 0.01)) { printf("step: %s\n", ctx.err); return 1; }
+        if (ss_model_step(&ctx, sm, sxb, syb, 0.01)) { printf("step: %s\n", ctx.err.msg); return 1; }
         t[r] = cpu() - c0;
     }
     report("MLP 784-128-10 step, B=128", t, reps);
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
         double c0 = cpu();
         SsTensor *z = ss_matmul(&ctx, sxb, sy);
         t[r] = cpu() - c0;
-        if (!z) { printf("product: %s\n", ctx.err); return 1; }
+        if (!z) { printf("product: %s\n", ctx.err.msg); return 1; }
         ss_free(z);
     }
     report("128x784 @ 784x128 product", t, reps);

@@ -252,7 +252,7 @@ int distrib_session(MsgTransport *net, const PartiesFile *pf, const char *self, 
         } else if (ok && strcmp(h.kind, "interrupt") == 0 && h.round > 0)
             stop_chunk(I, net, pf, self, h.round);
         else fprintf(stderr, "ppdl: party %s: ignoring a message from the narrator (%s)\n", self,
-                     r.err[0] ? r.err : "an unknown kind");
+                     r.e.msg[0] ? r.e.msg : "an unknown kind");
         wire_r_free(&r);
         free(buf);
     }

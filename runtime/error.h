@@ -5,10 +5,8 @@
 ** involved) and returns NULL or non-zero as its contract says (a function returning int
 ** returns the code itself).  The message names no builtin and carries no location: the
 ** caller (stdlib/) adds those when it raises, and may test the code to say more (what to
-** do about it, in the builtin's own terms).  Every runtime module uses it but two:
-** SsCtx.err (shares*.c) and the transports' own message (tz_error).  WireR keeps `err`,
-** an alias of its RtErr's message, for the readers not yet moved (shares_msg.c,
-** interp/narrator.c).
+** do about it, in the builtin's own terms).  Every runtime module uses it (shares*.c as
+** SsCtx.err) but the transports' own message (tz_error).
 */
 #ifndef ERROR_H
 #define ERROR_H

@@ -400,7 +400,7 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     int parties[2] = { P->A, P->S };
     SsTensor *H = NULL, *am = NULL, *mx = NULL;
     if (rc == 0 && ss_scheme_additive(&ctx, &sc, 2, parties, PATE_FRAC, P->D) != 0) {
-        rt_err(&P->err, RT_EINVAL, "%s", ctx.err);
+        rt_err(&P->err, RT_EINVAL, "%s", ctx.err.msg);
         rc = -1;
     }
     if (rc == 0) {
@@ -418,7 +418,7 @@ int pate_speed(PateSpeed *P, const double *const *x, size_t Q, int C, int *label
     if (rc == 0) {
         mx = ss_max(&ctx, H, &am);
         if (mx) lab = ss_reveal(&ctx, am, P->U, 0);
-        if (!lab) { rt_err(&P->err, RT_EPROTO, "secure argmax: %.200s", ctx.err); rc = -1; }
+        if (!lab) { rt_err(&P->err, RT_EPROTO, "secure argmax: %.200s", ctx.err.msg); rc = -1; }
     }
     for (size_t q = 0; lab && q < Q; q++) labels[q] = (int)lround(lab->data[q]);
     tn_free(lab);

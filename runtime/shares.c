@@ -27,11 +27,26 @@ double ss__now(void)
 
 /* --- memory and messages ---------------------------------------------------------- */
 
+static void vfail(SsCtx *ctx, RtCode code, const char *fmt, va_list ap)
+{
+    ctx->err.code = code;
+    vsnprintf(ctx->err.msg, sizeof ctx->err.msg, fmt, ap);
+}
+
 int ss__fail(SsCtx *ctx, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+    vfail(ctx, RT_EINVAL, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int ss__failc(SsCtx *ctx, RtCode code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(ctx, code, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -556,7 +571,7 @@ static int64_t *peek_all(const SsTensor *t)
 static int overflow_err(SsCtx *ctx, const SsScheme *sc, double got, int frac)
 {
     int lim = sc->kind == SS_SHAMIR ? 60 : 62;
-    return ss__fail(ctx, "fixed-point overflow: a product reached about %.3g, beyond the "
+    return ss__failc(ctx, RT_EOVERFLOW, "fixed-point overflow: a product reached about %.3g, beyond the "
                          "%.3g that %d fractional bits allow in %s (scale the data down or "
                          "lower frac_bits)", got, ldexp(1.0, lim - frac), sc->frac_bits,
                     sc->kind == SS_SHAMIR ? "F_p" : "Z_2^64");

@@ -47,7 +47,6 @@
 struct Msg;
 
 #define SS_MAXP   16            /* most parties in one scheme */
-#define SS_ERRLEN 256
 #define SS_P61    0x1FFFFFFFFFFFFFFFull   /* the Shamir prime 2^61 - 1 */
 #define SS_NODEALER (-1)        /* dealer = none: dealer-free triples (two parties) */
 
@@ -117,7 +116,8 @@ typedef struct SsCtx {
     int nprg;
     struct SsPaiKeys *pai_keys; /* borrowed: the key pairs of dealer-free triples (required
                                 ** by dealer = none; NULL otherwise is fine) */
-    char err[SS_ERRLEN];        /* set when a function fails */
+    RtErr err;                  /* set when a function fails (error.h): RT_EOVERFLOW for a
+                                ** fixed-point overflow, RT_EINVAL otherwise */
 } SsCtx;
 
 /* --- schemes ---------------------------------------------------------------------- */
@@ -327,6 +327,8 @@ static inline int ss__standin(const SsCtx *ctx, int party) { return ctx->self &&
 /* Party p's generator (ctx->rng when p has none of its own). */
 Rng      *ss__rng(SsCtx *ctx, int party);
 int       ss__fail(SsCtx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ss__fail with a code other than RT_EINVAL. */
+int       ss__failc(SsCtx *ctx, RtCode code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Rounds (shares_msg.c).  A buffer of k words, then nb words of which only bit 0 travels
 ** (packed), goes as one frame; a receiver combines what it takes into its buffer: */

@@ -336,7 +336,7 @@ int ss__receive(SsCtx *ctx, int from, int to, const char *kind, SsFrame *fr)
     fr->len = fr->blk->len;
     WireHdr h;
     if (!wire_open_frame(&fr->r, fr->buf, fr->len, &h, &fr->payload))
-        return ss__fail(ctx, "%s", fr->r.err);
+        return ss__fail(ctx, "%s", fr->r.e.msg);
     if (strcmp(h.kind, kind) != 0 || h.from != from || h.to != to)
         return ss__fail(ctx, "party %d expected a %s message from party %d, got a %s message "
                         "from %d to %d", to, kind, from, h.kind, h.from, h.to);
@@ -358,7 +358,7 @@ static const unsigned char *words_of(SsCtx *ctx, SsFrame *fr, int from, size_t k
 {
     const void *p = NULL;
     size_t n = 0;
-    if (!wire_get_bin(&fr->r, fr->payload, &p, &n)) return ss__fail(ctx, "%s", fr->r.err), NULL;
+    if (!wire_get_bin(&fr->r, fr->payload, &p, &n)) return ss__fail(ctx, "%s", fr->r.e.msg), NULL;
     if (n != body_len(k, nb))
         return ss__fail(ctx, "malformed message from party %d: %zu bytes where %llu were "
                         "expected", from, n, (unsigned long long)body_len(k, nb)), NULL;

@@ -101,12 +101,7 @@ typedef struct WireR {
     msgpack_zone zone;          /* every object unpacked from this frame */
     const char *sender;         /* for messages: "alice" (borrowed) */
     int to;                     /* the receiving party (from the envelope), 0: unknown */
-    union {                     /* why reading failed (set once; RT_EFORMAT) */
-        RtErr e;
-        /* e.msg under its old name, for shares_msg.c and interp/narrator.c until they
-           read e (they are being reworked elsewhere); new code reads e */
-        struct { RtCode code_; char err[RT_ERRLEN]; };
-    };
+    RtErr e;                    /* why reading failed (set once; RT_EFORMAT) */
     bool failed;                /* e.code != RT_OK */
 } WireR;
 

@@ -30,7 +30,7 @@ static void wipe_ctx(SsCtx *c) { explicit_bzero(c->prg, sizeof c->prg); }
 
 static Value ss_fail(Interp *I, SsCtx *c)
 {
-    Value r = err_raise(I, "%s", c->err);
+    Value r = err_raise(I, "%s", c->err.msg);
     wipe_ctx(c);
     return r;
 }
@@ -784,10 +784,10 @@ Value lib_mpc_train(Interp *I, Args *a)
             int rc = bx && by ? ss_model_step(&c, sm, bx, by, lr) : -1;
             ss_free(bx); ss_free(by);
             if (rc) {
-                if (strncmp(c.err, "fixed-point overflow", 20) != 0) goto fail;
+                if (c.err.code != RT_EOVERFLOW) goto fail;
                 res->diverged = 1;
                 fprintf(stderr, "warning: training on shares diverged at epoch %ld, step %ld: %s\n",
-                        ep + 1, res->steps + 1, c.err);
+                        ep + 1, res->steps + 1, c.err.msg);
                 break;
             }
             res->steps++;

@@ -45,7 +45,7 @@ static bool get_sc(Interp *I, struct WireR *r, const msgpack_object *o, SsScheme
     SsCtx c = ctx_of(I);
     int st = kind == SS_SHAMIR ? ss_scheme_shamir(&c, sc, (int)ps->size, party, (int)t, (int)frac, (int)dealer)
                                : ss_scheme_additive(&c, sc, (int)ps->size, party, (int)frac, (int)dealer);
-    if (st) return wire_fail(r, "scheme: %s", c.err);
+    if (st) return wire_fail(r, "scheme: %s", c.err.msg);
     sc->trunc = (SsTrunc)trunc;
     return true;
 }

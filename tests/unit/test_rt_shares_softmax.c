@@ -52,7 +52,7 @@ static double worst(SsTensor *(*op)(const SsTensor *), const SsScheme *sc, const
     SsTensor *s = ss_share(&C, sc, x, 1);
     CU_ASSERT_FATAL(s != NULL);
     SsTensor *r = op(s);
-    if (!r) fprintf(stderr, "  %s\n", C.err);
+    if (!r) fprintf(stderr, "  %s\n", C.err.msg);
     CU_ASSERT_FATAL(r != NULL);
     Tn *v = ss_reveal(&C, r, 0, 0);
     double w = 0;
@@ -105,7 +105,7 @@ static void t_reciprocal(void)
     rec_lo = 1; rec_hi = 10;
     SsTensor *s = ss_share(&C, &sc, x, 1);
     CU_ASSERT(ss_reciprocal(&C, s, 0, 10) == NULL);          /* bad bounds: an error */
-    CU_ASSERT(strstr(C.err, "bounds") != NULL);
+    CU_ASSERT(strstr(C.err.msg, "bounds") != NULL);
     ss_free(s);
     tn_free(x);
 }
@@ -129,7 +129,7 @@ static double softmax_err(const SsScheme *sc, const Tn *x)
     softmax_rows(x, want);
     SsTensor *s = ss_share(&C, sc, x, 2);
     SsTensor *p = s ? ss_softmax(&C, s) : NULL;
-    if (!p) fprintf(stderr, "  %s\n", C.err);
+    if (!p) fprintf(stderr, "  %s\n", C.err.msg);
     CU_ASSERT_FATAL(p != NULL);
     Tn *v = ss_reveal(&C, p, 0, 0);
     double w = 0;
@@ -192,7 +192,7 @@ static double step_gap(SsLoss loss)
     sm->loss = loss;
     double lr = 0.5;
     int rc = ss_model_step(&C, sm, sx, sy, lr);
-    if (rc) fprintf(stderr, "  %s\n", C.err);
+    if (rc) fprintf(stderr, "  %s\n", C.err.msg);
     CU_ASSERT_FATAL(rc == 0);
     NnModel *got = nn_model_copy(m);
     CU_ASSERT_FATAL(ss_model_reveal(&C, sm, got, 0) == 0);
@@ -235,10 +235,10 @@ static void t_loss_fit(void)
     SsTensor *sx = ss_share(&C, &sc, x, 1), *sy = ss_share(&C, &sc, y, 1);
     sm->loss = SS_LOSS_CE;
     CU_ASSERT(ss_model_step(&C, sm, sx, sy, 0.1) == -1);
-    CU_ASSERT(strstr(C.err, "at least 2 outputs") != NULL);
+    CU_ASSERT(strstr(C.err.msg, "at least 2 outputs") != NULL);
     sm->loss = SS_LOSS_BCE;
     CU_ASSERT(ss_model_step(&C, sm, sx, sy, 0.1) == -1);
-    CU_ASSERT(strstr(C.err, "final sigmoid") != NULL);
+    CU_ASSERT(strstr(C.err.msg, "final sigmoid") != NULL);
     sm->loss = SS_LOSS_MSE;
     CU_ASSERT(ss_model_step(&C, sm, sx, sy, 0.1) == 0);
     ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
