@@ -6,6 +6,7 @@
 ** written here; the kinds themselves are lib_shares.c's.
 */
 #include "lib_shares_impl.h"
+#include <inttypes.h>
 #include "mem.h"
 #include "lib_network.h"
 #include "lib_wire.h"
@@ -17,27 +18,34 @@
 ** send() refuses to hand one to a party, which would then hold all the shares: reveal
 ** does that, and says so in the transcript. */
 
-/* [kind, [party...], frac_bits, dealer, threshold, trunc] */
+/* [kind, [party...], frac_bits, dealer, threshold, trunc, paillier_bits, key number] */
 static void put_sc(struct WireW *w, const SsScheme *sc)
 {
-    wire_put_array(w, 6);
+    wire_put_array(w, 8);
     wire_put_int(w, sc->kind);
     wire_put_array(w, (size_t)sc->n);
     for (int i = 0; i < sc->n; i++) wire_put_int(w, sc->party[i]);
     wire_put_int(w, sc->frac_bits); wire_put_int(w, sc->dealer);
     wire_put_int(w, sc->threshold); wire_put_int(w, sc->trunc);
+    wire_put_int(w, sc->pai_bits); wire_put_int(w, sc->pai_key);
 }
 
 static bool get_sc(Interp *I, struct WireR *r, const msgpack_object *o, SsScheme *sc)
 {
     const msgpack_object_array *a, *ps;
-    int64_t kind, frac, dealer, t, trunc, p;
+    int64_t kind, frac, dealer, t, trunc, p, bits = 0, key = 0;
     int party[SS_MAXP];
-    if (!wire_get_array(r, o, 6, 6, &a) || !wire_get_int(r, &a->ptr[0], 0, SS_SHAMIR, &kind) ||
+    if (!wire_get_array(r, o, 6, 8, &a) || !wire_get_int(r, &a->ptr[0], 0, SS_SHAMIR, &kind) ||
         !wire_get_array(r, &a->ptr[1], 2, SS_MAXP, &ps) || !wire_get_int(r, &a->ptr[2], 0, 30, &frac) ||
         !wire_get_int(r, &a->ptr[3], SS_NODEALER, I->nparties, &dealer) ||
         !wire_get_int(r, &a->ptr[4], 0, SS_MAXP, &t) || !wire_get_int(r, &a->ptr[5], 0, SS_TRUNC_LOCAL, &trunc))
         return false;
+    /* [.., paillier_bits, key number] since 0.1: the key of dealer-free triples (older
+       frames have neither, and fall back to the key each ordered pair shares) */
+    if (a->size == 8 && (!wire_get_int(r, &a->ptr[6], 0, 8192, &bits) ||
+                         !wire_get_int(r, &a->ptr[7], 0, UINT32_MAX, &key)))
+        return false;
+    if (bits && (bits < 256 || bits % 2)) return wire_fail(r, "scheme: a Paillier key of %" PRId64 " bits", bits);
     for (uint32_t i = 0; i < ps->size; i++) {
         if (!wire_get_int(r, &ps->ptr[i], 1, I->nparties, &p)) return false;
         party[i] = (int)p;
@@ -47,6 +55,8 @@ static bool get_sc(Interp *I, struct WireR *r, const msgpack_object *o, SsScheme
                                : ss_scheme_additive(&c, sc, (int)ps->size, party, (int)frac, (int)dealer);
     if (st) return wire_fail(r, "scheme: %s", c.err.msg);
     sc->trunc = (SsTrunc)trunc;
+    sc->pai_bits = (unsigned)bits;
+    sc->pai_key = (unsigned)key;
     return true;
 }
 

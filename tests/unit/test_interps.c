@@ -130,9 +130,10 @@ static void speed_timing_is_per_interp(void)
 }
 
 /* dealer = none: the key pair of a scheme's triples is made by its first party in the
-** interpreter that runs them.  A scheme that arrived by the wire has no key number of its
-** own (one key per ordered pair of parties), so in another interpreter a party of the same
-** id would find the first one's private key: there it makes its own, and sends it. */
+** interpreter that runs them.  A scheme that arrived by the wire keeps its key number, but
+** the number names a key in the reading interpreter's ring only: in another interpreter a
+** party of the same id would find the first one's private key: there it makes its own,
+** and sends it. */
 static const char *const dealerfree_mul =
     "x = share(tensor([1.5, -2]), s)\nprint(reveal(x * x))\n"
     "n = 0\nfor m in messages() { if m.kind == \"public key\" { n = n + 1 } }\nprint(n)";
@@ -153,6 +154,22 @@ static void triple_keys_are_per_interp(void)
     CU_ASSERT_EQUAL(run_in(b, dealerfree_mul), EV_OK);
     CU_ASSERT_STRING_EQUAL(out_buf, "tensor([2.25, 4.00])\n1\n");
     ev_free(b);
+}
+
+/* A scheme's dealer-free key size (paillier_bits) and key number travel with it: before,
+** a scheme read from the wire fell back to the 2048-bit key its parties share, so the
+** process that read it used another key than the others (a 512-bit key's "public key"
+** message is 230 bytes; a 2048-bit one's is larger). */
+static void scheme_keeps_its_key_over_the_wire(void)
+{
+    Interp *a = ev_new();
+    CU_ASSERT_EQUAL(run_in(a, "party alice, carol\n"
+                              "s0 = additive(among = [alice, carol], dealer = none, paillier_bits = 512)"), EV_OK);
+    carry(a, "s0", "alice", "carol", a, "s");
+    CU_ASSERT_EQUAL(run_in(a, "x = share(tensor([1.5, -2]), s)\nprint(reveal(x * x))\n"
+                              "for m in messages() { if m.kind == \"public key\" { print(m.bytes) } }"), EV_OK);
+    CU_ASSERT_STRING_EQUAL(out_buf, "tensor([2.25, 4.00])\n230\n");
+    ev_free(a);
 }
 
 /* A value read from the wire joins the reading interpreter's heap, whichever one ran
@@ -185,6 +202,7 @@ int main(void)
         {"speed_timing() is per interpreter", speed_timing_is_per_interp},
         {"dealer-free triples' keys are per interpreter", triple_keys_are_per_interp},
         {"a value read from the wire joins its reader's heap", wire_read_into_own_heap},
+        {"a scheme keeps its dealer-free key over the wire", scheme_keeps_its_key_over_the_wire},
         {NULL, NULL}};
     return tu_main("interps", tests);
 }
