@@ -205,12 +205,14 @@ bench-fl: $(BUILD)/bench/bench_secagg
 
 # --- install ------------------------------------------------------------------------
 install: ppdl
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/samples/data $(DESTDIR)$(DATADIR)/docs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(DATADIR)/samples/data $(DESTDIR)$(DATADIR)/samples/lab $(DESTDIR)$(DATADIR)/docs/lab
 	install -m 755 ppdl $(DESTDIR)$(BINDIR)/ppdl
 	install -m 644 docs/ppdl.1 $(DESTDIR)$(MANDIR)/ppdl.1
 	install -m 644 samples/*.ppdl $(DESTDIR)$(DATADIR)/samples/
 	install -m 644 samples/data/* $(DESTDIR)$(DATADIR)/samples/data/
+	install -m 644 samples/lab/*.ppdl $(DESTDIR)$(DATADIR)/samples/lab/
 	install -m 644 docs/*.md $(DESTDIR)$(DATADIR)/docs/
+	install -m 644 docs/lab/*.md $(DESTDIR)$(DATADIR)/docs/lab/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ppdl $(DESTDIR)$(MANDIR)/ppdl.1
