@@ -314,22 +314,6 @@ static Value guard_read(Interp *I, Value r, const Node *n)
                      what, ev_party_name(I, owner), ev_party_name(I, I->cur_party));
 }
 
-bool ev_to_index(Interp *I, Value v, size_t len, size_t *out)
-{
-    if (v.tag != V_NUM || v.as.n != floor(v.as.n)) {
-        err_raise(I, "index must be a whole number (got %s)", val_type_name(v));
-        return false;
-    }
-    double i = v.as.n;
-    if (i < 0) i += (double)len;
-    if (i < 0 || i >= (double)len) {
-        err_raise(I, "index %g out of range (length %zu)", v.as.n, len);
-        return false;
-    }
-    *out = (size_t)i;
-    return true;
-}
-
 /* Evaluates the indices of obj[...] (node n) for a class's index hooks, as VClass.index
 ** takes them: idx[2k], idx[2k + 1] and slice[k].  False after an error, with nothing
 ** left to release. */

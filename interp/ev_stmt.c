@@ -60,15 +60,6 @@ static inline bool store_name(Interp *I, Node *n, Value v)
 
 bool ev_store_name(Interp *I, Node *n, Value v) { return store_name(I, n, v); }
 
-int ev_exec_block(Interp *I, Node *blk)
-{
-    for (int i = 0; i < blk->list.n; i++) {
-        int st = ev_exec(I, blk->list.v[i]);
-        if (st != XS_OK) return st;
-    }
-    return XS_OK;
-}
-
 /* The reads of an index assignment obj[idx] = v (node t): the contents of obj, v and
 ** the indices are read where the code runs and must be of one party (or public); false
 ** after raising the error that names which. */
@@ -221,7 +212,6 @@ static int exec_for(Interp *I, Node *n)
     val_release(seq);
     return result;
 }
-
 
 int ev_exec(Interp *I, Node *n)
 {
