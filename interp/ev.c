@@ -1,8 +1,9 @@
 /*
-** ev.c — the tree-walking evaluator over resolved ASTs.  Expressions return an owned
-** Value or VERR (the error itself is in the Interp); statements return a status
-** (normal, error, break, continue, return).  Numbers stay unboxed, globals are an array
-** indexed by symbol id and locals a slot array per activation, so a loop like
+** ev.c — the tree-walking evaluator over resolved ASTs: functions and their activations,
+** and expressions, which return an owned Value or VERR (the error itself is in the
+** Interp).  Statements, which return a status (normal, error, break, continue, return),
+** are in ev_stmt.c; the call of a builtin in ev_call.c.  Numbers stay unboxed, globals are
+** an array indexed by symbol id and locals a slot array per activation, so a loop like
 ** `s = (s + i*i) % 1000003` does no allocation and no hashing.
 **
 ** Parties: every value carries the id of the party it lives at.  Combining values that
@@ -75,7 +76,7 @@ const char *ev_func_name(Obj *o)
     return f->fn && f->fn->v.name ? f->fn->v.name->name : "anonymous";
 }
 
-static Value make_func(Interp *I, Node *fn)
+Value ev_make_func(Interp *I, Node *fn)
 {
     ObjFunc *f = xmalloc(sizeof *f);
     val_gc_link(&f->h, O_FUNC);
@@ -87,7 +88,7 @@ static Value make_func(Interp *I, Node *fn)
 }
 
 /* A short description of an operand for messages: 'name' or "this value". */
-static const char *describe(const Node *n, char *buf, size_t cap)
+const char *ev_describe(const Node *n, char *buf, size_t cap)
 {
     if (n && n->kind == N_NAME) { snprintf(buf, cap, "'%s'", n->v.name->name); return buf; }
     if (n && n->kind == N_FIELD && n->a && n->a->kind == N_NAME) {
@@ -97,9 +98,6 @@ static const char *describe(const Node *n, char *buf, size_t cap)
 }
 
 /* ------------------------------------------------------------ evaluation ------- */
-
-Value ev_eval(Interp *I, Node *n);
-static int exec_block(Interp *I, Node *blk);
 
 /* The error for reading an undefined global, with a close name suggested if any. */
 static Value __attribute__((noinline)) unknown_name(Interp *I, Node *n)
@@ -164,52 +162,6 @@ static inline Value read_name(Interp *I, Node *n)
         if (!v.owner && v.as.o->party) v.owner = v.as.o->party;     /* its store's party */
     }
     return v;
-}
-
-/* Inside `on p`, assigning a variable that already holds a value not p's (another
-** party's, or public) is refused: code there changes only p's values. */
-static bool __attribute__((noinline)) may_assign(Interp *I, Node *n, Value *slot, Value v)
-{
-    if (!slot || slot->tag == V_ERR || val_owner(*slot) == I->cur_party) return true;
-    if (n->kind == N_FOR || n->kind == N_TRY) return true;  /* a loop's or catch's variable is rebound (docs/parties.md) */
-    const char *name = n->v.name ? n->v.name->name : "this variable", *at = ev_party_name(I, I->cur_party);
-    int p = val_owner(*slot);
-    if (p) err_raise(I, "'%s' lives at %s; %s cannot change it (code inside 'on %s' changes only %s's "
-                     "own variables: use a new name)", name, ev_party_name(I, p), at, at, at);
-    else err_raise(I, "'%s' is public; %s cannot change it (code inside 'on %s' changes only %s's own "
-                   "variables, so that what it does cannot show through public ones: use a new name)",
-                   name, at, at, at);
-    val_release(v);
-    return false;
-}
-
-/* Stores v (consumed) into the variable named by node n (N_NAME, N_FOR, N_TRY or named
-** N_FN); false after an error (v released). */
-static inline bool store_name(Interp *I, Node *n, Value v)
-{
-    Value *slot;
-    switch (n->scope) {
-    case SC_LOCAL: slot = &I->env->slot[n->slot]; break;
-    case SC_UPVAL: {
-        Env *e = I->env;
-        for (int d = n->depth; d > 0 && e; d--) e = e->parent;
-        slot = &e->slot[n->slot];
-        break;
-    }
-    default:
-        if ((uint32_t)n->slot >= I->gcap || !I->gdefined[n->slot]) {
-            if (I->cur_party && v.owner == 0 && ev_ownable(v)) v.owner = (uint16_t)I->cur_party;
-            ev_set_global_id(I, (uint32_t)n->slot, v);
-            return true;
-        }
-        slot = &I->globals[n->slot];
-    }
-    if (I->cur_party) {
-        if (!may_assign(I, n, slot, v)) return false;
-        if (v.owner == 0 && ev_ownable(v)) v.owner = (uint16_t)I->cur_party;
-    }
-    Value old = *slot; *slot = v; val_release(old);
-    return true;
 }
 
 /* Evaluates call arguments into positional and keyword arrays (owned values). */
@@ -297,7 +249,7 @@ static Value call_func(Interp *I, ObjFunc *f, int n, Value *pos, int nkw, Sym **
         e->slot[i] = d;
     }
     if (!IS_ERR(result)) {
-        int st = exec_block(I, fn->a);
+        int st = ev_exec_block(I, fn->a);
         if (st == XS_ERR) result = VERR;
         else if (st == XS_RETURN) { result = I->ret; I->ret = VNONE; }
         else if (st == XS_BREAK || st == XS_CONTINUE) result = err_raise(I, "'break' or 'continue' outside a loop");
@@ -324,7 +276,7 @@ static Value eval_call(Interp *I, Node *n)
     if (IS_ERR(callee)) return VERR;
     if (callee.tag != V_BUILTIN && callee.tag != V_FUNC) {
         char buf[96];
-        Value e = err_raise(I, "%s is a %s, not a function", describe(n->a, buf, sizeof buf),
+        Value e = err_raise(I, "%s is a %s, not a function", ev_describe(n->a, buf, sizeof buf),
                             val_type_name(callee));
         val_release(callee);
         return e;
@@ -352,7 +304,7 @@ static Value guard_read(Interp *I, Value r, const Node *n)
 {
     if (IS_ERR(r) || !foreign(I, r)) return r;
     char buf[96];
-    const char *what = describe(n, buf, sizeof buf);
+    const char *what = ev_describe(n, buf, sizeof buf);
     if (n->kind == N_INDEX && n->a->kind == N_NAME) {
         snprintf(buf, sizeof buf, "this item of '%s'", n->a->v.name->name); what = buf;
     }
@@ -362,26 +314,10 @@ static Value guard_read(Interp *I, Value r, const Node *n)
                      what, ev_party_name(I, owner), ev_party_name(I, I->cur_party));
 }
 
-static bool to_index(Interp *I, Value v, size_t len, size_t *out)
-{
-    if (v.tag != V_NUM || v.as.n != floor(v.as.n)) {
-        err_raise(I, "index must be a whole number (got %s)", val_type_name(v));
-        return false;
-    }
-    double i = v.as.n;
-    if (i < 0) i += (double)len;
-    if (i < 0 || i >= (double)len) {
-        err_raise(I, "index %g out of range (length %zu)", v.as.n, len);
-        return false;
-    }
-    *out = (size_t)i;
-    return true;
-}
-
 /* Evaluates the indices of obj[...] (node n) for a class's index hooks, as VClass.index
 ** takes them: idx[2k], idx[2k + 1] and slice[k].  False after an error, with nothing
 ** left to release. */
-static bool eval_indices(Interp *I, Value obj, const Node *n, Value *idx, bool *slice)
+bool ev_eval_indices(Interp *I, Value obj, const Node *n, Value *idx, bool *slice)
 {
     if (n->list.n > VAL_MAX_INDEX) {
         err_raise(I, "too many indices for a %s", val_type_name(obj));
@@ -412,7 +348,7 @@ static Value eval_index(Interp *I, Node *n)
     if (c && c->index) {
         Value idx[2 * VAL_MAX_INDEX];
         bool slice[VAL_MAX_INDEX];
-        if (eval_indices(I, obj, n, idx, slice)) {
+        if (ev_eval_indices(I, obj, n, idx, slice)) {
             r = c->index(I, obj, n->list.n, idx, slice);
             for (int i = 0; i < 2 * n->list.n; i++) val_release(idx[i]);
         }
@@ -460,10 +396,10 @@ static Value eval_index(Interp *I, Node *n)
     size_t i;
     switch (obj.tag) {
     case V_LIST:
-        if (to_index(I, idx, AS_LIST(obj)->n, &i)) r = val_retain(AS_LIST(obj)->v[i]);
+        if (ev_to_index(I, idx, AS_LIST(obj)->n, &i)) r = val_retain(AS_LIST(obj)->v[i]);
         break;
     case V_STR:
-        if (to_index(I, idx, AS_STR(obj)->len, &i)) r = val_str(AS_STR(obj)->s + i, 1);
+        if (ev_to_index(I, idx, AS_STR(obj)->len, &i)) r = val_str(AS_STR(obj)->s + i, 1);
         break;
     case V_REC:
         if (idx.tag != V_STR) { r = err_raise(I, "a record's index is a field name string"); break; }
@@ -474,7 +410,7 @@ static Value eval_index(Interp *I, Node *n)
         break;
     case V_RANGE: {
         ObjRange *rg = AS_RANGE(obj);
-        if (to_index(I, idx, ev_range_len(rg), &i)) r = VNUM(rg->lo + (double)i * rg->step);
+        if (ev_to_index(I, idx, ev_range_len(rg), &i)) r = VNUM(rg->lo + (double)i * rg->step);
         break;
     }
     default:
@@ -520,7 +456,7 @@ static Value eval_fstr(Interp *I, Node *n)
         Value v = ev_eval(I, p->a);
         if (IS_ERR(v)) { sb_free(&b); return VERR; }
         char what[96];
-        int q = v.tag == V_NUM && !v.owner ? 0 : ev_read(I, v, describe(p->a, what, sizeof what));
+        int q = v.tag == V_NUM && !v.owner ? 0 : ev_read(I, v, ev_describe(p->a, what, sizeof what));
         if (q > 0) q = ev_join(I, owner, q, "this f-string");
         if (q < 0) { sb_free(&b); val_release(v); ev_locate(I, p->a); return VERR; }
         if (q) owner = q;
@@ -649,7 +585,7 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
         val_place(&v, (int)p.as.i, -1);
         return v;
     }
-    case N_FN: return make_func(I, n);
+    case N_FN: return ev_make_func(I, n);
     default:
         return err_raise(I, "internal error: cannot evaluate %s", ast_kind_name(n->kind));
     }
@@ -659,10 +595,10 @@ static Value __attribute__((noinline)) eval_other(Interp *I, Node *n)
 static Value __attribute__((noinline)) binop_general(Interp *I, Node *n, Value a, Value b)
 {
     char bufa[96], bufb[96];
-    int pa = ev_read(I, a, describe(n->a, bufa, sizeof bufa));
-    int pb = pa < 0 ? -1 : ev_read(I, b, describe(n->b, bufb, sizeof bufb));
+    int pa = ev_read(I, a, ev_describe(n->a, bufa, sizeof bufa));
+    int pb = pa < 0 ? -1 : ev_read(I, b, ev_describe(n->b, bufb, sizeof bufb));
     int owner = pb < 0 ? -1 : pa;
-    if (pb > 0 && pb != pa) owner = ev_common_owner(I, pa, pb, describe(n->b, bufb, sizeof bufb));
+    if (pb > 0 && pb != pa) owner = ev_common_owner(I, pa, pb, ev_describe(n->b, bufb, sizeof bufb));
     if (owner < 0) ev_locate(I, pa < 0 ? n->a : n->b);   /* the caret under the operand */
     Value r = owner < 0 ? VERR : ev_binop_values(I, n->op, a, b);
     if (!IS_ERR(r)) ev_place_result(I, &r, owner);
@@ -714,321 +650,3 @@ Value ev_eval(Interp *I, Node *n)
     if (IS_ERR(v)) ev_locate(I, n);
     return v;
 }
-
-/* ------------------------------------------------------------ statements ------- */
-
-bool ev_store_name(Interp *I, Node *n, Value v) { return store_name(I, n, v); }
-
-int ev_exec(Interp *I, Node *n);
-
-static int exec_block(Interp *I, Node *blk)
-{
-    for (int i = 0; i < blk->list.n; i++) {
-        int st = ev_exec(I, blk->list.v[i]);
-        if (st != XS_OK) return st;
-    }
-    return XS_OK;
-}
-
-/* The reads of an index assignment obj[idx] = v (node t): the contents of obj, v and
-** the indices are read where the code runs and must be of one party (or public); false
-** after raising the error that names which. */
-static bool setindex_reads(Interp *I, const Node *t, Value obj, Value v, const Value *idx)
-{
-    int owner = 0;
-    for (int i = -2; i < 2 * t->list.n; i++) {
-        Value x = i == -2 ? obj : i == -1 ? v : idx[i];
-        if (x.tag < V_STR && (!x.owner || x.owner == owner)) continue;   /* public number */
-        char buf[96];
-        const char *what = buf;
-        if (i == -2) what = describe(t->a, buf, sizeof buf);
-        else if (i == -1) what = "the value assigned";
-        else snprintf(buf, sizeof buf, "index #%d", i / 2 + 1);
-        int o = ev_read(I, x, what);
-        if (o < 0) return false;
-        if (o && owner && o != owner) { ev_common_owner(I, owner, o, what); return false; }
-        if (o) owner = o;
-    }
-    return true;
-}
-
-static int assign_to(Interp *I, Node *t, Value v)
-{
-    if (t->kind == N_NAME) {
-        if (store_name(I, t, v)) return XS_OK;
-        ev_locate(I, t);
-        return XS_ERR;
-    }
-    Value obj = ev_eval(I, t->a);
-    if (IS_ERR(obj)) { val_release(v); return XS_ERR; }
-    int st = XS_OK;
-    char what[96];
-    if (I->cur_party && !ev_may_write(I, obj, describe(t->a, what, sizeof what))) {
-        st = XS_ERR;
-    } else if (t->a->kind != N_NAME && IS_HEAP(obj) && obj.as.o->rc == 1) {
-        /* nothing else refers to it (m.weights[0] is a fresh copy): the change would be lost */
-        err_raise(I, "this assignment changes a temporary copy that nothing keeps (a model's "
-                  "weights field gives copies): the change would be lost; to change a model's "
-                  "parameters use w = weights(m), change w, then set_weights(m, w)");
-        st = XS_ERR;
-    } else if (t->kind == N_FIELD) {
-        if (obj.tag == V_REC) val_rec_set(obj, t->v.name, v), v = VNONE;
-        else { err_raise(I, "cannot set field '%s' of a %s", t->v.name->name, val_type_name(obj)); st = XS_ERR; }
-    } else if (obj.tag == V_LIST && t->list.n == 1 && t->list.v[0]->kind != N_SLICE) {
-        Value idx = ev_eval(I, t->list.v[0]);
-        size_t i;
-        if (IS_ERR(idx) || !to_index(I, idx, AS_LIST(obj)->n, &i)) st = XS_ERR;
-        else { Value old = AS_LIST(obj)->v[i]; AS_LIST(obj)->v[i] = v; v = VNONE; val_release(old); }
-        val_release(idx);
-    } else if (obj.tag == V_REC && t->list.n == 1) {
-        Value idx = ev_eval(I, t->list.v[0]);
-        if (IS_ERR(idx)) st = XS_ERR;
-        else if (idx.tag != V_STR) { err_raise(I, "a record's index is a field name string"); st = XS_ERR; }
-        else { val_rec_set(obj, sym_intern(&I->syms, AS_STR(idx)->s, AS_STR(idx)->len), v); v = VNONE; }
-        val_release(idx);
-    } else if (ev_class(I, obj) && ev_class(I, obj)->setindex) {
-        /* t[i, j] = v: the class's hook, once the parties of t, v and the indices agree */
-        Value idx[2 * VAL_MAX_INDEX];
-        bool slice[VAL_MAX_INDEX];
-        if (!eval_indices(I, obj, t, idx, slice)) st = XS_ERR;
-        else {
-            if (!setindex_reads(I, t, obj, v, idx) ||
-                !ev_class(I, obj)->setindex(I, obj, t->list.n, idx, slice, v)) st = XS_ERR;
-            else val_inherit_ledger(obj, v);    /* t[i] = d.x[j]: t holds d's data now */
-            for (int i = 0; i < 2 * t->list.n; i++) val_release(idx[i]);
-        }
-    } else {
-        err_raise(I, "cannot assign into a %s by index", val_type_name(obj));
-        st = XS_ERR;
-    }
-    val_release(v);
-    val_release(obj);
-    if (st == XS_ERR) ev_locate(I, t);
-    return st;
-}
-
-/* parallel { ... }: every send in the block travels in one round (runtime/message.h). */
-static int exec_parallel(Interp *I, Node *n)
-{
-    msg_parallel_begin(&I->msg);
-    int st = exec_block(I, n->b);
-    msg_parallel_end(&I->msg);
-    return st;
-}
-
-static int exec_for(Interp *I, Node *n)
-{
-    Node *it = n->a;
-    if (it->kind == N_RANGE) {          /* fast path: no range object */
-        Value a = ev_eval(I, it->a);
-        if (IS_ERR(a)) return XS_ERR;
-        Value b = ev_eval(I, it->b);
-        if (IS_ERR(b)) { val_release(a); return XS_ERR; }
-        if (a.tag != V_NUM || b.tag != V_NUM) {
-            val_release(a); val_release(b);
-            err_raise(I, "a range needs numbers"); ev_locate(I, it);
-            return XS_ERR;
-        }
-        if (!ev_may_peek(I, &a, "the start of the range of 'for'") ||
-            !ev_may_peek(I, &b, "the end of the range of 'for'")) { ev_locate(I, it); return XS_ERR; }
-        if (!ev_range_ok(I, a.as.n, b.as.n, 1)) { ev_locate(I, it); return XS_ERR; }
-        /* counted in integers: x += 1 would stick at 2^53 */
-        for (int64_t x = (int64_t)a.as.n, hi = (int64_t)b.as.n; x <= hi; x++) {
-            if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); return XS_ERR; }
-            if (!store_name(I, n, VNUM((double)x))) { ev_locate(I, n); return XS_ERR; }
-            int st = exec_block(I, n->b);
-            if (st == XS_BREAK) break;
-            if (st == XS_CONTINUE || st == XS_OK) continue;
-            return st;
-        }
-        return XS_OK;
-    }
-    Value seq = ev_eval(I, it);
-    if (IS_ERR(seq)) return XS_ERR;
-    /* the top level looping over a party's value is a peek (interp/store.c) */
-    if (!ev_may_peek(I, &seq, "the sequence of 'for'")) { val_release(seq); ev_locate(I, it); return XS_ERR; }
-    int result = XS_OK;
-    size_t len;
-    switch (seq.tag) {
-    case V_LIST: len = AS_LIST(seq)->n; break;
-    case V_STR: len = AS_STR(seq)->len; break;
-    case V_RANGE: len = ev_range_len(AS_RANGE(seq)); break;
-    case V_REC: len = AS_REC(seq)->n; break;
-    default:
-        err_raise(I, "cannot loop over a %s (use a list, a range like 1..10, a string or a record)",
-                  val_type_name(seq));
-        ev_locate(I, it); val_release(seq);
-        return XS_ERR;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); result = XS_ERR; break; }
-        Value x;
-        if (seq.tag == V_LIST) {
-            if (i >= AS_LIST(seq)->n) break;      /* the body shrank the list */
-            x = val_retain(AS_LIST(seq)->v[i]);
-        } else if (seq.tag == V_STR) x = val_str(AS_STR(seq)->s + i, 1);
-        else if (seq.tag == V_REC) {
-            if (i >= AS_REC(seq)->n) break;
-            x = val_cstr(AS_REC(seq)->k[i]->name);
-        } else x = VNUM(AS_RANGE(seq)->lo + (double)i * AS_RANGE(seq)->step);
-        if (x.owner == 0 && ev_ownable(x)) x.owner = (uint16_t)val_owner(seq);
-        if (!store_name(I, n, x)) { ev_locate(I, n); result = XS_ERR; break; }
-        int st = exec_block(I, n->b);
-        if (st == XS_BREAK) break;
-        if (st == XS_CONTINUE || st == XS_OK) continue;
-        result = st;
-        break;
-    }
-    val_release(seq);
-    return result;
-}
-
-
-int ev_exec(Interp *I, Node *n)
-{
-    switch ((NodeKind)n->kind) {
-    case N_EXPR: {
-        const Node *outer = I->bare_expr;
-        I->bare_expr = n->a;
-        Value v = ev_eval(I, n->a);
-        I->bare_expr = outer;
-        if (IS_ERR(v)) return XS_ERR;
-        val_release(v);
-        return XS_OK;
-    }
-    case N_ASSIGN: {
-        Value v = ev_eval(I, n->b);
-        if (IS_ERR(v)) return XS_ERR;
-        if (n->a->kind == N_NAME) {
-            if (store_name(I, n->a, v)) return XS_OK;
-            ev_locate(I, n->a);
-            return XS_ERR;
-        }
-        return assign_to(I, n->a, v);
-    }
-    case N_AUGASSIGN: {
-        Value cur = ev_eval(I, n->a);
-        if (IS_ERR(cur)) return XS_ERR;
-        Value rhs = ev_eval(I, n->b);
-        if (IS_ERR(rhs)) { val_release(cur); return XS_ERR; }
-        Value v = ev_binop(I, n->op, cur, rhs);
-        val_release(cur); val_release(rhs);
-        if (IS_ERR(v)) { ev_locate(I, n); return XS_ERR; }
-        return assign_to(I, n->a, v);
-    }
-    case N_IF: {
-        Value c = ev_eval(I, n->a);
-        if (IS_ERR(c)) return XS_ERR;
-        if (!ev_may_peek(I, &c, "the condition of 'if'")) { val_release(c); ev_locate(I, n->a); return XS_ERR; }
-        bool t = val_truthy(c);
-        val_release(c);
-        if (t) return exec_block(I, n->b);
-        if (!n->c) return XS_OK;
-        return n->c->kind == N_IF ? ev_exec(I, n->c) : exec_block(I, n->c);
-    }
-    case N_WHILE:
-        for (;;) {
-            if (*I->interrupt && ev_interrupted(I)) { ev_locate(I, n); return XS_ERR; }
-            Value c = ev_eval(I, n->a);
-            if (IS_ERR(c)) return XS_ERR;
-            if (!ev_may_peek(I, &c, "the condition of 'while'")) { val_release(c); ev_locate(I, n->a); return XS_ERR; }
-            bool t = val_truthy(c);
-            val_release(c);
-            if (!t) return XS_OK;
-            int st = exec_block(I, n->b);
-            if (st == XS_BREAK) return XS_OK;
-            if (st == XS_ERR || st == XS_RETURN) return st;
-        }
-    case N_FOR: return exec_for(I, n);
-    case N_BREAK: return XS_BREAK;
-    case N_CONTINUE: return XS_CONTINUE;
-    case N_RETURN: {
-        if (!I->env) { err_raise(I, "'return' outside a function"); ev_locate(I, n); return XS_ERR; }
-        Value v = n->a ? ev_eval(I, n->a) : VNONE;
-        if (IS_ERR(v)) return XS_ERR;
-        val_release(I->ret);
-        I->ret = v;
-        return XS_RETURN;
-    }
-    case N_FN: {
-        Value f = make_func(I, n);
-        if (n->v.name && !store_name(I, n, f)) { ev_locate(I, n); return XS_ERR; }
-        if (!n->v.name) val_release(f);
-        return XS_OK;
-    }
-    case N_IMPORT: return ev_exec_import(I, n);
-    case N_PARTY:
-        for (int i = 0; i < n->list.n; i++) {
-            Sym *s = n->list.v[i]->v.name;
-            int id = ev_add_party(I, s);
-            if (!id) { err_raise(I, "too many parties"); ev_locate(I, n->list.v[i]); return XS_ERR; }
-            ev_set_global_id(I, s->id, VPARTY(id));
-        }
-        return XS_OK;
-    case N_SCHEME: {
-        Value v = ev_eval(I, n->a);
-        if (IS_ERR(v)) return XS_ERR;
-        if (v.tag != V_OBJ) {
-            err_raise(I, "a scheme declaration needs a scheme such as paillier(...), additive(...) "
-                      "or shamir(...) (got %s)", val_type_name(v));
-            val_release(v); ev_locate(I, n->a);
-            return XS_ERR;
-        }
-        ev_set_global_id(I, n->v.name->id, v);
-        return XS_OK;
-    }
-    case N_NETWORK: {
-        int k = n->list.n;
-        Value *layers = xcalloc((size_t)(k ? k : 1), sizeof *layers);
-        int st = XS_OK, got = 0;
-        for (int i = 0; i < k && st == XS_OK; i++) {
-            Value v = ev_eval(I, n->list.v[i]);
-            if (IS_ERR(v)) { st = XS_ERR; break; }
-            if (v.tag == V_BUILTIN || v.tag == V_FUNC) {   /* `relu` means relu() */
-                Value c = ev_call(I, v, 0, NULL);
-                val_release(v);
-                if (IS_ERR(c)) { ev_locate(I, n->list.v[i]); st = XS_ERR; break; }
-                v = c;
-            }
-            layers[got++] = v;
-        }
-        if (st == XS_OK) {
-            if (!I->network_hook) {
-                err_raise(I, "networks are not available in this build (the nn module is missing)");
-                ev_locate(I, n); st = XS_ERR;
-            } else {
-                Value net = I->network_hook(I, n->v.name, got, layers);
-                if (IS_ERR(net)) { ev_locate(I, n); st = XS_ERR; }
-                else ev_set_global_id(I, n->v.name->id, net);
-            }
-        }
-        for (int i = 0; i < got; i++) val_release(layers[i]);
-        free(layers);
-        return st;
-    }
-    case N_ON: {
-        Value p = ev_eval(I, n->a);
-        if (IS_ERR(p)) return XS_ERR;
-        if (p.tag != V_PARTY) {
-            err_raise(I, "'on' needs a party (got %s); declare one with: party NAME", val_type_name(p));
-            val_release(p); ev_locate(I, n->a);
-            return XS_ERR;
-        }
-        int saved = I->cur_party;
-        I->cur_party = (int)p.as.i;
-        val_set_store(I->cur_party);        /* what the block creates is p's */
-        int st = saved || !I->mirror_self ? exec_block(I, n->b) : rep_on(I, I->cur_party, exec_block, n->b);
-        I->cur_party = saved;
-        val_set_store(saved);
-        return st;
-    }
-    case N_BLOCK: return exec_block(I, n);
-    case N_PARALLEL: return exec_parallel(I, n);
-    case N_TRY: return ev_exec_try(I, n);
-    default:
-        err_raise(I, "internal error: cannot execute %s", ast_kind_name(n->kind));
-        ev_locate(I, n);
-        return XS_ERR;
-    }
-}
-

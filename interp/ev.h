@@ -6,6 +6,7 @@
 #define EV_H
 #include "interp.h"
 #include "resolve.h"
+#include <math.h>
 
 struct Env { Obj h; struct Env *parent; int n; Value slot[]; };
 
@@ -38,6 +39,42 @@ int   ev_exec(Interp *I, Node *n);             /* XS_* */
 ** result placed where it lives (owned), or VERR after raising (ev_call.c). */
 Value ev_call_builtin(Interp *I, const LibReg *r, int n, Value *pos, int nkw, Sym **kwname,
                       Value *kw);
+/* Runs the statements of block blk in order: XS_OK, or the first other status (inline:
+** a function's body and every loop's body run through it). */
+static inline int ev_exec_block(Interp *I, Node *blk)
+{
+    for (int i = 0; i < blk->list.n; i++) {
+        int st = ev_exec(I, blk->list.v[i]);
+        if (st != XS_OK) return st;
+    }
+    return XS_OK;
+}
+/* A function value for the N_FN node fn, closing over the current activation (owned). */
+Value ev_make_func(Interp *I, Node *fn);
+/* A short description of operand n for messages, 'name' or 'name.field' written into buf,
+** else "this value". */
+const char *ev_describe(const Node *n, char *buf, size_t cap);
+/* Index v (borrowed) into a sequence of length len (negative counts from the end) into
+** *out; false after raising the error (not a whole number, out of range). */
+static inline bool ev_to_index(Interp *I, Value v, size_t len, size_t *out)
+{
+    if (v.tag != V_NUM || v.as.n != floor(v.as.n)) {
+        err_raise(I, "index must be a whole number (got %s)", val_type_name(v));
+        return false;
+    }
+    double i = v.as.n;
+    if (i < 0) i += (double)len;
+    if (i < 0 || i >= (double)len) {
+        err_raise(I, "index %g out of range (length %zu)", v.as.n, len);
+        return false;
+    }
+    *out = (size_t)i;
+    return true;
+}
+/* Evaluates the indices of obj[...] (node n) for a class's index hooks, as VClass.index
+** takes them: idx[2k], idx[2k + 1] and slice[k].  False after an error, with nothing
+** left to release. */
+bool  ev_eval_indices(Interp *I, Value obj, const Node *n, Value *idx, bool *slice);
 int   ev_exec_import(Interp *I, Node *n);
 int   ev_exec_try(Interp *I, Node *n);        /* try { } catch e { } (ev_try.c) */
 /* Binds v (consumed) to the variable node n names, with the party rule; false after an

@@ -69,7 +69,7 @@ typedef struct NnNet {
 typedef enum NnLoss { NN_LOSS_AUTO, NN_LOSS_MSE, NN_LOSS_BCE, NN_LOSS_CE } NnLoss;
 typedef enum NnOpt { NN_OPT_SGD, NN_OPT_MOMENTUM, NN_OPT_ADAM } NnOpt;
 
-typedef struct NnWork NnWork;           /* activations and scratch (network.c) */
+typedef struct NnWork NnWork;           /* activations and scratch (end of this file) */
 
 typedef struct NnModel {
     NnNet *net;                         /* owned copy */
@@ -131,7 +131,7 @@ void     nn_model_reset_opt(NnModel *m);
 /* Threads OpenBLAS may use for the matrix products (1: single-threaded). */
 void  nn_set_threads(int n);
 
-/* --- forward and backward (network.c) --- */
+/* --- forward and backward (binding in network.c, the passes in network_pass.c) --- */
 
 /* Checks that per-example inputs of shape in_shape[0..in_ndim) (1-D features or 3-D
 ** c × h × w; a 1-D input of size c·s·s feeds a conv2d(c, ...) as c × s × s) fit the
@@ -221,5 +221,28 @@ Tn   *nn_predict(NnModel *m, const Tn *x, RtErr *err);
 int      nn_save(const NnModel *m, const char *path, RtErr *err);
 /* Reads a file written by nn_save; NULL with err naming the file on any defect. */
 NnModel *nn_load(const char *path, RtErr *err);
+
+/* --- internal, shared by network.c and network_pass.c (not for other modules) --------- */
+
+struct NnWork {
+    int maxb;                   /* batch capacity */
+    int in_ndim, in_shape[3];   /* bound per-example input shape */
+    int n;                      /* layers */
+    int *sz;                    /* per-example size of activation l (0..n) */
+    int (*shp)[3];              /* c, h, w of activation l (1-D: {sz, 1, 1}) */
+    const float *x;             /* the batch input of the last forward (activation 0) */
+    float **act, **grad;        /* activation / delta l (1..n), maxb × sz[l] */
+    float **mask;               /* dropout layer l: kept-scale per element */
+    int **arg;                  /* maxpool layer l: flat input index of each output */
+    uint32_t *bits;             /* dropout random words */
+    float *cols, *pex;          /* conv im2col of one example; per-example weight grad */
+    float *prob;                /* softmax of logits for the ce loss */
+    float *scale;               /* per-example loss/clip scale, maxb */
+    double *norm2;              /* per-example squared gradient norms, maxb */
+};
+
+/* Reallocates ws's per-batch buffers (activations, deltas, masks, scratch) for batches of
+** up to B examples; ws->maxb = B. */
+void nn__grow(NnWork *ws, int B);
 
 #endif

@@ -2,7 +2,7 @@
 ** network_train.c — optimisers (SGD, momentum, Adam) over the flat parameter vector, one
 ** training step, one epoch (shuffled batches, or Poisson-sampled batches for DP-SGD),
 ** evaluation and prediction in chunks, and the Gaussian noise of DP-SGD.  The gradient
-** itself (and the per-example clipping) comes from nn_backprop in network.c.  Not here: the
+** itself (and the per-example clipping) comes from nn_backprop in network_pass.c.  Not here: the
 ** privacy accountant and the budget ledger (dp module), which the caller charges
 ** before calling nn_train_epoch with cfg->clip > 0.
 **

@@ -3,7 +3,7 @@
 ** fail: per-example losses of a model (membership inference, Yeom et al. 2018), the
 ** gradient of the loss with respect to the input (model inversion, Fredrikson et al.
 ** 2015), the ROC curve and its area for an attack's scores, images shown in the
-** terminal (Unicode half blocks) or written as SVG, and a clock to time a protocol.  The model arithmetic is network.c's; this
+** terminal (Unicode half blocks) or written as SVG, and a clock to time a protocol.  The model arithmetic is network_pass.c's; this
 ** file owns the arguments, the statistics and the pictures.
 */
 #include "lib.h"
