@@ -110,6 +110,7 @@ check "a sample runs from another directory" 0 '*' 'warning: seed(1)' -- sh -c '
 mkdir -p "$tmp/share/samples/lab"; cp samples/lab/ex6_budget.ppdl "$tmp/share/samples/lab/"
 check "a lab solution runs from another directory" 0 '*' '*' -- sh -c 'cd "$1" && "$2" "$3" | tail -n 1 | grep -q "^result: spent="' sh \
       "$tmp/elsewhere" "$abin" "$tmp/share/samples/lab/ex6_budget.ppdl"
+check "no script test writes a fixed /tmp path (each runs in its own directory)" 1 '' '' -- sh -c 'grep -n "\"/tmp/" tests/scripts/*.ppdl'
 check "no sample names its data from the source tree's root" 1 '' '' -- sh -c 'grep -n "\"samples/" samples/*.ppdl samples/lab/*.ppdl'
 check "a missing data file still names the path" 1 '' "cannot open" -- sh -c 'cd "$1" && "$2" -e "$3"' sh \
       "$tmp/elsewhere" "$abin" 'load_csv("data/nowhere.csv")'
