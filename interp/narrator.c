@@ -213,8 +213,8 @@ static void stop_chunk(Interp *I, MsgTransport *net, const PartiesFile *pf, cons
     int rc = I ? mirror_resync(I->msg.tp, chunk) : tz_resync(net, pf->n - 1, chunk);
     char why[600] = "";
     if (rc != 0) snprintf(why, sizeof why, "ppdl: party %s: after the interrupt: %s\n", self, tz_error(net));
-    fprintf(stderr, "%s", why[0] ? why : "");
-    if (!why[0]) fprintf(stderr, "ppdl: party %s: interrupted by the narrator; ready for the next entry\n", self);
+    if (why[0]) fputs(why, stderr);
+    else fprintf(stderr, "ppdl: party %s: interrupted by the narrator; ready for the next entry\n", self);
     Item it[2] = { { 3, NULL, 0, rc == 0 }, { 0, NULL, 0, 0 } };
     if (why[0]) it[1] = (Item){ 1, why, strlen(why), 0 };
     send_items(net, me, nar, "stopped", chunk, it, 2, stderr);
@@ -388,7 +388,8 @@ EvStatus distrib_drive_run(Interp *I, Source *src, bool echo)
     if (gave_up) fprintf(I->errout, "ppdl: interrupted again: not waiting for the parties to stop (the next "
                          "entry may find them busy)\n");
     else if (interrupted && unstopped == 0 && !stop_err)
-        fprintf(I->errout, "ppdl: interrupted: stopped at every party\n");
+        fprintf(I->errout, "ppdl: interrupted: stopped at every party (the messages this entry sent "
+                "are not in view(), cost() or diagram(): a party may have received more than they show)\n");
     fflush(I->out);
     free(shown); free(error); free(stop_err);
     return interrupted || status ? EV_ERROR : EV_OK;

@@ -84,8 +84,6 @@ static Frame *dequeue(Local *l, int from, int to)
     return NULL;
 }
 
-static bool patch_to(uint8_t *f, size_t len, int to) { return msg_patch_to(f, len, to); }
-
 static int local_post(MsgTransport *t, int from, int to, uint8_t *buf, size_t len)
 {
     enqueue((Local *)t, (Frame){ .from = from, .to = to, .buf = buf, .len = len });
@@ -106,7 +104,7 @@ static int local_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size_
         MsgBlock *b = f->blk;
         *buf = xmalloc(b->len);
         memcpy(*buf, b->base + b->off, b->len);
-        patch_to(*buf, b->len, to);
+        msg_patch_to(*buf, b->len, to);
         *len = b->len;
         msg_block_release(b);
     } else {
@@ -122,7 +120,7 @@ static int local_deliver_block(MsgTransport *t, int from, int to, MsgBlock **b)
     if (!f) return -1;
     if (f->blk) {
         *b = f->blk;
-        patch_to((*b)->base + (*b)->off, (*b)->len, to);
+        msg_patch_to((*b)->base + (*b)->off, (*b)->len, to);
     } else
         *b = msg_block_new(f->buf, f->len, 0, f->len, NULL);
     free(f);
@@ -248,7 +246,7 @@ int msg_carry_block(Msg *m, int from, int to, MsgBlock *b)
     }
     uint8_t *f = xmalloc(b->len ? b->len : 1);
     memcpy(f, b->base + b->off, b->len);
-    patch_to(f, b->len, to);
+    msg_patch_to(f, b->len, to);
     size_t len = b->len;
     msg_block_release(b);
     if (m->tp->post(m->tp, from, to, f, len) == 0) return 0;

@@ -772,49 +772,36 @@ void ss__fp_mm(const uint64_t *A, const uint64_t *B, uint64_t *C, int m, int k, 
         }
 }
 
-SsTensor *ss_matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x)
+/* a @ x (left = 0) or x @ a (left = 1) for a public x: each party multiplies its own
+** share by the encoded x, no messages. */
+static SsTensor *matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x, int left)
 {
     if (ss__check_whole(ctx, a)) return NULL;
     int m, k, n, ond, osh[2];
-    if (ss__mm_shapes(ctx, a->ndim, a->shape, x->ndim, x->shape, &m, &k, &n, &ond, osh)) return NULL;
+    if (left ? ss__mm_shapes(ctx, x->ndim, x->shape, a->ndim, a->shape, &m, &k, &n, &ond, osh)
+             : ss__mm_shapes(ctx, a->ndim, a->shape, x->ndim, x->shape, &m, &k, &n, &ond, osh))
+        return NULL;
     int f = a->sc.frac_bits;
     int64_t *kx = (int64_t *)ss__words(x->size);
-    if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, 0, m, k, n, f)) {
+    if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, left, m, k, n, f)) {
         ss__wipe_free((uint64_t *)kx, x->size);
         return NULL;
     }
     if (a->sc.kind == SS_SHAMIR) for (size_t e = 0; e < x->size; e++) kx[e] = (int64_t)fp_from(kx[e]);
     SsTensor *r = ss_new(&a->sc, ond, osh, a->frac + f);
     for (int i = 0; i < a->sc.n; i++) {
-        if (a->sc.kind == SS_SHAMIR) ss__fp_mm(a->s[i], (uint64_t *)kx, r->s[i], m, k, n);
-        else ss_mm_u64(a->s[i], (uint64_t *)kx, r->s[i], m, k, n, 0, ctx->nthreads);
+        const uint64_t *L = left ? (const uint64_t *)kx : a->s[i], *R = left ? a->s[i] : (const uint64_t *)kx;
+        if (a->sc.kind == SS_SHAMIR) ss__fp_mm(L, R, r->s[i], m, k, n);
+        else ss_mm_u64(L, R, r->s[i], m, k, n, 0, ctx->nthreads);
     }
     ss__wipe_free((uint64_t *)kx, x->size);
     if (ss__after_product(ctx, r)) { ss_free(r); return NULL; }
     return r;
 }
 
-SsTensor *ss_pub_matmul(SsCtx *ctx, const Tn *x, const SsTensor *a)
-{
-    if (ss__check_whole(ctx, a)) return NULL;
-    int m, k, n, ond, osh[2];
-    if (ss__mm_shapes(ctx, x->ndim, x->shape, a->ndim, a->shape, &m, &k, &n, &ond, osh)) return NULL;
-    int f = a->sc.frac_bits;
-    int64_t *kx = (int64_t *)ss__words(x->size);
-    if (encode_tn(ctx, x, f, kx) || guard_pub(ctx, a, kx, x->size, 1, 1, m, k, n, f)) {
-        ss__wipe_free((uint64_t *)kx, x->size);
-        return NULL;
-    }
-    if (a->sc.kind == SS_SHAMIR) for (size_t e = 0; e < x->size; e++) kx[e] = (int64_t)fp_from(kx[e]);
-    SsTensor *r = ss_new(&a->sc, ond, osh, a->frac + f);
-    for (int i = 0; i < a->sc.n; i++) {
-        if (a->sc.kind == SS_SHAMIR) ss__fp_mm((uint64_t *)kx, a->s[i], r->s[i], m, k, n);
-        else ss_mm_u64((uint64_t *)kx, a->s[i], r->s[i], m, k, n, 0, ctx->nthreads);
-    }
-    ss__wipe_free((uint64_t *)kx, x->size);
-    if (ss__after_product(ctx, r)) { ss_free(r); return NULL; }
-    return r;
-}
+SsTensor *ss_matmul_pub(SsCtx *ctx, const SsTensor *a, const Tn *x) { return matmul_pub(ctx, a, x, 0); }
+
+SsTensor *ss_pub_matmul(SsCtx *ctx, const Tn *x, const SsTensor *a) { return matmul_pub(ctx, a, x, 1); }
 
 SsTensor *ss_transpose(SsCtx *ctx, const SsTensor *a)
 {

@@ -90,7 +90,8 @@ static int and_words(SsCtx *ctx, const SsScheme *sc, size_t len, uint64_t **x, u
         ss__deal_random(ctx, &out[i], sb, len, 1);
         if (i > 0) ss__deal_random(ctx, &out[i], sc_, len, 1);
     }
-    for (size_t w = 0; w < len && !ss__standin(ctx, sc->dealer); w++) sc_[w] ^= sa[w] & sb[w];  /* c_0 */
+    if (!ss__standin(ctx, sc->dealer))
+        for (size_t w = 0; w < len; w++) sc_[w] ^= sa[w] & sb[w];      /* c_0 */
     ss__out_words(&out[0], sc_, len);
     ss__wipe_free(sa, len); ss__wipe_free(sb, len); ss__wipe_free(sc_, len);
     rc = ss__deal_end(ctx, sc, out, 3 * len, mat, old);

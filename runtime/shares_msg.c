@@ -560,7 +560,8 @@ int ss__exchange_fill(SsCtx *ctx, const SsScheme *sc, size_t k, SsOp op, uint64_
         own[i] = multicast(ctx, sc, 0, i, k, 0, what, NULL, NULL);
         if (!own[i]) { rc = -1; break; }
         uint64_t *pl = (uint64_t *)(void *)(own[i]->base + SS_HEADROOM);
-        for (size_t e0 = 0; e0 < k && !ss__standin(ctx, sc->party[i]); e0 += 512) {
+        bool fills = !ss__standin(ctx, sc->party[i]);      /* a stand-in's words: unread */
+        for (size_t e0 = 0; fills && e0 < k; e0 += 512) {
             size_t c = k - e0 < 512 ? k - e0 : 512;
             fill(arg, i, e0, c, pl + e0);
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
