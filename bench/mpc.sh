@@ -61,29 +61,39 @@ echo "  Gloo over loopback.  The separate-process figure for ppdl follows."
 
 echo
 echo "== ppdl --processes: the same step, alice, bob and the dealer as 3 OS processes (ZeroMQ + CURVE, loopback)"
-pt=$(mktemp -d); walls=(); cpus=()
-for k in ${PROC_STEPS_LO:-2} ${PROC_STEPS_HI:-10}; do
-  sed "s/STEPS/$k/" bench/mpc_processes.ppdl > "$pt/s$k.ppdl"
-  best=999999; bcpu=999999
-  for r in 1 2 3; do
-    # wall, and the CPU seconds of all three party processes (their rusage, summed)
-    /usr/bin/time -f "%e %U %S" -o "$pt/time" "$ppdl" --processes --timeout 120000 "$pt/s$k.ppdl" > "$pt/out$k" 2>/dev/null || { echo "  ppdl --processes failed"; break; }
-    read -r w u s < "$pt/time"
-    best=$(awk -v d="$w" -v b="$best" 'BEGIN { print (d < b ? d : b) }')
-    bcpu=$(awk -v d="$u" -v e="$s" -v b="$bcpu" 'BEGIN { print (d + e < b ? d + e : b) }')
+# procs TRUNC LABEL: the step with the scheme's truncation TRUNC ("pair": the dealer's
+# pairs, one round each; "local": the two parties' local shifts, no round, as CrypTen's
+# two parties truncate), per step from the difference of two step counts
+procs() {
+  local trunc=$1 label=$2 pt k r best bcpu w u s per cpu bytes walls=() cpus=()
+  pt=$(mktemp -d)
+  for k in ${PROC_STEPS_LO:-2} ${PROC_STEPS_HI:-10}; do
+    sed "s/STEPS/$k/; s/TRUNC/$trunc/" bench/mpc_processes.ppdl > "$pt/s$k.ppdl"
+    best=999999; bcpu=999999
+    for r in 1 2 3; do
+      # wall, and the CPU seconds of all three party processes (their rusage, summed)
+      /usr/bin/time -f "%e %U %S" -o "$pt/time" "$ppdl" --processes --timeout 120000 "$pt/s$k.ppdl" > "$pt/out$k" 2>/dev/null || { echo "  ppdl --processes failed"; rm -rf "$pt"; return; }
+      read -r w u s < "$pt/time"
+      best=$(awk -v d="$w" -v b="$best" 'BEGIN { print (d < b ? d : b) }')
+      bcpu=$(awk -v d="$u" -v e="$s" -v b="$bcpu" 'BEGIN { print (d + e < b ? d + e : b) }')
+    done
+    walls+=("$best"); cpus+=("$bcpu")
   done
-  walls+=("$best"); cpus+=("$bcpu")
-done
-lo=${PROC_STEPS_LO:-2}; hi=${PROC_STEPS_HI:-10}
-per=$(awk -v a="${walls[0]}" -v b="${walls[1]}" -v n=$((hi - lo)) 'BEGIN { print (b - a) / n }')
-cpu=$(awk -v a="${cpus[0]}" -v b="${cpus[1]}" -v n=$((hi - lo)) 'BEGIN { print (b - a) / n }')
-bytes=$(awk -v lo="$lo" -v hi="$hi" 'FNR == 1 { f++ } /^  alice +online/ { b[f] = $4 } END { printf "%.0f", (b[2] - b[1]) / (hi - lo) }' "$pt/out$lo" "$pt/out$hi")
-printf "  ppdl --processes: %.3f s wall per step (best of 3, %d vs %d steps), %.3f CPU s per step (3 processes together), alice sends %s bytes per step\n" "$per" "$hi" "$lo" "$cpu" "$bytes"
-echo "$crypten_line" | awk -v p="$per" -v c="$cpu" '{ if (match($0, /seconds\/step [0-9.]+/)) { s = substr($0, RSTART + 13, RLENGTH - 13); printf "  CrypTen / ppdl --processes: wall x%.1f (same run)", s / p }
-  if (match($0, /cpu\/step [0-9.]+/)) { s = substr($0, RSTART + 9, RLENGTH - 9); printf ", CPU x%.1f", s / c } print "" }'
+  local lo=${PROC_STEPS_LO:-2} hi=${PROC_STEPS_HI:-10}
+  per=$(awk -v a="${walls[0]}" -v b="${walls[1]}" -v n=$((hi - lo)) 'BEGIN { print (b - a) / n }')
+  cpu=$(awk -v a="${cpus[0]}" -v b="${cpus[1]}" -v n=$((hi - lo)) 'BEGIN { print (b - a) / n }')
+  bytes=$(awk -v lo="$lo" -v hi="$hi" 'FNR == 1 { f++ } /^  alice +online/ { b[f] = $4 } END { printf "%.0f", (b[2] - b[1]) / (hi - lo) }' "$pt/out$lo" "$pt/out$hi")
+  rounds=$(awk -v lo="$lo" -v hi="$hi" 'FNR == 1 { f++ } /^  alice +online/ { b[f] = $7 } END { printf "%.0f", (b[2] - b[1]) / (hi - lo) }' "$pt/out$lo" "$pt/out$hi")
+  printf "  ppdl --processes, %s: %.3f s wall per step (best of 3, %d vs %d steps), %.3f CPU s per step (3 processes together), alice sends %s bytes and waits %s online rounds per step\n" "$label" "$per" "$hi" "$lo" "$cpu" "$bytes" "$rounds"
+  echo "$crypten_line" | awk -v p="$per" -v c="$cpu" -v l="$label" '{ if (match($0, /seconds\/step [0-9.]+/)) { s = substr($0, RSTART + 13, RLENGTH - 13); printf "  CrypTen / ppdl --processes (%s): wall x%.1f (same run; target >= 20)", l, s / p }
+    if (match($0, /cpu\/step [0-9.]+/)) { s = substr($0, RSTART + 9, RLENGTH - 9); printf ", CPU x%.1f", s / c }
+    if (match($0, /sent\/party\/step [0-9.]+/)) { s = substr($0, RSTART + 16, RLENGTH - 16); printf ", bytes ppdl / CrypTen %.2f", '"${bytes:-0}"' / s } print "" }'
+  rm -rf "$pt"
+}
+procs pair "dealer truncation pairs"
+procs local "local truncation (as CrypTen)"
 echo "  each ppdl process runs its own party's steps; the others' steps it follows on"
 echo "  stand-ins, skipping their arithmetic (docs/distributed.md)."
-rm -rf "$pt"
 
 echo
 echo "== through ppdl: one operation, shared vs plaintext (ms, from K repetitions)"
