@@ -427,6 +427,8 @@ void tz_watch(MsgTransport *mt, uint32_t entry, volatile sig_atomic_t *flag)
     t->watching = true;
     t->entry = entry;
     t->flag = flag;
+    /* an interrupt for this entry that came before it started: it stops at once */
+    if (flag && entry && t->stopped >= entry && t->synced < entry) *flag = 1;
     if (t->rx_running) { pthread_mutex_unlock(&t->lock); return; }
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

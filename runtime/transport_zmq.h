@@ -55,11 +55,11 @@ int tz_deliver_any(MsgTransport *t, int *from, uint8_t **buf, size_t *len);
 int tz_send(MsgTransport *t, int from, int to, const uint8_t *buf, size_t len);
 /* Interrupts, for the parties of a driven run (the narrator's Ctrl-C, interp/narrator.c).
 ** tz_watch: entry ENTRY runs now (0: none); a frame of kind "interrupt" whose round names
-** it (or a later entry) sets *flag as it arrives, and from then on every post and
-** deliver of the entry fails with "interrupted" (tz_interrupted says so) until
-** tz_resync.  The first call starts a receiving thread that reads every frame as it
-** arrives (signals stay with the other threads), so the flag rises at once, even while
-** the party computes.  While *flag is set (also by a signal handler) a wait ends at once
+** it (or a later entry) sets *flag as it arrives (or, when it came before the entry
+** started, as watching starts), and from then on every post and deliver of the entry
+** fails with "interrupted" (tz_interrupted says so) until tz_resync.  The first call
+** starts a receiving thread that reads every frame as it arrives (signals stay with the
+** other threads), so the flag rises at once, even while the party computes.  While *flag is set (also by a signal handler) a wait ends at once
 ** with TZ_EINTR: clear it once seen, before tz_resync. */
 void tz_watch(MsgTransport *t, uint32_t entry, volatile sig_atomic_t *flag);
 bool tz_interrupted(MsgTransport *t);

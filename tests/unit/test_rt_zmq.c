@@ -155,6 +155,34 @@ static void an_interrupt_stops_waits_and_resync_drops_stale_frames(void)
     pf_free(&pf);
 }
 
+/* An interrupt that arrives before the party starts its entry (it is still between
+** entries, watching entry 0): the flag rises as soon as the party starts watching that
+** entry, so that a loop with no protocol step stops too. */
+static void an_interrupt_before_the_entry_starts_raises_the_flag_at_its_start(void)
+{
+    Keys k[2];
+    for (int i = 0; i < 2; i++) CU_ASSERT_FATAL(zmq_curve_keypair(k[i].pub, k[i].sec) == 0);
+    PartiesFile pf;
+    make_parties(&pf, 2, names3, k);
+    MsgTransport *a = open_end(&pf, 1, k[0].sec, 3000, 0), *b = open_end(&pf, 2, k[1].sec, 3000, 0);
+    CU_ASSERT_FATAL(a && b);
+    volatile sig_atomic_t flag = 0;
+    tz_watch(b, 0, &flag);                                  /* between entries */
+    size_t len;
+    uint8_t *f = kind_frame("interrupt", 1, 2, 2, &len);    /* entry 2, not started yet */
+    CU_ASSERT(a->post(a, 1, 2, f, len) == 0);
+    long t0 = ms_now();
+    while (tz_stopped(b) < 2 && ms_now() - t0 < 3000) { struct timespec ts = { 0, 10 * 1000 * 1000 }; nanosleep(&ts, NULL); }
+    CU_ASSERT_EQUAL(tz_stopped(b), 2);
+    CU_ASSERT(flag == 0);                                   /* no entry to stop yet */
+    tz_watch(b, 2, &flag);                                  /* the entry starts */
+    CU_ASSERT(flag == 1);
+    CU_ASSERT(tz_interrupted(b));
+    a->close(a);
+    b->close(b);
+    pf_free(&pf);
+}
+
 static void three_parties_exchange_frames(void)
 {
     Keys k[3];
@@ -569,6 +597,7 @@ int main(void)
         { "three parties exchange frames over CURVE", three_parties_exchange_frames },
         { "a silent peer times out naming it", silent_peer_times_out_naming_it },
         { "an interrupt stops waits; resync drops stale frames", an_interrupt_stops_waits_and_resync_drops_stale_frames },
+        { "an interrupt before the entry starts raises the flag at its start", an_interrupt_before_the_entry_starts_raises_the_flag_at_its_start },
         { "unknown and wrong keys are refused", unknown_and_wrong_keys_are_refused },
         { "replayed, oversized, malformed, spoofed refused", replayed_oversized_malformed_spoofed_refused },
         { "the secret key must match the file", secret_key_must_match },
