@@ -17,12 +17,15 @@
 ** transport sees it as it arrives (transport_zmq.h, tz_watch) and raises the evaluator's
 ** flag; a protocol step then fails too; the evaluator unwinds with "interrupted", and the
 ** party answers the chunk as usual.  Then
-** every party, whether it was still in the chunk or had finished it, goes back to where
-** the chunk began in what the processes must agree on (the transcript's messages and
-** round, the public generator), trades "interrupt" frames with the other parties and
-** drops every frame that came before them (mirror_resync), and answers "stopped".  The
-** driver waits for every "stopped" and keeps the REPL; the next chunk finds the parties
-** in step.  What the chunk did to each party's own values stays done, as in one process.
+** every party, whether it was still in the chunk or had finished it, trades "interrupt"
+** frames with the other parties and drops every frame that came before them
+** (mirror_resync), trades "sent" frames with them (the records of the messages each
+** really sent in the chunk), and sets alike what the processes must agree on: the
+** transcript keeps the messages that crossed, in the chunk's order (rep_stop_merge), the
+** round goes on from the furthest one, the public generator goes back to where the chunk
+** began.  It answers "stopped".  The driver waits for every "stopped" and keeps the REPL;
+** the next chunk finds the parties in step.  What the chunk did to each party's own
+** values stays done, as in one process.
 **
 ** The narrator's frames travel on the same CURVE links as the protocol's, with their own
 ** kinds ("run", "shown", "stop"), and never through the message layer: they are not in
@@ -252,8 +255,8 @@ static void stop_chunk(Interp *I, MsgTransport *net, const PartiesFile *pf, cons
     entry_stop = 0;             /* (a signal during the exchange ends it) */
     int rc = I ? mirror_resync(I->msg.tp, chunk) : tz_resync(net, n, chunk);
     char why[600] = "", what[500] = "";
-    uint8_t *got[64] = { 0 };
-    size_t glen[64] = { 0 };
+    uint8_t **got = xcalloc((size_t)n + 1, sizeof *got);
+    size_t *glen = xcalloc((size_t)n + 1, sizeof *glen);
     if (rc == 0) rc = trade_sent(net, me, n, chunk, mine, len, got, glen, pf, what, sizeof what);
     else { snprintf(what, sizeof what, "%s", tz_error(net)); free(mine); }
     if (ran) {
@@ -265,7 +268,8 @@ static void stop_chunk(Interp *I, MsgTransport *net, const PartiesFile *pf, cons
         I->rng = mark.rng;
         I->msg.par_depth = 0; I->msg.par_round = 0;
     }
-    for (int q = 0; q < 64; q++) free(got[q]);
+    for (int q = 0; q < n; q++) free(got[q]);
+    free(got); free(glen);
     if (rc != 0) snprintf(why, sizeof why, "ppdl: party %s: after the interrupt: %s\n", self, what);
     if (why[0]) fputs(why, stderr);
     else fprintf(stderr, "ppdl: party %s: interrupted by the narrator; ready for the next entry\n", self);

@@ -63,7 +63,8 @@ size_t tr_append(Tr *t, const TrMsg *m);
 
 /* A point in the log, and going back to it: the messages after it are forgotten and the
 ** round and phase are the mark's again (a driven party's interrupted entry: each
-** process stopped at another step, so all go back to where the entry began). */
+** process stopped at another step, so all go back to where the entry began, then
+** append the records of the messages that crossed, interp/replica.c). */
 typedef struct TrMark { size_t n; uint32_t round; int pending; const char *phase; } TrMark;
 TrMark tr_mark(const Tr *t);
 void tr_rewind(Tr *t, TrMark m);
