@@ -59,4 +59,20 @@ EvStatus distrib_drive_run(Interp *I, Source *src, bool echo);
 /* Tells the parties to stop and closes the narrator's end. */
 void distrib_drive_close(Interp *I);
 
+/* After the narrator interrupted an entry (a driven session, interp/narrator.c; these two are in
+** interp/replica.c): every process keeps the
+** records of the messages that crossed.  rep_stop_frame: this process's party's "sent"
+** frame (to itself; its envelope's `to` is patched per receiver): the current round and
+** the records of the messages it vouches for since transcript index lo (those it sent:
+** only as many to each party as frames went there since sent0[q] = mirror_sent then;
+** from the public: those it received); I NULL: none.  rep_stop_merge: the transcript goes
+** back to mark and takes every party's records (frames[q - 1] from party q, its own
+** included) in the entry's order; the round is the furthest any process numbered, and
+** what arrived in the entry points at its message's new place.  False with why (the
+** transcript then stops at mark). */
+uint8_t *rep_stop_frame(Interp *I, int self, uint32_t entry, size_t lo, const uint64_t *sent0,
+                        size_t *len);
+bool  rep_stop_merge(Interp *I, TrMark mark, uint8_t *const *frames, const size_t *lens, int n,
+                     char *why, size_t whylen);
+
 #endif

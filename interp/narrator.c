@@ -17,12 +17,15 @@
 ** transport sees it as it arrives (transport_zmq.h, tz_watch) and raises the evaluator's
 ** flag; a protocol step then fails too; the evaluator unwinds with "interrupted", and the
 ** party answers the chunk as usual.  Then
-** every party, whether it was still in the chunk or had finished it, goes back to where
-** the chunk began in what the processes must agree on (the transcript's messages and
-** round, the public generator), trades "interrupt" frames with the other parties and
-** drops every frame that came before them (mirror_resync), and answers "stopped".  The
-** driver waits for every "stopped" and keeps the REPL; the next chunk finds the parties
-** in step.  What the chunk did to each party's own values stays done, as in one process.
+** every party, whether it was still in the chunk or had finished it, trades "interrupt"
+** frames with the other parties and drops every frame that came before them
+** (mirror_resync), trades "sent" frames with them (the records of the messages each
+** really sent in the chunk), and sets alike what the processes must agree on: the
+** transcript keeps the messages that crossed, in the chunk's order (rep_stop_merge), the
+** round goes on from the furthest one, the public generator goes back to where the chunk
+** began.  It answers "stopped".  The driver waits for every "stopped" and keeps the REPL;
+** the next chunk finds the parties in step.  What the chunk did to each party's own
+** values stays done, as in one process.
 **
 ** The narrator's frames travel on the same CURVE links as the protocol's, with their own
 ** kinds ("run", "shown", "stop"), and never through the message layer: they are not in
@@ -98,7 +101,7 @@ static void on_stop(int sig) { (void)sig; session_stop = 1; entry_stop = 1; }
 
 /* Where the running chunk began, in what every process must agree on; and the last
 ** chunk this party resynchronised after an interrupt. */
-static struct { uint32_t chunk; TrMark tr; size_t synced; Rng rng; } mark;
+static struct { uint32_t chunk; TrMark tr; size_t synced; Rng rng; uint64_t sent[64]; } mark;
 static uint32_t resynced;
 
 static const char *interp_party(void *ctx, int id)
@@ -176,6 +179,7 @@ static void answer_run(Interp **Ip, MsgTransport *net, const PartiesFile *pf, co
     else if (seed >= 0) ev_seed(I, (uint64_t)seed);
     live.net = net; live.me = me; live.nar = nar; live.chunk = chunk;
     mark.chunk = chunk; mark.tr = tr_mark(&I->tr); mark.synced = I->rep_synced; mark.rng = I->rng;
+    for (int q = 1; q < 64; q++) mark.sent[q] = mirror_sent(I->msg.tp, q);
     tz_watch(net, chunk, &entry_stop);
     char *out, *err;
     int st = run_chunk(I, name, text, echo, &out, &err);
@@ -196,23 +200,77 @@ static void answer_run(Interp **Ip, MsgTransport *net, const PartiesFile *pf, co
     free(out); free(err); free(name); free(text);
 }
 
-/* After the narrator interrupted chunk `chunk` (this party may have finished it): back
-** to where it began, in step with the other parties again, and answer "stopped". */
+/* Trades "sent" frames (rep_stop_frame) with the other parties, after the resync: each
+** party's next frame is its own.  got[q - 1]: party q's (mine: this party's, taken).  0, or
+** -1 with why. */
+static int trade_sent(MsgTransport *net, int me, int n, uint32_t chunk, uint8_t *mine, size_t len,
+                      uint8_t **got, size_t *glen, const PartiesFile *pf, char *why, size_t whylen)
+{
+    got[me - 1] = mine; glen[me - 1] = len;
+    for (int q = 1; q <= n; q++) {
+        if (q == me) continue;
+        uint8_t *f = xmalloc(len);
+        memcpy(f, mine, len);
+        msg_patch_to(f, len, q);
+        if (net->post(net, me, q, f, len) != 0) {
+            free(f);
+            snprintf(why, whylen, "%s", tz_error(net));
+            return -1;
+        }
+    }
+    for (int q = 1; q <= n; q++) {
+        if (q == me) continue;
+        if (net->deliver(net, q, me, &got[q - 1], &glen[q - 1]) != 0) {
+            snprintf(why, whylen, "%s", tz_error(net));
+            return -1;
+        }
+        WireR r; WireHdr h; const msgpack_object *p;
+        wire_r_init(&r, pf->p[q - 1].name);
+        bool ok = wire_open_frame(&r, got[q - 1], glen[q - 1], &h, &p) && strcmp(h.kind, "sent") == 0 &&
+                  h.round == chunk;
+        wire_r_free(&r);
+        if (!ok) {
+            snprintf(why, whylen, "%s did not send the list of its messages of the stopped entry",
+                     pf->p[q - 1].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* After the narrator interrupted chunk `chunk` (this party may have finished it): in step
+** with the other parties again, and answer "stopped".  The processes stopped at different
+** steps; what they must agree on is rebuilt alike in each: the transcript keeps the
+** messages that crossed (each party tells the others the records of those it sent,
+** rep_stop_merge), the round goes on from the furthest one, the public generator goes
+** back to where the chunk began. */
 static void stop_chunk(Interp *I, MsgTransport *net, const PartiesFile *pf, const char *self, uint32_t chunk)
 {
     if (resynced >= chunk) return;      /* done already */
     resynced = chunk;
-    int me = pf_find(pf, self), nar = pf->narrator;
-    if (I && mark.chunk == chunk) {
-        tr_rewind(&I->tr, mark.tr);
-        I->rep_synced = mark.synced;
+    int me = pf_find(pf, self), nar = pf->narrator, n = pf->n - 1;
+    bool ran = I && mark.chunk == chunk;
+    size_t len;
+    uint8_t *mine = rep_stop_frame(ran ? I : NULL, me, chunk, mark.tr.n, mark.sent, &len);
+    entry_stop = 0;             /* (a signal during the exchange ends it) */
+    int rc = I ? mirror_resync(I->msg.tp, chunk) : tz_resync(net, n, chunk);
+    char why[600] = "", what[500] = "";
+    uint8_t **got = xcalloc((size_t)n + 1, sizeof *got);
+    size_t *glen = xcalloc((size_t)n + 1, sizeof *glen);
+    if (rc == 0) rc = trade_sent(net, me, n, chunk, mine, len, got, glen, pf, what, sizeof what);
+    else { snprintf(what, sizeof what, "%s", tz_error(net)); free(mine); }
+    if (ran) {
+        if (rc != 0 || !rep_stop_merge(I, mark.tr, got, glen, n, what, sizeof what)) {
+            rc = -1;
+            tr_rewind(&I->tr, mark.tr);         /* (rep_stop_merge has) */
+            I->rep_synced = mark.synced;
+        }
         I->rng = mark.rng;
         I->msg.par_depth = 0; I->msg.par_round = 0;
     }
-    entry_stop = 0;             /* (a signal during the exchange ends it) */
-    int rc = I ? mirror_resync(I->msg.tp, chunk) : tz_resync(net, pf->n - 1, chunk);
-    char why[600] = "";
-    if (rc != 0) snprintf(why, sizeof why, "ppdl: party %s: after the interrupt: %s\n", self, tz_error(net));
+    for (int q = 0; q < n; q++) free(got[q]);
+    free(got); free(glen);
+    if (rc != 0) snprintf(why, sizeof why, "ppdl: party %s: after the interrupt: %s\n", self, what);
     if (why[0]) fputs(why, stderr);
     else fprintf(stderr, "ppdl: party %s: interrupted by the narrator; ready for the next entry\n", self);
     Item it[2] = { { 3, NULL, 0, rc == 0 }, { 0, NULL, 0, 0 } };
@@ -388,8 +446,7 @@ EvStatus distrib_drive_run(Interp *I, Source *src, bool echo)
     if (gave_up) fprintf(I->errout, "ppdl: interrupted again: not waiting for the parties to stop (the next "
                          "entry may find them busy)\n");
     else if (interrupted && unstopped == 0 && !stop_err)
-        fprintf(I->errout, "ppdl: interrupted: stopped at every party (the messages this entry sent "
-                "are not in view(), cost() or diagram(): a party may have received more than they show)\n");
+        fprintf(I->errout, "ppdl: interrupted: stopped at every party\n");
     fflush(I->out);
     free(shown); free(error); free(stop_err);
     return interrupted || status ? EV_ERROR : EV_OK;

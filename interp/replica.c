@@ -29,6 +29,7 @@
 ** processes then disagree on the next frame, and the mirror reports the divergence).
 */
 #include "ev.h"
+#include "distrib.h"
 #include "lib_wire.h"
 #include "transport_mirror.h"
 #include "mem.h"
@@ -442,4 +443,189 @@ bool rep_public_result(Interp *I, Value *r, size_t from)
     val_release(*r);
     *r = v;
     return true;
+}
+
+/* --- after an interrupted entry --------------------------------------------------------- */
+
+/* The process whose record of a message counts after an interrupt: its sender's (the
+** message crossed from there), or for a message from the public (built alike in every
+** process, carried by none) its receiver's. */
+static int vouches(int from, int to) { return from > 0 ? from : to > 0 ? to : 1; }
+
+uint8_t *rep_stop_frame(Interp *I, int self, uint32_t entry, size_t lo, const uint64_t *sent0,
+                        size_t *len)
+{
+    WireW w; wire_w_init(&w);
+    WireHdr h = { "sent", self, self, entry };
+    wire_put_envelope(&w, &h);
+    wire_put_array(&w, 2);
+    if (!I || lo > I->tr.n) {           /* nothing of this entry here */
+        wire_put_uint(&w, 0);
+        wire_put_array(&w, 0);
+        return wire_w_take(&w, len);
+    }
+    const Tr *t = &I->tr;
+    int n = mirror_nparties(I->msg.tp);
+    if (n > 63) n = 63;
+    /* the frames that crossed to each party in the entry: its records, in order, beyond
+       them were made but not sent (the stop came between recording and posting) */
+    uint64_t left[64] = { 0 };
+    for (int q = 1; q <= n; q++) left[q] = mirror_sent(I->msg.tp, q) - sent0[q];
+    bool *keep = xcalloc(t->n - lo + 1, sizeof *keep);
+    size_t cnt = 0;
+    for (size_t k = lo; k < t->n; k++) {
+        const TrMsg *m = &t->msgs[k];
+        if (vouches(m->from, m->to) != self) continue;
+        if (m->from == self && m->to != self && m->to > 0 && m->to <= n) {
+            if (!left[m->to]) continue;
+            left[m->to]--;
+        }
+        keep[k - lo] = true;
+        cnt++;
+    }
+    wire_put_uint(&w, t->round);
+    wire_put_array(&w, cnt);
+    for (size_t k = lo; k < t->n; k++) {
+        if (!keep[k - lo]) continue;
+        const TrMsg *m = &t->msgs[k];
+        wire_put_array(&w, 9);
+        wire_put_uint(&w, k);
+        wire_put_uint(&w, (uint64_t)m->from);
+        wire_put_uint(&w, (uint64_t)m->to);
+        wire_put_cstr(&w, m->kind);
+        wire_put_uint(&w, m->bytes);
+        wire_put_uint(&w, m->round);
+        wire_put_cstr(&w, m->phase);
+        wire_put_bool(&w, m->leak != 0);
+        if (m->what) wire_put_cstr(&w, m->what); else wire_put_nil(&w);
+    }
+    free(keep);
+    return wire_w_take(&w, len);
+}
+
+/* Reads party q's "sent" frame into the transcript (appended); key[i] gets each record's
+** index in the entry's common numbering.  False with r's error. */
+static bool read_sent(Interp *I, WireR *r, int q, int n, size_t lo, const uint8_t *f, size_t len,
+                      uint64_t **key, size_t *nkey, uint32_t *round)
+{
+    WireHdr h; const msgpack_object *pl;
+    const msgpack_object_array *a, *l, *e;
+    int64_t rd;
+    if (!wire_open_frame(r, f, len, &h, &pl) || !wire_get_array(r, pl, 2, 2, &a) ||
+        !wire_get_int(r, &a->ptr[0], 0, UINT32_MAX, &rd) || !wire_get_array(r, &a->ptr[1], 0, SIZE_MAX, &l))
+        return false;
+    if (strcmp(h.kind, "sent") != 0 || h.from != q) return wire_fail(r, "a '%s' frame, not its messages", h.kind);
+    if ((uint32_t)rd > *round) *round = (uint32_t)rd;
+    *key = xrealloc(*key, (*nkey + l->size + 1) * sizeof **key);
+    for (uint32_t i = 0; i < l->size; i++) {
+        int64_t idx, from, to, bytes, mr;
+        const char *kind, *phase, *what = NULL;
+        size_t kn, pn, wn = 0;
+        bool leak;
+        if (!wire_get_array(r, &l->ptr[i], 9, 9, &e) ||
+            !wire_get_int(r, &e->ptr[0], (int64_t)lo, INT64_MAX, &idx) ||
+            !wire_get_int(r, &e->ptr[1], 0, n, &from) || !wire_get_int(r, &e->ptr[2], 0, n, &to) ||
+            !wire_get_str(r, &e->ptr[3], &kind, &kn) || !wire_get_int(r, &e->ptr[4], 0, INT64_MAX, &bytes) ||
+            !wire_get_int(r, &e->ptr[5], 1, UINT32_MAX, &mr) || !wire_get_str(r, &e->ptr[6], &phase, &pn) ||
+            !wire_get_bool(r, &e->ptr[7], &leak) ||
+            (e->ptr[8].type != MSGPACK_OBJECT_NIL && !wire_get_str(r, &e->ptr[8], &what, &wn)))
+            return false;
+        if (vouches((int)from, (int)to) != q)
+            return wire_fail(r, "a message from %s to %s is not %s's to tell", ev_party_name(I, (int)from),
+                             ev_party_name(I, (int)to), r->sender);
+        if (!kn || kn > 63 || !pn || pn > 63) return wire_fail(r, "a message's kind or phase is not a label");
+        char kbuf[64], pbuf[64];
+        memcpy(kbuf, kind, kn); kbuf[kn] = 0;
+        memcpy(pbuf, phase, pn); pbuf[pn] = 0;
+        char *wbuf = what ? xstrndup(what, wn) : NULL;
+        TrMsg m = { (int)from, (int)to, kbuf, (uint64_t)bytes, (uint32_t)mr, pbuf, leak, wbuf };
+        tr_append(&I->tr, &m);
+        free(wbuf);
+        if ((uint32_t)mr > *round) *round = (uint32_t)mr;
+        (*key)[(*nkey)++] = (uint64_t)idx;
+    }
+    return true;
+}
+
+/* Renumbering the objects that arrived in a message of the entry (Obj.origin), from the
+** entry's common numbering to the merged transcript's; -1 for a message that is gone (a
+** stand-in's, which its sender never sent). */
+typedef struct Renum { size_t lo, n; const long *to; bool unmark; } Renum;
+
+static void renumber(Value *v, void *ctx)
+{
+    Renum *c = ctx;
+    if (!IS_HEAP(*v) || v->tag == V_FUNC) return;
+    Obj *o = v->as.o;
+    if (o->type == O_ENV || o->type == O_FUNC || (o->type == O_USER && AS_USER(*v)->cls->distributed)) return;
+    if (c->unmark ? !o->mark : o->mark) return;
+    o->mark = !c->unmark;
+    if (!c->unmark && o->origin >= 0 && (size_t)o->origin >= c->lo)
+        o->origin = (size_t)o->origin - c->lo < c->n ? (int32_t)c->to[o->origin - c->lo] : -1;
+    if (o->type == O_LIST) for (size_t i = 0; i < ((ObjList *)o)->n; i++) renumber(&((ObjList *)o)->v[i], c);
+    else if (o->type == O_REC) for (size_t i = 0; i < ((ObjRec *)o)->n; i++) renumber(&((ObjRec *)o)->v[i], c);
+    else if (o->type == O_USER && AS_USER(*v)->cls->visit) AS_USER(*v)->cls->visit(AS_USER(*v)->p, renumber, c);
+}
+
+/* The order of the merged records: the entry's common numbering (unique, unless the
+** processes diverged). */
+static const uint64_t *sort_key;
+static int by_key(const void *a, const void *b)
+{
+    uint64_t x = sort_key[*(const size_t *)a], y = sort_key[*(const size_t *)b];
+    return (x > y) - (x < y);
+}
+
+bool rep_stop_merge(Interp *I, TrMark mark, uint8_t *const *frames, const size_t *lens, int n,
+                    char *why, size_t whylen)
+{
+    Tr *t = &I->tr;
+    size_t was = t->n;                  /* this process's records of the entry: mark.n .. was */
+    tr_rewind(t, mark);
+    size_t lo = t->n;
+    uint64_t *key = NULL;
+    size_t nkey = 0;
+    uint32_t round = mark.round;
+    bool ok = true;
+    for (int q = 1; q <= n && ok; q++) {
+        WireR r; wire_r_init(&r, ev_party_name(I, q));
+        ok = frames[q - 1] && read_sent(I, &r, q, n, lo, frames[q - 1], lens[q - 1], &key, &nkey, &round);
+        if (!ok) snprintf(why, whylen, "the processes diverged: %s's list of the messages it sent is "
+                          "unreadable (%s)", ev_party_name(I, q), r.e.msg[0] ? r.e.msg : "missing");
+        wire_r_free(&r);
+    }
+    /* in the entry's order (each process numbered the messages alike as far as it got) */
+    size_t *perm = xmalloc((nkey + 1) * sizeof *perm);
+    for (size_t i = 0; i < nkey; i++) perm[i] = i;
+    sort_key = key;
+    if (ok) qsort(perm, nkey, sizeof *perm, by_key);
+    for (size_t i = 1; ok && i < nkey; i++)
+        if (key[perm[i]] == key[perm[i - 1]]) {
+            snprintf(why, whylen, "the processes diverged: two parties sent message %llu of the entry",
+                     (unsigned long long)key[perm[i]]);
+            ok = false;
+        }
+    if (ok) {
+        TrMsg *tmp = xmalloc((nkey + 1) * sizeof *tmp);
+        for (size_t i = 0; i < nkey; i++) tmp[i] = t->msgs[lo + perm[i]];
+        memcpy(t->msgs + lo, tmp, nkey * sizeof *tmp);
+        free(tmp);
+        /* what arrived in the entry points at its message's new place */
+        size_t span = was > lo ? was - lo : 0;
+        long *to = xmalloc((span + 1) * sizeof *to);
+        for (size_t i = 0; i < span; i++) to[i] = -1;
+        for (size_t i = 0; i < nkey; i++)
+            if (key[perm[i]] - lo < span) to[key[perm[i]] - lo] = (long)(lo + i);
+        Renum c = { lo, span, to, false };
+        for (int pass = 0; pass < 2; pass++, c.unmark = true)
+            for (uint32_t g = 0; g < I->gcap; g++) if (I->gdefined[g]) renumber(&I->globals[g], &c);
+        free(to);
+        /* every process goes on from the furthest round any of them numbered */
+        t->round = round;
+        t->pending = 1;
+        I->rep_synced = t->n;
+    } else tr_rewind(t, mark);
+    free(perm);
+    free(key);
+    return ok;
 }

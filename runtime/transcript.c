@@ -1,6 +1,7 @@
 /*
-** transcript.c — the message transcript (see transcript.h).  Append-only; phases are interned so that
-** messages can point at their label without copying it each time.
+** transcript.c — the message transcript (see transcript.h).  Append-only; phases (and the kinds
+** of records copied from another process) are interned so that messages can point at their
+** label without copying it each time.
 */
 #include "transcript.h"
 #include "mem.h"
@@ -83,15 +84,27 @@ uint32_t tr_rounds(const Tr *t)
     return k;
 }
 
+const char *tr_intern(Tr *t, const char *label)
+{
+    for (size_t i = 0; i < t->nphases; i++)
+        if (strcmp(t->phases[i], label) == 0) return t->phases[i];
+    t->phases = xrealloc(t->phases, (t->nphases + 1) * sizeof *t->phases);
+    t->phases[t->nphases] = xstrdup(label);
+    return t->phases[t->nphases++];
+}
+
 const char *tr_phase(Tr *t, const char *label)
 {
     const char *old = t->phase;
-    for (size_t i = 0; i < t->nphases; i++)
-        if (strcmp(t->phases[i], label) == 0) { t->phase = t->phases[i]; return old; }
-    t->phases = xrealloc(t->phases, (t->nphases + 1) * sizeof *t->phases);
-    t->phases[t->nphases] = xstrdup(label);
-    t->phase = t->phases[t->nphases++];
+    t->phase = tr_intern(t, label);
     return old;
+}
+
+size_t tr_append(Tr *t, const TrMsg *m)
+{
+    size_t i = tr_send_at(t, m->round, m->from, m->to, tr_intern(t, m->kind), m->bytes, m->leak, m->what);
+    t->msgs[i].phase = tr_intern(t, m->phase);
+    return i;
 }
 
 TrTotals tr_totals(const Tr *t, int from, int to, const char *phase)

@@ -53,9 +53,18 @@ uint32_t tr_open_round(Tr *t);
 ** the previous label so callers can restore it. */
 const char *tr_phase(Tr *t, const char *label);
 
+/* The interned copy of label (kept until tr_free): for kinds and phases that are not
+** static strings. */
+const char *tr_intern(Tr *t, const char *label);
+/* Appends a copy of m, a record made elsewhere (another party's process, after an
+** interrupted entry: interp/replica.c): its kind and phase interned, what copied, its
+** own round kept (the current round is not changed).  Returns its index. */
+size_t tr_append(Tr *t, const TrMsg *m);
+
 /* A point in the log, and going back to it: the messages after it are forgotten and the
 ** round and phase are the mark's again (a driven party's interrupted entry: each
-** process stopped at another step, so all go back to where the entry began). */
+** process stopped at another step, so all go back to where the entry began, then
+** append the records of the messages that crossed, interp/replica.c). */
 typedef struct TrMark { size_t n; uint32_t round; int pending; const char *phase; } TrMark;
 TrMark tr_mark(const Tr *t);
 void tr_rewind(Tr *t, TrMark m);

@@ -25,6 +25,7 @@ typedef struct Mirror {
     int checked;                /* interpreter ids 1..checked agree with the file */
     int leave_after_round;
     void (*on_fatal)(void *ctx, const char *msg);
+    uint64_t *sent;             /* sent[q]: protocol frames this party sent to party q */
 } Mirror;
 
 static void __attribute__((noreturn)) fatal(Mirror *m, const char *why, const uint8_t *frame, size_t len)
@@ -86,10 +87,12 @@ static void maybe_leave(Mirror *m, const uint8_t *buf, size_t len)
 ** bytes: the local queue keeps the frame). */
 static int send_net(Mirror *m, int from, int to, const uint8_t *buf, size_t len)
 {
-    if (from == who_am_i(m) && to != from && tz_send(m->net, from, to, buf, len) != 0) {
+    if (from != who_am_i(m) || to == from) return 0;
+    if (tz_send(m->net, from, to, buf, len) != 0) {
         if (tz_interrupted(m->net)) return -1;          /* the narrator's Ctrl-C */
         fatal(m, tz_error(m->net), buf, len);
     }
+    if (to > 0 && to <= m->pf.n) m->sent[to - 1]++;
     return 0;
 }
 
@@ -187,6 +190,11 @@ static int mirror_deliver_block(MsgTransport *t, int from, int to, MsgBlock **b)
 }
 
 int mirror_me(MsgTransport *t) { return who_am_i((Mirror *)t); }
+uint64_t mirror_sent(MsgTransport *t, int to)
+{
+    Mirror *m = (Mirror *)t;
+    return to > 0 && to <= m->pf.n ? m->sent[to - 1] : 0;
+}
 int mirror_nparties(MsgTransport *t) { return ((Mirror *)t)->pf.n; }
 
 void mirror_side_post(MsgTransport *t, int to, uint8_t *frame, size_t len)
@@ -246,6 +254,7 @@ static void mirror_close(MsgTransport *t)
     m->net->close(m->net);
     for (int i = 0; i < m->pf.n; i++) free(m->pf.p[i].endpoint);
     free(m->pf.p);
+    free(m->sent);
     free(m);
 }
 
@@ -259,6 +268,7 @@ MsgTransport *mirror_open(const MirrorConfig *cfg)
         p[i].endpoint = NULL;
     }
     m->pf = (PartiesFile){ p, n, 0 };
+    m->sent = xcalloc((size_t)n, sizeof *m->sent);
     snprintf(m->self, sizeof m->self, "%s", cfg->self);
     m->t = (MsgTransport){ .name = "zeromq (mirrored)", .post = mirror_post,
                            .deliver = mirror_deliver, .close = mirror_close,

@@ -47,6 +47,10 @@ MsgTransport *mirror_open(const MirrorConfig *cfg);
 ** declared it; and the number of parties in the file. */
 int mirror_me(MsgTransport *t);
 int mirror_nparties(MsgTransport *t);
+/* How many protocol frames this party's process has sent to party `to` over the network
+** (side frames not counted): a message recorded in the transcript crossed only if its
+** frame did (interp/replica.c, after an interrupted entry). */
+uint64_t mirror_sent(MsgTransport *t, int to);
 /* The replicated narrator's SIDE frames (interp/replica.c): a stand-in's shape, a
 ** peeked value.  They travel on the same CURVE link as the protocol's frames, in
 ** program order, but never through the message layer (not in the transcript, not

@@ -325,6 +325,70 @@ if [ $rc = 0 ] && grep -q "interrupted" "$tmp/class/bob.err"; then ok "--parties
 else bad "--parties: Ctrl-C at the REPL stops the entry in every party" "$out" "$(tail -3 "$tmp/class/bob.err")"; fi
 check_no_leftovers "--parties Ctrl-C"
 wait 2>/dev/null
+# Ctrl-C during a loop of sends from alice to bob: the messages that crossed before the
+# stop stay in view(bob) and cost(), in every party's process alike (issue 11: they were
+# dropped, so view(bob) showed less than bob had received).  alice sends her counter c,
+# so the messages' descriptions number them 1..N: N >= 1, N is the number alice sent
+# (c - 1 or c: she may stop at the send after counting), at least the number bob took
+# (x), and every process prints the same view and cost; then a protocol runs in step.
+serve_all --show-narrator --show-narrator --show-narrator
+cat >"$tmp/leak.t" <<EOT
+start --parties $tmp/class/class.parties --key $tmp/class/teacher.key
+expect ppdl> 
+sendline party alice, bob, dealer
+expect ppdl> 
+sendline ss = additive(among = [alice, bob], frac_bits = 16, dealer = dealer)
+expect ppdl> 
+sendline c = 0 at alice
+expect ppdl> 
+sendline for i in 1..100000000 { c = c + 1; x = send(c, to = bob) }
+sleep 2
+send \x03
+expect interrupted: stopped at every party
+expect ppdl> 
+sendline m = messages(bob)
+expect ppdl> 
+sendline print("bob's view:", len(m), cost().messages, cost().rounds)
+expect bob's view:
+expect ppdl> 
+sendline print("bob's messages:", m[0].what, m[len(m) - 1].what)
+expect ppdl> 
+sendline on alice { print("alice counted", c) }
+expect ppdl> 
+sendline on bob { print("bob took", x) }
+expect ppdl> 
+sendline print("audit:", store_audit())
+expect ppdl> 
+sendline reveal(share(3 at alice, ss) + share(4 at bob, ss))
+expect 7
+expect ppdl> 
+sendline print("after:", cost().messages, cost().rounds, len(messages(bob)))
+expect after:
+expect ppdl> 
+send \x04
+exit 0
+EOT
+out=$(PTY_TIMEOUT=8 python3 tests/pty/drive.py "$bin" "$tmp/leak.t" 2>&1); rc=$?
+for i in $(seq 50); do [ -z "$(leftovers)" ] && break; sleep 0.1; done
+views=$(for p in alice bob dealer; do grep -h "^bob's view:" "$tmp/class/$p.out"; done)
+afters=$(for p in alice bob dealer; do grep -h "^after:" "$tmp/class/$p.out"; done)
+read -r _ _ nv nmsg nrounds <<<"$(echo "$views" | head -1)"
+read -r _ _ first last <<<"$(grep -h "^bob's messages:" "$tmp/class/dealer.out" | head -1)"
+c=$(sed -n 's/^alice counted //p' "$tmp/class/bob.out" | head -1)
+x=$(sed -n 's/^bob took //p' "$tmp/class/bob.out" | head -1)
+why=
+if [ $rc != 0 ]; then why="the REPL transcript failed"
+elif [ "$(echo "$views" | wc -l)" != 3 ] || [ "$(echo "$views" | sort -u | wc -l)" != 1 ]; then why="the parties' processes disagree on view(bob) and cost()"
+elif ! [ "${nv:-0}" -ge 1 ] 2>/dev/null; then why="view(bob) lost the messages bob received before the stop"
+elif [ "$first" != 1 ] || [ "$last" != "$nv" ] || [ "$nmsg" != "$nv" ] || [ "$nrounds" != "$nv" ]; then why="view(bob) is not alice's messages 1..N"
+elif ! [ "$nv" -ge $((c - 1)) ] || ! [ "$nv" -le "$c" ] || ! [ "$nv" -ge "$x" ]; then why="view(bob) does not count what was sent (alice counted $c, bob took $x)"
+elif [ "$(cat "$tmp/class/"{alice,bob,dealer}.out | grep -c "^audit: true$")" != 3 ]; then why="the store audit fails after the stop (a value claims a message that is not in the transcript)"
+elif [ "$(echo "$afters" | wc -l)" != 3 ] || [ "$(echo "$afters" | sort -u | wc -l)" != 1 ]; then why="the processes disagree after the next protocol"
+fi
+if [ -z "$why" ]; then ok "--parties: after Ctrl-C, view(bob) and cost() keep the $nv messages bob received (alice counted $c, bob took $x), alike in every process"
+else bad "--parties: after Ctrl-C, view(bob) keeps what bob received" "$why" "$out" "$views" "$afters" "alice counted $c, bob took $x" "$(tail -3 "$tmp/class/bob.err")"; fi
+check_no_leftovers "--parties Ctrl-C sends"
+wait 2>/dev/null
 # a party that dies during a driven entry: the others' error names it and the round,
 # and the driver stops waiting for the dead one
 export PPDL_TEST_LEAVE=bob:2

@@ -1,6 +1,7 @@
 /*
 ** test_rt_transcript.c — the transcript: messages recorded in order with sizes, rounds and
-** phases; per-party totals for sent and received messages; interned phase labels.
+** phases; per-party totals for sent and received messages; interned phase labels; records
+** copied from another process (tr_append).
 */
 #include "tu.h"
 #include "transcript.h"
@@ -61,12 +62,49 @@ static void rounds_counted(void)
     tr_free(&t);
 }
 
+/* A record made in another process (after an interrupted entry) is copied: its kind and
+** phase interned (one copy per label, the phase shared with tr_phase's), its description
+** duplicated, its round kept, and the current round not moved. */
+static void records_appended(void)
+{
+    Tr t;
+    tr_init(&t);
+    tr_send(&t, 1, 2, "share", 8, 0, NULL);
+    TrMark m = tr_mark(&t);
+    tr_send(&t, 1, 2, "share", 8, 0, "gone");
+    tr_rewind(&t, m);
+    CU_ASSERT_EQUAL(t.n, 1);
+    char kind[] = "plain", phase[] = "offline", what[] = "5";
+    TrMsg r = { 1, 2, kind, 25, 7, phase, 1, what };
+    CU_ASSERT_EQUAL(tr_append(&t, &r), 1);
+    kind[0] = phase[0] = what[0] = 'X';         /* the caller's buffers are not kept */
+    CU_ASSERT_STRING_EQUAL(t.msgs[1].kind, "plain");
+    CU_ASSERT_STRING_EQUAL(t.msgs[1].phase, "offline");
+    CU_ASSERT_STRING_EQUAL(t.msgs[1].what, "5");
+    CU_ASSERT_EQUAL(t.msgs[1].round, 7);
+    CU_ASSERT_EQUAL(t.msgs[1].leak, 1);
+    CU_ASSERT_EQUAL(t.round, 1);                /* the caller sets the round */
+    TrMsg r2 = { 1, 2, "plain", 25, 7, "offline", 0, "6" };
+    tr_append(&t, &r2);
+    CU_ASSERT_PTR_EQUAL(t.msgs[1].kind, t.msgs[2].kind);
+    tr_phase(&t, "offline");
+    CU_ASSERT_PTR_EQUAL(t.phase, t.msgs[1].phase);
+    CU_ASSERT_PTR_EQUAL(tr_intern(&t, "plain"), t.msgs[1].kind);
+    TrMsg q = { 2, 1, "open", 9, 8, "online", 0, NULL };
+    tr_append(&t, &q);
+    CU_ASSERT_PTR_NULL(t.msgs[3].what);
+    CU_ASSERT_EQUAL(tr_totals(&t, 1, -1, "offline").msgs, 2);
+    CU_ASSERT_EQUAL(tr_rounds(&t), 3);
+    tr_free(&t);
+}
+
 int main(void)
 {
     static const TU_Test tests[] = {
         {"totals per party and phase", transcript_totals},
         {"phases interned", phases_interned},
         {"rounds counted", rounds_counted},
+        {"records appended from another process", records_appended},
         {NULL, NULL}};
     return tu_main("transcript", tests);
 }
