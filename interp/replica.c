@@ -346,6 +346,16 @@ static bool apply_records(Interp *I, int q, size_t lo, size_t hi, const uint8_t 
     return ok;
 }
 
+/* The description of message m that this process may send to process q in a side frame:
+** a plain message's text shows its value, so a party that does not show its values to
+** the narrator sends it to the receiver's process only; the others get a placeholder. */
+static const char *record_what(Interp *I, const TrMsg *m, int q, char *buf, size_t n)
+{
+    if (!m->what || strcmp(m->kind, "plain") != 0 || self_shows(I) || (q && q == m->to)) return m->what;
+    snprintf(buf, n, "(not shown: %s does not show its values)", ev_party_name(I, m->from));
+    return buf;
+}
+
 bool rep_sync(Interp *I)
 {
     int self = rep_self(I);
@@ -373,7 +383,9 @@ bool rep_sync(Interp *I)
                 wire_put_array(&w, 3);
                 wire_put_uint(&w, k);
                 wire_put_uint(&w, t->msgs[k].bytes);
-                if (t->msgs[k].what) wire_put_cstr(&w, t->msgs[k].what); else wire_put_nil(&w);
+                char buf[120];
+                const char *what = record_what(I, &t->msgs[k], q, buf, sizeof buf);
+                if (what) wire_put_cstr(&w, what); else wire_put_nil(&w);
             }
             size_t len;
             uint8_t *f = wire_w_take(&w, &len);
@@ -497,7 +509,9 @@ uint8_t *rep_stop_frame(Interp *I, int self, uint32_t entry, size_t lo, const ui
         wire_put_uint(&w, m->round);
         wire_put_cstr(&w, m->phase);
         wire_put_bool(&w, m->leak != 0);
-        if (m->what) wire_put_cstr(&w, m->what); else wire_put_nil(&w);
+        char buf[120];                  /* one frame for every party: q = 0 */
+        const char *what = record_what(I, m, 0, buf, sizeof buf);
+        if (what) wire_put_cstr(&w, what); else wire_put_nil(&w);
     }
     free(keep);
     return wire_w_take(&w, len);

@@ -238,6 +238,18 @@ wait 2>/dev/null
 if [ $rc = 0 ] && cmp -s "$tmp/out" "$tmp/want" && cmp -s "$tmp/class/bob.out" "$tmp/want"; then ok "--parties: the driven script prints the in-process output"
 else bad "--parties: the driven script prints the in-process output" "exit $rc" "$(diff "$tmp/want" "$tmp/out" | head -5)" "$(cat "$tmp/err")"; fi
 check_no_leftovers "--parties"
+# the transcript's records travel to every process, but a party that does not show its
+# values never sends the text of its plaintext messages: the dealer's process lists
+# alice's two messages to bob without their contents; bob's process, their receiver,
+# keeps them
+printf 'party alice, bob, dealer\nc = 4242 at alice\nx = send(c, to = bob)\nt = tensor([17.25]) at alice\ny = send(t, to = bob)\nview(bob)\n' >"$tmp/plain.ppdl"
+serve_all "" "" ""
+"$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" "$tmp/plain.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
+wait 2>/dev/null
+if [ $rc = 0 ] && grep -q "^view(bob): 2 messages received" "$tmp/class/dealer.out" \
+   && ! grep -qE "4242|17\.25" "$tmp/class/dealer.out" "$tmp/out" && grep -q "4242" "$tmp/class/bob.out" \
+   && grep -q "17\.25" "$tmp/class/bob.out"; then ok "--parties: another party's plaintext message reaches only its receiver's process"
+else bad "--parties: another party's plaintext message reaches only its receiver's process" "exit $rc" "$(cat "$tmp/class/dealer.out" "$tmp/class/bob.out" "$tmp/err")"; fi
 # bob does not show his values: the narrator's peek of one is refused (in every party)
 serve_all --show-narrator "" ""
 "$bin" --parties "$tmp/class/class.parties" --key "$tmp/class/teacher.key" "$tmp/driven.ppdl" >"$tmp/out" 2>"$tmp/err"; rc=$?
