@@ -20,6 +20,15 @@
 **    and daBits in an offline phase, knows them all, and must not collude with any
 **    party (a dealer that is also a party would learn everything).  The dealer never
 **    sees data.  `dealer = none` (two parties) replaces it with Paillier-made triples.
+**  - The dealer's material travels compressed (SsOut below): each frame to a party
+**    carries a fresh 256-bit seed drawn from the dealer's generator, and the party's
+**    uniform words are the ChaCha20 keystream of that seed (the seed as key, nonce 0 —
+**    each key is used for one frame only, so no nonce is ever reused; nothing is derived
+**    from rounds or counters, so a round replayed after an interrupt gets new seeds);
+**    only the words that are not uniform (party 0's share of C, of a truncation pair's
+**    bits) travel as words.  A seed is as secret as the words it stands for: it is the
+**    party's material, wiped with the frame.  Security rests on ChaCha20 as a PRG: the
+**    expanded words are indistinguishable from the uniform words they replace.
 **  - Additive sharing: all n shares are needed; any n-1 of them are uniformly random
 **    and reveal nothing.  Shamir (threshold t): any t+1 reconstruct, any t learn
 **    nothing.  Openings of masked values (x - a, z + r) are uniform and leak nothing.

@@ -18,12 +18,13 @@
 **
 ** Frames of words are message-layer BLOCKS (message.h): the envelope and bin header end
 ** at base + SS_HEADROOM, where the payload starts, 64-byte aligned.  So a sender writes
-** its words straight into the frame (the dealer's generator, an opening's fill), a
-** receiver of the dealer's material keeps the frame's buffer as its share buffer as it
-** is (the buffer is an ss__words one), and an opening is ONE block posted to every other
-** holder: the in-process transport hands each receiver the same read-only bytes (with
-** its own number in the envelope), where a network transport sends each a copy.  The
-** sender keeps a reference to read its own opening back.
+** its words straight into the frame (an opening's fill, the dealer's explicit words),
+** and an opening is ONE block posted to every other holder: the in-process transport
+** hands each receiver the same read-only bytes (with its own number in the envelope),
+** where a network transport sends each a copy.  The sender keeps a reference to read
+** its own opening back.  The dealer's frames carry a seed for the uniform words of a
+** party's material and the other words as they are (SsOut in shares.h); the receiver
+** expands the seed (ss__prg) into its share buffer.
 **
 ** Until the layer offers a call for protocol frames in the current round, a frame is
 ** recorded with msg_post() and carried by msg_carry_block() (or, for ciphertexts, the
@@ -652,6 +653,7 @@ int ss__deal(SsCtx *ctx, const SsScheme *sc, uint64_t *const *parts, size_t k, s
 /* --- the dealer, streaming ------------------------------------------------------------ */
 
 #define CHUNK 512               /* words of material the dealer works on at a time */
+#define PRG_PIECE 4096          /* blocks of keystream a call (256 KiB) */
 
 void ss__prg(const unsigned char seed[SS_SEED_BYTES], uint64_t pos, uint64_t *dst, size_t n)
 {
@@ -667,8 +669,13 @@ void ss__prg(const unsigned char seed[SS_SEED_BYTES], uint64_t pos, uint64_t *ds
         memcpy(dst, t + skip, 8 * c);
         dst += c; n -= c;
     }
-    if (n >= 8) rng_chacha20_blocks(key, blk, 0, dst, n / 8);
-    blk += n / 8; dst += n / 8 * 8; n %= 8;
+    /* whole blocks, in pieces small enough that rng_chacha20_blocks stays on this thread:
+    ** the parties of a step are busy already (a thread a request cost more wall time
+    ** than it saved, measured on the loaded build machine) */
+    for (size_t b = n / 8, piece; b; b -= piece, blk += piece, dst += 8 * piece, n -= 8 * piece) {
+        piece = b < PRG_PIECE ? b : PRG_PIECE;
+        rng_chacha20_blocks(key, blk, 0, dst, piece);
+    }
     if (n) {                                    /* the start of a block that goes on */
         rng_chacha20_block(key, blk, 0, (unsigned char *)t);
         memcpy(dst, t, 8 * n);
