@@ -20,6 +20,15 @@
 **    and daBits in an offline phase, knows them all, and must not collude with any
 **    party (a dealer that is also a party would learn everything).  The dealer never
 **    sees data.  `dealer = none` (two parties) replaces it with Paillier-made triples.
+**  - The dealer's material travels compressed (SsOut below): each frame to a party
+**    carries a fresh 256-bit seed drawn from the dealer's generator, and the party's
+**    uniform words are the ChaCha20 keystream of that seed (the seed as key, nonce 0 —
+**    each key is used for one frame only, so no nonce is ever reused; nothing is derived
+**    from rounds or counters, so a round replayed after an interrupt gets new seeds);
+**    only the words that are not uniform (party 0's share of C, of a truncation pair's
+**    bits) travel as words.  A seed is as secret as the words it stands for: it is the
+**    party's material, wiped with the frame.  Security rests on ChaCha20 as a PRG: the
+**    expanded words are indistinguishable from the uniform words they replace.
 **  - Additive sharing: all n shares are needed; any n-1 of them are uniformly random
 **    and reveal nothing.  Shamir (threshold t): any t+1 reconstruct, any t learn
 **    nothing.  Openings of masked values (x - a, z + r) are uniform and leak nothing.
@@ -353,22 +362,38 @@ int       ss__post_payload(SsCtx *ctx, int from, int to, const char *kind, const
                            const char *what);
 int       ss__receive(SsCtx *ctx, int from, int to, const char *kind, SsFrame *fr);
 void      ss__frame_free(SsFrame *fr, int secret);  /* secret: wiped first; recycled */
-/* A frame of k words written in pieces (the dealer streams material it never holds
-** whole): begin records it in the current round, words appends (room hands out the next
-** n words of the frame to be written in place, little endian; NULL if the frame has
-** fewer left), end carries it (after exactly k words). */
+/* The dealer's frame to one party, written in pieces (the dealer streams material it
+** never holds whole).  The party's material is k words: a prefix of u uniform words that
+** travel as a SEED, then explicit words.  The frame's payload is a bin of
+** SS_SEED_HDR + 8 (k - u) bytes: a fresh 256-bit seed (32 bytes, drawn by the dealer
+** from its generator when the frame begins), u (8 bytes, little endian), the k - u
+** explicit words (little endian); the receiver expands the seed into words 0..u
+** (ss__prg) and copies the rest.  begin draws the seed; words appends explicit words
+** (room hands out the next n of them to be written in place, little endian; NULL if the
+** frame has fewer left); end records the frame in the current round and carries it
+** (after exactly k words).  The first explicit word ends the seeded prefix: uniform
+** words dealt after it (ss__deal_random) travel explicitly.  The frame's size depends on
+** the order of the dealer's calls only, never on data (processes compare frames). */
+#define SS_SEED_BYTES 32
+#define SS_SEED_HDR   40        /* seed + count */
 typedef struct SsOut {
-    struct MsgBlock *blk;       /* the frame being written (NULL: it could not be built) */
-    uint64_t *w;                /* its payload */
-    size_t k, at;               /* words in all, written so far */
+    uint8_t *buf;               /* the frame's buffer, from the first explicit word on */
+    uint64_t *x;                /* the explicit words in it */
+    uint64_t seed[4];           /* the frame's seed (SS_SEED_BYTES bytes) */
+    size_t k, at, u;            /* words in all, dealt so far, of which seeded (once fixed) */
     int from, to;
-    const char *kind;
+    const char *kind, *what;
 } SsOut;
 void      ss__out_begin(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
                         const char *what);
 void      ss__out_words(SsOut *o, const uint64_t *w, size_t n);
 uint64_t *ss__out_room(SsOut *o, size_t n);
 int       ss__out_end(SsCtx *ctx, SsOut *o);
+/* Words pos..pos+n of a seed's expansion into dst: the ChaCha20 keystream (RFC 8439
+** block function) under the seed as key, nonce 0, block counter from 0, read as
+** little-endian 64-bit words — libsodium's crypto_stream_chacha20_ietf with a zero nonce
+** (below 2^32 blocks).  pos need not be a multiple of the 8 words of a block. */
+void      ss__prg(const unsigned char seed[SS_SEED_BYTES], uint64_t pos, uint64_t *dst, size_t n);
 /* One new round: every present holder i posts mine[i] (k words + nb bits) to every other
 ** present holder ("open"); then holder j sets sum[j] = mine[j] op (what it received)
 ** (sum[j] may be mine[j]).  absent: share indices that take no part. */
@@ -386,13 +411,15 @@ int       ss__exchange_fill(SsCtx *ctx, const SsScheme *sc, size_t k, SsOp op, u
 int       ss__scatter(SsCtx *ctx, const SsScheme *sc, int from, const char *kind,
                       uint64_t *const *parts, size_t k, size_t nb, uint64_t **got,
                       const char *what);
-/* The dealer's offline round, streamed: begin opens a "triple" frame of k words to each
-** holder (phase "offline"); the dealer appends uniform words (deal_random, summed or
-** XORed into acc when not NULL) and additive or XOR shares of a value (deal_split:
-** out[1..n) uniform, then out[0]); end carries the frames and each holder i takes its
-** own: got[i] is set to k words (free with ss__wipe_free(got[i], k)), the frame's own
-** buffer when it travelled as a block (no copy); after a failure every got[i] is k zero
-** words, so that callers free alike. */
+/* The dealer's offline round, streamed: begin opens a "triple" frame (SsOut: a seed,
+** then explicit words) of k words of material to each holder (phase "offline"); the
+** dealer appends uniform words (deal_random, summed or XORed into acc when not NULL:
+** from the frame's seed while its prefix lasts) and additive or XOR shares of a value
+** (deal_split: out[1..n) uniform, then out[0] explicit: value minus the others'); every
+** caller deals each holder its uniform words first, so that a frame to holders 1..n-1
+** of a triple is 40 bytes whatever its size.  end carries the frames and each holder i
+** takes its own: got[i] is set to k words (free with ss__wipe_free(got[i], k)); after a
+** failure every got[i] is k zero words, so that callers free alike. */
 void      ss__deal_begin(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, const char *what,
                          const char **old_phase);
 void      ss__deal_random(SsCtx *ctx, SsOut *o, uint64_t *acc, size_t len, int xor);

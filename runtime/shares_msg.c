@@ -18,12 +18,13 @@
 **
 ** Frames of words are message-layer BLOCKS (message.h): the envelope and bin header end
 ** at base + SS_HEADROOM, where the payload starts, 64-byte aligned.  So a sender writes
-** its words straight into the frame (the dealer's generator, an opening's fill), a
-** receiver of the dealer's material keeps the frame's buffer as its share buffer as it
-** is (the buffer is an ss__words one), and an opening is ONE block posted to every other
-** holder: the in-process transport hands each receiver the same read-only bytes (with
-** its own number in the envelope), where a network transport sends each a copy.  The
-** sender keeps a reference to read its own opening back.
+** its words straight into the frame (an opening's fill, the dealer's explicit words),
+** and an opening is ONE block posted to every other holder: the in-process transport
+** hands each receiver the same read-only bytes (with its own number in the envelope),
+** where a network transport sends each a copy.  The sender keeps a reference to read
+** its own opening back.  The dealer's frames carry a seed for the uniform words of a
+** party's material and the other words as they are (SsOut in shares.h); the receiver
+** expands the seed (ss__prg) into its share buffer.
 **
 ** Until the layer offers a call for protocol frames in the current round, a frame is
 ** recorded with msg_post() and carried by msg_carry_block() (or, for ciphertexts, the
@@ -249,49 +250,96 @@ static void put_words(uint64_t *dst, const uint64_t *w, size_t k, const uint64_t
 
 /* --- a frame written in pieces (the dealer streams its material) ------------------ */
 
+/* The dealer's frame to one party (shares.h, SsOut): a seed and a count, then the
+** explicit words.  Nothing is recorded or built until the end, when the count is known;
+** the explicit words go into the frame's buffer as they come (from the first one on,
+** every later word of the frame is explicit, so their number is known then). */
+
 void ss__out_begin(SsCtx *ctx, SsOut *o, int from, int to, const char *kind, size_t k,
                    const char *what)
 {
-    *o = (SsOut){ .from = from, .to = to, .kind = kind, .k = k };
-    o->blk = open_block(ctx, from, to, kind, k, 0, what, 1, &o->w);
+    *o = (SsOut){ .from = from, .to = to, .kind = kind, .what = what, .k = k };
+    if (!ss__standin(ctx, from)) {              /* a stand-in's seed would be unread */
+        ss__as(ctx, from);
+        ss__rnd(ctx, o->seed, 4);               /* fresh for this frame: 256 bits */
+    }
 }
+
+/* The frame's buffer: headroom, seed and count, then n explicit words. */
+static size_t out_cap(size_t n) { return SS_HEADROOM + SS_SEED_HDR + 8 * n; }
 
 uint64_t *ss__out_room(SsOut *o, size_t n)
 {
-    if (!o->blk || o->at + n > o->k) return NULL;
-    uint64_t *p = o->w + o->at;
+    if (o->at + n > o->k) { o->at = o->k + 1; return NULL; }     /* refused at the end */
+    if (!o->buf) {                              /* the seeded prefix ends here */
+        o->u = o->at;
+        o->buf = frame_alloc(out_cap(o->k - o->u));
+        o->x = (uint64_t *)(void *)(o->buf + SS_HEADROOM + SS_SEED_HDR);
+    }
+    uint64_t *p = o->x + (o->at - o->u);
     o->at += n;
     return p;
 }
 
 void ss__out_words(SsOut *o, const uint64_t *w, size_t n)
 {
-    if (!o->blk || o->at + n > o->k) { o->at = o->k + 1; return; }    /* refused at the end */
-    put_words(o->w + o->at, w, n, NULL, 0);
-    o->at += n;
+    uint64_t *dst = ss__out_room(o, n);
+    if (dst) put_words(dst, w, n, NULL, 0);
+}
+
+/* Drops an unsent frame (its words and seed are secrets). */
+static void out_drop(SsOut *o)
+{
+    if (o->buf) {
+        explicit_bzero(o->buf, out_cap(o->k - o->u));
+        frame_drop(o->buf, out_cap(o->k - o->u));
+    }
+    o->buf = NULL; o->x = NULL;
+    explicit_bzero(o->seed, sizeof o->seed);
 }
 
 int ss__out_end(SsCtx *ctx, SsOut *o)
 {
-    MsgBlock *b = o->blk;
-    o->blk = NULL;
-    if (!b) return -1;                  /* open_block said why */
     if (o->at != o->k) {
-        b->secret = true;
-        msg_block_release(b);
+        size_t at = o->at;
+        out_drop(o);
         return ss__fail(ctx, "internal error: a %s frame got %zu of its %zu words", o->kind,
-                        o->at, o->k);
+                        at, o->k);
     }
+    if (!o->buf) {                              /* every word from the seed */
+        o->u = o->k;
+        o->buf = frame_alloc(out_cap(0));
+    }
+    size_t nx = o->k - o->u, cap = out_cap(nx);
+    uint64_t body = SS_SEED_HDR + 8 * (uint64_t)nx;
+    char what[200];
+    if (nx) snprintf(what, sizeof what, "%s; a seed + %zu word%s", o->what, nx, nx == 1 ? "" : "s");
+    else snprintf(what, sizeof what, "%s; a seed", o->what);
+    Msg *m = ctx->msg;
+    size_t idx = msg_post(m, o->from, o->to, o->kind, wire_size_bin(body), what);
+    WireHdr h = { .kind = o->kind, .from = o->from, .to = o->to, .round = m->tr->msgs[idx].round };
+    WireW ww;
+    wire_w_init(&ww);
+    wire_put_envelope(&ww, &h);
+    msgpack_pack_bin(&ww.pk, (size_t)body);
+    size_t hn = ww.buf.size;
+    if (hn > SS_HEADROOM || hn + body != wire_size_envelope(o->kind) + wire_size_bin(body)) {
+        wire_w_free(&ww);
+        out_drop(o);
+        return ss__fail(ctx, "internal error: a %s frame of %zu words does not have its "
+                        "recorded size", o->kind, o->k);
+    }
+    uint8_t *pl = o->buf + SS_HEADROOM;
+    uint64_t u = LE64((uint64_t)o->u);
+    memcpy(pl, o->seed, SS_SEED_BYTES);
+    memcpy(pl + SS_SEED_BYTES, &u, 8);
+    memcpy(pl - hn, ww.buf.data, hn);
+    wire_w_free(&ww);
+    MsgBlock *b = msg_block_new(o->buf, cap, SS_HEADROOM - hn, hn + (size_t)body, frame_drop);
+    b->secret = true;                           /* the party's material: wiped when dropped */
+    o->buf = NULL; o->x = NULL;
+    explicit_bzero(o->seed, sizeof o->seed);
     return carry_block(ctx, b, o->from, o->to, o->kind);
-}
-
-/* Drops an unsent frame (its words are secrets). */
-static void out_drop(SsOut *o)
-{
-    if (!o->blk) return;
-    o->blk->secret = true;
-    msg_block_release(o->blk);
-    o->blk = NULL;
 }
 
 int ss__post(SsCtx *ctx, int from, int to, const char *kind, const uint64_t *w, size_t k,
@@ -605,38 +653,91 @@ int ss__deal(SsCtx *ctx, const SsScheme *sc, uint64_t *const *parts, size_t k, s
 /* --- the dealer, streaming ------------------------------------------------------------ */
 
 #define CHUNK 512               /* words of material the dealer works on at a time */
+#define PRG_PIECE 4096          /* blocks of keystream a call (256 KiB) */
 
-/* Party `to`'s step of the dealer's round: its frame of k words becomes *got — the
-** frame's buffer itself when it is a share buffer with the payload at its start (the
-** in-process transport; no copy), else a copy. */
+void ss__prg(const unsigned char seed[SS_SEED_BYTES], uint64_t pos, uint64_t *dst, size_t n)
+{
+    /* the key's eight words are little endian (RFC 8439), as on the hosts rng_chacha.c
+    ** supports; keystream bytes are little-endian words likewise */
+    uint32_t key[8];
+    memcpy(key, seed, sizeof key);
+    uint64_t blk = pos / 8, t[8];
+    size_t skip = (size_t)(pos % 8);
+    if (skip && n) {                            /* the rest of a block begun before pos */
+        rng_chacha20_block(key, blk++, 0, (unsigned char *)t);
+        size_t c = 8 - skip < n ? 8 - skip : n;
+        memcpy(dst, t + skip, 8 * c);
+        dst += c; n -= c;
+    }
+    /* whole blocks, in pieces small enough that rng_chacha20_blocks stays on this thread:
+    ** the parties of a step are busy already (a thread a request cost more wall time
+    ** than it saved, measured on the loaded build machine) */
+    for (size_t b = n / 8, piece; b; b -= piece, blk += piece, dst += 8 * piece, n -= 8 * piece) {
+        piece = b < PRG_PIECE ? b : PRG_PIECE;
+        rng_chacha20_blocks(key, blk, 0, dst, piece);
+    }
+    if (n) {                                    /* the start of a block that goes on */
+        rng_chacha20_block(key, blk, 0, (unsigned char *)t);
+        memcpy(dst, t, 8 * n);
+    }
+    explicit_bzero(t, sizeof t);
+    explicit_bzero(key, sizeof key);
+}
+
+/* n uniform words of o's material at its position, advancing it.  While o is in its
+** seeded prefix they are the seed's keystream, computed into tmp only when the caller
+** wants them (want); after an explicit word they go into the frame as they are, drawn
+** from the dealer's generator (a stand-in dealer writes nothing).  The words (host
+** order), or NULL when o has no room left (refused at the end). */
+static const uint64_t *uniform(SsCtx *ctx, SsOut *o, size_t n, uint64_t *tmp, int want)
+{
+    if (o->at + n > o->k) { o->at = o->k + 1; return NULL; }
+    if (!o->buf) {
+        if (want) ss__prg((const unsigned char *)o->seed, o->at, tmp, n);
+        o->at += n;
+        return tmp;
+    }
+    uint64_t *room = ss__out_room(o, n);       /* a caller that interleaves: sent as is */
+    if (!ss__standin(ctx, ctx->who)) {
+        ss__rnd(ctx, tmp, n);
+        put_words(room, tmp, n, NULL, 0);
+    }
+    return tmp;
+}
+
+/* Party `to`'s step of the dealer's round: its frame becomes k words of material in
+** *got, the seed's keystream then the explicit words (a stand-in receiver only takes
+** the frame: its words stay zero). */
 static int take_material(SsCtx *ctx, int from, int to, size_t k, uint64_t **got)
 {
     SsFrame fr;
     int rc = ss__receive(ctx, from, to, "triple", &fr);
-    const unsigned char *p = rc == 0 ? words_of(ctx, &fr, from, k, 0) : NULL;
-    if (!p) rc = -1;
-    MsgBlock *b = fr.blk;
-    if (rc == 0 && b->drop == ss__words_drop && b->holders == 1 &&
-        p == b->base + SS_HEADROOM && b->cap == ss__frame_room(k)) {
-        uint8_t *base = msg_block_keep(b);         /* ours now */
-        fr.blk = NULL;
-        explicit_bzero(base, SS_HEADROOM);         /* the envelope: the headroom is zero */
-        ss__frame_free(&fr, 0);
-        *got = (uint64_t *)(void *)(base + SS_HEADROOM);
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-        for (size_t e = 0; e < k; e++) (*got)[e] = LE64((*got)[e]);
-#endif
-        return 0;
-    }
+    const void *p = NULL;
+    size_t n = 0;
+    uint64_t u = 0;
+    if (rc == 0 && !wire_get_bin(&fr.r, fr.payload, &p, &n)) rc = ss__fail(ctx, "%s", fr.r.e.msg);
+    if (rc == 0 && n >= SS_SEED_HDR) { memcpy(&u, (const uint8_t *)p + SS_SEED_BYTES, 8); u = LE64(u); }
+    if (rc == 0 && (n < SS_SEED_HDR || u > k || n != SS_SEED_HDR + 8 * (k - u)))
+        rc = ss__fail(ctx, "malformed material from party %d: %zu bytes where a %d-byte seed "
+                      "and count then 8 bytes a word of %zu were expected", from, n,
+                      SS_SEED_HDR, k);
     if (rc == 0) {
         *got = ss__words(k);
-        for (size_t e = 0; e < k; e++) {
-            uint64_t v;
-            memcpy(&v, p + 8 * e, 8);
-            (*got)[e] = LE64(v);
+        if (!ss__standin(ctx, to)) {
+            const uint8_t *b = p;
+            ss__prg(b, 0, *got, (size_t)u);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (k > u) memcpy(*got + u, b + SS_SEED_HDR, 8 * (k - u));
+#else
+            for (size_t e = u; e < k; e++) {
+                uint64_t v;
+                memcpy(&v, b + SS_SEED_HDR + 8 * (e - u), 8);
+                (*got)[e] = LE64(v);
+            }
+#endif
         }
     }
-    ss__frame_free(&fr, 1);
+    ss__frame_free(&fr, 1);                     /* the seed is the material: wiped */
     return rc;
 }
 
@@ -669,51 +770,41 @@ int ss__deal_end(SsCtx *ctx, const SsScheme *sc, SsOut *out, size_t k, uint64_t 
 
 void ss__deal_random(SsCtx *ctx, SsOut *o, uint64_t *acc, size_t len, int xor)
 {
-    if (ss__standin(ctx, ctx->who)) {               /* a stand-in dealer: room only */
-        if (!ss__out_room(o, len)) o->at = o->k + 1;
-        return;
-    }
+    int fill = !ss__standin(ctx, ctx->who);         /* a stand-in dealer: room only */
+    uint64_t tmp[CHUNK];
     for (size_t e = 0; e < len; e += CHUNK) {
         size_t n = len - e < CHUNK ? len - e : CHUNK;
-        uint64_t *dst = ss__out_room(o, n);         /* drawn straight into the frame */
-        if (!dst) { o->at = o->k + 1; return; }     /* refused at the end */
-        ss__rnd(ctx, dst, n);
-        if (acc) {
+        const uint64_t *r = uniform(ctx, o, n, tmp, fill && acc);
+        if (!r) break;
+        if (fill && acc) {
             uint64_t *a = acc + e;
-            if (xor) for (size_t q = 0; q < n; q++) a[q] ^= LE64(dst[q]);
-            else for (size_t q = 0; q < n; q++) a[q] += LE64(dst[q]);
+            if (xor) for (size_t q = 0; q < n; q++) a[q] ^= r[q];
+            else for (size_t q = 0; q < n; q++) a[q] += r[q];
         }
     }
+    if (fill) explicit_bzero(tmp, sizeof tmp);
 }
 
 void ss__deal_split(SsCtx *ctx, const SsScheme *sc, SsOut *out, const uint64_t *value,
                     size_t len, int xor)
 {
-    /* out[1..n) uniform, drawn straight into their frames; out[0] = value minus (or XOR)
-    ** those words, read back from the frames (still the dealer's: not posted yet) */
-    if (ss__standin(ctx, ctx->who)) {               /* a stand-in dealer: room only */
-        for (int i = 0; i < sc->n; i++) if (!ss__out_room(&out[i], len)) out[i].at = out[i].k + 1;
-        return;
-    }
-    const uint64_t *drawn[SS_MAXP];
-    for (int i = 1; i < sc->n; i++) {
-        drawn[i] = out[i].blk && out[i].at + len <= out[i].k ? out[i].w + out[i].at : NULL;
-        ss__deal_random(ctx, &out[i], NULL, len, xor);
-    }
-    uint64_t *dst = ss__out_room(&out[0], len);
-    for (int i = 1; i < sc->n; i++) if (!drawn[i]) dst = NULL;
-    if (!dst) { out[0].at = out[0].k + 1; return; }         /* refused at the end */
+    /* out[1..n) uniform (from their seeds while their prefixes last); out[0] = value
+    ** minus (or XOR) those words, explicit, a chunk at a time */
+    int fill = !ss__standin(ctx, ctx->who);         /* a stand-in dealer: room only */
+    uint64_t tmp[CHUNK];
     for (size_t e = 0; e < len; e += CHUNK) {
         size_t n = len - e < CHUNK ? len - e : CHUNK;
-        uint64_t *d = dst + e;
-        memcpy(d, value + e, 8 * n);
+        uint64_t *d = ss__out_room(&out[0], n);
+        if (d && fill) memcpy(d, value + e, 8 * n);
         for (int i = 1; i < sc->n; i++) {
-            const uint64_t *r = drawn[i] + e;
-            if (xor) for (size_t q = 0; q < n; q++) d[q] ^= LE64(r[q]);
-            else for (size_t q = 0; q < n; q++) d[q] -= LE64(r[q]);
+            const uint64_t *r = uniform(ctx, &out[i], n, tmp, fill);
+            if (!d || !r || !fill) continue;        /* refused: fails at the end */
+            if (xor) for (size_t q = 0; q < n; q++) d[q] ^= r[q];
+            else for (size_t q = 0; q < n; q++) d[q] -= r[q];
         }
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-        for (size_t q = 0; q < n; q++) d[q] = LE64(d[q]);
+        if (d && fill) for (size_t q = 0; q < n; q++) d[q] = LE64(d[q]);
 #endif
     }
+    if (fill) explicit_bzero(tmp, sizeof tmp);
 }

@@ -281,21 +281,19 @@ static int trunc_pair(SsCtx *ctx, SsTensor *t, int bits)
     const SsScheme *sc = &t->sc;
     int N = sc->n, rc;
     size_t len = t->size;
-    /* offline, the dealer's step: pairs (r, r_msb, floor(r_low / 2^bits)), each split
-    ** and streamed; party i receives mat[i] = [R_i | RM_i | RL_i] */
+    /* offline, the dealer's step: pairs (r, r_msb, floor(r_low / 2^bits)), streamed:
+    ** every party's share of r uniform (r is their sum), the other two split; party i
+    ** receives mat[i] = [R_i | RM_i | RL_i] */
     double t0 = ss__now();
     uint64_t *r = ss__words(len), *rm = ss__words(len), *rl = ss__words(len), *mat[SS_MAXP];
-    ss__as(ctx, sc->dealer);
-    if (!ss__standin(ctx, sc->dealer)) {
-        ss__rnd(ctx, r, len);
-        for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
-    }
     char what[80];
     snprintf(what, sizeof what, "truncation pairs for %zu values", len);
     SsOut out[SS_MAXP];
     const char *old;
     ss__deal_begin(ctx, sc, out, 3 * len, what, &old);
-    ss__deal_split(ctx, sc, out, r, len, 0);
+    for (int i = 0; i < N; i++) ss__deal_random(ctx, &out[i], r, len, 0);
+    if (!ss__standin(ctx, sc->dealer))
+        for (size_t e = 0; e < len; e++) { rm[e] = r[e] >> 63; rl[e] = (r[e] & (OFFSET * 2 - 1)) >> bits; }
     ss__deal_split(ctx, sc, out, rm, len, 0);
     ss__deal_split(ctx, sc, out, rl, len, 0);
     ss__wipe_free(r, len); ss__wipe_free(rm, len); ss__wipe_free(rl, len);

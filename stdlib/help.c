@@ -59,15 +59,15 @@ const HelpTopic help_topics[] = {
      "party h1, h2, h3, dealer\nss = additive(among = [h1, h2, h3], dealer = dealer)\n"
      "a = share(3 at h1, ss)\nb = share(4 at h2, ss)\nprint(reveal(a * b + a, to = h3))\n"
      "# -> 15 (at h3)\ncost()\n"
-     "# -> cost: 24 messages, 954 bytes, 7 rounds\n"
+     "# -> cost: 24 messages, 1074 bytes, 7 rounds\n"
      "# ->   party        phase            sent    bytes out   received     bytes in   rounds\n"
      "# ->   h1           online              7          250          5          182        4\n"
-     "# ->   h1           offline             0            0          2          102        0\n"
+     "# ->   h1           offline             0            0          2          158        0\n"
      "# ->   h2           online              7          250          5          182        4\n"
-     "# ->   h2           offline             0            0          2          102        0\n"
+     "# ->   h2           offline             0            0          2          134        0\n"
      "# ->   h3           online              4          148          8          284        2\n"
-     "# ->   h3           offline             0            0          2          102        0\n"
-     "# ->   dealer       offline             6          306          0            0        2"},
+     "# ->   h3           offline             0            0          2          134        0\n"
+     "# ->   dealer       offline             6          426          0            0        2"},
     {"paillier", "concept", "additively homomorphic encryption (Paillier 1999)",
      "A Paillier public key encrypts; only the keyholder's private key decrypts. Anyone can\n"
      "add ciphertexts and multiply them by plain numbers without the key: Enc(a) + Enc(b) is\n"

@@ -42,6 +42,12 @@ static uint64_t ring_frame(const char *kind, uint64_t k)
     return wire_size_envelope(kind) + wire_size_ring(k);
 }
 
+/* The size of the dealer's frame with nx explicit words (shares.h, SsOut). */
+static uint64_t seed_frame(uint64_t nx)
+{
+    return wire_size_envelope("triple") + wire_size_bin(SS_SEED_HDR + 8 * nx);
+}
+
 static SsScheme additive(int n)
 {
     int p[SS_MAXP];
@@ -323,7 +329,8 @@ static void t_cost(void)
             CU_ASSERT_EQUAL(on.rounds, 1);
             TrTotals off = tr_totals(&T, 99, i, "offline");               /* dealer -> i */
             CU_ASSERT_EQUAL(off.msgs, 1);
-            CU_ASSERT_EQUAL(off.bytes, ring_frame("triple", m * k + k * q + m * q));
+            /* a seed and a count; party 0 also gets its share of C explicitly */
+            CU_ASSERT_EQUAL(off.bytes, seed_frame(i == 1 ? m * q : 0));
             CU_ASSERT_EQUAL(tr_totals(&T, i, -1, "offline").msgs, 0);     /* parties send nothing offline */
         }
         CU_ASSERT_EQUAL(tr_totals(&T, -1, 99, NULL).msgs, 0);             /* the dealer receives nothing */
@@ -333,7 +340,8 @@ static void t_cost(void)
         TrTotals tt = tr_totals(&T, 1, -1, "online");
         CU_ASSERT_EQUAL(tt.rounds, 1);
         CU_ASSERT_EQUAL(tt.bytes, (uint64_t)(n - 1) * ring_frame("open", m * q));
-        CU_ASSERT_EQUAL(tr_totals(&T, 99, 1, "offline").bytes, ring_frame("triple", 3 * m * q));
+        CU_ASSERT_EQUAL(tr_totals(&T, 99, 1, "offline").bytes, seed_frame(2 * m * q));   /* r seeded */
+        CU_ASSERT_EQUAL(tr_totals(&T, 99, 2, "offline").bytes, seed_frame(0));
         for (size_t i = 0; i < T.n; i++) CU_ASSERT_EQUAL(T.msgs[i].leak, 0);
         ss_free(p); ss_free(sx); ss_free(sy); tn_free(x); tn_free(y);
     }
