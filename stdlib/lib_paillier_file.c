@@ -81,7 +81,8 @@ static Value b_load_key(Interp *I, Args *a)
     if (!text) { he_scheme_free(s); return VERR; }
     RtErr e;
     int has = 0;
-    int st = pai_jwk_read(text, &s->pub, &s->priv, &has, &I->rng, &e);
+    int reader = a->at ? a->at : I->file_at;        /* load_key(path) at p: p reads it */
+    int st = pai_jwk_read(text, &s->pub, &s->priv, &has, he_rng(I, reader), &e);
     memset(text, 0, strlen(text)); free(text);
     if (st) { he_scheme_free(s); return err_raise(I, "load_key: '%s': %s", path, e.msg); }
     s->has_priv = has;
@@ -90,12 +91,12 @@ static Value b_load_key(Interp *I, Args *a)
     if (kh) {
         if (!he_holders_arg(I, a, kh, &s->keyholders)) { he_scheme_free(s); return VERR; }
     } else if (has) {
-        if (!a->at) {
+        if (!reader || reader >= 64) {
             he_scheme_free(s);
             return err_raise(I, "load_key: '%s' holds a private key; say who holds it: "
                              "load_key(path, keyholder = party)", path);
         }
-        s->keyholders = (uint64_t)1 << a->at;
+        s->keyholders = (uint64_t)1 << reader;
     }
     if (s->pub.bits < 2048)
         fprintf(stderr, "warning: a %u-bit Paillier key is insecure (classroom size)\n", s->pub.bits);
