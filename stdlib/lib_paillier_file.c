@@ -5,6 +5,7 @@
 ** runtime/paillier_json.c's; this file checks arguments and parties and reads and writes.
 */
 #include "lib_paillier_impl.h"
+#include "ev.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +75,21 @@ static Value b_load_key(Interp *I, Args *a)
 {
     static const char *const kws[] = { "keyholder", "precision", "range", "headroom", "threads", NULL };
     const char *path;
-    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws) || !lib_path(I, a, 0, LIB_READ, &path)) return VERR;
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws)) return VERR;
+    if (!lib_path(I, a, 0, LIB_READ, &path)) {
+        /* across processes, where another party reads the file: its stand-in (interp/
+           replica.c), then that party's key message when keyholders share the key */
+        int from = I->standin_from;
+        uint64_t mask = 0;
+        Value *kh = lib_kw(a, "keyholder");
+        if (!from || !kh || !he_holders_arg(I, a, kh, &mask) || !(mask & ~((uint64_t)1 << from))) return VERR;
+        I->standin_from = 0;
+        Value v = rep_standin_take(I, from, "load_key");
+        HeScheme *t = he_scheme_of(v);
+        if (IS_ERR(v)) return VERR;
+        if (t && !he_share_key(I, t, from)) { val_release(v); return VERR; }
+        return v;
+    }
     HeScheme *s = he_scheme_alloc();
     if (!he_options(I, a, s)) { he_scheme_free(s); return VERR; }
     char *text = read_file(I, "load_key", path);
@@ -100,7 +115,15 @@ static Value b_load_key(Interp *I, Args *a)
     }
     if (s->pub.bits < 2048)
         fprintf(stderr, "warning: a %u-bit Paillier key is insecure (classroom size)\n", s->pub.bits);
-    return val_user(&lib_he_scheme_class, s);
+    Value v = val_user(&lib_he_scheme_class, s);
+    /* keyholders sharing the key: the reader sends it to the others (a recorded message);
+       across processes its stand-in goes first, as the other processes take it first */
+    if (has && reader > 0 && reader < 64 && (s->keyholders & ~((uint64_t)1 << reader))) {
+        val_place(&v, reader, -1);              /* the reader's, as its stand-in is */
+        if (I->standin_publish) { rep_standin_send(I, v); I->standin_publish = false; }
+        if (!he_share_key(I, s, reader)) { val_release(v); return VERR; }
+    }
+    return v;
 }
 
 static Value b_save_ciphertext(Interp *I, Args *a)
