@@ -750,9 +750,10 @@ static Value b_he_refresh(Interp *I, Args *a)
 static const LibReg fns[] = {
     {"paillier", b_paillier,
      "paillier(bits = 2048, keyholder = party, precision = 32, range = 2^20, headroom = 10, threads = 2)",
-     "A Paillier scheme: a fresh key pair from operating-system randomness (g = n + 1), whose private key\n"
-     "only `keyholder` (a party, or a list of parties sharing the key) may use.  Keys below 2048 bits are\n"
-     "insecure and print a warning.  Reals are encoded in fixed point with `precision` fractional bits\n"
+     "A Paillier scheme: a fresh key pair (g = n + 1) drawn by the keyholder from its own generator,\n"
+     "whose private key only `keyholder` (a party, or a list of parties sharing the key) may use; with\n"
+     "several, the first sends it to the others in a recorded message (kind \"key\").  Keys below 2048\n"
+     "bits are insecure and print a warning.  Reals are encoded in fixed point with `precision` fractional bits\n"
      "(a multiple of 4: python-paillier's base 16); |x| <= range for everything encrypted, which makes\n"
      "overflow detectable.  Packed encryption leaves room for 2^headroom additions.",
      "party server; scheme he = paillier(bits = 512, keyholder = server); print(he.bits)\n"

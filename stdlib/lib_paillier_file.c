@@ -166,8 +166,9 @@ static const LibReg fns[] = {
     {"load_key", b_load_key, "load_key(path, keyholder = party, precision = 32, range = 2^20)",
      "Reads a python-paillier JWK key file into a scheme: private keys with \"p\" and \"q\" (pheutil) or\n"
      "\"lambda\" and \"mu\".  A modulus that is even, small, prime or has a small factor is refused.  A private\n"
-     "key needs its keyholder (by default the party running the call); a public key alone can encrypt but\n"
-     "nobody can decrypt.",
+     "key needs its keyholder (by default the party reading it: `on p { }` or `load_key(path) at p`); with\n"
+     "several keyholders the reader sends it to the others in a recorded message.  A public key alone can\n"
+     "encrypt but nobody can decrypt.",
      "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"pub.jwk\"); pk = load_key(\"pub.jwk\"); print(pk.bits)\n"
      "# -> 512",
      LIB_ANYOWNER},
