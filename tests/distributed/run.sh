@@ -205,6 +205,17 @@ wait 2>/dev/null
 if [ $rc = 0 ] && cmp -s "$tmp/rnd.a" "$tmp/rnd.want" && [ -s "$tmp/rnd.b" ] && ! cmp -s "$tmp/rnd.b" "$tmp/rnd.want"; then
   ok "a seeded run: bob's process cannot recompute alice's random draw"
 else bad "a seeded run: bob's process cannot recompute alice's random draw" "exit $rc" "$(cat "$tmp/rnd.a" "$tmp/rnd.b" "$tmp/rnd.want")"; fi
+# the same for DP noise: alice's laplace noise comes from alice's generator, so bob's
+# process (showing its own stand-in of the noised value) cannot recompute it; with the
+# noise drawn from the public stream, as before, it could, and so learn alice's value
+printf 'party alice, bob\nx = tensor([0.0, 0.0]) at alice\ny = laplace(x, sensitivity = 1, epsilon = 1)\nprint(y)\n' >"$tmp/dpn.ppdl"
+(cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --seed 3 --show-narrator --run "$tmp/dpn.ppdl" >"$tmp/dpn.a" 2>/dev/null) &
+(cd "$tmp/sep/bob" && PPDL_TEST_STANDINS=1 "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --seed 3 --run "$tmp/dpn.ppdl" >"$tmp/dpn.b" 2>/dev/null); rc=$?
+wait 2>/dev/null
+"$bin" --seed 3 "$tmp/dpn.ppdl" >"$tmp/dpn.want" 2>/dev/null
+if [ $rc = 0 ] && cmp -s "$tmp/dpn.a" "$tmp/dpn.want" && [ -s "$tmp/dpn.b" ] && ! cmp -s "$tmp/dpn.b" "$tmp/dpn.want"; then
+  ok "a seeded run: bob's process cannot recompute alice's DP noise"
+else bad "a seeded run: bob's process cannot recompute alice's DP noise" "exit $rc" "$(cat "$tmp/dpn.a" "$tmp/dpn.b" "$tmp/dpn.want")"; fi
 # a party started without --show-narrator shows nothing to the others: a peek at its
 # value is refused in every process, and what it prints inside `on` stays on its terminal
 printf 'party alice, bob\nx = 42 at alice\non alice { print("alice says", x + 1) }\nprint(x)\n' >"$tmp/hide.ppdl"
