@@ -82,7 +82,8 @@ static Value b_load_key(Interp *I, Args *a)
         int from = I->standin_from;
         uint64_t mask = 0;
         Value *kh = lib_kw(a, "keyholder");
-        if (!from || !kh || !he_holders_arg(I, a, kh, &mask) || !(mask & ~((uint64_t)1 << from))) return VERR;
+        if (!from || from >= 64 || !kh || !he_holders_arg(I, a, kh, &mask) || !(mask & ~((uint64_t)1 << from)))
+            return VERR;
         I->standin_from = 0;
         Value v = rep_standin_take(I, from, "load_key");
         HeScheme *t = he_scheme_of(v);
@@ -96,7 +97,9 @@ static Value b_load_key(Interp *I, Args *a)
     if (!text) { he_scheme_free(s); return VERR; }
     RtErr e;
     int has = 0;
-    int reader = a->at ? a->at : I->file_at;        /* load_key(path) at p: p reads it */
+    /* who reads it: the party running the call, p in `load_key(path) at p`, or the party
+       whose file the experimenter loads (lib_path's reader: the same in every process) */
+    int reader = a->at ? a->at : I->file_at ? I->file_at : I->file_party;
     int st = pai_jwk_read(text, &s->pub, &s->priv, &has, he_rng(I, reader), &e);
     memset(text, 0, strlen(text)); free(text);
     if (st) { he_scheme_free(s); return err_raise(I, "load_key: '%s': %s", path, e.msg); }
@@ -118,7 +121,15 @@ static Value b_load_key(Interp *I, Args *a)
     Value v = val_user(&lib_he_scheme_class, s);
     /* keyholders sharing the key: the reader sends it to the others (a recorded message);
        across processes its stand-in goes first, as the other processes take it first */
-    if (has && reader > 0 && reader < 64 && (s->keyholders & ~((uint64_t)1 << reader))) {
+    bool others = kh && reader > 0 && reader < 64 && (s->keyholders & ~((uint64_t)1 << reader));
+    if (others && !has && I->mirror_self) {
+        /* the other processes cannot tell a public key from a private one (they see the
+           stand-in only) and would wait for the key message: refused in every process */
+        val_release(v);
+        return err_raise(I, "load_key: '%s' holds only a public key; across processes keyholder = "
+                         "may name another party only for a private key its reader sends them", path);
+    }
+    if (has && others) {
         val_place(&v, reader, -1);              /* the reader's, as its stand-in is */
         if (I->standin_publish) { rep_standin_send(I, v); I->standin_publish = false; }
         if (!he_share_key(I, s, reader)) { val_release(v); return VERR; }
