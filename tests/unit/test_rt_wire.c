@@ -339,7 +339,7 @@ static void skeletons_keep_public_integers(void)
     CU_ASSERT_PTR_NOT_NULL(memmem(sk, slen, yb, ny));
     uint8_t *fl = wire_flesh(&r, sk, slen, 1 << 20, &flen);
     CU_ASSERT_PTR_NOT_NULL_FATAL(fl);
-    WireHdr h; const msgpack_object *p; const msgpack_object_array *a;
+    WireHdr h; const msgpack_object *p = NULL; const msgpack_object_array *a = NULL;
     CU_ASSERT_FATAL(wire_open_frame(&r, fl, flen, &h, &p) && wire_get_array(&r, p, 2, 2, &a));
     CU_ASSERT(wire_get_mpz(&r, &a->ptr[0], got) && mpz_sgn(got) == 0);
     CU_ASSERT(wire_get_mpz(&r, &a->ptr[1], got) && mpz_cmp(got, y) == 0);
