@@ -327,7 +327,9 @@ int      pai_b64_to_mpz(mpz_t x, const char *s, size_t len, RtErr *err);
 ** anything is sent: RT_EBOUND (no bound known and no claim), RT_EMASK (masks would not
 ** fit in the plaintext space), RT_EOVERFLOW (the result's bound would not).  RT_EIO:
 ** the transport refused a frame or lost one; RT_EFORMAT: a frame was not what the
-** protocol expects. */
+** protocol expects.  priv NULL: a process that only stands in for the key's holder
+** (docs/distributed.md) follows its steps with zeros for what it would decrypt, so
+** that its frames have their kinds and sizes; it never holds the key. */
 #define PAI_MASK_SLACK 40        /* statistical hiding of masks, in bits */
 struct Msg;
 typedef struct PaiLink {

@@ -180,6 +180,10 @@ static int t_mask(PaiVec **out, mpz_t **masks, const PaiPub *pub, const PaiVec *
 static int k_decrypt(mpz_t *X, const PaiPub *pub, const PaiPriv *priv, const PaiVec *v,
                      const Side *s, int direct, const PaiOpts *opts)
 {
+    if (!priv) {                        /* a stand-in for K: its plaintexts are zeros */
+        for (size_t i = 0; i < v->n; i++) mpz_set_ui(X[i], 0);
+        return RT_OK;
+    }
     int st = pai_vec_decrypt_int(X, pub, priv, v, opts, NULL);
     if (st == RT_EOVERFLOW && s->cbits) return RT_ECLAIM;
     for (size_t i = 0; i < v->n && st == RT_OK; i++) st = k_check(s, X[i], direct);
@@ -198,7 +202,8 @@ static int k_products(PaiVec *out, const PaiPub *pub, const PaiPriv *priv, mpz_t
         mpz_set_ui(acc, 0);
         for (size_t l = 0; l < len; l++) mpz_addmul(acc, X[ix[o * len + l]], Y[iy[o * len + l]]);
         mpz_mod(acc, acc, pub->n);
-        pai_encrypt_crt(priv, pub, out->c[o], acc, rng);
+        if (priv) pai_encrypt_crt(priv, pub, out->c[o], acc, rng);
+        else pai_encrypt(pub, out->c[o], acc, rng);
     }
     pai_mpz_wipe(acc); mpz_clear(acc);
     return st;
@@ -214,7 +219,8 @@ static int k_quotients(PaiVec *out, const PaiPub *pub, const PaiPriv *priv, mpz_
         if (opts && opts->interrupt && *opts->interrupt) { st = RT_EINTR; break; }
         mpz_fdiv_q_2exp(q, X[i], shift);
         mpz_mod(q, q, pub->n);
-        pai_encrypt_crt(priv, pub, out->c[i], q, rng);
+        if (priv) pai_encrypt_crt(priv, pub, out->c[i], q, rng);
+        else pai_encrypt(pub, out->c[i], q, rng);
     }
     pai_mpz_wipe(q); mpz_clear(q);
     return st;

@@ -130,16 +130,23 @@ void wire_put_f32s(WireW *w, const float *x, size_t n) { put_le(w, x, n, 4); }
 void wire_put_f64s(WireW *w, const double *x, size_t n) { put_le(w, x, n, 8); }
 void wire_put_u64s(WireW *w, const uint64_t *x, size_t n) { put_le(w, x, n, 8); }
 
-void wire_put_mpz(WireW *w, const mpz_t x)
+static void put_mpz(WireW *w, const mpz_t x, bool public)
 {
     size_t n = (mpz_sizeinbase(x, 2) + 7) / 8, got = 0;
     unsigned char *b = xmalloc(n ? n : 1);
     mpz_export(b, &got, 1, 1, 1, 0, x);
     wire_put_array(w, 2);
     PK(msgpack_pack_int(&w->pk, mpz_sgn(x) < 0 ? -1 : 1));
-    wire_put_bin(w, b, got);
+    if (public) {
+        WireW body; wire_w_init(&body);
+        wire_put_bin(&body, b, got);
+        wire_put_ext(w, WIRE_EXT_PUBLIC, &body);
+    } else wire_put_bin(w, b, got);
     free(b);
 }
+
+void wire_put_mpz(WireW *w, const mpz_t x) { put_mpz(w, x, false); }
+void wire_put_public_mpz(WireW *w, const mpz_t x) { put_mpz(w, x, true); }
 
 void wire_put_residues(WireW *w, mpz_t *x, size_t k, size_t bytes)
 {
@@ -437,8 +444,15 @@ bool wire_get_mpz(WireR *r, const msgpack_object *o, mpz_t x)
     int64_t sign = 0;
     const void *p = NULL;
     size_t n = 0;
-    if (!wire_get_array(r, o, 2, 2, &a) || !wire_get_int(r, &a->ptr[0], -1, 1, &sign) ||
-        !wire_get_bin(r, &a->ptr[1], &p, &n)) return false;
+    const msgpack_object *m = NULL;
+    int8_t type = 0;
+    if (!wire_get_array(r, o, 2, 2, &a) || !wire_get_int(r, &a->ptr[0], -1, 1, &sign)) return false;
+    m = &a->ptr[1];
+    if (m->type == MSGPACK_OBJECT_EXT) {        /* wire_put_public_mpz's form */
+        if (!wire_get_ext(r, m, &type, &m)) return false;
+        if (type != WIRE_EXT_PUBLIC) return wire_fail(r, "an integer in an ext of type %d", type);
+    }
+    if (!wire_get_bin(r, m, &p, &n)) return false;
     if (n > (1u << 20)) return wire_fail(r, "an integer of %zu bytes", n);
     mpz_import(x, n, 1, 1, 1, 0, p);
     if (sign < 0) mpz_neg(x, x);
@@ -505,6 +519,11 @@ static bool reshape(WireR *r, msgpack_packer *pk, const msgpack_object *o, bool 
     case MSGPACK_OBJECT_EXT: {
         msgpack_object body;
         if (!unpack(r, o->via.ext.ptr, o->via.ext.size, &body)) return false;
+        if (o->via.ext.type == WIRE_EXT_PUBLIC) {
+            /* public bytes (a public key) stay as they are, in skeletons too */
+            if (body.type != MSGPACK_OBJECT_BIN) return wire_fail(r, "a public ext that is not a bin");
+            return msgpack_pack_object(pk, *o) == 0 || (mem_oom(), false);
+        }
         if (o->via.ext.type == WIRE_EXT_ZEROS) {
             if (!flesh) return wire_fail(r, "a frame that is already a skeleton");
             int64_t n;

@@ -41,6 +41,7 @@ enum {
     WIRE_EXT_SHARED_MODEL = 23,
     WIRE_EXT_LAYER = 30, WIRE_EXT_NETWORK = 31, WIRE_EXT_MODEL = 32, WIRE_EXT_APPROX = 33,
     WIRE_EXT_DATASET = 40, WIRE_EXT_DP_BUDGET = 41,
+    WIRE_EXT_PUBLIC = 98,             /* a public byte string: a bin that skeletons keep */
     WIRE_EXT_ZEROS = 99               /* a skeleton's bin: its size only (wire_skeleton) */
 };
 
@@ -90,6 +91,9 @@ void wire_put_f32s(WireW *w, const float *x, size_t n);     /* bin, little endia
 void wire_put_f64s(WireW *w, const double *x, size_t n);    /* bin, little endian */
 void wire_put_u64s(WireW *w, const uint64_t *x, size_t n);  /* bin, little endian */
 void wire_put_mpz(WireW *w, const mpz_t x);     /* [sign, bin magnitude big endian] */
+/* A PUBLIC integer (a public key's modulus): [sign, ext WIRE_EXT_PUBLIC wrapping the
+** bin], which wire_skeleton keeps; wire_get_mpz reads both forms. */
+void wire_put_public_mpz(WireW *w, const mpz_t x);
 /* k residues of `bytes` bytes each (0 <= x < 256^bytes): an array of k bins, big endian
 ** (wire_size_mpz_vec's layout). */
 void wire_put_residues(WireW *w, mpz_t *x, size_t k, size_t bytes);
@@ -148,7 +152,10 @@ const char *wire_type_name(const msgpack_object *o);
 ** ext bodies too): a bin of n bytes becomes an ext of type WIRE_EXT_ZEROS whose body is
 ** n.  It keeps what another process needs to build a stand-in of the same kind and
 ** shape (the structure, strings, integers, float scalars) and none of the bytes a
-** party's data is made of (tensor values, ciphertexts, key material are all bins).
+** party's data is made of (tensor values, ciphertexts, private key material are all
+** bins).  The one exception is a bin the writer declared public by wrapping it in an
+** ext of type WIRE_EXT_PUBLIC (wire_put_public_mpz: a public key, which the other
+** processes need whole to encrypt under it): it is kept as it is.
 ** wire_flesh() turns a skeleton back into a frame whose bins are all zeros, refusing
 ** one that would grow past max bytes.  Both: NULL and r->e when the input is
 ** malformed (it is checked as wire_check does). */

@@ -83,6 +83,17 @@ typedef struct Vec { double *v; size_t n; int kind; const Tn *like; } Vec;
 enum { K_NUM, K_LIST, K_TENSOR };
 
 /* Reads argument i (a number, a list of numbers or a tensor); false after raising. */
+/* The generator a mechanism's noise comes from: that of the party whose data x is (else
+** the party the call runs at).  Never the public stream for a party's data: every
+** process can recompute that stream (docs/distributed.md), so another party's process
+** would know the noise and, from the noised value, the data.  Public data at the top
+** level is noised from the public stream. */
+static Rng *noise_rng(Interp *I, Args *a)
+{
+    int other, p = val_party(a->v[0], &other);
+    return ev_rng(I, p ? p : a->at);
+}
+
 static bool vec_from(Interp *I, Args *a, int i, Vec *out)
 {
     Value x = a->v[i];
@@ -199,7 +210,7 @@ static Value b_laplace(Interp *I, Args *a)
     double curve[DP_RDP_NORDERS];
     dp_rdp_curve_pure(eps, curve);
     if (d && !spend(I, d, what, eps, 0, curve)) { free(v.v); return VERR; }
-    if (!dp_laplace_array(&I->rng, v.v, v.n, sens, eps)) {
+    if (!dp_laplace_array(noise_rng(I, a), v.v, v.n, sens, eps)) {
         free(v.v);
         return err_raise(I, "'laplace': noise scale out of range (sensitivity %g, epsilon %g)",
                          sens, eps);
@@ -242,7 +253,7 @@ static Value b_gaussian(Interp *I, Args *a)
         double curve[DP_RDP_NORDERS];           /* the calibrated sigma / sensitivity */
         dp_rdp_curve_gaussian(dp_gaussian_sigma(eps, delta), curve);
         if (d && !spend(I, d, what, eps, delta, curve)) { free(v.v); return VERR; }
-        ok = dp_gaussian(&I->rng, v.v, v.n, sens, eps, delta, NULL);
+        ok = dp_gaussian(noise_rng(I, a), v.v, v.n, sens, eps, delta, NULL);
     } else {
         char params[64];
         snprintf(params, sizeof params, "(sigma = %g)", sigma);
@@ -262,7 +273,7 @@ static Value b_gaussian(Interp *I, Args *a)
             dp_rdp_curve_gaussian(z, curve);
             if (!spend(I, d, what, eps, delta, curve)) { free(v.v); return VERR; }
         }
-        ok = dp_gaussian_noise(&I->rng, v.v, v.n, sigma);
+        ok = dp_gaussian_noise(noise_rng(I, a), v.v, v.n, sigma);
     }
     if (!ok) {
         free(v.v);
@@ -300,7 +311,7 @@ static Value svt(Interp *I, Args *a, bool first_only)
     double curve[DP_RDP_NORDERS];
     dp_rdp_curve_pure(eps, curve);
     if (d && !spend(I, d, what, eps, 0, curve)) { free(v.v); free(idx); return VERR; }
-    int k = dp_svt(&I->rng, v.v, v.n, thr, sens, eps, (int)count, idx);
+    int k = dp_svt(noise_rng(I, a), v.v, v.n, thr, sens, eps, (int)count, idx);
     free(v.v);
     Value r;
     if (k < 0) {

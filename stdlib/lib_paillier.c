@@ -11,6 +11,7 @@
 */
 #include "lib_paillier_impl.h"
 #include "mem.h"
+#include "ev.h"
 #include "lib_tensor.h"
 #include "lib_wire.h"
 #include <math.h>
@@ -510,15 +511,39 @@ static Value b_paillier(Interp *I, Args *a)
     if (bits < 2048)
         fprintf(stderr, "warning: a %ld-bit Paillier key is insecure (classroom size); use bits = 2048 "
                 "or more for real data\n", bits);
-    RtErr e;
-    if (pai_keygen(&s->pub, &s->priv, (unsigned)bits, &I->rng, &e)) {
+    /* the first keyholder generates the key, from its own generator: never the public
+       stream, which every process can recompute (docs/distributed.md) */
+    int gen = __builtin_ctzll(mask);
+    Value v;
+    if (rep_standin(I, gen)) {
+        /* across processes, in a process that stands in for gen: the public key from
+           gen's process (its scheme's skeleton keeps the public key, nothing else) */
         he_scheme_free(s);
-        return he_fail(I, "paillier", &e, NULL);
+        v = rep_standin_take(I, gen, "paillier");
+        if (IS_ERR(v)) return VERR;
+        val_place(&v, 0, -1);                   /* a scheme is public, as in one process */
+        s = he_scheme_of(v);
+        if (!s || s->has_priv || s->keyholders != mask) {
+            val_release(v);
+            return err_raise(I, "paillier: %s's process sent no matching scheme", ev_party_name(I, gen));
+        }
+    } else {
+        RtErr e;
+        if (pai_keygen(&s->pub, &s->priv, (unsigned)bits, he_rng(I, gen), &e)) {
+            he_scheme_free(s);
+            Value r = he_fail(I, "paillier", &e, NULL);
+            if (I->mirror_self) rep_standin_send(I, r);
+            return r;
+        }
+        s->has_priv = 1;
+        s->keyholders = mask;
+        he_keyring_add(I, s);
+        v = val_user(&lib_he_scheme_class, s);
+        if (I->mirror_self) rep_standin_send(I, v);
     }
-    s->has_priv = 1;
-    s->keyholders = mask;
-    he_keyring_add(I, s);
-    return val_user(&lib_he_scheme_class, s);
+    /* several keyholders share the key: gen sends it to the others, a recorded message */
+    if (!he_share_key(I, s, gen)) { val_release(v); return VERR; }
+    return v;
 }
 
 Value lib_he_encrypt(Interp *I, const char *who, Value x, Value scheme, int at, bool packed)
@@ -537,9 +562,9 @@ Value lib_he_encrypt(Interp *I, const char *who, Value x, Value scheme, int at, 
     PaiVec *v = NULL;
     int st = packed
         ? pai_vec_encrypt_packed(&v, &s->pub, holder ? &s->priv : NULL, p.x, p.n, s->frac_exp, s->range,
-                                 s->headroom, &I->rng, &o, &e)
+                                 s->headroom, he_rng(I, at), &o, &e)
         : pai_vec_encrypt(&v, &s->pub, holder ? &s->priv : NULL, NULL, p.x, p.n, s->frac_exp, s->range,
-                          &I->rng, &o, &e);
+                          he_rng(I, at), &o, &e);
     Value r = st ? he_fail(I, who, &e, s) : he_ct_new(scheme, v, p.ndim, p.shape, at);
     free(p.x);
     return r;
@@ -589,7 +614,16 @@ Value lib_he_decrypt(Interp *I, const char *who, Value cv, int at)
     HeCt *c = he_ct_of(cv);
     if (!c) return err_raise(I, "%s: ciphertext expected, got %s", who, val_type_name(cv));
     HeScheme *s = c->s;
-    if (!s->has_priv || at <= 0 || at >= 64 || !(s->keyholders >> at & 1)) return he_not_keyholder(I, who, s, at);
+    bool holder = at > 0 && at < 64 && (s->keyholders >> at & 1);
+    if (holder && !s->has_priv && rep_standin(I, at)) {
+        /* across processes, where `at` is only stood in for: its stand-in of the
+           plaintext (zeros); at's own process decrypts, with the key only it holds */
+        double *z = xcalloc(c->v->count ? c->v->count : 1, sizeof *z);
+        Value r = to_value(z, c->ndim, c->shape, c->v->count, at);
+        free(z);
+        return r;
+    }
+    if (!s->has_priv || !holder) return he_not_keyholder(I, who, s, at);
     double *out = xmalloc(c->v->count * sizeof *out);
     PaiOpts o = he_opts(I, s);
     int st = pai_vec_decrypt(out, &s->pub, &s->priv, c->v, &o, &e);
@@ -707,7 +741,8 @@ static Value b_he_refresh(Interp *I, Args *a)
     if (!c) return lib_bad(I, a, 0, "ciphertext");
     PaiVec *v = pai_vec_copy(c->v);
     PaiOpts o = he_opts(I, c->s);
-    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, &I->rng, &o, &e);
+    int owner = val_owner(a->v[0]);
+    int st = pai_vec_rerandomize(v, &c->s->pub, NULL, he_rng(I, owner ? owner : a->at), &o, &e);
     if (st) { pai_vec_free(v); return he_fail(I, "he_refresh", &e, c->s); }
     return he_ct_new(c->scheme, v, c->ndim, c->shape, a->v[0].owner);
 }
@@ -715,9 +750,10 @@ static Value b_he_refresh(Interp *I, Args *a)
 static const LibReg fns[] = {
     {"paillier", b_paillier,
      "paillier(bits = 2048, keyholder = party, precision = 32, range = 2^20, headroom = 10, threads = 2)",
-     "A Paillier scheme: a fresh key pair from operating-system randomness (g = n + 1), whose private key\n"
-     "only `keyholder` (a party, or a list of parties sharing the key) may use.  Keys below 2048 bits are\n"
-     "insecure and print a warning.  Reals are encoded in fixed point with `precision` fractional bits\n"
+     "A Paillier scheme: a fresh key pair (g = n + 1) drawn by the keyholder from its own generator,\n"
+     "whose private key only `keyholder` (a party, or a list of parties sharing the key) may use; with\n"
+     "several, the first sends it to the others in a recorded message (kind \"key\").  Keys below 2048\n"
+     "bits are insecure and print a warning.  Reals are encoded in fixed point with `precision` fractional bits\n"
      "(a multiple of 4: python-paillier's base 16); |x| <= range for everything encrypted, which makes\n"
      "overflow detectable.  Packed encryption leaves room for 2^headroom additions.",
      "party server; scheme he = paillier(bits = 512, keyholder = server); print(he.bits)\n"

@@ -10,13 +10,24 @@
 */
 #include "lib_paillier_impl.h"
 #include "mem.h"
+#include "ev.h"
 #include <math.h>
 #include <stdlib.h>
 
-/* The keyholder that helps (the lowest id), 0 if none holds the key. */
+/* The keyholder that helps (the lowest id), 0 if none holds the key.  Across processes
+** a process standing in for that keyholder has no key but follows its steps. */
 static int helper_of(Interp *I, const HeScheme *s)
 {
-    return he_keyholder_scheme(I, s) && s->keyholders ? __builtin_ctzll(s->keyholders) : 0;
+    int k = s->keyholders ? __builtin_ctzll(s->keyholders) : 0;
+    return k && (he_keyholder_scheme(I, s) || rep_standin(I, k)) ? k : 0;
+}
+
+/* The private key the helper uses: NULL in a process that stands in for it (its steps
+** then decrypt to zeros: paillier.h, blinded round trips). */
+static const PaiPriv *helper_priv(Interp *I, const HeScheme *s)
+{
+    const HeScheme *k = he_keyholder_scheme(I, s);
+    return k ? &k->priv : NULL;
 }
 
 /* Where a round trip runs: the interpreter's message layer, T and K with their own
@@ -110,7 +121,7 @@ static Value b_he_rescale(Interp *I, Args *a)
     PaiOpts o = he_opts(I, s);
     PaiLink link = link_of(I, T, K, a->fname);
     PaiVec *v = NULL;
-    int st = pai_blind_rescale(&v, &s->pub, &he_keyholder_scheme(I, s)->priv, c->v, s->frac_exp, claim, is_direct(s, T),
+    int st = pai_blind_rescale(&v, &s->pub, helper_priv(I, s), c->v, s->frac_exp, claim, is_direct(s, T),
                                &o, &link, &e);
     if (st) return blind_fail(I, a->fname, &e, s, claim);
     return he_ct_new(c->scheme, v, c->ndim, c->shape, a->v[0].owner);
@@ -158,12 +169,12 @@ static Value blinded_product(Interp *I, Args *a, bool matmul)
     PaiLink link = link_of(I, T, K, a->fname);
     bool direct = is_direct(s, T);
     PaiVec *p = NULL, *r = NULL;
-    int st = pai_blind_product(&p, &s->pub, &he_keyholder_scheme(I, s)->priv, x->v, ia, y->v, ib, len, nout, claim, direct,
+    int st = pai_blind_product(&p, &s->pub, helper_priv(I, s), x->v, ia, y->v, ib, len, nout, claim, direct,
                                &o, &link, &e);
     free(ia); free(ib);
     if (st) return blind_fail(I, a->fname, &e, s, claim);
     /* back to the scheme's precision: a second round trip, from the product's tracked bound */
-    st = pai_blind_rescale(&r, &s->pub, &he_keyholder_scheme(I, s)->priv, p, s->frac_exp, NAN, direct, &o, &link, &e);
+    st = pai_blind_rescale(&r, &s->pub, helper_priv(I, s), p, s->frac_exp, NAN, direct, &o, &link, &e);
     pai_vec_free(p);
     if (st) return blind_fail(I, a->fname, &e, s, NAN);
     return he_ct_new(x->scheme, r, no, so, a->v[0].owner ? a->v[0].owner : a->v[1].owner);

@@ -5,6 +5,7 @@
 ** runtime/paillier_json.c's; this file checks arguments and parties and reads and writes.
 */
 #include "lib_paillier_impl.h"
+#include "ev.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,14 +75,32 @@ static Value b_load_key(Interp *I, Args *a)
 {
     static const char *const kws[] = { "keyholder", "precision", "range", "headroom", "threads", NULL };
     const char *path;
-    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws) || !lib_path(I, a, 0, LIB_READ, &path)) return VERR;
+    if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, kws)) return VERR;
+    if (!lib_path(I, a, 0, LIB_READ, &path)) {
+        /* across processes, where another party reads the file: its stand-in (interp/
+           replica.c), then that party's key message when keyholders share the key */
+        int from = I->standin_from;
+        uint64_t mask = 0;
+        Value *kh = lib_kw(a, "keyholder");
+        if (!from || from >= 64 || !kh || !he_holders_arg(I, a, kh, &mask) || !(mask & ~((uint64_t)1 << from)))
+            return VERR;
+        I->standin_from = 0;
+        Value v = rep_standin_take(I, from, "load_key");
+        HeScheme *t = he_scheme_of(v);
+        if (IS_ERR(v)) return VERR;
+        if (t && !he_share_key(I, t, from)) { val_release(v); return VERR; }
+        return v;
+    }
     HeScheme *s = he_scheme_alloc();
     if (!he_options(I, a, s)) { he_scheme_free(s); return VERR; }
     char *text = read_file(I, "load_key", path);
     if (!text) { he_scheme_free(s); return VERR; }
     RtErr e;
     int has = 0;
-    int st = pai_jwk_read(text, &s->pub, &s->priv, &has, &I->rng, &e);
+    /* who reads it: the party running the call, p in `load_key(path) at p`, or the party
+       whose file the experimenter loads (lib_path's reader: the same in every process) */
+    int reader = a->at ? a->at : I->file_at ? I->file_at : I->file_party;
+    int st = pai_jwk_read(text, &s->pub, &s->priv, &has, he_rng(I, reader), &e);
     memset(text, 0, strlen(text)); free(text);
     if (st) { he_scheme_free(s); return err_raise(I, "load_key: '%s': %s", path, e.msg); }
     s->has_priv = has;
@@ -90,16 +109,32 @@ static Value b_load_key(Interp *I, Args *a)
     if (kh) {
         if (!he_holders_arg(I, a, kh, &s->keyholders)) { he_scheme_free(s); return VERR; }
     } else if (has) {
-        if (!a->at) {
+        if (!reader || reader >= 64) {
             he_scheme_free(s);
             return err_raise(I, "load_key: '%s' holds a private key; say who holds it: "
                              "load_key(path, keyholder = party)", path);
         }
-        s->keyholders = (uint64_t)1 << a->at;
+        s->keyholders = (uint64_t)1 << reader;
     }
     if (s->pub.bits < 2048)
         fprintf(stderr, "warning: a %u-bit Paillier key is insecure (classroom size)\n", s->pub.bits);
-    return val_user(&lib_he_scheme_class, s);
+    Value v = val_user(&lib_he_scheme_class, s);
+    /* keyholders sharing the key: the reader sends it to the others (a recorded message);
+       across processes its stand-in goes first, as the other processes take it first */
+    bool others = kh && reader > 0 && reader < 64 && (s->keyholders & ~((uint64_t)1 << reader));
+    if (others && !has && I->mirror_self) {
+        /* the other processes cannot tell a public key from a private one (they see the
+           stand-in only) and would wait for the key message: refused in every process */
+        val_release(v);
+        return err_raise(I, "load_key: '%s' holds only a public key; across processes keyholder = "
+                         "may name another party only for a private key its reader sends them", path);
+    }
+    if (has && others) {
+        val_place(&v, reader, -1);              /* the reader's, as its stand-in is */
+        if (I->standin_publish) { rep_standin_send(I, v); I->standin_publish = false; }
+        if (!he_share_key(I, s, reader)) { val_release(v); return VERR; }
+    }
+    return v;
 }
 
 static Value b_save_ciphertext(Interp *I, Args *a)
@@ -142,8 +177,9 @@ static const LibReg fns[] = {
     {"load_key", b_load_key, "load_key(path, keyholder = party, precision = 32, range = 2^20)",
      "Reads a python-paillier JWK key file into a scheme: private keys with \"p\" and \"q\" (pheutil) or\n"
      "\"lambda\" and \"mu\".  A modulus that is even, small, prime or has a small factor is refused.  A private\n"
-     "key needs its keyholder (by default the party running the call); a public key alone can encrypt but\n"
-     "nobody can decrypt.",
+     "key needs its keyholder (by default the party reading it: `on p { }` or `load_key(path) at p`); with\n"
+     "several keyholders the reader sends it to the others in a recorded message.  A public key alone can\n"
+     "encrypt but nobody can decrypt.",
      "party s; scheme he = paillier(bits = 512, keyholder = s); save_key(he, \"pub.jwk\"); pk = load_key(\"pub.jwk\"); print(pk.bits)\n"
      "# -> 512",
      LIB_ANYOWNER},

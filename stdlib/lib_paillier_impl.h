@@ -78,6 +78,13 @@ Value he_shape_error(Interp *I, const char *op, const int *sa, int na, const int
 void  he_keyring_add(Interp *I, HeScheme *s);
 void  he_keyring_drop(HeScheme *s);
 const HeScheme *he_keyholder_scheme(Interp *I, const HeScheme *s);
+/* The private key of a scheme its keyholders share (Phong et al.): keyholder `from`, who
+** generated or read it, sends it to each other keyholder, one recorded message of kind
+** "key" each (phase "offline", one round): [p, q], each a bin of ceil(bits(n)/8) bytes,
+** so that a frame's size depends on the key's length only and a process standing in for
+** `from` (it has no private key: zeros) records the same size.  Every process runs it;
+** in a receiving keyholder's own process the key becomes s's.  False after raising. */
+bool  he_share_key(Interp *I, HeScheme *s, int from);
 /* The VClass wire hooks of the two kinds (see val.h). */
 bool  he_scheme_encode(Interp *I, Value self, struct WireW *w, int to);
 Value he_scheme_decode(Interp *I, struct WireR *r, const struct msgpack_object *body);

@@ -7,9 +7,11 @@
 */
 #include "lib_paillier_impl.h"
 #include "mem.h"
+#include "ev.h"
 #include "lib_wire.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* --- the key ring ------------------------------------------------------------------------ */
 
@@ -62,14 +64,18 @@ const PaiPriv *lib_he_priv(Interp *I, Value scheme, int party)
 /* --- the codecs ------------------------------------------------------------------------- */
 
 /* [n, hs, keyholders, frac_exp, range, headroom, threads]: the public key and the
-** options.  The private key is never written. */
+** options.  The private key is never written.  In a side frame of the replicated
+** narrator (a stand-in's skeleton: the keyholder's process tells the others the scheme
+** it generated or read) n and hs are written as public integers, which the skeleton
+** keeps: every process needs the public key to encrypt under it. */
 bool he_scheme_encode(Interp *I, Value self, struct WireW *w, int to)
 {
-    (void)I; (void)to;
+    (void)to;
     const HeScheme *s = AS_USER(self)->p;
+    void (*put)(WireW *, const mpz_t) = I->side_encode ? wire_put_public_mpz : wire_put_mpz;
     wire_put_array(w, 7);
-    wire_put_mpz(w, s->pub.n);
-    wire_put_mpz(w, s->pub.hs);
+    put(w, s->pub.n);
+    put(w, s->pub.hs);
     wire_put_uint(w, s->keyholders);
     wire_put_int(w, s->frac_exp);
     wire_put_double(w, s->range);
@@ -182,4 +188,86 @@ Value he_ct_decode(Interp *I, struct WireR *r, const struct msgpack_object *o)
     Value cv = he_ct_new(sv, v, (int)sh->size, shape, 0);
     val_release(sv);
     return cv;
+}
+
+/* --- the key message ---------------------------------------------------------------------- */
+
+/* A residue written big endian into b[0..bytes) (x < 256^bytes). */
+static void put_fixed(unsigned char *b, size_t bytes, const mpz_t x)
+{
+    size_t n = mpz_sgn(x) ? (mpz_sizeinbase(x, 2) + 7) / 8 : 0, got = 0;
+    memset(b, 0, bytes);
+    if (n && n <= bytes) mpz_export(b + (bytes - n), &got, 1, 1, 1, 0, x);
+}
+
+/* The private key that arrived in frame f at this process's keyholder becomes s's. */
+static bool take_key(Interp *I, HeScheme *s, int from, const uint8_t *f, size_t len, size_t bytes)
+{
+    WireR r; wire_r_init(&r, ev_party_name(I, from));
+    WireHdr h; const msgpack_object *pl; const msgpack_object_array *a;
+    const void *p[2] = { NULL, NULL }; size_t n[2] = { 0, 0 };
+    bool ok = wire_open_frame(&r, f, len, &h, &pl) && wire_get_array(&r, pl, 2, 2, &a) &&
+              wire_get_bin(&r, &a->ptr[0], &p[0], &n[0]) && wire_get_bin(&r, &a->ptr[1], &p[1], &n[1]);
+    if (ok && (n[0] != bytes || n[1] != bytes)) ok = wire_fail(&r, "a key of the wrong size");
+    if (ok) {
+        mpz_t kp, kq;
+        mpz_inits(kp, kq, NULL);
+        mpz_import(kp, n[0], 1, 1, 1, 0, p[0]);
+        mpz_import(kq, n[1], 1, 1, 1, 0, p[1]);
+        RtErr e;
+        if (pai_priv_set_pq(&s->priv, &s->pub, kp, kq, &e)) ok = wire_fail(&r, "a private key that does not fit the public key (%s)", e.msg);
+        mpz_set_ui(kp, 0); mpz_set_ui(kq, 0);
+        mpz_clears(kp, kq, NULL);
+    }
+    if (ok) { s->has_priv = 1; he_keyring_add(I, s); }
+    else err_raise(I, "paillier: the shared private key from %s: %s", ev_party_name(I, from), r.e.msg);
+    wire_r_free(&r);
+    return ok;
+}
+
+bool he_share_key(Interp *I, HeScheme *s, int from)
+{
+    uint64_t others = s->keyholders & ~((uint64_t)1 << from);
+    if (!others || from <= 0 || from >= 64) return true;
+    size_t bytes = (s->pub.bits + 7) / 8;
+    unsigned char *b = xmalloc(bytes);
+    const char *old = msg_phase(&I->msg, "offline");
+    msg_parallel_begin(&I->msg);                /* one round, whatever the keyholders */
+    bool ok = true;
+    for (int k = 1; k < 64 && ok; k++) {
+        if (!(others >> k & 1)) continue;
+        WireW w; wire_w_init(&w);
+        WireHdr h = { "key", from, k, 0 };
+        wire_put_envelope(&w, &h);
+        wire_put_array(&w, 2);
+        /* a process standing in for `from` has no private key: zeros of the same size */
+        put_fixed(b, bytes, s->priv.p);
+        wire_put_bin(&w, b, bytes);
+        put_fixed(b, bytes, s->priv.q);
+        wire_put_bin(&w, b, bytes);
+        size_t len;
+        uint8_t *f = wire_w_take(&w, &len);
+        long idx = msg_send_frame(&I->msg, from, k, "key", true, false,
+                                  "the private key of a paillier scheme its keyholders share", f, len);
+        if (idx < 0) {
+            err_raise(I, "paillier: the %s transport could not carry the key to %s", I->msg.tp->name,
+                      ev_party_name(I, k));
+            ok = false;
+            break;
+        }
+        uint8_t *got; size_t glen;
+        if (msg_receive(&I->msg, from, k, &got, &glen) != 0) {
+            err_raise(I, "paillier: the key to %s was lost", ev_party_name(I, k));
+            ok = false;
+            break;
+        }
+        if (!s->has_priv && rep_self(I) == k) ok = take_key(I, s, from, got, glen, bytes);
+        memset(got, 0, glen);
+        free(got);
+    }
+    msg_parallel_end(&I->msg);
+    msg_phase(&I->msg, old);
+    memset(b, 0, bytes);
+    free(b);
+    return ok;
 }

@@ -773,7 +773,9 @@ Value lib_mpc_train(Interp *I, Args *a)
     res->scheme = val_retain(scheme);
     int *order = xcalloc((size_t)nb, sizeof *order);
     for (long ep = 0; ep < epochs && !res->diverged; ep++) {
-        /* a public random order of the batches: reordering shares reveals nothing */
+        /* a public random order of the batches, from the PUBLIC stream on purpose: every
+           party's process must draw the same order (docs/distributed.md), and reordering
+           shares reveals nothing; it is the one draw here that is meant to be public */
         for (int i = 0; i < nb; i++) order[i] = i;
         for (int i = nb - 1; i > 0; i--) { int j = (int)rng_below(&I->rng, (uint64_t)i + 1); int t = order[i]; order[i] = order[j]; order[j] = t; }
         for (int bi = 0; bi < nb; bi++) {

@@ -68,6 +68,21 @@ same train_small "$here/train_small.ppdl"
 same dealerfree tests/scripts/mpc_dealerfree_keys.ppdl
 same he_blinded tests/scripts/he_blinded.ppdl
 same narrator_labels tests/scripts/narrator_labels.ppdl
+# keys: alice's key generated in alice's process only, bob encrypting under its public key;
+# a key alice and carol share, sent to carol in a recorded message; a key read from
+# alice's file by alice's process only (its stand-in elsewhere keeps the public key)
+sed "s|DIR|$tmp|g" "$here/keys.ppdl" >"$tmp/keys_src.ppdl"
+same keys "$tmp/keys_src.ppdl"
+# the attacker's process: bob's (declared first, so its output is the driver's) holds the
+# public keys (the digests of n equal the one-process run's) and no private key
+cp "$here/keys_attacker.ppdl" "$tmp/keys_attacker.ppdl"
+"$bin" "$tmp/keys_attacker.ppdl" >"$tmp/ka.want" 2>/dev/null
+"$bin" --processes --timeout 5000 "$tmp/keys_attacker.ppdl" >"$tmp/ka.got" 2>"$tmp/ka.err"; rc=$?
+if [ $rc = 0 ] && ! grep -q "public key only" "$tmp/ka.want" && [ "$(grep -c "(public key only: nobody here can decrypt)" "$tmp/ka.got")" = 2 ] \
+   && [ "$(grep -o 'digest [0-9a-f]*' "$tmp/ka.want")" = "$(grep -o 'digest [0-9a-f]*' "$tmp/ka.got")" ] \
+   && grep -q "view(bob): 0 messages received" "$tmp/ka.got"; then ok "keys: bob's process holds alice's public keys and no private key"
+else bad "keys: bob's process holds alice's public keys and no private key" "exit $rc" "$(cat "$tmp/ka.got")" "$(grep -v '^warning' "$tmp/ka.err" | head -5)"; fi
+check_no_leftovers keys_attacker
 # hospital3's process is killed when the run goes past round 4 (after the product that
 # needs it, before the reveals that tolerate its absence)
 same shamir_killed samples/shamir_dropout.ppdl PPDL_TEST_LEAVE=hospital3:4 X=1
@@ -190,6 +205,17 @@ wait 2>/dev/null
 if [ $rc = 0 ] && cmp -s "$tmp/rnd.a" "$tmp/rnd.want" && [ -s "$tmp/rnd.b" ] && ! cmp -s "$tmp/rnd.b" "$tmp/rnd.want"; then
   ok "a seeded run: bob's process cannot recompute alice's random draw"
 else bad "a seeded run: bob's process cannot recompute alice's random draw" "exit $rc" "$(cat "$tmp/rnd.a" "$tmp/rnd.b" "$tmp/rnd.want")"; fi
+# the same for DP noise: alice's laplace noise comes from alice's generator, so bob's
+# process (showing its own stand-in of the noised value) cannot recompute it; with the
+# noise drawn from the public stream, as before, it could, and so learn alice's value
+printf 'party alice, bob\nx = tensor([0.0, 0.0]) at alice\ny = laplace(x, sensitivity = 1, epsilon = 1)\nprint(y)\n' >"$tmp/dpn.ppdl"
+(cd "$tmp/sep/alice" && "$bin" serve --party alice --parties "$tmp/keys/bob.parties" --key "$tmp/keys/alice.key" --timeout 3000 --seed 3 --show-narrator --run "$tmp/dpn.ppdl" >"$tmp/dpn.a" 2>/dev/null) &
+(cd "$tmp/sep/bob" && PPDL_TEST_STANDINS=1 "$bin" serve --party bob --parties "$tmp/keys/bob.parties" --key "$tmp/keys/bob.key" --timeout 3000 --seed 3 --run "$tmp/dpn.ppdl" >"$tmp/dpn.b" 2>/dev/null); rc=$?
+wait 2>/dev/null
+"$bin" --seed 3 "$tmp/dpn.ppdl" >"$tmp/dpn.want" 2>/dev/null
+if [ $rc = 0 ] && cmp -s "$tmp/dpn.a" "$tmp/dpn.want" && [ -s "$tmp/dpn.b" ] && ! cmp -s "$tmp/dpn.b" "$tmp/dpn.want"; then
+  ok "a seeded run: bob's process cannot recompute alice's DP noise"
+else bad "a seeded run: bob's process cannot recompute alice's DP noise" "exit $rc" "$(cat "$tmp/dpn.a" "$tmp/dpn.b" "$tmp/dpn.want")"; fi
 # a party started without --show-narrator shows nothing to the others: a peek at its
 # value is refused in every process, and what it prints inside `on` stays on its terminal
 printf 'party alice, bob\nx = 42 at alice\non alice { print("alice says", x + 1) }\nprint(x)\n' >"$tmp/hide.ppdl"

@@ -6,7 +6,8 @@
 ** allocate beyond the frame's size.  Build and run with `make fuzz-wire` (an empty seed
 ** corpus: the envelope is found from the error messages' branches within seconds).
 ** The same bytes are also read as a stand-in's skeleton from another process
-** (wire_flesh, interp/replica.c), capped at 1 MiB of zeros.
+** (wire_flesh, interp/replica.c), capped at 1 MiB of zeros; a public byte string (ext
+** WIRE_EXT_PUBLIC, a public key's modulus) passes through as it is, and must be a bin.
 */
 #include <stdint.h>
 #include <stdio.h>

@@ -423,6 +423,41 @@ static void malformed_frame_refused(void)
     mpz_clear(rhon);
 }
 
+/* A process that only stands in for the keyholder (priv NULL) follows K's steps without
+** the key: its frames have the kinds, parties and sizes of the keyholder's own, and the
+** result decrypts to what zeros give (the stand-in's plaintexts). */
+static void standin_keyholder_frames(void)
+{
+    setup_key();
+    mpz_t rhon; mpz_init(rhon);
+    PaiVec *x = operand(2, rhon, 5);
+    size_t ix[2] = { 0, 1 }, iy[2] = { 1, 0 };
+    Seen real, stand;
+    seen_init(&real); seen_init(&stand);
+    PaiVec *r1 = NULL, *r2 = NULL;
+    CU_ASSERT_EQUAL_FATAL(pai_blind_product(&r1, &PUB, &PRIV, x, ix, x, iy, 1, 2, NAN, 0, NULL, &real.link, NULL), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(pai_blind_product(&r2, &PUB, NULL, x, ix, x, iy, 1, 2, NAN, 0, NULL, &stand.link, NULL), RT_OK);
+    CU_ASSERT_EQUAL_FATAL(real.cap->n, stand.cap->n);
+    for (int i = 0; i < real.cap->n; i++) {
+        CU_ASSERT_EQUAL(real.cap->len[i], stand.cap->len[i]);
+        CU_ASSERT(real.cap->from[i] == stand.cap->from[i] && real.cap->to[i] == stand.cap->to[i]);
+        CU_ASSERT_EQUAL(real.tr.msgs[i].bytes, stand.tr.msgs[i].bytes);
+    }
+    long out[2];
+    decrypt_ints(out, r2);
+    CU_ASSERT(out[0] != 186 * 186);         /* the stand-in never decrypted the operands */
+    pai_vec_free(r1); pai_vec_free(r2);
+    PaiVec *q = NULL;
+    x->exp = -1;
+    Seen st2; seen_init(&st2);
+    CU_ASSERT_EQUAL(pai_blind_rescale(&q, &PUB, NULL, x, 0, NAN, 0, NULL, &st2.link, NULL), RT_OK);
+    CU_ASSERT_EQUAL(st2.cap->n, 2);
+    pai_vec_free(q);
+    seen_free(&st2); seen_free(&real); seen_free(&stand);
+    pai_vec_free(x);
+    mpz_clear(rhon);
+}
+
 int main(void)
 {
     static const TU_Test tests[] = {
@@ -433,6 +468,7 @@ int main(void)
         { .name = "direct at a keyholder: exact, nothing sent", .fn = direct_sends_nothing },
         { .name = "real frames: recorded sizes are theirs; 2 rounds a round trip", .fn = frames_are_real_two_rounds },
         { .name = "a malformed frame is refused by its receiver", .fn = malformed_frame_refused },
+        { .name = "a stand-in keyholder (no key): the same frames", .fn = standin_keyholder_frames },
         { NULL, NULL }
     };
     int rc = tu_main("rt_pai_blind", tests);

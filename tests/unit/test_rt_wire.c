@@ -311,6 +311,57 @@ static void blocks_reach_each_receiver(void)
     }
 }
 
+/* A skeleton removes every bin's bytes but a public one's: a private integer written
+** with wire_put_mpz comes back from wire_flesh as zero, a public one (a public key's
+** modulus) whole; wire_get_mpz reads both forms, and refuses an integer in another ext. */
+static void skeletons_keep_public_integers(void)
+{
+    mpz_t x, y, got;
+    mpz_inits(x, y, got, NULL);
+    mpz_set_str(x, "123456789abcdef0123456789abcdef", 16);    /* a private value */
+    mpz_set_str(y, "fedcba9876543210fedcba9876543210", 16);   /* a public one */
+    WireW w; wire_w_init(&w);
+    wire_put_envelope(&w, &(WireHdr){ .kind = "standin", .from = 1, .to = 2, .round = 0 });
+    wire_put_array(&w, 2);
+    wire_put_mpz(&w, x);
+    wire_put_public_mpz(&w, y);
+    size_t len, slen, flen;
+    uint8_t *f = wire_w_take(&w, &len);
+    WireR r; wire_r_init(&r, "alice");
+    uint8_t *sk = wire_skeleton(&r, f, len, &slen);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sk);
+    /* the private bytes are gone from the skeleton, the public ones are there */
+    unsigned char xb[16], yb[16];
+    size_t nx, ny;
+    mpz_export(xb, &nx, 1, 1, 1, 0, x);
+    mpz_export(yb, &ny, 1, 1, 1, 0, y);
+    CU_ASSERT_PTR_NULL(memmem(sk, slen, xb, nx));
+    CU_ASSERT_PTR_NOT_NULL(memmem(sk, slen, yb, ny));
+    uint8_t *fl = wire_flesh(&r, sk, slen, 1 << 20, &flen);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fl);
+    WireHdr h; const msgpack_object *p = NULL; const msgpack_object_array *a = NULL;
+    CU_ASSERT_FATAL(wire_open_frame(&r, fl, flen, &h, &p) && wire_get_array(&r, p, 2, 2, &a));
+    CU_ASSERT(wire_get_mpz(&r, &a->ptr[0], got) && mpz_sgn(got) == 0);
+    CU_ASSERT(wire_get_mpz(&r, &a->ptr[1], got) && mpz_cmp(got, y) == 0);
+    wire_r_free(&r);
+    /* an integer inside any other ext is refused */
+    WireW b; wire_w_init(&b);
+    wire_put_bin(&b, yb, ny);
+    wire_w_init(&w);
+    wire_put_envelope(&w, &(WireHdr){ .kind = "plain", .from = 1, .to = 2, .round = 0 });
+    wire_put_array(&w, 2);
+    wire_put_int(&w, 1);
+    wire_put_ext(&w, WIRE_EXT_TENSOR, &b);
+    uint8_t *g = wire_w_take(&w, &len);
+    wire_r_init(&r, "alice");
+    CU_ASSERT_FATAL(wire_open_frame(&r, g, len, &h, &p));
+    CU_ASSERT_FALSE(wire_get_mpz(&r, p, got));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.e.msg, "an integer in an ext of type 2"));
+    wire_r_free(&r);
+    free(f); free(sk); free(fl); free(g);
+    mpz_clears(x, y, got, NULL);
+}
+
 int main(void)
 {
     static const TU_Test tests[] = {
@@ -320,6 +371,7 @@ int main(void)
         {"random bytes never crash", random_bytes_never_crash},
         {"rounds and parallel sections", rounds_and_parallel},
         {"blocks reach each receiver", blocks_reach_each_receiver},
+        {"skeletons keep public integers", skeletons_keep_public_integers},
         {NULL, NULL}};
     return tu_main("wire", tests);
 }
