@@ -206,11 +206,23 @@ SsTensor *ss_poly(SsCtx *ctx, const SsTensor *a, const double *c, int deg);
 SsTensor *ss_ltz(SsCtx *ctx, const SsTensor *a);
 /* [a >= b] as integer shares (frac 0): 1 - ltz(a - b). */
 SsTensor *ss_ge(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
-/* max(a, 0) = a * (1 - [a < 0]); also returns the 0/1 derivative when drelu != NULL. */
+/* max(a, 0) = a * [a >= 0]; also returns the 0/1 derivative when drelu != NULL.  The
+** bit's conversion to arithmetic shares and the product are one round (a daBit and a
+** Beaver pair (A, r A) from the dealer): the comparison's rounds and one. */
 SsTensor *ss_relu(SsCtx *ctx, const SsTensor *a, SsTensor **drelu);
-/* Max and argmax over the last axis (a tournament of ceil(log2 k) comparisons); the
-** result drops that axis.  argmax may be NULL; indices are fixed-point encoded. */
+/* Max and argmax over the last axis; the result drops that axis.  argmax may be NULL;
+** indices are fixed-point encoded; ties go to the earliest index.  Two methods:
+** PAIRWISE compares all k(k-1)/2 pairs of a row in one comparison layer, ANDs each
+** element's k-1 "beats" bits (ceil(log2(k-1)) AND rounds) into a one-hot winner and
+** selects with one round: 7 + ceil(log2(k-1)) + 1 rounds with two parties (one more
+** carry-save round a layer with three or more), for any k, but k(k-1)/2 comparisons a
+** row.  TREE: a tournament of ceil(log2 k) levels, each a comparison layer and a
+** selecting round (8 rounds a level), k - 1 comparisons a row.  AUTO (ss_max): pairwise
+** for k <= SS_MAX_PAIRWISE_K, the tree above. */
+typedef enum SsMaxMethod { SS_MAX_AUTO, SS_MAX_PAIRWISE, SS_MAX_TREE } SsMaxMethod;
+#define SS_MAX_PAIRWISE_K 16
 SsTensor *ss_max(SsCtx *ctx, const SsTensor *a, SsTensor **argmax);
+SsTensor *ss_max_by(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method);
 /* Binary-share primitives, exposed for tests: x AND y with an AND triple (one round,
 ** two words per element per party and peer), and opening. */
 SsBits   *ss_bits_new(const SsScheme *sc, size_t size);
