@@ -247,6 +247,13 @@ SsTensor *ss_reciprocal(SsCtx *ctx, const SsTensor *a, double lo, double hi);
 ** With dealer pairs the inner values keep frac_bits + 8 fractional bits.  Error: within
 ** 0.005 of the float softmax for any logits (tests/unit/test_rt_shares_softmax.c). */
 SsTensor *ss_softmax(SsCtx *ctx, const SsTensor *a);
+/* a' * b' elementwise (same size), untruncated (frac a.frac - sa + b.frac - sb), where a'
+** is a truncated by sa bits (0: a itself) as ss_trunc does, b' likewise, b = NULL for
+** a'^2: ONE round (the dealer's truncation pairs double as the product's masks, see
+** shares_softmax.c), opening sizes as a Beaver product.  Exact range |a|, |b| < 2^62.
+** Without dealer pairs (local truncation) the truncations are local and the round is
+** the product's. */
+SsTensor *ss_mul_trunc(SsCtx *ctx, const SsTensor *a, int sa, const SsTensor *b, int sb);
 
 /* --- networks on shares (shares_nn.c) --------------------------------------------- */
 struct NnNet; struct NnModel;

@@ -143,17 +143,52 @@ SsTensor *ss_model_forward(SsCtx *ctx, SsModel *m, const SsTensor *x)
     return out;
 }
 
-/* dst -= c * g (c public), replacing *dst. */
-static int descend(SsCtx *ctx, SsTensor **dst, const SsTensor *g, double c)
+/* W[l] -= c gW[l] and b[l] -= c gb[l] for every dense layer (c public), with ONE
+** truncation round for all of them: each step c g is an exact product by the encoded c,
+** brought to the largest fractional bits among them (exact, local), and the steps
+** are truncated together, as ss_scale would truncate each in a round of its own. */
+static int descend_all(SsCtx *ctx, SsModel *m, SsTensor **gW, SsTensor **gb, double c)
 {
-    SsTensor *step = ss_scale(ctx, g, c);
-    if (!step) return -1;
-    SsTensor *nw = ss_sub(ctx, *dst, step);
-    ss_free(step);
-    if (!nw) return -1;
-    ss_free(*dst);
-    *dst = nw;
-    return 0;
+    int n = m->net->n, ok, f = -1, top = 0;
+    SsTensor **st = xcalloc(2 * (size_t)n, sizeof *st), ***dst = xcalloc(2 * (size_t)n, sizeof *dst);
+    int ns = 0, rc = -1;
+    for (int l = 0; l < n; l++) {
+        if (!gW[l]) continue;
+        f = gW[l]->sc.frac_bits;
+        st[ns] = gW[l]; dst[ns++] = &m->W[l];
+        st[ns] = gb[l]; dst[ns++] = &m->b[l];
+    }
+    int64_t k = ns ? ss_encode(c, f, &ok) : 0;     /* from the double, not a float32 */
+    if (!ns || !ok) {
+        rc = ns ? ss__fail(ctx, "constant %g is out of the fixed-point range", c) : 0;
+        free(st); free(dst);
+        return rc;
+    }
+    size_t total = 0;
+    for (int q = 0; q < ns; q++) {
+        if (st[q]->frac > top) top = st[q]->frac;
+        total += st[q]->size;
+    }
+    int tn = (int)total;
+    SsTensor *all = ss_new(&st[0]->sc, 1, &tn, top + f);
+    size_t off = 0;
+    for (int q = 0; q < ns; q++) {
+        uint64_t up = (uint64_t)k << (top - st[q]->frac);      /* c g, at top + f bits */
+        for (int i = 0; i < all->sc.n; i++)
+            for (size_t e = 0; e < st[q]->size; e++) all->s[i][off + e] = st[q]->s[i][e] * up;
+        off += st[q]->size;
+    }
+    rc = ss_trunc(ctx, all, top);                              /* back to f bits */
+    off = 0;
+    for (int q = 0; q < ns && rc == 0; q++) {
+        SsTensor *w = *dst[q];
+        for (int i = 0; i < w->sc.n; i++)
+            for (size_t e = 0; e < w->size; e++) w->s[i][e] -= all->s[i][off + e];
+        off += w->size;
+    }
+    ss_free(all);
+    free(st); free(dst);
+    return rc;
 }
 
 /* The loss m->loss stands for on this network, or -1 with err when it does not fit. */
@@ -215,7 +250,10 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
                 ss_free(dp);
             }
             break;
-        case NN_RELU: nd = ss_mul(ctx, d, aux[l]); break;
+        case NN_RELU:               /* d left untruncated by the layer above: one round */
+            nd = d->frac > d->sc.frac_bits ? ss_mul_trunc(ctx, d, d->frac - d->sc.frac_bits, aux[l], 0)
+                                           : ss_mul(ctx, d, aux[l]);
+            break;
         case NN_FLATTEN: nd = ss_reshape(ctx, d, acts[l]->ndim, acts[l]->shape); break;
         case NN_DENSE: {
             /* left at 2f fractional bits: descend() multiplies by lr / B and truncates
@@ -227,7 +265,9 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
             if (!gW[l] || !gb[l]) goto out;
             if (l == 0) { ss_free(d); d = NULL; continue; }
             SsTensor *wt = ss_transpose(ctx, m->W[l]);
-            nd = wt ? ss_matmul(ctx, d, wt) : NULL;
+            if (m->net->layer[l - 1].kind == NN_RELU)  /* its product truncates */
+                nd = wt ? ss_matmul_raw(ctx, d, wt) : NULL;
+            else nd = wt ? ss_matmul(ctx, d, wt) : NULL;
             ss_free(wt);
             break;
         }
@@ -237,9 +277,7 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
         ss_free(d);
         d = nd;
     }
-    for (int l = 0; l < n; l++)
-        if (gW[l] && (descend(ctx, &m->W[l], gW[l], lr / B) || descend(ctx, &m->b[l], gb[l], lr / B)))
-            goto out;
+    if (descend_all(ctx, m, gW, gb, lr / B)) goto out;
     rc = 0;
 out:
     ss_free(d);
