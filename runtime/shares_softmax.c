@@ -286,22 +286,6 @@ static SsTensor *part_of(const SsTensor *z, size_t off, int ndim, const int *sha
     return t;
 }
 
-/* x and y brought to F fractional bits in one round: the one with fewer bits first
-** raised to the other's (exact), then both truncated together.  In place. */
-static int to_frac2(SsCtx *ctx, SsTensor **x, SsTensor **y, int F)
-{
-    SsTensor *lo = (*x)->frac < (*y)->frac ? *x : *y, *hi = lo == *x ? *y : *x;
-    if (hi->frac <= F) return to_frac(ctx, *x, F) || to_frac(ctx, *y, F);
-    if (to_frac(ctx, lo, hi->frac)) return -1;
-    SsTensor *z = cat2(*x, *y);
-    if (to_frac(ctx, z, F)) { ss_free(z); return -1; }
-    SsTensor *nx = part_of(z, 0, (*x)->ndim, (*x)->shape),
-             *ny = part_of(z, (*x)->size, (*y)->ndim, (*y)->shape);
-    ss_free(z); ss_free(*x); ss_free(*y);
-    *x = nx; *y = ny;
-    return 0;
-}
-
 /* Each row's value (R of them) repeated over k columns: every party copies its own
 ** share. */
 static SsTensor *widen(const SsTensor *v, const SsTensor *like, int k)
@@ -313,70 +297,56 @@ static SsTensor *widen(const SsTensor *v, const SsTensor *like, int k)
     return w;
 }
 
-/* num / s, left at 2F fractional bits, for s in [lo, hi] (public bounds, hi / lo <=
-** 4096; R values) and num R x k values (each row divided by its s), or num = NULL for
-** 1 / s itself.  Goldschmidt's iteration on s' = s / 2^m, m = ceil(log2 1.05 hi) (s's
-** encoding read with m more fractional bits: exact), so that s' <= 1: from the linear
-** start y0 (nr_plan), e0 = 1 - s' y0, then p <- p (1 + e), e <- e^2 from p = num y0, as
-** many times as nr_plan counts; p = num (1 - e0^(2^n)) / s'.  The two products of a
-** step are independent, so each step is one round (mul_tt, the truncations folded in);
-** Newton's y <- y (2 - s y) would take two.  Rounding is not corrected from step to
-** step as in Newton's iteration: each adds at most about 2^-F.  Rounds: one (s and num
-** to F bits), one (num y0 and s' y0), one a step.  *m_out = m: the result is
-** (num / s') and num / s = that / 2^m. */
-static SsTensor *gold_div(SsCtx *ctx, const SsTensor *num0, const SsTensor *s0, double lo,
-                          double hi, int F, int *m_out)
+/* 1 / s', left at 2F fractional bits, for s in [lo, hi] (public bounds, hi / lo <= 4096)
+** and s' = s / 2^m, m = ceil(log2 1.05 hi) (s's encoding read with m more fractional
+** bits: exact), so that s' <= 1; *m_out = m, and 1 / s = (1 / s') / 2^m.  Goldschmidt's
+** iteration: from the linear start y0 (nr_plan) and e0 = 1 - s' y0, y <- y (1 + e),
+** e <- e^2, as many times as nr_plan counts: y = (1 - e0^(2^n)) / s'.  The two products
+** of a step are independent, so each step is one round (mul_tt, the truncations folded
+** in); Newton's y <- y (2 - s y) would take two.  Rounding is not corrected from step
+** to step as in Newton's iteration: each adds at most about 2^-F relative.  Rounds: one
+** (s' to F bits), one (s' y0), one a step. */
+static SsTensor *gold_recip(SsCtx *ctx, const SsTensor *s0, double lo, double hi, int F,
+                            int *m_out)
 {
     int m = (int)ceil(log2(1.05 * hi)), R = (int)s0->size;
     double u, c;
     int iters = nr_plan(ldexp(lo, -m), ldexp(hi, -m), F, &u, &c);
     *m_out = m;
-    SsTensor *s = ss_copy(s0), *num = num0 ? ss_copy(num0) : NULL;
+    SsTensor *s = ss_copy(s0);
     s->frac += m;
-    int k = num ? (int)(num->size / (size_t)R) : 1;
     if (s->frac < 0) {
         ss__fail(ctx, "reciprocal: values too large for the encoding");
-        ss_free(s); ss_free(num);
+        ss_free(s);
         return NULL;
     }
-    if (num ? to_frac2(ctx, &num, &s, F) : to_frac(ctx, s, F)) {
-        ss_free(s); ss_free(num);
-        return NULL;
-    }
+    if (to_frac(ctx, s, F)) { ss_free(s); return NULL; }
     /* y0 = c - u s', at 2F bits: a product by a public integer, exact */
-    SsTensor *y0 = ss_scale_int(ctx, s, -(int64_t)llround(ldexp(u, F))), *p = NULL, *e = NULL;
-    if (!y0) goto out;
-    y0->frac = 2 * F;
-    add_const(y0, c);
-    {   /* [num ; s'] * [y0 widened ; y0], y0 truncated in the same round */
-        SsTensor *A = num ? cat2(num, s) : ss_copy(s), *yw = num ? widen(y0, num, k) : NULL;
-        SsTensor *B = num ? cat2(yw, y0) : ss_copy(y0);
-        SsTensor *z = mul_tt(ctx, A, 0, B, F);
-        ss_free(A); ss_free(B); ss_free(yw);
-        if (!z) goto out;
-        p = num ? part_of(z, 0, num->ndim, num->shape) : ss_copy(y0);
-        e = part_of(z, num ? num->size : 0, 1, &R);
-        ss_free(z);
-        for (int i = 0; i < e->sc.n; i++)               /* e0 = 1 - s' y0, locally */
-            for (int r = 0; r < R; r++) e->s[i][r] = (uint64_t)0 - e->s[i][r];
-        add_const(e, 1.0);
-    }
-    for (int it = 0; it < iters && p; it++) {
+    SsTensor *y = ss_scale_int(ctx, s, -(int64_t)llround(ldexp(u, F))), *e = NULL;
+    if (!y) goto out;
+    y->frac = 2 * F;
+    add_const(y, c);
+    e = mul_tt(ctx, s, 0, y, F);                        /* s' y0, y0 truncated with it */
+    if (!e) { ss_free(y); y = NULL; goto out; }
+    for (int i = 0; i < e->sc.n; i++)                   /* e0 = 1 - s' y0, locally */
+        for (int r = 0; r < R; r++) e->s[i][r] = (uint64_t)0 - e->s[i][r];
+    add_const(e, 1.0);
+    for (int it = 0; it < iters && y; it++) {
         int last = it == iters - 1;
         SsTensor *e1 = ss_copy(e);
         add_const(e1, 1.0);
-        SsTensor *ew = num ? widen(e1, p, k) : ss_copy(e1);
-        SsTensor *A = last ? ss_copy(p) : cat2(p, e), *B = last ? ss_copy(ew) : cat2(ew, e);
+        /* [y ; e] * [1 + e ; e], or y (1 + e) alone at the last step */
+        SsTensor *A = last ? ss_copy(y) : cat2(y, e), *B = last ? ss_copy(e1) : cat2(e1, e);
         SsTensor *z = mul_tt(ctx, A, A->frac - F, B, B->frac - F);
-        ss_free(A); ss_free(B); ss_free(ew); ss_free(e1);
-        SsTensor *np = z ? part_of(z, 0, p->ndim, p->shape) : NULL;
-        SsTensor *ne = z && !last ? part_of(z, p->size, 1, &R) : NULL;
-        ss_free(z); ss_free(p); ss_free(e);
-        p = np; e = ne;
+        ss_free(A); ss_free(B); ss_free(e1);
+        SsTensor *ny = z ? part_of(z, 0, y->ndim, y->shape) : NULL;
+        SsTensor *ne = z && !last ? part_of(z, y->size, 1, &R) : NULL;
+        ss_free(z); ss_free(y); ss_free(e);
+        y = ny; e = ne;
     }
 out:
-    ss_free(s); ss_free(num); ss_free(y0); ss_free(e);
-    return p;
+    ss_free(s); ss_free(e);
+    return y;
 }
 
 SsTensor *ss_reciprocal(SsCtx *ctx, const SsTensor *a, double lo, double hi)
@@ -386,7 +356,7 @@ SsTensor *ss_reciprocal(SsCtx *ctx, const SsTensor *a, double lo, double hi)
         return ss__fail(ctx, "reciprocal: bounds [%g, %g] (0 < lo < hi <= 4096 lo, lo >= 1e-6, "
                              "hi <= 1e9)", lo, hi), NULL;
     int m;
-    SsTensor *r = gold_div(ctx, NULL, a, lo, hi, work_frac(&a->sc, 8), &m);
+    SsTensor *r = gold_recip(ctx, a, lo, hi, work_frac(&a->sc, 8), &m);
     if (!r) return NULL;
     r->frac += m;                                   /* 1/s = (1/s') / 2^m */
     if (r->frac - a->sc.frac_bits > 62) {
@@ -424,7 +394,7 @@ SsTensor *ss_softmax(SsCtx *ctx, const SsTensor *a)
     }
     int F = work_frac(&a->sc, EXP_ITERS), m;
     SsTensor *mx = ss_max(ctx, a, NULL), *mw = NULL, *z = NULL, *e = NULL, *s = NULL,
-             *p = NULL;
+             *r = NULL, *rw = NULL, *p = NULL;
     if (!mx) goto out;
     mw = widen(mx, a, k);
     z = ss_sub(ctx, a, mw);                         /* <= 0, the maximum at 0 */
@@ -432,12 +402,15 @@ SsTensor *ss_softmax(SsCtx *ctx, const SsTensor *a)
     e = exp_raw(ctx, z, EXP_ITERS, F);              /* in [0, 1], one of them about 1 */
     if (!e) goto out;
     s = row_sums(e, k);                             /* in [1, k] */
-    p = gold_div(ctx, e, s, 1, k, F, &m);           /* e / s', and e / s = that / 2^m */
+    r = gold_recip(ctx, s, 1, k, F, &m);            /* 1 / s', and 1 / s = that / 2^m */
+    if (!r) goto out;
+    rw = widen(r, a, k);
+    p = mul_tt(ctx, e, e->frac - F, rw, rw->frac - F);  /* e / s', both truncated with it */
     if (p) {
         p->frac += m;
         if (to_frac(ctx, p, f)) { ss_free(p); p = NULL; }
     }
 out:
-    ss_free(mx); ss_free(mw); ss_free(z); ss_free(e); ss_free(s);
+    ss_free(mx); ss_free(mw); ss_free(z); ss_free(e); ss_free(s); ss_free(r); ss_free(rw);
     return p;
 }
