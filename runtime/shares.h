@@ -231,19 +231,22 @@ SsBits   *ss_and(SsCtx *ctx, const SsBits *x, const SsBits *y);
 int       ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out);
 
 /* --- exp, reciprocal, softmax (shares_softmax.c) ------------------------------------- */
-/* exp(a) by the limit (1 + a/2^iters)^(2^iters) (iters squarings, 1..16; CrypTen uses 8),
-** the base clamped at 0 by one comparison, so a below -2^iters gives 0.  Error for
-** a <= 0: about exp(a) a^2 / 2^(iters+1) from the limit (below 1.1e-3 with 8) plus the
-** squarings' rounding; a positive a overflows once exp(a) passes the fixed-point range. */
+/* exp(a) by the limit (1 + a/2^iters)^(2^iters) (iters squarings, 1..16, one round each;
+** CrypTen uses 8), the base clamped at 0 by one comparison, so a below -2^iters gives 0.
+** Error for a <= 0: about exp(a) a^2 / 2^(iters+1) from the limit (below 1.1e-3 with 8)
+** plus the squarings' rounding (inside, frac_bits + iters fractional bits with dealer
+** pairs, at most 30); a positive a overflows once exp(a) passes the fixed-point range. */
 SsTensor *ss_exp(SsCtx *ctx, const SsTensor *a, int iters);
 /* 1/a for every element known to lie in [lo, hi] (public; 0 < lo < hi <= 4096 lo, lo
-** >= 1e-6, hi <= 1e9): Newton's iteration y <- y (2 - a y) on a scaled by a power of two
-** into (0, 1], from the linear minimax start on the (slightly widened) bounds, as many
-** times as bring the relative error below 2^-(frac_bits + 6) (two products each). */
+** >= 1e-6, hi <= 1e9): Goldschmidt's iteration y <- y (1 + e), e <- e^2 on a scaled by a
+** power of two into (0, 1], from the linear minimax start on the (slightly widened)
+** bounds, as many steps as bring the relative error below 2^-(frac_bits + 6) (one round
+** each: two independent products with their truncations, ss_mul_trunc). */
 SsTensor *ss_reciprocal(SsCtx *ctx, const SsTensor *a, double lo, double hi);
 /* Softmax over the last axis (k <= 4096): the row maximum subtracted (ss_max), exp with 8
-** squarings (base clamped at 0), the row sum (in [1, k]) inverted by Newton's iteration,
-** one product.
+** squarings (base clamped at 0), the row sum (in [1, k]) inverted by Goldschmidt's
+** iteration, one product; every product truncates its operands in its own round
+** (ss_mul_trunc): 37 online rounds for k = 10 with two parties.
 ** With dealer pairs the inner values keep frac_bits + 8 fractional bits.  Error: within
 ** 0.005 of the float softmax for any logits (tests/unit/test_rt_shares_softmax.c). */
 SsTensor *ss_softmax(SsCtx *ctx, const SsTensor *a);

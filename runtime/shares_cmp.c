@@ -1,6 +1,7 @@
 /*
 ** shares_cmp.c — the non-linear functions on additive shares: polynomials by Horner's rule,
-** and a secure comparison (the sign bit) giving ReLU, max and argmax.  The comparison
+** and a secure comparison (the sign bit) giving ReLU, max and argmax (by all pairs of a row
+** in one comparison layer, or by a tournament).  The comparison
 ** follows CrypTen's route: each arithmetic share x_i is already a binary (XOR) sharing
 ** of itself (party i holds x_i, everyone else 0); a carry-save adder brings n such words
 ** down to two with one AND round per layer; a carry tree over the 64 bit positions (six
@@ -8,7 +9,8 @@
 ** the top carry is needed, so the bits that survive a level are packed and the ANDs
 ** shrink by half every level) yields the carry into bit 63 and so the sign of x = sum x_i; a daBit from the dealer turns that
 ** bit back into arithmetic shares.  Every AND uses a dealer AND triple (a, b, a & b) on
-** 64-bit words.  Schemes, products and truncation are shares.c's.
+** 64-bit words.  A bit's conversion and its product with a value share one round
+** (bit_select).  Schemes, products and truncation are shares.c's.
 **
 ** Security notes: as shares.h.  Openings of x ^ a, y ^ b (AND) and bit ^ r (daBit) are
 ** uniform.  The dealer is needed: with dealer = none comparisons are refused.

@@ -1,13 +1,16 @@
 /*
 ** shares_softmax.c — exp, reciprocal and softmax on additive shares, for softmax
-** cross-entropy in training (shares_nn.c).  The route is CrypTen's (facts, not code): the
-** row maximum is subtracted first (ss_max, a tournament of secure comparisons), so every
-** exponent is <= 0 and every exp lies in [0, 1]; exp is the limit (1 + x/2^d)^(2^d), d
-** squarings; the row sum, which then lies in [1, k], is inverted by Newton's iteration
-** y <- y (2 - s y); and each exp is multiplied by its row's inverse.  Two choices differ
-** from CrypTen: the base 1 + x/2^d is clamped at 0 (one ReLU), so that a logit far below
-** the maximum gives 0 instead of a huge even power, and Newton starts from the linear
-** minimax guess on [1, k] (no exp), with as many iterations as the public bound k needs.
+** cross-entropy in training (shares_nn.c), and a product with its operands' truncations
+** in one round (mul_tt, below), which they are built on.  The route is CrypTen's (facts,
+** not code): the row maximum is subtracted first (ss_max: all pairs compared at once for
+** k <= 16), so every exponent is <= 0 and every exp lies in [0, 1]; exp is the limit
+** (1 + x/2^d)^(2^d), d squarings; the row sum, which then lies in [1, k], is inverted by
+** Goldschmidt's iteration (y <- y (1 + e), e <- e^2: Newton's convergence, but one round
+** a step); and each exp is multiplied by its row's inverse.  Three choices differ from
+** CrypTen: the base 1 + x/2^d is clamped at 0 (one ReLU), so that a logit far below the
+** maximum gives 0 instead of a huge even power; the iteration starts from the linear
+** minimax guess on [1, k] (no exp), with as many steps as the public bound k needs; and
+** every truncation but two rides in the next product's round.
 ** Inside, values carry frac_bits + d fractional bits when truncation is by dealer pairs
 ** (exact range 2^62, so products of values <= 1 have room), which makes the squarings'
 ** rounding errors 2^d times smaller; with local truncation (two parties) they stay at
