@@ -223,6 +223,14 @@ typedef enum SsMaxMethod { SS_MAX_AUTO, SS_MAX_PAIRWISE, SS_MAX_TREE } SsMaxMeth
 #define SS_MAX_PAIRWISE_K 16
 SsTensor *ss_max(SsCtx *ctx, const SsTensor *a, SsTensor **argmax);
 SsTensor *ss_max_by(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method);
+/* The same with a truncated by xs bits (as ss_trunc: a product's output) in the selecting
+** round, not in a round of its own: the comparison runs on a as it is (the sign is the
+** same), the results come at a's frac - xs.  ss__max_trunc also returns a truncated (*at,
+** when at is not NULL), which that round yields for free with the pairwise method (the
+** tournament and k = 1 truncate first, one round). */
+SsTensor *ss__relu_trunc(SsCtx *ctx, const SsTensor *a, int xs, SsTensor **drelu);
+SsTensor *ss__max_trunc(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method, int xs,
+                        SsTensor **at);
 /* Binary-share primitives, exposed for tests: x AND y with an AND triple (one round,
 ** two words per element per party and peer), and opening. */
 SsBits   *ss_bits_new(const SsScheme *sc, size_t size);

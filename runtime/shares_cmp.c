@@ -261,48 +261,60 @@ static SsBits *sign_bits(SsCtx *ctx, const SsTensor *a)
 }
 
 /* Arithmetic shares (frac 0, shape ndim, shape) of the bits in bit 63 of b's words into
-** *bit and, when x is not NULL, of bit * x (x's frac and shape; x->size <= b->size: the
-** first x->size bits) into *prod, in ONE round.
-** Offline, the dealer: a daBit r (arithmetic shares ra, binary shares rb) an element,
-** and for x a Beaver pair: A uniform and r A, in arithmetic shares.  Online, one frame
-** each way: c = bit ^ r (one bit an element, uniform) and F = x - A (uniform).  Then
-** bit = c + (1 - 2c) r and bit * x = c (F + A) + (1 - 2c)(r F + r A), linear in the
-** shares for the public c and F. */
-static int bit_select(SsCtx *ctx, const SsBits *b, const SsTensor *x, int ndim,
-                      const int *shape, SsTensor **bit, SsTensor **prod)
+** *bit and, when x is not NULL, of bit * x' (x's frac minus xs; x->size <= b->size: the
+** first x->size bits) into *prod, in ONE round, where x' is x, or x truncated by xs > 0
+** bits as ss_trunc does (then *xt, when not NULL, gets x' itself).  Offline, the dealer:
+** a daBit r (arithmetic shares ra, binary shares rb) an element, and for x a Beaver pair
+** (A uniform, r A), or for a truncated x a truncation pair (R, M1, M0 as ss_mul_trunc's,
+** shares_softmax.c) and r M1, r M0.  Online, one frame each way: c = bit ^ r (one bit an
+** element, uniform) and F = x - A, or x + 2^62 + R (uniform).  Then bit = c + (1 - 2c) r
+** and x' = P + s M1 + M0 (P = F, s = 1, M1 = 0, M0 = A for a plain x), so bit * x' =
+** c x' + (1 - 2c)(r P + s r M1 + r M0): linear in the shares for the public c, P, s. */
+static int bit_select(SsCtx *ctx, const SsBits *b, const SsTensor *x, int xs, int ndim,
+                      const int *shape, SsTensor **bit, SsTensor **prod, SsTensor **xt)
 {
     const SsScheme *sc = &b->sc;
     int N = sc->n;
-    size_t len = b->size, k = x ? x->size : 0, K = len + 2 * k;   /* [ra | A | rA] */
+    size_t len = b->size, k = x ? x->size : 0, q = xs ? 5 : 2, K = len + q * k;
     *bit = NULL;
     if (prod) *prod = NULL;
-    /* offline, the dealer's step: part[i] = [ra_i | A_i | rA_i] words + rb_i bits */
+    if (xt) *xt = NULL;
+    if (xs && ss__guard_range(ctx, x)) return -1;
+    /* offline, the dealer's step: part[i] = [ra_i | A_i | rA_i] or [ra_i | R_i | M1_i |
+    ** M0_i | rM1_i | rM0_i], then rb_i as bits */
     double t0 = ss__now();
-    uint64_t *r = ss__words(len), *part[SS_MAXP], *mat[SS_MAXP], *ra[SS_MAXP], *ar[SS_MAXP];
+    uint64_t *r = ss__words(len), *part[SS_MAXP], *mat[SS_MAXP], *ra[SS_MAXP], *pp[SS_MAXP];
+    uint64_t *v = ss__words(q * k);                   /* the material's values, by block */
     ss__as(ctx, sc->dealer);
     ss__rnd(ctx, r, len);
     for (size_t e = 0; e < len; e++) r[e] &= 1;
     for (int i = 0; i < N; i++) {
         part[i] = ss__words(K + len); mat[i] = ss__words(K + len);
-        ra[i] = part[i]; ar[i] = part[i] + len + k;
+        ra[i] = part[i];
         if (i > 0) ss__rnd(ctx, part[i] + K, len);
-        if (k) ss__rnd(ctx, part[i] + len, k);                  /* A_i */
     }
     for (size_t e = 0; e < len; e++) {
         uint64_t acc = r[e];
         for (int i = 1; i < N; i++) { part[i][K + e] &= 1; acc ^= part[i][K + e]; }
         part[0][K + e] = acc;
     }
-    if (k) {                                                    /* r A, split */
-        uint64_t *rA = ss__words(k);
+    if (k && !xs) {                                   /* A, r A */
+        ss__rnd(ctx, v, k);
+        for (size_t e = 0; e < k; e++) v[k + e] = r[e] * v[e];
+    } else if (k) {                                   /* R, M1, M0, r M1, r M0 */
+        ss__rnd(ctx, v, k);
         for (size_t e = 0; e < k; e++) {
-            uint64_t A = 0;
-            for (int i = 0; i < N; i++) A += part[i][len + e];
-            rA[e] = r[e] * A;
+            v[k + e] = (v[e] >> 63) << (63 - xs);
+            v[2 * k + e] = (uint64_t)0 - ((v[e] & (((uint64_t)1 << 63) - 1)) >> xs);
+            v[3 * k + e] = r[e] * v[k + e];
+            v[4 * k + e] = r[e] * v[2 * k + e];
         }
-        ss__split(ctx, sc, rA, k, ar);
-        ss__wipe_free(rA, k);
     }
+    for (size_t blk = 0; blk < q && k; blk++) {
+        for (int i = 0; i < N; i++) pp[i] = part[i] + len + blk * k;
+        ss__split(ctx, sc, v + blk * k, k, pp);
+    }
+    ss__wipe_free(v, q * k);
     ss__split(ctx, sc, r, len, ra);
     ss__wipe_free(r, len);
     char buf[80];
@@ -311,31 +323,48 @@ static int bit_select(SsCtx *ctx, const SsBits *b, const SsTensor *x, int ndim,
     int rc = ss__deal(ctx, sc, part, K, len, mat, buf);
     for (int i = 0; i < N; i++) ss__wipe_free(part[i], K + len);
     ctx->offline_s += ss__now() - t0;
-    /* round 1, each party i: posts its share of F = x - A and of c = bit ^ r */
+    /* round 1, each party i: posts its share of F = x - A (or x + 2^62 + R) and of
+    ** c = bit ^ r */
     uint64_t *c[SS_MAXP];
     for (int i = 0; i < N; i++) {
         c[i] = ss__words(k + len);
-        for (size_t e = 0; e < k; e++) c[i][e] = x->s[i][e] - mat[i][len + e];
+        const uint64_t *m = mat[i] + len;
+        if (xs) for (size_t e = 0; e < k; e++) c[i][e] = x->s[i][e] + m[e] + (i == 0 ? (uint64_t)1 << 62 : 0);
+        else for (size_t e = 0; e < k; e++) c[i][e] = x->s[i][e] - m[e];
         for (size_t e = 0; e < len; e++) c[i][k + e] = (b->w[i][e] >> 63) ^ mat[i][K + e];
     }
-    if (k) snprintf(buf, sizeof buf, "bit ^ r, x - A of %zu bit products", len);
+    if (k && xs) snprintf(buf, sizeof buf, "bit ^ r, x + r of %zu truncated bit products", len);
+    else if (k) snprintf(buf, sizeof buf, "bit ^ r, x - A of %zu bit products", len);
     else snprintf(buf, sizeof buf, "bit ^ r of %zu comparisons", len);
     if (rc == 0) rc = ss__exchange(ctx, sc, 0, c, k, len, SS_ADD, c, buf);
     SsTensor *o = rc ? NULL : ss_new(sc, ndim, shape, 0);
-    SsTensor *p = rc || !k ? NULL : ss_new(sc, x->ndim, x->shape, x->frac);
+    SsTensor *p = rc || !k ? NULL : ss_new(sc, x->ndim, x->shape, x->frac - xs);
+    SsTensor *t = p && xt ? ss_new(sc, x->ndim, x->shape, x->frac - xs) : NULL;
+    uint64_t half = ((uint64_t)1 << 63) - 1;
     for (int i = 0; i < N && o; i++) {          /* each party i, from its opening and mat */
-        const uint64_t *F = c[i], *cb = c[i] + k, *rai = mat[i], *Ai = mat[i] + len,
-                       *rAi = mat[i] + len + k;
+        const uint64_t *F = c[i], *cb = c[i] + k, *rai = mat[i], *m = mat[i] + len;
         for (size_t e = 0; e < len; e++) {
             uint64_t ce = cb[e], s = 1 - 2 * ce;
             o->s[i][e] = s * rai[e] + (i == 0 ? ce : 0);
-            if (p && e < k) p->s[i][e] = ce * Ai[e] + s * (rai[e] * F[e] + rAi[e]) + (i == 0 ? ce * F[e] : 0);
+            if (!p || e >= k) continue;
+            uint64_t P = F[e], sg = 1, xi, rx;             /* x'_i, (r x' - r P)_i */
+            if (xs) {
+                uint64_t cm = F[e] >> 63;
+                P = ((F[e] & half) >> xs) - (((uint64_t)1 << 62) >> xs) + (cm << (63 - xs));
+                sg = 1 - 2 * cm;
+                xi = sg * m[k + e] + m[2 * k + e];
+                rx = sg * m[3 * k + e] + m[4 * k + e];
+            } else { xi = m[e]; rx = m[k + e]; }
+            if (i == 0) xi += P;
+            p->s[i][e] = ce * xi + s * (rai[e] * P + rx);
+            if (t) t->s[i][e] = xi;
         }
     }
     for (int i = 0; i < N; i++) { ss__wipe_free(mat[i], K + len); ss__wipe_free(c[i], k + len); }
     if (rc) return -1;
     *bit = o;
     if (prod) *prod = p; else ss_free(p);
+    if (xt) *xt = t; else ss_free(t);
     return 0;
 }
 
@@ -343,7 +372,7 @@ static int bit_select(SsCtx *ctx, const SsBits *b, const SsTensor *x, int ndim,
 static SsTensor *bit_to_arith(SsCtx *ctx, const SsBits *b, const SsTensor *like)
 {
     SsTensor *o = NULL;
-    bit_select(ctx, b, NULL, like->ndim, like->shape, &o, NULL);
+    bit_select(ctx, b, NULL, 0, like->ndim, like->shape, &o, NULL, NULL);
     return o;
 }
 
@@ -386,12 +415,18 @@ SsTensor *ss_ge(SsCtx *ctx, const SsTensor *a, const SsTensor *b)
 
 SsTensor *ss_relu(SsCtx *ctx, const SsTensor *a, SsTensor **drelu)
 {
+    return ss__relu_trunc(ctx, a, 0, drelu);
+}
+
+SsTensor *ss__relu_trunc(SsCtx *ctx, const SsTensor *a, int xs, SsTensor **drelu)
+{
+    if (xs < 0 || xs > 62 || xs > a->frac) return ss__fail(ctx, "cannot truncate by %d bits", xs), NULL;
     if (additive_whole(ctx, a, "a comparison")) return NULL;
     SsBits *b = sign_bits(ctx, a);
     if (!b) return NULL;
     for (size_t e = 0; e < b->size; e++) b->w[0][e] ^= (uint64_t)1 << 63;    /* [a >= 0] */
     SsTensor *pos = NULL, *r = NULL;
-    int rc = bit_select(ctx, b, a, a->ndim, a->shape, &pos, &r);     /* one round */
+    int rc = bit_select(ctx, b, a, xs, a->ndim, a->shape, &pos, &r, NULL);   /* one round */
     ss_bits_free(b);
     if (rc) return NULL;
     if (drelu) *drelu = pos; else ss_free(pos);
@@ -441,7 +476,7 @@ static int max_tree(SsCtx *ctx, SsTensor *V, int R, int k, SsTensor **mx, SsTens
             for (int i = 0; i < sc->n; i++)
                 for (size_t e = 0; e < m; e++)
                     ge->w[i][e] = ge->w[i][m + e] = lt->w[i][e] ^ (i == 0 ? (uint64_t)1 << 63 : 0);
-            if (bit_select(ctx, ge, D, 2, ds, &bit, &P)) P = NULL;
+            if (bit_select(ctx, ge, D, 0, 2, ds, &bit, &P, NULL)) P = NULL;
         }
         SsTensor *NV = NULL, *NI = NULL;
         if (P) {                                            /* b + bit (a - b) */
@@ -503,8 +538,8 @@ static int and_groups(SsCtx *ctx, const SsScheme *sc, uint64_t **bits, size_t n,
 ** winners' bits into arithmetic shares and multiplies them by the values: max = sum_i
 ** bit_i x_i, argmax = sum_i bit_i i.  Rounds: a comparison's sign bits, ceil(log2(k-1))
 ** AND rounds, one. */
-static int max_pairwise(SsCtx *ctx, const SsTensor *V, int R, int k, SsTensor **mx,
-                        SsTensor **ix)
+static int max_pairwise(SsCtx *ctx, const SsTensor *V, int xs, int R, int k, SsTensor **mx,
+                        SsTensor **ix, SsTensor **xt)
 {
     const SsScheme *sc = &V->sc;
     int N = sc->n, g = k - 1;
@@ -545,17 +580,18 @@ static int max_pairwise(SsCtx *ctx, const SsTensor *V, int R, int k, SsTensor **
     if (!win) return -1;
     int rk[2] = { R, k };
     SsTensor *bit = NULL, *P = NULL;
-    rc = bit_select(ctx, win, V, 2, rk, &bit, &P);          /* bit_i, bit_i x_i */
+    rc = bit_select(ctx, win, V, xs, 2, rk, &bit, &P, xt);  /* bit_i, bit_i x_i */
     ss_bits_free(win);
     if (rc) return -1;
-    *mx = ss_new(sc, 1, &R, V->frac);
-    *ix = ss_new(sc, 1, &R, V->frac);
+    int f = V->frac - xs;                                   /* the values' frac from here */
+    *mx = ss_new(sc, 1, &R, f);
+    *ix = ss_new(sc, 1, &R, f);
     for (int i = 0; i < N; i++)
         for (int y = 0; y < R; y++) {
             uint64_t s = 0, t = 0;
             for (int a = 0; a < k; a++) {
                 s += P->s[i][(size_t)y * k + a];
-                t += bit->s[i][(size_t)y * k + a] * ((uint64_t)a << V->frac);
+                t += bit->s[i][(size_t)y * k + a] * ((uint64_t)a << f);
             }
             (*mx)->s[i][y] = s; (*ix)->s[i][y] = t;
         }
@@ -563,9 +599,11 @@ static int max_pairwise(SsCtx *ctx, const SsTensor *V, int R, int k, SsTensor **
     return 0;
 }
 
-SsTensor *ss_max_by(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method)
+SsTensor *ss__max_trunc(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method, int xs,
+                        SsTensor **at)
 {
     if (argmax) *argmax = NULL;
+    if (at) *at = NULL;
     if (additive_whole(ctx, a, "max")) return NULL;
     if (a->ndim < 1 || a->size == 0) return ss__fail(ctx, "max of an empty tensor"), NULL;
     int k = a->shape[a->ndim - 1], R = (int)(a->size / (size_t)k);
@@ -573,20 +611,31 @@ SsTensor *ss_max_by(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method
     memcpy(osh, a->shape, sizeof osh);
     int rk[2] = { R, k };
     if (method == SS_MAX_AUTO) method = k <= SS_MAX_PAIRWISE_K ? SS_MAX_PAIRWISE : SS_MAX_TREE;
-    SsTensor *V = ss_reshape(ctx, a, 2, rk), *mx = NULL, *ix = NULL;
-    int rc;
-    if (k == 1) {                                           /* the value itself, index 0 */
+    if (xs < 0 || xs > 62 || xs > a->frac) return ss__fail(ctx, "cannot truncate by %d bits", xs), NULL;
+    SsTensor *V = ss_reshape(ctx, a, 2, rk), *mx = NULL, *ix = NULL, *Vt = NULL;
+    int rc = 0;
+    if (xs && (k == 1 || method != SS_MAX_PAIRWISE)) {     /* a truncation round first */
+        rc = ss_trunc(ctx, V, xs);
+        xs = 0;
+    }
+    if (rc) ;
+    else if (k == 1) {                                      /* the value itself, index 0 */
         mx = ss_copy(V);
-        ix = ss_new(&a->sc, 2, rk, a->frac);
-        rc = 0;
-    } else if (method == SS_MAX_PAIRWISE) rc = max_pairwise(ctx, V, R, k, &mx, &ix);
+        ix = ss_new(&a->sc, 2, rk, V->frac);
+    } else if (method == SS_MAX_PAIRWISE) rc = max_pairwise(ctx, V, xs, R, k, &mx, &ix, at ? &Vt : NULL);
     else rc = max_tree(ctx, V, R, k, &mx, &ix);
-    ss_free(V);
+    if (rc == 0 && at) *at = ss_reshape(ctx, xs ? Vt : V, a->ndim, a->shape);
+    ss_free(V); ss_free(Vt);
     if (rc) return NULL;
     SsTensor *m = ss_reshape(ctx, mx, ond, osh), *x = ss_reshape(ctx, ix, ond, osh);
     ss_free(mx); ss_free(ix);
     if (argmax) *argmax = x; else ss_free(x);
     return m;
+}
+
+SsTensor *ss_max_by(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method)
+{
+    return ss__max_trunc(ctx, a, argmax, method, 0, NULL);
 }
 
 SsTensor *ss_max(SsCtx *ctx, const SsTensor *a, SsTensor **argmax)

@@ -90,18 +90,27 @@ static void deriv(const double *c, int deg, double *d)
 }
 
 /* Runs the forward pass, keeping each layer's input (acts[l]) and what backward needs
-** (aux[l]: the ReLU bit, or the pre-activation of a polynomial).  acts[n] = output. */
+** (aux[l]: the ReLU bit, or the pre-activation of a polynomial).  acts[n] = output.  A
+** dense layer before a ReLU leaves its product untruncated: the ReLU's selecting round
+** truncates it (one round saved); so does the last dense layer when raw_logits is set
+** (only a final softmax after it: the softmax's max truncates them). */
 static int forward(SsCtx *ctx, SsModel *m, const SsTensor *x, SsTensor **acts, SsTensor **aux,
-                   int last_linear)
+                   int last_linear, int raw_logits)
 {
-    int n = m->net->n;
+    int n = m->net->n, last_dense = -1;
+    for (int l = 0; l < n; l++) if (m->net->layer[l].kind == NN_DENSE) last_dense = l;
+    if (raw_logits)
+        for (int l = last_dense + 1; l < n; l++)
+            if (m->net->layer[l].kind != NN_SOFTMAX) raw_logits = 0;
     acts[0] = ss_copy(x);
     for (int l = 0; l < n; l++) {
         const NnLayer *L = &m->net->layer[l];
         SsTensor *in = acts[l], *out = NULL;
         switch (L->kind) {
         case NN_DENSE: {
-            SsTensor *z = ss_matmul(ctx, in, m->W[l]);
+            int raw = (l + 1 < n && m->net->layer[l + 1].kind == NN_RELU) ||
+                      (raw_logits && l == last_dense);
+            SsTensor *z = raw ? ss_matmul_raw(ctx, in, m->W[l]) : ss_matmul(ctx, in, m->W[l]);
             out = z ? ss_add(ctx, z, m->b[l]) : NULL;
             ss_free(z);
             break;
@@ -111,7 +120,10 @@ static int forward(SsCtx *ctx, SsModel *m, const SsTensor *x, SsTensor **acts, S
             out = ss_reshape(ctx, in, 2, sh);
             break;
         }
-        case NN_RELU: out = ss_relu(ctx, in, &aux[l]); break;
+        case NN_RELU:
+            out = ss__relu_trunc(ctx, in, in->frac > in->sc.frac_bits ? in->frac - in->sc.frac_bits : 0,
+                                 &aux[l]);
+            break;
         case NN_SIGMOID: case NN_TANH:
             if (l == n - 1 && last_linear) { out = ss_copy(in); break; }
             aux[l] = ss_copy(in);
@@ -137,7 +149,7 @@ SsTensor *ss_model_forward(SsCtx *ctx, SsModel *m, const SsTensor *x)
     int n = m->net->n;
     SsTensor **acts = xcalloc((size_t)n + 1, sizeof *acts), **aux = xcalloc((size_t)n, sizeof *aux);
     SsTensor *out = NULL;
-    if (forward(ctx, m, x, acts, aux, 0) == 0) { out = acts[n]; acts[n] = NULL; }
+    if (forward(ctx, m, x, acts, aux, 0, 0) == 0) { out = acts[n]; acts[n] = NULL; }
     free_acts(acts, aux, n);
     free(acts); free(aux);
     return out;
@@ -220,7 +232,7 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
     SsTensor **acts = xcalloc((size_t)n + 1, sizeof *acts), **aux = xcalloc((size_t)n, sizeof *aux);
     SsTensor **gW = xcalloc((size_t)n, sizeof *gW), **gb = xcalloc((size_t)n, sizeof *gb);
     SsTensor *d = NULL;
-    if (forward(ctx, m, x, acts, aux, 0)) goto out;
+    if (forward(ctx, m, x, acts, aux, 0, loss == SS_LOSS_CE)) goto out;
     /* output gradient: softmax(z) - y (CE; z: the logits, a final softmax is left out by
     ** forward), p(z) - y after a sigmoid (BCE), o - y otherwise (MSE) */
     {

@@ -396,11 +396,12 @@ SsTensor *ss_softmax(SsCtx *ctx, const SsTensor *a)
         return one;
     }
     int F = work_frac(&a->sc, EXP_ITERS), m;
-    SsTensor *mx = ss_max(ctx, a, NULL), *mw = NULL, *z = NULL, *e = NULL, *s = NULL,
-             *r = NULL, *rw = NULL, *p = NULL;
+    /* an untruncated a (a product's output) is truncated in the max's selecting round */
+    SsTensor *at = NULL, *mx = ss__max_trunc(ctx, a, NULL, SS_MAX_AUTO, a->frac > f ? a->frac - f : 0, &at);
+    SsTensor *mw = NULL, *z = NULL, *e = NULL, *s = NULL, *r = NULL, *rw = NULL, *p = NULL;
     if (!mx) goto out;
-    mw = widen(mx, a, k);
-    z = ss_sub(ctx, a, mw);                         /* <= 0, the maximum at 0 */
+    mw = widen(mx, at, k);
+    z = ss_sub(ctx, at, mw);                        /* <= 0, the maximum at 0 */
     if (!z) goto out;
     e = exp_raw(ctx, z, EXP_ITERS, F);              /* in [0, 1], one of them about 1 */
     if (!e) goto out;
@@ -414,6 +415,7 @@ SsTensor *ss_softmax(SsCtx *ctx, const SsTensor *a)
         if (to_frac(ctx, p, f)) { ss_free(p); p = NULL; }
     }
 out:
-    ss_free(mx); ss_free(mw); ss_free(z); ss_free(e); ss_free(s); ss_free(r); ss_free(rw);
+    ss_free(at); ss_free(mx); ss_free(mw); ss_free(z); ss_free(e); ss_free(s); ss_free(r);
+    ss_free(rw);
     return p;
 }

@@ -637,6 +637,55 @@ static void t_max_rounds(void)
         }
 }
 
+/* ReLU and max of untruncated values (a product's 32 fractional bits), the truncation in
+** the selecting round: ReLU within one ulp of the truncated value's, in 8 rounds with two
+** parties (no truncation round); max, argmax and the truncated input (ss__max_trunc) in
+** the pairwise method's 12 rounds. */
+static void t_select_trunc(void)
+{
+    for (int n = 2; n <= 3; n++) {
+        setup(400 + (uint64_t)n);
+        SsScheme sc = additive(n);
+        Tn *x = randn(6, 10, 50);
+        x->data[0] = 0; x->data[1] = -1.0f / 65536; x->data[2] = 3000; x->data[3] = -3000;
+        for (int j = 0; j < 10; j++) x->data[50 + j] = 7;      /* a row of ties */
+        SsTensor *s = ss_share(&C, &sc, x, 1);
+        for (int i = 0; i < n; i++)                             /* 32 fractional bits, exact */
+            for (size_t e = 0; e < s->size; e++) s->s[i][e] <<= 16;
+        s->frac = 32;
+        tr_clear(&T);
+        SsTensor *d = NULL, *r = ss__relu_trunc(&C, s, 16, &d);
+        CU_ASSERT_FATAL(r != NULL && d != NULL);
+        CU_ASSERT_EQUAL(tr_totals(&T, 1, -1, "online").rounds, n == 2 ? 8 : 9);
+        CU_ASSERT_EQUAL(r->frac, 16);
+        int bad = 0;
+        for (size_t i = 0; i < x->size; i++) {
+            int64_t want = x->data[i] >= 0 ? ss_encode(x->data[i], 16, &(int){ 0 }) : 0;
+            int64_t got = ss_peek(r, i);
+            if (got != want && got != want + (want > 0)) bad++;
+            if (ss_peek(d, i) != (x->data[i] >= 0)) bad++;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        tr_clear(&T);
+        SsTensor *am = NULL, *at = NULL, *mx = ss__max_trunc(&C, s, &am, SS_MAX_AUTO, 16, &at);
+        CU_ASSERT_FATAL(mx != NULL && at != NULL);
+        CU_ASSERT_EQUAL(tr_totals(&T, 1, -1, "online").rounds, n == 2 ? 12 : 13);
+        CU_ASSERT_EQUAL(mx->frac, 16); CU_ASSERT_EQUAL(at->frac, 16);
+        for (size_t i = 0; i < x->size; i++) {
+            int64_t want = ss_encode(x->data[i], 16, &(int){ 0 }), got = ss_peek(at, i);
+            if (got != want && got != want + 1) bad++;
+        }
+        for (int row = 0; row < 6; row++) {
+            int bi = 0;
+            for (int j = 1; j < 10; j++) if (x->data[row * 10 + j] > x->data[row * 10 + bi]) bi = j;
+            if (ss_peek(am, (size_t)row) != (int64_t)bi << 16) bad++;
+            if (ss_peek(mx, (size_t)row) != ss_peek(at, (size_t)(row * 10 + bi))) bad++;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        ss_free(s); ss_free(r); ss_free(d); ss_free(mx); ss_free(am); ss_free(at); tn_free(x);
+    }
+}
+
 static void t_poly(void)
 {
     setup(90);
@@ -907,6 +956,7 @@ int main(void)
         { .name = "comparison rounds", .fn = t_compare_rounds },
         { .name = "max and argmax: known answers, both methods", .fn = t_max_known },
         { .name = "max rounds: pairwise and tree", .fn = t_max_rounds },
+        { .name = "relu and max of untruncated values", .fn = t_select_trunc },
         { .name = "polynomials", .fn = t_poly },
         { .name = "Shamir products", .fn = t_shamir_products },
         { .name = "dealer-free triples (Paillier)", .fn = t_dealerfree },
