@@ -418,16 +418,32 @@ SsTensor *ss_relu(SsCtx *ctx, const SsTensor *a, SsTensor **drelu)
     return ss__relu_trunc(ctx, a, 0, drelu);
 }
 
+/* Whether sc truncates locally (two parties, no messages): then a truncation is free and
+** is not folded into a selecting round. */
+static int trunc_is_local(const SsScheme *sc)
+{
+    return sc->trunc == SS_TRUNC_LOCAL || (sc->trunc == SS_TRUNC_AUTO && sc->dealer == SS_NODEALER);
+}
+
 SsTensor *ss__relu_trunc(SsCtx *ctx, const SsTensor *a, int xs, SsTensor **drelu)
 {
     if (xs < 0 || xs > 62 || xs > a->frac) return ss__fail(ctx, "cannot truncate by %d bits", xs), NULL;
     if (additive_whole(ctx, a, "a comparison")) return NULL;
+    SsTensor *at = NULL;
+    if (xs && trunc_is_local(&a->sc)) {                 /* free: truncate first */
+        at = ss_copy(a);
+        if (ss_trunc(ctx, at, xs)) { ss_free(at); return NULL; }
+        a = at;
+        xs = 0;
+    }
     SsBits *b = sign_bits(ctx, a);
-    if (!b) return NULL;
-    for (size_t e = 0; e < b->size; e++) b->w[0][e] ^= (uint64_t)1 << 63;    /* [a >= 0] */
     SsTensor *pos = NULL, *r = NULL;
-    int rc = bit_select(ctx, b, a, xs, a->ndim, a->shape, &pos, &r, NULL);   /* one round */
-    ss_bits_free(b);
+    int rc = -1;
+    if (b) {
+        for (size_t e = 0; e < b->size; e++) b->w[0][e] ^= (uint64_t)1 << 63;    /* [a >= 0] */
+        rc = bit_select(ctx, b, a, xs, a->ndim, a->shape, &pos, &r, NULL);     /* one round */
+    }
+    ss_bits_free(b); ss_free(at);
     if (rc) return NULL;
     if (drelu) *drelu = pos; else ss_free(pos);
     return r;
@@ -614,7 +630,8 @@ SsTensor *ss__max_trunc(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int me
     if (xs < 0 || xs > 62 || xs > a->frac) return ss__fail(ctx, "cannot truncate by %d bits", xs), NULL;
     SsTensor *V = ss_reshape(ctx, a, 2, rk), *mx = NULL, *ix = NULL, *Vt = NULL;
     int rc = 0;
-    if (xs && (k == 1 || method != SS_MAX_PAIRWISE)) {     /* a truncation round first */
+    if (xs && (k == 1 || method != SS_MAX_PAIRWISE || trunc_is_local(&a->sc))) {
+        /* a truncation first: local and free, or one round (the tournament, k = 1) */
         rc = ss_trunc(ctx, V, xs);
         xs = 0;
     }
