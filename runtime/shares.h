@@ -215,11 +215,31 @@ SsTensor *ss_poly(SsCtx *ctx, const SsTensor *a, const double *c, int deg);
 SsTensor *ss_ltz(SsCtx *ctx, const SsTensor *a);
 /* [a >= b] as integer shares (frac 0): 1 - ltz(a - b). */
 SsTensor *ss_ge(SsCtx *ctx, const SsTensor *a, const SsTensor *b);
-/* max(a, 0) = a * (1 - [a < 0]); also returns the 0/1 derivative when drelu != NULL. */
+/* max(a, 0) = a * [a >= 0]; also returns the 0/1 derivative when drelu != NULL.  The
+** bit's conversion to arithmetic shares and the product are one round (a daBit and a
+** Beaver pair (A, r A) from the dealer): the comparison's rounds and one. */
 SsTensor *ss_relu(SsCtx *ctx, const SsTensor *a, SsTensor **drelu);
-/* Max and argmax over the last axis (a tournament of ceil(log2 k) comparisons); the
-** result drops that axis.  argmax may be NULL; indices are fixed-point encoded. */
+/* Max and argmax over the last axis; the result drops that axis.  argmax may be NULL;
+** indices are fixed-point encoded; ties go to the earliest index.  Two methods:
+** PAIRWISE compares all k(k-1)/2 pairs of a row in one comparison layer, ANDs each
+** element's k-1 "beats" bits (ceil(log2(k-1)) AND rounds) into a one-hot winner and
+** selects with one round: 7 + ceil(log2(k-1)) + 1 rounds with two parties (one more
+** carry-save round a layer with three or more), for any k, but k(k-1)/2 comparisons a
+** row.  TREE: a tournament of ceil(log2 k) levels, each a comparison layer and a
+** selecting round (8 rounds a level), k - 1 comparisons a row.  AUTO (ss_max): pairwise
+** for k <= SS_MAX_PAIRWISE_K, the tree above. */
+typedef enum SsMaxMethod { SS_MAX_AUTO, SS_MAX_PAIRWISE, SS_MAX_TREE } SsMaxMethod;
+#define SS_MAX_PAIRWISE_K 16
 SsTensor *ss_max(SsCtx *ctx, const SsTensor *a, SsTensor **argmax);
+SsTensor *ss_max_by(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method);
+/* The same with a truncated by xs bits (as ss_trunc: a product's output) in the selecting
+** round, not in a round of its own: the comparison runs on a as it is (the sign is the
+** same), the results come at a's frac - xs.  ss__max_trunc also returns a truncated (*at,
+** when at is not NULL), which that round yields for free with the pairwise method (the
+** tournament and k = 1 truncate first, one round). */
+SsTensor *ss__relu_trunc(SsCtx *ctx, const SsTensor *a, int xs, SsTensor **drelu);
+SsTensor *ss__max_trunc(SsCtx *ctx, const SsTensor *a, SsTensor **argmax, int method, int xs,
+                        SsTensor **at);
 /* Binary-share primitives, exposed for tests: x AND y with an AND triple (one round,
 ** two words per element per party and peer), and opening. */
 SsBits   *ss_bits_new(const SsScheme *sc, size_t size);
@@ -228,22 +248,32 @@ SsBits   *ss_and(SsCtx *ctx, const SsBits *x, const SsBits *y);
 int       ss_bits_open(SsCtx *ctx, const SsBits *b, uint64_t *out);
 
 /* --- exp, reciprocal, softmax (shares_softmax.c) ------------------------------------- */
-/* exp(a) by the limit (1 + a/2^iters)^(2^iters) (iters squarings, 1..16; CrypTen uses 8),
-** the base clamped at 0 by one comparison, so a below -2^iters gives 0.  Error for
-** a <= 0: about exp(a) a^2 / 2^(iters+1) from the limit (below 1.1e-3 with 8) plus the
-** squarings' rounding; a positive a overflows once exp(a) passes the fixed-point range. */
+/* exp(a) by the limit (1 + a/2^iters)^(2^iters) (iters squarings, 1..16, one round each;
+** CrypTen uses 8), the base clamped at 0 by one comparison, so a below -2^iters gives 0.
+** Error for a <= 0: about exp(a) a^2 / 2^(iters+1) from the limit (below 1.1e-3 with 8)
+** plus the squarings' rounding (inside, frac_bits + iters fractional bits with dealer
+** pairs, at most 30); a positive a overflows once exp(a) passes the fixed-point range. */
 SsTensor *ss_exp(SsCtx *ctx, const SsTensor *a, int iters);
 /* 1/a for every element known to lie in [lo, hi] (public; 0 < lo < hi <= 4096 lo, lo
-** >= 1e-6, hi <= 1e9): Newton's iteration y <- y (2 - a y) on a scaled by a power of two
-** into (0, 1], from the linear minimax start on the (slightly widened) bounds, as many
-** times as bring the relative error below 2^-(frac_bits + 6) (two products each). */
+** >= 1e-6, hi <= 1e9): Goldschmidt's iteration y <- y (1 + e), e <- e^2 on a scaled by a
+** power of two into (0, 1], from the linear minimax start on the (slightly widened)
+** bounds, as many steps as bring the relative error below 2^-(frac_bits + 6) (one round
+** each: two independent products with their truncations, ss_mul_trunc). */
 SsTensor *ss_reciprocal(SsCtx *ctx, const SsTensor *a, double lo, double hi);
 /* Softmax over the last axis (k <= 4096): the row maximum subtracted (ss_max), exp with 8
-** squarings (base clamped at 0), the row sum (in [1, k]) inverted by Newton's iteration,
-** one product.
+** squarings (base clamped at 0), the row sum (in [1, k]) inverted by Goldschmidt's
+** iteration, one product; every product truncates its operands in its own round
+** (ss_mul_trunc): 37 online rounds for k = 10 with two parties.
 ** With dealer pairs the inner values keep frac_bits + 8 fractional bits.  Error: within
 ** 0.005 of the float softmax for any logits (tests/unit/test_rt_shares_softmax.c). */
 SsTensor *ss_softmax(SsCtx *ctx, const SsTensor *a);
+/* a' * b' elementwise (same size), untruncated (frac a.frac - sa + b.frac - sb), where a'
+** is a truncated by sa bits (0: a itself) as ss_trunc does, b' likewise, b = NULL for
+** a'^2: ONE round (the dealer's truncation pairs double as the product's masks, see
+** shares_softmax.c), opening sizes as a Beaver product.  Exact range |a|, |b| < 2^62.
+** Without dealer pairs (local truncation) the truncations are local and the round is
+** the product's. */
+SsTensor *ss_mul_trunc(SsCtx *ctx, const SsTensor *a, int sa, const SsTensor *b, int sb);
 
 /* --- networks on shares (shares_nn.c) --------------------------------------------- */
 struct NnNet; struct NnModel;

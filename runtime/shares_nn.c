@@ -90,18 +90,27 @@ static void deriv(const double *c, int deg, double *d)
 }
 
 /* Runs the forward pass, keeping each layer's input (acts[l]) and what backward needs
-** (aux[l]: the ReLU bit, or the pre-activation of a polynomial).  acts[n] = output. */
+** (aux[l]: the ReLU bit, or the pre-activation of a polynomial).  acts[n] = output.  A
+** dense layer before a ReLU leaves its product untruncated: the ReLU's selecting round
+** truncates it (one round saved); so does the last dense layer when raw_logits is set
+** (only a final softmax after it: the softmax's max truncates them). */
 static int forward(SsCtx *ctx, SsModel *m, const SsTensor *x, SsTensor **acts, SsTensor **aux,
-                   int last_linear)
+                   int last_linear, int raw_logits)
 {
-    int n = m->net->n;
+    int n = m->net->n, last_dense = -1;
+    for (int l = 0; l < n; l++) if (m->net->layer[l].kind == NN_DENSE) last_dense = l;
+    if (raw_logits)
+        for (int l = last_dense + 1; l < n; l++)
+            if (m->net->layer[l].kind != NN_SOFTMAX) raw_logits = 0;
     acts[0] = ss_copy(x);
     for (int l = 0; l < n; l++) {
         const NnLayer *L = &m->net->layer[l];
         SsTensor *in = acts[l], *out = NULL;
         switch (L->kind) {
         case NN_DENSE: {
-            SsTensor *z = ss_matmul(ctx, in, m->W[l]);
+            int raw = (l + 1 < n && m->net->layer[l + 1].kind == NN_RELU) ||
+                      (raw_logits && l == last_dense);
+            SsTensor *z = raw ? ss_matmul_raw(ctx, in, m->W[l]) : ss_matmul(ctx, in, m->W[l]);
             out = z ? ss_add(ctx, z, m->b[l]) : NULL;
             ss_free(z);
             break;
@@ -111,7 +120,10 @@ static int forward(SsCtx *ctx, SsModel *m, const SsTensor *x, SsTensor **acts, S
             out = ss_reshape(ctx, in, 2, sh);
             break;
         }
-        case NN_RELU: out = ss_relu(ctx, in, &aux[l]); break;
+        case NN_RELU:
+            out = ss__relu_trunc(ctx, in, in->frac > in->sc.frac_bits ? in->frac - in->sc.frac_bits : 0,
+                                 &aux[l]);
+            break;
         case NN_SIGMOID: case NN_TANH:
             if (l == n - 1 && last_linear) { out = ss_copy(in); break; }
             aux[l] = ss_copy(in);
@@ -137,23 +149,58 @@ SsTensor *ss_model_forward(SsCtx *ctx, SsModel *m, const SsTensor *x)
     int n = m->net->n;
     SsTensor **acts = xcalloc((size_t)n + 1, sizeof *acts), **aux = xcalloc((size_t)n, sizeof *aux);
     SsTensor *out = NULL;
-    if (forward(ctx, m, x, acts, aux, 0) == 0) { out = acts[n]; acts[n] = NULL; }
+    if (forward(ctx, m, x, acts, aux, 0, 0) == 0) { out = acts[n]; acts[n] = NULL; }
     free_acts(acts, aux, n);
     free(acts); free(aux);
     return out;
 }
 
-/* dst -= c * g (c public), replacing *dst. */
-static int descend(SsCtx *ctx, SsTensor **dst, const SsTensor *g, double c)
+/* W[l] -= c gW[l] and b[l] -= c gb[l] for every dense layer (c public), with ONE
+** truncation round for all of them: each step c g is an exact product by the encoded c,
+** brought to the largest fractional bits among them (exact, local), and the steps
+** are truncated together, as ss_scale would truncate each in a round of its own. */
+static int descend_all(SsCtx *ctx, SsModel *m, SsTensor **gW, SsTensor **gb, double c)
 {
-    SsTensor *step = ss_scale(ctx, g, c);
-    if (!step) return -1;
-    SsTensor *nw = ss_sub(ctx, *dst, step);
-    ss_free(step);
-    if (!nw) return -1;
-    ss_free(*dst);
-    *dst = nw;
-    return 0;
+    int n = m->net->n, ok, f = -1, top = 0;
+    SsTensor **st = xcalloc(2 * (size_t)n, sizeof *st), ***dst = xcalloc(2 * (size_t)n, sizeof *dst);
+    int ns = 0, rc = -1;
+    for (int l = 0; l < n; l++) {
+        if (!gW[l]) continue;
+        f = gW[l]->sc.frac_bits;
+        st[ns] = gW[l]; dst[ns++] = &m->W[l];
+        st[ns] = gb[l]; dst[ns++] = &m->b[l];
+    }
+    int64_t k = ns ? ss_encode(c, f, &ok) : 0;     /* from the double, not a float32 */
+    if (!ns || !ok) {
+        rc = ns ? ss__fail(ctx, "constant %g is out of the fixed-point range", c) : 0;
+        free(st); free(dst);
+        return rc;
+    }
+    size_t total = 0;
+    for (int q = 0; q < ns; q++) {
+        if (st[q]->frac > top) top = st[q]->frac;
+        total += st[q]->size;
+    }
+    int tn = (int)total;
+    SsTensor *all = ss_new(&st[0]->sc, 1, &tn, top + f);
+    size_t off = 0;
+    for (int q = 0; q < ns; q++) {
+        uint64_t up = (uint64_t)k << (top - st[q]->frac);      /* c g, at top + f bits */
+        for (int i = 0; i < all->sc.n; i++)
+            for (size_t e = 0; e < st[q]->size; e++) all->s[i][off + e] = st[q]->s[i][e] * up;
+        off += st[q]->size;
+    }
+    rc = ss_trunc(ctx, all, top);                              /* back to f bits */
+    off = 0;
+    for (int q = 0; q < ns && rc == 0; q++) {
+        SsTensor *w = *dst[q];
+        for (int i = 0; i < w->sc.n; i++)
+            for (size_t e = 0; e < w->size; e++) w->s[i][e] -= all->s[i][off + e];
+        off += w->size;
+    }
+    ss_free(all);
+    free(st); free(dst);
+    return rc;
 }
 
 /* The loss m->loss stands for on this network, or -1 with err when it does not fit. */
@@ -185,7 +232,7 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
     SsTensor **acts = xcalloc((size_t)n + 1, sizeof *acts), **aux = xcalloc((size_t)n, sizeof *aux);
     SsTensor **gW = xcalloc((size_t)n, sizeof *gW), **gb = xcalloc((size_t)n, sizeof *gb);
     SsTensor *d = NULL;
-    if (forward(ctx, m, x, acts, aux, 0)) goto out;
+    if (forward(ctx, m, x, acts, aux, 0, loss == SS_LOSS_CE)) goto out;
     /* output gradient: softmax(z) - y (CE; z: the logits, a final softmax is left out by
     ** forward), p(z) - y after a sigmoid (BCE), o - y otherwise (MSE) */
     {
@@ -215,7 +262,10 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
                 ss_free(dp);
             }
             break;
-        case NN_RELU: nd = ss_mul(ctx, d, aux[l]); break;
+        case NN_RELU:               /* d left untruncated by the layer above: one round */
+            nd = d->frac > d->sc.frac_bits ? ss_mul_trunc(ctx, d, d->frac - d->sc.frac_bits, aux[l], 0)
+                                           : ss_mul(ctx, d, aux[l]);
+            break;
         case NN_FLATTEN: nd = ss_reshape(ctx, d, acts[l]->ndim, acts[l]->shape); break;
         case NN_DENSE: {
             /* left at 2f fractional bits: descend() multiplies by lr / B and truncates
@@ -227,7 +277,9 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
             if (!gW[l] || !gb[l]) goto out;
             if (l == 0) { ss_free(d); d = NULL; continue; }
             SsTensor *wt = ss_transpose(ctx, m->W[l]);
-            nd = wt ? ss_matmul(ctx, d, wt) : NULL;
+            if (m->net->layer[l - 1].kind == NN_RELU)  /* its product truncates */
+                nd = wt ? ss_matmul_raw(ctx, d, wt) : NULL;
+            else nd = wt ? ss_matmul(ctx, d, wt) : NULL;
             ss_free(wt);
             break;
         }
@@ -237,9 +289,7 @@ int ss_model_step(SsCtx *ctx, SsModel *m, const SsTensor *x, const SsTensor *y, 
         ss_free(d);
         d = nd;
     }
-    for (int l = 0; l < n; l++)
-        if (gW[l] && (descend(ctx, &m->W[l], gW[l], lr / B) || descend(ctx, &m->b[l], gb[l], lr / B)))
-            goto out;
+    if (descend_all(ctx, m, gW, gb, lr / B)) goto out;
     rc = 0;
 out:
     ss_free(d);

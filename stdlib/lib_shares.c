@@ -879,12 +879,13 @@ static const LibReg fns[] = {
     {"softmax", b_softmax, "softmax(s)",
      "On a shared tensor: softmax over the last axis, still shared (the row maximum\n"
      "subtracted by secure comparisons, exp as (1 + x/256)^256, the row sum inverted by\n"
-     "Newton's iteration; within 0.005 of the float softmax).",
+     "Goldschmidt's iteration; within 0.005 of the float softmax).",
      PARTIES SS3 "s = share(tensor([[1, 2, 3]]), ss); print(reveal(softmax(s)))\n"
      "# -> tensor([[0.089..., 0.244..., 0.66...]])", LIB_ANYOWNER},
     {"max", b_max, "max(s)",
-     "On a shared tensor: the maximum along the last axis by a tournament of secure\n"
-     "comparisons.", PARTIES SS3 "s = share(tensor([[1, 5, 2]]), ss); print(reveal(max(s)))\n"
+     "On a shared tensor: the maximum along the last axis by secure comparisons: up to 16\n"
+     "values all pairs at once (rounds independent of their number), more by a tournament.",
+     PARTIES SS3 "s = share(tensor([[1, 5, 2]]), ss); print(reveal(max(s)))\n"
      "# -> tensor([5])", LIB_ANYOWNER},
     {"argmax", b_argmax, "argmax(s)",
      "On a shared tensor: the index of the maximum along the last axis (the first on\n"

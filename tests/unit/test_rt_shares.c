@@ -572,6 +572,128 @@ static void t_compare_rounds(void)
     ss_free(b); ss_free(s); tn_free(x);
 }
 
+/* Max and argmax of known rows by each method: ties (the earliest index wins), negative
+** values, the maximum first and last, differences of one ulp and of 60000, k = 1, 2, 10
+** and 4096 (the tree; the pairwise layer would be 8 million comparisons a row). */
+static void max_check(int n, int method, const float *v, int rows, int k, const float *want_max,
+                      const int *want_arg)
+{
+    setup(200 + (uint64_t)method * 7 + (uint64_t)k);
+    SsScheme sc = additive(n);
+    Tn *x = tn_new(2, (int[]){ rows, k });
+    memcpy(x->data, v, (size_t)rows * k * sizeof *v);
+    SsTensor *s = ss_share(&C, &sc, x, 1), *am = NULL;
+    SsTensor *mx = ss_max_by(&C, s, &am, method);
+    CU_ASSERT_FATAL(mx != NULL && am != NULL);
+    CU_ASSERT_EQUAL(mx->ndim, 1); CU_ASSERT_EQUAL(mx->shape[0], rows);
+    for (int r = 0; r < rows; r++) {
+        CU_ASSERT_EQUAL(ss_peek(mx, (size_t)r), ss_encode(want_max[r], 16, &(int){ 0 }));
+        CU_ASSERT_EQUAL(ss_peek(am, (size_t)r), (int64_t)want_arg[r] << 16);
+    }
+    ss_free(s); ss_free(mx); ss_free(am); tn_free(x);
+}
+
+static void t_max_known(void)
+{
+    const float u = 1.0f / 65536;
+    float r10[] = {
+        3, 7, 7, 1, -2, 0, 7, 5, 6, 6.5f,                       /* ties: the first 7 */
+        -5, -2.5f, -100, -3, -2.5f - u, -30000, -7, -9, -4, -2.75f,   /* all negative */
+        9, 1, 2, 3, 4, 5, 6, 7, 8, 8.5f,                        /* first */
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 9 + u,                       /* last, by one ulp */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0,                           /* all equal: index 0 */
+        -30000, 30000, 0, u, -u, 29999, 1, 2, 3, 4,             /* far apart */
+    };
+    float m10[] = { 7, -2.5f, 9, 9 + u, 0, 30000 };
+    int a10[] = { 1, 1, 0, 9, 0, 1 };
+    float r2[] = { 1, 1, -1, 2, 3, -3, -u, 0 }, m2[] = { 1, 2, 3, 0 };
+    int a2[] = { 0, 1, 0, 1 };
+    float r1[] = { -4, 2.5f, 0 }, m1[] = { -4, 2.5f, 0 };
+    int a1[] = { 0, 0, 0 };
+    for (int method = SS_MAX_AUTO; method <= SS_MAX_TREE; method++)
+        for (int n = 2; n <= 3; n++) {
+            max_check(n, method, r10, 6, 10, m10, a10);
+            max_check(n, method, r2, 4, 2, m2, a2);
+            max_check(n, method, r1, 3, 1, m1, a1);
+        }
+    /* k = 4096 (auto: the tree), two rows: the maximum planted, once twice */
+    float *big = malloc(2 * 4096 * sizeof *big);
+    for (int i = 0; i < 2 * 4096; i++) big[i] = (float)((i * 7919 % 4096) - 3000) / 8;
+    big[1234] = 700; big[4096 + 17] = 700; big[4096 + 4000] = 700;
+    float mb[] = { 700, 700 };
+    int ab[] = { 1234, 17 };
+    max_check(2, SS_MAX_AUTO, big, 2, 4096, mb, ab);
+    free(big);
+}
+
+/* Online rounds of a max over 10 classes: pairwise 7 + 4 + 1 with two parties (the sign
+** bits, ceil(log2 9) AND rounds, the selecting round), one more with three (the
+** carry-save layer); the tree 4 levels of 8. */
+static void t_max_rounds(void)
+{
+    int want[2][2] = { { 12, 13 }, { 32, 36 } };
+    for (int method = SS_MAX_PAIRWISE; method <= SS_MAX_TREE; method++)
+        for (int n = 2; n <= 3; n++) {
+            setup(300);
+            SsScheme sc = additive(n);
+            Tn *x = randn(4, 10, 5);
+            SsTensor *s = ss_share(&C, &sc, x, 1);
+            tr_clear(&T);
+            SsTensor *m = ss_max_by(&C, s, NULL, method);
+            CU_ASSERT_EQUAL(tr_totals(&T, 1, -1, "online").rounds, want[method - 1][n - 2]);
+            ss_free(m); ss_free(s); tn_free(x);
+        }
+}
+
+/* ReLU and max of untruncated values (a product's 32 fractional bits), the truncation in
+** the selecting round: ReLU within one ulp of the truncated value's, in 8 rounds with two
+** parties (no truncation round); max, argmax and the truncated input (ss__max_trunc) in
+** the pairwise method's 12 rounds. */
+static void t_select_trunc(void)
+{
+    for (int n = 2; n <= 3; n++) {
+        setup(400 + (uint64_t)n);
+        SsScheme sc = additive(n);
+        Tn *x = randn(6, 10, 50);
+        x->data[0] = 0; x->data[1] = -1.0f / 65536; x->data[2] = 3000; x->data[3] = -3000;
+        for (int j = 0; j < 10; j++) x->data[50 + j] = 7;      /* a row of ties */
+        SsTensor *s = ss_share(&C, &sc, x, 1);
+        for (int i = 0; i < n; i++)                             /* 32 fractional bits, exact */
+            for (size_t e = 0; e < s->size; e++) s->s[i][e] <<= 16;
+        s->frac = 32;
+        tr_clear(&T);
+        SsTensor *d = NULL, *r = ss__relu_trunc(&C, s, 16, &d);
+        CU_ASSERT_FATAL(r != NULL && d != NULL);
+        CU_ASSERT_EQUAL(tr_totals(&T, 1, -1, "online").rounds, n == 2 ? 8 : 9);
+        CU_ASSERT_EQUAL(r->frac, 16);
+        int bad = 0;
+        for (size_t i = 0; i < x->size; i++) {
+            int64_t want = x->data[i] >= 0 ? ss_encode(x->data[i], 16, &(int){ 0 }) : 0;
+            int64_t got = ss_peek(r, i);
+            if (got != want && got != want + (want > 0)) bad++;
+            if (ss_peek(d, i) != (x->data[i] >= 0)) bad++;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        tr_clear(&T);
+        SsTensor *am = NULL, *at = NULL, *mx = ss__max_trunc(&C, s, &am, SS_MAX_AUTO, 16, &at);
+        CU_ASSERT_FATAL(mx != NULL && at != NULL);
+        CU_ASSERT_EQUAL(tr_totals(&T, 1, -1, "online").rounds, n == 2 ? 12 : 13);
+        CU_ASSERT_EQUAL(mx->frac, 16); CU_ASSERT_EQUAL(at->frac, 16);
+        for (size_t i = 0; i < x->size; i++) {
+            int64_t want = ss_encode(x->data[i], 16, &(int){ 0 }), got = ss_peek(at, i);
+            if (got != want && got != want + 1) bad++;
+        }
+        for (int row = 0; row < 6; row++) {
+            int bi = 0;
+            for (int j = 1; j < 10; j++) if (x->data[row * 10 + j] > x->data[row * 10 + bi]) bi = j;
+            if (ss_peek(am, (size_t)row) != (int64_t)bi << 16) bad++;
+            if (ss_peek(mx, (size_t)row) != ss_peek(at, (size_t)(row * 10 + bi))) bad++;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        ss_free(s); ss_free(r); ss_free(d); ss_free(mx); ss_free(am); ss_free(at); tn_free(x);
+    }
+}
+
 static void t_poly(void)
 {
     setup(90);
@@ -840,6 +962,9 @@ int main(void)
         { .name = "AND triples", .fn = t_and },
         { .name = "comparison, relu, max, argmax", .fn = t_compare },
         { .name = "comparison rounds", .fn = t_compare_rounds },
+        { .name = "max and argmax: known answers, both methods", .fn = t_max_known },
+        { .name = "max rounds: pairwise and tree", .fn = t_max_rounds },
+        { .name = "relu and max of untruncated values", .fn = t_select_trunc },
         { .name = "polynomials", .fn = t_poly },
         { .name = "Shamir products", .fn = t_shamir_products },
         { .name = "dealer-free triples (Paillier)", .fn = t_dealerfree },

@@ -170,6 +170,79 @@ static void t_softmax(void)
     tn_free(y);
 }
 
+/* floor(v / 2^s) for a signed v. */
+static int64_t floor_shift(int64_t v, int s)
+{
+    int64_t d = (int64_t)1 << s, r = ((v % d) + d) % d;
+    return (v - r) / d;
+}
+
+/* Shares of the ring elements v[0..n) (party 1 splits them), at frac bits. */
+static SsTensor *share_ring(const SsScheme *sc, const int64_t *v, int n, int frac)
+{
+    SsTensor *t = ss_new(sc, 1, &n, frac);
+    for (int e = 0; e < n; e++) {
+        uint64_t acc = (uint64_t)v[e];
+        for (int i = 1; i < sc->n; i++) { t->s[i][e] = rng_u64(&R); acc -= t->s[i][e]; }
+        t->s[0][e] = acc;
+    }
+    return t;
+}
+
+/* ss_mul_trunc against its definition on ring elements: the result is exactly a' b'
+** with a' = floor(a / 2^sa) or one more (likewise b'), negative values, zero, large
+** operands; squares; an operand used as it is; one online round whose openings are one
+** ring element per operand and value; and with local truncation. */
+static void t_mul_trunc(void)
+{
+    enum { n = 12 };
+    int64_t a[n] = { 0, 1, -1, 65535, -65536, (int64_t)3 << 32, -((int64_t)7 << 31) - 12345,
+                     ((int64_t)1 << 61) - 5, -((int64_t)1 << 61) + 3, 123456789012, -98765, 1 << 20 };
+    int64_t b[n] = { 5, -3, (int64_t)1 << 40, -((int64_t)1 << 39) - 1, 77777, 0, 1 << 16,
+                     3, -2, -(1 << 18), (int64_t)1 << 35, -((int64_t)1 << 33) };
+    for (int parties = 2; parties <= 3; parties++)
+        for (int kind = 0; kind < 3; kind++) {       /* both truncated, a square, b as it is */
+            setup(40 + (uint64_t)parties * 3 + (uint64_t)kind);
+            SsScheme sc = scheme(parties, SS_TRUNC_AUTO);
+            int sa = kind == 1 ? 33 : 20, sb = kind == 2 ? 0 : 24;
+            int64_t bb[n];
+            for (int e = 0; e < n; e++) bb[e] = kind == 2 ? floor_shift(b[e], 24) : b[e];
+            SsTensor *x = share_ring(&sc, a, n, 56), *y = share_ring(&sc, bb, n, kind == 2 ? 16 : 40);
+            tr_clear(&T);
+            SsTensor *z = ss_mul_trunc(&C, x, sa, kind == 1 ? NULL : y, sb);
+            CU_ASSERT_FATAL(z != NULL);
+            TrTotals t = tr_totals(&T, 1, -1, "online");
+            CU_ASSERT_EQUAL(t.rounds, 1);
+            CU_ASSERT_EQUAL(t.msgs, (uint64_t)(parties - 1));
+            CU_ASSERT_EQUAL(z->frac, kind == 1 ? 46 : kind == 2 ? 52 : 52);
+            int bad = 0;
+            for (int e = 0; e < n; e++) {
+                int64_t a0 = floor_shift(a[e], sa), b0 = kind == 2 ? bb[e] : floor_shift(b[e], sb);
+                int64_t got = ss_peek(z, (size_t)e), ok = 0;
+                for (int da = 0; da < 2; da++)
+                    for (int db = 0; db < 2; db++) {
+                        int64_t x1 = a0 + da, y1 = kind == 1 ? a0 + da : b0 + (kind == 2 ? 0 : db);
+                        if ((uint64_t)got == (uint64_t)x1 * (uint64_t)y1) ok = 1;
+                    }
+                if (!ok) bad++;
+            }
+            CU_ASSERT_EQUAL(bad, 0);
+            ss_free(x); ss_free(y); ss_free(z);
+        }
+    /* local truncation (two parties): the truncations are local, the product one round */
+    setup(49);
+    SsScheme sl = scheme(2, SS_TRUNC_LOCAL);
+    int64_t v[3] = { (int64_t)5 << 32, -((int64_t)3 << 31), 1 << 16 };
+    SsTensor *x = share_ring(&sl, v, 3, 32);
+    tr_clear(&T);
+    SsTensor *z = ss_mul_trunc(&C, x, 16, NULL, 0);
+    CU_ASSERT_FATAL(z != NULL);
+    CU_ASSERT_EQUAL(tr_totals(&T, 1, -1, "online").rounds, 1);
+    int64_t want[3] = { (int64_t)25 << 32, (int64_t)9 << 30, 1 };
+    for (int e = 0; e < 3; e++) TU_NEAR((double)ss_peek(z, (size_t)e), (double)want[e], 4 * fabs((double)want[e]) / 65536 + 4);
+    ss_free(x); ss_free(z);
+}
+
 /* One SGD step of a 6-4-3 network (relu, softmax) on 16 examples, shared with `loss`
 ** and in plaintext with ce from the same weights: the worst difference of the weight
 ** changes, over the largest plaintext change. */
@@ -251,6 +324,7 @@ int main(void)
 {
     int rc = tu_main("rt_ss_softmax", (TU_Test[]){
         { .name = "exp by the limit, clamped", .fn = t_exp },
+        { .name = "a product with its operands' truncations, one round", .fn = t_mul_trunc },
         { .name = "reciprocal by Newton", .fn = t_reciprocal },
         { .name = "softmax against the float softmax, large logits", .fn = t_softmax },
         { .name = "a cross-entropy step against the plaintext step", .fn = t_step },
