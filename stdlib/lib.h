@@ -24,6 +24,11 @@ typedef struct Args {
 
 typedef Value (*LibFn)(Interp *I, Args *a);
 
+/* The party whose generator a builtin's random draw comes from: the party the call runs
+** at, or at the top level the p of `expr at p` (the drawn value is p's, so every other
+** process must not be able to recompute it); 0: the public stream. */
+static inline int lib_draw_party(const Interp *I, const Args *a) { return a->at ? a->at : I->file_at; }
+
 struct LibReg {
     const char *name;
     LibFn fn;

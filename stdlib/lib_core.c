@@ -201,7 +201,7 @@ static Value b_seed(Interp *I, Args *a)
 static Value b_random(Interp *I, Args *a)
 {
     if (!lib_arity(I, a, 0, 0)) return VERR;
-    return VNUM(rng_uniform(ev_rng(I, a->at)));
+    return VNUM(rng_uniform(ev_rng(I, lib_draw_party(I, a))));
 }
 
 static Value b_show(Interp *I, Args *a)
@@ -356,7 +356,8 @@ static const LibReg fns[] = {
      "Makes all randomness reproducible from n, for classrooms and tests. INSECURE: keys, shares\n"
      "and noise become predictable; ppdl says so on stderr every time.", "seed(42); print(random() < 1)\n"
      "# -> true", LIB_NARRATOR},
-    {"random", b_random, "random()", "A uniform random number in [0, 1) from the interpreter's generator.",
+    {"random", b_random, "random()", "A uniform random number in [0, 1) from the public generator (at a party: `random() at p`\n"
+     "or inside `on p { }`, from p's own).",
      "print(random() >= 0)   # -> true", 0},
     {"show", b_show, "show(x)",
      "Describes a value: where it lives, its kind and shape, and its contents (ciphertexts as short\n"

@@ -214,7 +214,7 @@ static Value b_split(Interp *I, Args *a)
         !lib_kwnum(I, a, "train", &train) || !lib_kwbool(I, a, "shuffle", &shuf)) return VERR;
     RtErr err;
     Ds **parts = xmalloc(2 * sizeof *parts);
-    if (ds_split(d, train, shuf ? ev_rng(I, a->at) : NULL, &parts[0], &parts[1], &err) < 0) {
+    if (ds_split(d, train, shuf ? ev_rng(I, lib_draw_party(I, a)) : NULL, &parts[0], &parts[1], &err) < 0) {
         free(parts);
         return err_raise(I, "split: %s", err.msg);
     }
@@ -231,7 +231,7 @@ static Value b_batches(Interp *I, Args *a)
         !lib_kwbool(I, a, "shuffle", &shuf)) return VERR;
     if (size < 1) return err_raise(I, "batches: size %ld; a batch needs at least one row", size);
     size_t nb;
-    Ds **b = ds_batches(d, (size_t)size, shuf ? ev_rng(I, a->at) : NULL, &nb);
+    Ds **b = ds_batches(d, (size_t)size, shuf ? ev_rng(I, lib_draw_party(I, a)) : NULL, &nb);
     return ds_list(b, nb);
 }
 
@@ -273,7 +273,7 @@ static Value b_partition(Interp *I, Args *a)
     int k = (int)l->n;
     Ds **parts = xmalloc((size_t)k * sizeof *parts);
     RtErr err;
-    if (ds_partition(d, k, mode, kd ? alpha : shards, ev_rng(I, a->at), parts, &err) < 0) {
+    if (ds_partition(d, k, mode, kd ? alpha : shards, ev_rng(I, lib_draw_party(I, a)), parts, &err) < 0) {
         free(parts);
         return err_raise(I, "partition: %s", err.msg);
     }

@@ -342,7 +342,7 @@ static Value b_laplace_shares(Interp *I, Args *a)
     if (n < 1 || n > 100000) return lib_bad(I, a, 0, "number of parties (1 or more)");
     if (!(b > 0) || !isfinite(b)) return lib_bad(I, a, 1, "positive scale");
     Value r = val_list((size_t)n);
-    Rng *rng = party_rng(I, a->at);
+    Rng *rng = party_rng(I, lib_draw_party(I, a));
     for (long i = 0; i < n; i++) val_list_push(r, VNUM(dp_laplace_share(rng, (int)n, b)));
     return r;
 }

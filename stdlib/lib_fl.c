@@ -544,7 +544,7 @@ static Value b_sample(Interp *I, Args *a)
         return err_raise(I, "sample: cannot draw %ld items from %zu without replacement", k, n);
     size_t *p = xmalloc(n * sizeof *p);
     for (size_t j = 0; j < n; j++) p[j] = j;
-    Rng *r = ev_rng(I, a->at);
+    Rng *r = ev_rng(I, lib_draw_party(I, a));
     Value out = val_list((size_t)k);
     for (size_t j = 0; j < (size_t)k; j++) {
         size_t s = j + (size_t)rng_below(r, (uint64_t)(n - j));

@@ -355,7 +355,7 @@ static Value b_model(Interp *I, Args *a)
     if (!lib_arity(I, a, 1, 1) || !lib_kwonly(I, a, KW(NULL))) return VERR;
     const NnNet *net = val_user_as(a->v[0], &lib_network_class);
     if (!net) return lib_bad(I, a, 0, "network");
-    return lib_model_new(nn_model_new(net, ev_rng(I, a->at)));
+    return lib_model_new(nn_model_new(net, ev_rng(I, lib_draw_party(I, a))));
 }
 
 static NnModel *arg_model(Interp *I, Args *a, int i)
@@ -507,7 +507,7 @@ static Value b_train(Interp *I, Args *a)
         NnEpochStats st;
         pr.epoch = (int)e;
         double t0 = now();
-        if (nn_train_epoch(m, d->x, d->y, d->nclasses, &cfg, ev_rng(I, a->at), tick, &pr, &st, &err) < 0) {
+        if (nn_train_epoch(m, d->x, d->y, d->nclasses, &cfg, ev_rng(I, lib_draw_party(I, a)), tick, &pr, &st, &err) < 0) {
             if (pr.show) fputs("\r\033[K", stderr);
             val_release(hist);
             return err_raise(I, "train: %s", err.msg);
@@ -686,8 +686,9 @@ static const LibReg fns[] = {
      "coefficients.", "c = sigmoid(approx = interpolate(degree = 3, over = [-6, 6])).coef; print(format(c[1], \".4f\"), format(c[3], \".6f\"))\n"
      "# -> 0.1962 -0.003474", 0},
     {"model", b_model, "model(net)",
-     "A model of a network with freshly initialised weights, drawn from the interpreter's\n"
-     "generator (seed(n) reproduces them).  `model(net) at p` places it at party p.\n"
+     "A model of a network with freshly initialised weights, drawn from the public generator\n"
+     "(seed(n) reproduces them).  `model(net) at p` places it at party p and draws its\n"
+     "weights from p's own generator (inside `on p { }` too).\n"
      "Fields: name, params, layers, weights (copies [W1, b1, W2, b2, ...]).",
      NET "m = model(xor); print(m.params)   # -> 42", 0},
     {"train", b_train,

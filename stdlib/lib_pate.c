@@ -133,7 +133,7 @@ static Value b_noise_share(Interp *I, Args *a)
     int shape[2] = { (int)Q, (int)C };
     Tn *t = tn_new(2, shape);
     double *z = xcalloc(t->size, sizeof *z);
-    pate_noise_share(ev_rng(I, a->at), &m, (int)(n - k), z, t->size);
+    pate_noise_share(ev_rng(I, lib_draw_party(I, a)), &m, (int)(n - k), z, t->size);
     for (size_t i = 0; i < t->size; i++) t->data[i] = (float)z[i];
     free(z);
     return val_at(val_tensor(t), a->at);

@@ -460,7 +460,7 @@ static Value b_rand(Interp *I, Args *a)
         !shape_args(I, a, 0, a->n, &nd, shape, false)) return VERR;
     if (!(hi >= lo)) return err_raise(I, "rand: hi (%g) is below lo (%g)", hi, lo);
     Tn *t = tn_new(nd, shape);
-    tn_fill_uniform(t, ev_rng(I, a->at), lo, hi);
+    tn_fill_uniform(t, ev_rng(I, lib_draw_party(I, a)), lo, hi);
     return tval(t, a->at);
 }
 
@@ -473,7 +473,7 @@ static Value b_randn(Interp *I, Args *a)
         !shape_args(I, a, 0, a->n, &nd, shape, false)) return VERR;
     if (!(std >= 0)) return err_raise(I, "randn: std must be >= 0 (got %g)", std);
     Tn *t = tn_new(nd, shape);
-    tn_fill_normal(t, ev_rng(I, a->at), mean, std);
+    tn_fill_normal(t, ev_rng(I, lib_draw_party(I, a)), mean, std);
     return tval(t, a->at);
 }
 
@@ -487,8 +487,8 @@ static Value init_matrix(Interp *I, Args *a, bool he)
     int shape[2] = { fi > INT_MAX ? -1 : (int)fi, fo > INT_MAX ? -1 : (int)fo };
     if (tn_shape_check(2, shape, &err)) return err_raise(I, "%s: %s", a->fname, err.msg);
     Tn *t = tn_new(2, shape);
-    if (he) tn_fill_he(t, ev_rng(I, a->at), shape[0]);
-    else tn_fill_xavier(t, ev_rng(I, a->at), shape[0], shape[1]);
+    if (he) tn_fill_he(t, ev_rng(I, lib_draw_party(I, a)), shape[0]);
+    else tn_fill_xavier(t, ev_rng(I, lib_draw_party(I, a)), shape[0], shape[1]);
     return tval(t, a->at);
 }
 
@@ -750,8 +750,9 @@ static const LibReg fns[] = {
      "# ->         [0, 1, 0],\n"
      "# ->         [0, 0, 1]])", 0},
     {"rand", b_rand, "rand(d1, d2, ..., lo = 0, hi = 1)",
-     "A tensor of the given shape drawn uniformly from [lo, hi) with the interpreter's "
-     "random generator (seed(n) makes it reproducible).",
+     "A tensor of the given shape drawn uniformly from [lo, hi) with the public random "
+     "generator (seed(n) makes it reproducible); `rand(...) at p`, or inside `on p { }`, "
+     "draws from p's own generator, which no other party's process can recompute.",
      "seed(1); print(shape(rand(2, 3, lo = -1, hi = 1)))   # -> [2, 3]", 0},
     {"randn", b_randn, "randn(d1, d2, ..., mean = 0, std = 1)",
      "A tensor of the given shape drawn from a normal distribution N(mean, std²).",
