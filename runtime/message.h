@@ -60,7 +60,8 @@ MsgBlock *msg_block_new(uint8_t *base, size_t cap, size_t off, size_t len,
 MsgBlock *msg_block_owned(uint8_t *base, size_t len, void *owner, void (*release)(void *));
 /* One holder lets go; the last one wipes (if secret) and drops the buffer. */
 void msg_block_release(MsgBlock *b);
-/* The last holder keeps the buffer for itself: the block goes, base stays (returned). */
+/* The last holder keeps the buffer for itself: the block goes, base stays (returned).
+** Not for a block msg_block_owned made (its bytes are its owner's). */
 uint8_t *msg_block_keep(MsgBlock *b);
 
 /* A carrier of frames between parties.  post takes ownership of buf (malloc'd) when

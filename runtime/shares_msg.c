@@ -38,8 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define LE64(v) (v)
@@ -54,61 +52,12 @@
 ** wiped first (so it is all zeros when handed out again), then kept in a cache keyed
 ** by size, big enough for a step's working set (each party now holds its own copy of
 ** every opening and of its material); when it is full the slot stored longest ago is
-** freed.  Single-threaded: only the calling thread allocates.
-**
-** Buffers of MAP_MIN bytes and more are mappings of their own: the kernel hands them
-** out zeroed and gives a page memory only when it is first touched, so a new one is not
-** memset, and the pages a process never touches — a stand-in's buffers, whose
-** arithmetic it skips — cost nothing.  Wiping one (pages_wipe) clears exactly the pages
-** that hold memory (explicit_bzero) and drops the others' (MADV_DONTNEED: they read as
-** zeros again): a page never touched holds no byte of anybody's. */
+** freed.  Single-threaded: only the calling thread allocates. */
 #define CACHE_SLOTS 128
 #define CACHE_MIN   (64 * 1024)
-#define MAP_MIN     (256 * 1024)
 static struct { void *p; size_t bytes; } cache[CACHE_SLOTS];
 
 static size_t rounded(size_t n) { return ((n ? n : 1) * sizeof(uint64_t) + 63) & ~(size_t)63; }
-
-static size_t page_size(void)
-{
-    static size_t pg;
-    if (!pg) { long v = sysconf(_SC_PAGESIZE); pg = v > 0 ? (size_t)v : 4096; }
-    return pg;
-}
-
-/* The mapping behind a buffer of `bytes` (MAP_MIN or more): its length. */
-static size_t map_len(size_t bytes) { return (SS_HEADROOM + bytes + page_size() - 1) & ~(page_size() - 1); }
-
-/* Wipes the mapping at base (len bytes, page-aligned): its resident pages are cleared,
-** the others dropped; it then reads as zeros throughout. */
-static void pages_wipe(uint8_t *base, size_t len)
-{
-    size_t pg = page_size(), np = len / pg;
-    unsigned char vec[512];
-    for (size_t p0 = 0; p0 < np; p0 += sizeof vec) {
-        size_t c = np - p0 < sizeof vec ? np - p0 : sizeof vec;
-        uint8_t *at = base + p0 * pg;
-        if (mincore(at, c * pg, vec) != 0) {          /* cannot tell: clear them all */
-            explicit_bzero(at, c * pg);
-            continue;
-        }
-        for (size_t q = 0; q < c; ) {
-            size_t r = q;
-            bool in = vec[q] & 1;
-            while (r < c && (bool)(vec[r] & 1) == in) r++;
-            if (in) explicit_bzero(at + q * pg, (r - q) * pg);
-            else madvise(at + q * pg, (r - q) * pg, MADV_DONTNEED);
-            q = r;
-        }
-    }
-}
-
-static void words_release(uint64_t *p, size_t bytes)
-{
-    uint8_t *base = (uint8_t *)p - SS_HEADROOM;
-    if (bytes >= MAP_MIN) munmap(base, map_len(bytes));
-    else free(base);
-}
 
 uint64_t *ss__words(size_t n)
 {
@@ -120,15 +69,9 @@ uint64_t *ss__words(size_t n)
                 cache[i].p = NULL;
                 return p;                       /* wiped when it was freed */
             }
-    uint8_t *base;
-    if (bytes >= MAP_MIN) {                     /* zero already, untouched */
-        base = mmap(NULL, map_len(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base == MAP_FAILED) mem_oom();
-    } else {
-        base = aligned_alloc(64, SS_HEADROOM + bytes);
-        if (!base) mem_oom();
-        memset(base, 0, SS_HEADROOM + bytes);
-    }
+    uint8_t *base = aligned_alloc(64, SS_HEADROOM + bytes);
+    if (!base) mem_oom();
+    memset(base, 0, SS_HEADROOM + bytes);
     return (uint64_t *)(void *)(base + SS_HEADROOM);
 }
 
@@ -138,19 +81,18 @@ void ss__wipe_free(uint64_t *p, size_t n)
 {
     if (!p) return;
     size_t bytes = rounded(n);
-    if (bytes >= MAP_MIN) pages_wipe((uint8_t *)p - SS_HEADROOM, map_len(bytes));
-    else explicit_bzero(p, bytes);
+    explicit_bzero(p, bytes);
     if (bytes >= CACHE_MIN) {
         for (int i = 0; i < CACHE_SLOTS; i++)
             if (!cache[i].p) { cache[i].p = p; cache[i].bytes = bytes; return; }
         /* full: the oldest-stored slot makes room (sizes in use come back; others age out) */
         static int victim;
-        words_release(cache[victim].p, cache[victim].bytes);
+        free((uint8_t *)cache[victim].p - SS_HEADROOM);
         cache[victim].p = p; cache[victim].bytes = bytes;
         victim = (victim + 1) % CACHE_SLOTS;
         return;
     }
-    words_release(p, bytes);
+    free((uint8_t *)p - SS_HEADROOM);
 }
 
 /* Buffers for openings (public among the parties) skip the wipe: freed into a cache of
@@ -181,12 +123,12 @@ void ss__free_open(uint64_t *p, size_t n)
         if (i == OPEN_SLOTS) {
             i = victim;
             victim = (victim + 1) % OPEN_SLOTS;
-            words_release(opened[i].p, opened[i].bytes);
+            free((uint8_t *)opened[i].p - SS_HEADROOM);
         }
         opened[i].p = p; opened[i].bytes = bytes;
         return;
     }
-    words_release(p, bytes);
+    free((uint8_t *)p - SS_HEADROOM);
 }
 
 void ss__words_drop(uint8_t *base, size_t cap)

@@ -9,8 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include "message.h"
 #include "shares.h"
 #include "tu.h"
@@ -814,58 +812,6 @@ static void t_standin_skip(void)
     for (int i = 0; i < 4; i++) rng_wipe(&own_rng[i]);
 }
 
-/* Pages of the share buffer p (n words) that hold memory (mincore). */
-static size_t resident_pages(const uint64_t *p, size_t n)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    uintptr_t lo = ((uintptr_t)p - SS_HEADROOM) & ~(uintptr_t)(pg - 1);
-    uintptr_t hi = ((uintptr_t)(p + n) + pg - 1) & ~(uintptr_t)(pg - 1);
-    size_t np = (hi - lo) / pg, in = 0;
-    unsigned char *vec = malloc(np);
-    if (mincore((void *)lo, hi - lo, vec) != 0) { free(vec); return (size_t)-1; }
-    for (size_t i = 0; i < np; i++) in += vec[i] & 1;
-    free(vec);
-    return in;
-}
-
-/* A big share buffer is zero and takes no memory until it is written; freed and handed
-** out again it reads as zeros, and the pages nobody wrote still take none. */
-static void t_words_pages(void)
-{
-    size_t n = (1u << 17) + 13;                 /* a size no other test uses */
-    uint64_t *p = ss__words(n);
-    CU_ASSERT_EQUAL(resident_pages(p, n), 0);
-    p[0] = 1; p[700] = 2; p[n - 1] = 3;         /* three pages (or two) */
-    size_t in = resident_pages(p, n);
-    CU_ASSERT(in >= 2 && in <= 3);
-    ss__wipe_free(p, n);
-    uint64_t *q = ss__words(n);
-    CU_ASSERT(q == p);                          /* the cache's */
-    CU_ASSERT(resident_pages(q, n) <= in);      /* wiped in place; the rest untouched */
-    size_t nz = 0;
-    for (size_t e = 0; e < n; e++) nz += q[e] != 0;
-    CU_ASSERT_EQUAL(nz, 0);
-    ss__wipe_free(q, n);
-}
-
-/* In party 1's process a stand-in's share of party 1's input is never written, so its
-** big buffer takes no memory there; party 1's own share does. */
-static void t_standin_untouched(void)
-{
-    setup(78);
-    C.no_sim_check = 1;
-    C.self = 1;
-    SsScheme sc = additive(2);
-    Tn *x = randn(301, 307, 1);                 /* 739 KB of words: a size no other test uses */
-    SsTensor *sx = ss_share(&C, &sc, x, 1);
-    CU_ASSERT_FATAL(sx != NULL);
-    CU_ASSERT_EQUAL(resident_pages(sx->s[1], sx->size), 0);
-    CU_ASSERT(resident_pages(sx->s[0], sx->size) > 0);
-    C.self = 0;
-    ss_free(sx);
-    tn_free(x);
-}
-
 int main(void)
 {
     int rc = tu_main("rt_ss", (TU_Test[]){
@@ -893,8 +839,6 @@ int main(void)
         { .name = "ring matrix kernel", .fn = t_mm_kernel },
         { .name = "bulk ChaCha20 equals rng.h's", .fn = t_prg },
         { .name = "a stand-in party's steps are skipped, its frames kept", .fn = t_standin_skip },
-        { .name = "big share buffers take memory only where written", .fn = t_words_pages },
-        { .name = "a stand-in's share takes no memory in another party's process", .fn = t_standin_untouched },
         { .name = NULL, .fn = NULL } });
     msg_free(&M);
     tr_free(&T);
