@@ -21,11 +21,21 @@ MsgBlock *msg_block_new(uint8_t *base, size_t cap, size_t off, size_t len,
     return b;
 }
 
+MsgBlock *msg_block_owned(uint8_t *base, size_t len, void *owner, void (*release)(void *))
+{
+    MsgBlock *b = msg_block_new(base, len, 0, len, NULL);
+    b->release = release;
+    b->owner = owner;
+    return b;
+}
+
 void msg_block_release(MsgBlock *b)
 {
     if (!b || --b->holders > 0) return;
     if (b->secret) explicit_bzero(b->base, b->cap);
-    if (b->drop) b->drop(b->base, b->cap); else free(b->base);
+    if (b->release) b->release(b->owner);
+    else if (b->drop) b->drop(b->base, b->cap);
+    else free(b->base);
     free(b);
 }
 

@@ -38,7 +38,9 @@
 ** into the envelope's `to` field as it delivers it — the only bytes in which the frames
 ** differ; transports without blocks get a plain malloc'd copy per receiver.  The block
 ** is freed by its last holder (msg_block_release): wiped first if `secret`, then
-** base goes to `drop` (free() when NULL). */
+** base goes to `drop` (free() when NULL), or, for a block over a buffer something else
+** owns (a network transport's received message, read where it lies), `owner` goes to
+** `release`. */
 typedef struct MsgBlock {
     uint8_t *base;              /* the buffer */
     size_t cap;                 /* its size */
@@ -46,14 +48,20 @@ typedef struct MsgBlock {
     int holders;                /* references: each undelivered post, each receiver, ... */
     bool secret;                /* wipe base[0, cap) before it is dropped */
     void (*drop)(uint8_t *base, size_t cap);    /* frees base (NULL: free) */
+    void (*release)(void *owner);               /* when set: frees owner, not base */
+    void *owner;
 } MsgBlock;
 
 /* A block over base (one holder: the caller). */
 MsgBlock *msg_block_new(uint8_t *base, size_t cap, size_t off, size_t len,
                         void (*drop)(uint8_t *, size_t));
+/* A block over the len bytes at base, which belong to owner: the last holder wipes them
+** (if secret) and calls release(owner), which frees them.  Nothing is copied. */
+MsgBlock *msg_block_owned(uint8_t *base, size_t len, void *owner, void (*release)(void *));
 /* One holder lets go; the last one wipes (if secret) and drops the buffer. */
 void msg_block_release(MsgBlock *b);
-/* The last holder keeps the buffer for itself: the block goes, base stays (returned). */
+/* The last holder keeps the buffer for itself: the block goes, base stays (returned).
+** Not for a block msg_block_owned made (its bytes are its owner's). */
 uint8_t *msg_block_keep(MsgBlock *b);
 
 /* A carrier of frames between parties.  post takes ownership of buf (malloc'd) when

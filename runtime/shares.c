@@ -469,7 +469,10 @@ static SsTensor *lin2(SsCtx *ctx, const SsTensor *a0, const SsTensor *b0, int si
 {
     if (ss__same_scheme(ctx, a0, b0)) return NULL;
     int frac = a0->frac > b0->frac ? a0->frac : b0->frac;
-    SsTensor *a = rescale(a0, frac), *b = rescale(b0, frac);
+    /* an operand already at the scale is read as it is (a copy only to rescale) */
+    SsTensor *ca = a0->frac == frac ? NULL : rescale(a0, frac);
+    SsTensor *cb = b0->frac == frac ? NULL : rescale(b0, frac);
+    const SsTensor *a = ca ? ca : a0, *b = cb ? cb : b0;
     const SsTensor *big = a, *sm = b;
     int swap = 0;
     if (b->size > a->size || (b->size == a->size && b->ndim > a->ndim)) { big = b; sm = a; swap = 1; }
@@ -492,7 +495,7 @@ static SsTensor *lin2(SsCtx *ctx, const SsTensor *a0, const SsTensor *b0, int si
         }
     }
 done:
-    ss_free(a); ss_free(b);
+    ss_free(ca); ss_free(cb);
     return r;
 }
 

@@ -136,26 +136,28 @@ static bool header(const uint8_t *buf, size_t len, WireHdr *h, char *kind, size_
 /* Where the protocol reads a frame its party receives: the network's bytes.  The local
 ** simulation's frame `mine` (computed on the sender's stand-ins, docs/distributed.md)
 ** only says which frame the protocol expects: the two must agree in kind, sender,
-** receiver and round, or the processes diverged.  1: *got is the network's frame (the
-** caller drops its own); 0: the local frame is the one (not this party's, or from the
-** public, built alike in every process); -1: the entry was interrupted. */
-static int net_frame(Mirror *m, int from, int to, const uint8_t *mine, size_t mlen,
-                     uint8_t **got, size_t *glen)
+** receiver and round, or the processes diverged.  1: *got is the network's frame, as a
+** block over the bytes where the network received them (the caller drops its own);
+** 0: the local frame is the one (not this party's, or from the public, built alike in
+** every process); -1: the entry was interrupted. */
+static int net_frame(Mirror *m, int from, int to, const uint8_t *mine, size_t mlen, MsgBlock **got)
 {
     if (to != who_am_i(m) || from == to || from == 0) return 0;
-    if (m->net->deliver(m->net, from, to, got, glen) != 0) {
+    if (m->net->deliver_block(m->net, from, to, got) != 0) {
         if (tz_interrupted(m->net)) return -1;          /* the narrator's Ctrl-C */
         fatal(m, tz_error(m->net), mine, mlen);
     }
+    const uint8_t *g = (*got)->base + (*got)->off;
     WireHdr hm, hg; char km[64], kg[64];
-    if (!header(mine, mlen, &hm, km, sizeof km) || !header(*got, *glen, &hg, kg, sizeof kg) ||
+    if (!header(mine, mlen, &hm, km, sizeof km) || !header(g, (*got)->len, &hg, kg, sizeof kg) ||
         strcmp(km, kg) != 0 || hm.from != hg.from || hm.to != hg.to || hm.round != hg.round) {
         char why[640];
         snprintf(why, sizeof why, "the frame from %s is not the one this process expected from %s (a '%s' "
                  "frame of round %u): the processes diverged (another script or seed, or %s's messages "
                  "depend on its private values, which the other processes cannot follow)",
                  m->pf.p[from - 1].name, m->pf.p[from - 1].name, km, hm.round, m->pf.p[from - 1].name);
-        free(*got);
+        (*got)->secret = true;
+        msg_block_release(*got);
         fatal(m, why, mine, mlen);
     }
     return 1;
@@ -167,10 +169,15 @@ static int mirror_deliver(MsgTransport *t, int from, int to, uint8_t **buf, size
     check_ids(m, from > to ? from : to);
     uint8_t *mine; size_t mlen;
     if (m->local->deliver(m->local, from, to, &mine, &mlen) != 0) return -1;
-    int k = net_frame(m, from, to, mine, mlen, buf, len);
+    MsgBlock *got;
+    int k = net_frame(m, from, to, mine, mlen, &got);
     if (k == 0) { *buf = mine; *len = mlen; return 0; }
     free(mine);
     if (k < 0) return -1;
+    *len = got->len;                    /* a plain receiver gets its own copy */
+    *buf = xmalloc(got->len ? got->len : 1);
+    memcpy(*buf, got->base + got->off, got->len);
+    msg_block_release(got);
     return 0;
 }
 
@@ -180,12 +187,12 @@ static int mirror_deliver_block(MsgTransport *t, int from, int to, MsgBlock **b)
     check_ids(m, from > to ? from : to);
     MsgBlock *mine;
     if (m->local->deliver_block(m->local, from, to, &mine) != 0) return -1;
-    uint8_t *got; size_t glen;
-    int k = net_frame(m, from, to, mine->base + mine->off, mine->len, &got, &glen);
+    MsgBlock *got;
+    int k = net_frame(m, from, to, mine->base + mine->off, mine->len, &got);
     if (k == 0) { *b = mine; return 0; }
     msg_block_release(mine);
     if (k < 0) return -1;
-    *b = msg_block_new(got, glen, 0, glen, NULL);
+    *b = got;                           /* read where the network received it */
     return 0;
 }
 

@@ -43,7 +43,9 @@
 
 enum { LINGER_MS = 1000, ERR_LEN = 512 };
 
-typedef struct Queued { struct Queued *next; uint8_t *buf; size_t len; } Queued;
+/* A frame received and not yet delivered: ZeroMQ's message itself, not a copy (its bytes
+** stay where ZeroMQ received them; tz's deliver_block hands them on as a block). */
+typedef struct Queued { struct Queued *next; zmq_msg_t msg; } Queued;
 
 typedef struct Peer {
     char name[PF_NAME_MAX + 1];
@@ -303,9 +305,9 @@ static int receive_one(Tz *t, int wait_ms, int *sender, char *err)
     }
     if (rc == 0) {
         Queued *q = xmalloc(sizeof *q);
-        uint8_t *copy = xmalloc(len);
-        memcpy(copy, zmq_msg_data(&body), len);
-        *q = (Queued){ NULL, copy, len };
+        q->next = NULL;
+        zmq_msg_init(&q->msg);
+        zmq_msg_move(&q->msg, &body);           /* the bytes stay where they are */
         if (p->tail) p->tail->next = q; else p->head = q;
         p->tail = q;
         *sender = id;
@@ -354,24 +356,32 @@ static int wait_rx(Tz *t, int from, int *id)
     }
 }
 
-/* Waits for a frame from party `from` (0: any party) to this one; *from_out says who. */
-static int wait_frame(Tz *t, int from, int *from_out, uint8_t **buf, size_t *len)
+/* A queued frame's end (a MsgBlock's release): ZeroMQ frees the message. */
+static void queued_free(void *q)
+{
+    zmq_msg_close(&((Queued *)q)->msg);
+    free(q);
+}
+
+/* Waits for a frame from party `from` (0: any party) to this one; *from_out says who.
+** The frame as it was received (free it with queued_free), or NULL with t->err. */
+static Queued *wait_queued(Tz *t, int from, int *from_out)
 {
     t->err[0] = 0;
     int id = 0;
     if (t->rx_running) {
         int rc = wait_rx(t, from, &id);
-        if (rc != 0) { pthread_mutex_unlock(&t->lock); return -1; }
+        if (rc != 0) { pthread_mutex_unlock(&t->lock); return NULL; }
     } else {
         id = queued(t, from);
         long deadline = now_ms() + t->timeout_ms;
         while (!id || stopped(t)) {
-            if (stopped(t)) return -1;
+            if (stopped(t)) return NULL;
             long left = deadline - now_ms();
             int who = 0;
             int k = left > 0 ? receive_one(t, (int)left, &who, t->err) : 0;
-            if (k < 0) return -1;
-            if (k == 0) { timed_out(t, from); return -1; }
+            if (k < 0) return NULL;
+            if (k == 0) { timed_out(t, from); return NULL; }
             if (from == 0 || who == from) id = who;
         }
     }
@@ -380,8 +390,19 @@ static int wait_frame(Tz *t, int from, int *from_out, uint8_t **buf, size_t *len
     p->head = q->next;
     if (!p->head) p->tail = NULL;
     if (t->rx_running) pthread_mutex_unlock(&t->lock);
-    *buf = q->buf; *len = q->len; *from_out = id;
-    free(q);
+    *from_out = id;
+    return q;
+}
+
+/* The same, as a malloc'd copy of the frame (the caller frees *buf). */
+static int wait_frame(Tz *t, int from, int *from_out, uint8_t **buf, size_t *len)
+{
+    Queued *q = wait_queued(t, from, from_out);
+    if (!q) return -1;
+    *len = zmq_msg_size(&q->msg);
+    *buf = xmalloc(*len ? *len : 1);
+    memcpy(*buf, zmq_msg_data(&q->msg), *len);
+    queued_free(q);
     return 0;
 }
 
@@ -394,6 +415,22 @@ static int tz_deliver(MsgTransport *mt, int from, int to, uint8_t **buf, size_t 
     }
     int who;
     return wait_frame(t, from, &who, buf, len);
+}
+
+/* deliver() without a copy: the block lies in ZeroMQ's message, which its last holder
+** frees. */
+static int tz_deliver_block(MsgTransport *mt, int from, int to, MsgBlock **b)
+{
+    Tz *t = (Tz *)mt;
+    if (to != t->self || from < 1 || from > t->n || from == t->self) {
+        set_err(t, "party %s cannot receive from party %d for party %d", t->peer[t->self - 1].name, from, to);
+        return -1;
+    }
+    int who;
+    Queued *q = wait_queued(t, from, &who);
+    if (!q) return -1;
+    *b = msg_block_owned(zmq_msg_data(&q->msg), zmq_msg_size(&q->msg), q, queued_free);
+    return 0;
 }
 
 int tz_deliver_any(MsgTransport *mt, int *from, uint8_t **buf, size_t *len)
@@ -506,7 +543,7 @@ static void tz_close(MsgTransport *mt)
     }
     for (int i = 0; i < t->n; i++) {
         if (t->peer[i].push) zmq_close(t->peer[i].push);
-        for (Queued *q = t->peer[i].head, *nx; q; q = nx) { nx = q->next; free(q->buf); free(q); }
+        for (Queued *q = t->peer[i].head, *nx; q; q = nx) { nx = q->next; queued_free(q); }
     }
     if (t->pull) zmq_close(t->pull);
     if (t->zap && !t->zap_running) zmq_close(t->zap);
@@ -608,7 +645,8 @@ MsgTransport *tz_open(const TzConfig *cfg, char *err, size_t errlen)
     Tz *t = xcalloc(1, sizeof *t);
     t->peer = xcalloc((size_t)pf->n, sizeof *t->peer);
     t->base = (MsgTransport){ .name = "zeromq", .post = tz_post, .deliver = tz_deliver,
-                              .close = tz_close };     /* no blocks: plain copies */
+                              .close = tz_close, .deliver_block = tz_deliver_block };
+                              /* blocks are posted as copies (ZeroMQ's), received as they lie */
     pthread_mutex_init(&t->lock, NULL);
     t->n = pf->n; t->self = cfg->self;
     t->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : TZ_TIMEOUT_MS;

@@ -7,7 +7,9 @@
 ** One transport is ONE party's end (a process holds one): the parties file
 ** (parties_file.h) says where everyone listens and which public key they hold.  The
 ** transport's post() sends from this party to another; its deliver() waits, at most the
-** timeout, for the next frame from a named party to this one.  When a call fails,
+** timeout, for the next frame from a named party to this one (a malloc'd copy), and its
+** deliver_block() does the same without a copy: a block over ZeroMQ's message itself,
+** which the block's last holder frees (message.h).  When a call fails,
 ** tz_error() says why, naming the party ("no message from bob within 5000 ms",
 ** "replayed message from bob", "message of N bytes from bob is larger than ...").
 **
