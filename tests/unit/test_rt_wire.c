@@ -360,6 +360,8 @@ static void skeletons_keep_public_integers(void)
     wire_r_free(&r);
     free(f); free(sk); free(fl); free(g);
     mpz_clears(x, y, got, NULL);
+}
+
 /* A block over bytes something else owns (a network message read where it lies): the
 ** last holder wipes them if they are secret, then hands the owner to its release, once;
 ** nothing is freed by the layer itself. */
