@@ -631,7 +631,7 @@ static void t_max_known(void)
 ** carry-save layer); the tree 4 levels of 8. */
 static void t_max_rounds(void)
 {
-    int want[2][2] = { { 12, 13 }, { 32, 36 } };
+    uint64_t want[2][2] = { { 12, 13 }, { 32, 36 } };
     for (int method = SS_MAX_PAIRWISE; method <= SS_MAX_TREE; method++)
         for (int n = 2; n <= 3; n++) {
             setup(300);
