@@ -39,13 +39,6 @@ void msg_block_release(MsgBlock *b)
     free(b);
 }
 
-uint8_t *msg_block_keep(MsgBlock *b)
-{
-    uint8_t *base = b->base;
-    free(b);
-    return base;
-}
-
 /* Writes `to` into the envelope of frame f (wire_put_envelope's layout: array header,
 ** "ppdl", version, kind as a fixstr, from and to as uint16, round).  False if f does not
 ** have that layout (it is left as it is, and its receiver will refuse it). */

@@ -29,8 +29,7 @@
 #include "transcript.h"
 
 /* A BLOCK: a frame that lies inside a larger buffer, base[off, off + len), so that its
-** payload can sit where the receiver wants it (64-byte aligned: the share buffer a
-** receiver adopts as it is) and one payload can go to several receivers without a copy
+** payload can sit where the receiver wants it (64-byte aligned) and one payload can go to several receivers without a copy
 ** each (an opening: every holder sends the same bytes to every other).  Once posted a
 ** block is read-only: the sender has given it up (it may keep a holder's reference to
 ** READ what it sent, its own data).  The in-process transport hands the block itself to
@@ -60,9 +59,6 @@ MsgBlock *msg_block_new(uint8_t *base, size_t cap, size_t off, size_t len,
 MsgBlock *msg_block_owned(uint8_t *base, size_t len, void *owner, void (*release)(void *));
 /* One holder lets go; the last one wipes (if secret) and drops the buffer. */
 void msg_block_release(MsgBlock *b);
-/* The last holder keeps the buffer for itself: the block goes, base stays (returned).
-** Not for a block msg_block_owned made (its bytes are its owner's). */
-uint8_t *msg_block_keep(MsgBlock *b);
 
 /* A carrier of frames between parties.  post takes ownership of buf (malloc'd) when
 ** it succeeds;

@@ -350,11 +350,6 @@ void      ss__wipe_free(uint64_t *p, size_t n); /* wipes n words, frees */
 ** ss__free_open, unwiped. */
 uint64_t *ss__words_open(size_t n);
 void      ss__free_open(uint64_t *p, size_t n);
-/* Bytes of the buffer behind ss__words(n), headroom included. */
-size_t    ss__frame_room(size_t n);
-/* A MsgBlock's drop for a block built in a share buffer (base = words - SS_HEADROOM,
-** cap = ss__frame_room(n)): the words are wiped and the buffer recycled. */
-void      ss__words_drop(uint8_t *base, size_t cap);
 void      ss__rnd(SsCtx *ctx, uint64_t *p, size_t n);   /* uniform words, ctx->who's */
 /* The step that follows is party p's: its draws come from p's own generator. */
 static inline void ss__as(SsCtx *ctx, int party) { ctx->who = party; }

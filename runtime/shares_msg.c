@@ -76,7 +76,6 @@ uint64_t *ss__words(size_t n)
     return (uint64_t *)(void *)(base + SS_HEADROOM);
 }
 
-size_t ss__frame_room(size_t n) { return SS_HEADROOM + rounded(n); }
 
 void ss__wipe_free(uint64_t *p, size_t n)
 {
@@ -132,11 +131,6 @@ void ss__free_open(uint64_t *p, size_t n)
     free((uint8_t *)p - SS_HEADROOM);
 }
 
-void ss__words_drop(uint8_t *base, size_t cap)
-{
-    explicit_bzero(base, SS_HEADROOM);          /* an envelope may be there */
-    ss__wipe_free((uint64_t *)(void *)(base + SS_HEADROOM), (cap - SS_HEADROOM) / 8);
-}
 
 /* --- frames ------------------------------------------------------------------------- */
 
@@ -182,9 +176,8 @@ static uint64_t body_len(size_t k, size_t nb) { return 8 * (uint64_t)k + (nb + 7
 
 /* A block for a frame of k words then nb bits with header h (recorded by the caller):
 ** the envelope and bin header are written to end at base + SS_HEADROOM, where the
-** payload (*pl) starts.  adopt: the buffer is a share buffer of k words (ss__words) that
-** its receiver can keep; else a pooled frame buffer.  NULL if the header does not fit. */
-static MsgBlock *block_new(const WireHdr *h, size_t k, size_t nb, int adopt, uint64_t **pl)
+** payload (*pl) starts, in a pooled frame buffer.  NULL if the header does not fit. */
+static MsgBlock *block_new(const WireHdr *h, size_t k, size_t nb, uint64_t **pl)
 {
     uint64_t body = body_len(k, nb);
     WireW ww;
@@ -193,16 +186,9 @@ static MsgBlock *block_new(const WireHdr *h, size_t k, size_t nb, int adopt, uin
     msgpack_pack_bin(&ww.pk, (size_t)body);
     size_t hn = ww.buf.size;
     if (hn > SS_HEADROOM) { wire_w_free(&ww); return NULL; }
-    MsgBlock *b;
-    if (adopt && nb == 0) {
-        uint64_t *w = ss__words(k);
-        b = msg_block_new((uint8_t *)w - SS_HEADROOM, ss__frame_room(k), SS_HEADROOM - hn,
-                          hn + (size_t)body, ss__words_drop);
-    } else {
-        size_t cap = SS_HEADROOM + (size_t)body;
-        b = msg_block_new(frame_alloc(cap), cap, SS_HEADROOM - hn, hn + (size_t)body,
-                          frame_drop);
-    }
+    size_t cap = SS_HEADROOM + (size_t)body;
+    MsgBlock *b = msg_block_new(frame_alloc(cap), cap, SS_HEADROOM - hn, hn + (size_t)body,
+                                frame_drop);
     memcpy(b->base + b->off, ww.buf.data, hn);
     wire_w_free(&ww);
     *pl = (uint64_t *)(void *)(b->base + SS_HEADROOM);
@@ -212,12 +198,12 @@ static MsgBlock *block_new(const WireHdr *h, size_t k, size_t nb, int adopt, uin
 /* Records a frame of k words and nb bits from `from` to `to` in the current round and
 ** makes its block; NULL (with ctx->err) if it cannot be built. */
 static MsgBlock *open_block(SsCtx *ctx, int from, int to, const char *kind, size_t k,
-                            size_t nb, const char *what, int adopt, uint64_t **pl)
+                            size_t nb, const char *what, uint64_t **pl)
 {
     Msg *m = ctx->msg;
     size_t idx = msg_post(m, from, to, kind, wire_size_bin(body_len(k, nb)), what);
     WireHdr h = { .kind = kind, .from = from, .to = to, .round = m->tr->msgs[idx].round };
-    MsgBlock *b = block_new(&h, k, nb, adopt, pl);
+    MsgBlock *b = block_new(&h, k, nb, pl);
     if (!b || b->len != wire_size_envelope(kind) + wire_size_bin(body_len(k, nb))) {
         msg_block_release(b);
         ss__fail(ctx, "internal error: a %s frame of %zu words does not have its recorded size",
@@ -346,7 +332,7 @@ int ss__post(SsCtx *ctx, int from, int to, const char *kind, const uint64_t *w, 
              const uint64_t *bits, size_t nb, const char *what)
 {
     uint64_t *pl;
-    MsgBlock *b = open_block(ctx, from, to, kind, k, nb, what, 0, &pl);
+    MsgBlock *b = open_block(ctx, from, to, kind, k, nb, what, &pl);
     if (!b) return -1;
     if (!ss__standin(ctx, from)) put_words(pl, w, k, bits, nb);    /* a stand-in's: unread */
     return carry_block(ctx, b, from, to, kind);
@@ -536,7 +522,7 @@ static MsgBlock *multicast(SsCtx *ctx, const SsScheme *sc, uint32_t absent, int 
         if (j != i && !(absent >> j & 1)) first = j;
     if (first < 0) return NULL;
     uint64_t *pl;
-    MsgBlock *b = open_block(ctx, sc->party[i], sc->party[first], "open", k, nb, what, 0, &pl);
+    MsgBlock *b = open_block(ctx, sc->party[i], sc->party[first], "open", k, nb, what, &pl);
     if (!b) return NULL;
     if (w) put_words(pl, w, k, bits, nb);
     /* the other receivers: recorded with the same frame (its `to` is theirs on delivery) */
